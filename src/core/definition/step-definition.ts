@@ -1,0 +1,185 @@
+import type { WorkflowContext } from '../context/workflow-context';
+import type { ErrorPolicy } from '../policy/error-policy';
+import type { RetryPolicy, RetryPolicyOptions } from '../policy/retry-policy';
+import type { QualityThresholds, QualityThresholdsInit } from '../quality/quality-thresholds';
+import type { StepResult } from '../result/step-result';
+import type { WorkflowDefinition } from './workflow-definition';
+
+/** The kinds of step. */
+export type StepType = 'lambda' | 'pipeline' | 'choice' | 'wait' | 'map';
+
+/** 'fail': a breached quality threshold fails the step (hard gate); 'warn': it is only recorded. */
+export type QualityMode = 'fail' | 'warn';
+
+/** What a step execution is handed besides the context and its config. */
+export interface StepRuntime {
+  /** Aborted when the step times out or the run is cancelled. */
+  readonly signal: AbortSignal;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** Stable across retries and resumes of the same step execution: `<runId>:<step>:<iteration>`. */
+  readonly idempotencyKey: string;
+}
+
+/** What a lambda may return: a result, a plain output object, or nothing. */
+export type LambdaReturn = StepResult | Readonly<Record<string, unknown>> | void | undefined;
+
+/** An inline step function. */
+export type LambdaHandler = (
+  ctx: WorkflowContext,
+  config: Readonly<Record<string, unknown>>,
+  step: StepRuntime,
+) => LambdaReturn | Promise<LambdaReturn>;
+
+/** Computes extra pipeline params from the context. */
+export type ParamsFactory = (
+  ctx: WorkflowContext,
+) => Readonly<Record<string, unknown>> | void | undefined | Promise<Readonly<Record<string, unknown>> | void | undefined>;
+
+/** A choice's condition. */
+export type ChoiceCondition = (ctx: WorkflowContext) => boolean | Promise<boolean>;
+
+/** When a wait ends: a Date, an ISO string or epoch milliseconds. */
+export type WaitUntil = (ctx: WorkflowContext) => Date | string | number | Promise<Date | string | number>;
+
+/** Produces the collection a map step fans out over. */
+export type ItemsFactory = (ctx: WorkflowContext) => readonly unknown[] | Promise<readonly unknown[]>;
+
+/** Options every step type accepts. */
+export interface StepOptions {
+  readonly description?: string | null;
+  /** STOP (default), CONTINUE or RETRY. */
+  readonly onError?: ErrorPolicy;
+  /** Retry policy; giving one makes the step retry even when `onError` is not RETRY. */
+  readonly retry?: RetryPolicy | RetryPolicyOptions | null;
+  /** Aborts the step's signal and fails it with TIMEOUT after this many milliseconds. */
+  readonly timeoutMs?: number | null;
+  /** Quality gate checked against the metrics the step reports. */
+  readonly quality?: QualityThresholds | QualityThresholdsInit | null;
+  readonly qualityMode?: QualityMode;
+  /** The step to run after this one (default: the next declared; `Workflow.END` ends the run). */
+  readonly next?: string | null;
+  /** Steps that must have completed in this run; otherwise this step is skipped. */
+  readonly dependsOn?: readonly string[];
+}
+
+/** Options of a lambda step. */
+export interface LambdaStepOptions extends StepOptions {
+  readonly config?: Readonly<Record<string, unknown>>;
+}
+
+/** Options of a pipeline step. */
+export interface PipelineStepOptions extends StepOptions {
+  /** Params that override the run's params for this pipeline. */
+  readonly params?: Readonly<Record<string, unknown>>;
+  /** Extra params computed from the context (they override `params`). */
+  readonly paramsFrom?: ParamsFactory | null;
+}
+
+/** Options of a choice step. */
+export interface ChoiceStepOptions extends StepOptions {
+  readonly when: ChoiceCondition;
+  /** Step to go to when the condition holds. */
+  readonly then: string;
+  /** Step to go to otherwise (default: the next declared step). */
+  readonly otherwise?: string | null;
+}
+
+/** Options of a wait step: `seconds` or `until`. */
+export interface WaitStepOptions extends StepOptions {
+  readonly seconds?: number | null;
+  readonly until?: WaitUntil | null;
+}
+
+/** What a map step runs for each item: a workflow, a single step, or a workflow's name. */
+export type MapIterator = WorkflowDefinition | StepDeclaration | string;
+
+/** Options of a map step: one of `items`, `itemsFrom`, `itemsPath`, and an `iterator`. */
+export interface MapStepOptions extends StepOptions {
+  readonly items?: readonly unknown[] | null;
+  readonly itemsFrom?: ItemsFactory | null;
+  /** 'params.<key>' or 'outputs.<step>.<key>'. */
+  readonly itemsPath?: string | null;
+  /** The param each item is set under (default 'item'). */
+  readonly itemParam?: string;
+  /** The param the item's index is set under, if any. */
+  readonly indexParam?: string | null;
+  readonly iterator: MapIterator;
+  /** Items in flight at once (default 4). */
+  readonly maxConcurrency?: number;
+  readonly toleratedFailureCount?: number | null;
+  readonly toleratedFailurePercentage?: number | null;
+}
+
+/** A step as declared (options may be partial or plain objects). */
+export type StepDeclaration =
+  | ({ readonly type: 'lambda'; readonly name: string; readonly handler: LambdaHandler } & LambdaStepOptions)
+  | ({ readonly type: 'pipeline'; readonly name: string; readonly pipeline: string } & PipelineStepOptions)
+  | ({ readonly type: 'choice'; readonly name: string } & ChoiceStepOptions)
+  | ({ readonly type: 'wait'; readonly name: string } & WaitStepOptions)
+  | ({ readonly type: 'map'; readonly name: string } & MapStepOptions);
+
+/** Fields every compiled step has. */
+export interface StepDefinitionBase {
+  readonly name: string;
+  readonly description: string | null;
+  readonly onError: ErrorPolicy;
+  readonly retry: RetryPolicy | null;
+  readonly timeoutMs: number | null;
+  readonly quality: QualityThresholds | null;
+  readonly qualityMode: QualityMode;
+  readonly next: string | null;
+  readonly dependsOn: readonly string[];
+}
+
+/** A compiled lambda step. */
+export interface LambdaStepDefinition extends StepDefinitionBase {
+  readonly type: 'lambda';
+  readonly handler: LambdaHandler;
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/** A compiled pipeline step. */
+export interface PipelineStepDefinition extends StepDefinitionBase {
+  readonly type: 'pipeline';
+  readonly pipeline: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly paramsFrom: ParamsFactory | null;
+}
+
+/** A compiled choice step. */
+export interface ChoiceStepDefinition extends StepDefinitionBase {
+  readonly type: 'choice';
+  readonly when: ChoiceCondition;
+  readonly then: string;
+  readonly otherwise: string | null;
+}
+
+/** A compiled wait step. */
+export interface WaitStepDefinition extends StepDefinitionBase {
+  readonly type: 'wait';
+  readonly seconds: number | null;
+  readonly until: WaitUntil | null;
+}
+
+/** A compiled map step; a single-step iterator is compiled too. */
+export interface MapStepDefinition extends StepDefinitionBase {
+  readonly type: 'map';
+  readonly items: readonly unknown[] | null;
+  readonly itemsFrom: ItemsFactory | null;
+  readonly itemsPath: string | null;
+  readonly itemParam: string;
+  readonly indexParam: string | null;
+  readonly iterator: WorkflowDefinition | StepDefinition | string;
+  readonly maxConcurrency: number;
+  readonly toleratedFailureCount: number | null;
+  readonly toleratedFailurePercentage: number | null;
+}
+
+/** A compiled step: what the runner executes. */
+export type StepDefinition =
+  | LambdaStepDefinition
+  | PipelineStepDefinition
+  | ChoiceStepDefinition
+  | WaitStepDefinition
+  | MapStepDefinition;

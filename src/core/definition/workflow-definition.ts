@@ -1,0 +1,50 @@
+import type { StepDeclaration, StepDefinition } from './step-definition';
+
+/** What `Workflow.define` accepts. */
+export interface WorkflowDeclaration {
+  readonly name: string;
+  readonly domain?: string | null;
+  readonly version?: number;
+  readonly description?: string | null;
+  /** Params every run starts with (run params override them). */
+  readonly defaults?: Readonly<Record<string, unknown>>;
+  readonly steps: readonly (StepDeclaration | StepDefinition)[];
+  /** Step executions allowed per run before it fails (default 10,000); guards endless loops. */
+  readonly maxSteps?: number;
+  readonly tags?: readonly string[];
+}
+
+/** A compiled, validated, frozen workflow: what the runner executes. */
+export interface WorkflowDefinition {
+  readonly name: string;
+  readonly domain: string | null;
+  readonly version: number;
+  readonly description: string | null;
+  readonly defaults: Readonly<Record<string, unknown>>;
+  readonly steps: readonly StepDefinition[];
+  readonly maxSteps: number;
+  readonly tags: readonly string[];
+}
+
+/** Where a step may route to end the run at once. */
+export const END = '$end';
+
+/** Default step budget of a run. */
+export const DEFAULT_MAX_STEPS = 10_000;
+
+/** True when `value` looks like a compiled or declared workflow (it has a name and a steps array). */
+export function isWorkflowLike(value: unknown): value is WorkflowDefinition {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { name?: unknown }).name === 'string' &&
+    Array.isArray((value as { steps?: unknown }).steps) &&
+    (value as { type?: unknown }).type === undefined
+  );
+}
+
+/** Finds workflows by name (map iterators given by name). */
+export interface WorkflowLookup {
+  get(name: string): WorkflowDefinition | undefined;
+  names(): readonly string[];
+}

@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import type { StepDefinition } from './step-definition';
+import { isWorkflowLike, type WorkflowDefinition } from './workflow-definition';
+
+/** A JSON description of a workflow (functions by name): what is stored and hashed. */
+export interface WorkflowSpec {
+  readonly name: string;
+  readonly domain: string | null;
+  readonly version: number;
+  readonly description: string | null;
+  readonly defaults: Readonly<Record<string, unknown>>;
+  readonly maxSteps: number;
+  readonly steps: readonly Record<string, unknown>[];
+}
+
+const fnName = (fn: unknown): string | null => (typeof fn === 'function' ? fn.name || 'anonymous' : null);
+
+/** Describes a step as JSON; functions appear by name. */
+export function stepSpec(step: StepDefinition): Record<string, unknown> {
+  const common = {
+    name: step.name,
+    type: step.type,
+    description: step.description,
+    onError: step.onError,
+    retry: step.retry?.toJSON() ?? null,
+    timeoutMs: step.timeoutMs,
+    quality: step.quality?.toJSON() ?? null,
+    qualityMode: step.qualityMode,
+    next: step.next,
+    dependsOn: step.dependsOn,
+  };
+  switch (step.type) {
+    case 'lambda':
+      return { ...common, handler: fnName(step.handler), config: step.config };
+    case 'pipeline':
+      return { ...common, pipeline: step.pipeline, params: step.params, paramsFrom: fnName(step.paramsFrom) };
+    case 'choice':
+      return { ...common, when: fnName(step.when), then: step.then, otherwise: step.otherwise };
+    case 'wait':
+      return { ...common, seconds: step.seconds, until: fnName(step.until) };
+    case 'map':
+      return {
+        ...common,
+        items: step.items,
+        itemsFrom: fnName(step.itemsFrom),
+        itemsPath: step.itemsPath,
+        itemParam: step.itemParam,
+        indexParam: step.indexParam,
+        iterator:
+          typeof step.iterator === 'string'
+            ? step.iterator
+            : isWorkflowLike(step.iterator)
+              ? workflowSpec(step.iterator)
+              : stepSpec(step.iterator as StepDefinition),
+        maxConcurrency: step.maxConcurrency,
+        toleratedFailureCount: step.toleratedFailureCount,
+        toleratedFailurePercentage: step.toleratedFailurePercentage,
+      };
+  }
+}
+
+/** Describes a workflow as JSON. */
+export function workflowSpec(definition: WorkflowDefinition): WorkflowSpec {
+  return {
+    name: definition.name,
+    domain: definition.domain,
+    version: definition.version,
+    description: definition.description,
+    defaults: definition.defaults,
+    maxSteps: definition.maxSteps,
+    steps: definition.steps.map(stepSpec),
+  };
+}
+
+const hashes = new WeakMap<WorkflowDefinition, string>();
+
+/** A stable SHA-256 of the workflow's spec (key order does not matter); cached per definition. */
+export function workflowHash(definition: WorkflowDefinition): string {
+  let hash = hashes.get(definition);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(canonicalJson(workflowSpec(definition))).digest('hex');
+    hashes.set(definition, hash);
+  }
+  return hash;
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

@@ -1,0 +1,246 @@
+import { WorkflowDefinitionError } from '../errors/spine-error';
+import { isErrorPolicy, ErrorPolicy } from '../policy/error-policy';
+import { RetryPolicy, type RetryPolicyOptions } from '../policy/retry-policy';
+import { QualityThresholds, type QualityThresholdsInit } from '../quality/quality-thresholds';
+import { isRecord } from '../context/safe-values';
+import type { StepDeclaration, StepDefinition, StepDefinitionBase, StepOptions } from './step-definition';
+import {
+  DEFAULT_MAX_STEPS,
+  END,
+  isWorkflowLike,
+  type WorkflowDeclaration,
+  type WorkflowDefinition,
+} from './workflow-definition';
+
+const compiled = new WeakSet<object>();
+const STEP_TYPES = new Set(['lambda', 'pipeline', 'choice', 'wait', 'map']);
+
+/** True for definitions this compiler produced (they are frozen and known valid). */
+export function isCompiledWorkflow(value: unknown): value is WorkflowDefinition {
+  return typeof value === 'object' && value !== null && compiled.has(value);
+}
+
+/** Validates a declaration and compiles it; throws one error listing every problem found. */
+export function compileWorkflow(declaration: WorkflowDeclaration): WorkflowDefinition {
+  if (isCompiledWorkflow(declaration)) return declaration;
+  const subject = `Workflow "${typeof declaration?.name === 'string' ? declaration.name : '?'}"`;
+  const problems = workflowProblems(declaration);
+  if (problems.length > 0) throw new WorkflowDefinitionError(subject, problems);
+  return build(declaration);
+}
+
+/** Compiles a single step declaration (a map iterator); throws listing every problem. */
+export function compileStep(declaration: StepDeclaration | StepDefinition): StepDefinition {
+  const problems = stepProblems(declaration, new Set([declaration.name]));
+  if (problems.length > 0) throw new WorkflowDefinitionError(`Step "${String(declaration?.name)}"`, problems);
+  return buildStep(declaration);
+}
+
+/** Every problem of a workflow declaration, nested iterators included (empty when valid). */
+export function workflowProblems(declaration: WorkflowDeclaration): string[] {
+  if (!isRecord(declaration)) return ['the definition must be an object with a name and steps'];
+  if (isCompiledWorkflow(declaration)) return [];
+  const problems: string[] = [];
+  const { name, steps, maxSteps, defaults } = declaration;
+  if (typeof name !== 'string' || name.trim() === '') problems.push('the workflow needs a non-empty name');
+  if (!Array.isArray(steps) || steps.length === 0) {
+    problems.push('it has no steps; add at least one');
+    return problems;
+  }
+  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps >= 1)) {
+    problems.push(`maxSteps must be a whole number ≥ 1 (got ${String(maxSteps)})`);
+  }
+  if (defaults !== undefined && !isRecord(defaults)) problems.push('defaults must be an object');
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  for (const step of steps) {
+    if (isRecord(step) && typeof step.name === 'string') {
+      if (seen.has(step.name)) {
+        problems.push(`step "${step.name}" is declared more than once; give each step a unique name`);
+      }
+      seen.add(step.name);
+      names.add(step.name);
+    }
+  }
+  steps.forEach((step, index) => problems.push(...stepProblems(step, names, index)));
+  return problems;
+}
+
+function stepProblems(step: StepDeclaration | StepDefinition, names: ReadonlySet<string>, index?: number): string[] {
+  const where = index === undefined ? 'the step' : `step #${index + 1}`;
+  if (!isRecord(step)) return [`${where} is not a step object; build steps with Step.lambda(), Step.pipeline() …`];
+  const label = typeof step.name === 'string' && step.name !== '' ? `step "${step.name}"` : where;
+  const problems: string[] = [];
+  const add = (problem: string): void => void problems.push(`${label}: ${problem}`);
+  if (typeof step.name !== 'string' || step.name.trim() === '') add('needs a non-empty name');
+  else if (step.name.startsWith('$')) add('names starting with "$" are reserved');
+  if (!STEP_TYPES.has(step.type as string)) {
+    add(`has unknown type ${JSON.stringify(step.type)}; use lambda, pipeline, choice, wait or map`);
+    return problems;
+  }
+  commonProblems(step, names, add);
+  const target = (field: string, value: unknown, required: boolean): void => {
+    if (value === undefined || value === null) {
+      if (required) add(`needs "${field}": the step to go to`);
+    } else if (typeof value !== 'string' || (value !== END && !names.has(value))) {
+      add(`${field} target ${JSON.stringify(value)} is not a step of this workflow${known(names)}`);
+    }
+  };
+  switch (step.type) {
+    case 'lambda':
+      if (typeof step.handler !== 'function') add('needs a handler function');
+      if (step.config !== undefined && !isRecord(step.config)) add('config must be an object');
+      break;
+    case 'pipeline':
+      if (typeof step.pipeline !== 'string' || step.pipeline.trim() === '') add('needs the name of a registered pipeline');
+      if (step.params !== undefined && !isRecord(step.params)) add('params must be an object');
+      if (step.paramsFrom != null && typeof step.paramsFrom !== 'function') add('paramsFrom must be a function');
+      break;
+    case 'choice':
+      if (typeof step.when !== 'function') add('needs a "when" condition function');
+      target('then', step.then, true);
+      target('otherwise', step.otherwise, false);
+      break;
+    case 'wait': {
+      const hasSeconds = step.seconds !== undefined && step.seconds !== null;
+      const hasUntil = step.until !== undefined && step.until !== null;
+      if (hasSeconds === hasUntil) add('needs exactly one of "seconds" or "until"');
+      if (hasSeconds && !(typeof step.seconds === 'number' && Number.isFinite(step.seconds) && step.seconds >= 0)) {
+        add(`seconds must be a number ≥ 0 (got ${String(step.seconds)})`);
+      }
+      if (hasUntil && typeof step.until !== 'function') add('until must be a function of the context returning a Date');
+      break;
+    }
+    case 'map':
+      problems.push(...mapProblems(step, add));
+      break;
+  }
+  return problems;
+}
+
+function commonProblems(step: StepOptions & { name?: unknown }, names: ReadonlySet<string>, add: (p: string) => void): void {
+  if (step.onError !== undefined && !isErrorPolicy(step.onError)) {
+    add(`onError must be STOP, CONTINUE or RETRY (got ${JSON.stringify(step.onError)})`);
+  }
+  if (step.retry != null && !(step.retry instanceof RetryPolicy)) {
+    for (const p of RetryPolicy.problemsOf(step.retry as RetryPolicyOptions)) add(`retry: ${p}`);
+  }
+  if (step.timeoutMs != null && !(typeof step.timeoutMs === 'number' && step.timeoutMs > 0 && Number.isFinite(step.timeoutMs))) {
+    add(`timeoutMs must be a number > 0 (got ${String(step.timeoutMs)})`);
+  }
+  if (step.quality != null && !(step.quality instanceof QualityThresholds)) {
+    for (const p of QualityThresholds.problemsOf(step.quality as QualityThresholdsInit)) add(`quality: ${p}`);
+  }
+  if (step.qualityMode !== undefined && step.qualityMode !== 'fail' && step.qualityMode !== 'warn') {
+    add(`qualityMode must be 'fail' or 'warn' (got ${JSON.stringify(step.qualityMode)})`);
+  }
+  if (step.next != null && (typeof step.next !== 'string' || (step.next !== END && !names.has(step.next)))) {
+    add(`next target ${JSON.stringify(step.next)} is not a step of this workflow${known(names)}`);
+  }
+  for (const dependency of step.dependsOn ?? []) {
+    if (dependency === step.name) add('depends on itself');
+    else if (!names.has(dependency)) add(`depends on "${dependency}", which is not a step of this workflow`);
+  }
+}
+
+function mapProblems(step: Extract<StepDeclaration, { type: 'map' }>, add: (p: string) => void): string[] {
+  const nested: string[] = [];
+  const sources = [step.items, step.itemsFrom, step.itemsPath].filter((s) => s !== undefined && s !== null);
+  if (sources.length !== 1) add('needs exactly one of "items", "itemsFrom" or "itemsPath"');
+  if (step.items != null && !Array.isArray(step.items)) add('items must be an array');
+  if (step.itemsFrom != null && typeof step.itemsFrom !== 'function') add('itemsFrom must be a function');
+  if (step.itemsPath != null && !/^(params\.[^.]+|outputs\.[^.]+(\..+)?)$/.test(String(step.itemsPath))) {
+    add(`itemsPath ${JSON.stringify(step.itemsPath)} must look like 'params.<key>' or 'outputs.<step>.<key>'`);
+  }
+  if (step.itemParam !== undefined && (typeof step.itemParam !== 'string' || step.itemParam === '')) {
+    add('itemParam must be a non-empty string');
+  }
+  if (step.maxConcurrency !== undefined && !(Number.isInteger(step.maxConcurrency) && step.maxConcurrency >= 1)) {
+    add(`maxConcurrency must be a whole number ≥ 1 (got ${String(step.maxConcurrency)})`);
+  }
+  if (step.toleratedFailureCount != null && !(Number.isInteger(step.toleratedFailureCount) && step.toleratedFailureCount >= 0)) {
+    add(`toleratedFailureCount must be a whole number ≥ 0 (got ${String(step.toleratedFailureCount)})`);
+  }
+  const pct = step.toleratedFailurePercentage;
+  if (pct != null && !(typeof pct === 'number' && pct >= 0 && pct <= 100)) {
+    add(`toleratedFailurePercentage must be between 0 and 100 (got ${String(pct)})`);
+  }
+  const iterator = step.iterator;
+  if (iterator === undefined || iterator === null) add('needs an iterator: a workflow, a step or a workflow name');
+  else if (typeof iterator === 'string') {
+    if (iterator.trim() === '') add('iterator name must not be empty');
+  } else if (isWorkflowLike(iterator)) {
+    for (const p of workflowProblems(iterator)) nested.push(`step "${step.name}" iterator "${iterator.name}": ${p}`);
+  } else if (isRecord(iterator)) {
+    const self = new Set([String((iterator as { name?: unknown }).name)]);
+    for (const p of stepProblems(iterator as StepDeclaration, self)) nested.push(`step "${step.name}" iterator: ${p}`);
+  } else add('iterator must be a workflow, a step or a workflow name');
+  return nested;
+}
+
+function known(names: ReadonlySet<string>): string {
+  return names.size > 0 ? ` (steps: ${[...names].join(', ')})` : '';
+}
+
+function build(declaration: WorkflowDeclaration): WorkflowDefinition {
+  if (isCompiledWorkflow(declaration)) return declaration;
+  const definition: WorkflowDefinition = Object.freeze({
+    name: declaration.name,
+    domain: declaration.domain ?? null,
+    version: declaration.version ?? 1,
+    description: declaration.description ?? null,
+    defaults: Object.freeze({ ...(declaration.defaults ?? {}) }),
+    steps: Object.freeze(declaration.steps.map(buildStep)),
+    maxSteps: declaration.maxSteps ?? DEFAULT_MAX_STEPS,
+    tags: Object.freeze([...(declaration.tags ?? [])]),
+  });
+  compiled.add(definition);
+  return definition;
+}
+
+function buildStep(step: StepDeclaration | StepDefinition): StepDefinition {
+  const base: StepDefinitionBase = {
+    name: step.name,
+    description: step.description ?? null,
+    onError: step.onError ?? ErrorPolicy.STOP,
+    retry: step.retry == null ? null : RetryPolicy.from(step.retry),
+    timeoutMs: step.timeoutMs ?? null,
+    quality: step.quality == null ? null : QualityThresholds.from(step.quality),
+    qualityMode: step.qualityMode ?? 'fail',
+    next: step.next ?? null,
+    dependsOn: Object.freeze([...(step.dependsOn ?? [])]),
+  };
+  switch (step.type) {
+    case 'lambda':
+      return Object.freeze({ ...base, type: 'lambda', handler: step.handler, config: Object.freeze({ ...(step.config ?? {}) }) });
+    case 'pipeline':
+      return Object.freeze({
+        ...base,
+        type: 'pipeline',
+        pipeline: step.pipeline,
+        params: Object.freeze({ ...(step.params ?? {}) }),
+        paramsFrom: step.paramsFrom ?? null,
+      });
+    case 'choice':
+      return Object.freeze({ ...base, type: 'choice', when: step.when, then: step.then, otherwise: step.otherwise ?? null });
+    case 'wait':
+      return Object.freeze({ ...base, type: 'wait', seconds: step.seconds ?? null, until: step.until ?? null });
+    case 'map': {
+      const iterator = step.iterator;
+      return Object.freeze({
+        ...base,
+        type: 'map',
+        items: step.items == null ? null : Object.freeze([...step.items]),
+        itemsFrom: step.itemsFrom ?? null,
+        itemsPath: step.itemsPath ?? null,
+        itemParam: step.itemParam ?? 'item',
+        indexParam: step.indexParam ?? null,
+        iterator:
+          typeof iterator === 'string' ? iterator : isWorkflowLike(iterator) ? build(iterator) : buildStep(iterator as StepDeclaration),
+        maxConcurrency: step.maxConcurrency ?? 4,
+        toleratedFailureCount: step.toleratedFailureCount ?? null,
+        toleratedFailurePercentage: step.toleratedFailurePercentage ?? null,
+      });
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import { ErrorCategory, isErrorCategory } from '../policy/error-category';
+
+/** An error a step (lambda or pipeline) may throw to say which category its failure belongs to. */
+export class StepError extends Error {
+  override readonly name = 'StepError';
+
+  constructor(
+    message: string,
+    readonly category: ErrorCategory = ErrorCategory.INTERNAL,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The category a thrown value belongs to: its own `category` when valid, TIMEOUT for timeouts, else INTERNAL. */
+export function categoryOf(error: unknown): ErrorCategory {
+  if (error !== null && typeof error === 'object') {
+    const category = (error as { category?: unknown }).category;
+    if (isErrorCategory(category)) return category;
+    const name = (error as { name?: unknown }).name;
+    if (name === 'TimeoutError') return ErrorCategory.TIMEOUT;
+  }
+  return ErrorCategory.INTERNAL;
+}
+
+/** The message of a thrown value, whatever was thrown. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}

@@ -1,0 +1,16 @@
+import { ErrorCategory } from '../policy/error-category';
+import { StepError } from './step-error';
+
+/** The reason a step's signal is aborted when its `timeoutMs` runs out. */
+export class StepTimeoutError extends StepError {
+  constructor(step: string, timeoutMs: number) {
+    super(`step "${step}" timed out after ${timeoutMs} ms`, ErrorCategory.TIMEOUT);
+  }
+}
+
+/** The reason a step's signal is aborted when its run is cancelled. */
+export class RunCancelledError extends StepError {
+  constructor(reason?: unknown) {
+    super(`run cancelled${reason instanceof Error && reason.message ? `: ${reason.message}` : typeof reason === 'string' ? `: ${reason}` : ''}`, ErrorCategory.INTERNAL);
+  }
+}

@@ -1,0 +1,106 @@
+import type { WorkflowContext } from '../context/workflow-context';
+import type { MapStepDefinition } from '../definition/step-definition';
+import type { WorkflowDefinition } from '../definition/workflow-definition';
+import { ErrorCategory } from '../policy/error-category';
+import { QualityMetrics } from '../quality/quality-metrics';
+import { StepResult } from '../result/step-result';
+import type { StepHandler } from './step-environment';
+
+/** One failed item of a map step. */
+export interface MapItemError {
+  readonly index: number;
+  readonly item: unknown;
+  readonly step: string | null;
+  readonly error: string;
+  readonly errorCategory: ErrorCategory;
+}
+
+/** Runs the iterator once per item with bounded concurrency; the output keeps item order. */
+export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, runtime, env) => {
+  const items = await itemsOf(step, ctx);
+  if (!Array.isArray(items)) {
+    return StepResult.fail(
+      `map step "${step.name}": the items (${describeSource(step)}) are not an array (got ${items === null ? 'null' : typeof items})`,
+      { category: ErrorCategory.VALIDATION },
+    );
+  }
+  const iterator = env.iteratorWorkflow(step.iterator);
+  const total = items.length;
+  const tolerated = toleratedFailures(step, total);
+  const results: unknown[] = new Array(total).fill(null);
+  const errors: MapItemError[] = [];
+  let next = 0;
+  let succeeded = 0;
+
+  const runItem = async (index: number): Promise<void> => {
+    const item = items[index];
+    const params: Record<string, unknown> = { ...missingDefaults(iterator, ctx), [step.itemParam]: item };
+    if (step.indexParam !== null) params[step.indexParam] = index;
+    const child = ctx.spawn({ runId: `${runtime.idempotencyKey}:${index}`, startedAt: new Date(env.clock.now()), params });
+    const result = await env.runChild(iterator, child, runtime.signal);
+    if (result.status === 'completed') {
+      succeeded++;
+      const last = result.completedSteps[result.completedSteps.length - 1];
+      results[index] = last === undefined ? null : result.context.getOutput(last, undefined, null);
+    } else {
+      errors.push({
+        index,
+        item,
+        step: result.errorStep,
+        error: result.error ?? `item run ended ${result.status}`,
+        errorCategory: result.errorCategory ?? ErrorCategory.INTERNAL,
+      });
+    }
+  };
+  const worker = async (): Promise<void> => {
+    while (next < total && errors.length <= tolerated && !runtime.signal.aborted) await runItem(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(step.maxConcurrency, total) }, worker));
+  if (runtime.signal.aborted) throw runtime.signal.reason;
+
+  errors.sort((a, b) => a.index - b.index);
+  const output = { results, total, succeeded, failed: errors.length, errors };
+  const quality = new QualityMetrics({ recordCount: total, validCount: succeeded, invalidCount: total - succeeded });
+  if (errors.length > tolerated) {
+    const first = errors[0]!;
+    const notRun = total - succeeded - errors.length;
+    return StepResult.fail(
+      `map step "${step.name}": ${errors.length} of ${total} items failed (tolerated: ${tolerated})` +
+        `${notRun > 0 ? `, ${notRun} not started` : ''}; first: item ${first.index} ` +
+        `(${JSON.stringify(first.item) ?? String(first.item)})${first.step ? ` at step "${first.step}"` : ''}: ${first.error}`,
+      { category: first.errorCategory, output, quality },
+    );
+  }
+  return StepResult.ok(output, { quality });
+};
+
+async function itemsOf(step: MapStepDefinition, ctx: WorkflowContext): Promise<unknown> {
+  if (step.items !== null) return step.items;
+  if (step.itemsFrom !== null) return step.itemsFrom(ctx);
+  const [root, first, ...rest] = step.itemsPath!.split('.');
+  if (root === 'params') return ctx.getParam(first!);
+  let value: unknown = ctx.getOutput(first!);
+  for (const key of rest) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  return value;
+}
+
+function describeSource(step: MapStepDefinition): string {
+  if (step.itemsPath !== null) return `itemsPath "${step.itemsPath}"`;
+  return step.itemsFrom !== null ? 'itemsFrom' : 'items';
+}
+
+/** How many item failures the map accepts: the larger of the count and the percentage, default 0. */
+function toleratedFailures(step: MapStepDefinition, total: number): number {
+  const byCount = step.toleratedFailureCount ?? 0;
+  const byPercentage = Math.floor(((step.toleratedFailurePercentage ?? 0) * total) / 100);
+  return Math.max(byCount, byPercentage);
+}
+
+/** The iterator's defaults that the parent's params do not set (defaults < params). */
+function missingDefaults(iterator: WorkflowDefinition, ctx: WorkflowContext): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(iterator.defaults)) {
+    if (ctx.getParam(key) === undefined) out[key] = value;
+  }
+  return out;
+}

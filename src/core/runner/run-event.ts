@@ -1,0 +1,42 @@
+import type { ErrorCategory } from '../policy/error-category';
+
+/** The kinds of event a run emits. */
+export type RunEventType =
+  | 'run_started'
+  | 'run_completed'
+  | 'run_failed'
+  | 'run_cancelled'
+  | 'run_stopped'
+  | 'step_started'
+  | 'step_completed'
+  | 'step_failed'
+  | 'step_retried'
+  | 'step_skipped'
+  | 'quality_warning';
+
+/** One structured event of a run. */
+export interface RunEvent {
+  readonly type: RunEventType;
+  readonly runId: string;
+  readonly traceId: string;
+  readonly workflow: string;
+  /** Epoch milliseconds from the runner's clock. */
+  readonly timestamp: number;
+  readonly step?: string;
+  readonly attempt?: number;
+  readonly iteration?: number;
+  readonly durationMs?: number;
+  readonly error?: string;
+  readonly errorCategory?: ErrorCategory;
+  /** step_retried: the delay before the next attempt. */
+  readonly delayMs?: number;
+  /** step_skipped: why. */
+  readonly reason?: string;
+  /** quality_warning: the breached thresholds. */
+  readonly violations?: readonly string[];
+  /** Map items: the run that started this child run. */
+  readonly parentRunId?: string;
+}
+
+/** Receives every event of every run the runner executes (children of map steps included). */
+export type RunEventListener = (event: RunEvent) => void;

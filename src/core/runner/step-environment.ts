@@ -1,0 +1,27 @@
+import type { Clock } from '../clock/clock.port';
+import type { WorkflowContext } from '../context/workflow-context';
+import type { StepDefinition, StepRuntime } from '../definition/step-definition';
+import type { WorkflowDefinition } from '../definition/workflow-definition';
+import type { Dispatcher } from '../pipeline/pipeline.types';
+import type { StepResult } from '../result/step-result';
+import type { WorkflowResult } from './workflow-result';
+
+/** What step handlers may use of the run they belong to. */
+export interface StepEnvironment {
+  readonly dispatcher: Dispatcher;
+  readonly clock: Clock;
+  readonly dryRun: boolean;
+  readonly runId: string;
+  /** Resolves a map iterator (workflow, single step or workflow name) to a workflow. */
+  iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition;
+  /** Runs a child workflow (a map item) with the runner's dispatcher, clock, middleware and listener. */
+  runChild(definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal): Promise<WorkflowResult>;
+}
+
+/** Executes one attempt of one kind of step. */
+export type StepHandler<S extends StepDefinition = StepDefinition> = (
+  step: S,
+  ctx: WorkflowContext,
+  runtime: StepRuntime,
+  env: StepEnvironment,
+) => Promise<StepResult>;

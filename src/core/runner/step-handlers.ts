@@ -1,0 +1,78 @@
+import type { WorkflowContext } from '../context/workflow-context';
+import { isRecord } from '../context/safe-values';
+import type {
+  ChoiceStepDefinition,
+  LambdaStepDefinition,
+  PipelineStepDefinition,
+  StepDefinition,
+  StepRuntime,
+  WaitStepDefinition,
+} from '../definition/step-definition';
+import { ErrorCategory } from '../policy/error-category';
+import { StepResult } from '../result/step-result';
+import { mapStepHandler } from './map-step.handler';
+import type { StepEnvironment, StepHandler } from './step-environment';
+
+/** A lambda's return value as a result: results as they are, plain values as the output. */
+export function toLambdaResult(value: unknown): StepResult {
+  return value instanceof StepResult ? value : StepResult.ok(value);
+}
+
+const lambda: StepHandler<LambdaStepDefinition> = async (step, ctx, runtime) =>
+  toLambdaResult(await step.handler(ctx, step.config, runtime));
+
+const pipeline: StepHandler<PipelineStepDefinition> = async (step, ctx, runtime, env) => {
+  const extra = step.paramsFrom === null ? undefined : await step.paramsFrom(ctx);
+  if (extra !== undefined && extra !== null && !isRecord(extra)) {
+    return StepResult.fail(`paramsFrom of step "${step.name}" must return an object or nothing`, {
+      category: ErrorCategory.CONFIGURATION,
+    });
+  }
+  const params = Object.freeze({ ...ctx.params, ...step.params, ...(extra ?? {}) });
+  if (env.dryRun) return StepResult.ok({ dryRun: true, pipeline: step.pipeline, params });
+  return env.dispatcher.dispatch({ ...runtime, pipeline: step.pipeline, params, context: ctx });
+};
+
+const choice: StepHandler<ChoiceStepDefinition> = async (step, ctx) => {
+  const condition = Boolean(await step.when(ctx));
+  const target = condition ? step.then : step.otherwise;
+  return StepResult.ok({ condition, next: target }, target === null ? {} : { nextStep: target });
+};
+
+const wait: StepHandler<WaitStepDefinition> = async (step, ctx, runtime, env) => {
+  const now = env.clock.now();
+  let until: number;
+  if (step.seconds !== null) until = now + step.seconds * 1000;
+  else {
+    const value = await step.until!(ctx);
+    until = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : value;
+    if (typeof until !== 'number' || Number.isNaN(until)) {
+      return StepResult.fail(`until of wait step "${step.name}" returned ${String(value)}, which is not a date`, {
+        category: ErrorCategory.VALIDATION,
+      });
+    }
+  }
+  const waitMs = Math.max(0, until - now);
+  const untilIso = new Date(until).toISOString();
+  if (env.dryRun) return StepResult.ok({ dryRun: true, waitUntil: untilIso, waitMs });
+  if (waitMs > 0) await env.clock.sleep(waitMs, runtime.signal);
+  return StepResult.ok({ waitedUntil: untilIso, waitedMs: waitMs });
+};
+
+const handlers: { readonly [T in StepDefinition['type']]: StepHandler<Extract<StepDefinition, { type: T }>> } = {
+  lambda,
+  pipeline,
+  choice,
+  wait,
+  map: mapStepHandler,
+};
+
+/** Runs one attempt of any step through the handler of its type. */
+export function runStepAttempt(
+  step: StepDefinition,
+  ctx: WorkflowContext,
+  runtime: StepRuntime,
+  env: StepEnvironment,
+): Promise<StepResult> {
+  return (handlers[step.type] as StepHandler)(step, ctx, runtime, env);
+}

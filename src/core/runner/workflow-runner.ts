@@ -1,0 +1,180 @@
+import { SystemClock, type Clock } from '../clock/clock.port';
+import { WorkflowContext, type Partition } from '../context/workflow-context';
+import type { StepDefinition } from '../definition/step-definition';
+import { compileStep, compileWorkflow, isCompiledWorkflow } from '../definition/workflow.compiler';
+import {
+  isWorkflowLike,
+  type WorkflowDeclaration,
+  type WorkflowDefinition,
+  type WorkflowLookup,
+} from '../definition/workflow-definition';
+import { SpineError, WorkflowDefinitionError } from '../errors/spine-error';
+import { InProcessDispatcher, unknownPipeline } from '../pipeline/in-process.dispatcher';
+import { PipelineRegistry } from '../pipeline/pipeline.registry';
+import type { Dispatcher, PipelineLookup } from '../pipeline/pipeline.types';
+import { RetryPolicy, type RetryPolicyOptions } from '../policy/retry-policy';
+import { InMemoryRunStore } from '../store/in-memory-run.store';
+import type { RunStore } from '../store/run-store.port';
+import type { RunEventListener } from './run-event';
+import { RunExecution, type RunnerServices } from './run-execution';
+import type { StepMiddleware } from './step-middleware';
+import type { WorkflowResult } from './workflow-result';
+
+/** How a runner is set up; every field is optional. */
+export interface WorkflowRunnerOptions {
+  /** Pipelines run in-process (ignored when `dispatcher` is given). */
+  readonly pipelines?: PipelineLookup;
+  readonly dispatcher?: Dispatcher;
+  /** Where runs are recorded (default: in memory). */
+  readonly store?: RunStore;
+  /** Wraps every step attempt, outermost first. */
+  readonly middleware?: readonly StepMiddleware[];
+  readonly onEvent?: RunEventListener;
+  /** Retry policy of steps with `onError: RETRY` and no `retry` of their own. */
+  readonly defaultRetry?: RetryPolicy | RetryPolicyOptions;
+  /** Timeout of steps without `timeoutMs` (default none). */
+  readonly defaultTimeoutMs?: number;
+  readonly clock?: Clock;
+  /** Workflows that map iterators may name. */
+  readonly workflows?: WorkflowLookup;
+  /** Source of randomness for retry jitter (tests pin it). */
+  readonly random?: () => number;
+}
+
+/** How one run is started. */
+export interface ExecuteOptions {
+  readonly params?: Readonly<Record<string, unknown>>;
+  readonly partition?: Partition | null;
+  readonly batchId?: string | null;
+  readonly traceId?: string;
+  readonly runId?: string;
+  readonly asOfDate?: string | null;
+  readonly captureId?: string | null;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  /** Starts at this step; earlier steps are recorded as skipped. */
+  readonly startFrom?: string;
+  /** Pipelines are not called (they report what would run); lambdas see `ctx.metadata.dryRun === true`. */
+  readonly dryRun?: boolean;
+  /** Aborting it cancels the run and aborts the running step's signal. */
+  readonly signal?: AbortSignal;
+  /** Aborting it stops the run at the next step boundary without touching the running step. */
+  readonly stopSignal?: AbortSignal;
+}
+
+/** Executes workflows: steps, routing, policies, quality gates, records and events. */
+export class WorkflowRunner {
+  readonly store: RunStore;
+  readonly dispatcher: Dispatcher;
+  private readonly services: RunnerServices;
+  private readonly workflows: WorkflowLookup | null;
+  private readonly validated = new WeakSet<WorkflowDefinition>();
+  private readonly iterators = new WeakMap<StepDefinition, WorkflowDefinition>();
+
+  constructor(options: WorkflowRunnerOptions = {}) {
+    this.dispatcher = options.dispatcher ?? new InProcessDispatcher(options.pipelines ?? new PipelineRegistry());
+    this.store = options.store ?? new InMemoryRunStore();
+    this.workflows = options.workflows ?? null;
+    const timeout = options.defaultTimeoutMs;
+    if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0)) {
+      throw new SpineError('invalid-argument', `defaultTimeoutMs must be a number > 0 (got ${String(timeout)}).`);
+    }
+    this.services = {
+      dispatcher: this.dispatcher,
+      store: this.store,
+      clock: options.clock ?? new SystemClock(),
+      middleware: [...(options.middleware ?? [])],
+      onEvent: options.onEvent ?? null,
+      defaultRetry: RetryPolicy.from(options.defaultRetry ?? {}),
+      defaultTimeoutMs: timeout ?? null,
+      random: options.random ?? Math.random,
+      iteratorWorkflow: (iterator) => this.iteratorWorkflow(iterator),
+    };
+  }
+
+  /**
+   * Checks a workflow against this runner: every pipeline is known to the dispatcher and every
+   * map iterator named by string can be found. Throws one error listing every problem.
+   */
+  validate(workflow: WorkflowDefinition | WorkflowDeclaration): WorkflowDefinition {
+    const definition = compileWorkflow(workflow);
+    if (this.validated.has(definition)) return definition;
+    const problems: string[] = [];
+    this.collectProblems(definition, '', problems, new Set());
+    if (problems.length > 0) throw new WorkflowDefinitionError(`Workflow "${definition.name}"`, problems);
+    this.validated.add(definition);
+    return definition;
+  }
+
+  /** Runs a workflow to its end and returns what happened; nothing is recorded when it cannot start. */
+  async execute(workflow: WorkflowDefinition | WorkflowDeclaration, options: ExecuteOptions = {}): Promise<WorkflowResult> {
+    const definition = this.validate(workflow);
+    const startFrom = options.startFrom ?? null;
+    if (startFrom !== null && !definition.steps.some((s) => s.name === startFrom)) {
+      throw new SpineError(
+        'unknown-step',
+        `Workflow "${definition.name}" has no step "${startFrom}" to start from. Steps: ${definition.steps.map((s) => s.name).join(', ')}.`,
+      );
+    }
+    const dryRun = options.dryRun === true;
+    const context = WorkflowContext.create({
+      runId: options.runId,
+      traceId: options.traceId,
+      batchId: options.batchId ?? null,
+      startedAt: new Date(this.services.clock.now()),
+      params: { ...definition.defaults, ...(options.params ?? {}) },
+      metadata: { ...(options.metadata ?? {}), workflow: definition.name, ...(dryRun && { dryRun: true }) },
+      partition: options.partition ?? null,
+      asOfDate: options.asOfDate ?? null,
+      captureId: options.captureId ?? null,
+    });
+    const execution = new RunExecution(this.services, definition, context, {
+      dryRun,
+      startFrom,
+      signal: options.signal ?? null,
+      stopSignal: options.stopSignal ?? null,
+      persist: !dryRun,
+      keepEvents: true,
+      parentRunId: null,
+    });
+    return execution.run();
+  }
+
+  private iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition {
+    if (typeof iterator === 'string') {
+      const found = this.workflows?.get(iterator);
+      if (found === undefined) throw new SpineError('unknown-workflow', unknownWorkflowMessage(iterator, this.workflows));
+      return compileWorkflow(found);
+    }
+    if (isWorkflowLike(iterator)) return isCompiledWorkflow(iterator) ? iterator : compileWorkflow(iterator);
+    let wrapped = this.iterators.get(iterator);
+    if (wrapped === undefined) {
+      const step = compileStep(iterator);
+      wrapped = compileWorkflow({ name: step.name, steps: [step] });
+      this.iterators.set(iterator, wrapped);
+    }
+    return wrapped;
+  }
+
+  private collectProblems(definition: WorkflowDefinition, prefix: string, problems: string[], seen: Set<WorkflowDefinition>): void {
+    if (seen.has(definition)) return;
+    seen.add(definition);
+    for (const step of definition.steps) {
+      if (step.type === 'pipeline' && !this.dispatcher.has(step.pipeline)) {
+        problems.push(`${prefix}step "${step.name}": ${unknownPipeline(step.pipeline, this.dispatcher.names()).message}`);
+      }
+      if (step.type !== 'map') continue;
+      const where = `${prefix}step "${step.name}" iterator: `;
+      if (typeof step.iterator === 'string' && this.workflows?.get(step.iterator) === undefined) {
+        problems.push(`${where}${unknownWorkflowMessage(step.iterator, this.workflows)}`);
+        continue;
+      }
+      this.collectProblems(this.iteratorWorkflow(step.iterator), where, problems, seen);
+    }
+  }
+}
+
+function unknownWorkflowMessage(name: string, workflows: WorkflowLookup | null): string {
+  if (workflows === null) return `workflow "${name}" cannot be found: pass { workflows } to the runner to name iterators by workflow name.`;
+  const known = workflows.names();
+  return `workflow "${name}" is not registered. ${known.length > 0 ? `Known workflows: ${known.join(', ')}.` : 'No workflows are registered.'}`;
+}

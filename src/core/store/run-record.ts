@@ -1,0 +1,87 @@
+import type { Partition } from '../context/workflow-context';
+import type { StepType } from '../definition/step-definition';
+import type { ErrorCategory } from '../policy/error-category';
+import type { QualityMetricsInit } from '../quality/quality-metrics';
+
+/** The state of a run as stored. */
+export type RunStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'stopped' | 'cancelled';
+
+/** How a run ended, as a result reports it. */
+export type RunOutcomeStatus = 'completed' | 'failed' | 'stopped' | 'cancelled';
+
+/** The state of one recorded step execution; 'retried' is a failed attempt that was tried again. */
+export type StepStatus = 'completed' | 'failed' | 'skipped' | 'retried';
+
+/** Counters and cursor of a run, updated with every step record. */
+export interface RunProgress {
+  readonly status: RunStatus;
+  readonly executedSteps: number;
+  readonly completedSteps: number;
+  readonly failedSteps: number;
+  readonly skippedSteps: number;
+  readonly lastCompletedStep: string | null;
+}
+
+/** A run as the store keeps it. */
+export interface RunRecord extends RunProgress {
+  readonly runId: string;
+  readonly workflowName: string;
+  readonly workflowVersion: number;
+  readonly workflowHash: string;
+  readonly domain: string | null;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly partition: Partition | null;
+  readonly batchId: string | null;
+  readonly traceId: string;
+  readonly asOfDate: string | null;
+  readonly captureId: string | null;
+  readonly idempotencyKey: string | null;
+  readonly parentRunId: string | null;
+  readonly totalSteps: number;
+  readonly startedAt: Date;
+  readonly finishedAt: Date | null;
+  readonly durationMs: number | null;
+  readonly errorStep: string | null;
+  readonly error: string | null;
+  readonly errorCategory: ErrorCategory | null;
+}
+
+/** One step execution (one attempt, or one skip) as the store keeps it. */
+export interface StepRecord {
+  readonly runId: string;
+  readonly stepName: string;
+  readonly stepType: StepType;
+  /** 1 for the step's first execution in the run; higher in loops. */
+  readonly iteration: number;
+  readonly attempt: number;
+  readonly status: StepStatus;
+  readonly idempotencyKey: string;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly durationMs: number;
+  readonly output: Readonly<Record<string, unknown>> | null;
+  readonly contextUpdates: Readonly<Record<string, unknown>> | null;
+  readonly error: string | null;
+  readonly errorCategory: ErrorCategory | null;
+  readonly quality: QualityMetricsInit | null;
+  readonly nextStep: string | null;
+}
+
+/** How a run ended, written once at its end. */
+export interface RunOutcome extends RunProgress {
+  readonly status: RunOutcomeStatus;
+  readonly finishedAt: Date;
+  readonly durationMs: number;
+  readonly errorStep: string | null;
+  readonly error: string | null;
+  readonly errorCategory: ErrorCategory | null;
+}
+
+/** Filter of `listRuns`; newest first. */
+export interface RunFilter {
+  readonly workflow?: string;
+  readonly status?: RunStatus | readonly RunStatus[];
+  readonly batchId?: string;
+  readonly since?: Date;
+  readonly limit?: number;
+}

@@ -1,0 +1,22 @@
+import type { RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from './run-record';
+
+/** What a new run is created with. */
+export type NewRun = Omit<RunRecord, keyof RunProgress | 'finishedAt' | 'durationMs' | 'errorStep' | 'error' | 'errorCategory'>;
+
+/**
+ * Port: where runs and their steps are recorded. The in-memory store is the default; durable
+ * stores implement the same contract (each `recordStep` commits the step row and the run's
+ * progress together).
+ */
+export interface RunStore {
+  /** Creates the run; with an idempotency key already used, returns that run and `created: false`. */
+  createRun(run: NewRun): Promise<{ readonly run: RunRecord; readonly created: boolean }>;
+  /** Records one step execution and the run's new progress, atomically. */
+  recordStep(step: StepRecord, progress: RunProgress): Promise<void>;
+  /** Records how the run ended. */
+  finishRun(runId: string, outcome: RunOutcome): Promise<void>;
+  getRun(runId: string): Promise<RunRecord | null>;
+  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+  /** Every recorded step execution of a run, in the order they were recorded. */
+  getRunSteps(runId: string): Promise<StepRecord[]>;
+}

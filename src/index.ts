@@ -1,0 +1,85 @@
+/**
+ * spine-orchestration: context-first workflow orchestration for data pipelines.
+ * The v1 group API is at `spine-orchestration/groups`; test helpers at `spine-orchestration/testing`.
+ */
+import { WorkflowFactory } from './core/definition/workflow.factory';
+import type { WorkflowDefinition } from './core/definition/workflow-definition';
+
+/** The programmatic workflow API: `Workflow.define`, `Workflow.builder`, `Workflow.fromGroup`, `Workflow.END`. */
+export const Workflow = WorkflowFactory;
+/** A compiled workflow definition. */
+export type Workflow = WorkflowDefinition;
+
+export { WorkflowContext } from './core/context/workflow-context';
+export type { CheckpointState, Partition, WorkflowContextInit, WorkflowContextJSON } from './core/context/workflow-context';
+export { StepResult, LambdaStepResult } from './core/result/step-result';
+export type { FailOptions, OkOptions, StepEvent, StepOutput } from './core/result/step-result';
+export { Step } from './core/definition/step.factory';
+export { WorkflowBuilder } from './core/definition/workflow.builder';
+export { END, DEFAULT_MAX_STEPS } from './core/definition/workflow-definition';
+export type { WorkflowDeclaration, WorkflowDefinition, WorkflowLookup } from './core/definition/workflow-definition';
+export type {
+  ChoiceCondition,
+  ChoiceStepDefinition,
+  ChoiceStepOptions,
+  ItemsFactory,
+  LambdaHandler,
+  LambdaReturn,
+  LambdaStepDefinition,
+  LambdaStepOptions,
+  MapIterator,
+  MapStepDefinition,
+  MapStepOptions,
+  ParamsFactory,
+  PipelineStepDefinition,
+  PipelineStepOptions,
+  QualityMode,
+  StepDeclaration,
+  StepDefinition,
+  StepOptions,
+  StepRuntime,
+  StepType,
+  WaitStepDefinition,
+  WaitStepOptions,
+  WaitUntil,
+} from './core/definition/step-definition';
+export type { GroupShape } from './core/definition/group-conversion';
+export { workflowSpec, workflowHash, type WorkflowSpec } from './core/definition/workflow-spec';
+export { ErrorPolicy } from './core/policy/error-policy';
+export { ErrorCategory } from './core/policy/error-category';
+export { RetryPolicy, type BackoffKind, type RetryPolicyOptions } from './core/policy/retry-policy';
+export { QualityMetrics, type QualityMetricsInit } from './core/quality/quality-metrics';
+export { QualityThresholds, type QualityThresholdsInit } from './core/quality/quality-thresholds';
+export { PipelineRegistry } from './core/pipeline/pipeline.registry';
+export { InProcessDispatcher } from './core/pipeline/in-process.dispatcher';
+export type {
+  Dispatcher,
+  PipelineFunction,
+  PipelineHandler,
+  PipelineLookup,
+  PipelineParams,
+  PipelineRequest,
+  PipelineResult,
+  PipelineReturn,
+} from './core/pipeline/pipeline.types';
+export { WorkflowRunner, type ExecuteOptions, type WorkflowRunnerOptions } from './core/runner/workflow-runner';
+export type { StepExecution, WorkflowResult } from './core/runner/workflow-result';
+export type { RunEvent, RunEventListener, RunEventType } from './core/runner/run-event';
+export type { StepInvocation, StepMiddleware } from './core/runner/step-middleware';
+export type { MapItemError } from './core/runner/map-step.handler';
+export { SystemClock, type Clock } from './core/clock/clock.port';
+export { InMemoryRunStore } from './core/store/in-memory-run.store';
+export type { NewRun, RunStore } from './core/store/run-store.port';
+export type {
+  RunFilter,
+  RunOutcome,
+  RunOutcomeStatus,
+  RunProgress,
+  RunRecord,
+  RunStatus,
+  StepRecord,
+  StepStatus,
+} from './core/store/run-record';
+export { SpineError, WorkflowDefinitionError, type SpineErrorKind } from './core/errors/spine-error';
+export { StepError } from './core/errors/step-error';
+export { StepTimeoutError, RunCancelledError } from './core/errors/step-timeout.error';

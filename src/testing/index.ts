@@ -1,0 +1,2 @@
+/** Helpers for testing workflows: `spine-orchestration/testing`. */
+export { FakeClock } from './fake-clock';
