@@ -1,1 +1,101 @@
-export {};
+/**
+ * Engine benchmark: `npm run bench`. Every figure is compared with a floor measured in the same
+ * process, so the ratios mean something on a noisy machine.
+ *
+ *   1. a 10-step lambda workflow run back-to-back vs. a plain loop awaiting the same functions
+ *   2. a 1,000-step workflow's cost per step divided by the 10-step figure (should stay near 1)
+ *   3. a map over 10,000 items at concurrency 16
+ */
+import { Step, Workflow, WorkflowRunner, type LambdaHandler, type StepRuntime, type WorkflowContext } from 'spine-orchestration';
+
+const ROUNDS = 7;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Runs `fn` repeatedly for about `ms` and returns the median microseconds per unit over ROUNDS rounds. */
+async function measure(units: number, ms: number, fn: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 50; i++) await fn();
+  const perRound: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    let count = 0;
+    const start = performance.now();
+    let elapsed = 0;
+    while (elapsed < ms / ROUNDS) {
+      await fn();
+      count++;
+      elapsed = performance.now() - start;
+    }
+    perRound.push((elapsed * 1000) / (count * units));
+  }
+  return median(perRound);
+}
+
+const lambdas: LambdaHandler[] = Array.from({ length: 1000 }, (_, i) => (ctx: WorkflowContext) => ({ i, prev: ctx.getParam('seed', 0) }));
+
+function lambdaWorkflow(steps: number) {
+  return Workflow.define({
+    name: `bench.lambda_${steps}`,
+    maxSteps: steps + 1,
+    steps: lambdas.slice(0, steps).map((fn, i) => Step.lambda(`s${i}`, fn)),
+  });
+}
+
+function row(label: string, value: string, note = ''): string {
+  return `| ${label.padEnd(48)} | ${value.padStart(14)} | ${note.padEnd(30)} |`;
+}
+
+async function main(): Promise<void> {
+  const runner = new WorkflowRunner();
+  const ten = lambdaWorkflow(10);
+  const thousand = lambdaWorkflow(1000);
+  const ctx = (await runner.execute(ten)).context;
+  const config = Object.freeze({});
+  const runtime: StepRuntime = { signal: new AbortController().signal, attempt: 1, idempotencyKey: 'bench' };
+
+  const floorUs = await measure(10, 1500, async () => {
+    for (let i = 0; i < 10; i++) await lambdas[i]!(ctx, config, runtime);
+  });
+  const tenUs = await measure(10, 3000, () => runner.execute(ten));
+  const thousandUs = await measure(1000, 3000, () => runner.execute(thousand));
+
+  const mapItems = Array.from({ length: 10_000 }, (_, i) => i);
+  const mapWorkflow = Workflow.define({
+    name: 'bench.map',
+    steps: [
+      Step.map('fan_out', {
+        items: mapItems,
+        itemParam: 'n',
+        maxConcurrency: 16,
+        iterator: Step.lambda('square', (c) => ({ square: c.getParam<number>('n') ** 2 })),
+      }),
+    ],
+  });
+  const mapUs = await measure(10_000, 4000, async () => {
+    const result = await runner.execute(mapWorkflow);
+    if (result.status !== 'completed') throw new Error(`map run ${result.status}: ${result.error}`);
+  });
+
+  const lines = [
+    `spine-orchestration engine benchmark — node ${process.version}, ${new Date().toISOString()}`,
+    '',
+    row('measure', 'value', 'against the floor'),
+    row('-'.repeat(48), '-'.repeat(14), '-'.repeat(30)),
+    row('floor: plain awaited call of the same lambdas', `${floorUs.toFixed(3)} µs`, `${(1 / floorUs).toFixed(2)} M calls/s`),
+    row('10-step lambda workflow, per step', `${tenUs.toFixed(2)} µs`, `${(tenUs / floorUs).toFixed(1)}× floor`),
+    row('10-step lambda workflow, steps/s', `${Math.round(1e6 / tenUs).toLocaleString('en-US')}`, ''),
+    row('1,000-step lambda workflow, per step', `${thousandUs.toFixed(2)} µs`, `${(thousandUs / floorUs).toFixed(1)}× floor`),
+    row('growth: 1,000-step ÷ 10-step per-step cost', `${(thousandUs / tenUs).toFixed(2)}`, 'target ≤ 1.3'),
+    row('map over 10,000 items, concurrency 16, items/s', `${Math.round(1e6 / mapUs).toLocaleString('en-US')}`, `${mapUs.toFixed(2)} µs per item`),
+    '',
+    `target: ≤ 5 µs per lambda step → ${tenUs <= 5 ? 'met' : 'NOT met'}; growth ≤ 1.3 → ${thousandUs / tenUs <= 1.3 ? 'met' : 'NOT met'}`,
+  ];
+  console.log(lines.join('\n'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

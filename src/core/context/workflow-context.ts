@@ -210,12 +210,18 @@ export class WorkflowContext {
     return this.derive({ params: this.#params.setAll(deepFreeze(updates)) });
   }
 
-  /** A context with `output` stored under `step` (and optional param updates merged). */
-  withStepOutput(step: string, output: unknown, updates?: Readonly<Record<string, unknown>>): WorkflowContext {
+  /** A context with `output` stored under `step`, optional param updates merged and a new checkpoint. */
+  withStepOutput(
+    step: string,
+    output: unknown,
+    updates?: Readonly<Record<string, unknown>>,
+    checkpoint?: CheckpointState,
+  ): WorkflowContext {
     if (updates !== undefined) assertSafeKeys(updates, `context updates of step "${step}"`);
     return this.derive({
       outputs: this.#outputs.set(step, deepFreeze(output)),
       params: updates === undefined ? this.#params : this.#params.setAll(deepFreeze(updates)),
+      checkpoint: checkpoint === undefined ? this.checkpoint : Object.freeze(checkpoint),
     });
   }
 

@@ -1,22 +1,24 @@
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock/clock.port';
 import type { WorkflowContext } from '../context/workflow-context';
-import type { StepDefinition, StepRuntime } from '../definition/step-definition';
+import type { StepDefinition } from '../definition/step-definition';
 import { END, type WorkflowDefinition } from '../definition/workflow-definition';
 import { workflowHash } from '../definition/workflow-spec';
-import { categoryOf, messageOf } from '../errors/step-error';
-import { RunCancelledError, StepTimeoutError } from '../errors/step-timeout.error';
+import { messageOf } from '../errors/step-error';
+import { RunCancelledError } from '../errors/step-timeout.error';
 import { ErrorCategory } from '../policy/error-category';
 import { ErrorPolicy } from '../policy/error-policy';
 import type { RetryPolicy } from '../policy/retry-policy';
 import type { Dispatcher } from '../pipeline/pipeline.types';
-import { StepResult } from '../result/step-result';
+import type { StepResult } from '../result/step-result';
 import type { RunOutcomeStatus, RunProgress, StepStatus } from '../store/run-record';
 import type { RunStore } from '../store/run-store.port';
 import type { RunEvent, RunEventListener, RunEventType } from './run-event';
-import { runStepAttempt } from './step-handlers';
-import { applyQualityGate, checkRoute, EMPTY_UPDATES, toMiddlewareResult } from './step-outcome';
+import { attemptStep } from './step-attempt';
+import { isThenable } from './thenable';
+import { applyQualityGate, checkRoute, EMPTY_UPDATES } from './step-outcome';
 import type { StepEnvironment } from './step-environment';
-import type { StepInvocation, StepMiddleware } from './step-middleware';
+import type { StepMiddleware } from './step-middleware';
 import type { StepExecution, WorkflowResult } from './workflow-result';
 
 /** Everything a run borrows from its runner. */
@@ -51,6 +53,7 @@ interface StepOutcome {
   readonly cancelled: boolean;
 }
 
+const NEVER_ABORTED = new AbortController().signal;
 const stepIndexes = new WeakMap<WorkflowDefinition, ReadonlyMap<string, number>>();
 
 function stepIndex(definition: WorkflowDefinition): ReadonlyMap<string, number> {
@@ -68,8 +71,9 @@ export class RunExecution implements StepEnvironment {
   readonly dispatcher: Dispatcher;
   readonly clock: Clock;
   readonly dryRun: boolean;
-  private readonly controller = new AbortController();
-  private readonly cancellable: boolean;
+  /** Present only for cancellable runs; other runs hand steps a signal that never aborts. */
+  private readonly controller: AbortController | null;
+  private readonly signal: AbortSignal;
   private readonly events: RunEvent[] = [];
   private readonly executions: StepExecution[] = [];
   private readonly completed: string[] = [];
@@ -90,12 +94,9 @@ export class RunExecution implements StepEnvironment {
     this.dispatcher = services.dispatcher;
     this.clock = services.clock;
     this.dryRun = settings.dryRun;
-    const external = settings.signal;
-    this.cancellable = external !== null;
-    if (external !== null) {
-      if (external.aborted) this.controller.abort(new RunCancelledError(external.reason));
-      else external.addEventListener('abort', () => this.controller.abort(new RunCancelledError(external.reason)), { once: true });
-    }
+    this.controller = settings.signal === null ? null : new AbortController();
+    if (this.controller !== null) setMaxListeners(0, this.controller.signal);
+    this.signal = this.controller?.signal ?? NEVER_ABORTED;
   }
 
   iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition {
@@ -106,7 +107,7 @@ export class RunExecution implements StepEnvironment {
     const settings: RunSettings = {
       dryRun: this.dryRun,
       startFrom: null,
-      signal,
+      signal: signal === NEVER_ABORTED ? null : signal,
       stopSignal: null,
       persist: false,
       keepEvents: false,
@@ -117,6 +118,20 @@ export class RunExecution implements StepEnvironment {
 
   /** Runs the workflow to its end and reports what happened. */
   async run(): Promise<WorkflowResult> {
+    const external = this.settings.signal;
+    const controller = this.controller;
+    if (external === null || controller === null) return this.runSteps();
+    const onAbort = (): void => controller.abort(new RunCancelledError(external.reason));
+    if (external.aborted) onAbort();
+    else external.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await this.runSteps();
+    } finally {
+      external.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async runSteps(): Promise<WorkflowResult> {
     const { definition, services, settings } = this;
     const startedAt = this.clock.now();
     const started = performance.now();
@@ -135,7 +150,7 @@ export class RunExecution implements StepEnvironment {
 
     while (i < steps.length) {
       const step = steps[i]!;
-      if (this.controller.signal.aborted) {
+      if (this.signal.aborted) {
         status = 'cancelled';
         break;
       }
@@ -263,28 +278,42 @@ export class RunExecution implements StepEnvironment {
       this.emit('step_started', { step: step.name, attempt, iteration });
       const startedAt = this.clock.now();
       const started = performance.now();
-      const raw = await this.attempt(step, stepCtx, attempt, iteration, key, timeoutMs);
-      const gated = applyQualityGate(step, raw);
-      if (gated.warnings.length > 0) this.emit('quality_warning', { step: step.name, attempt, iteration, violations: gated.warnings });
-      let result = checkRoute(step, gated.result, index);
+      let result = attemptStep(this, {
+        step,
+        ctx: stepCtx,
+        attempt,
+        iteration,
+        idempotencyKey: key,
+        timeoutMs,
+        runSignal: this.signal,
+        cancellable: this.controller !== null,
+        workflow: this.definition.name,
+        middleware: this.services.middleware,
+      });
+      if (isThenable(result)) result = await result;
+      if (step.quality !== null) {
+        const gated = applyQualityGate(step, result);
+        if (gated.warnings.length > 0) this.emit('quality_warning', { step: step.name, attempt, iteration, violations: gated.warnings });
+        result = gated.result;
+      }
+      if (result.nextStep !== null) result = checkRoute(step, result, index);
       let next = ctx;
       if (result.success) {
         try {
-          next = ctx
-            .withStepOutput(step.name, result.output, result.contextUpdates === EMPTY_UPDATES ? undefined : result.contextUpdates)
-            .withFields({ checkpoint: { lastCompletedStep: step.name, executedSteps: this.executed } });
+          const updates = result.contextUpdates === EMPTY_UPDATES ? undefined : result.contextUpdates;
+          next = ctx.withStepOutput(step.name, result.output, updates, { lastCompletedStep: step.name, executedSteps: this.executed });
         } catch (error) {
           result = result.asFailure(messageOf(error), ErrorCategory.VALIDATION);
         }
       }
       const durationMs = performance.now() - started;
-      const cancelled = this.controller.signal.aborted;
+      const cancelled = this.signal.aborted;
       if (!result.success && !cancelled && retry !== null && retry.shouldRetry(result.errorCategory!, attempt)) {
         const delayMs = retry.delayAfter(attempt, this.services.random);
         await this.record(step, iteration, attempt, 'retried', key, startedAt, durationMs, result);
         this.emit('step_retried', { step: step.name, attempt, iteration, durationMs, error: result.error!, errorCategory: result.errorCategory!, delayMs });
         try {
-          await this.clock.sleep(delayMs, this.controller.signal);
+          await this.clock.sleep(delayMs, this.signal);
         } catch {
           return { result, context: ctx, cancelled: true };
         }
@@ -315,68 +344,6 @@ export class RunExecution implements StepEnvironment {
         this.emit('step_failed', { step: step.name, attempt, iteration, durationMs, error: result.error!, errorCategory: result.errorCategory! });
       }
       return { result, context: next, cancelled };
-    }
-  }
-
-  /** One attempt: middleware around the step's handler, with its timeout and the run's cancellation. */
-  private async attempt(
-    step: StepDefinition,
-    ctx: WorkflowContext,
-    attempt: number,
-    iteration: number,
-    idempotencyKey: string,
-    timeoutMs: number | null,
-  ): Promise<StepResult> {
-    const runSignal = this.controller.signal;
-    const guarded = timeoutMs !== null || this.cancellable;
-    const stepController = guarded ? new AbortController() : null;
-    const runtime: StepRuntime = { signal: stepController?.signal ?? runSignal, attempt, idempotencyKey };
-    const invoke = (): Promise<StepResult> => runStepAttempt(step, ctx, runtime, this);
-    const middleware = this.services.middleware;
-    const call =
-      middleware.length === 0
-        ? invoke
-        : () => {
-            const info: StepInvocation = {
-              runId: this.runId,
-              workflow: this.definition.name,
-              name: step.name,
-              type: step.type,
-              attempt,
-              iteration,
-              idempotencyKey,
-              definition: step,
-            };
-            const through = (k: number): Promise<StepResult> =>
-              k === middleware.length ? invoke() : Promise.resolve(middleware[k]!(info, ctx, () => through(k + 1)));
-            return through(0).then(toMiddlewareResult);
-          };
-    if (stepController === null) {
-      try {
-        return await call();
-      } catch (error) {
-        return StepResult.fail(messageOf(error), { category: categoryOf(error) });
-      }
-    }
-    const onRunAbort = (): void => stepController.abort(runSignal.reason);
-    if (runSignal.aborted) onRunAbort();
-    else runSignal.addEventListener('abort', onRunAbort, { once: true });
-    const cancelTimer =
-      timeoutMs === null ? null : this.clock.setTimer(timeoutMs, () => stepController.abort(new StepTimeoutError(step.name, timeoutMs)));
-    const aborted = new Promise<never>((_, reject) => {
-      const signal = stepController.signal;
-      if (signal.aborted) reject(signal.reason);
-      else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    });
-    aborted.catch(() => undefined);
-    try {
-      return await Promise.race([call(), aborted]);
-    } catch (error) {
-      const reason = stepController.signal.aborted ? stepController.signal.reason : error;
-      return StepResult.fail(messageOf(reason), { category: categoryOf(reason) });
-    } finally {
-      cancelTimer?.();
-      runSignal.removeEventListener('abort', onRunAbort);
     }
   }
 
@@ -446,19 +413,18 @@ export class RunExecution implements StepEnvironment {
     );
   }
 
+  /** Emits an event built on `fields` (a fresh object the caller gives away). */
   private emit(type: RunEventType, fields: Partial<RunEvent>): void {
     const keep = this.settings.keepEvents;
     const listener = this.services.onEvent;
     if (!keep && listener === null) return;
-    const event: RunEvent = {
-      type,
-      runId: this.runId,
-      traceId: this.initial.traceId,
-      workflow: this.definition.name,
-      timestamp: this.clock.now(),
-      ...(this.settings.parentRunId !== null && { parentRunId: this.settings.parentRunId }),
-      ...fields,
-    };
+    const event = fields as { -readonly [K in keyof RunEvent]: RunEvent[K] };
+    event.type = type;
+    event.runId = this.runId;
+    event.traceId = this.initial.traceId;
+    event.workflow = this.definition.name;
+    event.timestamp = this.clock.now();
+    if (this.settings.parentRunId !== null) event.parentRunId = this.settings.parentRunId;
     if (keep) this.events.push(event);
     if (listener !== null) {
       try {

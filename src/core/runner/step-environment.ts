@@ -24,4 +24,4 @@ export type StepHandler<S extends StepDefinition = StepDefinition> = (
   ctx: WorkflowContext,
   runtime: StepRuntime,
   env: StepEnvironment,
-) => Promise<StepResult>;
+) => StepResult | Promise<StepResult>;

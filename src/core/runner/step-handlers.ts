@@ -11,6 +11,7 @@ import type {
 import { ErrorCategory } from '../policy/error-category';
 import { StepResult } from '../result/step-result';
 import { mapStepHandler } from './map-step.handler';
+import { isThenable } from './thenable';
 import type { StepEnvironment, StepHandler } from './step-environment';
 
 /** A lambda's return value as a result: results as they are, plain values as the output. */
@@ -18,8 +19,11 @@ export function toLambdaResult(value: unknown): StepResult {
   return value instanceof StepResult ? value : StepResult.ok(value);
 }
 
-const lambda: StepHandler<LambdaStepDefinition> = async (step, ctx, runtime) =>
-  toLambdaResult(await step.handler(ctx, step.config, runtime));
+/** Synchronous lambdas stay synchronous: no promise is made for them. */
+const lambda: StepHandler<LambdaStepDefinition> = (step, ctx, runtime) => {
+  const value = step.handler(ctx, step.config, runtime);
+  return isThenable(value) ? Promise.resolve(value).then(toLambdaResult) : toLambdaResult(value);
+};
 
 const pipeline: StepHandler<PipelineStepDefinition> = async (step, ctx, runtime, env) => {
   const extra = step.paramsFrom === null ? undefined : await step.paramsFrom(ctx);
@@ -73,6 +77,6 @@ export function runStepAttempt(
   ctx: WorkflowContext,
   runtime: StepRuntime,
   env: StepEnvironment,
-): Promise<StepResult> {
+): StepResult | Promise<StepResult> {
   return (handlers[step.type] as StepHandler)(step, ctx, runtime, env);
 }

@@ -1,80 +1,87 @@
 import { SpineError } from '../errors/spine-error';
 import type { RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from './run-record';
-import type { NewRun, RunStore } from './run-store.port';
+import type { CreateRunOutcome, NewRun, RunStore } from './run-store.port';
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 interface StoredRun {
-  record: RunRecord;
+  /** Updated in place on the hot path; callers get frozen copies. */
+  readonly record: Writable<RunRecord>;
   readonly steps: StepRecord[];
   readonly sequence: number;
 }
 
-/** Keeps runs in this process's memory (tests, ephemeral runs). Bounded by `maxRuns` (oldest finished runs go first). */
+/**
+ * Keeps runs in this process's memory (tests, ephemeral runs). Bounded by `maxRuns`: beyond it the
+ * runs that finished first are dropped (running runs are never dropped).
+ */
 export class InMemoryRunStore implements RunStore {
   private readonly runs = new Map<string, StoredRun>();
   private readonly byIdempotencyKey = new Map<string, string>();
+  private readonly finishedOrder: string[] = [];
+  private finishedHead = 0;
   private sequence = 0;
-
   private readonly maxRuns: number;
+  private readonly maxStepRecords: number;
+  private stepRecords = 0;
 
-  /** `maxRuns` bounds memory in long-lived processes (default 10,000; running runs are never dropped). */
-  constructor(options: { readonly maxRuns?: number } = {}) {
-    this.maxRuns = options.maxRuns ?? 10_000;
+  /** Bounds memory in long-lived processes: at most `maxRuns` runs (default 1,000) and `maxStepRecords` step records (default 100,000). */
+  constructor(options: { readonly maxRuns?: number; readonly maxStepRecords?: number } = {}) {
+    this.maxRuns = options.maxRuns ?? 1_000;
+    this.maxStepRecords = options.maxStepRecords ?? 100_000;
   }
 
-  async createRun(run: NewRun): Promise<{ run: RunRecord; created: boolean }> {
+  async createRun(run: NewRun): Promise<CreateRunOutcome> {
     if (run.idempotencyKey !== null) {
       const existing = this.byIdempotencyKey.get(run.idempotencyKey);
-      if (existing !== undefined) return { run: this.runs.get(existing)!.record, created: false };
+      if (existing !== undefined) return { run: snapshot(this.runs.get(existing)!), created: false };
     }
     if (this.runs.has(run.runId)) {
       throw new SpineError('invalid-argument', `Run "${run.runId}" already exists; pick another run id or resume that run.`);
     }
-    const record: RunRecord = {
-      ...run,
-      status: 'running',
-      executedSteps: 0,
-      completedSteps: 0,
-      failedSteps: 0,
-      skippedSteps: 0,
-      lastCompletedStep: null,
-      finishedAt: null,
-      durationMs: null,
-      errorStep: null,
-      error: null,
-      errorCategory: null,
-    };
-    this.runs.set(run.runId, { record, steps: [], sequence: this.sequence++ });
+    const record = copyRecord(run as RunRecord, RUN_DEFAULTS);
+    const stored: StoredRun = { record, steps: [], sequence: this.sequence++ };
+    this.runs.set(run.runId, stored);
     if (run.idempotencyKey !== null) this.byIdempotencyKey.set(run.idempotencyKey, run.runId);
-    this.evict();
-    return { run: record, created: true };
+    return CREATED;
   }
 
   async recordStep(step: StepRecord, progress: RunProgress): Promise<void> {
     const stored = this.stored(step.runId);
     stored.steps.push(step);
-    stored.record = { ...stored.record, ...progress };
+    this.stepRecords++;
+    applyProgress(stored.record, progress);
   }
 
   async finishRun(runId: string, outcome: RunOutcome): Promise<void> {
-    const stored = this.stored(runId);
-    stored.record = { ...stored.record, ...outcome };
+    const { record } = this.stored(runId);
+    applyProgress(record, outcome);
+    record.finishedAt = outcome.finishedAt;
+    record.durationMs = outcome.durationMs;
+    record.errorStep = outcome.errorStep;
+    record.error = outcome.error;
+    record.errorCategory = outcome.errorCategory;
+    this.finishedOrder.push(runId);
+    this.evict();
   }
 
   async getRun(runId: string): Promise<RunRecord | null> {
-    return this.runs.get(runId)?.record ?? null;
+    const stored = this.runs.get(runId);
+    return stored === undefined ? null : snapshot(stored);
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
     const statuses = filter.status === undefined ? null : new Set([filter.status].flat());
     const matches = [...this.runs.values()]
-      .filter(({ record }) =>
-        (filter.workflow === undefined || record.workflowName === filter.workflow) &&
-        (statuses === null || statuses.has(record.status)) &&
-        (filter.batchId === undefined || record.batchId === filter.batchId) &&
-        (filter.since === undefined || record.startedAt >= filter.since),
+      .filter(
+        ({ record }) =>
+          (filter.workflow === undefined || record.workflowName === filter.workflow) &&
+          (statuses === null || statuses.has(record.status)) &&
+          (filter.batchId === undefined || record.batchId === filter.batchId) &&
+          (filter.since === undefined || record.startedAt >= filter.since),
       )
       .sort((a, b) => b.record.startedAt.getTime() - a.record.startedAt.getTime() || b.sequence - a.sequence)
-      .map(({ record }) => record);
+      .map(snapshot);
     return filter.limit === undefined ? matches : matches.slice(0, filter.limit);
   }
 
@@ -88,15 +95,82 @@ export class InMemoryRunStore implements RunStore {
     return stored;
   }
 
-  /** Drops the oldest finished runs beyond `maxRuns`. */
+  /** Drops the runs that finished first while more than `maxRuns` runs or `maxStepRecords` records are kept. */
   private evict(): void {
-    const max = this.maxRuns;
-    if (this.runs.size <= max) return;
-    for (const [runId, stored] of this.runs) {
-      if (this.runs.size <= max) break;
-      if (stored.record.finishedAt === null) continue;
+    while (
+      (this.runs.size > this.maxRuns || this.stepRecords > this.maxStepRecords) &&
+      this.finishedHead < this.finishedOrder.length
+    ) {
+      const runId = this.finishedOrder[this.finishedHead++]!;
+      const stored = this.runs.get(runId);
+      if (stored === undefined) continue;
       this.runs.delete(runId);
+      this.stepRecords -= stored.steps.length;
       if (stored.record.idempotencyKey !== null) this.byIdempotencyKey.delete(stored.record.idempotencyKey);
     }
+    if (this.finishedHead > 1024 && this.finishedHead * 2 > this.finishedOrder.length) {
+      this.finishedOrder.splice(0, this.finishedHead);
+      this.finishedHead = 0;
+    }
   }
+}
+
+function applyProgress(record: Writable<RunRecord>, progress: RunProgress): void {
+  record.status = progress.status;
+  record.executedSteps = progress.executedSteps;
+  record.completedSteps = progress.completedSteps;
+  record.failedSteps = progress.failedSteps;
+  record.skippedSteps = progress.skippedSteps;
+  record.lastCompletedStep = progress.lastCompletedStep;
+}
+
+function snapshot(stored: StoredRun): RunRecord {
+  return Object.freeze(copyRecord(stored.record));
+}
+
+const RUN_DEFAULTS: Omit<RunRecord, keyof NewRun> = {
+  status: 'running',
+  executedSteps: 0,
+  completedSteps: 0,
+  failedSteps: 0,
+  skippedSteps: 0,
+  lastCompletedStep: null,
+  finishedAt: null,
+  durationMs: null,
+  errorStep: null,
+  error: null,
+  errorCategory: null,
+};
+const CREATED: CreateRunOutcome = Object.freeze({ created: true });
+
+/** A copy as an explicit literal: one fixed object shape (a spread of this many keys goes to slow dictionary mode). */
+function copyRecord(r: RunRecord, progress: Omit<RunRecord, keyof NewRun> = r): Writable<RunRecord> {
+  return {
+    runId: r.runId,
+    workflowName: r.workflowName,
+    workflowVersion: r.workflowVersion,
+    workflowHash: r.workflowHash,
+    domain: r.domain,
+    params: r.params,
+    partition: r.partition,
+    batchId: r.batchId,
+    traceId: r.traceId,
+    asOfDate: r.asOfDate,
+    captureId: r.captureId,
+    idempotencyKey: r.idempotencyKey,
+    parentRunId: r.parentRunId,
+    totalSteps: r.totalSteps,
+    startedAt: r.startedAt,
+    status: progress.status,
+    executedSteps: progress.executedSteps,
+    completedSteps: progress.completedSteps,
+    failedSteps: progress.failedSteps,
+    skippedSteps: progress.skippedSteps,
+    lastCompletedStep: progress.lastCompletedStep,
+    finishedAt: progress.finishedAt,
+    durationMs: progress.durationMs,
+    errorStep: progress.errorStep,
+    error: progress.error,
+    errorCategory: progress.errorCategory,
+  };
 }

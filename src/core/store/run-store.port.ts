@@ -3,14 +3,17 @@ import type { RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from '
 /** What a new run is created with. */
 export type NewRun = Omit<RunRecord, keyof RunProgress | 'finishedAt' | 'durationMs' | 'errorStep' | 'error' | 'errorCategory'>;
 
+/** What `createRun` did: created the run, or found an earlier run with the same idempotency key. */
+export type CreateRunOutcome = { readonly created: true } | { readonly created: false; readonly run: RunRecord };
+
 /**
  * Port: where runs and their steps are recorded. The in-memory store is the default; durable
  * stores implement the same contract (each `recordStep` commits the step row and the run's
  * progress together).
  */
 export interface RunStore {
-  /** Creates the run; with an idempotency key already used, returns that run and `created: false`. */
-  createRun(run: NewRun): Promise<{ readonly run: RunRecord; readonly created: boolean }>;
+  /** Creates the run; when its idempotency key was used before, creates nothing and returns that run. */
+  createRun(run: NewRun): Promise<CreateRunOutcome>;
   /** Records one step execution and the run's new progress, atomically. */
   recordStep(step: StepRecord, progress: RunProgress): Promise<void>;
   /** Records how the run ended. */

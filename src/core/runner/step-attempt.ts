@@ -1,0 +1,93 @@
+import type { WorkflowContext } from '../context/workflow-context';
+import type { StepDefinition, StepRuntime } from '../definition/step-definition';
+import { categoryOf, messageOf } from '../errors/step-error';
+import { StepTimeoutError } from '../errors/step-timeout.error';
+import { setMaxListeners } from 'node:events';
+import { StepResult } from '../result/step-result';
+import { runStepAttempt } from './step-handlers';
+import type { StepEnvironment } from './step-environment';
+import type { StepInvocation, StepMiddleware } from './step-middleware';
+import { toMiddlewareResult } from './step-outcome';
+import { isThenable } from './thenable';
+
+/** One attempt of one step, as the run asks for it. */
+export interface AttemptRequest {
+  readonly step: StepDefinition;
+  readonly ctx: WorkflowContext;
+  readonly attempt: number;
+  readonly iteration: number;
+  readonly idempotencyKey: string;
+  readonly timeoutMs: number | null;
+  readonly runSignal: AbortSignal;
+  /** True when the run can be cancelled while the step runs. */
+  readonly cancellable: boolean;
+  readonly workflow: string;
+  readonly middleware: readonly StepMiddleware[];
+}
+
+const toFailure = (error: unknown): StepResult => StepResult.fail(messageOf(error), { category: categoryOf(error) });
+
+/**
+ * Runs one attempt: middleware around the step's handler, its timeout and the run's cancellation.
+ * A thrown error becomes a failed result. Synchronous steps with nothing to guard stay synchronous.
+ */
+export function attemptStep(env: StepEnvironment, request: AttemptRequest): StepResult | Promise<StepResult> {
+  const { step, ctx, attempt, idempotencyKey, timeoutMs, runSignal, middleware } = request;
+  const guarded = timeoutMs !== null || request.cancellable;
+  if (!guarded && middleware.length === 0) {
+    const runtime: StepRuntime = { signal: runSignal, attempt, idempotencyKey };
+    try {
+      const result = runStepAttempt(step, ctx, runtime, env);
+      return isThenable(result) ? Promise.resolve(result).then(undefined, toFailure) : result;
+    } catch (error) {
+      return toFailure(error);
+    }
+  }
+  return guardedAttempt(env, request);
+}
+
+async function guardedAttempt(env: StepEnvironment, request: AttemptRequest): Promise<StepResult> {
+  const { step, ctx, attempt, iteration, idempotencyKey, timeoutMs, runSignal, middleware } = request;
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  const runtime: StepRuntime = { signal: controller.signal, attempt, idempotencyKey };
+  const invoke = async (): Promise<StepResult> => runStepAttempt(step, ctx, runtime, env);
+  const call =
+    middleware.length === 0
+      ? invoke
+      : () => {
+          const info: StepInvocation = {
+            runId: env.runId,
+            workflow: request.workflow,
+            name: step.name,
+            type: step.type,
+            attempt,
+            iteration,
+            idempotencyKey,
+            definition: step,
+          };
+          const through = (k: number): Promise<StepResult> =>
+            k === middleware.length ? invoke() : Promise.resolve(middleware[k]!(info, ctx, () => through(k + 1)));
+          return through(0).then(toMiddlewareResult);
+        };
+
+  const onRunAbort = (): void => controller.abort(runSignal.reason);
+  if (runSignal.aborted) onRunAbort();
+  else runSignal.addEventListener('abort', onRunAbort, { once: true });
+  const cancelTimer =
+    timeoutMs === null ? null : env.clock.setTimer(timeoutMs, () => controller.abort(new StepTimeoutError(step.name, timeoutMs)));
+  const aborted = new Promise<never>((_, reject) => {
+    const signal = controller.signal;
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    return await Promise.race([call(), aborted]);
+  } catch (error) {
+    return toFailure(controller.signal.aborted ? controller.signal.reason : error);
+  } finally {
+    cancelTimer?.();
+    runSignal.removeEventListener('abort', onRunAbort);
+  }
+}
