@@ -43,7 +43,7 @@ export class PlanResolver {
     for (const { node, dependency } of missing) {
       problems.push(`step "${node}" depends on "${dependency}", which is not a step of the group`);
     }
-    for (const cycle of cycles) problems.push(`dependency cycle: ${cycle.join(' → ')}`);
+    for (const cycle of cycles) problems.push(`dependency cycle (→ means "depends on"): ${cycle.join(' → ')}`);
     if (problems.length > 0) throw new SpineError('invalid-plan', formatProblems(`Group "${group.name}"`, problems));
 
     const byName = new Map(group.steps.map((s) => [s.name, s]));

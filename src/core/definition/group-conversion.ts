@@ -29,7 +29,7 @@ export function workflowFromGroup(group: GroupShape): WorkflowDefinition {
   const { order, missing, cycles } = topologicalOrder(nodes);
   const problems = [
     ...missing.map((m) => `step "${m.node}" depends on "${m.dependency}", which is not in the group`),
-    ...cycles.map((c) => `dependency cycle: ${c.join(' → ')}`),
+    ...cycles.map((c) => `dependency cycle (→ means "depends on"): ${c.join(' → ')}`),
   ];
   if (problems.length > 0) throw new SpineError('invalid-plan', formatProblems(`Group "${group.name}"`, problems));
   const byName = new Map(group.steps.map((s) => [s.name, s]));

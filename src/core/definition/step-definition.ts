@@ -3,7 +3,7 @@ import type { ErrorPolicy } from '../policy/error-policy';
 import type { RetryPolicy, RetryPolicyOptions } from '../policy/retry-policy';
 import type { QualityThresholds, QualityThresholdsInit } from '../quality/quality-thresholds';
 import type { StepResult } from '../result/step-result';
-import type { WorkflowDefinition } from './workflow-definition';
+import type { WorkflowDeclaration, WorkflowDefinition } from './workflow-definition';
 
 /** The kinds of step. */
 export type StepType = 'lambda' | 'pipeline' | 'choice' | 'wait' | 'map';
@@ -92,7 +92,7 @@ export interface WaitStepOptions extends StepOptions {
 }
 
 /** What a map step runs for each item: a workflow, a single step, or a workflow's name. */
-export type MapIterator = WorkflowDefinition | StepDeclaration | string;
+export type MapIterator = WorkflowDefinition | WorkflowDeclaration | StepDeclaration | string;
 
 /** Options of a map step: one of `items`, `itemsFrom`, `itemsPath`, and an `iterator`. */
 export interface MapStepOptions extends StepOptions {

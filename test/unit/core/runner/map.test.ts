@@ -1,0 +1,119 @@
+import { ErrorCategory, Step, StepResult, Workflow, WorkflowRunner } from 'spine-orchestration';
+import { testRunner } from '../../../fixtures/workflows';
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('WorkflowRunner map steps', () => {
+  it('runs every item with bounded concurrency and keeps results in item order', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const perTier = Workflow.define({
+      name: 'per_tier',
+      steps: [
+        Step.lambda('work', async (ctx) => {
+          inFlight++;
+          maxInFlight = Math.max(maxInFlight, inFlight);
+          const n = ctx.getParam<number>('n');
+          for (let i = 0; i < (n % 3) + 1; i++) await tick();
+          inFlight--;
+          return { square: n * n, index: ctx.getParam('i') };
+        }),
+      ],
+    });
+    const wf = Workflow.define({
+      name: 'fan',
+      steps: [Step.map('per_item', { itemsFrom: (ctx) => ctx.getParam('ns', []), itemParam: 'n', indexParam: 'i', iterator: perTier, maxConcurrency: 3 })],
+    });
+    const result = await testRunner().runner.execute(wf, { params: { ns: [5, 1, 4, 2, 3, 0, 7] } });
+    expect(result.status).toBe('completed');
+    expect(maxInFlight).toBe(3);
+    const output = result.context.getOutput<{ results: { square: number; index: number }[]; succeeded: number; failed: number }>('per_item');
+    expect(output.results.map((r) => r.square)).toEqual([25, 1, 16, 4, 9, 0, 49]);
+    expect(output.results.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(output).toMatchObject({ succeeded: 7, failed: 0, total: 7 });
+    expect(result.steps[0]!.quality).toMatchObject({ recordCount: 7, validCount: 7 });
+  });
+
+  it('takes items from a prior output with itemsPath and runs a single-step iterator', async () => {
+    const wf = Workflow.define({
+      name: 'path',
+      steps: [
+        Step.lambda('discover', () => ({ calendar: { exchanges: ['XNYS', 'XNAS'] } })),
+        Step.map('sync', { itemsPath: 'outputs.discover.calendar.exchanges', itemParam: 'exchange', iterator: Step.lambda('sync_one', (ctx) => ({ synced: ctx.getParam('exchange') })) }),
+      ],
+    });
+    const result = await testRunner().runner.execute(wf);
+    expect(result.context.getOutput('sync', 'results')).toEqual([{ synced: 'XNYS' }, { synced: 'XNAS' }]);
+  });
+
+  it('gives items the parent params, the iterator defaults below them, and prior outputs', async () => {
+    const child = Workflow.define({
+      name: 'child',
+      defaults: { mode: 'child-default', tier: 'child-tier' },
+      steps: [Step.lambda('read', (ctx) => ({ mode: ctx.getParam('mode'), tier: ctx.getParam('tier'), from: ctx.getOutput('seed', 'v') }))],
+    });
+    const wf = Workflow.define({
+      name: 'parent',
+      steps: [Step.lambda('seed', () => ({ v: 42 })), Step.map('m', { items: ['a'], iterator: child })],
+    });
+    const result = await testRunner().runner.execute(wf, { params: { tier: 'OTC' } });
+    expect(result.context.getOutput('m', 'results')).toEqual([{ mode: 'child-default', tier: 'OTC', from: 42 }]);
+  });
+
+  it('fails when failures exceed the tolerance, listing the failed items', async () => {
+    const iterator = Step.lambda('maybe', (ctx) => (ctx.getParam<number>('item') % 2 === 1 ? StepResult.fail(`odd ${ctx.getParam('item')}`, { category: ErrorCategory.DATA_QUALITY }) : { ok: true }));
+    const wf = Workflow.define({ name: 'tol', steps: [Step.map('m', { items: [0, 1, 2, 3], iterator, maxConcurrency: 1 })] });
+    const result = await testRunner().runner.execute(wf);
+    expect(result).toMatchObject({ status: 'failed', errorStep: 'm', errorCategory: ErrorCategory.DATA_QUALITY });
+    expect(result.error).toMatch(/^map step "m": 1 of 4 items failed \(tolerated: 0\), 2 not started; first: item 1 \(1\) at step "maybe": odd 1$/);
+    const output = result.steps[0];
+    expect(output?.status).toBe('failed');
+  });
+
+  it('goes on within the tolerated percentage and reports the errors in its output', async () => {
+    const iterator = Step.lambda('maybe', (ctx) => (ctx.getParam<number>('item') === 2 ? StepResult.fail('two is bad') : { n: ctx.getParam('item') }));
+    const wf = Workflow.define({ name: 'tol2', steps: [Step.map('m', { items: [0, 1, 2, 3], iterator, toleratedFailurePercentage: 25 })] });
+    const result = await testRunner().runner.execute(wf);
+    expect(result.status).toBe('completed');
+    expect(result.context.getOutput('m')).toEqual({
+      results: [{ n: 0 }, { n: 1 }, null, { n: 3 }],
+      total: 4,
+      succeeded: 3,
+      failed: 1,
+      errors: [{ index: 2, item: 2, step: 'maybe', error: 'two is bad', errorCategory: ErrorCategory.INTERNAL }],
+    });
+  });
+
+  it('runs an iterator named by workflow through the runner lookup, and reports an unknown one up front', async () => {
+    const weekly = Workflow.define({ name: 'finra.weekly', steps: [Step.lambda('w', (ctx) => ({ week: ctx.getParam('week') }))] });
+    const workflows = new Map([[weekly.name, weekly]]);
+    const lookup = { get: (n: string) => workflows.get(n), names: () => [...workflows.keys()] };
+    const backfill = Workflow.define({ name: 'backfill', steps: [Step.map('weeks', { items: ['w1', 'w2'], itemParam: 'week', iterator: 'finra.weekly' })] });
+    const result = await new WorkflowRunner({ workflows: lookup }).execute(backfill);
+    expect(result.context.getOutput('weeks', 'results')).toEqual([{ week: 'w1' }, { week: 'w2' }]);
+    const bad = Workflow.define({ name: 'bad', steps: [Step.map('weeks', { items: [], iterator: 'nope' })] });
+    await expect(new WorkflowRunner({ workflows: lookup }).execute(bad)).rejects.toThrow(
+      'Workflow "bad": step "weeks" iterator: workflow "nope" is not registered. Known workflows: finra.weekly.',
+    );
+  });
+
+  it('fails with VALIDATION when the items are not an array', async () => {
+    const wf = Workflow.define({ name: 'na', steps: [Step.map('m', { itemsPath: 'params.tiers', iterator: Step.lambda('x', () => ({})) })] });
+    const result = await testRunner().runner.execute(wf, { params: { tiers: 'OTC' } });
+    expect(result).toMatchObject({ status: 'failed', errorCategory: ErrorCategory.VALIDATION });
+    expect(result.error).toBe('map step "m": the items (itemsPath "params.tiers") are not an array (got string)');
+  });
+
+  it('completes an empty map at once', async () => {
+    const wf = Workflow.define({ name: 'empty', steps: [Step.map('m', { items: [], iterator: Step.lambda('x', () => ({})) })] });
+    const result = await testRunner().runner.execute(wf);
+    expect(result.context.getOutput('m')).toMatchObject({ results: [], total: 0, succeeded: 0 });
+  });
+
+  it('gives every item a stable child run id derived from the map step key', async () => {
+    const ids: string[] = [];
+    const wf = Workflow.define({ name: 'ids', steps: [Step.map('m', { items: [10, 20], iterator: Step.lambda('x', (ctx) => { ids.push(ctx.runId); }) })] });
+    const result = await testRunner().runner.execute(wf);
+    expect(ids.sort()).toEqual([`${result.runId}:m:1:0`, `${result.runId}:m:1:1`]);
+  });
+});

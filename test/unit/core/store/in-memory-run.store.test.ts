@@ -1,0 +1,83 @@
+import { InMemoryRunStore, Step, StepResult, Workflow, WorkflowRunner, workflowHash } from 'spine-orchestration';
+import { FakeClock } from 'spine-orchestration/testing';
+import { failingStep, valueStep } from '../../../fixtures/workflows';
+
+describe('InMemoryRunStore', () => {
+  const wf = Workflow.define({ name: 'stored', domain: 'demo', steps: [Step.lambda('a', () => StepResult.ok({ n: 1 }, { contextUpdates: { x: 1 } })), valueStep('b')] });
+
+  it('records the run with its counters, timings and every step', async () => {
+    const store = new InMemoryRunStore();
+    const runner = new WorkflowRunner({ store });
+    const result = await runner.execute(wf, { params: { date: 'd' }, batchId: 'batch-1', partition: { tier: 'OTC' } });
+    const run = await store.getRun(result.runId);
+    expect(run).toMatchObject({
+      runId: result.runId,
+      workflowName: 'stored',
+      domain: 'demo',
+      workflowHash: workflowHash(wf),
+      status: 'completed',
+      batchId: 'batch-1',
+      partition: { tier: 'OTC' },
+      params: { date: 'd' },
+      totalSteps: 2,
+      executedSteps: 2,
+      completedSteps: 2,
+      failedSteps: 0,
+      lastCompletedStep: 'b',
+      errorStep: null,
+    });
+    expect(run!.finishedAt).toBeInstanceOf(Date);
+    const steps = await store.getRunSteps(result.runId);
+    expect(steps.map((s) => [s.stepName, s.status, s.iteration, s.attempt])).toEqual([['a', 'completed', 1, 1], ['b', 'completed', 1, 1]]);
+    expect(steps[0]).toMatchObject({ output: { n: 1 }, contextUpdates: { x: 1 }, idempotencyKey: `${result.runId}:a:1` });
+    expect(Object.isFrozen(run)).toBe(true);
+  });
+
+  it('records a failed run with its error', async () => {
+    const store = new InMemoryRunStore();
+    const result = await new WorkflowRunner({ store }).execute(Workflow.define({ name: 'bad', steps: [failingStep('x')] }));
+    expect(await store.getRun(result.runId)).toMatchObject({ status: 'failed', errorStep: 'x', error: 'x broke', errorCategory: 'INTERNAL', failedSteps: 1 });
+  });
+
+  it('lists runs newest first, filtered by workflow, status, batch, time and limit', async () => {
+    const clock = new FakeClock({ start: Date.UTC(2026, 0, 1) });
+    const store = new InMemoryRunStore();
+    const runner = new WorkflowRunner({ store, clock });
+    const other = Workflow.define({ name: 'other', steps: [failingStep('x')] });
+    const first = await runner.execute(wf, { batchId: 'b1' });
+    clock.advance(60_000);
+    const second = await runner.execute(other, { batchId: 'b1' });
+    clock.advance(60_000);
+    const third = await runner.execute(wf, { batchId: 'b2' });
+    expect((await store.listRuns()).map((r) => r.runId)).toEqual([third.runId, second.runId, first.runId]);
+    expect((await store.listRuns({ workflow: 'stored' })).map((r) => r.runId)).toEqual([third.runId, first.runId]);
+    expect((await store.listRuns({ status: 'failed' })).map((r) => r.runId)).toEqual([second.runId]);
+    expect((await store.listRuns({ batchId: 'b1', limit: 1 })).map((r) => r.runId)).toEqual([second.runId]);
+    expect((await store.listRuns({ since: new Date(Date.UTC(2026, 0, 1, 0, 1)) })).map((r) => r.runId)).toEqual([third.runId, second.runId]);
+  });
+
+  it('returns the earlier run for a repeated idempotency key', async () => {
+    const store = new InMemoryRunStore();
+    const base = { workflowName: 'w', workflowVersion: 1, workflowHash: 'h', domain: null, params: {}, partition: null, batchId: null, traceId: 't', asOfDate: null, captureId: null, parentRunId: null, totalSteps: 1, startedAt: new Date() };
+    expect(await store.createRun({ ...base, runId: 'r1', idempotencyKey: 'week-2026-01-09' })).toEqual({ created: true });
+    expect(await store.createRun({ ...base, runId: 'r2', idempotencyKey: 'week-2026-01-09' })).toEqual({ created: false, run: expect.objectContaining({ runId: 'r1' }) });
+    await expect(store.createRun({ ...base, runId: 'r1', idempotencyKey: null })).rejects.toThrow('Run "r1" already exists');
+  });
+
+  it('drops the oldest finished runs beyond maxRuns', async () => {
+    const store = new InMemoryRunStore({ maxRuns: 3 });
+    const runner = new WorkflowRunner({ store });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await runner.execute(wf)).runId);
+    const kept = (await store.listRuns()).map((r) => r.runId);
+    expect(kept.sort()).toEqual(ids.slice(2).sort());
+    expect(await store.getRun(ids[0]!)).toBeNull();
+  });
+
+  it('drops finished runs to stay within maxStepRecords', async () => {
+    const store = new InMemoryRunStore({ maxStepRecords: 5 });
+    const runner = new WorkflowRunner({ store });
+    for (let i = 0; i < 4; i++) await runner.execute(wf);
+    expect(await store.listRuns()).toHaveLength(2);
+  });
+});
