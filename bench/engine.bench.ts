@@ -15,22 +15,32 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-/** Runs `fn` repeatedly for about `ms` and returns the median microseconds per unit over ROUNDS rounds. */
-async function measure(units: number, ms: number, fn: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 50; i++) await fn();
-  const perRound: number[] = [];
+interface Subject {
+  readonly units: number;
+  readonly run: () => Promise<unknown>;
+}
+
+/**
+ * Measures the subjects in interleaved rounds (so each sees the same heap and machine state) and
+ * returns each one's median microseconds per unit.
+ */
+async function measure(subjects: readonly Subject[], msPerRound: number): Promise<number[]> {
+  for (const subject of subjects) for (let i = 0; i < 20; i++) await subject.run();
+  const rounds: number[][] = subjects.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {
-    let count = 0;
-    const start = performance.now();
-    let elapsed = 0;
-    while (elapsed < ms / ROUNDS) {
-      await fn();
-      count++;
-      elapsed = performance.now() - start;
+    for (const [k, subject] of subjects.entries()) {
+      let count = 0;
+      const start = performance.now();
+      let elapsed = 0;
+      while (elapsed < msPerRound) {
+        await subject.run();
+        count++;
+        elapsed = performance.now() - start;
+      }
+      rounds[k]!.push((elapsed * 1000) / (count * subject.units));
     }
-    perRound.push((elapsed * 1000) / (count * units));
   }
-  return median(perRound);
+  return rounds.map(median);
 }
 
 const lambdas: LambdaHandler[] = Array.from({ length: 1000 }, (_, i) => (ctx: WorkflowContext) => ({ i, prev: ctx.getParam('seed', 0) }));
@@ -55,11 +65,19 @@ async function main(): Promise<void> {
   const config = Object.freeze({});
   const runtime: StepRuntime = { signal: new AbortController().signal, attempt: 1, idempotencyKey: 'bench' };
 
-  const floorUs = await measure(10, 1500, async () => {
-    for (let i = 0; i < 10; i++) await lambdas[i]!(ctx, config, runtime);
-  });
-  const tenUs = await measure(10, 3000, () => runner.execute(ten));
-  const thousandUs = await measure(1000, 3000, () => runner.execute(thousand));
+  const [floorUs, tenUs, thousandUs] = (await measure(
+    [
+      {
+        units: 10,
+        run: async () => {
+          for (let i = 0; i < 10; i++) await lambdas[i]!(ctx, config, runtime);
+        },
+      },
+      { units: 10, run: () => runner.execute(ten) },
+      { units: 1000, run: () => runner.execute(thousand) },
+    ],
+    400,
+  )) as [number, number, number];
 
   const mapItems = Array.from({ length: 10_000 }, (_, i) => i);
   const mapWorkflow = Workflow.define({
@@ -73,10 +91,18 @@ async function main(): Promise<void> {
       }),
     ],
   });
-  const mapUs = await measure(10_000, 4000, async () => {
-    const result = await runner.execute(mapWorkflow);
-    if (result.status !== 'completed') throw new Error(`map run ${result.status}: ${result.error}`);
-  });
+  const [mapUs] = (await measure(
+    [
+      {
+        units: 10_000,
+        run: async () => {
+          const result = await runner.execute(mapWorkflow);
+          if (result.status !== 'completed') throw new Error(`map run ${result.status}: ${result.error}`);
+        },
+      },
+    ],
+    500,
+  )) as [number];
 
   const lines = [
     `spine-orchestration engine benchmark — node ${process.version}, ${new Date().toISOString()}`,

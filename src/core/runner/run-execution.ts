@@ -3,7 +3,6 @@ import type { Clock } from '../clock/clock.port';
 import type { WorkflowContext } from '../context/workflow-context';
 import type { StepDefinition } from '../definition/step-definition';
 import { END, type WorkflowDefinition } from '../definition/workflow-definition';
-import { workflowHash } from '../definition/workflow-spec';
 import { messageOf } from '../errors/step-error';
 import { RunCancelledError } from '../errors/step-timeout.error';
 import { ErrorCategory } from '../policy/error-category';
@@ -11,15 +10,15 @@ import { ErrorPolicy } from '../policy/error-policy';
 import type { RetryPolicy } from '../policy/retry-policy';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import type { StepResult } from '../result/step-result';
-import type { RunOutcomeStatus, RunProgress, StepStatus } from '../store/run-record';
+import type { RunOutcomeStatus } from '../store/run-record';
 import type { RunStore } from '../store/run-store.port';
 import type { RunEvent, RunEventListener, RunEventType } from './run-event';
-import { attemptStep } from './step-attempt';
+import { attemptStep, type AttemptEnvironment } from './step-attempt';
 import { isThenable } from './thenable';
 import { applyQualityGate, checkRoute, EMPTY_UPDATES } from './step-outcome';
-import type { StepEnvironment } from './step-environment';
 import type { StepMiddleware } from './step-middleware';
-import type { StepExecution, WorkflowResult } from './workflow-result';
+import type { WorkflowResult } from './workflow-result';
+import { RunLedger } from './run-ledger';
 
 /** Everything a run borrows from its runner. */
 export interface RunnerServices {
@@ -66,23 +65,19 @@ function stepIndex(definition: WorkflowDefinition): ReadonlyMap<string, number> 
 }
 
 /** One run of one workflow: the step loop, routing, policies, records and events. */
-export class RunExecution implements StepEnvironment {
+export class RunExecution implements AttemptEnvironment {
   readonly runId: string;
+  readonly workflowName: string;
   readonly dispatcher: Dispatcher;
   readonly clock: Clock;
   readonly dryRun: boolean;
+  readonly middleware: readonly StepMiddleware[];
+  readonly runSignal: AbortSignal;
+  readonly cancellable: boolean;
   /** Present only for cancellable runs; other runs hand steps a signal that never aborts. */
   private readonly controller: AbortController | null;
-  private readonly signal: AbortSignal;
   private readonly events: RunEvent[] = [];
-  private readonly executions: StepExecution[] = [];
-  private readonly completed: string[] = [];
-  private readonly failed: string[] = [];
-  private readonly skipped: string[] = [];
-  private readonly lastStatus = new Map<string, StepStatus>();
-  private readonly iterations = new Map<string, number>();
-  private executed = 0;
-  private lastCompletedStep: string | null = null;
+  private readonly ledger: RunLedger;
 
   constructor(
     private readonly services: RunnerServices,
@@ -96,7 +91,11 @@ export class RunExecution implements StepEnvironment {
     this.dryRun = settings.dryRun;
     this.controller = settings.signal === null ? null : new AbortController();
     if (this.controller !== null) setMaxListeners(0, this.controller.signal);
-    this.signal = this.controller?.signal ?? NEVER_ABORTED;
+    this.runSignal = this.controller?.signal ?? NEVER_ABORTED;
+    this.cancellable = this.controller !== null;
+    this.workflowName = definition.name;
+    this.middleware = services.middleware;
+    this.ledger = new RunLedger(this.runId, settings.persist ? services.store : null);
   }
 
   iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition {
@@ -132,12 +131,12 @@ export class RunExecution implements StepEnvironment {
   }
 
   private async runSteps(): Promise<WorkflowResult> {
-    const { definition, services, settings } = this;
+    const { definition, settings, ledger } = this;
     const startedAt = this.clock.now();
     const started = performance.now();
     const steps = definition.steps;
     const index = stepIndex(definition);
-    if (settings.persist) await this.createRun(startedAt);
+    await ledger.open(definition, this.initial, settings.parentRunId, startedAt);
     this.emit('run_started', {});
 
     let ctx = this.initial;
@@ -150,7 +149,7 @@ export class RunExecution implements StepEnvironment {
 
     while (i < steps.length) {
       const step = steps[i]!;
-      if (this.signal.aborted) {
+      if (this.runSignal.aborted) {
         status = 'cancelled';
         break;
       }
@@ -158,7 +157,7 @@ export class RunExecution implements StepEnvironment {
         status = 'stopped';
         break;
       }
-      if (this.executed >= definition.maxSteps) {
+      if (ledger.executed >= definition.maxSteps) {
         status = 'failed';
         errorStep = step.name;
         errorCategory = ErrorCategory.CONFIGURATION;
@@ -167,15 +166,13 @@ export class RunExecution implements StepEnvironment {
           `"${step.name}"; a choice or nextStep probably loops forever. Raise maxSteps if the loop is intended.`;
         break;
       }
-      const unmet = step.dependsOn.find((d) => this.lastStatus.get(d) !== 'completed');
+      const unmet = ledger.unmetDependency(step);
       if (unmet !== undefined) {
         await this.skip(step, `its dependency "${unmet}" did not complete`);
         i++;
         continue;
       }
-      const iteration = (this.iterations.get(step.name) ?? 0) + 1;
-      this.iterations.set(step.name, iteration);
-      this.executed++;
+      const iteration = ledger.begin(step);
       const outcome = await this.executeStep(step, ctx, iteration, index);
       if (outcome.cancelled) {
         status = 'cancelled';
@@ -201,17 +198,7 @@ export class RunExecution implements StepEnvironment {
 
     const finishedAt = this.clock.now();
     const durationMs = performance.now() - started;
-    if (settings.persist) {
-      await services.store.finishRun(this.runId, {
-        ...this.progress(status),
-        status,
-        finishedAt: new Date(finishedAt),
-        durationMs,
-        errorStep,
-        error,
-        errorCategory,
-      });
-    }
+    await ledger.close(status, finishedAt, durationMs, { step: errorStep, message: error, category: errorCategory });
     const runEvent: RunEventType =
       status === 'completed' ? 'run_completed' : status === 'failed' ? 'run_failed' : status === 'cancelled' ? 'run_cancelled' : 'run_stopped';
     this.emit(runEvent, {
@@ -225,42 +212,21 @@ export class RunExecution implements StepEnvironment {
       runId: this.runId,
       workflowName: definition.name,
       context: ctx,
-      completedSteps: this.completed,
-      failedSteps: this.failed,
-      skippedSteps: this.skipped,
+      completedSteps: ledger.completed,
+      failedSteps: ledger.failed,
+      skippedSteps: ledger.skipped,
       totalSteps: steps.length,
-      executedSteps: this.executed,
+      executedSteps: ledger.executed,
       errorStep,
       error,
       errorCategory,
       startedAt: new Date(startedAt),
       finishedAt: new Date(finishedAt),
       durationMs,
-      steps: this.executions,
+      steps: ledger.executions,
       events: this.events,
       dryRun: this.dryRun,
     };
-  }
-
-  private async createRun(startedAt: number): Promise<void> {
-    const { definition, initial } = this;
-    await this.services.store.createRun({
-      runId: this.runId,
-      workflowName: definition.name,
-      workflowVersion: definition.version,
-      workflowHash: workflowHash(definition),
-      domain: definition.domain,
-      params: initial.params,
-      partition: initial.partition,
-      batchId: initial.batchId,
-      traceId: initial.traceId,
-      asOfDate: initial.asOfDate,
-      captureId: initial.captureId,
-      idempotencyKey: initial.idempotencyKey,
-      parentRunId: this.settings.parentRunId,
-      totalSteps: definition.steps.length,
-      startedAt: new Date(startedAt),
-    });
   }
 
   /** Runs one step execution: attempts, retries, the quality gate, its records and events. */
@@ -278,18 +244,7 @@ export class RunExecution implements StepEnvironment {
       this.emit('step_started', { step: step.name, attempt, iteration });
       const startedAt = this.clock.now();
       const started = performance.now();
-      let result = attemptStep(this, {
-        step,
-        ctx: stepCtx,
-        attempt,
-        iteration,
-        idempotencyKey: key,
-        timeoutMs,
-        runSignal: this.signal,
-        cancellable: this.controller !== null,
-        workflow: this.definition.name,
-        middleware: this.services.middleware,
-      });
+      let result = attemptStep(this, step, stepCtx, attempt, iteration, key, timeoutMs);
       if (isThenable(result)) result = await result;
       if (step.quality !== null) {
         const gated = applyQualityGate(step, result);
@@ -301,43 +256,25 @@ export class RunExecution implements StepEnvironment {
       if (result.success) {
         try {
           const updates = result.contextUpdates === EMPTY_UPDATES ? undefined : result.contextUpdates;
-          next = ctx.withStepOutput(step.name, result.output, updates, { lastCompletedStep: step.name, executedSteps: this.executed });
+          next = ctx.withStepOutput(step.name, result.output, updates, { lastCompletedStep: step.name, executedSteps: this.ledger.executed });
         } catch (error) {
           result = result.asFailure(messageOf(error), ErrorCategory.VALIDATION);
         }
       }
       const durationMs = performance.now() - started;
-      const cancelled = this.signal.aborted;
+      const cancelled = this.runSignal.aborted;
       if (!result.success && !cancelled && retry !== null && retry.shouldRetry(result.errorCategory!, attempt)) {
         const delayMs = retry.delayAfter(attempt, this.services.random);
-        await this.record(step, iteration, attempt, 'retried', key, startedAt, durationMs, result);
+        await this.ledger.retried(step, iteration, attempt, key, { startedAt, durationMs }, result);
         this.emit('step_retried', { step: step.name, attempt, iteration, durationMs, error: result.error!, errorCategory: result.errorCategory!, delayMs });
         try {
-          await this.clock.sleep(delayMs, this.signal);
+          await this.clock.sleep(delayMs, this.runSignal);
         } catch {
           return { result, context: ctx, cancelled: true };
         }
         continue;
       }
-      const status = result.success ? 'completed' : 'failed';
-      if (result.success) {
-        this.completed.push(step.name);
-        this.lastCompletedStep = step.name;
-      } else this.failed.push(step.name);
-      this.lastStatus.set(step.name, status);
-      await this.record(step, iteration, attempt, status, key, startedAt, durationMs, result);
-      this.executions.push({
-        name: step.name,
-        type: step.type,
-        status,
-        iteration,
-        attempts: attempt,
-        durationMs,
-        error: result.error,
-        errorCategory: result.errorCategory,
-        quality: result.quality,
-        idempotencyKey: key,
-      });
+      await this.ledger.settled(step, iteration, attempt, key, { startedAt, durationMs }, result);
       if (result.success) {
         this.emit('step_completed', { step: step.name, attempt, iteration, durationMs });
       } else {
@@ -348,69 +285,8 @@ export class RunExecution implements StepEnvironment {
   }
 
   private async skip(step: StepDefinition, reason: string): Promise<void> {
-    const key = `${this.runId}:${step.name}:${(this.iterations.get(step.name) ?? 0) + 1}`;
-    this.skipped.push(step.name);
-    this.lastStatus.set(step.name, 'skipped');
-    await this.record(step, (this.iterations.get(step.name) ?? 0) + 1, 0, 'skipped', key, this.clock.now(), 0, null);
-    this.executions.push({
-      name: step.name,
-      type: step.type,
-      status: 'skipped',
-      iteration: (this.iterations.get(step.name) ?? 0) + 1,
-      attempts: 0,
-      durationMs: 0,
-      error: null,
-      errorCategory: null,
-      quality: null,
-      idempotencyKey: key,
-      reason,
-    });
+    await this.ledger.skip(step, reason, this.clock.now());
     this.emit('step_skipped', { step: step.name, reason });
-  }
-
-  private progress(status: RunProgress['status']): RunProgress {
-    return {
-      status,
-      executedSteps: this.executed,
-      completedSteps: this.completed.length,
-      failedSteps: this.failed.length,
-      skippedSteps: this.skipped.length,
-      lastCompletedStep: this.lastCompletedStep,
-    };
-  }
-
-  private async record(
-    step: StepDefinition,
-    iteration: number,
-    attempt: number,
-    status: StepStatus,
-    idempotencyKey: string,
-    startedAt: number,
-    durationMs: number,
-    result: StepResult | null,
-  ): Promise<void> {
-    if (!this.settings.persist) return;
-    await this.services.store.recordStep(
-      {
-        runId: this.runId,
-        stepName: step.name,
-        stepType: step.type,
-        iteration,
-        attempt,
-        status,
-        idempotencyKey,
-        startedAt: new Date(startedAt),
-        finishedAt: new Date(startedAt + durationMs),
-        durationMs,
-        output: result === null ? null : result.output,
-        contextUpdates: result === null || !result.success ? null : result.contextUpdates,
-        error: result?.error ?? null,
-        errorCategory: result?.errorCategory ?? null,
-        quality: result?.quality?.toJSON() ?? null,
-        nextStep: result?.nextStep ?? null,
-      },
-      this.progress('running'),
-    );
   }
 
   /** Emits an event built on `fields` (a fresh object the caller gives away). */

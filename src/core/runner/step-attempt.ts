@@ -10,19 +10,24 @@ import type { StepInvocation, StepMiddleware } from './step-middleware';
 import { toMiddlewareResult } from './step-outcome';
 import { isThenable } from './thenable';
 
-/** One attempt of one step, as the run asks for it. */
-export interface AttemptRequest {
+/** What an attempt needs of its run besides the step environment. */
+export interface AttemptEnvironment extends StepEnvironment {
+  readonly workflowName: string;
+  /** Aborted when the run is cancelled (never, for runs that cannot be). */
+  readonly runSignal: AbortSignal;
+  /** True when the run can be cancelled while a step runs. */
+  readonly cancellable: boolean;
+  readonly middleware: readonly StepMiddleware[];
+}
+
+/** One attempt of one step (a new object per attempt only on the guarded path). */
+interface AttemptRequest {
   readonly step: StepDefinition;
   readonly ctx: WorkflowContext;
   readonly attempt: number;
   readonly iteration: number;
   readonly idempotencyKey: string;
   readonly timeoutMs: number | null;
-  readonly runSignal: AbortSignal;
-  /** True when the run can be cancelled while the step runs. */
-  readonly cancellable: boolean;
-  readonly workflow: string;
-  readonly middleware: readonly StepMiddleware[];
 }
 
 const toFailure = (error: unknown): StepResult => StepResult.fail(messageOf(error), { category: categoryOf(error) });
@@ -31,11 +36,17 @@ const toFailure = (error: unknown): StepResult => StepResult.fail(messageOf(erro
  * Runs one attempt: middleware around the step's handler, its timeout and the run's cancellation.
  * A thrown error becomes a failed result. Synchronous steps with nothing to guard stay synchronous.
  */
-export function attemptStep(env: StepEnvironment, request: AttemptRequest): StepResult | Promise<StepResult> {
-  const { step, ctx, attempt, idempotencyKey, timeoutMs, runSignal, middleware } = request;
-  const guarded = timeoutMs !== null || request.cancellable;
-  if (!guarded && middleware.length === 0) {
-    const runtime: StepRuntime = { signal: runSignal, attempt, idempotencyKey };
+export function attemptStep(
+  env: AttemptEnvironment,
+  step: StepDefinition,
+  ctx: WorkflowContext,
+  attempt: number,
+  iteration: number,
+  idempotencyKey: string,
+  timeoutMs: number | null,
+): StepResult | Promise<StepResult> {
+  if (timeoutMs === null && !env.cancellable && env.middleware.length === 0) {
+    const runtime: StepRuntime = { signal: env.runSignal, attempt, idempotencyKey };
     try {
       const result = runStepAttempt(step, ctx, runtime, env);
       return isThenable(result) ? Promise.resolve(result).then(undefined, toFailure) : result;
@@ -43,11 +54,12 @@ export function attemptStep(env: StepEnvironment, request: AttemptRequest): Step
       return toFailure(error);
     }
   }
-  return guardedAttempt(env, request);
+  return guardedAttempt(env, { step, ctx, attempt, iteration, idempotencyKey, timeoutMs });
 }
 
-async function guardedAttempt(env: StepEnvironment, request: AttemptRequest): Promise<StepResult> {
-  const { step, ctx, attempt, iteration, idempotencyKey, timeoutMs, runSignal, middleware } = request;
+async function guardedAttempt(env: AttemptEnvironment, request: AttemptRequest): Promise<StepResult> {
+  const { step, ctx, attempt, iteration, idempotencyKey, timeoutMs } = request;
+  const { runSignal, middleware } = env;
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
   const runtime: StepRuntime = { signal: controller.signal, attempt, idempotencyKey };
@@ -58,7 +70,7 @@ async function guardedAttempt(env: StepEnvironment, request: AttemptRequest): Pr
       : () => {
           const info: StepInvocation = {
             runId: env.runId,
-            workflow: request.workflow,
+            workflow: env.workflowName,
             name: step.name,
             type: step.type,
             attempt,

@@ -1,0 +1,183 @@
+import type { WorkflowContext } from '../context/workflow-context';
+import type { StepDefinition } from '../definition/step-definition';
+import type { WorkflowDefinition } from '../definition/workflow-definition';
+import { workflowHash } from '../definition/workflow-spec';
+import type { ErrorCategory } from '../policy/error-category';
+import type { StepResult } from '../result/step-result';
+import type { RunOutcomeStatus, RunProgress, StepStatus } from '../store/run-record';
+import type { RunStore } from '../store/run-store.port';
+import type { StepExecution } from './workflow-result';
+
+/** When and how long one attempt ran. */
+export interface AttemptTiming {
+  readonly startedAt: number;
+  readonly durationMs: number;
+}
+
+/**
+ * The bookkeeping of one run: which steps completed, failed or were skipped, the counters, and
+ * the records written to the store (none when the run is not persisted).
+ */
+export class RunLedger {
+  readonly completed: string[] = [];
+  readonly failed: string[] = [];
+  readonly skipped: string[] = [];
+  readonly executions: StepExecution[] = [];
+  executed = 0;
+  private lastCompletedStep: string | null = null;
+  private readonly lastStatus = new Map<string, StepStatus>();
+  private readonly iterations = new Map<string, number>();
+
+  constructor(
+    private readonly runId: string,
+    private readonly store: RunStore | null,
+  ) {}
+
+  /** Creates the run in the store. */
+  async open(definition: WorkflowDefinition, initial: WorkflowContext, parentRunId: string | null, startedAt: number): Promise<void> {
+    if (this.store === null) return;
+    await this.store.createRun({
+      runId: this.runId,
+      workflowName: definition.name,
+      workflowVersion: definition.version,
+      workflowHash: workflowHash(definition),
+      domain: definition.domain,
+      params: initial.params,
+      partition: initial.partition,
+      batchId: initial.batchId,
+      traceId: initial.traceId,
+      asOfDate: initial.asOfDate,
+      captureId: initial.captureId,
+      idempotencyKey: initial.idempotencyKey,
+      parentRunId,
+      totalSteps: definition.steps.length,
+      startedAt: new Date(startedAt),
+    });
+  }
+
+  /** Records how the run ended. */
+  async close(
+    status: RunOutcomeStatus,
+    finishedAt: number,
+    durationMs: number,
+    error: { step: string | null; message: string | null; category: ErrorCategory | null },
+  ): Promise<void> {
+    if (this.store === null) return;
+    await this.store.finishRun(this.runId, {
+      ...this.progress(status),
+      status,
+      finishedAt: new Date(finishedAt),
+      durationMs,
+      errorStep: error.step,
+      error: error.message,
+      errorCategory: error.category,
+    });
+  }
+
+  /** The first dependency of `step` that has not completed in this run, if any. */
+  unmetDependency(step: StepDefinition): string | undefined {
+    return step.dependsOn.find((d) => this.lastStatus.get(d) !== 'completed');
+  }
+
+  /** Counts a new execution of `step` and returns its iteration (1 for its first in the run). */
+  begin(step: StepDefinition): number {
+    const iteration = (this.iterations.get(step.name) ?? 0) + 1;
+    this.iterations.set(step.name, iteration);
+    this.executed++;
+    return iteration;
+  }
+
+  /** Records a failed attempt that will be tried again. */
+  retried(step: StepDefinition, iteration: number, attempt: number, key: string, timing: AttemptTiming, result: StepResult): Promise<void> {
+    return this.write(step, iteration, attempt, 'retried', key, timing, result);
+  }
+
+  /** Records the final attempt of a step execution. */
+  settled(step: StepDefinition, iteration: number, attempts: number, key: string, timing: AttemptTiming, result: StepResult): Promise<void> {
+    const status = result.success ? 'completed' : 'failed';
+    if (result.success) {
+      this.completed.push(step.name);
+      this.lastCompletedStep = step.name;
+    } else this.failed.push(step.name);
+    this.lastStatus.set(step.name, status);
+    this.executions.push({
+      name: step.name,
+      type: step.type,
+      status,
+      iteration,
+      attempts,
+      durationMs: timing.durationMs,
+      error: result.error,
+      errorCategory: result.errorCategory,
+      quality: result.quality,
+      idempotencyKey: key,
+    });
+    return this.write(step, iteration, attempts, status, key, timing, result);
+  }
+
+  /** Records a step that was not run, and why. */
+  skip(step: StepDefinition, reason: string, now: number): Promise<void> {
+    const iteration = (this.iterations.get(step.name) ?? 0) + 1;
+    const key = `${this.runId}:${step.name}:${iteration}`;
+    this.skipped.push(step.name);
+    this.lastStatus.set(step.name, 'skipped');
+    this.executions.push({
+      name: step.name,
+      type: step.type,
+      status: 'skipped',
+      iteration,
+      attempts: 0,
+      durationMs: 0,
+      error: null,
+      errorCategory: null,
+      quality: null,
+      idempotencyKey: key,
+      reason,
+    });
+    return this.write(step, iteration, 0, 'skipped', key, { startedAt: now, durationMs: 0 }, null);
+  }
+
+  private progress(status: RunProgress['status']): RunProgress {
+    return {
+      status,
+      executedSteps: this.executed,
+      completedSteps: this.completed.length,
+      failedSteps: this.failed.length,
+      skippedSteps: this.skipped.length,
+      lastCompletedStep: this.lastCompletedStep,
+    };
+  }
+
+  private async write(
+    step: StepDefinition,
+    iteration: number,
+    attempt: number,
+    status: StepStatus,
+    idempotencyKey: string,
+    timing: AttemptTiming,
+    result: StepResult | null,
+  ): Promise<void> {
+    if (this.store === null) return;
+    await this.store.recordStep(
+      {
+        runId: this.runId,
+        stepName: step.name,
+        stepType: step.type,
+        iteration,
+        attempt,
+        status,
+        idempotencyKey,
+        startedAt: new Date(timing.startedAt),
+        finishedAt: new Date(timing.startedAt + timing.durationMs),
+        durationMs: timing.durationMs,
+        output: result === null ? null : result.output,
+        contextUpdates: result === null || !result.success ? null : result.contextUpdates,
+        error: result?.error ?? null,
+        errorCategory: result?.errorCategory ?? null,
+        quality: result?.quality?.toJSON() ?? null,
+        nextStep: result?.nextStep ?? null,
+      },
+      this.progress('running'),
+    );
+  }
+}
