@@ -1,0 +1,30 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+
+/** Builds the package and the examples as `npm run demo` does, then runs them as a user would. */
+describe('the built package', () => {
+  beforeAll(() => {
+    execFileSync('npm', ['run', '--silent', 'build:examples'], { cwd: root, stdio: 'pipe' });
+  }, 120_000);
+
+  it('runs the quick start from dist, resolving spine-orchestration by its package name', () => {
+    const out = execFileSync(process.execPath, [join(root, 'build', 'examples', 'quickstart.js')], { cwd: root, encoding: 'utf8' });
+    expect(out).toContain('Status: completed');
+    expect(out).toContain('Steps completed: 3/3');
+    expect(out).toContain('Status: failed at "validate" (DATA_QUALITY)');
+    expect(out).toContain('per_tier results: [{"tier":"NMS Tier 1","weeks":6},{"tier":"NMS Tier 2","weeks":6},{"tier":"OTC","weeks":6}]');
+  });
+
+  it('exposes the root, /groups and /testing entry points through package exports', () => {
+    const script = [
+      "const root = require('spine-orchestration');",
+      "const groups = require('spine-orchestration/groups');",
+      "const testing = require('spine-orchestration/testing');",
+      "console.log([typeof root.Workflow.define, typeof root.WorkflowRunner, typeof groups.PipelineGroup, typeof groups.PipelineStep, typeof testing.FakeClock].join(','));",
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' });
+    expect(out.trim()).toBe('function,function,function,function,function');
+  });
+});
