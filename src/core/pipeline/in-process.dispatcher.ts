@@ -15,7 +15,7 @@ export class InProcessDispatcher implements Dispatcher {
       });
     }
     const { signal, attempt, idempotencyKey } = request;
-    return toStepResult(await handler.run(request.params, request.context, { signal, attempt, idempotencyKey }));
+    return toStepResult(request.pipeline, await handler.run(request.params, request.context, { signal, attempt, idempotencyKey }));
   }
 
   has(pipeline: string): boolean {
@@ -33,11 +33,23 @@ export function unknownPipeline(name: string, known: readonly string[]): SpineEr
   return new SpineError('unknown-pipeline', `Pipeline "${name}" is not registered. ${list}`);
 }
 
-/** A pipeline's return value as a step result. */
-export function toStepResult(value: PipelineReturn): StepResult {
+const RESULT_KEYS = new Set(['output', 'quality', 'contextUpdates', 'events']);
+
+/**
+ * A pipeline's return value as a step result. An object with other keys than a PipelineResult's
+ * is refused rather than guessed at, so an output is never silently dropped.
+ */
+export function toStepResult(pipeline: string, value: PipelineReturn): StepResult {
   if (value instanceof StepResult) return value;
   if (value === undefined || value === null) return StepResult.ok();
-  if (typeof value !== 'object') return StepResult.ok({ value });
+  const stray = typeof value === 'object' ? Object.keys(value).filter((k) => !RESULT_KEYS.has(k)) : [];
+  if (typeof value !== 'object' || Array.isArray(value) || stray.length > 0) {
+    const got = typeof value !== 'object' ? typeof value : Array.isArray(value) ? 'an array' : `an object with ${stray.map((k) => `"${k}"`).join(', ')}`;
+    return StepResult.fail(
+      `Pipeline "${pipeline}" returned ${got}; return { output: { … } } (with optional quality, contextUpdates, events) or a StepResult.`,
+      { category: ErrorCategory.CONFIGURATION },
+    );
+  }
   return StepResult.ok(value.output, {
     ...(value.quality !== undefined && { quality: value.quality }),
     ...(value.contextUpdates !== undefined && { contextUpdates: value.contextUpdates }),

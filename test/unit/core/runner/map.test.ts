@@ -113,7 +113,12 @@ describe('WorkflowRunner map steps', () => {
   it('gives every item a stable child run id derived from the map step key', async () => {
     const ids: string[] = [];
     const wf = Workflow.define({ name: 'ids', steps: [Step.map('m', { items: [10, 20], iterator: Step.lambda('x', (ctx) => { ids.push(ctx.runId); }) })] });
-    const result = await testRunner().runner.execute(wf);
+    const { runner, events } = testRunner();
+    const result = await runner.execute(wf);
     expect(ids.sort()).toEqual([`${result.runId}:m:1:0`, `${result.runId}:m:1:1`]);
+    const childEvents = events.filter((e) => e.parentRunId === result.runId);
+    expect(childEvents.map((e) => `${e.runId}:${e.type}`)).toContain(`${result.runId}:m:1:0:step_completed`);
+    expect(result.events.every((e) => e.runId === result.runId)).toBe(true);
+    expect(await runner.store.listRuns()).toHaveLength(1);
   });
 });

@@ -97,3 +97,18 @@ describe('WorkflowRunner with pipelines', () => {
     });
   });
 });
+
+describe('InProcessDispatcher results', () => {
+  it('refuses a return value that is not a PipelineResult instead of dropping it', async () => {
+    const pipelines = new PipelineRegistry().register('p.raw', () => ({ rows: 5 }) as never);
+    const result = await new WorkflowRunner({ pipelines }).execute(Workflow.define({ name: 'raw', steps: [Step.pipeline('raw', 'p.raw')] }));
+    expect(result).toMatchObject({ status: 'failed', errorCategory: ErrorCategory.CONFIGURATION });
+    expect(result.error).toBe('Pipeline "p.raw" returned an object with "rows"; return { output: { … } } (with optional quality, contextUpdates, events) or a StepResult.');
+  });
+
+  it('takes nothing as an empty output', async () => {
+    const pipelines = new PipelineRegistry().register('p.void', () => undefined);
+    const result = await new WorkflowRunner({ pipelines }).execute(Workflow.define({ name: 'v', steps: [Step.pipeline('v', 'p.void')] }));
+    expect(result.context.getOutput('v')).toEqual({});
+  });
+});
