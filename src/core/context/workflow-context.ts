@@ -62,6 +62,7 @@ interface ContextState {
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+const NO_CHANGES: Partial<ContextState> = Object.freeze({});
 
 /**
  * The one value that flows through a run. Frozen: every `with…` method returns a new context and
@@ -85,21 +86,22 @@ export class WorkflowContext {
   readonly #params: VersionedView;
   readonly #outputs: VersionedView;
 
-  private constructor(state: ContextState) {
-    this.runId = state.runId;
-    this.traceId = state.traceId;
-    this.batchId = state.batchId;
-    this.startedAt = state.startedAt;
-    this.metadata = state.metadata;
-    this.checkpoint = state.checkpoint;
-    this.partition = state.partition;
-    this.asOfDate = state.asOfDate;
-    this.captureId = state.captureId;
-    this.idempotencyKey = state.idempotencyKey;
-    this.currentStep = state.currentStep;
-    this.stepIdempotencyKey = state.stepIdempotencyKey;
-    this.#params = state.params;
-    this.#outputs = state.outputs;
+  /** `changes` override `base` field by field (no intermediate object on the hot path). */
+  private constructor(base: ContextState | WorkflowContext, changes: Partial<ContextState> = NO_CHANGES) {
+    this.runId = changes.runId ?? base.runId;
+    this.traceId = changes.traceId ?? base.traceId;
+    this.batchId = 'batchId' in changes ? changes.batchId! : base.batchId;
+    this.startedAt = changes.startedAt ?? base.startedAt;
+    this.metadata = changes.metadata ?? base.metadata;
+    this.checkpoint = 'checkpoint' in changes ? changes.checkpoint! : base.checkpoint;
+    this.partition = 'partition' in changes ? changes.partition! : base.partition;
+    this.asOfDate = 'asOfDate' in changes ? changes.asOfDate! : base.asOfDate;
+    this.captureId = 'captureId' in changes ? changes.captureId! : base.captureId;
+    this.idempotencyKey = 'idempotencyKey' in changes ? changes.idempotencyKey! : base.idempotencyKey;
+    this.currentStep = 'currentStep' in changes ? changes.currentStep! : base.currentStep;
+    this.stepIdempotencyKey = 'stepIdempotencyKey' in changes ? changes.stepIdempotencyKey! : base.stepIdempotencyKey;
+    this.#params = changes.params ?? (base instanceof WorkflowContext ? base.#params : base.params);
+    this.#outputs = changes.outputs ?? (base instanceof WorkflowContext ? base.#outputs : base.outputs);
     Object.freeze(this);
   }
 
@@ -287,23 +289,7 @@ export class WorkflowContext {
   }
 
   private derive(changes: Partial<ContextState>): WorkflowContext {
-    return new WorkflowContext({
-      runId: this.runId,
-      traceId: this.traceId,
-      batchId: this.batchId,
-      startedAt: this.startedAt,
-      params: this.#params,
-      outputs: this.#outputs,
-      metadata: this.metadata,
-      checkpoint: this.checkpoint,
-      partition: this.partition,
-      asOfDate: this.asOfDate,
-      captureId: this.captureId,
-      idempotencyKey: this.idempotencyKey,
-      currentStep: this.currentStep,
-      stepIdempotencyKey: this.stepIdempotencyKey,
-      ...changes,
-    });
+    return new WorkflowContext(this, changes);
   }
 }
 

@@ -265,7 +265,8 @@ export class RunExecution implements AttemptEnvironment {
       const cancelled = this.runSignal.aborted;
       if (!result.success && !cancelled && retry !== null && retry.shouldRetry(result.errorCategory!, attempt)) {
         const delayMs = retry.delayAfter(attempt, this.services.random);
-        await this.ledger.retried(step, iteration, attempt, key, { startedAt, durationMs }, result);
+        const recorded = this.ledger.retried(step, iteration, attempt, key, startedAt, durationMs, result);
+        if (recorded !== undefined) await recorded;
         this.emit('step_retried', { step: step.name, attempt, iteration, durationMs, error: result.error!, errorCategory: result.errorCategory!, delayMs });
         try {
           await this.clock.sleep(delayMs, this.runSignal);
@@ -274,7 +275,8 @@ export class RunExecution implements AttemptEnvironment {
         }
         continue;
       }
-      await this.ledger.settled(step, iteration, attempt, key, { startedAt, durationMs }, result);
+      const recorded = this.ledger.settled(step, iteration, attempt, key, startedAt, durationMs, result);
+      if (recorded !== undefined) await recorded;
       if (result.success) {
         this.emit('step_completed', { step: step.name, attempt, iteration, durationMs });
       } else {
@@ -285,7 +287,8 @@ export class RunExecution implements AttemptEnvironment {
   }
 
   private async skip(step: StepDefinition, reason: string): Promise<void> {
-    await this.ledger.skip(step, reason, this.clock.now());
+    const recorded = this.ledger.skip(step, reason, this.clock.now());
+    if (recorded !== undefined) await recorded;
     this.emit('step_skipped', { step: step.name, reason });
   }
 

@@ -8,12 +8,6 @@ import type { RunOutcomeStatus, RunProgress, StepStatus } from '../store/run-rec
 import type { RunStore } from '../store/run-store.port';
 import type { StepExecution } from './workflow-result';
 
-/** When and how long one attempt ran. */
-export interface AttemptTiming {
-  readonly startedAt: number;
-  readonly durationMs: number;
-}
-
 /**
  * The bookkeeping of one run: which steps completed, failed or were skipped, the counters, and
  * the records written to the store (none when the run is not persisted).
@@ -25,6 +19,15 @@ export class RunLedger {
   readonly executions: StepExecution[] = [];
   executed = 0;
   private lastCompletedStep: string | null = null;
+  /** Handed to every `recordStep` (the port copies what it keeps), so a step allocates no progress object. */
+  private readonly running: { -readonly [K in keyof RunProgress]: RunProgress[K] } = {
+    status: 'running',
+    executedSteps: 0,
+    completedSteps: 0,
+    failedSteps: 0,
+    skippedSteps: 0,
+    lastCompletedStep: null,
+  };
   private readonly lastStatus = new Map<string, StepStatus>();
   private readonly iterations = new Map<string, number>();
 
@@ -64,8 +67,12 @@ export class RunLedger {
   ): Promise<void> {
     if (this.store === null) return;
     await this.store.finishRun(this.runId, {
-      ...this.progress(status),
       status,
+      executedSteps: this.executed,
+      completedSteps: this.completed.length,
+      failedSteps: this.failed.length,
+      skippedSteps: this.skipped.length,
+      lastCompletedStep: this.lastCompletedStep,
       finishedAt: new Date(finishedAt),
       durationMs,
       errorStep: error.step,
@@ -88,12 +95,20 @@ export class RunLedger {
   }
 
   /** Records a failed attempt that will be tried again. */
-  retried(step: StepDefinition, iteration: number, attempt: number, key: string, timing: AttemptTiming, result: StepResult): Promise<void> {
-    return this.write(step, iteration, attempt, 'retried', key, timing, result);
+  retried(step: StepDefinition, iteration: number, attempt: number, key: string, startedAt: number, durationMs: number, result: StepResult): Promise<void> | void {
+    return this.write(step, iteration, attempt, 'retried', key, startedAt, durationMs, result);
   }
 
   /** Records the final attempt of a step execution. */
-  settled(step: StepDefinition, iteration: number, attempts: number, key: string, timing: AttemptTiming, result: StepResult): Promise<void> {
+  settled(
+    step: StepDefinition,
+    iteration: number,
+    attempts: number,
+    key: string,
+    startedAt: number,
+    durationMs: number,
+    result: StepResult,
+  ): Promise<void> | void {
     const status = result.success ? 'completed' : 'failed';
     if (result.success) {
       this.completed.push(step.name);
@@ -106,17 +121,17 @@ export class RunLedger {
       status,
       iteration,
       attempts,
-      durationMs: timing.durationMs,
+      durationMs,
       error: result.error,
       errorCategory: result.errorCategory,
       quality: result.quality,
       idempotencyKey: key,
     });
-    return this.write(step, iteration, attempts, status, key, timing, result);
+    return this.write(step, iteration, attempts, status, key, startedAt, durationMs, result);
   }
 
   /** Records a step that was not run, and why. */
-  skip(step: StepDefinition, reason: string, now: number): Promise<void> {
+  skip(step: StepDefinition, reason: string, now: number): Promise<void> | void {
     const iteration = (this.iterations.get(step.name) ?? 0) + 1;
     const key = `${this.runId}:${step.name}:${iteration}`;
     this.skipped.push(step.name);
@@ -134,31 +149,27 @@ export class RunLedger {
       idempotencyKey: key,
       reason,
     });
-    return this.write(step, iteration, 0, 'skipped', key, { startedAt: now, durationMs: 0 }, null);
+    return this.write(step, iteration, 0, 'skipped', key, now, 0, null);
   }
 
-  private progress(status: RunProgress['status']): RunProgress {
-    return {
-      status,
-      executedSteps: this.executed,
-      completedSteps: this.completed.length,
-      failedSteps: this.failed.length,
-      skippedSteps: this.skipped.length,
-      lastCompletedStep: this.lastCompletedStep,
-    };
-  }
-
-  private async write(
+  private write(
     step: StepDefinition,
     iteration: number,
     attempt: number,
     status: StepStatus,
     idempotencyKey: string,
-    timing: AttemptTiming,
+    startedAt: number,
+    durationMs: number,
     result: StepResult | null,
-  ): Promise<void> {
+  ): Promise<void> | void {
     if (this.store === null) return;
-    await this.store.recordStep(
+    const running = this.running;
+    running.executedSteps = this.executed;
+    running.completedSteps = this.completed.length;
+    running.failedSteps = this.failed.length;
+    running.skippedSteps = this.skipped.length;
+    running.lastCompletedStep = this.lastCompletedStep;
+    return this.store.recordStep(
       {
         runId: this.runId,
         stepName: step.name,
@@ -167,9 +178,9 @@ export class RunLedger {
         attempt,
         status,
         idempotencyKey,
-        startedAt: new Date(timing.startedAt),
-        finishedAt: new Date(timing.startedAt + timing.durationMs),
-        durationMs: timing.durationMs,
+        startedAt: new Date(startedAt),
+        finishedAt: new Date(startedAt + durationMs),
+        durationMs,
         output: result === null ? null : result.output,
         contextUpdates: result === null || !result.success ? null : result.contextUpdates,
         error: result?.error ?? null,
@@ -177,7 +188,7 @@ export class RunLedger {
         quality: result?.quality?.toJSON() ?? null,
         nextStep: result?.nextStep ?? null,
       },
-      this.progress('running'),
+      running,
     );
   }
 }

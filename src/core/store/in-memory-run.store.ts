@@ -46,7 +46,7 @@ export class InMemoryRunStore implements RunStore {
     return CREATED;
   }
 
-  async recordStep(step: StepRecord, progress: RunProgress): Promise<void> {
+  recordStep(step: StepRecord, progress: RunProgress): void {
     const stored = this.stored(step.runId);
     stored.steps.push(step);
     this.stepRecords++;

@@ -14,8 +14,11 @@ export type CreateRunOutcome = { readonly created: true } | { readonly created: 
 export interface RunStore {
   /** Creates the run; when its idempotency key was used before, creates nothing and returns that run. */
   createRun(run: NewRun): Promise<CreateRunOutcome>;
-  /** Records one step execution and the run's new progress, atomically. */
-  recordStep(step: StepRecord, progress: RunProgress): Promise<void>;
+  /**
+   * Records one step execution and the run's new progress, atomically. May complete synchronously
+   * (the hot path skips a promise then). `progress` is only valid during the call: copy what you keep.
+   */
+  recordStep(step: StepRecord, progress: RunProgress): Promise<void> | void;
   /** Records how the run ended. */
   finishRun(runId: string, outcome: RunOutcome): Promise<void>;
   getRun(runId: string): Promise<RunRecord | null>;
