@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const thousand = lambdaWorkflow(1000);
   const ctx = (await runner.execute(ten)).context;
   const config = Object.freeze({});
-  const runtime: StepRuntime = { signal: new AbortController().signal, attempt: 1, idempotencyKey: 'bench' };
+  const runtime: StepRuntime = { signal: new AbortController().signal, attempt: 1, idempotencyKey: 'bench', scope: { getOrCreate: (_k, create) => create() } };
 
   const [floorUs, tenUs, thousandUs] = (await measure(
     [

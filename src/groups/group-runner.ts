@@ -5,6 +5,7 @@ import { InProcessDispatcher } from '../core/pipeline/in-process.dispatcher';
 import { PipelineRegistry } from '../core/pipeline/pipeline.registry';
 import type { Dispatcher, PipelineLookup } from '../core/pipeline/pipeline.types';
 import type { ErrorCategory } from '../core/policy/error-category';
+import { LazyRunScope } from '../core/runner/run-scope';
 import type { ExecutionPlan, PlannedStep } from './plan-resolver';
 
 /** The outcome of one step of a group run. */
@@ -119,6 +120,7 @@ export class GroupRunner {
         signal: options.signal ?? new AbortController().signal,
         attempt: 1,
         idempotencyKey,
+        scope: new LazyRunScope(),
       });
       const durationMs = performance.now() - started;
       if (result.success) return { ...base, status: 'completed', output: result.output, error: null, errorCategory: null, durationMs };

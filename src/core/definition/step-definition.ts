@@ -11,6 +11,12 @@ export type StepType = 'lambda' | 'pipeline' | 'choice' | 'wait' | 'map';
 /** 'fail': a breached quality threshold fails the step (hard gate); 'warn': it is only recorded. */
 export type QualityMode = 'fail' | 'warn';
 
+/** Values that live as long as one run (a map item is a run of its own). */
+export interface RunScope {
+  /** The value kept under `key` in this run, made by `create` on first use. */
+  getOrCreate<T>(key: object, create: () => T): T;
+}
+
 /** What a step execution is handed besides the context and its config. */
 export interface StepRuntime {
   /** Aborted when the step times out or the run is cancelled. */
@@ -19,6 +25,8 @@ export interface StepRuntime {
   readonly attempt: number;
   /** Stable across retries and resumes of the same step execution: `<runId>:<step>:<iteration>`. */
   readonly idempotencyKey: string;
+  /** Per-run values, e.g. the instance a class-based workflow's methods run on. */
+  readonly scope: RunScope;
 }
 
 /** What a lambda may return: a result, a plain output object, or nothing. */
@@ -34,16 +42,17 @@ export type LambdaHandler = (
 /** Computes extra pipeline params from the context. */
 export type ParamsFactory = (
   ctx: WorkflowContext,
+  step: StepRuntime,
 ) => Readonly<Record<string, unknown>> | void | undefined | Promise<Readonly<Record<string, unknown>> | void | undefined>;
 
 /** A choice's condition. */
-export type ChoiceCondition = (ctx: WorkflowContext) => boolean | Promise<boolean>;
+export type ChoiceCondition = (ctx: WorkflowContext, step: StepRuntime) => boolean | Promise<boolean>;
 
 /** When a wait ends: a Date, an ISO string or epoch milliseconds. */
-export type WaitUntil = (ctx: WorkflowContext) => Date | string | number | Promise<Date | string | number>;
+export type WaitUntil = (ctx: WorkflowContext, step: StepRuntime) => Date | string | number | Promise<Date | string | number>;
 
 /** Produces the collection a map step fans out over. */
-export type ItemsFactory = (ctx: WorkflowContext) => readonly unknown[] | Promise<readonly unknown[]>;
+export type ItemsFactory = (ctx: WorkflowContext, step: StepRuntime) => readonly unknown[] | Promise<readonly unknown[]>;
 
 /** Options every step type accepts. */
 export interface StepOptions {

@@ -1,5 +1,5 @@
 import type { WorkflowContext } from '../context/workflow-context';
-import type { MapStepDefinition } from '../definition/step-definition';
+import type { MapStepDefinition, StepRuntime } from '../definition/step-definition';
 import type { WorkflowDefinition } from '../definition/workflow-definition';
 import { ErrorCategory } from '../policy/error-category';
 import { QualityMetrics } from '../quality/quality-metrics';
@@ -17,7 +17,7 @@ export interface MapItemError {
 
 /** Runs the iterator once per item with bounded concurrency; the output keeps item order. */
 export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, runtime, env) => {
-  const items = await itemsOf(step, ctx);
+  const items = await itemsOf(step, ctx, runtime);
   if (!Array.isArray(items)) {
     return StepResult.fail(
       `map step "${step.name}": the items (${describeSource(step)}) are not an array (got ${items === null ? 'null' : typeof items})`,
@@ -74,9 +74,9 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
   return StepResult.ok(output, { quality });
 };
 
-async function itemsOf(step: MapStepDefinition, ctx: WorkflowContext): Promise<unknown> {
+async function itemsOf(step: MapStepDefinition, ctx: WorkflowContext, runtime: StepRuntime): Promise<unknown> {
   if (step.items !== null) return step.items;
-  if (step.itemsFrom !== null) return step.itemsFrom(ctx);
+  if (step.itemsFrom !== null) return step.itemsFrom(ctx, runtime);
   const [root, first, ...rest] = step.itemsPath!.split('.');
   if (root === 'params') return ctx.getParam(first!);
   let value: unknown = ctx.getOutput(first!);

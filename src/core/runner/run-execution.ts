@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock/clock.port';
 import type { WorkflowContext } from '../context/workflow-context';
-import type { StepDefinition } from '../definition/step-definition';
+import type { RunScope, StepDefinition } from '../definition/step-definition';
 import { END, type WorkflowDefinition } from '../definition/workflow-definition';
 import { messageOf } from '../errors/step-error';
 import { RunCancelledError } from '../errors/step-timeout.error';
@@ -19,6 +19,7 @@ import { applyQualityGate, checkRoute, EMPTY_UPDATES } from './step-outcome';
 import type { StepMiddleware } from './step-middleware';
 import type { WorkflowResult } from './workflow-result';
 import { RunLedger } from './run-ledger';
+import { LazyRunScope } from './run-scope';
 
 /** Everything a run borrows from its runner. */
 export interface RunnerServices {
@@ -74,6 +75,8 @@ export class RunExecution implements AttemptEnvironment {
   readonly middleware: readonly StepMiddleware[];
   readonly runSignal: AbortSignal;
   readonly cancellable: boolean;
+  /** Per-run values for steps (`step.scope`): a map item, being a run of its own, gets its own. */
+  readonly scope: RunScope = new LazyRunScope();
   /** Present only for cancellable runs; other runs hand steps a signal that never aborts. */
   private readonly controller: AbortController | null;
   private readonly events: RunEvent[] = [];

@@ -1,5 +1,5 @@
 import type { WorkflowContext } from '../context/workflow-context';
-import type { StepDefinition, StepRuntime } from '../definition/step-definition';
+import type { RunScope, StepDefinition, StepRuntime } from '../definition/step-definition';
 import { categoryOf, messageOf } from '../errors/step-error';
 import { StepTimeoutError } from '../errors/step-timeout.error';
 import { setMaxListeners } from 'node:events';
@@ -18,6 +18,7 @@ export interface AttemptEnvironment extends StepEnvironment {
   /** True when the run can be cancelled while a step runs. */
   readonly cancellable: boolean;
   readonly middleware: readonly StepMiddleware[];
+  readonly scope: RunScope;
 }
 
 /** One attempt of one step (a new object per attempt only on the guarded path). */
@@ -46,7 +47,7 @@ export function attemptStep(
   timeoutMs: number | null,
 ): StepResult | Promise<StepResult> {
   if (timeoutMs === null && !env.cancellable && env.middleware.length === 0) {
-    const runtime: StepRuntime = { signal: env.runSignal, attempt, idempotencyKey };
+    const runtime: StepRuntime = { signal: env.runSignal, attempt, idempotencyKey, scope: env.scope };
     try {
       const result = runStepAttempt(step, ctx, runtime, env);
       return isThenable(result) ? Promise.resolve(result).then(undefined, toFailure) : result;
@@ -62,7 +63,7 @@ async function guardedAttempt(env: AttemptEnvironment, request: AttemptRequest):
   const { runSignal, middleware } = env;
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
-  const runtime: StepRuntime = { signal: controller.signal, attempt, idempotencyKey };
+  const runtime: StepRuntime = { signal: controller.signal, attempt, idempotencyKey, scope: env.scope };
   const invoke = async (): Promise<StepResult> => runStepAttempt(step, ctx, runtime, env);
   const call =
     middleware.length === 0

@@ -26,7 +26,7 @@ const lambda: StepHandler<LambdaStepDefinition> = (step, ctx, runtime) => {
 };
 
 const pipeline: StepHandler<PipelineStepDefinition> = async (step, ctx, runtime, env) => {
-  const extra = step.paramsFrom === null ? undefined : await step.paramsFrom(ctx);
+  const extra = step.paramsFrom === null ? undefined : await step.paramsFrom(ctx, runtime);
   if (extra !== undefined && extra !== null && !isRecord(extra)) {
     return StepResult.fail(`paramsFrom of step "${step.name}" must return an object or nothing`, {
       category: ErrorCategory.CONFIGURATION,
@@ -37,8 +37,8 @@ const pipeline: StepHandler<PipelineStepDefinition> = async (step, ctx, runtime,
   return env.dispatcher.dispatch({ ...runtime, pipeline: step.pipeline, params, context: ctx });
 };
 
-const choice: StepHandler<ChoiceStepDefinition> = async (step, ctx) => {
-  const condition = Boolean(await step.when(ctx));
+const choice: StepHandler<ChoiceStepDefinition> = async (step, ctx, runtime) => {
+  const condition = Boolean(await step.when(ctx, runtime));
   const target = condition ? step.then : step.otherwise;
   return StepResult.ok({ condition, next: target }, target === null ? {} : { nextStep: target });
 };
@@ -48,7 +48,7 @@ const wait: StepHandler<WaitStepDefinition> = async (step, ctx, runtime, env) =>
   let until: number;
   if (step.seconds !== null) until = now + step.seconds * 1000;
   else {
-    const value = await step.until!(ctx);
+    const value = await step.until!(ctx, runtime);
     until = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : value;
     if (typeof until !== 'number' || Number.isNaN(until)) {
       return StepResult.fail(`until of wait step "${step.name}" returned ${String(value)}, which is not a date`, {
