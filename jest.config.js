@@ -16,6 +16,8 @@ module.exports = {
       },
     ],
   },
+  // inversify 8 ships ES modules only; Jest on Node 20 needs them transformed to CommonJS.
+  transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs)/)'],
   moduleNameMapper: {
     '^spine-orchestration$': '<rootDir>/src/index.ts',
     '^spine-orchestration/(.*)$': '<rootDir>/src/$1/index.ts',

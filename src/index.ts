@@ -4,9 +4,13 @@
  */
 import { WorkflowFactory } from './core/definition/workflow.factory';
 import type { WorkflowDefinition } from './core/definition/workflow-definition';
+import { WorkflowDecorator } from './decorators/class.decorators';
 
-/** The programmatic workflow API: `Workflow.define`, `Workflow.builder`, `Workflow.fromGroup`, `Workflow.END`. */
-export const Workflow = WorkflowFactory;
+/**
+ * `@Workflow({ name, … })` marks a class as a workflow; `Workflow.define`, `Workflow.builder`,
+ * `Workflow.fromGroup` and `Workflow.END` are the programmatic API. Both build the same definitions.
+ */
+export const Workflow: typeof WorkflowDecorator & typeof WorkflowFactory = Object.assign(WorkflowDecorator, WorkflowFactory);
 /** A compiled workflow definition. */
 export type Workflow = WorkflowDefinition;
 
@@ -32,6 +36,7 @@ export type {
   MapStepOptions,
   ParamsFactory,
   PipelineStepDefinition,
+  RunScope,
   PipelineStepOptions,
   QualityMode,
   StepDeclaration,
@@ -81,5 +86,22 @@ export type {
   StepStatus,
 } from './core/store/run-record';
 export { SpineError, WorkflowDefinitionError, type SpineErrorKind } from './core/errors/spine-error';
+export { SpineValidationError, type FieldViolation } from './core/errors/spine-validation.error';
+export { SpineStartupError } from './spine/spine-startup.error';
+export { Spine } from './spine/spine';
+export type { SpineLogger, SpineOptions } from './spine/spine.options';
+export { LambdaStep, PipelineStep, Choice, Wait, MapStep, Pipeline, DecoratorMetadata } from './decorators';
+export type {
+  ChoiceDecoratorOptions,
+  Constructor,
+  LambdaStepDecoratorOptions,
+  MapIteratorRef,
+  MapStepDecoratorOptions,
+  PipelineOptions,
+  PipelineStepDecoratorOptions,
+  StepDecorator,
+  WaitDecoratorOptions,
+  WorkflowOptions,
+} from './decorators';
 export { StepError } from './core/errors/step-error';
 export { StepTimeoutError, RunCancelledError } from './core/errors/step-timeout.error';

@@ -12,7 +12,10 @@ export type SpineErrorKind =
   | 'unsafe-key'
   | 'unserializable-value'
   | 'validation-failed'
-  | 'invalid-plan';
+  | 'invalid-plan'
+  | 'registry-frozen'
+  | 'startup-failed'
+  | 'closed';
 
 /** Base class of the framework's errors: one `kind` to branch on, a message that names the fix. */
 export class SpineError extends Error {

@@ -1,0 +1,11 @@
+import { recordPipeline, recordWorkflow, type Constructor, type PipelineOptions, type WorkflowOptions } from './decorator-metadata';
+
+/** Marks a class as a workflow; its decorated methods are the steps, in declaration order. */
+export function WorkflowDecorator(options: WorkflowOptions): <T extends Constructor>(target: T) => void {
+  return (target) => recordWorkflow(target, options);
+}
+
+/** Marks a class as the pipeline registered under `name`; it is resolved from the container and its `run` called. */
+export function Pipeline(name: string, options: PipelineOptions = {}): <T extends Constructor>(target: T) => void {
+  return (target) => recordPipeline(target, { name, options });
+}

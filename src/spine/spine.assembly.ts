@@ -1,0 +1,129 @@
+import type { Container } from 'inversify';
+import { compileWorkflow, workflowProblems } from '../core/definition/workflow.compiler';
+import { isWorkflowLike, type WorkflowDeclaration, type WorkflowDefinition } from '../core/definition/workflow-definition';
+import type { PipelineLookup } from '../core/pipeline/pipeline.types';
+import { DecoratorMetadata, type Constructor } from '../decorators/decorator-metadata';
+import { CompositePipelineLookup, ContainerPipelineLookup } from '../di/container-pipeline.lookup';
+import { bindClass, missingDependencies } from '../di/container.binder';
+import { exploreModules } from '../discovery/module.explorer';
+import { declareWorkflowClass, describeClass } from '../discovery/workflow-class.compiler';
+import type { WorkflowRegistry } from '../discovery/workflow.registry';
+import type { SpineLogger, SpineOptions } from './spine.options';
+
+/** What start-up assembled, and every problem it met on the way. */
+export interface Assembly {
+  readonly pipelines: PipelineLookup;
+  readonly problems: readonly string[];
+}
+
+function isLookup(value: unknown): value is PipelineLookup {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as PipelineLookup).get === 'function' &&
+    typeof (value as PipelineLookup).has === 'function' &&
+    typeof (value as PipelineLookup).names === 'function'
+  );
+}
+
+/**
+ * Discovers modules, binds pipeline and workflow classes in the container, checks their
+ * constructor dependencies, compiles every workflow into the registry, and gathers every problem
+ * instead of stopping at the first.
+ */
+export async function assemble(options: SpineOptions, container: Container, registry: WorkflowRegistry, logger: SpineLogger): Promise<Assembly> {
+  const problems: string[] = [];
+  const explored = await exploreModules(options.discover ?? [], options.cwd ?? process.cwd());
+  for (const warning of explored.warnings) logger.warn(`spine-orchestration: ${warning}`);
+  problems.push(...explored.problems);
+
+  const pipelines = assemblePipelines([...(options.pipelines ?? []), ...explored.pipelines], container, problems);
+  assembleWorkflows([...(options.workflows ?? []), ...explored.workflows], container, registry, problems);
+  return { pipelines, problems };
+}
+
+function assemblePipelines(items: readonly unknown[], container: Container, problems: string[]): PipelineLookup {
+  const types = new Map<string, Constructor>();
+  const lookups: PipelineLookup[] = [];
+  for (const item of items) {
+    if (isLookup(item)) {
+      lookups.push(item);
+      continue;
+    }
+    const metadata = DecoratorMetadata.pipeline(item);
+    if (metadata === undefined) {
+      problems.push(
+        `pipelines: ${typeof item === 'function' ? describeClass(item as Constructor) : typeof item} is neither a @Pipeline class nor a PipelineRegistry`,
+      );
+      continue;
+    }
+    const type = item as Constructor;
+    const existing = types.get(metadata.name);
+    if (existing !== undefined && existing !== type) {
+      problems.push(`pipeline name "${metadata.name}" is claimed by both ${describeClass(existing)} and ${describeClass(type)}; give each pipeline its own name`);
+      continue;
+    }
+    if (typeof (type.prototype as { run?: unknown }).run !== 'function') {
+      problems.push(`pipeline "${metadata.name}" (${describeClass(type)}) has no run(params, ctx) method`);
+    }
+    types.set(metadata.name, type);
+    bindClass(container, type, 'singleton');
+  }
+  for (const [name, type] of types) {
+    problems.push(...missingDependencies(container, type, 'Pipeline class'));
+    const registry = lookups.find((lookup) => lookup.has(name));
+    if (registry !== undefined) problems.push(`pipeline name "${name}" is claimed by both ${describeClass(type)} and a PipelineRegistry`);
+  }
+  const registered = new Map<string, number>();
+  lookups.forEach((lookup, index) => {
+    for (const name of lookup.names()) {
+      if (registered.has(name) && registered.get(name) !== index) problems.push(`pipeline name "${name}" is registered in two PipelineRegistries`);
+      registered.set(name, index);
+    }
+  });
+  return new CompositePipelineLookup([new ContainerPipelineLookup(container, types), ...lookups]);
+}
+
+function assembleWorkflows(
+  items: readonly (Constructor | WorkflowDefinition | WorkflowDeclaration | unknown)[],
+  container: Container,
+  registry: WorkflowRegistry,
+  problems: string[],
+): void {
+  const resolve = (type: Constructor): object => container.get(type as never) as object;
+  const pending = [...items];
+  const seen = new Set<unknown>();
+  while (pending.length > 0) {
+    const item = pending.shift();
+    if (seen.has(item)) continue;
+    seen.add(item);
+    if (typeof item === 'function') {
+      const type = item as Constructor;
+      const { declared, problems: found } = declareWorkflowClass(type, resolve);
+      problems.push(...found);
+      if (declared === null) continue;
+      pending.push(...declared.iteratorTypes);
+      bindClass(container, type, 'transient');
+      problems.push(...missingDependencies(container, type, 'Workflow class'));
+      if (found.length > 0) continue;
+      const where = describeClass(type, declared.declaration.name);
+      const invalid = workflowProblems(declared.declaration);
+      if (invalid.length > 0) {
+        problems.push(...invalid.map((p) => `${where}: ${p}`));
+        continue;
+      }
+      const conflict = registry.add({ definition: compileWorkflow(declared.declaration), source: describeClass(type), type, paramsType: declared.paramsType });
+      if (conflict !== null) problems.push(conflict);
+    } else if (isWorkflowLike(item)) {
+      const invalid = workflowProblems(item);
+      if (invalid.length > 0) {
+        problems.push(...invalid.map((p) => `workflow "${item.name}": ${p}`));
+        continue;
+      }
+      const conflict = registry.add({ definition: compileWorkflow(item), source: `a workflow definition`, type: null, paramsType: null });
+      if (conflict !== null) problems.push(conflict);
+    } else {
+      problems.push(`workflows: ${item === null ? 'null' : typeof item} is neither a @Workflow class nor a workflow definition`);
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import { Container } from 'inversify';
+import type { WorkflowDefinition } from '../core/definition/workflow-definition';
+import { SpineError } from '../core/errors/spine-error';
+import { InProcessDispatcher } from '../core/pipeline/in-process.dispatcher';
+import { InMemoryRunStore } from '../core/store/in-memory-run.store';
+import type { RunFilter, RunRecord, StepRecord } from '../core/store/run-record';
+import type { RunStore } from '../core/store/run-store.port';
+import { WorkflowRunner, type ExecuteOptions } from '../core/runner/workflow-runner';
+import type { WorkflowResult } from '../core/runner/workflow-result';
+import { WorkflowRegistry } from '../discovery/workflow.registry';
+import { validateParams } from '../validation/params.validator';
+import { assemble } from './spine.assembly';
+import { SpineStartupError } from './spine-startup.error';
+import type { SpineOptions } from './spine.options';
+
+/**
+ * The application's entry point: discovers and compiles workflows and pipelines, binds them in the
+ * container, validates everything at start-up, then runs workflows by name.
+ */
+export class Spine {
+  private closed = false;
+
+  private constructor(
+    readonly container: Container,
+    readonly runner: WorkflowRunner,
+    readonly store: RunStore,
+    private readonly registry: WorkflowRegistry,
+    private readonly startedAt: string,
+  ) {}
+
+  /**
+   * Starts an application: imports the `discover` globs, compiles every workflow, binds workflows and
+   * pipelines in the container and checks their dependencies. Throws one `SpineStartupError`
+   * listing every problem found.
+   */
+  static async create(options: SpineOptions = {}): Promise<Spine> {
+    const startedAt = callerSite();
+    if (options.database !== undefined && options.database !== 'memory') {
+      throw new SpineError(
+        'invalid-argument',
+        `Spine.create: database ${JSON.stringify(options.database)} is not supported yet; use 'memory' or pass a RunStore as { store }.`,
+      );
+    }
+    const container = options.container ?? new Container();
+    const store = options.store ?? new InMemoryRunStore();
+    const registry = new WorkflowRegistry();
+    const assembly = await assemble(options, container, registry, options.logger ?? console);
+    const runner = new WorkflowRunner({
+      dispatcher: new InProcessDispatcher(assembly.pipelines),
+      workflows: registry,
+      store,
+      ...(options.middleware !== undefined && { middleware: options.middleware }),
+      ...(options.onEvent !== undefined && { onEvent: options.onEvent }),
+      ...(options.defaultRetry !== undefined && { defaultRetry: options.defaultRetry }),
+      ...(options.defaultTimeoutMs !== undefined && { defaultTimeoutMs: options.defaultTimeoutMs }),
+      ...(options.clock !== undefined && { clock: options.clock }),
+    });
+    const problems = [...assembly.problems];
+    for (const { definition } of registry.all()) {
+      try {
+        runner.validate(definition);
+      } catch (error) {
+        const nested = (error as { problems?: readonly string[] }).problems;
+        problems.push(...(nested ?? [(error as Error).message]).map((p) => `workflow "${definition.name}": ${p}`));
+      }
+    }
+    if (problems.length > 0) throw new SpineStartupError(problems);
+    registry.freeze(startedAt);
+    return new Spine(container, runner, store, registry, startedAt);
+  }
+
+  /** Every registered workflow, compiled, sorted by name. */
+  workflows(): readonly WorkflowDefinition[] {
+    return this.registry.names().map((name) => this.registry.get(name)!);
+  }
+
+  /** The compiled workflow registered under `name`; throws listing the known names. */
+  workflow(name: string): WorkflowDefinition {
+    const definition = this.registry.get(name);
+    if (definition === undefined) throw this.unknownWorkflow(name);
+    return definition;
+  }
+
+  /**
+   * Runs a workflow by name. Params are the workflow's defaults with `params` over them, converted
+   * and validated by its params DTO first: invalid params throw `SpineValidationError` and record nothing.
+   */
+  async run(name: string, options: ExecuteOptions = {}): Promise<WorkflowResult> {
+    this.assertOpen('run');
+    const entry = this.registry.entry(name);
+    if (entry === undefined) throw this.unknownWorkflow(name);
+    let params: Readonly<Record<string, unknown>> = { ...entry.definition.defaults, ...(options.params ?? {}) };
+    if (entry.paramsType !== null) params = await validateParams(name, entry.paramsType, params);
+    return this.runner.execute(entry.definition, { ...options, params });
+  }
+
+  /** One recorded run, or null. */
+  getRun(runId: string): Promise<RunRecord | null> {
+    return this.store.getRun(runId);
+  }
+
+  /** Recorded runs, newest first. */
+  listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    return this.store.listRuns(filter);
+  }
+
+  /** Every recorded step execution of a run. */
+  getRunSteps(runId: string): Promise<StepRecord[]> {
+    return this.store.getRunSteps(runId);
+  }
+
+  /** Registration is closed once `Spine.create` has returned; this always says so. */
+  register(...items: readonly unknown[]): never {
+    const what = items.map((item) => (typeof item === 'function' ? `class ${item.name}` : typeof item)).join(', ') || 'nothing';
+    throw new SpineError(
+      'registry-frozen',
+      `spine.register(${what}): registration closed when Spine.create returned (${this.startedAt}). ` +
+        'Pass workflows and pipelines to Spine.create({ workflows, pipelines }) or let discovery find them.',
+    );
+  }
+
+  /** Stops accepting runs. */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private assertOpen(what: string): void {
+    if (this.closed) throw new SpineError('closed', `spine.${what}: this Spine was closed; create a new one with Spine.create().`);
+  }
+
+  private unknownWorkflow(name: string): SpineError {
+    const known = this.registry.names();
+    return new SpineError(
+      'unknown-workflow',
+      `Workflow "${name}" is not registered. ${known.length > 0 ? `Known workflows: ${known.join(', ')}.` : 'No workflows are registered.'}`,
+    );
+  }
+}
+
+/** "file:line" of the code that called Spine.create. */
+function callerSite(): string {
+  const lines = (new Error().stack ?? '').split('\n').slice(1);
+  const outside = lines.find((line) => !line.includes('/spine/spine.') && !line.includes('\\spine\\spine.'));
+  return `Spine.create at ${outside?.trim().replace(/^at\s+/, '') ?? 'an unknown location'}`;
+}
