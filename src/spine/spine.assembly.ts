@@ -1,6 +1,7 @@
 import type { Container } from 'inversify';
 import { compileWorkflow, workflowProblems } from '../core/definition/workflow.compiler';
 import { isWorkflowLike, type WorkflowDeclaration, type WorkflowDefinition } from '../core/definition/workflow-definition';
+import { unknownPipeline } from '../core/pipeline/in-process.dispatcher';
 import type { PipelineLookup } from '../core/pipeline/pipeline.types';
 import { DecoratorMetadata, type Constructor } from '../decorators/decorator-metadata';
 import { CompositePipelineLookup, ContainerPipelineLookup } from '../di/container-pipeline.lookup';
@@ -38,7 +39,7 @@ export async function assemble(options: SpineOptions, container: Container, regi
   problems.push(...explored.problems);
 
   const pipelines = assemblePipelines([...(options.pipelines ?? []), ...explored.pipelines], container, problems);
-  assembleWorkflows([...(options.workflows ?? []), ...explored.workflows], container, registry, problems);
+  assembleWorkflows([...(options.workflows ?? []), ...explored.workflows], container, registry, pipelines, problems);
   return { pipelines, problems };
 }
 
@@ -88,6 +89,7 @@ function assembleWorkflows(
   items: readonly (Constructor | WorkflowDefinition | WorkflowDeclaration | unknown)[],
   container: Container,
   registry: WorkflowRegistry,
+  pipelines: PipelineLookup,
   problems: string[],
 ): void {
   const resolve = (type: Constructor): object => container.get(type as never) as object;
@@ -105,11 +107,16 @@ function assembleWorkflows(
       pending.push(...declared.iteratorTypes);
       bindClass(container, type, 'transient');
       problems.push(...missingDependencies(container, type, 'Workflow class'));
-      if (found.length > 0) continue;
       const where = describeClass(type, declared.declaration.name);
       const invalid = workflowProblems(declared.declaration);
-      if (invalid.length > 0) {
-        problems.push(...invalid.map((p) => `${where}: ${p}`));
+      problems.push(...invalid.map((p) => `${where}: ${p}`));
+      if (found.length > 0 || invalid.length > 0) {
+        // Not registered, so the runner will not check it: name its unknown pipelines here.
+        for (const step of declared.declaration.steps) {
+          if (step.type === 'pipeline' && typeof step.pipeline === 'string' && !pipelines.has(step.pipeline)) {
+            problems.push(`${where}: step "${step.name}": ${unknownPipeline(step.pipeline, pipelines.names()).message}`);
+          }
+        }
         continue;
       }
       const conflict = registry.add({ definition: compileWorkflow(declared.declaration), source: describeClass(type), type, paramsType: declared.paramsType });

@@ -140,6 +140,6 @@ export class Spine {
 /** "file:line" of the code that called Spine.create. */
 function callerSite(): string {
   const lines = (new Error().stack ?? '').split('\n').slice(1);
-  const outside = lines.find((line) => !line.includes('/spine/spine.') && !line.includes('\\spine\\spine.'));
+  const outside = lines.find((line) => !line.includes(__filename));
   return `Spine.create at ${outside?.trim().replace(/^at\s+/, '') ?? 'an unknown location'}`;
 }

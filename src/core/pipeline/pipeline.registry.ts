@@ -53,6 +53,6 @@ function toHandler(name: string, handler: PipelineFunction | PipelineHandler): P
 /** "file:line" of the code that called `register`, for duplicate-registration messages. */
 function callerSite(): string {
   const lines = (new Error().stack ?? '').split('\n').slice(1);
-  const outside = lines.find((line) => !line.includes('pipeline.registry'));
+  const outside = lines.find((line) => !line.includes(__filename));
   return outside?.trim().replace(/^at\s+/, '') ?? 'unknown location';
 }

@@ -1,0 +1,172 @@
+import 'reflect-metadata';
+import { Container, inject } from 'inversify';
+import {
+  Choice,
+  LambdaStep,
+  MapStep,
+  Pipeline,
+  PipelineRegistry,
+  PipelineStep,
+  Spine,
+  SpineError,
+  SpineStartupError,
+  Step,
+  Workflow,
+} from 'spine-orchestration';
+
+class Notifier {
+  send() {
+    return 'sent';
+  }
+}
+
+@Pipeline('unit.fetch')
+class FetchPipeline {
+  run() {
+    return { output: { rows: 3 } };
+  }
+}
+
+@Workflow({ name: 'unit.ok' })
+class OkWorkflow {
+  @PipelineStep('unit.fetch') fetch() {}
+  @LambdaStep() count(ctx: import('spine-orchestration').WorkflowContext) {
+    return { rows: ctx.getOutput('fetch', 'rows') };
+  }
+}
+
+async function startupProblems(options: Parameters<typeof Spine.create>[0]): Promise<readonly string[]> {
+  try {
+    await Spine.create(options);
+  } catch (error) {
+    if (error instanceof SpineStartupError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected Spine.create to fail');
+}
+
+describe('Spine', () => {
+  it('runs a decorated workflow with a decorated pipeline, binding both classes itself', async () => {
+    const spine = await Spine.create({ workflows: [OkWorkflow], pipelines: [FetchPipeline] });
+    const result = await spine.run('unit.ok');
+    expect(result.status).toBe('completed');
+    expect(result.context.getOutput('count', 'rows')).toBe(3);
+    expect(spine.container.isBound(OkWorkflow)).toBe(true);
+    expect(spine.container.isBound(FetchPipeline)).toBe(true);
+  });
+
+  it('mixes decorated classes with Workflow.define definitions and a PipelineRegistry', async () => {
+    const registry = new PipelineRegistry().register('unit.plain', () => ({ output: { plain: true } }));
+    const defined = Workflow.define({ name: 'unit.defined', steps: [Step.pipeline('plain', 'unit.plain'), Step.pipeline('fetch', 'unit.fetch')] });
+    const spine = await Spine.create({ workflows: [OkWorkflow, defined], pipelines: [FetchPipeline, registry] });
+    expect(spine.workflows().map((w) => w.name)).toEqual(['unit.defined', 'unit.ok']);
+    const result = await spine.run('unit.defined');
+    expect(result.context.getOutput('plain')).toEqual({ plain: true });
+    expect(result.context.getOutput('fetch')).toEqual({ rows: 3 });
+  });
+
+  it('fails start-up with one error listing every problem across all classes', async () => {
+    @Workflow({ name: 'unit.dup' })
+    class DuplicateA {
+      @LambdaStep() a() {}
+    }
+    @Workflow({ name: 'unit.dup' })
+    class DuplicateB {
+      @LambdaStep() b() {}
+    }
+    @Pipeline('unit.fetch')
+    class FetchAgain {
+      run() {
+        return {};
+      }
+    }
+    class NotAWorkflow {}
+    @Workflow({ name: 'unit.broken' })
+    class Broken {
+      @LambdaStep({ name: 'same' }) one() {}
+      @LambdaStep({ name: 'same' }) two() {}
+      @Choice({ then: 'nowhere' }) route() {
+        return true;
+      }
+      @PipelineStep('unit.nobody') missing() {}
+      @LambdaStep() @Choice({ then: 'same' }) twice() {}
+      @Choice({ then: 'same' }) notAFunction = 3;
+      @MapStep({ items: [1], iterator: NotAWorkflow }) fan() {}
+    }
+    @Workflow({ name: 'unit.di' })
+    class NeedsService {
+      constructor(@inject(Notifier) readonly notifier: Notifier) {}
+      @LambdaStep() a() {}
+    }
+    const problems = await startupProblems({ workflows: [DuplicateA, DuplicateB, Broken, NeedsService], pipelines: [FetchPipeline, FetchAgain] });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'pipeline name "unit.fetch" is claimed by both class FetchPipeline and class FetchAgain; give each pipeline its own name',
+        'workflow name "unit.dup" is claimed by both class DuplicateA and class DuplicateB; give each workflow its own name',
+        'workflow "unit.broken" (class Broken): method "twice" has 2 step decorators (@Choice, @LambdaStep); keep one',
+        'workflow "unit.broken" (class Broken): @Choice on "notAFunction": "notAFunction" is not a method; put @Choice on a method',
+        'workflow "unit.broken" (class Broken): @MapStep on "fan": iterator class NotAWorkflow is not a workflow; decorate it with @Workflow or name a workflow',
+        'workflow "unit.broken" (class Broken): step "same" is declared more than once; give each step a unique name',
+        'workflow "unit.broken" (class Broken): step "route": then target "nowhere" is not a step of this workflow (steps: same, route, missing, twice)',
+        'workflow "unit.broken" (class Broken): step "missing": Pipeline "unit.nobody" is not registered. Registered pipelines: unit.fetch.',
+        'Workflow class NeedsService: constructor argument #1 (Notifier) is not bound in the container; bind it (container.bind(Notifier)…) or pass a container that has it',
+      ]),
+    );
+    expect(problems).toHaveLength(9);
+  });
+
+  it('reports compile problems (duplicate steps, missing choice target) and unknown pipelines of otherwise sound classes', async () => {
+    @Workflow({ name: 'unit.names' })
+    class Names {
+      @LambdaStep({ name: 'same' }) one() {}
+      @LambdaStep({ name: 'same' }) two() {}
+      @Choice({ then: 'nowhere' }) route() {
+        return true;
+      }
+    }
+    @Workflow({ name: 'unit.pipes' })
+    class Pipes {
+      @PipelineStep('unit.nobody') missing() {}
+    }
+    const problems = await startupProblems({ workflows: [Names, Pipes], pipelines: [FetchPipeline] });
+    expect(problems).toEqual([
+      'workflow "unit.names" (class Names): step "same" is declared more than once; give each step a unique name',
+      'workflow "unit.names" (class Names): step "route": then target "nowhere" is not a step of this workflow (steps: same, route)',
+      'workflow "unit.pipes": step "missing": Pipeline "unit.nobody" is not registered. Registered pipelines: unit.fetch.',
+    ]);
+  });
+
+  it('passes start-up when the container provides the dependency', async () => {
+    @Workflow({ name: 'unit.di_ok' })
+    class UsesNotifier {
+      constructor(@inject(Notifier) private readonly notifier: Notifier) {}
+      @LambdaStep() a() {
+        return { said: this.notifier.send() };
+      }
+    }
+    const container = new Container();
+    container.bind(Notifier).toSelf();
+    const spine = await Spine.create({ container, workflows: [UsesNotifier] });
+    expect((await spine.run('unit.di_ok')).context.getOutput('a', 'said')).toBe('sent');
+  });
+
+  it('names the known workflows when asked for an unknown one', async () => {
+    const spine = await Spine.create({ workflows: [OkWorkflow], pipelines: [FetchPipeline] });
+    await expect(spine.run('unit.nope')).rejects.toThrow('Workflow "unit.nope" is not registered. Known workflows: unit.ok.');
+  });
+
+  it('refuses registration after start-up, saying where start-up happened', async () => {
+    const spine = await Spine.create({ workflows: [OkWorkflow], pipelines: [FetchPipeline] });
+    expect(() => spine.register(OkWorkflow)).toThrow(/spine.register\(class OkWorkflow\): registration closed when Spine.create returned \(Spine.create at .*spine\.test\.ts/);
+  });
+
+  it('refuses runs once closed', async () => {
+    const spine = await Spine.create({ workflows: [OkWorkflow], pipelines: [FetchPipeline] });
+    await spine.close();
+    await expect(spine.run('unit.ok')).rejects.toThrow(SpineError);
+  });
+
+  it('rejects a database it cannot open yet', async () => {
+    await expect(Spine.create({ database: 'sqlite' as never })).rejects.toThrow(/database "sqlite" is not supported yet/);
+  });
+});
