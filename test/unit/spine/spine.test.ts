@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Container, inject } from 'inversify';
+import { join } from 'node:path';
 import {
   Choice,
   LambdaStep,
@@ -164,6 +165,11 @@ describe('Spine', () => {
     const spine = await Spine.create({ workflows: [OkWorkflow], pipelines: [FetchPipeline] });
     await spine.close();
     await expect(spine.run('unit.ok')).rejects.toThrow(SpineError);
+  });
+
+  it('reports a discovered module that fails to import as a start-up problem', async () => {
+    const problems = await startupProblems({ cwd: join(__dirname, '..', '..', 'fixtures', 'broken-app'), discover: ['*.workflow.ts'], logger: { warn: () => undefined } });
+    expect(problems).toEqual([expect.stringMatching(/^discover: importing .*explode\.workflow\.ts failed: configuration file missing at import time$/)]);
   });
 
   it('rejects a database it cannot open yet', async () => {
