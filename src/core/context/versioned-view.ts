@@ -9,8 +9,11 @@ interface Entry {
   readonly value: unknown;
 }
 
+/** One entry, or several once a key is written again (most keys are written once: no array then). */
+type Entries = Entry | Entry[];
+
 interface Layer {
-  readonly entries: Map<string, Entry[]>;
+  readonly entries: Map<string, Entries>;
   head: number;
   readonly base: VersionedView | null;
   readonly depth: number;
@@ -105,12 +108,14 @@ export class VersionedView {
 
   private append(key: string, version: number, value: unknown): void {
     const entries = this.layer.entries.get(key);
-    if (entries === undefined) this.layer.entries.set(key, [{ version, value }]);
-    else entries.push({ version, value });
+    if (entries === undefined) this.layer.entries.set(key, { version, value });
+    else if (Array.isArray(entries)) entries.push({ version, value });
+    else this.layer.entries.set(key, [entries, { version, value }]);
   }
 }
 
-function visible(entries: readonly Entry[], version: number): unknown {
+function visible(entries: Entries, version: number): unknown {
+  if (!Array.isArray(entries)) return entries.version <= version ? entries.value : MISSING;
   for (let i = entries.length - 1; i >= 0; i--) {
     const entry = entries[i]!;
     if (entry.version <= version) return entry.value;

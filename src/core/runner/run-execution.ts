@@ -98,7 +98,7 @@ export class RunExecution implements AttemptEnvironment {
     this.cancellable = this.controller !== null;
     this.workflowName = definition.name;
     this.middleware = services.middleware;
-    this.ledger = new RunLedger(this.runId, settings.persist ? services.store : null);
+    this.ledger = new RunLedger(this.runId, settings.persist ? services.store : null, stepIndex(definition));
   }
 
   iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition {
@@ -140,7 +140,7 @@ export class RunExecution implements AttemptEnvironment {
     const steps = definition.steps;
     const index = stepIndex(definition);
     await ledger.open(definition, this.initial, settings.parentRunId, startedAt);
-    this.emit('run_started', {});
+    this.emit('run_started', undefined, undefined, undefined, undefined);
 
     let ctx = this.initial;
     let status: RunOutcomeStatus = 'completed';
@@ -148,7 +148,7 @@ export class RunExecution implements AttemptEnvironment {
     let error: string | null = null;
     let errorCategory: ErrorCategory | null = null;
     let i = settings.startFrom === null ? 0 : index.get(settings.startFrom)!;
-    for (let j = 0; j < i; j++) await this.skip(steps[j]!, `the run started from "${settings.startFrom}"`);
+    for (let j = 0; j < i; j++) await this.skip(steps[j]!, j, `the run started from "${settings.startFrom}"`);
 
     while (i < steps.length) {
       const step = steps[i]!;
@@ -171,12 +171,12 @@ export class RunExecution implements AttemptEnvironment {
       }
       const unmet = ledger.unmetDependency(step);
       if (unmet !== undefined) {
-        await this.skip(step, `its dependency "${unmet}" did not complete`);
+        await this.skip(step, i, `its dependency "${unmet}" did not complete`);
         i++;
         continue;
       }
-      const iteration = ledger.begin(step);
-      const outcome = await this.executeStep(step, ctx, iteration, index);
+      const iteration = ledger.begin(i);
+      const outcome = await this.executeStep(step, i, ctx, iteration, index);
       if (outcome.cancelled) {
         status = 'cancelled';
         break;
@@ -195,7 +195,7 @@ export class RunExecution implements AttemptEnvironment {
         break;
       }
       const target = route === null ? i + 1 : route === END ? steps.length : index.get(route)!;
-      for (let j = i + 1; j < target; j++) await this.skip(steps[j]!, `"${step.name}" routed to "${route}"`);
+      for (let j = i + 1; j < target; j++) await this.skip(steps[j]!, j, `"${step.name}" routed to "${route}"`);
       i = target;
     }
 
@@ -204,9 +204,7 @@ export class RunExecution implements AttemptEnvironment {
     await ledger.close(status, finishedAt, durationMs, { step: errorStep, message: error, category: errorCategory });
     const runEvent: RunEventType =
       status === 'completed' ? 'run_completed' : status === 'failed' ? 'run_failed' : status === 'cancelled' ? 'run_cancelled' : 'run_stopped';
-    this.emit(runEvent, {
-      durationMs,
-      ...(errorStep !== null && { step: errorStep }),
+    this.emit(runEvent, errorStep ?? undefined, undefined, undefined, durationMs, {
       ...(error !== null && { error }),
       ...(errorCategory !== null && { errorCategory }),
     });
@@ -235,6 +233,7 @@ export class RunExecution implements AttemptEnvironment {
   /** Runs one step execution: attempts, retries, the quality gate, its records and events. */
   private async executeStep(
     step: StepDefinition,
+    position: number,
     ctx: WorkflowContext,
     iteration: number,
     index: ReadonlyMap<string, number>,
@@ -244,14 +243,14 @@ export class RunExecution implements AttemptEnvironment {
     const retry = step.retry ?? (step.onError === ErrorPolicy.RETRY ? this.services.defaultRetry : null);
     const timeoutMs = step.timeoutMs ?? this.services.defaultTimeoutMs;
     for (let attempt = 1; ; attempt++) {
-      this.emit('step_started', { step: step.name, attempt, iteration });
+      this.emit('step_started', step.name, attempt, iteration, undefined);
       const startedAt = this.clock.now();
       const started = performance.now();
       let result = attemptStep(this, step, stepCtx, attempt, iteration, key, timeoutMs);
       if (isThenable(result)) result = await result;
       if (step.quality !== null) {
         const gated = applyQualityGate(step, result);
-        if (gated.warnings.length > 0) this.emit('quality_warning', { step: step.name, attempt, iteration, violations: gated.warnings });
+        if (gated.warnings.length > 0) this.emit('quality_warning', step.name, attempt, iteration, undefined, { violations: gated.warnings });
         result = gated.result;
       }
       if (result.nextStep !== null) result = checkRoute(step, result, index);
@@ -270,7 +269,7 @@ export class RunExecution implements AttemptEnvironment {
         const delayMs = retry.delayAfter(attempt, this.services.random);
         const recorded = this.ledger.retried(step, iteration, attempt, key, startedAt, durationMs, result);
         if (recorded !== undefined) await recorded;
-        this.emit('step_retried', { step: step.name, attempt, iteration, durationMs, error: result.error!, errorCategory: result.errorCategory!, delayMs });
+        this.emit('step_retried', step.name, attempt, iteration, durationMs, { error: result.error!, errorCategory: result.errorCategory!, delayMs });
         try {
           await this.clock.sleep(delayMs, this.runSignal);
         } catch {
@@ -278,35 +277,57 @@ export class RunExecution implements AttemptEnvironment {
         }
         continue;
       }
-      const recorded = this.ledger.settled(step, iteration, attempt, key, startedAt, durationMs, result);
+      const recorded = this.ledger.settled(step, position, iteration, attempt, key, startedAt, durationMs, result);
       if (recorded !== undefined) await recorded;
       if (result.success) {
-        this.emit('step_completed', { step: step.name, attempt, iteration, durationMs });
+        this.emit('step_completed', step.name, attempt, iteration, durationMs);
       } else {
-        this.emit('step_failed', { step: step.name, attempt, iteration, durationMs, error: result.error!, errorCategory: result.errorCategory! });
+        this.emit('step_failed', step.name, attempt, iteration, durationMs, { error: result.error!, errorCategory: result.errorCategory! });
       }
       return { result, context: next, cancelled };
     }
   }
 
-  private async skip(step: StepDefinition, reason: string): Promise<void> {
-    const recorded = this.ledger.skip(step, reason, this.clock.now());
+  private async skip(step: StepDefinition, position: number, reason: string): Promise<void> {
+    const recorded = this.ledger.skip(step, position, reason, this.clock.now());
     if (recorded !== undefined) await recorded;
-    this.emit('step_skipped', { step: step.name, reason });
+    this.emit('step_skipped', step.name, undefined, undefined, undefined, { reason });
   }
 
-  /** Emits an event built on `fields` (a fresh object the caller gives away). */
-  private emit(type: RunEventType, fields: Partial<RunEvent>): void {
+  /** Emits one event: the common fields in one literal; rarer fields only when given. */
+  private emit(
+    type: RunEventType,
+    step: string | undefined,
+    attempt: number | undefined,
+    iteration: number | undefined,
+    durationMs: number | undefined,
+    extra?: Partial<RunEvent>,
+  ): void {
     const keep = this.settings.keepEvents;
     const listener = this.services.onEvent;
     if (!keep && listener === null) return;
-    const event = fields as { -readonly [K in keyof RunEvent]: RunEvent[K] };
-    event.type = type;
-    event.runId = this.runId;
-    event.traceId = this.initial.traceId;
-    event.workflow = this.definition.name;
-    event.timestamp = this.clock.now();
-    if (this.settings.parentRunId !== null) event.parentRunId = this.settings.parentRunId;
+    let event: RunEvent;
+    if (attempt === undefined) {
+      event = { type, runId: this.runId, traceId: this.initial.traceId, workflow: this.definition.name, timestamp: this.clock.now() };
+      if (step !== undefined) (event as { step?: string }).step = step;
+      if (durationMs !== undefined) (event as { durationMs?: number }).durationMs = durationMs;
+    } else if (durationMs === undefined) {
+      event = { type, runId: this.runId, traceId: this.initial.traceId, workflow: this.definition.name, timestamp: this.clock.now(), step, attempt, iteration };
+    } else {
+      event = {
+        type,
+        runId: this.runId,
+        traceId: this.initial.traceId,
+        workflow: this.definition.name,
+        timestamp: this.clock.now(),
+        step,
+        attempt,
+        iteration,
+        durationMs,
+      };
+    }
+    if (this.settings.parentRunId !== null) (event as { parentRunId?: string }).parentRunId = this.settings.parentRunId;
+    if (extra !== undefined) Object.assign(event, extra);
     if (keep) this.events.push(event);
     if (listener !== null) {
       try {

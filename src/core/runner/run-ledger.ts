@@ -28,13 +28,18 @@ export class RunLedger {
     skippedSteps: 0,
     lastCompletedStep: null,
   };
-  private readonly lastStatus = new Map<string, StepStatus>();
-  private readonly iterations = new Map<string, number>();
+  /** By step position: how often each step ran, and how its last execution ended. */
+  private readonly iterations: Uint32Array;
+  private readonly lastStatus: (StepStatus | undefined)[];
 
   constructor(
     private readonly runId: string,
     private readonly store: RunStore | null,
-  ) {}
+    private readonly positions: ReadonlyMap<string, number>,
+  ) {
+    this.iterations = new Uint32Array(positions.size);
+    this.lastStatus = new Array<StepStatus | undefined>(positions.size);
+  }
 
   /** Creates the run in the store. */
   async open(definition: WorkflowDefinition, initial: WorkflowContext, parentRunId: string | null, startedAt: number): Promise<void> {
@@ -83,15 +88,14 @@ export class RunLedger {
 
   /** The first dependency of `step` that has not completed in this run, if any. */
   unmetDependency(step: StepDefinition): string | undefined {
-    return step.dependsOn.find((d) => this.lastStatus.get(d) !== 'completed');
+    if (step.dependsOn.length === 0) return undefined;
+    return step.dependsOn.find((d) => this.lastStatus[this.positions.get(d)!] !== 'completed');
   }
 
   /** Counts a new execution of `step` and returns its iteration (1 for its first in the run). */
-  begin(step: StepDefinition): number {
-    const iteration = (this.iterations.get(step.name) ?? 0) + 1;
-    this.iterations.set(step.name, iteration);
+  begin(position: number): number {
     this.executed++;
-    return iteration;
+    return ++this.iterations[position]!;
   }
 
   /** Records a failed attempt that will be tried again. */
@@ -102,6 +106,7 @@ export class RunLedger {
   /** Records the final attempt of a step execution. */
   settled(
     step: StepDefinition,
+    position: number,
     iteration: number,
     attempts: number,
     key: string,
@@ -114,7 +119,7 @@ export class RunLedger {
       this.completed.push(step.name);
       this.lastCompletedStep = step.name;
     } else this.failed.push(step.name);
-    this.lastStatus.set(step.name, status);
+    this.lastStatus[position] = status;
     this.executions.push({
       name: step.name,
       type: step.type,
@@ -131,11 +136,11 @@ export class RunLedger {
   }
 
   /** Records a step that was not run, and why. */
-  skip(step: StepDefinition, reason: string, now: number): Promise<void> | void {
-    const iteration = (this.iterations.get(step.name) ?? 0) + 1;
+  skip(step: StepDefinition, position: number, reason: string, now: number): Promise<void> | void {
+    const iteration = this.iterations[position]! + 1;
     const key = `${this.runId}:${step.name}:${iteration}`;
     this.skipped.push(step.name);
-    this.lastStatus.set(step.name, 'skipped');
+    this.lastStatus[position] = 'skipped';
     this.executions.push({
       name: step.name,
       type: step.type,
