@@ -1,11 +1,7 @@
 import type { Container } from 'inversify';
-import type { Clock } from '../core/clock/clock.port';
 import type { WorkflowDeclaration, WorkflowDefinition } from '../core/definition/workflow-definition';
 import type { PipelineLookup } from '../core/pipeline/pipeline.types';
-import type { RetryPolicy, RetryPolicyOptions } from '../core/policy/retry-policy';
-import type { RunEventListener } from '../core/runner/run-event';
-import type { StepMiddleware } from '../core/runner/step-middleware';
-import type { RunStore } from '../core/store/run-store.port';
+import type { WorkflowRunnerOptions } from '../core/runner/workflow-runner';
 import type { Constructor } from '../decorators/decorator-metadata';
 
 /** Where `Spine` tells about things that are not errors (a glob that matched nothing). */
@@ -13,8 +9,11 @@ export interface SpineLogger {
   warn(message: string): void;
 }
 
+/** Runner settings `Spine.create` passes through to its `WorkflowRunner`. */
+export type SpineRunnerOptions = Pick<WorkflowRunnerOptions, 'store' | 'middleware' | 'onEvent' | 'defaultRetry' | 'defaultTimeoutMs' | 'clock'>;
+
 /** What `Spine.create` takes; every field is optional. */
-export interface SpineOptions {
+export interface SpineOptions extends SpineRunnerOptions {
   /** The inversify container to resolve workflows, pipelines and their services from (one is made when absent). */
   readonly container?: Container;
   /** `@Workflow` classes and `Workflow.define(...)` definitions. */
@@ -27,13 +26,8 @@ export interface SpineOptions {
   readonly cwd?: string;
   /** 'memory' keeps runs in this process (durable stores arrive with the persistence adapter). */
   readonly database?: 'memory';
-  /** A run store of your own (overrides `database`). */
-  readonly store?: RunStore;
-  readonly middleware?: readonly StepMiddleware[];
-  readonly onEvent?: RunEventListener;
-  readonly defaultRetry?: RetryPolicy | RetryPolicyOptions;
-  readonly defaultTimeoutMs?: number;
-  readonly clock?: Clock;
+  // store (a RunStore of your own, overriding `database`), middleware, onEvent, defaultRetry,
+  // defaultTimeoutMs and clock are passed to the WorkflowRunner as they are.
   /** Default: console. */
   readonly logger?: SpineLogger;
 }

@@ -45,15 +45,16 @@ export class Spine {
     const store = options.store ?? new InMemoryRunStore();
     const registry = new WorkflowRegistry();
     const assembly = await assemble(options, container, registry, options.logger ?? console);
+    const { middleware, onEvent, defaultRetry, defaultTimeoutMs, clock } = options;
     const runner = new WorkflowRunner({
+      middleware,
+      onEvent,
+      defaultRetry,
+      defaultTimeoutMs,
+      clock,
       dispatcher: new InProcessDispatcher(assembly.pipelines),
       workflows: registry,
       store,
-      ...(options.middleware !== undefined && { middleware: options.middleware }),
-      ...(options.onEvent !== undefined && { onEvent: options.onEvent }),
-      ...(options.defaultRetry !== undefined && { defaultRetry: options.defaultRetry }),
-      ...(options.defaultTimeoutMs !== undefined && { defaultTimeoutMs: options.defaultTimeoutMs }),
-      ...(options.clock !== undefined && { clock: options.clock }),
     });
     const problems = [...assembly.problems];
     for (const { definition } of registry.all()) {
