@@ -67,7 +67,7 @@ export type {
   PipelineResult,
   PipelineReturn,
 } from './core/pipeline/pipeline.types';
-export { WorkflowRunner, type ExecuteOptions, type WorkflowRunnerOptions } from './core/runner/workflow-runner';
+export { WorkflowRunner, type ExecuteOptions, type ResumeOptions, type WorkflowRunnerOptions } from './core/runner/workflow-runner';
 export type { StepExecution, WorkflowResult } from './core/runner/workflow-result';
 export type { RunEvent, RunEventListener, RunEventType } from './core/runner/run-event';
 export type { StepInvocation, StepMiddleware } from './core/runner/step-middleware';

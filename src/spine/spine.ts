@@ -5,7 +5,7 @@ import { InProcessDispatcher } from '../core/pipeline/in-process.dispatcher';
 import { InMemoryRunStore } from '../core/store/in-memory-run.store';
 import type { RunFilter, RunRecord, StepRecord } from '../core/store/run-record';
 import type { RunStore } from '../core/store/run-store.port';
-import { WorkflowRunner, type ExecuteOptions } from '../core/runner/workflow-runner';
+import { WorkflowRunner, type ExecuteOptions, type ResumeOptions } from '../core/runner/workflow-runner';
 import type { WorkflowResult } from '../core/runner/workflow-result';
 import { WorkflowRegistry } from '../discovery/workflow.registry';
 import { validateParams } from '../validation/params.validator';
@@ -93,6 +93,23 @@ export class Spine {
     let params: Readonly<Record<string, unknown>> = { ...entry.definition.defaults, ...(options.params ?? {}) };
     if (entry.paramsType !== null) params = await validateParams(name, entry.paramsType, params);
     return this.runner.execute(entry.definition, { ...options, params });
+  }
+
+  /**
+   * Continues a failed or stopped run where it stopped (see `WorkflowRunner.resume`). A params
+   * override is validated with the workflow's params DTO, merged over the run's params.
+   */
+  async resume(runId: string, options: Omit<ResumeOptions, 'workflow'> = {}): Promise<WorkflowResult> {
+    this.assertOpen('resume');
+    const run = await this.store.getRun(runId);
+    if (run === null) return this.runner.resume(runId, options);
+    const entry = this.registry.entry(run.workflowName);
+    if (entry === undefined) throw this.unknownWorkflow(run.workflowName);
+    let paramsOverride = options.paramsOverride;
+    if (paramsOverride !== undefined && entry.paramsType !== null) {
+      paramsOverride = await validateParams(run.workflowName, entry.paramsType, { ...run.params, ...paramsOverride });
+    }
+    return this.runner.resume(runId, { ...options, workflow: entry.definition, ...(paramsOverride !== undefined && { paramsOverride }) });
   }
 
   /** One recorded run, or null. */

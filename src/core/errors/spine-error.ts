@@ -15,7 +15,8 @@ export type SpineErrorKind =
   | 'invalid-plan'
   | 'registry-frozen'
   | 'startup-failed'
-  | 'closed';
+  | 'closed'
+  | 'definition-changed';
 
 /** Base class of the framework's errors: one `kind` to branch on, a message that names the fix. */
 export class SpineError extends Error {

@@ -3,6 +3,7 @@ import type { ErrorCategory } from '../policy/error-category';
 /** The kinds of event a run emits. */
 export type RunEventType =
   | 'run_started'
+  | 'run_resumed'
   | 'run_completed'
   | 'run_failed'
   | 'run_cancelled'

@@ -10,7 +10,7 @@ import { ErrorPolicy } from '../policy/error-policy';
 import type { RetryPolicy } from '../policy/retry-policy';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import type { StepResult } from '../result/step-result';
-import type { RunOutcomeStatus } from '../store/run-record';
+import type { RunOutcomeStatus, StepRecord } from '../store/run-record';
 import type { RunStore } from '../store/run-store.port';
 import type { RunEvent, RunEventListener, RunEventType } from './run-event';
 import { attemptStep, type AttemptEnvironment } from './step-attempt';
@@ -45,6 +45,8 @@ export interface RunSettings {
   readonly persist: boolean;
   readonly keepEvents: boolean;
   readonly parentRunId: string | null;
+  /** The recorded steps of a run being resumed (null for a new run). */
+  readonly resume: readonly StepRecord[] | null;
 }
 
 interface StepOutcome {
@@ -114,6 +116,7 @@ export class RunExecution implements AttemptEnvironment {
       persist: false,
       keepEvents: false,
       parentRunId: this.runId,
+      resume: null,
     };
     return new RunExecution(this.services, definition, ctx, settings).run();
   }
@@ -139,16 +142,23 @@ export class RunExecution implements AttemptEnvironment {
     const started = performance.now();
     const steps = definition.steps;
     const index = stepIndex(definition);
-    await ledger.open(definition, this.initial, settings.parentRunId, startedAt);
-    this.emit('run_started', undefined, undefined, undefined, undefined);
-
     let ctx = this.initial;
+    let i: number;
+    if (settings.resume !== null) {
+      await ledger.reopen(this.initial.params);
+      ({ context: ctx, position: i } = ledger.replay(steps, settings.resume, this.initial));
+      this.emit('run_resumed', steps[i]?.name, undefined, undefined, undefined);
+    } else {
+      await ledger.open(definition, this.initial, settings.parentRunId, startedAt);
+      this.emit('run_started', undefined, undefined, undefined, undefined);
+      i = settings.startFrom === null ? 0 : index.get(settings.startFrom)!;
+      for (let j = 0; j < i; j++) await this.skip(steps[j]!, j, `the run started from "${settings.startFrom}"`);
+    }
+
     let status: RunOutcomeStatus = 'completed';
     let errorStep: string | null = null;
     let error: string | null = null;
     let errorCategory: ErrorCategory | null = null;
-    let i = settings.startFrom === null ? 0 : index.get(settings.startFrom)!;
-    for (let j = 0; j < i; j++) await this.skip(steps[j]!, j, `the run started from "${settings.startFrom}"`);
 
     while (i < steps.length) {
       const step = steps[i]!;

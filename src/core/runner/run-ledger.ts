@@ -1,10 +1,12 @@
 import type { WorkflowContext } from '../context/workflow-context';
 import type { StepDefinition } from '../definition/step-definition';
-import type { WorkflowDefinition } from '../definition/workflow-definition';
+import { END, type WorkflowDefinition } from '../definition/workflow-definition';
 import { workflowHash } from '../definition/workflow-spec';
 import type { ErrorCategory } from '../policy/error-category';
+import { QualityMetrics } from '../quality/quality-metrics';
 import type { StepResult } from '../result/step-result';
-import type { RunOutcomeStatus, RunProgress, StepStatus } from '../store/run-record';
+import { ErrorPolicy } from '../policy/error-policy';
+import type { RunOutcomeStatus, RunProgress, StepRecord, StepStatus } from '../store/run-record';
 import type { RunStore } from '../store/run-store.port';
 import type { StepExecution } from './workflow-result';
 
@@ -61,6 +63,66 @@ export class RunLedger {
       totalSteps: definition.steps.length,
       startedAt: new Date(startedAt),
     });
+  }
+
+  /** Marks a run that is being resumed as running again, with its (possibly overridden) params. */
+  async reopen(params: Readonly<Record<string, unknown>>): Promise<void> {
+    if (this.store === null) return;
+    await this.store.reopenRun(this.runId, params);
+  }
+
+  /**
+   * Rebuilds the bookkeeping and the context from a run's recorded steps, in the order they were
+   * recorded, and returns the position to continue at. A step that failed and stopped the run is
+   * run again under its old iteration (so its idempotency key is the same); completed steps are
+   * never run again. Records of steps the definition no longer has are passed over.
+   */
+  replay(
+    steps: readonly StepDefinition[],
+    records: readonly StepRecord[],
+    initial: WorkflowContext,
+  ): { readonly context: WorkflowContext; readonly position: number } {
+    let context = initial;
+    let position = 0;
+    const routeFrom = (from: number, next: string | null): number =>
+      next === null ? from + 1 : next === END ? steps.length : (this.positions.get(next) ?? from + 1);
+    for (const record of records) {
+      const at = this.positions.get(record.stepName);
+      if (at === undefined || record.status === 'retried') continue;
+      const step = steps[at]!;
+      const timing = { name: step.name, type: step.type, iteration: record.iteration, durationMs: record.durationMs, idempotencyKey: record.idempotencyKey };
+      if (record.status === 'skipped') {
+        this.skipped.push(step.name);
+        this.lastStatus[at] = 'skipped';
+        this.executions.push({ ...timing, status: 'skipped', attempts: 0, error: null, errorCategory: null, quality: null });
+        continue;
+      }
+      const quality = record.quality === null ? null : QualityMetrics.from(record.quality);
+      if (record.status === 'completed') {
+        this.iterations[at] = record.iteration;
+        this.executed++;
+        this.completed.push(step.name);
+        this.lastCompletedStep = step.name;
+        this.lastStatus[at] = 'completed';
+        this.executions.push({ ...timing, status: 'completed', attempts: record.attempt, error: null, errorCategory: null, quality });
+        context = context.withStepOutput(step.name, record.output ?? {}, record.contextUpdates ?? undefined, {
+          lastCompletedStep: step.name,
+          executedSteps: this.executed,
+        });
+        position = routeFrom(at, record.nextStep ?? step.next);
+      } else if (step.onError === ErrorPolicy.CONTINUE) {
+        this.iterations[at] = record.iteration;
+        this.executed++;
+        this.failed.push(step.name);
+        this.lastStatus[at] = 'failed';
+        this.executions.push({ ...timing, status: 'failed', attempts: record.attempt, error: record.error, errorCategory: record.errorCategory, quality });
+        position = routeFrom(at, step.next);
+      } else {
+        this.iterations[at] = record.iteration - 1;
+        position = at;
+      }
+    }
+    return { context, position };
   }
 
   /** Records how the run ended. */

@@ -9,6 +9,7 @@ import {
   type WorkflowLookup,
 } from '../definition/workflow-definition';
 import { SpineError, WorkflowDefinitionError } from '../errors/spine-error';
+import { workflowHash } from '../definition/workflow-spec';
 import { InProcessDispatcher, unknownPipeline } from '../pipeline/in-process.dispatcher';
 import { PipelineRegistry } from '../pipeline/pipeline.registry';
 import type { Dispatcher, PipelineLookup } from '../pipeline/pipeline.types';
@@ -58,6 +59,18 @@ export interface ExecuteOptions {
   /** Aborting it cancels the run and aborts the running step's signal. */
   readonly signal?: AbortSignal;
   /** Aborting it stops the run at the next step boundary without touching the running step. */
+  readonly stopSignal?: AbortSignal;
+}
+
+/** How a run is resumed. */
+export interface ResumeOptions {
+  /** Params merged over the ones the run started with (e.g. a fixed input path). */
+  readonly paramsOverride?: Readonly<Record<string, unknown>>;
+  /** The workflow to resume with (default: found by the run's workflow name through `workflows`). */
+  readonly workflow?: WorkflowDefinition | WorkflowDeclaration;
+  /** Resume even when the definition changed since the run started. */
+  readonly allowDefinitionChange?: boolean;
+  readonly signal?: AbortSignal;
   readonly stopSignal?: AbortSignal;
 }
 
@@ -135,6 +148,60 @@ export class WorkflowRunner {
       persist: !dryRun,
       keepEvents: true,
       parentRunId: null,
+      resume: null,
+    });
+    return execution.run();
+  }
+
+  /**
+   * Continues a failed or stopped run at the step that did not complete: completed steps are not run
+   * again and their outputs are in the context (`ctx.metadata.resumed === true`). The workflow is
+   * found by the run's name through `workflows` unless given; a definition whose hash differs from
+   * the one the run started with is refused unless `allowDefinitionChange`.
+   */
+  async resume(runId: string, options: ResumeOptions = {}): Promise<WorkflowResult> {
+    const run = await this.store.getRun(runId);
+    if (run === null) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; check the id (listRuns shows recent runs).`);
+    const where = `Run "${runId}" of workflow "${run.workflowName}"`;
+    if (run.status === 'completed') throw new SpineError('invalid-argument', `${where} already completed; there is nothing to resume.`);
+    if (run.status === 'cancelled') throw new SpineError('invalid-argument', `${where} was cancelled; cancelled runs are final. Start a new run instead.`);
+    if (run.status === 'running' || run.status === 'waiting') {
+      throw new SpineError('invalid-argument', `${where} is still ${run.status}; only failed or stopped runs can be resumed.`);
+    }
+    const found = options.workflow ?? this.workflows?.get(run.workflowName);
+    if (found === undefined) throw new SpineError('unknown-workflow', `${where}: ${unknownWorkflowMessage(run.workflowName, this.workflows)}`);
+    const definition = this.validate(found);
+    const hash = workflowHash(definition);
+    if (hash !== run.workflowHash && options.allowDefinitionChange !== true) {
+      throw new SpineError(
+        'definition-changed',
+        `${where} started with definition ${run.workflowHash.slice(0, 12)} (version ${run.workflowVersion}); the workflow is now ` +
+          `${hash.slice(0, 12)} (version ${definition.version}). Resume with { allowDefinitionChange: true } to run the changed ` +
+          'definition from where the run stopped, or start a new run.',
+      );
+    }
+    const records = await this.store.getRunSteps(runId);
+    const context = WorkflowContext.create({
+      runId,
+      traceId: run.traceId,
+      batchId: run.batchId,
+      startedAt: run.startedAt,
+      params: { ...run.params, ...(options.paramsOverride ?? {}) },
+      metadata: { workflow: definition.name, resumed: true },
+      partition: run.partition,
+      asOfDate: run.asOfDate,
+      captureId: run.captureId,
+      idempotencyKey: run.idempotencyKey,
+    });
+    const execution = new RunExecution(this.services, definition, context, {
+      dryRun: false,
+      startFrom: null,
+      signal: options.signal ?? null,
+      stopSignal: options.stopSignal ?? null,
+      persist: true,
+      keepEvents: true,
+      parentRunId: run.parentRunId,
+      resume: records,
     });
     return execution.run();
   }
@@ -174,7 +241,7 @@ export class WorkflowRunner {
 }
 
 function unknownWorkflowMessage(name: string, workflows: WorkflowLookup | null): string {
-  if (workflows === null) return `workflow "${name}" cannot be found: pass { workflows } to the runner to name iterators by workflow name.`;
+  if (workflows === null) return `workflow "${name}" cannot be found: the runner has no workflow lookup; pass { workflows } to the WorkflowRunner.`;
   const known = workflows.names();
   return `workflow "${name}" is not registered. ${known.length > 0 ? `Known workflows: ${known.join(', ')}.` : 'No workflows are registered.'}`;
 }

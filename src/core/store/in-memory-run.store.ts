@@ -53,6 +53,19 @@ export class InMemoryRunStore implements RunStore {
     applyProgress(stored.record, progress);
   }
 
+  async reopenRun(runId: string, params: Readonly<Record<string, unknown>>): Promise<void> {
+    const { record } = this.stored(runId);
+    record.params = params;
+    record.status = 'running';
+    record.finishedAt = null;
+    record.durationMs = null;
+    record.errorStep = null;
+    record.error = null;
+    record.errorCategory = null;
+    const at = this.finishedOrder.indexOf(runId, this.finishedHead);
+    if (at >= 0) this.finishedOrder.splice(at, 1);
+  }
+
   async finishRun(runId: string, outcome: RunOutcome): Promise<void> {
     const { record } = this.stored(runId);
     applyProgress(record, outcome);

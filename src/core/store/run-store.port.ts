@@ -19,6 +19,8 @@ export interface RunStore {
    * (the hot path skips a promise then). `progress` is only valid during the call: copy what you keep.
    */
   recordStep(step: StepRecord, progress: RunProgress): Promise<void> | void;
+  /** Marks a failed, stopped or interrupted run as running again, with the params it resumes with. */
+  reopenRun(runId: string, params: Readonly<Record<string, unknown>>): Promise<void>;
   /** Records how the run ended. */
   finishRun(runId: string, outcome: RunOutcome): Promise<void>;
   getRun(runId: string): Promise<RunRecord | null>;

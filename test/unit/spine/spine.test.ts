@@ -12,6 +12,7 @@ import {
   SpineError,
   SpineStartupError,
   Step,
+  StepResult,
   Workflow,
 } from 'spine-orchestration';
 
@@ -149,6 +150,28 @@ describe('Spine', () => {
     container.bind(Notifier).toSelf();
     const spine = await Spine.create({ container, workflows: [UsesNotifier] });
     expect((await spine.run('unit.di_ok')).context.getOutput('a', 'said')).toBe('sent');
+  });
+
+  it('resumes a failed run of a decorated workflow on a new instance, skipping what completed', async () => {
+    let locked = true;
+    const made: number[] = [];
+    @Workflow({ name: 'unit.resumable' })
+    class Resumable {
+      readonly id = made.push(made.length + 1);
+      @PipelineStep('unit.fetch') fetch() {}
+      @LambdaStep() load() {
+        return locked ? StepResult.fail('table locked') : { loadedBy: this.id };
+      }
+    }
+    const spine = await Spine.create({ workflows: [Resumable], pipelines: [FetchPipeline] });
+    const failed = await spine.run('unit.resumable');
+    expect(failed.status).toBe('failed');
+    locked = false;
+    const resumed = await spine.resume(failed.runId);
+    expect(resumed.status).toBe('completed');
+    expect(resumed.context.getOutput('load')).toEqual({ loadedBy: 2 });
+    expect(resumed.context.getOutput('fetch')).toEqual({ rows: 3 });
+    expect((await spine.getRunSteps(failed.runId)).map((r) => `${r.stepName}:${r.status}`)).toEqual(['fetch:completed', 'load:failed', 'load:completed']);
   });
 
   it('names the known workflows when asked for an unknown one', async () => {
