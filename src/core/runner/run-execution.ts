@@ -9,7 +9,7 @@ import { ErrorCategory } from '../policy/error-category';
 import { ErrorPolicy } from '../policy/error-policy';
 import type { RetryPolicy } from '../policy/retry-policy';
 import type { Dispatcher } from '../pipeline/pipeline.types';
-import type { StepResult } from '../result/step-result';
+import { StepResult } from '../result/step-result';
 import type { RunOutcomeStatus, StepRecord } from '../store/run-record';
 import type { RunStore } from '../store/run-store.port';
 import type { RunEvent, RunEventListener, RunEventType } from './run-event';
@@ -264,6 +264,10 @@ export class RunExecution implements AttemptEnvironment {
         result = gated.result;
       }
       if (result.nextStep !== null) result = checkRoute(step, result, index);
+      if (result.success && this.settings.persist) {
+        const problem = this.services.store.checkStorable?.(step.name, result.output, result.contextUpdates) ?? null;
+        if (problem !== null) result = StepResult.fail(problem, { category: ErrorCategory.VALIDATION, ...(result.quality !== null && { quality: result.quality }) });
+      }
       let next = ctx;
       if (result.success) {
         try {

@@ -19,6 +19,12 @@ export interface RunStore {
    * (the hot path skips a promise then). `progress` is only valid during the call: copy what you keep.
    */
   recordStep(step: StepRecord, progress: RunProgress): Promise<void> | void;
+  /**
+   * Optional: why a successful step's output or context updates cannot be stored (null when they
+   * can). Stores that serialise implement it, so such a step fails cleanly (category VALIDATION)
+   * and the run stays resumable, instead of the write failing.
+   */
+  checkStorable?(step: string, output: unknown, contextUpdates: unknown): string | null;
   /** Marks a failed, stopped or interrupted run as running again, with the params it resumes with. */
   reopenRun(runId: string, params: Readonly<Record<string, unknown>>): Promise<void>;
   /** Records how the run ended. */

@@ -1,0 +1,49 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { familyOf } from './schema/column-types';
+import { spineEntities } from './schema/entities';
+import { InitialSchema1767225600000 } from './migrations/1767225600000-initial-schema';
+
+/** Every migration, in order. */
+export const spineMigrations = [InitialSchema1767225600000];
+
+/** The default embedded database: a file under `.spine/` in the working directory. */
+export const DEFAULT_SQLITE_FILE = '.spine/spine.db';
+
+/** DataSource options for the embedded SQLite store (WAL; synchronous NORMAL unless given). */
+export function sqliteOptions(file = DEFAULT_SQLITE_FILE, options: { synchronous?: 'NORMAL' | 'FULL' } = {}): DataSourceOptions {
+  const database = file === ':memory:' ? file : resolve(file);
+  if (database !== ':memory:') mkdirSync(dirname(database), { recursive: true });
+  return {
+    type: 'better-sqlite3',
+    database,
+    enableWAL: true,
+    prepareDatabase: (db: { pragma(statement: string): unknown }) => {
+      db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+    },
+  };
+}
+
+/** DataSource options for MySQL 8 / MariaDB ≥ 10.6 from a URL (mysql://user:pass@host:port/db). */
+export function mysqlOptions(url: string, type: 'mysql' | 'mariadb' = 'mariadb'): DataSourceOptions {
+  return { type, url, timezone: 'Z', charset: 'utf8mb4', supportBigNumbers: true, bigNumberStrings: false };
+}
+
+/** The options with spine's entities and migrations added (entities typed for the driver family). */
+export function withSpineSchema(options: DataSourceOptions): DataSourceOptions {
+  const family = familyOf(options.type);
+  return {
+    ...options,
+    entities: [...((options.entities as unknown[]) ?? []), ...spineEntities(family)],
+    migrations: [...((options.migrations as unknown[]) ?? []), ...spineMigrations],
+    synchronize: false,
+  } as DataSourceOptions;
+}
+
+/** A DataSource for spine's schema (not yet initialized). */
+export function createSpineDataSource(options: DataSourceOptions): DataSource {
+  return new DataSource(withSpineSchema(options));
+}

@@ -1,0 +1,200 @@
+import { EntitySchema, type EntitySchemaColumnOptions } from 'typeorm';
+import { columnTypes, type DriverFamily } from './column-types';
+
+/** Table names, as the original design names them (its SQL keeps working). */
+export const TABLES = {
+  workflows: 'core_workflows',
+  runs: 'core_workflow_runs',
+  steps: 'core_workflow_run_steps',
+  checkpoints: 'core_workflow_checkpoints',
+  events: 'core_workflow_events',
+  groupRuns: 'core_group_runs',
+  groupRunSteps: 'core_group_run_steps',
+} as const;
+
+type Columns = Record<string, EntitySchemaColumnOptions>;
+
+function columns(family: DriverFamily) {
+  const t = columnTypes(family);
+  const str = (length: number, nullable = false): EntitySchemaColumnOptions => ({ type: 'varchar', length, nullable });
+  const int = (nullable = false): EntitySchemaColumnOptions => ({ type: t.int, nullable });
+  const time = (nullable = false): EntitySchemaColumnOptions => ({ type: t.datetime, nullable, ...(t.datetimePrecision !== undefined && { precision: t.datetimePrecision }) });
+  const json = (nullable = false): EntitySchemaColumnOptions => ({ type: t.json, nullable });
+  const text = (nullable = true): EntitySchemaColumnOptions => ({ type: t.text, nullable });
+  const double = (nullable = true): EntitySchemaColumnOptions => ({ type: t.double, nullable });
+  const id: EntitySchemaColumnOptions = { type: t.id, primary: true, generated: 'increment' };
+  return { str, int, time, json, text, double, id, bool: (nullable = false): EntitySchemaColumnOptions => ({ type: t.boolean, nullable }) };
+}
+
+/**
+ * The schema as TypeORM entities (one set per driver family, so JSON columns get the right type).
+ * The store writes with lean SQL on the same tables; these define and check the schema.
+ */
+export function spineEntities(family: DriverFamily): EntitySchema[] {
+  const c = columns(family);
+  const runFk = (table: string) =>
+    ({ target: TABLES.runs, joinColumn: { name: 'run_id', foreignKeyConstraintName: `fk_${table}_run` }, onDelete: 'CASCADE', onUpdate: 'NO ACTION' }) as const;
+  const workflows: Columns = {
+    id: c.id,
+    name: c.str(255),
+    domain: c.str(255, true),
+    version: c.int(),
+    spec: c.json(),
+    spec_hash: c.str(64),
+    created_at: c.time(),
+  };
+  const runs: Columns = {
+    run_id: { ...c.str(255), primary: true },
+    workflow_name: c.str(255),
+    workflow_version: c.int(),
+    workflow_hash: c.str(64),
+    domain: c.str(255, true),
+    status: c.str(16),
+    params: c.json(),
+    run_partition: c.json(true),
+    partition_key: c.str(512, true),
+    batch_id: c.str(255, true),
+    trace_id: c.str(255),
+    as_of_date: c.str(32, true),
+    capture_id: c.str(255, true),
+    idempotency_key: c.str(255, true),
+    parent_run_id: c.str(255, true),
+    total_steps: c.int(),
+    executed_steps: c.int(),
+    completed_steps: c.int(),
+    failed_steps: c.int(),
+    skipped_steps: c.int(),
+    last_completed_step: c.str(255, true),
+    error_step: c.str(255, true),
+    error: c.text(),
+    error_category: c.str(32, true),
+    started_at: c.time(),
+    finished_at: c.time(true),
+    duration_ms: c.double(),
+    updated_at: c.time(),
+    lease_owner: c.str(255, true),
+    lease_expires_at: c.time(true),
+    cancel_requested: { ...c.bool(), default: false },
+  };
+  const steps: Columns = {
+    id: c.id,
+    run_id: c.str(255),
+    step_name: c.str(255),
+    step_type: c.str(16),
+    iteration: c.int(),
+    attempt: c.int(),
+    status: c.str(16),
+    idempotency_key: c.str(1024),
+    started_at: c.time(),
+    finished_at: c.time(),
+    duration_ms: c.double(false),
+    output: c.json(true),
+    context_updates: c.json(true),
+    error: c.text(),
+    error_category: c.str(32, true),
+    next_step: c.str(255, true),
+    record_count: c.int(true),
+    valid_count: c.int(true),
+    invalid_count: c.int(true),
+    null_count: c.int(true),
+    quality_passed: c.bool(true),
+    quality: c.json(true),
+  };
+  const checkpoints: Columns = {
+    id: c.id,
+    run_id: c.str(255),
+    step_name: c.str(255),
+    iteration: c.int(),
+    executed_steps: c.int(),
+    created_at: c.time(),
+  };
+  const events: Columns = {
+    id: c.id,
+    run_id: c.str(255),
+    type: c.str(32),
+    step: c.str(255, true),
+    attempt: c.int(true),
+    payload: c.json(),
+    created_at: c.time(),
+  };
+  const groupRuns: Columns = {
+    run_id: { ...c.str(255), primary: true },
+    group_name: c.str(255),
+    status: c.str(16),
+    params: c.json(),
+    started_at: c.time(),
+    finished_at: c.time(true),
+    duration_ms: c.double(),
+    error: c.text(),
+  };
+  const groupRunSteps: Columns = {
+    id: c.id,
+    run_id: c.str(255),
+    step_name: c.str(255),
+    pipeline: c.str(255),
+    status: c.str(16),
+    output: c.json(true),
+    error: c.text(),
+    error_category: c.str(32, true),
+    started_at: c.time(),
+    duration_ms: c.double(),
+  };
+  return [
+    new EntitySchema({ name: TABLES.workflows, tableName: TABLES.workflows, columns: workflows, uniques: [{ name: 'uq_core_workflows_name_hash', columns: ['name', 'spec_hash'] }] }),
+    new EntitySchema({
+      name: TABLES.runs,
+      tableName: TABLES.runs,
+      columns: runs,
+      uniques: [{ name: 'uq_core_workflow_runs_idempotency', columns: ['idempotency_key'] }],
+      indices: [
+        { name: 'ix_core_workflow_runs_status', columns: ['status'] },
+        { name: 'ix_core_workflow_runs_workflow', columns: ['workflow_name', 'started_at'] },
+        { name: 'ix_core_workflow_runs_batch', columns: ['batch_id'] },
+        { name: 'ix_core_workflow_runs_trace', columns: ['trace_id'] },
+        { name: 'ix_core_workflow_runs_partition', columns: ['partition_key'] },
+        { name: 'ix_core_workflow_runs_as_of', columns: ['as_of_date'] },
+        { name: 'ix_core_workflow_runs_lease', columns: ['status', 'lease_expires_at'] },
+      ],
+    }),
+    new EntitySchema({
+      name: TABLES.steps,
+      tableName: TABLES.steps,
+      columns: steps,
+      relations: { run: { type: 'many-to-one', ...runFk(TABLES.steps) } },
+      indices: [
+        { name: 'ix_core_workflow_run_steps_run', columns: ['run_id', 'id'] },
+        { name: 'ix_core_workflow_run_steps_step', columns: ['step_name', 'started_at'] },
+      ],
+    }),
+    new EntitySchema({
+      name: TABLES.checkpoints,
+      tableName: TABLES.checkpoints,
+      columns: checkpoints,
+      relations: { run: { type: 'many-to-one', ...runFk(TABLES.checkpoints) } },
+      indices: [{ name: 'ix_core_workflow_checkpoints_run', columns: ['run_id', 'id'] }],
+    }),
+    new EntitySchema({
+      name: TABLES.events,
+      tableName: TABLES.events,
+      columns: events,
+      relations: { run: { type: 'many-to-one', ...runFk(TABLES.events) } },
+      indices: [{ name: 'ix_core_workflow_events_run', columns: ['run_id', 'id'] }],
+    }),
+    new EntitySchema({ name: TABLES.groupRuns, tableName: TABLES.groupRuns, columns: groupRuns, indices: [{ name: 'ix_core_group_runs_group', columns: ['group_name', 'started_at'] }] }),
+    new EntitySchema({
+      name: TABLES.groupRunSteps,
+      tableName: TABLES.groupRunSteps,
+      columns: groupRunSteps,
+      relations: {
+        run: {
+          type: 'many-to-one',
+          target: TABLES.groupRuns,
+          joinColumn: { name: 'run_id', foreignKeyConstraintName: `fk_${TABLES.groupRunSteps}_run` },
+          onDelete: 'CASCADE',
+          onUpdate: 'NO ACTION',
+        },
+      },
+      indices: [{ name: 'ix_core_group_run_steps_run', columns: ['run_id', 'id'] }],
+    }),
+  ];
+}

@@ -1,0 +1,43 @@
+import type { DataSource } from 'typeorm';
+import { SQL } from './step.sql';
+
+/** The values of one step commit: the step row, its checkpoint (completed steps only), the run's progress. */
+export interface StepWrite {
+  readonly step: readonly unknown[];
+  readonly checkpoint: readonly unknown[] | null;
+  readonly progress: readonly unknown[];
+}
+
+interface Statement {
+  run(...values: unknown[]): unknown;
+}
+
+interface SqliteDatabase {
+  prepare(sql: string): Statement;
+  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
+}
+
+/**
+ * Writes a step commit on better-sqlite3 with prepared statements in one transaction, synchronously
+ * (the connection TypeORM opened; better-sqlite3 runs one statement at a time, so nothing interleaves).
+ */
+export class SqliteStepWriter {
+  private commit: ((write: StepWrite) => void) | null = null;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  write(write: StepWrite): void {
+    if (this.commit === null) {
+      const db = (this.dataSource.driver as unknown as { databaseConnection: SqliteDatabase }).databaseConnection;
+      const insertStep = db.prepare(SQL.insertStep);
+      const insertCheckpoint = db.prepare(SQL.insertCheckpoint);
+      const updateProgress = db.prepare(SQL.updateProgress);
+      this.commit = db.transaction((w: StepWrite) => {
+        insertStep.run(...w.step);
+        if (w.checkpoint !== null) insertCheckpoint.run(...w.checkpoint);
+        updateProgress.run(...w.progress);
+      });
+    }
+    this.commit(write);
+  }
+}

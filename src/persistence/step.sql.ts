@@ -1,0 +1,18 @@
+import { TABLES } from './schema/entities';
+
+const STEP_COLUMNS = [
+  'run_id', 'step_name', 'step_type', 'iteration', 'attempt', 'status', 'idempotency_key', 'started_at', 'finished_at',
+  'duration_ms', 'output', 'context_updates', 'error', 'error_category', 'next_step', 'record_count', 'valid_count',
+  'invalid_count', 'null_count', 'quality_passed', 'quality',
+] as const;
+
+/** SQL that both drivers accept: '?' placeholders, unquoted snake_case names. */
+/** The statements of a step commit. */
+export const SQL = {
+  insertStep: `INSERT INTO ${TABLES.steps} (${STEP_COLUMNS.join(', ')}) VALUES (${STEP_COLUMNS.map(() => '?').join(', ')})`,
+  insertCheckpoint: `INSERT INTO ${TABLES.checkpoints} (run_id, step_name, iteration, executed_steps, created_at) VALUES (?, ?, ?, ?, ?)`,
+  updateProgress:
+    `UPDATE ${TABLES.runs} SET status = ?, executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, ` +
+    'last_completed_step = ?, updated_at = ? WHERE run_id = ?',
+} as const;
+

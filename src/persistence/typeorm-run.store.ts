@@ -1,0 +1,189 @@
+import type { DataSource } from 'typeorm';
+import { SpineError } from '../core/errors/spine-error';
+import type { RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from '../core/store/run-record';
+import type { CreateRunOutcome, NewRun, RunStore } from '../core/store/run-store.port';
+import { familyOf, type DriverFamily } from './schema/column-types';
+import { TABLES } from './schema/entities';
+import { DEFAULT_MAX_OUTPUT_BYTES, encodeForStorage, toSqlDatetime } from './json-codec';
+import { partitionKey, runFromRow, stepFromRow, type RunRow } from './row-mapping';
+import { SqliteStepWriter, type StepWrite } from './sqlite-step.writer';
+import { SQL } from './step.sql';
+
+/** Options of the TypeORM store. */
+export interface TypeOrmRunStoreOptions {
+  /** Largest output or context update a step may store (default 16 MiB). */
+  readonly maxOutputBytes?: number;
+}
+
+/**
+ * The run store on TypeORM (better-sqlite3 embedded, or MySQL / MariaDB). A step's row, its
+ * checkpoint and the run's progress commit in one transaction; on SQLite that transaction runs
+ * on prepared statements and completes synchronously.
+ */
+export class TypeOrmRunStore implements RunStore {
+  readonly family: DriverFamily;
+  private readonly maxOutputBytes: number;
+  private readonly encoded = new WeakMap<object, string>();
+  private readonly sqlite: SqliteStepWriter | null;
+
+  constructor(
+    readonly dataSource: DataSource,
+    options: TypeOrmRunStoreOptions = {},
+  ) {
+    if (!dataSource.isInitialized) throw new SpineError('invalid-argument', 'TypeOrmRunStore needs an initialized DataSource (await dataSource.initialize()).');
+    this.family = familyOf(dataSource.options.type);
+    this.maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    this.sqlite = this.family === 'sqlite' ? new SqliteStepWriter(dataSource) : null;
+  }
+
+  checkStorable(step: string, output: unknown, contextUpdates: unknown): string | null {
+    for (const [value, what] of [[output, `the output of step "${step}"`], [contextUpdates, `the context updates of step "${step}"`]] as const) {
+      if (value === null || typeof value !== 'object' || this.encoded.has(value)) continue;
+      const encoded = encodeForStorage(value, what, this.maxOutputBytes);
+      if ('problem' in encoded) return encoded.problem;
+      this.encoded.set(value, encoded.json);
+    }
+    return null;
+  }
+
+  async createRun(run: NewRun): Promise<CreateRunOutcome> {
+    if (run.idempotencyKey !== null) {
+      const existing = await this.findOne(`idempotency_key = ?`, [run.idempotencyKey]);
+      if (existing !== null) return { created: false, run: existing };
+    }
+    const now = toSqlDatetime(Date.now());
+    const params = this.json(run.params, `the params of run "${run.runId}"`);
+    try {
+      await this.dataSource.query(
+        `INSERT INTO ${TABLES.runs} (run_id, workflow_name, workflow_version, workflow_hash, domain, status, params, run_partition, ` +
+          'partition_key, batch_id, trace_id, as_of_date, capture_id, idempotency_key, parent_run_id, total_steps, executed_steps, ' +
+          'completed_steps, failed_steps, skipped_steps, started_at, updated_at, cancel_requested) ' +
+          "VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?, ?)",
+        [
+          run.runId, run.workflowName, run.workflowVersion, run.workflowHash, run.domain, params,
+          run.partition === null ? null : JSON.stringify(run.partition), partitionKey(run.partition), run.batchId, run.traceId,
+          run.asOfDate, run.captureId, run.idempotencyKey, run.parentRunId, run.totalSteps, toSqlDatetime(run.startedAt), now,
+          this.family === 'sqlite' ? 0 : false,
+        ],
+      );
+    } catch (error) {
+      if (run.idempotencyKey !== null) {
+        const raced = await this.findOne(`idempotency_key = ?`, [run.idempotencyKey]);
+        if (raced !== null) return { created: false, run: raced };
+      }
+      if (await this.findOne('run_id = ?', [run.runId])) {
+        throw new SpineError('invalid-argument', `Run "${run.runId}" already exists; pick another run id or resume that run.`);
+      }
+      throw error;
+    }
+    return { created: true };
+  }
+
+  recordStep(step: StepRecord, progress: RunProgress): Promise<void> | void {
+    const write = this.stepWrite(step, progress);
+    if (this.sqlite !== null) return this.sqlite.write(write);
+    return this.writeMysql(write);
+  }
+
+  async reopenRun(runId: string, params: Readonly<Record<string, unknown>>): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE ${TABLES.runs} SET status = 'running', params = ?, finished_at = NULL, duration_ms = NULL, error_step = NULL, ` +
+        'error = NULL, error_category = NULL, updated_at = ? WHERE run_id = ?',
+      [this.json(params, `the params of run "${runId}"`), toSqlDatetime(Date.now()), runId],
+    );
+  }
+
+  async finishRun(runId: string, outcome: RunOutcome): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE ${TABLES.runs} SET status = ?, executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, ` +
+        'last_completed_step = ?, finished_at = ?, duration_ms = ?, error_step = ?, error = ?, error_category = ?, updated_at = ? WHERE run_id = ?',
+      [
+        outcome.status, outcome.executedSteps, outcome.completedSteps, outcome.failedSteps, outcome.skippedSteps,
+        outcome.lastCompletedStep, toSqlDatetime(outcome.finishedAt), outcome.durationMs, outcome.errorStep, outcome.error,
+        outcome.errorCategory, toSqlDatetime(Date.now()), runId,
+      ],
+    );
+  }
+
+  getRun(runId: string): Promise<RunRecord | null> {
+    return this.findOne('run_id = ?', [runId]);
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    if (filter.workflow !== undefined) (where.push('workflow_name = ?'), values.push(filter.workflow));
+    if (filter.status !== undefined) {
+      const statuses = [filter.status].flat();
+      where.push(`status IN (${statuses.map(() => '?').join(', ')})`);
+      values.push(...statuses);
+    }
+    if (filter.batchId !== undefined) (where.push('batch_id = ?'), values.push(filter.batchId));
+    if (filter.since !== undefined) (where.push('started_at >= ?'), values.push(toSqlDatetime(filter.since)));
+    const limit = filter.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
+    const rows = (await this.dataSource.query(
+      `SELECT * FROM ${TABLES.runs}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, run_id DESC${limit}`,
+      values,
+    )) as RunRow[];
+    return rows.map(runFromRow);
+  }
+
+  async getRunSteps(runId: string): Promise<StepRecord[]> {
+    const rows = (await this.dataSource.query(`SELECT * FROM ${TABLES.steps} WHERE run_id = ? ORDER BY id`, [runId])) as RunRow[];
+    return rows.map(stepFromRow);
+  }
+
+  private async findOne(condition: string, values: unknown[]): Promise<RunRecord | null> {
+    const rows = (await this.dataSource.query(`SELECT * FROM ${TABLES.runs} WHERE ${condition}`, values)) as RunRow[];
+    return rows.length === 0 ? null : runFromRow(rows[0]!);
+  }
+
+  /** JSON of a value the runner already checked (cached), or checked now. */
+  private json(value: unknown, what: string): string {
+    if (value !== null && typeof value === 'object') {
+      const cached = this.encoded.get(value);
+      if (cached !== undefined) return cached;
+    }
+    const encoded = encodeForStorage(value, what, this.maxOutputBytes);
+    if ('problem' in encoded) throw new SpineError('unserializable-value', encoded.problem);
+    return encoded.json;
+  }
+
+  private stepWrite(step: StepRecord, progress: RunProgress): StepWrite {
+    const quality = step.quality;
+    const updatedAt = toSqlDatetime(step.finishedAt);
+    return {
+      step: [
+        step.runId, step.stepName, step.stepType, step.iteration, step.attempt, step.status, step.idempotencyKey,
+        toSqlDatetime(step.startedAt), updatedAt, step.durationMs,
+        step.output === null ? null : this.json(step.output, `the output of step "${step.stepName}"`),
+        step.contextUpdates === null ? null : this.json(step.contextUpdates, `the context updates of step "${step.stepName}"`),
+        step.error, step.errorCategory, step.nextStep,
+        quality?.recordCount ?? null, quality?.validCount ?? null, quality?.invalidCount ?? null, quality?.nullCount ?? null,
+        quality === null ? null : this.family === 'sqlite' ? Number(quality.passed ?? true) : (quality.passed ?? true),
+        quality === null ? null : JSON.stringify(quality),
+      ],
+      checkpoint: step.status === 'completed' ? [step.runId, step.stepName, step.iteration, progress.executedSteps, updatedAt] : null,
+      progress: [
+        progress.status, progress.executedSteps, progress.completedSteps, progress.failedSteps, progress.skippedSteps,
+        progress.lastCompletedStep, updatedAt, step.runId,
+      ],
+    };
+  }
+
+  private async writeMysql(write: StepWrite): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.startTransaction();
+      await runner.query(SQL.insertStep, write.step);
+      if (write.checkpoint !== null) await runner.query(SQL.insertCheckpoint, write.checkpoint);
+      await runner.query(SQL.updateProgress, write.progress);
+      await runner.commitTransaction();
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+}

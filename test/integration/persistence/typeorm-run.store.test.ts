@@ -1,0 +1,157 @@
+import { ErrorCategory, Step, StepResult, Workflow, WorkflowRunner } from 'spine-orchestration';
+import { TABLES, TypeOrmRunStore } from '../../../src/persistence';
+import { createTestDatabase, testDrivers, type TestDatabase } from '../../support/databases';
+
+describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(driver);
+  }, 60_000);
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  const etl = (state: { broken: boolean; calls: string[] }) =>
+    Workflow.define({
+      name: 'durable.etl',
+      domain: 'test',
+      steps: [
+        Step.lambda('fetch', () => {
+          state.calls.push('fetch');
+          return StepResult.ok({ rows: [1, 2, 3], label: 'ünïcødé ✓' }, { contextUpdates: { fetched: true }, quality: { recordCount: 3, validCount: 2, nullCount: 1 } });
+        }),
+        Step.choice('route', { when: (ctx) => ctx.getParam('fetched') === true, then: 'load' }),
+        Step.lambda('skipped_by_route', () => ({})),
+        Step.lambda('load', (ctx) => {
+          state.calls.push('load');
+          if (state.broken) throw new Error('target table locked');
+          return { loaded: ctx.getOutput<number[]>('fetch', 'rows', []).length };
+        }),
+      ],
+    });
+
+  it('leaves no schema drift after the migration', async () => {
+    const log = await db.dataSource.driver.createSchemaBuilder().log();
+    expect(log.upQueries.map((q) => q.query)).toEqual([]);
+  });
+
+  it('records the run, every step, its checkpoints and counters, readable from another connection', async () => {
+    const state = { broken: false, calls: [] as string[] };
+    const runner = new WorkflowRunner({ store: new TypeOrmRunStore(db.dataSource) });
+    const result = await runner.execute(etl(state), { params: { date: '2026-01-09' }, batchId: 'b-1', partition: { tier: 'OTC', week: '2026-01-09' } });
+    expect(result.status).toBe('completed');
+
+    const other = await db.open();
+    try {
+      const store = new TypeOrmRunStore(other);
+      const run = await store.getRun(result.runId);
+      expect(run).toMatchObject({
+        runId: result.runId,
+        workflowName: 'durable.etl',
+        status: 'completed',
+        params: { date: '2026-01-09' },
+        partition: { tier: 'OTC', week: '2026-01-09' },
+        batchId: 'b-1',
+        totalSteps: 4,
+        executedSteps: 3,
+        completedSteps: 3,
+        skippedSteps: 1,
+        lastCompletedStep: 'load',
+      });
+      expect(run!.startedAt).toBeInstanceOf(Date);
+      expect(run!.finishedAt!.getTime()).toBeGreaterThanOrEqual(run!.startedAt.getTime());
+      const steps = await store.getRunSteps(result.runId);
+      expect(steps.map((s) => `${s.stepName}:${s.status}`)).toEqual(['fetch:completed', 'route:completed', 'skipped_by_route:skipped', 'load:completed']);
+      expect(steps[0]).toMatchObject({
+        output: { rows: [1, 2, 3], label: 'ünïcødé ✓' },
+        contextUpdates: { fetched: true },
+        quality: { recordCount: 3, validCount: 2, nullCount: 1, passed: true },
+        idempotencyKey: `${result.runId}:fetch:1`,
+      });
+      expect(steps[1]!.nextStep).toBe('load');
+      const checkpoints = (await other.query(`SELECT step_name, executed_steps FROM ${TABLES.checkpoints} WHERE run_id = ? ORDER BY id`, [result.runId])) as {
+        step_name: string;
+        executed_steps: number;
+      }[];
+      expect(checkpoints.map((c) => [c.step_name, Number(c.executed_steps)])).toEqual([['fetch', 1], ['route', 2], ['load', 3]]);
+      const quality = (await other.query(`SELECT record_count, valid_count, null_count FROM ${TABLES.steps} WHERE run_id = ? AND step_name = 'fetch'`, [result.runId])) as Record<string, unknown>[];
+      expect(quality.map((q) => [Number(q.record_count), Number(q.valid_count), Number(q.null_count)])).toEqual([[3, 2, 1]]);
+    } finally {
+      await other.destroy();
+    }
+  });
+
+  it('resumes a failed run from another connection: completed steps are not re-run and their outputs come from the database', async () => {
+    const state = { broken: true, calls: [] as string[] };
+    const failed = await new WorkflowRunner({ store: new TypeOrmRunStore(db.dataSource) }).execute(etl(state));
+    expect(failed).toMatchObject({ status: 'failed', errorStep: 'load', error: 'target table locked' });
+
+    state.broken = false;
+    const other = await db.open();
+    try {
+      const store = new TypeOrmRunStore(other);
+      const resumed = await new WorkflowRunner({ store }).resume(failed.runId, { workflow: etl(state) });
+      expect(resumed.status).toBe('completed');
+      expect(state.calls).toEqual(['fetch', 'load', 'load']);
+      expect(resumed.context.getOutput('load')).toEqual({ loaded: 3 });
+      expect(resumed.context.getOutput('fetch', 'label')).toBe('ünïcødé ✓');
+      expect(await store.getRun(failed.runId)).toMatchObject({ status: 'completed', error: null, completedSteps: 3 });
+      const steps = await store.getRunSteps(failed.runId);
+      expect(steps.filter((s) => s.stepName === 'fetch')).toHaveLength(1);
+    } finally {
+      await other.destroy();
+    }
+  });
+
+  it.each([
+    ['a BigInt', () => ({ total: 10n }), /a bigint at key "total" cannot be stored as JSON/],
+    ['a function', () => ({ callback: () => 1 }), /a function at key "callback" cannot be stored as JSON/],
+    ['a cycle', () => {
+      const node: Record<string, unknown> = { name: 'loop' };
+      node.self = node;
+      return node;
+    }, /it contains a cycle/],
+  ])('fails a step whose output holds %s, clearly, and keeps the run resumable', async (_what, output, message) => {
+    let bad = true;
+    const wf = Workflow.define({
+      name: 'durable.bad_output',
+      steps: [Step.lambda('ok', () => ({ fine: true })), Step.lambda('bad', () => (bad ? (output() as never) : { fixed: true })), Step.lambda('after', () => ({}))],
+    });
+    const runner = new WorkflowRunner({ store: new TypeOrmRunStore(db.dataSource) });
+    const failed = await runner.execute(wf);
+    expect(failed).toMatchObject({ status: 'failed', errorStep: 'bad', errorCategory: ErrorCategory.VALIDATION });
+    expect(failed.error).toMatch(message);
+    expect(failed.error).toMatch(/^the output of step "bad" cannot be stored/);
+    bad = false;
+    const resumed = await runner.resume(failed.runId, { workflow: wf });
+    expect(resumed.status).toBe('completed');
+    expect(resumed.context.getOutput('bad')).toEqual({ fixed: true });
+  });
+
+  it('fails a step whose output is over maxOutputBytes', async () => {
+    const wf = Workflow.define({ name: 'durable.big', steps: [Step.lambda('big', () => ({ blob: 'x'.repeat(5000) }))] });
+    const runner = new WorkflowRunner({ store: new TypeOrmRunStore(db.dataSource, { maxOutputBytes: 1024 }) });
+    const result = await runner.execute(wf);
+    expect(result.errorCategory).toBe(ErrorCategory.VALIDATION);
+    expect(result.error).toBe('the output of step "big" is 4.9 KiB, over the 1.0 KiB limit (maxOutputBytes); store large data elsewhere and return a reference.');
+  });
+
+  it('returns the earlier run for a repeated idempotency key, and lists runs newest first with filters', async () => {
+    const store = new TypeOrmRunStore(db.dataSource);
+    const base = {
+      workflowName: 'durable.listing', workflowVersion: 1, workflowHash: 'h'.repeat(64), domain: null, params: { n: 1 }, partition: null,
+      batchId: 'list-batch', traceId: 't', asOfDate: null, captureId: null, parentRunId: null, totalSteps: 1,
+    };
+    expect(await store.createRun({ ...base, runId: 'list-1', idempotencyKey: 'idem-1', startedAt: new Date('2026-01-01T00:00:00Z') })).toEqual({ created: true });
+    const again = await store.createRun({ ...base, runId: 'list-2', idempotencyKey: 'idem-1', startedAt: new Date('2026-01-02T00:00:00Z') });
+    expect(again).toMatchObject({ created: false, run: { runId: 'list-1' } });
+    await store.createRun({ ...base, runId: 'list-3', idempotencyKey: null, startedAt: new Date('2026-01-03T00:00:00Z') });
+    await expect(store.createRun({ ...base, runId: 'list-3', idempotencyKey: null, startedAt: new Date() })).rejects.toThrow('Run "list-3" already exists');
+    expect((await store.listRuns({ batchId: 'list-batch' })).map((r) => r.runId)).toEqual(['list-3', 'list-1']);
+    expect((await store.listRuns({ batchId: 'list-batch', limit: 1 })).map((r) => r.runId)).toEqual(['list-3']);
+    expect((await store.listRuns({ batchId: 'list-batch', since: new Date('2026-01-02T00:00:00Z') })).map((r) => r.runId)).toEqual(['list-3']);
+    expect((await store.listRuns({ workflow: 'durable.listing', status: ['running'] })).length).toBe(2);
+  });
+});

@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createConnection } from 'mysql2/promise';
+import type { DataSource } from 'typeorm';
+import { createSpineDataSource, mysqlOptions, sqliteOptions } from '../../src/persistence';
+
+/** A fresh database of one driver with spine's schema migrated, and how to throw it away. */
+export interface TestDatabase {
+  readonly driver: 'sqlite' | 'mariadb';
+  readonly dataSource: DataSource;
+  /** Another DataSource on the same database (a second process, in effect). */
+  open(): Promise<DataSource>;
+  drop(): Promise<void>;
+}
+
+/** The drivers the persistence suite runs on here: SQLite always, MariaDB when a server is available. */
+export function testDrivers(): ('sqlite' | 'mariadb')[] {
+  return process.env.SPINE_TEST_MYSQL_URL ? ['sqlite', 'mariadb'] : ['sqlite'];
+}
+
+/** Creates a database for one test file: a temp SQLite file, or a new MariaDB database. */
+export async function createTestDatabase(driver: 'sqlite' | 'mariadb'): Promise<TestDatabase> {
+  if (driver === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'spine-sqlite-'));
+    const options = sqliteOptions(join(dir, 'spine.db'));
+    const open = async () => createSpineDataSource(options).initialize();
+    const dataSource = await open();
+    await dataSource.runMigrations();
+    return {
+      driver,
+      dataSource,
+      open,
+      async drop() {
+        if (dataSource.isInitialized) await dataSource.destroy();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const server = process.env.SPINE_TEST_MYSQL_URL!;
+  const name = `spine_test_${randomBytes(6).toString('hex')}`;
+  const admin = await createConnection(server);
+  await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
+  const url = `${server.replace(/\/[^/]*$/, '')}/${name}`;
+  const open = async () => createSpineDataSource(mysqlOptions(url)).initialize();
+  const dataSource = await open();
+  await dataSource.runMigrations();
+  return {
+    driver,
+    dataSource,
+    open,
+    async drop() {
+      if (dataSource.isInitialized) await dataSource.destroy();
+      await admin.query(`DROP DATABASE ${name}`);
+      await admin.end();
+    },
+  };
+}
