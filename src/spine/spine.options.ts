@@ -1,4 +1,5 @@
 import type { Container } from 'inversify';
+import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { WorkflowDeclaration, WorkflowDefinition } from '../core/definition/workflow-definition';
 import type { PipelineLookup } from '../core/pipeline/pipeline.types';
 import type { WorkflowRunnerOptions } from '../core/runner/workflow-runner';
@@ -24,8 +25,16 @@ export interface SpineOptions extends SpineRunnerOptions {
   readonly discover?: readonly string[];
   /** The directory globs are relative to (default: the process's working directory). */
   readonly cwd?: string;
-  /** 'memory' keeps runs in this process (durable stores arrive with the persistence adapter). */
-  readonly database?: 'memory';
+  /**
+   * Where runs are recorded: 'memory' (this process only), TypeORM `DataSourceOptions`
+   * (better-sqlite3, mysql, mariadb) or an existing `DataSource`. Default: the embedded SQLite
+   * file `.spine/spine.db` under `cwd`.
+   */
+  readonly database?: 'memory' | DataSourceOptions | DataSource;
+  /** Run pending migrations at start-up (default true). */
+  readonly migrationsRun?: boolean;
+  /** Largest output a step may store in a database (default 16 MiB). */
+  readonly maxOutputBytes?: number;
   // store (a RunStore of your own, overriding `database`), middleware, onEvent, defaultRetry,
   // defaultTimeoutMs and clock are passed to the WorkflowRunner as they are.
   /** Default: console. */

@@ -2,7 +2,6 @@ import { Container } from 'inversify';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
 import { SpineError } from '../core/errors/spine-error';
 import { InProcessDispatcher } from '../core/pipeline/in-process.dispatcher';
-import { InMemoryRunStore } from '../core/store/in-memory-run.store';
 import type { RunFilter, RunRecord, StepRecord } from '../core/store/run-record';
 import type { RunStore } from '../core/store/run-store.port';
 import { WorkflowRunner, type ExecuteOptions, type ResumeOptions } from '../core/runner/workflow-runner';
@@ -10,6 +9,8 @@ import type { WorkflowResult } from '../core/runner/workflow-result';
 import { WorkflowRegistry } from '../discovery/workflow.registry';
 import { validateParams } from '../validation/params.validator';
 import { assemble } from './spine.assembly';
+import { openStore, type OpenedStore } from './spine.database';
+import type { DataSource } from 'typeorm';
 import { SpineStartupError } from './spine-startup.error';
 import type { SpineOptions } from './spine.options';
 
@@ -26,7 +27,13 @@ export class Spine {
     readonly store: RunStore,
     private readonly registry: WorkflowRegistry,
     private readonly startedAt: string,
+    private readonly opened: OpenedStore,
   ) {}
+
+  /** The TypeORM DataSource runs are recorded in (null for 'memory' or a store of your own). */
+  get dataSource(): DataSource | null {
+    return this.opened.dataSource;
+  }
 
   /**
    * Starts an application: imports the `discover` globs, compiles every workflow, binds workflows and
@@ -35,16 +42,11 @@ export class Spine {
    */
   static async create(options: SpineOptions = {}): Promise<Spine> {
     const startedAt = callerSite();
-    if (options.database !== undefined && options.database !== 'memory') {
-      throw new SpineError(
-        'invalid-argument',
-        `Spine.create: database ${JSON.stringify(options.database)} is not supported yet; use 'memory' or pass a RunStore as { store }.`,
-      );
-    }
     const container = options.container ?? new Container();
-    const store = options.store ?? new InMemoryRunStore();
     const registry = new WorkflowRegistry();
     const assembly = await assemble(options, container, registry, options.logger ?? console);
+    const opened = await openStore(options);
+    const store = opened.store;
     const { middleware, onEvent, defaultRetry, defaultTimeoutMs, clock } = options;
     const runner = new WorkflowRunner({
       middleware,
@@ -65,9 +67,12 @@ export class Spine {
         problems.push(...(nested ?? [(error as Error).message]).map((p) => `workflow "${definition.name}": ${p}`));
       }
     }
-    if (problems.length > 0) throw new SpineStartupError(problems);
+    if (problems.length > 0) {
+      await opened.close();
+      throw new SpineStartupError(problems);
+    }
     registry.freeze(startedAt);
-    return new Spine(container, runner, store, registry, startedAt);
+    return new Spine(container, runner, store, registry, startedAt, opened);
   }
 
   /** Every registered workflow, compiled, sorted by name. */
@@ -137,9 +142,11 @@ export class Spine {
     );
   }
 
-  /** Stops accepting runs. */
+  /** Stops accepting runs and closes the database connection Spine opened. */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    await this.opened.close();
   }
 
   private assertOpen(what: string): void {

@@ -11,6 +11,7 @@ async function startFixtureApp(warnings: string[] = []) {
   container.bind(WeeklyRowSource).toSelf().inSingletonScope();
   container.bind(Notifier).toSelf().inSingletonScope();
   const spine = await Spine.create({
+    database: 'memory',
     container,
     cwd: root,
     discover: ['test/fixtures/app/**/*.workflow.ts', 'test/fixtures/app/**/*.pipeline.ts', 'test/fixtures/app/**/*.missing.ts'],

@@ -39,7 +39,7 @@ class OkWorkflow {
 
 async function startupProblems(options: Parameters<typeof Spine.create>[0]): Promise<readonly string[]> {
   try {
-    await Spine.create(options);
+    await Spine.create({ database: 'memory', ...options });
   } catch (error) {
     if (error instanceof SpineStartupError) return error.problems;
     throw error;
@@ -49,7 +49,7 @@ async function startupProblems(options: Parameters<typeof Spine.create>[0]): Pro
 
 describe('Spine', () => {
   it('runs a decorated workflow with a decorated pipeline, binding both classes itself', async () => {
-    const spine = await Spine.create({ workflows: [OkWorkflow], pipelines: [FetchPipeline] });
+    const spine = await Spine.create({ database: 'memory', workflows: [OkWorkflow], pipelines: [FetchPipeline] });
     const result = await spine.run('unit.ok');
     expect(result.status).toBe('completed');
     expect(result.context.getOutput('count', 'rows')).toBe(3);
@@ -60,7 +60,7 @@ describe('Spine', () => {
   it('mixes decorated classes with Workflow.define definitions and a PipelineRegistry', async () => {
     const registry = new PipelineRegistry().register('unit.plain', () => ({ output: { plain: true } }));
     const defined = Workflow.define({ name: 'unit.defined', steps: [Step.pipeline('plain', 'unit.plain'), Step.pipeline('fetch', 'unit.fetch')] });
-    const spine = await Spine.create({ workflows: [OkWorkflow, defined], pipelines: [FetchPipeline, registry] });
+    const spine = await Spine.create({ database: 'memory', workflows: [OkWorkflow, defined], pipelines: [FetchPipeline, registry] });
     expect(spine.workflows().map((w) => w.name)).toEqual(['unit.defined', 'unit.ok']);
     const result = await spine.run('unit.defined');
     expect(result.context.getOutput('plain')).toEqual({ plain: true });
@@ -148,7 +148,7 @@ describe('Spine', () => {
     }
     const container = new Container();
     container.bind(Notifier).toSelf();
-    const spine = await Spine.create({ container, workflows: [UsesNotifier] });
+    const spine = await Spine.create({ database: 'memory', container, workflows: [UsesNotifier] });
     expect((await spine.run('unit.di_ok')).context.getOutput('a', 'said')).toBe('sent');
   });
 
@@ -163,7 +163,7 @@ describe('Spine', () => {
         return locked ? StepResult.fail('table locked') : { loadedBy: this.id };
       }
     }
-    const spine = await Spine.create({ workflows: [Resumable], pipelines: [FetchPipeline] });
+    const spine = await Spine.create({ database: 'memory', workflows: [Resumable], pipelines: [FetchPipeline] });
     const failed = await spine.run('unit.resumable');
     expect(failed.status).toBe('failed');
     locked = false;
@@ -175,17 +175,17 @@ describe('Spine', () => {
   });
 
   it('names the known workflows when asked for an unknown one', async () => {
-    const spine = await Spine.create({ workflows: [OkWorkflow], pipelines: [FetchPipeline] });
+    const spine = await Spine.create({ database: 'memory', workflows: [OkWorkflow], pipelines: [FetchPipeline] });
     await expect(spine.run('unit.nope')).rejects.toThrow('Workflow "unit.nope" is not registered. Known workflows: unit.ok.');
   });
 
   it('refuses registration after start-up, saying where start-up happened', async () => {
-    const spine = await Spine.create({ workflows: [OkWorkflow], pipelines: [FetchPipeline] });
+    const spine = await Spine.create({ database: 'memory', workflows: [OkWorkflow], pipelines: [FetchPipeline] });
     expect(() => spine.register(OkWorkflow)).toThrow(/spine.register\(class OkWorkflow\): registration closed when Spine.create returned \(Spine.create at .*spine\.test\.ts/);
   });
 
   it('refuses runs once closed', async () => {
-    const spine = await Spine.create({ workflows: [OkWorkflow], pipelines: [FetchPipeline] });
+    const spine = await Spine.create({ database: 'memory', workflows: [OkWorkflow], pipelines: [FetchPipeline] });
     await spine.close();
     await expect(spine.run('unit.ok')).rejects.toThrow(SpineError);
   });
@@ -195,7 +195,9 @@ describe('Spine', () => {
     expect(problems).toEqual([expect.stringMatching(/^discover: importing .*explode\.workflow\.ts failed: configuration file missing at import time$/)]);
   });
 
-  it('rejects a database it cannot open yet', async () => {
-    await expect(Spine.create({ database: 'sqlite' as never })).rejects.toThrow(/database "sqlite" is not supported yet/);
+  it('rejects a database option it does not understand, naming what it accepts', async () => {
+    await expect(Spine.create({ database: 'sqlite' as never })).rejects.toThrow(
+      `Spine.create: database must be 'memory', TypeORM DataSourceOptions or a DataSource (got "sqlite").`,
+    );
   });
 });

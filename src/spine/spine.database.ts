@@ -1,0 +1,66 @@
+import { join, isAbsolute } from 'node:path';
+import type { DataSource, DataSourceOptions } from 'typeorm';
+import { SpineError } from '../core/errors/spine-error';
+import { InMemoryRunStore } from '../core/store/in-memory-run.store';
+import type { RunStore } from '../core/store/run-store.port';
+import type { SpineOptions } from './spine.options';
+
+/** The store a Spine records into, and how to let go of it. */
+export interface OpenedStore {
+  readonly store: RunStore;
+  readonly dataSource: DataSource | null;
+  close(): Promise<void>;
+}
+
+function isDataSource(value: unknown): value is DataSource {
+  return value !== null && typeof value === 'object' && typeof (value as DataSource).initialize === 'function' && 'options' in value;
+}
+
+/**
+ * Opens the store `Spine.create` asked for: a RunStore given as `store`; 'memory'; a TypeORM
+ * DataSource or its options; or, by default, the embedded SQLite file `.spine/spine.db` under
+ * `cwd`. Migrations run unless `migrationsRun: false`. TypeORM is loaded only when used.
+ */
+export async function openStore(options: SpineOptions): Promise<OpenedStore> {
+  if (options.store !== undefined) return { store: options.store, dataSource: null, close: async () => undefined };
+  const database = options.database;
+  if (database === 'memory') return { store: new InMemoryRunStore(), dataSource: null, close: async () => undefined };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const persistence = require('../persistence') as typeof import('../persistence');
+  let dataSource: DataSource;
+  let owned: boolean;
+  if (database === undefined) {
+    const file = join(options.cwd ?? process.cwd(), persistence.DEFAULT_SQLITE_FILE);
+    dataSource = persistence.createSpineDataSource(persistence.sqliteOptions(file));
+    owned = true;
+  } else if (isDataSource(database)) {
+    dataSource = database;
+    owned = false;
+  } else if (typeof database === 'object' && database !== null && typeof (database as DataSourceOptions).type === 'string') {
+    const given = database as DataSourceOptions;
+    const relative = given.type === 'better-sqlite3' && typeof given.database === 'string' && given.database !== ':memory:' && !isAbsolute(given.database);
+    const resolved = relative ? { ...given, database: join(options.cwd ?? process.cwd(), given.database as string) } : given;
+    dataSource = persistence.createSpineDataSource(resolved as DataSourceOptions);
+    owned = true;
+  } else {
+    throw new SpineError(
+      'invalid-argument',
+      `Spine.create: database must be 'memory', TypeORM DataSourceOptions or a DataSource (got ${JSON.stringify(database)}).`,
+    );
+  }
+  try {
+    if (!dataSource.isInitialized) await dataSource.initialize();
+    if (options.migrationsRun !== false) await dataSource.runMigrations({ transaction: 'each' });
+  } catch (error) {
+    if (owned && dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+    throw new SpineError('invalid-argument', `Spine.create: the database could not be opened or migrated: ${(error as Error).message}`, { cause: error });
+  }
+  const store = new persistence.TypeOrmRunStore(dataSource, { ...(options.maxOutputBytes !== undefined && { maxOutputBytes: options.maxOutputBytes }) });
+  return {
+    store,
+    dataSource,
+    close: async () => {
+      if (owned && dataSource.isInitialized) await dataSource.destroy();
+    },
+  };
+}

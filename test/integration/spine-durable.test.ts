@@ -1,0 +1,63 @@
+import 'reflect-metadata';
+import { mkdtempSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LambdaStep, Spine, StepResult, Workflow, type WorkflowContext } from 'spine-orchestration';
+import { mysqlOptions } from '../../src/persistence';
+import { createTestDatabase, testDrivers } from '../support/databases';
+
+const world = { locked: true, loads: 0 };
+
+@Workflow({ name: 'durable.weekly', defaults: { tier: 'OTC' } })
+class DurableWeekly {
+  @LambdaStep() fetch(ctx: WorkflowContext) {
+    return { rows: 3, tier: ctx.getParam('tier') };
+  }
+  @LambdaStep() load(ctx: WorkflowContext) {
+    world.loads++;
+    return world.locked ? StepResult.fail('table locked') : { loaded: ctx.getOutput('fetch', 'rows') };
+  }
+}
+
+describe('Spine on a database', () => {
+  it('uses the embedded SQLite file .spine/spine.db under cwd by default, and a restarted Spine resumes the run', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'spine-app-'));
+    try {
+      world.locked = true;
+      world.loads = 0;
+      const first = await Spine.create({ cwd, workflows: [DurableWeekly] });
+      expect(existsSync(join(cwd, '.spine', 'spine.db'))).toBe(true);
+      const failed = await first.run('durable.weekly');
+      expect(failed.status).toBe('failed');
+      await first.close();
+
+      world.locked = false;
+      const second = await Spine.create({ cwd, workflows: [DurableWeekly] });
+      const [listed] = await second.listRuns({ workflow: 'durable.weekly' });
+      expect(listed).toMatchObject({ runId: failed.runId, status: 'failed', errorStep: 'load', error: 'table locked' });
+      const resumed = await second.resume(failed.runId);
+      expect(resumed.status).toBe('completed');
+      expect(resumed.context.getOutput('load')).toEqual({ loaded: 3 });
+      expect(world.loads).toBe(2);
+      await second.close();
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it.each(testDrivers().filter((d) => d === 'mariadb'))('runs on %s given DataSourceOptions, migrating at start-up', async () => {
+    const db = await createTestDatabase('mariadb');
+    try {
+      const url = (db.dataSource.options as { url: string }).url;
+      await db.dataSource.destroy();
+      const spine = await Spine.create({ database: mysqlOptions(url), workflows: [DurableWeekly] });
+      world.locked = false;
+      const result = await spine.run('durable.weekly', { params: { tier: 'NMS Tier 1' } });
+      expect((await spine.getRun(result.runId))?.status).toBe('completed');
+      expect((await spine.getRunSteps(result.runId)).map((s) => s.stepName)).toEqual(['fetch', 'load']);
+      await spine.close();
+    } finally {
+      await db.drop();
+    }
+  });
+});
