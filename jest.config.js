@@ -22,6 +22,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs)/)'],
   moduleNameMapper: {
     '^spine-orchestration$': '<rootDir>/src/index.ts',
+    '^spine-orchestration/typeorm$': '<rootDir>/src/persistence/index.ts',
     '^spine-orchestration/(.*)$': '<rootDir>/src/$1/index.ts',
   },
 };
