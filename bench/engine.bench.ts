@@ -7,6 +7,7 @@
  *   3. a map over 10,000 items at concurrency 16
  */
 import { Step, Workflow, WorkflowRunner, type LambdaHandler, type StepRuntime, type WorkflowContext } from 'spine-orchestration';
+import { durableBenchmark } from './durable.bench';
 
 const ROUNDS = 7;
 
@@ -119,6 +120,8 @@ async function main(): Promise<void> {
     `target: ≤ 5 µs per lambda step → ${tenUs <= 5 ? 'met' : 'NOT met'}; growth ≤ 1.3 → ${thousandUs / tenUs <= 1.3 ? 'met' : 'NOT met'}`,
   ];
   console.log(lines.join('\n'));
+  console.log('');
+  console.log((await durableBenchmark()).join('\n'));
 }
 
 main().catch((error: unknown) => {

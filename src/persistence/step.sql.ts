@@ -11,8 +11,10 @@ const STEP_COLUMNS = [
 export const SQL = {
   insertStep: `INSERT INTO ${TABLES.steps} (${STEP_COLUMNS.join(', ')}) VALUES (${STEP_COLUMNS.map(() => '?').join(', ')})`,
   insertCheckpoint: `INSERT INTO ${TABLES.checkpoints} (run_id, step_name, iteration, executed_steps, created_at) VALUES (?, ?, ?, ?, ?)`,
+  // status stays 'running' while steps commit (set by create / reopen / finish): leaving it out of
+  // the SET list spares the two indexes on it a rewrite per step.
   updateProgress:
-    `UPDATE ${TABLES.runs} SET status = ?, executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, ` +
+    `UPDATE ${TABLES.runs} SET executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, ` +
     'last_completed_step = ?, updated_at = ? WHERE run_id = ?',
 } as const;
 

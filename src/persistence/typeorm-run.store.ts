@@ -165,7 +165,7 @@ export class TypeOrmRunStore implements RunStore {
       ],
       checkpoint: step.status === 'completed' ? [step.runId, step.stepName, step.iteration, progress.executedSteps, updatedAt] : null,
       progress: [
-        progress.status, progress.executedSteps, progress.completedSteps, progress.failedSteps, progress.skippedSteps,
+        progress.executedSteps, progress.completedSteps, progress.failedSteps, progress.skippedSteps,
         progress.lastCompletedStep, updatedAt, step.runId,
       ],
     };
