@@ -40,6 +40,9 @@ export function runFromRow(row: RunRow): RunRecord {
     errorStep: str(row.error_step),
     error: str(row.error),
     errorCategory: str(row.error_category) as ErrorCategory | null,
+    leaseOwner: str(row.lease_owner),
+    leaseExpiresAt: fromSqlDatetime(row.lease_expires_at),
+    cancelRequested: Boolean(Number(row.cancel_requested)),
   };
 }
 

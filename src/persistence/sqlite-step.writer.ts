@@ -6,10 +6,12 @@ export interface StepWrite {
   readonly step: readonly unknown[];
   readonly checkpoint: readonly unknown[] | null;
   readonly progress: readonly unknown[];
+  /** The error to throw (rolling the transaction back) when the run's lease is held by another owner. */
+  readonly fenced: () => Error;
 }
 
 interface Statement {
-  run(...values: unknown[]): unknown;
+  run(...values: unknown[]): { changes: number };
 }
 
 interface SqliteDatabase {
@@ -35,7 +37,7 @@ export class SqliteStepWriter {
       this.commit = db.transaction((w: StepWrite) => {
         insertStep.run(...w.step);
         if (w.checkpoint !== null) insertCheckpoint.run(...w.checkpoint);
-        updateProgress.run(...w.progress);
+        if (updateProgress.run(...w.progress).changes === 0) throw w.fenced();
       });
     }
     this.commit(write);

@@ -13,8 +13,9 @@ export const SQL = {
   insertCheckpoint: `INSERT INTO ${TABLES.checkpoints} (run_id, step_name, iteration, executed_steps, created_at) VALUES (?, ?, ?, ?, ?)`,
   // status stays 'running' while steps commit (set by create / reopen / finish): leaving it out of
   // the SET list spares the two indexes on it a rewrite per step.
+  // Fenced: only the lease holder's write matches (lease_owner = ?); a NULL owner means an unleased run.
   updateProgress:
     `UPDATE ${TABLES.runs} SET executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, ` +
-    'last_completed_step = ?, updated_at = ? WHERE run_id = ?',
+    'last_completed_step = ?, updated_at = ? WHERE run_id = ? AND (lease_owner = ? OR (lease_owner IS NULL AND ? IS NULL))',
 } as const;
 

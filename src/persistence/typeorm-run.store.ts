@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { SpineError } from '../core/errors/spine-error';
+import { LeaseLostError, SpineError } from '../core/errors/spine-error';
 import type { RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from '../core/store/run-record';
-import type { CreateRunOutcome, NewRun, RunStore } from '../core/store/run-store.port';
+import type { ClaimOutcome, CreateRunOutcome, Lease, NewRun, RunStore } from '../core/store/run-store.port';
 import { familyOf, type DriverFamily } from './schema/column-types';
 import { TABLES } from './schema/entities';
 import { DEFAULT_MAX_OUTPUT_BYTES, encodeForStorage, toSqlDatetime } from './json-codec';
@@ -57,13 +57,13 @@ export class TypeOrmRunStore implements RunStore {
       await this.dataSource.query(
         `INSERT INTO ${TABLES.runs} (run_id, workflow_name, workflow_version, workflow_hash, domain, status, params, run_partition, ` +
           'partition_key, batch_id, trace_id, as_of_date, capture_id, idempotency_key, parent_run_id, total_steps, executed_steps, ' +
-          'completed_steps, failed_steps, skipped_steps, started_at, updated_at, cancel_requested) ' +
-          "VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?, ?)",
+          'completed_steps, failed_steps, skipped_steps, started_at, updated_at, cancel_requested, lease_owner, lease_expires_at) ' +
+          "VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?, ?, ?, ?)",
         [
           run.runId, run.workflowName, run.workflowVersion, run.workflowHash, run.domain, params,
           run.partition === null ? null : JSON.stringify(run.partition), partitionKey(run.partition), run.batchId, run.traceId,
           run.asOfDate, run.captureId, run.idempotencyKey, run.parentRunId, run.totalSteps, toSqlDatetime(run.startedAt), now,
-          this.family === 'sqlite' ? 0 : false,
+          this.family === 'sqlite' ? 0 : false, run.leaseOwner, run.leaseExpiresAt === null ? null : toSqlDatetime(run.leaseExpiresAt),
         ],
       );
     } catch (error) {
@@ -94,15 +94,61 @@ export class TypeOrmRunStore implements RunStore {
   }
 
   async finishRun(runId: string, outcome: RunOutcome): Promise<void> {
-    await this.dataSource.query(
+    const changed = await this.affected(
       `UPDATE ${TABLES.runs} SET status = ?, executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, ` +
-        'last_completed_step = ?, finished_at = ?, duration_ms = ?, error_step = ?, error = ?, error_category = ?, updated_at = ? WHERE run_id = ?',
+        'last_completed_step = ?, finished_at = ?, duration_ms = ?, error_step = ?, error = ?, error_category = ?, updated_at = ?, ' +
+        'lease_owner = NULL, lease_expires_at = NULL WHERE run_id = ? AND (lease_owner = ? OR lease_owner IS NULL)',
       [
         outcome.status, outcome.executedSteps, outcome.completedSteps, outcome.failedSteps, outcome.skippedSteps,
         outcome.lastCompletedStep, toSqlDatetime(outcome.finishedAt), outcome.durationMs, outcome.errorStep, outcome.error,
-        outcome.errorCategory, toSqlDatetime(Date.now()), runId,
+        outcome.errorCategory, toSqlDatetime(Date.now()), runId, outcome.leaseOwner,
       ],
     );
+    if (changed === 0 && outcome.leaseOwner !== null) throw new LeaseLostError(runId, outcome.leaseOwner);
+  }
+
+  async claimRun(runId: string, lease: Lease, now: Date): Promise<ClaimOutcome> {
+    const changed = await this.affected(
+      `UPDATE ${TABLES.runs} SET lease_owner = ?, lease_expires_at = ?, updated_at = ? WHERE run_id = ? ` +
+        "AND status NOT IN ('completed', 'cancelled') AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires_at < ?)",
+      [lease.owner, toSqlDatetime(lease.expiresAt), toSqlDatetime(now), runId, lease.owner, toSqlDatetime(now)],
+    );
+    const run = await this.getRun(runId);
+    return changed > 0 && run !== null ? { claimed: true, run } : { claimed: false, run };
+  }
+
+  async renewLease(runId: string, lease: Lease): Promise<{ held: boolean; cancelRequested: boolean }> {
+    const changed = await this.affected(`UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ?`, [
+      toSqlDatetime(lease.expiresAt),
+      runId,
+      lease.owner,
+    ]);
+    const rows = (await this.dataSource.query(`SELECT cancel_requested FROM ${TABLES.runs} WHERE run_id = ?`, [runId])) as RunRow[];
+    return { held: changed > 0, cancelRequested: rows.length > 0 && Boolean(Number(rows[0]!.cancel_requested)) };
+  }
+
+  async requestCancel(runId: string): Promise<RunRecord | null> {
+    await this.dataSource.query(`UPDATE ${TABLES.runs} SET cancel_requested = ? WHERE run_id = ?`, [this.family === 'sqlite' ? 1 : true, runId]);
+    return this.getRun(runId);
+  }
+
+  async listExpiredRuns(now: Date, limit: number): Promise<RunRecord[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT * FROM ${TABLES.runs} WHERE status IN ('running', 'waiting') AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT ${Math.max(0, Math.floor(limit))}`,
+      [toSqlDatetime(now)],
+    )) as RunRow[];
+    return rows.map(runFromRow);
+  }
+
+  /** Runs a write and returns how many rows it matched. */
+  private async affected(sql: string, values: unknown[]): Promise<number> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const result = (await runner.query(sql, values, true)) as { affected?: number };
+      return result.affected ?? 0;
+    } finally {
+      await runner.release();
+    }
   }
 
   getRun(runId: string): Promise<RunRecord | null> {
@@ -166,8 +212,9 @@ export class TypeOrmRunStore implements RunStore {
       checkpoint: step.status === 'completed' ? [step.runId, step.stepName, step.iteration, progress.executedSteps, updatedAt] : null,
       progress: [
         progress.executedSteps, progress.completedSteps, progress.failedSteps, progress.skippedSteps,
-        progress.lastCompletedStep, updatedAt, step.runId,
+        progress.lastCompletedStep, updatedAt, step.runId, progress.leaseOwner, progress.leaseOwner,
       ],
+      fenced: () => new LeaseLostError(step.runId, progress.leaseOwner ?? 'an unleased writer'),
     };
   }
 
@@ -177,7 +224,8 @@ export class TypeOrmRunStore implements RunStore {
       await runner.startTransaction();
       await runner.query(SQL.insertStep, write.step);
       if (write.checkpoint !== null) await runner.query(SQL.insertCheckpoint, write.checkpoint);
-      await runner.query(SQL.updateProgress, write.progress);
+      const updated = (await runner.query(SQL.updateProgress, write.progress, true)) as { affected?: number };
+      if ((updated.affected ?? 0) === 0) throw write.fenced();
       await runner.commitTransaction();
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);

@@ -16,7 +16,10 @@ export type SpineErrorKind =
   | 'registry-frozen'
   | 'startup-failed'
   | 'closed'
-  | 'definition-changed';
+  | 'definition-changed'
+  | 'lease-lost'
+  | 'lease-held'
+  | 'run-interrupted';
 
 /** Base class of the framework's errors: one `kind` to branch on, a message that names the fix. */
 export class SpineError extends Error {
@@ -47,4 +50,16 @@ export class WorkflowDefinitionError extends SpineError {
 export function formatProblems(subject: string, problems: readonly string[]): string {
   if (problems.length === 1) return `${subject}: ${problems[0]}`;
   return `${subject} has ${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`;
+}
+
+/** A run's lease is held by another owner: this writer was fenced off and wrote nothing. */
+export class LeaseLostError extends SpineError {
+  override readonly name = 'LeaseLostError';
+
+  constructor(
+    readonly runId: string,
+    readonly owner: string,
+  ) {
+    super('lease-lost', `Run "${runId}": ${owner} no longer holds its lease (another process took the run over); nothing more was recorded by ${owner}.`);
+  }
 }

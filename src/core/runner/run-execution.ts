@@ -5,6 +5,7 @@ import type { RunScope, StepDefinition } from '../definition/step-definition';
 import { END, type WorkflowDefinition } from '../definition/workflow-definition';
 import { messageOf } from '../errors/step-error';
 import { RunCancelledError } from '../errors/step-timeout.error';
+import { LeaseLostError, SpineError } from '../errors/spine-error';
 import { ErrorCategory } from '../policy/error-category';
 import { ErrorPolicy } from '../policy/error-policy';
 import type { RetryPolicy } from '../policy/retry-policy';
@@ -31,7 +32,16 @@ export interface RunnerServices {
   readonly defaultRetry: RetryPolicy;
   readonly defaultTimeoutMs: number | null;
   readonly random: () => number;
+  /** The lease persisted runs are owned under. */
+  readonly lease: LeaseSettings;
   iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition;
+}
+
+/** Who owns the runs a runner executes, for how long a lease lasts, and how often it is renewed. */
+export interface LeaseSettings {
+  readonly owner: string;
+  readonly durationMs: number;
+  readonly heartbeatMs: number;
 }
 
 /** How one run is executed. */
@@ -83,6 +93,14 @@ export class RunExecution implements AttemptEnvironment {
   private readonly controller: AbortController | null;
   private readonly events: RunEvent[] = [];
   private readonly ledger: RunLedger;
+  private readonly leaseOwner: string | null;
+  private stopHeartbeat: (() => void) | null = null;
+  /** Set by the heartbeat: another process took the lease, or someone asked to cancel. */
+  private leaseLost = false;
+  private cancelRequested = false;
+  /** True once the run exists in the store (a failure after that leaves it interrupted). */
+  private opened = false;
+  private currentStepName: string | null = null;
 
   constructor(
     private readonly services: RunnerServices,
@@ -100,7 +118,8 @@ export class RunExecution implements AttemptEnvironment {
     this.cancellable = this.controller !== null;
     this.workflowName = definition.name;
     this.middleware = services.middleware;
-    this.ledger = new RunLedger(this.runId, settings.persist ? services.store : null, stepIndex(definition));
+    this.leaseOwner = settings.persist ? services.lease.owner : null;
+    this.ledger = new RunLedger(this.runId, settings.persist ? services.store : null, stepIndex(definition), this.leaseOwner);
   }
 
   iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition {
@@ -125,15 +144,57 @@ export class RunExecution implements AttemptEnvironment {
   async run(): Promise<WorkflowResult> {
     const external = this.settings.signal;
     const controller = this.controller;
-    if (external === null || controller === null) return this.runSteps();
-    const onAbort = (): void => controller.abort(new RunCancelledError(external.reason));
-    if (external.aborted) onAbort();
-    else external.addEventListener('abort', onAbort, { once: true });
+    const onAbort = (): void => controller?.abort(new RunCancelledError(external?.reason));
+    if (external !== null && controller !== null) {
+      if (external.aborted) onAbort();
+      else external.addEventListener('abort', onAbort, { once: true });
+    }
     try {
       return await this.runSteps();
+    } catch (error) {
+      throw this.interruption(error);
     } finally {
-      external.removeEventListener('abort', onAbort);
+      this.stopHeartbeat?.();
+      external?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** What a run that could not record its progress reports: the store failed, or the lease was lost. */
+  private interruption(error: unknown): unknown {
+    if (!this.opened || error instanceof LeaseLostError || (error instanceof SpineError && error.kind === 'run-interrupted')) return error;
+    const at = this.currentStepName === null ? '' : ` at step "${this.currentStepName}"`;
+    return new SpineError(
+      'run-interrupted',
+      `Run "${this.runId}" of workflow "${this.definition.name}" was interrupted${at}: the run store failed (${messageOf(error)}). ` +
+        'Nothing of that step was recorded; resume the run once the store is back (spine.resume(runId)), or let recovery take it over when its lease expires.',
+      { cause: error },
+    );
+  }
+
+  /** Renews the run's lease every heartbeat; notes a lost lease or a cancellation request for the next step boundary. */
+  private startHeartbeat(): void {
+    if (this.leaseOwner === null) return;
+    const { lease, store } = this.services;
+    const owner = this.leaseOwner;
+    let cancelTimer: (() => void) | null = null;
+    let stopped = false;
+    const tick = (): void => {
+      store
+        .renewLease(this.runId, { owner, expiresAt: new Date(this.clock.now() + lease.durationMs) })
+        .then(({ held, cancelRequested }) => {
+          if (!held) this.leaseLost = true;
+          if (cancelRequested) this.cancelRequested = true;
+        })
+        .catch(() => undefined) // the next step write reports a failing store
+        .finally(() => {
+          if (!stopped) cancelTimer = this.clock.setTimer(lease.heartbeatMs, tick);
+        });
+    };
+    cancelTimer = this.clock.setTimer(lease.heartbeatMs, tick);
+    this.stopHeartbeat = () => {
+      stopped = true;
+      cancelTimer?.();
+    };
   }
 
   private async runSteps(): Promise<WorkflowResult> {
@@ -146,10 +207,15 @@ export class RunExecution implements AttemptEnvironment {
     let i: number;
     if (settings.resume !== null) {
       await ledger.reopen(this.initial.params);
+      this.opened = true;
+      this.startHeartbeat();
       ({ context: ctx, position: i } = ledger.replay(steps, settings.resume, this.initial));
       this.emit('run_resumed', steps[i]?.name, undefined, undefined, undefined);
     } else {
-      await ledger.open(definition, this.initial, settings.parentRunId, startedAt);
+      const leaseExpiresAt = this.leaseOwner === null ? null : new Date(startedAt + this.services.lease.durationMs);
+      await ledger.open(definition, this.initial, settings.parentRunId, startedAt, leaseExpiresAt);
+      this.opened = true;
+      this.startHeartbeat();
       this.emit('run_started', undefined, undefined, undefined, undefined);
       i = settings.startFrom === null ? 0 : index.get(settings.startFrom)!;
       for (let j = 0; j < i; j++) await this.skip(steps[j]!, j, `the run started from "${settings.startFrom}"`);
@@ -162,7 +228,8 @@ export class RunExecution implements AttemptEnvironment {
 
     while (i < steps.length) {
       const step = steps[i]!;
-      if (this.runSignal.aborted) {
+      if (this.leaseLost) throw new LeaseLostError(this.runId, this.leaseOwner!);
+      if (this.runSignal.aborted || this.cancelRequested) {
         status = 'cancelled';
         break;
       }
@@ -186,6 +253,7 @@ export class RunExecution implements AttemptEnvironment {
         continue;
       }
       const iteration = ledger.begin(i);
+      this.currentStepName = step.name;
       const outcome = await this.executeStep(step, i, ctx, iteration, index);
       if (outcome.cancelled) {
         status = 'cancelled';

@@ -29,6 +29,7 @@ export class RunLedger {
     failedSteps: 0,
     skippedSteps: 0,
     lastCompletedStep: null,
+    leaseOwner: null,
   };
   /** By step position: how often each step ran, and how its last execution ended. */
   private readonly iterations: Uint32Array;
@@ -38,13 +39,22 @@ export class RunLedger {
     private readonly runId: string,
     private readonly store: RunStore | null,
     private readonly positions: ReadonlyMap<string, number>,
+    /** The lease every write is made under (fenced by the store); null for runs without one. */
+    private readonly leaseOwner: string | null,
   ) {
+    this.running.leaseOwner = leaseOwner;
     this.iterations = new Uint32Array(positions.size);
     this.lastStatus = new Array<StepStatus | undefined>(positions.size);
   }
 
   /** Creates the run in the store. */
-  async open(definition: WorkflowDefinition, initial: WorkflowContext, parentRunId: string | null, startedAt: number): Promise<void> {
+  async open(
+    definition: WorkflowDefinition,
+    initial: WorkflowContext,
+    parentRunId: string | null,
+    startedAt: number,
+    leaseExpiresAt: Date | null,
+  ): Promise<void> {
     if (this.store === null) return;
     await this.store.createRun({
       runId: this.runId,
@@ -62,6 +72,8 @@ export class RunLedger {
       parentRunId,
       totalSteps: definition.steps.length,
       startedAt: new Date(startedAt),
+      leaseOwner: this.leaseOwner,
+      leaseExpiresAt,
     });
   }
 
@@ -140,6 +152,7 @@ export class RunLedger {
       failedSteps: this.failed.length,
       skippedSteps: this.skipped.length,
       lastCompletedStep: this.lastCompletedStep,
+      leaseOwner: this.leaseOwner,
       finishedAt: new Date(finishedAt),
       durationMs,
       errorStep: error.step,

@@ -1,4 +1,7 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { SystemClock, type Clock } from '../clock/clock.port';
+import type { RunRecord } from '../store/run-record';
 import { WorkflowContext, type Partition } from '../context/workflow-context';
 import type { StepDefinition } from '../definition/step-definition';
 import { compileStep, compileWorkflow, isCompiledWorkflow } from '../definition/workflow.compiler';
@@ -40,6 +43,12 @@ export interface WorkflowRunnerOptions {
   readonly workflows?: WorkflowLookup;
   /** Source of randomness for retry jitter (tests pin it). */
   readonly random?: () => number;
+  /**
+   * How recorded runs are owned: `owner` (default host:pid:random), lease `durationMs` (default
+   * 30 s) renewed every `heartbeatMs` (default 10 s). A run whose lease expired — its process
+   * died — may be resumed by anyone; a writer whose lease was taken over is fenced off.
+   */
+  readonly lease?: { readonly owner?: string; readonly durationMs?: number; readonly heartbeatMs?: number };
 }
 
 /** How one run is started. */
@@ -100,6 +109,11 @@ export class WorkflowRunner {
       defaultRetry: RetryPolicy.from(options.defaultRetry ?? {}),
       defaultTimeoutMs: timeout ?? null,
       random: options.random ?? Math.random,
+      lease: {
+        owner: options.lease?.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+        durationMs: options.lease?.durationMs ?? 30_000,
+        heartbeatMs: options.lease?.heartbeatMs ?? 10_000,
+      },
       iteratorWorkflow: (iterator) => this.iteratorWorkflow(iterator),
     };
   }
@@ -165,9 +179,6 @@ export class WorkflowRunner {
     const where = `Run "${runId}" of workflow "${run.workflowName}"`;
     if (run.status === 'completed') throw new SpineError('invalid-argument', `${where} already completed; there is nothing to resume.`);
     if (run.status === 'cancelled') throw new SpineError('invalid-argument', `${where} was cancelled; cancelled runs are final. Start a new run instead.`);
-    if (run.status === 'running' || run.status === 'waiting') {
-      throw new SpineError('invalid-argument', `${where} is still ${run.status}; only failed or stopped runs can be resumed.`);
-    }
     const found = options.workflow ?? this.workflows?.get(run.workflowName);
     if (found === undefined) throw new SpineError('unknown-workflow', `${where}: ${unknownWorkflowMessage(run.workflowName, this.workflows)}`);
     const definition = this.validate(found);
@@ -178,6 +189,17 @@ export class WorkflowRunner {
         `${where} started with definition ${run.workflowHash.slice(0, 12)} (version ${run.workflowVersion}); the workflow is now ` +
           `${hash.slice(0, 12)} (version ${definition.version}). Resume with { allowDefinitionChange: true } to run the changed ` +
           'definition from where the run stopped, or start a new run.',
+      );
+    }
+    const { lease, clock } = this.services;
+    const now = clock.now();
+    const claim = await this.store.claimRun(runId, { owner: lease.owner, expiresAt: new Date(now + lease.durationMs) }, new Date(now));
+    if (!claim.claimed) {
+      const holder = claim.run;
+      throw new SpineError(
+        'lease-held',
+        `${where} is ${holder?.status ?? run.status} and held by ${holder?.leaseOwner ?? 'another process'} until ` +
+          `${holder?.leaseExpiresAt?.toISOString() ?? 'its lease expires'}; it resumes there, or anywhere once that lease expires.`,
       );
     }
     const records = await this.store.getRunSteps(runId);
@@ -204,6 +226,53 @@ export class WorkflowRunner {
       resume: records,
     });
     return execution.run();
+  }
+
+  /**
+   * Asks a run to cancel: a running run stops at its next step boundary (in this or another
+   * process); a failed or stopped run is marked cancelled at once. Returns the run as it now is.
+   */
+  async cancel(runId: string): Promise<RunRecord> {
+    const run = await this.store.requestCancel(runId);
+    if (run === null) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; check the id (listRuns shows recent runs).`);
+    if (run.status !== 'failed' && run.status !== 'stopped') return run;
+    const now = this.services.clock.now();
+    const claim = await this.store.claimRun(runId, { owner: this.services.lease.owner, expiresAt: new Date(now + this.services.lease.durationMs) }, new Date(now));
+    if (!claim.claimed) return claim.run ?? run;
+    await this.store.finishRun(runId, {
+      status: 'cancelled',
+      executedSteps: run.executedSteps,
+      completedSteps: run.completedSteps,
+      failedSteps: run.failedSteps,
+      skippedSteps: run.skippedSteps,
+      lastCompletedStep: run.lastCompletedStep,
+      leaseOwner: this.services.lease.owner,
+      finishedAt: new Date(now),
+      durationMs: run.durationMs ?? 0,
+      errorStep: run.errorStep,
+      error: run.error,
+      errorCategory: run.errorCategory,
+    });
+    return (await this.store.getRun(runId))!;
+  }
+
+  /**
+   * Resumes runs whose lease expired (their process died), oldest first, one at a time; a run
+   * another process claims first is left to it. Returns what each resumed run did.
+   */
+  async recover(options: { readonly limit?: number; readonly signal?: AbortSignal; readonly stopSignal?: AbortSignal } = {}): Promise<WorkflowResult[]> {
+    const expired = await this.store.listExpiredRuns(new Date(this.services.clock.now()), options.limit ?? 100);
+    const results: WorkflowResult[] = [];
+    for (const run of expired) {
+      if (options.stopSignal?.aborted) break;
+      try {
+        results.push(await this.resume(run.runId, { ...(options.signal && { signal: options.signal }), ...(options.stopSignal && { stopSignal: options.stopSignal }) }));
+      } catch (error) {
+        if (error instanceof SpineError && error.kind === 'lease-held') continue;
+        throw error;
+      }
+    }
+    return results;
   }
 
   private iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition {

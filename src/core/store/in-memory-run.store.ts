@@ -1,6 +1,6 @@
-import { SpineError } from '../errors/spine-error';
+import { LeaseLostError, SpineError } from '../errors/spine-error';
 import type { RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from './run-record';
-import type { CreateRunOutcome, NewRun, RunStore } from './run-store.port';
+import type { ClaimOutcome, CreateRunOutcome, Lease, NewRun, RunStore } from './run-store.port';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -48,9 +48,43 @@ export class InMemoryRunStore implements RunStore {
 
   recordStep(step: StepRecord, progress: RunProgress): void {
     const stored = this.stored(step.runId);
+    this.fence(stored, progress.leaseOwner);
     stored.steps.push(step);
     this.stepRecords++;
     applyProgress(stored.record, progress);
+  }
+
+  async claimRun(runId: string, lease: Lease, now: Date): Promise<ClaimOutcome> {
+    const stored = this.runs.get(runId);
+    if (stored === undefined) return { claimed: false, run: null };
+    const { record } = stored;
+    const free = record.leaseOwner === null || record.leaseOwner === lease.owner || (record.leaseExpiresAt !== null && record.leaseExpiresAt < now);
+    if (!free || record.status === 'completed' || record.status === 'cancelled') return { claimed: false, run: snapshot(stored) };
+    record.leaseOwner = lease.owner;
+    record.leaseExpiresAt = lease.expiresAt;
+    return { claimed: true, run: snapshot(stored) };
+  }
+
+  async renewLease(runId: string, lease: Lease): Promise<{ held: boolean; cancelRequested: boolean }> {
+    const record = this.runs.get(runId)?.record;
+    if (record === undefined || record.leaseOwner !== lease.owner) return { held: false, cancelRequested: record?.cancelRequested ?? false };
+    record.leaseExpiresAt = lease.expiresAt;
+    return { held: true, cancelRequested: record.cancelRequested };
+  }
+
+  async requestCancel(runId: string): Promise<RunRecord | null> {
+    const stored = this.runs.get(runId);
+    if (stored === undefined) return null;
+    stored.record.cancelRequested = true;
+    return snapshot(stored);
+  }
+
+  async listExpiredRuns(now: Date, limit: number): Promise<RunRecord[]> {
+    return [...this.runs.values()]
+      .filter(({ record }) => (record.status === 'running' || record.status === 'waiting') && record.leaseExpiresAt !== null && record.leaseExpiresAt < now)
+      .sort((a, b) => a.record.leaseExpiresAt!.getTime() - b.record.leaseExpiresAt!.getTime())
+      .slice(0, limit)
+      .map(snapshot);
   }
 
   async reopenRun(runId: string, params: Readonly<Record<string, unknown>>): Promise<void> {
@@ -67,8 +101,12 @@ export class InMemoryRunStore implements RunStore {
   }
 
   async finishRun(runId: string, outcome: RunOutcome): Promise<void> {
-    const { record } = this.stored(runId);
+    const stored = this.stored(runId);
+    this.fence(stored, outcome.leaseOwner);
+    const { record } = stored;
     applyProgress(record, outcome);
+    record.leaseOwner = null;
+    record.leaseExpiresAt = null;
     record.finishedAt = outcome.finishedAt;
     record.durationMs = outcome.durationMs;
     record.errorStep = outcome.errorStep;
@@ -100,6 +138,11 @@ export class InMemoryRunStore implements RunStore {
 
   async getRunSteps(runId: string): Promise<StepRecord[]> {
     return [...(this.runs.get(runId)?.steps ?? [])];
+  }
+
+  /** Refuses a write by an owner that no longer holds the run's lease. */
+  private fence(stored: StoredRun, owner: string | null): void {
+    if (owner !== null && stored.record.leaseOwner !== owner) throw new LeaseLostError(stored.record.runId, owner);
   }
 
   private stored(runId: string): StoredRun {
@@ -142,6 +185,7 @@ function snapshot(stored: StoredRun): RunRecord {
 }
 
 const RUN_DEFAULTS: Omit<RunRecord, keyof NewRun> = {
+  cancelRequested: false,
   status: 'running',
   executedSteps: 0,
   completedSteps: 0,
@@ -185,5 +229,8 @@ function copyRecord(r: RunRecord, progress: Omit<RunRecord, keyof NewRun> = r): 
     errorStep: progress.errorStep,
     error: progress.error,
     errorCategory: progress.errorCategory,
+    leaseOwner: r.leaseOwner,
+    leaseExpiresAt: r.leaseExpiresAt,
+    cancelRequested: progress.cancelRequested,
   };
 }

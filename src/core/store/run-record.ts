@@ -20,6 +20,8 @@ export interface RunProgress {
   readonly failedSteps: number;
   readonly skippedSteps: number;
   readonly lastCompletedStep: string | null;
+  /** The lease holder that writes this progress; a store refuses the write when another holds the lease. */
+  readonly leaseOwner: string | null;
 }
 
 /** A run as the store keeps it. */
@@ -44,6 +46,10 @@ export interface RunRecord extends RunProgress {
   readonly errorStep: string | null;
   readonly error: string | null;
   readonly errorCategory: ErrorCategory | null;
+  /** Who owns the run while it runs (a process), and until when; null when nobody does. */
+  readonly leaseExpiresAt: Date | null;
+  /** Someone asked to cancel the run; its owner stops at the next step boundary. */
+  readonly cancelRequested: boolean;
 }
 
 /** One step execution (one attempt, or one skip) as the store keeps it. */
@@ -67,7 +73,7 @@ export interface StepRecord {
   readonly nextStep: string | null;
 }
 
-/** How a run ended, written once at its end. */
+/** How a run ended, written once at its end (the lease is released with it). */
 export interface RunOutcome extends RunProgress {
   readonly status: RunOutcomeStatus;
   readonly finishedAt: Date;

@@ -1,7 +1,21 @@
 import type { RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from './run-record';
 
-/** What a new run is created with. */
-export type NewRun = Omit<RunRecord, keyof RunProgress | 'finishedAt' | 'durationMs' | 'errorStep' | 'error' | 'errorCategory'>;
+/** What a new run is created with (its lease included). */
+export type NewRun = Omit<
+  RunRecord,
+  Exclude<keyof RunProgress, 'leaseOwner'> | 'finishedAt' | 'durationMs' | 'errorStep' | 'error' | 'errorCategory' | 'cancelRequested'
+>;
+
+/** A lease to take: who, and until when. */
+export interface Lease {
+  readonly owner: string;
+  readonly expiresAt: Date;
+}
+
+/** What `claimRun` did: took the lease, or found it held by someone else. */
+export type ClaimOutcome =
+  | { readonly claimed: true; readonly run: RunRecord }
+  | { readonly claimed: false; readonly run: RunRecord | null };
 
 /** What `createRun` did: created the run, or found an earlier run with the same idempotency key. */
 export type CreateRunOutcome = { readonly created: true } | { readonly created: false; readonly run: RunRecord };
@@ -17,6 +31,8 @@ export interface RunStore {
   /**
    * Records one step execution and the run's new progress, atomically. May complete synchronously
    * (the hot path skips a promise then). `progress` is only valid during the call: copy what you keep.
+   * When `progress.leaseOwner` is set and another owner holds the run, nothing is written and a
+   * `LeaseLostError` is thrown (the writer was fenced off).
    */
   recordStep(step: StepRecord, progress: RunProgress): Promise<void> | void;
   /**
@@ -25,9 +41,20 @@ export interface RunStore {
    * and the run stays resumable, instead of the write failing.
    */
   checkStorable?(step: string, output: unknown, contextUpdates: unknown): string | null;
-  /** Marks a failed, stopped or interrupted run as running again, with the params it resumes with. */
+  /**
+   * Takes the run's lease for `lease.owner` when nobody holds it, it expired before `now`, or the
+   * owner already holds it. A run that completed or was cancelled is never claimed.
+   */
+  claimRun(runId: string, lease: Lease, now: Date): Promise<ClaimOutcome>;
+  /** Extends a held lease; `held: false` when the owner lost it. Reports a cancellation request too. */
+  renewLease(runId: string, lease: Lease): Promise<{ readonly held: boolean; readonly cancelRequested: boolean }>;
+  /** Asks the run's owner to cancel it at the next step boundary; returns the run (null when unknown). */
+  requestCancel(runId: string): Promise<RunRecord | null>;
+  /** Runs still running or waiting whose lease expired before `now`, oldest first: their process died. */
+  listExpiredRuns(now: Date, limit: number): Promise<RunRecord[]>;
+  /** Marks a claimed run as running again, with the params it resumes with. */
   reopenRun(runId: string, params: Readonly<Record<string, unknown>>): Promise<void>;
-  /** Records how the run ended. */
+  /** Records how the run ended and releases its lease; refused (LeaseLostError) when `outcome.leaseOwner` no longer holds it. */
   finishRun(runId: string, outcome: RunOutcome): Promise<void>;
   getRun(runId: string): Promise<RunRecord | null>;
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;

@@ -142,7 +142,7 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
     const store = new TypeOrmRunStore(db.dataSource);
     const base = {
       workflowName: 'durable.listing', workflowVersion: 1, workflowHash: 'h'.repeat(64), domain: null, params: { n: 1 }, partition: null,
-      batchId: 'list-batch', traceId: 't', asOfDate: null, captureId: null, parentRunId: null, totalSteps: 1,
+      batchId: 'list-batch', traceId: 't', asOfDate: null, captureId: null, parentRunId: null, totalSteps: 1, leaseOwner: null, leaseExpiresAt: null,
     };
     expect(await store.createRun({ ...base, runId: 'list-1', idempotencyKey: 'idem-1', startedAt: new Date('2026-01-01T00:00:00Z') })).toEqual({ created: true });
     const again = await store.createRun({ ...base, runId: 'list-2', idempotencyKey: 'idem-1', startedAt: new Date('2026-01-02T00:00:00Z') });
