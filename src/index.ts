@@ -74,7 +74,7 @@ export type { StepInvocation, StepMiddleware } from './core/runner/step-middlewa
 export type { MapItemError } from './core/runner/map-step.handler';
 export { SystemClock, type Clock } from './core/clock/clock.port';
 export { InMemoryRunStore } from './core/store/in-memory-run.store';
-export type { NewRun, RunStore } from './core/store/run-store.port';
+export type { ClaimOutcome, CreateRunOutcome, Lease, NewRun, RunStore } from './core/store/run-store.port';
 export type {
   RunFilter,
   RunOutcome,
@@ -85,7 +85,7 @@ export type {
   StepRecord,
   StepStatus,
 } from './core/store/run-record';
-export { SpineError, WorkflowDefinitionError, type SpineErrorKind } from './core/errors/spine-error';
+export { SpineError, WorkflowDefinitionError, LeaseLostError, type SpineErrorKind } from './core/errors/spine-error';
 export { SpineValidationError, type FieldViolation } from './core/errors/spine-validation.error';
 export { SpineStartupError } from './spine/spine-startup.error';
 export { Spine } from './spine/spine';

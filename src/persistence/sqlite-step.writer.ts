@@ -35,9 +35,9 @@ export class SqliteStepWriter {
       const insertCheckpoint = db.prepare(SQL.insertCheckpoint);
       const updateProgress = db.prepare(SQL.updateProgress);
       this.commit = db.transaction((w: StepWrite) => {
+        if (updateProgress.run(...w.progress).changes === 0) throw w.fenced();
         insertStep.run(...w.step);
         if (w.checkpoint !== null) insertCheckpoint.run(...w.checkpoint);
-        if (updateProgress.run(...w.progress).changes === 0) throw w.fenced();
       });
     }
     this.commit(write);

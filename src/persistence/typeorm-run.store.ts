@@ -222,10 +222,12 @@ export class TypeOrmRunStore implements RunStore {
     const runner = this.dataSource.createQueryRunner();
     try {
       await runner.startTransaction();
-      await runner.query(SQL.insertStep, write.step);
-      if (write.checkpoint !== null) await runner.query(SQL.insertCheckpoint, write.checkpoint);
+      // The run row first: its exclusive lock is taken before the step insert's foreign-key check
+      // takes a shared one (the other order deadlocks with a concurrent heartbeat on MySQL).
       const updated = (await runner.query(SQL.updateProgress, write.progress, true)) as { affected?: number };
       if ((updated.affected ?? 0) === 0) throw write.fenced();
+      await runner.query(SQL.insertStep, write.step);
+      if (write.checkpoint !== null) await runner.query(SQL.insertCheckpoint, write.checkpoint);
       await runner.commitTransaction();
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);

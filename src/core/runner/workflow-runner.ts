@@ -268,7 +268,8 @@ export class WorkflowRunner {
       try {
         results.push(await this.resume(run.runId, { ...(options.signal && { signal: options.signal }), ...(options.stopSignal && { stopSignal: options.stopSignal }) }));
       } catch (error) {
-        if (error instanceof SpineError && error.kind === 'lease-held') continue;
+        // Claimed by another process first, or finished by its owner since it was listed.
+        if (error instanceof SpineError && (error.kind === 'lease-held' || error.kind === 'invalid-argument')) continue;
         throw error;
       }
     }

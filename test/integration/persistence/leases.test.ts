@@ -1,0 +1,129 @@
+import { LeaseLostError, Step, Workflow, WorkflowRunner, type WorkflowDefinition } from 'spine-orchestration';
+import { TypeOrmRunStore } from '../../../src/persistence';
+import { createTestDatabase, testDrivers, type TestDatabase } from '../../support/databases';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A workflow whose middle step waits for `gate` to open. */
+function gated() {
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const calls: string[] = [];
+  const wf = Workflow.define({
+    name: 'leased',
+    steps: [
+      Step.lambda('first', () => void calls.push('first')),
+      Step.lambda('slow', async () => {
+        calls.push('slow');
+        await gate;
+        return { done: true };
+      }),
+      Step.lambda('last', () => void calls.push('last')),
+    ],
+  });
+  return { wf, calls, open: () => open() };
+}
+
+const lookup = (wf: WorkflowDefinition) => ({ get: (n: string) => (n === wf.name ? wf : undefined), names: () => [wf.name] });
+
+describe.each(testDrivers())('leases on %s', (driver) => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(driver);
+  }, 60_000);
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('refuses to resume a run whose lease is live, takes it over once the lease expired, and fences the old writer off', async () => {
+    const { wf, calls, open } = gated();
+    const store = new TypeOrmRunStore(db.dataSource);
+    const first = new WorkflowRunner({ store, lease: { owner: 'process-A', durationMs: 300, heartbeatMs: 60_000 }, workflows: lookup(wf) });
+    const second = new WorkflowRunner({ store, lease: { owner: 'process-B', durationMs: 30_000 }, workflows: lookup(wf) });
+
+    const stuck = first.execute(wf);
+    await sleep(50);
+    const [running] = await store.listRuns({ workflow: 'leased', status: 'running' });
+    expect(running).toMatchObject({ leaseOwner: 'process-A', lastCompletedStep: 'first' });
+    await expect(second.resume(running!.runId)).rejects.toThrow(/is running and held by process-A until .*; it resumes there, or anywhere once that lease expires/);
+
+    await sleep(350);
+    expect((await store.listExpiredRuns(new Date(), 10)).map((r) => r.runId)).toEqual([running!.runId]);
+    const recovering = second.recover();
+    await sleep(50);
+    open();
+    const [recovered] = await recovering;
+    expect(recovered).toMatchObject({ runId: running!.runId, status: 'completed' });
+    expect(calls).toEqual(['first', 'slow', 'slow', 'last']);
+
+    await expect(stuck).rejects.toThrow(LeaseLostError);
+    const steps = await store.getRunSteps(running!.runId);
+    expect(steps.map((s) => `${s.stepName}:${s.status}`)).toEqual(['first:completed', 'slow:completed', 'last:completed']);
+    expect(await store.getRun(running!.runId)).toMatchObject({ status: 'completed', leaseOwner: null });
+  });
+
+  it('cancels a run that is running under another runner at its next step boundary', async () => {
+    const { wf, calls, open } = gated();
+    const store = new TypeOrmRunStore(db.dataSource);
+    const owner = new WorkflowRunner({ store, lease: { owner: 'process-C', durationMs: 30_000, heartbeatMs: 20 } });
+    const operator = new WorkflowRunner({ store, lease: { owner: 'operator' } });
+    const running = owner.execute(wf);
+    await sleep(50);
+    const [run] = await store.listRuns({ workflow: 'leased', status: 'running' });
+    const asked = await operator.cancel(run!.runId);
+    expect(asked).toMatchObject({ status: 'running', cancelRequested: true });
+    await sleep(60);
+    open();
+    const result = await running;
+    expect(result.status).toBe('cancelled');
+    expect(calls).toEqual(['first', 'slow']);
+    expect(await store.getRun(run!.runId)).toMatchObject({ status: 'cancelled', leaseOwner: null });
+  });
+
+  it('marks a failed run cancelled at once', async () => {
+    const wf = Workflow.define({ name: 'leased.fails', steps: [Step.lambda('boom', () => { throw new Error('boom'); })] });
+    const runner = new WorkflowRunner({ store: new TypeOrmRunStore(db.dataSource) });
+    const failed = await runner.execute(wf);
+    expect(await runner.cancel(failed.runId)).toMatchObject({ status: 'cancelled' });
+    await expect(runner.resume(failed.runId, { workflow: wf })).rejects.toThrow(/was cancelled; cancelled runs are final/);
+  });
+});
+
+describe('a store that goes away mid-run (SQLite)', () => {
+  it('leaves the run interrupted, with no half-written step, and it resumes once the database is back', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      let dropDatabase = true;
+      const wf = Workflow.define({
+        name: 'interrupted',
+        steps: [
+          Step.lambda('a', () => ({ a: 1 })),
+          Step.lambda('b', async () => {
+            if (dropDatabase) await db.dataSource.destroy();
+            return { b: 2 };
+          }),
+          Step.lambda('c', () => ({ c: 3 })),
+        ],
+      });
+      const first = new WorkflowRunner({ store: new TypeOrmRunStore(db.dataSource), lease: { owner: 'gone', durationMs: 1 } });
+      const interrupted = first.execute(wf);
+      await expect(interrupted).rejects.toThrow(/was interrupted at step "b": the run store failed .*resume the run once the store is back/);
+
+      dropDatabase = false;
+      const reopened = await db.open();
+      const store = new TypeOrmRunStore(reopened);
+      const [run] = await store.listRuns({ workflow: 'interrupted' });
+      expect(run).toMatchObject({ status: 'running', lastCompletedStep: 'a' });
+      expect((await store.getRunSteps(run!.runId)).map((s) => s.stepName)).toEqual(['a']);
+      await sleep(5);
+      const resumed = await new WorkflowRunner({ store }).resume(run!.runId, { workflow: wf });
+      expect(resumed.status).toBe('completed');
+      expect((await store.getRunSteps(run!.runId)).map((s) => s.stepName)).toEqual(['a', 'b', 'c']);
+      await reopened.destroy();
+    } finally {
+      await db.drop();
+    }
+  });
+});
