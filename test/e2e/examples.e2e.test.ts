@@ -3,11 +3,8 @@ import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
 
-/** Builds the package and the examples as `npm run demo` does, then runs them as a user would. */
+/** Runs the package and the examples as built by the test set-up (as `npm run demo` builds them), as a user would. */
 describe('the built package', () => {
-  beforeAll(() => {
-    execFileSync('npm', ['run', '--silent', 'build:examples'], { cwd: root, stdio: 'pipe' });
-  }, 120_000);
 
   it('runs the quick start from dist, resolving spine-orchestration by its package name', () => {
     const out = execFileSync(process.execPath, [join(root, 'build', 'examples', 'quickstart.js')], { cwd: root, encoding: 'utf8' });

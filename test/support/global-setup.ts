@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { mariaDbInstalled, startMariaDb } from './mariadb';
 
 /**
@@ -5,6 +7,9 @@ import { mariaDbInstalled, startMariaDb } from './mariadb';
  * server; says in one line when the suite cannot run and how to enable it.
  */
 export default async function globalSetup(): Promise<void> {
+  // The end-to-end tests run the built package and examples: build once, before any worker starts.
+  execFileSync('npm', ['run', '--silent', 'build:examples'], { cwd: join(__dirname, '..', '..'), stdio: 'inherit' });
+
   if (process.env.SPINE_TEST_MYSQL_URL) {
     console.log(`\nMySQL suite: using SPINE_TEST_MYSQL_URL (${process.env.SPINE_TEST_MYSQL_URL.replace(/:[^:@/]*@/, ':***@')})`);
     return;

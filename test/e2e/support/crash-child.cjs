@@ -1,0 +1,52 @@
+// A process that runs (or resumes) one durable workflow and may be killed at any moment.
+// argv: <sqlite file> <side-effect log> <child index>
+'use strict';
+const { appendFileSync } = require('node:fs');
+const { join } = require('node:path');
+const dist = join(__dirname, '..', '..', '..', 'dist');
+const { Step, Workflow, WorkflowRunner, SpineError } = require(join(dist, 'index.js'));
+const { createSpineDataSource, sqliteOptions, TypeOrmRunStore } = require(join(dist, 'persistence', 'index.js'));
+
+const [file, log, child] = process.argv.slice(2);
+const RUN_ID = 'crash-run';
+const STEPS = 80;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const workflow = Workflow.define({
+  name: 'crash.durable',
+  maxSteps: STEPS + 1,
+  steps: Array.from({ length: STEPS }, (_, i) =>
+    Step.lambda(`step_${String(i).padStart(2, '0')}`, async (ctx) => {
+      appendFileSync(log, `${child} ${ctx.currentStep} ${ctx.stepIdempotencyKey}\n`);
+      await sleep(3 + (i % 4));
+      return { n: i, previous: i === 0 ? null : ctx.getOutput(`step_${String(i - 1).padStart(2, '0')}`, 'n') };
+    }),
+  ),
+});
+
+(async () => {
+  const dataSource = await createSpineDataSource(sqliteOptions(file)).initialize();
+  await dataSource.runMigrations();
+  const store = new TypeOrmRunStore(dataSource);
+  const runner = new WorkflowRunner({ store, lease: { owner: `child-${child}`, durationMs: 150, heartbeatMs: 40 } });
+  process.stdout.write('ready\n');
+  let result;
+  for (;;) {
+    const run = await store.getRun(RUN_ID);
+    try {
+      result = run === null ? await runner.execute(workflow, { runId: RUN_ID }) : await runner.resume(RUN_ID, { workflow });
+      break;
+    } catch (error) {
+      if (error instanceof SpineError && error.kind === 'lease-held') {
+        await sleep(20);
+        continue;
+      }
+      throw error;
+    }
+  }
+  process.stdout.write(`done ${result.status}\n`);
+  await dataSource.destroy();
+})().catch((error) => {
+  process.stderr.write(`${error && error.stack ? error.stack : error}\n`);
+  process.exit(1);
+});
