@@ -8,10 +8,11 @@ import type { Constructor } from '../decorators/decorator-metadata';
 /** Where `Spine` tells about things that are not errors (a glob that matched nothing). */
 export interface SpineLogger {
   warn(message: string): void;
+  info?(message: string): void;
 }
 
 /** Runner settings `Spine.create` passes through to its `WorkflowRunner`. */
-export type SpineRunnerOptions = Pick<WorkflowRunnerOptions, 'store' | 'middleware' | 'onEvent' | 'defaultRetry' | 'defaultTimeoutMs' | 'clock'>;
+export type SpineRunnerOptions = Pick<WorkflowRunnerOptions, 'store' | 'middleware' | 'onEvent' | 'defaultRetry' | 'defaultTimeoutMs' | 'clock' | 'lease'>;
 
 /** What `Spine.create` takes; every field is optional. */
 export interface SpineOptions extends SpineRunnerOptions {
@@ -35,6 +36,12 @@ export interface SpineOptions extends SpineRunnerOptions {
   readonly migrationsRun?: boolean;
   /** Largest output a step may store in a database (default 16 MiB). */
   readonly maxOutputBytes?: number;
+  /**
+   * Resume runs whose lease expired (their process died) at start-up and then every
+   * `recoveryIntervalMs` (default: the lease duration, 30 s). Default true.
+   */
+  readonly recoverOnStart?: boolean;
+  readonly recoveryIntervalMs?: number;
   // store (a RunStore of your own, overriding `database`), middleware, onEvent, defaultRetry,
   // defaultTimeoutMs and clock are passed to the WorkflowRunner as they are.
   /** Default: console. */

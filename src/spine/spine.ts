@@ -12,7 +12,7 @@ import { assemble } from './spine.assembly';
 import { openStore, type OpenedStore } from './spine.database';
 import type { DataSource } from 'typeorm';
 import { SpineStartupError } from './spine-startup.error';
-import type { SpineOptions } from './spine.options';
+import type { SpineLogger, SpineOptions } from './spine.options';
 
 /**
  * The application's entry point: discovers and compiles workflows and pipelines, binds them in the
@@ -28,7 +28,31 @@ export class Spine {
     private readonly registry: WorkflowRegistry,
     private readonly startedAt: string,
     private readonly opened: OpenedStore,
+    private readonly logger: SpineLogger,
   ) {}
+
+  private readonly recoveryStop = new AbortController();
+  private recovery: Promise<void> | null = null;
+  private recoveryTimer: NodeJS.Timeout | null = null;
+
+  /** Resumes expired runs now and on an interval, one pass at a time, until close. */
+  private startRecovery(intervalMs: number): void {
+    const pass = (): void => {
+      if (this.recovery !== null || this.closed) return;
+      this.recovery = this.runner
+        .recover({ stopSignal: this.recoveryStop.signal })
+        .then((results) => {
+          for (const result of results) (this.logger.info ?? this.logger.warn).call(this.logger, `spine-orchestration: recovered run ${result.runId} of ${result.workflowName}: ${result.status}`);
+        })
+        .catch((error: unknown) => this.logger.warn(`spine-orchestration: recovering expired runs failed: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => {
+          this.recovery = null;
+        });
+    };
+    pass();
+    this.recoveryTimer = setInterval(pass, intervalMs);
+    this.recoveryTimer.unref();
+  }
 
   /** The TypeORM DataSource runs are recorded in (null for 'memory' or a store of your own). */
   get dataSource(): DataSource | null {
@@ -47,8 +71,9 @@ export class Spine {
     const assembly = await assemble(options, container, registry, options.logger ?? console);
     const opened = await openStore(options);
     const store = opened.store;
-    const { middleware, onEvent, defaultRetry, defaultTimeoutMs, clock } = options;
+    const { middleware, onEvent, defaultRetry, defaultTimeoutMs, clock, lease } = options;
     const runner = new WorkflowRunner({
+      lease,
       middleware,
       onEvent,
       defaultRetry,
@@ -72,7 +97,9 @@ export class Spine {
       throw new SpineStartupError(problems);
     }
     registry.freeze(startedAt);
-    return new Spine(container, runner, store, registry, startedAt, opened);
+    const spine = new Spine(container, runner, store, registry, startedAt, opened, options.logger ?? console);
+    if (options.recoverOnStart !== false) spine.startRecovery(options.recoveryIntervalMs ?? options.lease?.durationMs ?? 30_000);
+    return spine;
   }
 
   /** Every registered workflow, compiled, sorted by name. */
@@ -142,10 +169,30 @@ export class Spine {
     );
   }
 
-  /** Stops accepting runs and closes the database connection Spine opened. */
+  /**
+   * Asks a run to cancel: a running run (here or in another process) stops at its next step
+   * boundary; a failed or stopped run is marked cancelled at once.
+   */
+  cancel(runId: string): Promise<RunRecord> {
+    return this.runner.cancel(runId);
+  }
+
+  /** Resumes every run whose lease expired now (recovery also does this on its own). */
+  recover(): Promise<WorkflowResult[]> {
+    this.assertOpen('recover');
+    return this.runner.recover({ stopSignal: this.recoveryStop.signal });
+  }
+
+  /**
+   * Stops accepting runs, stops recovery (a recovered run stops at its next step boundary and
+   * can be resumed later), and closes the database connection Spine opened.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.recoveryTimer !== null) clearInterval(this.recoveryTimer);
+    this.recoveryStop.abort();
+    await this.recovery;
     await this.opened.close();
   }
 

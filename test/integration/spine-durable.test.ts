@@ -25,7 +25,7 @@ describe('Spine on a database', () => {
     try {
       world.locked = true;
       world.loads = 0;
-      const first = await Spine.create({ cwd, workflows: [DurableWeekly] });
+      const first = await Spine.create({ cwd, workflows: [DurableWeekly], recoverOnStart: false });
       expect(existsSync(join(cwd, '.spine', 'spine.db'))).toBe(true);
       const failed = await first.run('durable.weekly');
       expect(failed.status).toBe('failed');
@@ -40,6 +40,47 @@ describe('Spine on a database', () => {
       expect(resumed.context.getOutput('load')).toEqual({ loaded: 3 });
       expect(world.loads).toBe(2);
       await second.close();
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('recovers at start-up a run whose process died (its lease expired) and cancels runs by id', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'spine-app-'));
+    try {
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let hang = true;
+      @Workflow({ name: 'durable.hangs' })
+      class Hangs {
+        @LambdaStep() first() {
+          return { first: true };
+        }
+        @LambdaStep() async second() {
+          if (hang) await gate;
+          return { second: true };
+        }
+      }
+      const dying = await Spine.create({ cwd, workflows: [Hangs], lease: { durationMs: 150, heartbeatMs: 60_000 }, recoverOnStart: false });
+      const orphan = dying.run('durable.hangs');
+      await new Promise((r) => setTimeout(r, 250));
+      hang = false;
+
+      const infos: string[] = [];
+      const survivor = await Spine.create({ cwd, workflows: [Hangs, DurableWeekly], logger: { warn: (m) => infos.push(m), info: (m) => infos.push(m) } });
+      for (let i = 0; i < 100 && infos.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(infos).toEqual([expect.stringMatching(/recovered run .* of durable.hangs: completed/)]);
+      const [run] = await survivor.listRuns({ workflow: 'durable.hangs' });
+      expect(run).toMatchObject({ status: 'completed', completedSteps: 2 });
+
+      release();
+      await expect(orphan).rejects.toThrow(/no longer holds its lease/);
+      await dying.close();
+
+      world.locked = true;
+      const failed = await survivor.run('durable.weekly');
+      expect((await survivor.cancel(failed.runId)).status).toBe('cancelled');
+      await survivor.close();
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }

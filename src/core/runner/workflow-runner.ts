@@ -268,8 +268,9 @@ export class WorkflowRunner {
       try {
         results.push(await this.resume(run.runId, { ...(options.signal && { signal: options.signal }), ...(options.stopSignal && { stopSignal: options.stopSignal }) }));
       } catch (error) {
-        // Claimed by another process first, or finished by its owner since it was listed.
-        if (error instanceof SpineError && (error.kind === 'lease-held' || error.kind === 'invalid-argument')) continue;
+        // Claimed by another process first, finished by its owner since it was listed, or a
+        // workflow this runner does not know (another application sharing the database).
+        if (error instanceof SpineError && ['lease-held', 'invalid-argument', 'unknown-workflow'].includes(error.kind)) continue;
         throw error;
       }
     }
