@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock/clock.port';
-import type { WorkflowContext } from '../context/workflow-context';
+import { WorkflowContext } from '../context/workflow-context';
 import type { RunScope, StepDefinition } from '../definition/step-definition';
 import { END, type WorkflowDefinition } from '../definition/workflow-definition';
 import { messageOf } from '../errors/step-error';
@@ -11,7 +11,7 @@ import { ErrorPolicy } from '../policy/error-policy';
 import type { RetryPolicy } from '../policy/retry-policy';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import { StepResult } from '../result/step-result';
-import type { RunOutcomeStatus, StepRecord } from '../store/run-record';
+import type { RunOutcomeStatus, RunRecord, StepRecord } from '../store/run-record';
 import type { RunStore } from '../store/run-store.port';
 import type { RunEvent, RunEventListener, RunEventType } from './run-event';
 import { attemptStep, type AttemptEnvironment } from './step-attempt';
@@ -213,7 +213,8 @@ export class RunExecution implements AttemptEnvironment {
       this.emit('run_resumed', steps[i]?.name, undefined, undefined, undefined);
     } else {
       const leaseExpiresAt = this.leaseOwner === null ? null : new Date(startedAt + this.services.lease.durationMs);
-      await ledger.open(definition, this.initial, settings.parentRunId, startedAt, leaseExpiresAt);
+      const opened = await ledger.open(definition, this.initial, settings.parentRunId, startedAt, leaseExpiresAt);
+      if (!opened.created) return this.existingRun(opened.run, startedAt);
       this.opened = true;
       this.startHeartbeat();
       this.emit('run_started', undefined, undefined, undefined, undefined);
@@ -305,6 +306,48 @@ export class RunExecution implements AttemptEnvironment {
       steps: ledger.executions,
       events: this.events,
       dryRun: this.dryRun,
+      deduplicated: false,
+    };
+  }
+
+  /** The result of an earlier run that had the same idempotency key, rebuilt from its records (nothing is run). */
+  private async existingRun(run: RunRecord, now: number): Promise<WorkflowResult> {
+    const records = await this.services.store.getRunSteps(run.runId);
+    const initial = WorkflowContext.create({
+      runId: run.runId,
+      traceId: run.traceId,
+      batchId: run.batchId,
+      startedAt: run.startedAt,
+      params: run.params,
+      metadata: { workflow: run.workflowName },
+      partition: run.partition,
+      asOfDate: run.asOfDate,
+      captureId: run.captureId,
+      idempotencyKey: run.idempotencyKey,
+    });
+    const sameWorkflow = run.workflowName === this.definition.name;
+    const { context } = sameWorkflow ? this.ledger.replay(this.definition.steps, records, initial) : { context: initial };
+    if (run.errorStep !== null && !this.ledger.failed.includes(run.errorStep)) this.ledger.failed.push(run.errorStep);
+    return {
+      status: run.status,
+      runId: run.runId,
+      workflowName: run.workflowName,
+      context,
+      completedSteps: this.ledger.completed,
+      failedSteps: this.ledger.failed,
+      skippedSteps: this.ledger.skipped,
+      totalSteps: run.totalSteps,
+      executedSteps: run.executedSteps,
+      errorStep: run.errorStep,
+      error: run.error,
+      errorCategory: run.errorCategory,
+      startedAt: run.startedAt,
+      finishedAt: run.finishedAt ?? new Date(now),
+      durationMs: run.durationMs ?? 0,
+      steps: this.ledger.executions,
+      events: [],
+      dryRun: false,
+      deduplicated: true,
     };
   }
 

@@ -7,8 +7,10 @@ import { QualityMetrics } from '../quality/quality-metrics';
 import type { StepResult } from '../result/step-result';
 import { ErrorPolicy } from '../policy/error-policy';
 import type { RunOutcomeStatus, RunProgress, StepRecord, StepStatus } from '../store/run-record';
-import type { RunStore } from '../store/run-store.port';
+import type { CreateRunOutcome, RunStore } from '../store/run-store.port';
 import type { StepExecution } from './workflow-result';
+
+const CREATED: CreateRunOutcome = Object.freeze({ created: true });
 
 /**
  * The bookkeeping of one run: which steps completed, failed or were skipped, the counters, and
@@ -54,9 +56,9 @@ export class RunLedger {
     parentRunId: string | null,
     startedAt: number,
     leaseExpiresAt: Date | null,
-  ): Promise<void> {
-    if (this.store === null) return;
-    await this.store.createRun({
+  ): Promise<CreateRunOutcome> {
+    if (this.store === null) return CREATED;
+    return this.store.createRun({
       runId: this.runId,
       workflowName: definition.name,
       workflowVersion: definition.version,

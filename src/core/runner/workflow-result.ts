@@ -23,7 +23,13 @@ export interface StepExecution {
 
 /** What `runner.execute` returns. */
 export interface WorkflowResult {
-  readonly status: RunOutcomeStatus;
+  /**
+   * How the run ended. 'running' or 'waiting' only for a run returned by an idempotent start
+   * (`idempotencyKey`) that is still in progress elsewhere.
+   */
+  readonly status: RunOutcomeStatus | 'running' | 'waiting';
+  /** True when an earlier run with the same idempotency key was returned instead of starting one. */
+  readonly deduplicated: boolean;
   readonly runId: string;
   readonly workflowName: string;
   /** The final context: every output and every param update. */

@@ -60,6 +60,8 @@ export interface ExecuteOptions {
   readonly runId?: string;
   readonly asOfDate?: string | null;
   readonly captureId?: string | null;
+  /** A second start with the same key returns the earlier run (whatever its state) instead of running again. */
+  readonly idempotencyKey?: string | null;
   readonly metadata?: Readonly<Record<string, unknown>>;
   /** Starts at this step; earlier steps are recorded as skipped. */
   readonly startFrom?: string;
@@ -153,6 +155,7 @@ export class WorkflowRunner {
       partition: options.partition ?? null,
       asOfDate: options.asOfDate ?? null,
       captureId: options.captureId ?? null,
+      idempotencyKey: options.idempotencyKey ?? null,
     });
     const execution = new RunExecution(this.services, definition, context, {
       dryRun,

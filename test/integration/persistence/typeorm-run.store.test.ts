@@ -130,6 +130,21 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
     expect(resumed.context.getOutput('bad')).toEqual({ fixed: true });
   });
 
+  it('returns the earlier run for a repeated idempotency key across runners', async () => {
+    const state = { broken: false, calls: [] as string[] };
+    const key = `idem-${Date.now()}`;
+    const first = await new WorkflowRunner({ store: new TypeOrmRunStore(db.dataSource) }).execute(etl(state), { idempotencyKey: key });
+    const other = await db.open();
+    try {
+      const second = await new WorkflowRunner({ store: new TypeOrmRunStore(other) }).execute(etl(state), { idempotencyKey: key });
+      expect(second).toMatchObject({ deduplicated: true, runId: first.runId, status: 'completed' });
+      expect(second.context.getOutput('load')).toEqual({ loaded: 3 });
+      expect(state.calls).toEqual(['fetch', 'load']);
+    } finally {
+      await other.destroy();
+    }
+  });
+
   it('fails a step whose output is over maxOutputBytes', async () => {
     const wf = Workflow.define({ name: 'durable.big', steps: [Step.lambda('big', () => ({ blob: 'x'.repeat(5000) }))] });
     const runner = new WorkflowRunner({ store: new TypeOrmRunStore(db.dataSource, { maxOutputBytes: 1024 }) });

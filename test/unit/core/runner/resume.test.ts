@@ -143,3 +143,28 @@ describe('WorkflowRunner.resume', () => {
     });
   });
 });
+
+describe('idempotent start', () => {
+  it('returns the earlier run for a second start with the same key, running nothing again', async () => {
+    const { wf, calls, state } = world();
+    state.broken = false;
+    const { runner } = testRunner();
+    const first = await runner.execute(wf, { idempotencyKey: 'week-2026-01-09', params: { n: 1 } });
+    const second = await runner.execute(wf, { idempotencyKey: 'week-2026-01-09', params: { n: 2 } });
+    expect(first.deduplicated).toBe(false);
+    expect(second).toMatchObject({ deduplicated: true, runId: first.runId, status: 'completed', completedSteps: ['fetch', 'load', 'report'] });
+    expect(second.context.getOutput('load', 'loaded')).toBe(3);
+    expect(second.context.getParam('n')).toBe(1);
+    expect(calls).toEqual({ fetch: 1, notify_early: 1, load: 1, report: 1 });
+    expect(await runner.store.listRuns()).toHaveLength(1);
+  });
+
+  it('returns a failed earlier run as it is, error included', async () => {
+    const { wf } = world();
+    const { runner } = testRunner();
+    const first = await runner.execute(wf, { idempotencyKey: 'k' });
+    const second = await runner.execute(wf, { idempotencyKey: 'k' });
+    expect(second).toMatchObject({ deduplicated: true, status: 'failed', errorStep: 'load', error: 'target table locked', runId: first.runId });
+    expect(second.failedSteps).toEqual(['notify_early', 'load']);
+  });
+});
