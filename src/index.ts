@@ -76,6 +76,9 @@ export { SystemClock, type Clock } from './core/clock/clock.port';
 export { InMemoryRunStore } from './core/store/in-memory-run.store';
 export type { ClaimOutcome, CreateRunOutcome, Lease, NewRun, RunStore } from './core/store/run-store.port';
 export type {
+  CheckpointRecord,
+  PurgeCriteria,
+  QualityPoint,
   RunFilter,
   RunOutcome,
   RunOutcomeStatus,

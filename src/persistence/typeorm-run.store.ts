@@ -1,10 +1,12 @@
 import type { DataSource } from 'typeorm';
 import { LeaseLostError, SpineError } from '../core/errors/spine-error';
-import type { RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from '../core/store/run-record';
+import type { CheckpointRecord, PurgeCriteria, QualityPoint, RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from '../core/store/run-record';
+import { qualityPoint } from '../core/store/quality-point';
+import type { QualityMetricsInit } from '../core/quality/quality-metrics';
 import type { ClaimOutcome, CreateRunOutcome, Lease, NewRun, RunStore } from '../core/store/run-store.port';
 import { familyOf, type DriverFamily } from './schema/column-types';
 import { TABLES } from './schema/entities';
-import { DEFAULT_MAX_OUTPUT_BYTES, encodeForStorage, toSqlDatetime } from './json-codec';
+import { DEFAULT_MAX_OUTPUT_BYTES, decodeStored, encodeForStorage, fromSqlDatetime, toSqlDatetime } from './json-codec';
 import { partitionKey, runFromRow, stepFromRow, type RunRow } from './row-mapping';
 import { SqliteStepWriter, type StepWrite } from './sqlite-step.writer';
 import { SQL } from './step.sql';
@@ -177,6 +179,38 @@ export class TypeOrmRunStore implements RunStore {
   async getRunSteps(runId: string): Promise<StepRecord[]> {
     const rows = (await this.dataSource.query(`SELECT * FROM ${TABLES.steps} WHERE run_id = ? ORDER BY id`, [runId])) as RunRow[];
     return rows.map(stepFromRow);
+  }
+
+  async listCheckpoints(runId: string): Promise<CheckpointRecord[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT run_id, step_name, iteration, executed_steps, created_at FROM ${TABLES.checkpoints} WHERE run_id = ? ORDER BY id`,
+      [runId],
+    )) as RunRow[];
+    return rows.map((row) => ({
+      runId: String(row.run_id),
+      stepName: String(row.step_name),
+      iteration: Number(row.iteration),
+      executedSteps: Number(row.executed_steps),
+      createdAt: fromSqlDatetime(row.created_at)!,
+    }));
+  }
+
+  async qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT s.run_id, s.started_at, s.quality FROM ${TABLES.steps} s JOIN ${TABLES.runs} r ON r.run_id = s.run_id ` +
+        "WHERE r.workflow_name = ? AND s.step_name = ? AND s.started_at >= ? AND s.quality IS NOT NULL AND s.status IN ('completed', 'failed') " +
+        'ORDER BY s.started_at, s.id',
+      [workflow, step, toSqlDatetime(since)],
+    )) as RunRow[];
+    return rows.map((row) => qualityPoint(String(row.run_id), fromSqlDatetime(row.started_at)!, decodeStored<QualityMetricsInit>(row.quality)!));
+  }
+
+  async purge(criteria: PurgeCriteria): Promise<number> {
+    const statuses = criteria.keepFailed === true ? ['completed', 'cancelled'] : ['completed', 'cancelled', 'failed'];
+    return this.affected(
+      `DELETE FROM ${TABLES.runs} WHERE finished_at < ? AND status IN (${statuses.map(() => '?').join(', ')})`,
+      [toSqlDatetime(criteria.before), ...statuses],
+    );
   }
 
   private async findOne(condition: string, values: unknown[]): Promise<RunRecord | null> {

@@ -2,7 +2,7 @@ import { Container } from 'inversify';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
 import { SpineError } from '../core/errors/spine-error';
 import { InProcessDispatcher } from '../core/pipeline/in-process.dispatcher';
-import type { RunFilter, RunRecord, StepRecord } from '../core/store/run-record';
+import type { CheckpointRecord, QualityPoint, RunFilter, RunRecord, StepRecord } from '../core/store/run-record';
 import type { RunStore } from '../core/store/run-store.port';
 import { WorkflowRunner, type ExecuteOptions, type ResumeOptions } from '../core/runner/workflow-runner';
 import type { WorkflowResult } from '../core/runner/workflow-result';
@@ -157,6 +157,27 @@ export class Spine {
   /** Every recorded step execution of a run. */
   getRunSteps(runId: string): Promise<StepRecord[]> {
     return this.store.getRunSteps(runId);
+  }
+
+  /** The run's checkpoints (one per completed step), in order. */
+  listCheckpoints(runId: string): Promise<CheckpointRecord[]> {
+    return this.store.listCheckpoints(runId);
+  }
+
+  /** Quality metrics of a workflow's step over the last `days` days, oldest first. */
+  qualityTrend(workflow: string, step: string, days = 30): Promise<QualityPoint[]> {
+    return this.store.qualityTrend(workflow, step, new Date(Date.now() - days * 86_400_000));
+  }
+
+  /**
+   * Retention: deletes finished runs (completed, cancelled and — unless `keepFailed` — failed)
+   * older than `olderThanDays`, with their steps, checkpoints and events. Returns how many went.
+   */
+  async purge(options: { readonly olderThanDays: number; readonly keepFailed?: boolean }): Promise<number> {
+    if (!(Number.isFinite(options.olderThanDays) && options.olderThanDays >= 0)) {
+      throw new SpineError('invalid-argument', `spine.purge: olderThanDays must be a number ≥ 0 (got ${String(options.olderThanDays)}).`);
+    }
+    return this.store.purge({ before: new Date(Date.now() - options.olderThanDays * 86_400_000), keepFailed: options.keepFailed ?? false });
   }
 
   /** Registration is closed once `Spine.create` has returned; this always says so. */

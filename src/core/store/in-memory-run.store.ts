@@ -1,5 +1,6 @@
 import { LeaseLostError, SpineError } from '../errors/spine-error';
-import type { RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from './run-record';
+import type { CheckpointRecord, PurgeCriteria, QualityPoint, RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from './run-record';
+import { qualityPoint } from './quality-point';
 import type { ClaimOutcome, CreateRunOutcome, Lease, NewRun, RunStore } from './run-store.port';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
@@ -143,6 +144,45 @@ export class InMemoryRunStore implements RunStore {
   /** Refuses a write by an owner that no longer holds the run's lease. */
   private fence(stored: StoredRun, owner: string | null): void {
     if (owner !== null && stored.record.leaseOwner !== owner) throw new LeaseLostError(stored.record.runId, owner);
+  }
+
+  async listCheckpoints(runId: string): Promise<CheckpointRecord[]> {
+    let executed = 0;
+    const checkpoints: CheckpointRecord[] = [];
+    for (const step of this.runs.get(runId)?.steps ?? []) {
+      if (step.status === 'completed' || step.status === 'failed') executed++;
+      if (step.status === 'completed') {
+        checkpoints.push({ runId, stepName: step.stepName, iteration: step.iteration, executedSteps: executed, createdAt: step.finishedAt });
+      }
+    }
+    return checkpoints;
+  }
+
+  async qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]> {
+    const points: QualityPoint[] = [];
+    for (const { record, steps } of this.runs.values()) {
+      if (record.workflowName !== workflow) continue;
+      for (const s of steps) {
+        if (s.stepName === step && s.quality !== null && s.startedAt >= since && (s.status === 'completed' || s.status === 'failed')) {
+          points.push(qualityPoint(s.runId, s.startedAt, s.quality));
+        }
+      }
+    }
+    return points.sort((a, b) => a.at.getTime() - b.at.getTime());
+  }
+
+  async purge(criteria: PurgeCriteria): Promise<number> {
+    let purged = 0;
+    for (const [runId, stored] of this.runs) {
+      const { record } = stored;
+      const finished = record.status === 'completed' || record.status === 'cancelled' || (record.status === 'failed' && criteria.keepFailed !== true);
+      if (!finished || record.finishedAt === null || record.finishedAt >= criteria.before) continue;
+      this.runs.delete(runId);
+      this.stepRecords -= stored.steps.length;
+      if (record.idempotencyKey !== null) this.byIdempotencyKey.delete(record.idempotencyKey);
+      purged++;
+    }
+    return purged;
   }
 
   private stored(runId: string): StoredRun {

@@ -91,3 +91,32 @@ export interface RunFilter {
   readonly since?: Date;
   readonly limit?: number;
 }
+
+/** A checkpoint: the run's cursor after a step completed. */
+export interface CheckpointRecord {
+  readonly runId: string;
+  readonly stepName: string;
+  readonly iteration: number;
+  /** Step executions in the run when this step completed. */
+  readonly executedSteps: number;
+  readonly createdAt: Date;
+}
+
+/** One step execution's quality metrics, for trends across runs. */
+export interface QualityPoint {
+  readonly runId: string;
+  readonly at: Date;
+  readonly recordCount: number;
+  readonly validCount: number;
+  readonly invalidCount: number;
+  readonly nullCount: number;
+  readonly validRate: number;
+  readonly nullRate: number;
+  readonly passed: boolean;
+}
+
+/** What `purge` removes: finished runs older than `before`; failed runs too unless `keepFailed`. */
+export interface PurgeCriteria {
+  readonly before: Date;
+  readonly keepFailed?: boolean;
+}

@@ -1,4 +1,4 @@
-import type { RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from './run-record';
+import type { CheckpointRecord, PurgeCriteria, QualityPoint, RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from './run-record';
 
 /** What a new run is created with (its lease included). */
 export type NewRun = Omit<
@@ -60,4 +60,10 @@ export interface RunStore {
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
   /** Every recorded step execution of a run, in the order they were recorded. */
   getRunSteps(runId: string): Promise<StepRecord[]>;
+  /** The run's checkpoints (one per completed step), in order. */
+  listCheckpoints(runId: string): Promise<CheckpointRecord[]>;
+  /** Quality metrics a workflow's step recorded since `since`, oldest first (completed and failed executions). */
+  qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]>;
+  /** Deletes finished runs (and their steps, checkpoints and events) per the criteria; returns how many runs went. */
+  purge(criteria: PurgeCriteria): Promise<number>;
 }

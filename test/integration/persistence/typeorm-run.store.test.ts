@@ -145,6 +145,36 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
     }
   });
 
+  it('lists checkpoints, answers quality trends, and purges old finished runs', async () => {
+    const store = new TypeOrmRunStore(db.dataSource);
+    const clockStart = Date.now();
+    const wf = (validCount: number, fail = false) =>
+      Workflow.define({
+        name: 'durable.trend',
+        steps: [
+          Step.lambda('ingest', () => ({})),
+          Step.lambda('validate', () => (fail ? StepResult.fail('gate', { quality: { recordCount: 10, validCount } }) : StepResult.ok({}, { quality: { recordCount: 10, validCount } }))),
+        ],
+      });
+    const runner = new WorkflowRunner({ store });
+    const a = await runner.execute(wf(9));
+    const b = await runner.execute(wf(7));
+    const c = await runner.execute(wf(2, true));
+    expect((await store.listCheckpoints(a.runId)).map((cp) => [cp.stepName, cp.iteration, cp.executedSteps])).toEqual([['ingest', 1, 1], ['validate', 1, 2]]);
+    const trend = await store.qualityTrend('durable.trend', 'validate', new Date(clockStart - 1000));
+    expect(trend.map((p) => [p.runId, p.validRate, p.passed])).toEqual([[a.runId, 0.9, true], [b.runId, 0.7, true], [c.runId, 0.2, true]]);
+    expect(await store.qualityTrend('durable.trend', 'validate', new Date(Date.now() + 60_000))).toEqual([]);
+
+    expect(await store.purge({ before: new Date(clockStart - 60_000) })).toBe(0);
+    expect(await store.purge({ before: new Date(Date.now() + 60_000), keepFailed: true })).toBeGreaterThanOrEqual(2);
+    expect(await store.getRun(a.runId)).toBeNull();
+    expect(await store.getRunSteps(a.runId)).toEqual([]);
+    expect(await store.listCheckpoints(a.runId)).toEqual([]);
+    expect(await store.getRun(c.runId)).toMatchObject({ status: 'failed' });
+    expect(await store.purge({ before: new Date(Date.now() + 60_000) })).toBeGreaterThanOrEqual(1);
+    expect(await store.getRun(c.runId)).toBeNull();
+  });
+
   it('fails a step whose output is over maxOutputBytes', async () => {
     const wf = Workflow.define({ name: 'durable.big', steps: [Step.lambda('big', () => ({ blob: 'x'.repeat(5000) }))] });
     const runner = new WorkflowRunner({ store: new TypeOrmRunStore(db.dataSource, { maxOutputBytes: 1024 }) });

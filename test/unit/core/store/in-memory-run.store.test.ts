@@ -64,6 +64,22 @@ describe('InMemoryRunStore', () => {
     await expect(store.createRun({ ...base, runId: 'r1', idempotencyKey: null })).rejects.toThrow('Run "r1" already exists');
   });
 
+  it('derives checkpoints from completed steps, answers quality trends and purges old finished runs', async () => {
+    const clock = new FakeClock({ start: Date.UTC(2026, 0, 1) });
+    const store = new InMemoryRunStore();
+    const runner = new WorkflowRunner({ store, clock });
+    const gate = (validCount: number) =>
+      Workflow.define({ name: 'trend', steps: [Step.lambda('validate', () => StepResult.ok({}, { quality: { recordCount: 4, validCount } }))] });
+    const old = await runner.execute(gate(4));
+    clock.advance(10 * 86_400_000);
+    const recent = await runner.execute(gate(2));
+    expect((await store.listCheckpoints(recent.runId)).map((c) => [c.stepName, c.executedSteps])).toEqual([['validate', 1]]);
+    expect((await store.qualityTrend('trend', 'validate', new Date(Date.UTC(2026, 0, 5)))).map((p) => p.validRate)).toEqual([0.5]);
+    expect(await store.purge({ before: new Date(Date.UTC(2026, 0, 5)) })).toBe(1);
+    expect(await store.getRun(old.runId)).toBeNull();
+    expect(await store.getRun(recent.runId)).not.toBeNull();
+  });
+
   it('drops the oldest finished runs beyond maxRuns', async () => {
     const store = new InMemoryRunStore({ maxRuns: 3 });
     const runner = new WorkflowRunner({ store });
