@@ -23,6 +23,7 @@ export interface TypeOrmRunStoreOptions {
  * on prepared statements and completes synchronously.
  */
 export class TypeOrmRunStore implements RunStore {
+  readonly durable = true;
   readonly family: DriverFamily;
   private readonly maxOutputBytes: number;
   private readonly encoded = new WeakMap<object, string>();
@@ -167,6 +168,8 @@ export class TypeOrmRunStore implements RunStore {
       values.push(...statuses);
     }
     if (filter.batchId !== undefined) (where.push('batch_id = ?'), values.push(filter.batchId));
+    if (filter.parentRunId !== undefined) (where.push('parent_run_id = ?'), values.push(filter.parentRunId));
+    else if (filter.includeChildren !== true) where.push('parent_run_id IS NULL');
     if (filter.since !== undefined) (where.push('started_at >= ?'), values.push(toSqlDatetime(filter.since)));
     const limit = filter.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
     const rows = (await this.dataSource.query(

@@ -53,6 +53,8 @@ export interface RunSettings {
   /** Ends the run 'stopped' at the next step boundary, leaving the running step alone. */
   readonly stopSignal: AbortSignal | null;
   readonly persist: boolean;
+  /** Owned through a lease (top-level recorded runs); map items are not: their parent is. */
+  readonly leased: boolean;
   readonly keepEvents: boolean;
   readonly parentRunId: string | null;
   /** The recorded steps of a run being resumed (null for a new run). */
@@ -118,7 +120,7 @@ export class RunExecution implements AttemptEnvironment {
     this.cancellable = this.controller !== null;
     this.workflowName = definition.name;
     this.middleware = services.middleware;
-    this.leaseOwner = settings.persist ? services.lease.owner : null;
+    this.leaseOwner = settings.persist && settings.leased ? services.lease.owner : null;
     this.ledger = new RunLedger(this.runId, settings.persist ? services.store : null, stepIndex(definition), this.leaseOwner);
   }
 
@@ -126,18 +128,31 @@ export class RunExecution implements AttemptEnvironment {
     return this.services.iteratorWorkflow(iterator);
   }
 
-  runChild(definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal): Promise<WorkflowResult> {
+  /**
+   * Runs a map item as a child run. In a durable store the item is recorded as a run of its own
+   * (parent_run_id set, its run id as idempotency key): an item that completed before a crash or
+   * failure is not run again (its recorded result is returned), an unfinished one is resumed.
+   */
+  async runChild(definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal): Promise<WorkflowResult> {
+    const persist = this.settings.persist && this.services.store.durable === true;
     const settings: RunSettings = {
       dryRun: this.dryRun,
       startFrom: null,
       signal: signal === NEVER_ABORTED ? null : signal,
       stopSignal: null,
-      persist: false,
+      persist,
+      leased: false,
       keepEvents: false,
       parentRunId: this.runId,
       resume: null,
     };
-    return new RunExecution(this.services, definition, ctx, settings).run();
+    if (!persist) return new RunExecution(this.services, definition, ctx, settings).run();
+    const existing = await this.services.store.getRun(ctx.runId);
+    if (existing === null || existing.status === 'completed') {
+      return new RunExecution(this.services, definition, ctx.withFields({ idempotencyKey: ctx.runId }), settings).run();
+    }
+    const records = await this.services.store.getRunSteps(ctx.runId);
+    return new RunExecution(this.services, definition, ctx.withFields({ idempotencyKey: ctx.runId }).withMetadata({ resumed: true }), { ...settings, resume: records }).run();
   }
 
   /** Runs the workflow to its end and reports what happened. */

@@ -130,6 +130,7 @@ export class InMemoryRunStore implements RunStore {
           (filter.workflow === undefined || record.workflowName === filter.workflow) &&
           (statuses === null || statuses.has(record.status)) &&
           (filter.batchId === undefined || record.batchId === filter.batchId) &&
+          (filter.parentRunId !== undefined ? record.parentRunId === filter.parentRunId : filter.includeChildren === true || record.parentRunId === null) &&
           (filter.since === undefined || record.startedAt >= filter.since),
       )
       .sort((a, b) => b.record.startedAt.getTime() - a.record.startedAt.getTime() || b.sequence - a.sequence)

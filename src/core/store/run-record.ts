@@ -90,6 +90,10 @@ export interface RunFilter {
   readonly batchId?: string;
   readonly since?: Date;
   readonly limit?: number;
+  /** The items of one map step's run (child runs); by default only top-level runs are listed. */
+  readonly parentRunId?: string;
+  /** List map items' child runs too. */
+  readonly includeChildren?: boolean;
 }
 
 /** A checkpoint: the run's cursor after a step completed. */

@@ -26,6 +26,8 @@ export type CreateRunOutcome = { readonly created: true } | { readonly created: 
  * progress together).
  */
 export interface RunStore {
+  /** True when records outlive the process (a database): map items are then recorded as runs of their own. */
+  readonly durable?: boolean;
   /** Creates the run; when its idempotency key was used before, creates nothing and returns that run. */
   createRun(run: NewRun): Promise<CreateRunOutcome>;
   /**

@@ -175,6 +175,43 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
     expect(await store.getRun(c.runId)).toBeNull();
   });
 
+  it('records map items as child runs: on resume only unfinished items run again', async () => {
+    const calls = new Map<number, number>();
+    let failItem3 = true;
+    const item = Workflow.define({
+      name: 'durable.item',
+      steps: [
+        Step.lambda('work', (ctx) => {
+          const n = ctx.getParam<number>('n');
+          calls.set(n, (calls.get(n) ?? 0) + 1);
+          if (n === 3 && failItem3) throw new Error('item 3 upstream missing');
+          return { square: n * n };
+        }),
+      ],
+    });
+    const wf = Workflow.define({
+      name: 'durable.map',
+      steps: [Step.map('fan', { items: [0, 1, 2, 3, 4, 5], itemParam: 'n', iterator: item, maxConcurrency: 2, toleratedFailureCount: 0 }), Step.lambda('after', () => ({}))],
+    });
+    const store = new TypeOrmRunStore(db.dataSource);
+    const runner = new WorkflowRunner({ store });
+    const failed = await runner.execute(wf);
+    expect(failed).toMatchObject({ status: 'failed', errorStep: 'fan' });
+    const children = await store.listRuns({ parentRunId: failed.runId });
+    expect(children.map((c) => c.status).sort()).toContain('failed');
+    expect((await store.listRuns({ workflow: 'durable.item' })).length).toBe(0);
+
+    failItem3 = false;
+    const startedBefore = new Map(calls);
+    const resumed = await runner.resume(failed.runId, { workflow: wf });
+    expect(resumed.status).toBe('completed');
+    expect(resumed.context.getOutput('fan', 'results')).toEqual([0, 1, 4, 9, 16, 25].map((square) => ({ square })));
+    for (const [n, count] of calls) {
+      const before = startedBefore.get(n) ?? 0;
+      expect(count - before).toBe(n === 3 || before === 0 ? 1 : 0);
+    }
+  });
+
   it('fails a step whose output is over maxOutputBytes', async () => {
     const wf = Workflow.define({ name: 'durable.big', steps: [Step.lambda('big', () => ({ blob: 'x'.repeat(5000) }))] });
     const runner = new WorkflowRunner({ store: new TypeOrmRunStore(db.dataSource, { maxOutputBytes: 1024 }) });
