@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock/clock.port';
 import { WorkflowContext } from '../context/workflow-context';
-import type { RunScope, StepDefinition } from '../definition/step-definition';
+import type { RunScope, StepDefinition, StepRuntime } from '../definition/step-definition';
 import { END, type WorkflowDefinition } from '../definition/workflow-definition';
 import { messageOf } from '../errors/step-error';
 import { RunCancelledError } from '../errors/step-timeout.error';
@@ -126,6 +126,16 @@ export class RunExecution implements AttemptEnvironment {
 
   iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition {
     return this.services.iteratorWorkflow(iterator);
+  }
+
+  async wakeAt(step: StepDefinition, runtime: StepRuntime, until: number): Promise<number> {
+    const recorded = this.ledger.wakes.get(runtime.idempotencyKey);
+    if (recorded !== undefined) return recorded;
+    const iteration = Number(runtime.idempotencyKey.slice(runtime.idempotencyKey.lastIndexOf(':') + 1));
+    const written = this.ledger.waiting(step, iteration, runtime.idempotencyKey, this.clock.now(), until);
+    if (written !== undefined) await written;
+    this.ledger.wakes.set(runtime.idempotencyKey, until);
+    return until;
   }
 
   /**

@@ -4,7 +4,7 @@ import { END, type WorkflowDefinition } from '../definition/workflow-definition'
 import { workflowHash } from '../definition/workflow-spec';
 import type { ErrorCategory } from '../policy/error-category';
 import { QualityMetrics } from '../quality/quality-metrics';
-import type { StepResult } from '../result/step-result';
+import { StepResult } from '../result/step-result';
 import { ErrorPolicy } from '../policy/error-policy';
 import type { RunOutcomeStatus, RunProgress, StepRecord, StepStatus } from '../store/run-record';
 import type { CreateRunOutcome, RunStore } from '../store/run-store.port';
@@ -103,6 +103,11 @@ export class RunLedger {
     for (const record of records) {
       const at = this.positions.get(record.stepName);
       if (at === undefined || record.status === 'retried') continue;
+      if (record.status === 'waiting') {
+        const wakeAt = Date.parse(String(record.output?.wakeAt));
+        if (!Number.isNaN(wakeAt)) this.wakes.set(record.idempotencyKey, wakeAt);
+        continue;
+      }
       const step = steps[at]!;
       const timing = { name: step.name, type: step.type, iteration: record.iteration, durationMs: record.durationMs, idempotencyKey: record.idempotencyKey };
       if (record.status === 'skipped') {
@@ -210,6 +215,14 @@ export class RunLedger {
       idempotencyKey: key,
     });
     return this.write(step, iteration, attempts, status, key, startedAt, durationMs, result);
+  }
+
+  /** Wake-up times of wait steps recorded before the run stopped, by step idempotency key. */
+  readonly wakes = new Map<string, number>();
+
+  /** Records the wake-up time of a wait step as it begins waiting. */
+  waiting(step: StepDefinition, iteration: number, key: string, startedAt: number, wakeAt: number): Promise<void> | void {
+    return this.write(step, iteration, 1, 'waiting', key, startedAt, 0, StepResult.ok({ wakeAt: new Date(wakeAt).toISOString() }));
   }
 
   /** Records a step that was not run, and why. */

@@ -14,6 +14,11 @@ export interface StepEnvironment {
   readonly runId: string;
   /** Resolves a map iterator (workflow, single step or workflow name) to a workflow. */
   iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition;
+  /**
+   * The wake-up time of a wait step: the one recorded for this execution when the run is resumed,
+   * else `until`, recorded now (in a durable run) so that a restarted process keeps it.
+   */
+  wakeAt(step: StepDefinition, runtime: StepRuntime, until: number): Promise<number>;
   /** Runs a child workflow (a map item) with the runner's dispatcher, clock, middleware and listener. */
   runChild(definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal): Promise<WorkflowResult>;
 }

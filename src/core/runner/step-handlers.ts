@@ -56,11 +56,11 @@ const wait: StepHandler<WaitStepDefinition> = async (step, ctx, runtime, env) =>
       });
     }
   }
-  const waitMs = Math.max(0, until - now);
-  const untilIso = new Date(until).toISOString();
-  if (env.dryRun) return StepResult.ok({ dryRun: true, waitUntil: untilIso, waitMs });
+  if (env.dryRun) return StepResult.ok({ dryRun: true, waitUntil: new Date(until).toISOString(), waitMs: Math.max(0, until - now) });
+  const wakeAt = await env.wakeAt(step, runtime, until);
+  const waitMs = Math.max(0, wakeAt - env.clock.now());
   if (waitMs > 0) await env.clock.sleep(waitMs, runtime.signal);
-  return StepResult.ok({ waitedUntil: untilIso, waitedMs: waitMs });
+  return StepResult.ok({ waitedUntil: new Date(wakeAt).toISOString(), waitedMs: waitMs });
 };
 
 const handlers: { readonly [T in StepDefinition['type']]: StepHandler<Extract<StepDefinition, { type: T }>> } = {

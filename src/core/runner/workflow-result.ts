@@ -9,7 +9,7 @@ import type { RunEvent } from './run-event';
 export interface StepExecution {
   readonly name: string;
   readonly type: StepType;
-  readonly status: Exclude<StepStatus, 'retried'>;
+  readonly status: Exclude<StepStatus, 'retried' | 'waiting'>;
   readonly iteration: number;
   readonly attempts: number;
   readonly durationMs: number;

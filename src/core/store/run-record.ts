@@ -9,8 +9,11 @@ export type RunStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'stoppe
 /** How a run ended, as a result reports it. */
 export type RunOutcomeStatus = 'completed' | 'failed' | 'stopped' | 'cancelled';
 
-/** The state of one recorded step execution; 'retried' is a failed attempt that was tried again. */
-export type StepStatus = 'completed' | 'failed' | 'skipped' | 'retried';
+/**
+ * The state of one recorded step execution; 'retried' is a failed attempt that was tried again;
+ * 'waiting' records a wait step's wake-up time (its output is `{ wakeAt }`) when the wait begins.
+ */
+export type StepStatus = 'completed' | 'failed' | 'skipped' | 'retried' | 'waiting';
 
 /** Counters and cursor of a run, updated with every step record. */
 export interface RunProgress {

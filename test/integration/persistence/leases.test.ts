@@ -82,6 +82,26 @@ describe.each(testDrivers())('leases on %s', (driver) => {
     expect(await store.getRun(run!.runId)).toMatchObject({ status: 'cancelled', leaseOwner: null });
   });
 
+  it('keeps a wait durable: a process that takes the run over wakes it at the recorded time, not a full wait later', async () => {
+    const { FakeClock } = await import('spine-orchestration/testing');
+    const t0 = Date.UTC(2026, 0, 9, 12);
+    const wf = Workflow.define({ name: 'leased.wait', steps: [Step.lambda('a', () => ({})), Step.wait('cooldown', { seconds: 3600 }), Step.lambda('b', () => ({ b: true }))] });
+    const store = new TypeOrmRunStore(db.dataSource);
+    const firstClock = new FakeClock({ start: t0, autoAdvance: false });
+    const first = new WorkflowRunner({ store, clock: firstClock, lease: { owner: 'sleeper', durationMs: 1000, heartbeatMs: 60_000 } });
+    void first.execute(wf).catch(() => undefined);
+    await sleep(50);
+    const [run] = await store.listRuns({ workflow: 'leased.wait' });
+    expect((await store.getRunSteps(run!.runId)).map((s) => `${s.stepName}:${s.status}`)).toEqual(['a:completed', 'cooldown:waiting']);
+
+    const laterClock = new FakeClock({ start: t0 + 1_000_000 });
+    const second = new WorkflowRunner({ store, clock: laterClock, lease: { owner: 'taker' } });
+    const resumed = await second.resume(run!.runId, { workflow: wf });
+    expect(resumed.status).toBe('completed');
+    expect(laterClock.sleeps).toEqual([2_600_000]);
+    expect(resumed.context.getOutput('cooldown')).toEqual({ waitedUntil: '2026-01-09T13:00:00.000Z', waitedMs: 2_600_000 });
+  });
+
   it('marks a failed run cancelled at once', async () => {
     const wf = Workflow.define({ name: 'leased.fails', steps: [Step.lambda('boom', () => { throw new Error('boom'); })] });
     const runner = new WorkflowRunner({ store: new TypeOrmRunStore(db.dataSource) });
