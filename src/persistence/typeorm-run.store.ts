@@ -3,6 +3,8 @@ import { LeaseLostError, SpineError } from '../core/errors/spine-error';
 import type { CheckpointRecord, PurgeCriteria, QualityPoint, RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from '../core/store/run-record';
 import { qualityPoint } from '../core/store/quality-point';
 import type { QualityMetricsInit } from '../core/quality/quality-metrics';
+import type { RunEvent } from '../core/runner/run-event';
+import type { WorkflowSpec } from '../core/definition/workflow-spec';
 import type { ClaimOutcome, CreateRunOutcome, Lease, NewRun, RunStore } from '../core/store/run-store.port';
 import { familyOf, type DriverFamily } from './schema/column-types';
 import { TABLES } from './schema/entities';
@@ -182,6 +184,49 @@ export class TypeOrmRunStore implements RunStore {
   async getRunSteps(runId: string): Promise<StepRecord[]> {
     const rows = (await this.dataSource.query(`SELECT * FROM ${TABLES.steps} WHERE run_id = ? ORDER BY id`, [runId])) as RunRow[];
     return rows.map(stepFromRow);
+  }
+
+  async recordEvents(events: readonly RunEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const values: unknown[] = [];
+    for (const event of events) {
+      const { type, runId, step, attempt, timestamp, ...payload } = event;
+      values.push(runId, type, step ?? null, attempt ?? null, JSON.stringify(payload), toSqlDatetime(timestamp));
+    }
+    await this.dataSource.query(
+      `INSERT INTO ${TABLES.events} (run_id, type, step, attempt, payload, created_at) VALUES ${events.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+      values,
+    );
+  }
+
+  async saveDefinition(spec: WorkflowSpec, hash: string): Promise<void> {
+    const existing = (await this.dataSource.query(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash])) as RunRow[];
+    if (existing.length > 0) return;
+    try {
+      await this.dataSource.query(`INSERT INTO ${TABLES.workflows} (name, domain, version, spec, spec_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`, [
+        spec.name,
+        spec.domain,
+        spec.version,
+        JSON.stringify(spec),
+        hash,
+        toSqlDatetime(Date.now()),
+      ]);
+    } catch (error) {
+      const again = (await this.dataSource.query(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash])) as RunRow[];
+      if (again.length === 0) throw error;
+    }
+  }
+
+  /** The events recorded for a run, in order. */
+  async getRunEvents(runId: string): Promise<{ type: string; step: string | null; attempt: number | null; payload: Record<string, unknown>; createdAt: Date }[]> {
+    const rows = (await this.dataSource.query(`SELECT type, step, attempt, payload, created_at FROM ${TABLES.events} WHERE run_id = ? ORDER BY id`, [runId])) as RunRow[];
+    return rows.map((row) => ({
+      type: String(row.type),
+      step: row.step === null ? null : String(row.step),
+      attempt: row.attempt === null ? null : Number(row.attempt),
+      payload: decodeStored<Record<string, unknown>>(row.payload) ?? {},
+      createdAt: fromSqlDatetime(row.created_at)!,
+    }));
   }
 
   async listCheckpoints(runId: string): Promise<CheckpointRecord[]> {

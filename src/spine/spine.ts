@@ -1,6 +1,7 @@
 import { Container } from 'inversify';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
 import { SpineError } from '../core/errors/spine-error';
+import { workflowHash, workflowSpec } from '../core/definition/workflow-spec';
 import { InProcessDispatcher } from '../core/pipeline/in-process.dispatcher';
 import type { CheckpointRecord, QualityPoint, RunFilter, RunRecord, StepRecord } from '../core/store/run-record';
 import type { RunStore } from '../core/store/run-store.port';
@@ -95,6 +96,9 @@ export class Spine {
     if (problems.length > 0) {
       await opened.close();
       throw new SpineStartupError(problems);
+    }
+    if (store.saveDefinition !== undefined) {
+      for (const definition of registry.all().map((entry) => entry.definition)) await store.saveDefinition(workflowSpec(definition), workflowHash(definition));
     }
     registry.freeze(startedAt);
     const spine = new Spine(container, runner, store, registry, startedAt, opened, options.logger ?? console);

@@ -27,6 +27,9 @@ describe('Spine on a database', () => {
       world.loads = 0;
       const first = await Spine.create({ cwd, workflows: [DurableWeekly], recoverOnStart: false });
       expect(existsSync(join(cwd, '.spine', 'spine.db'))).toBe(true);
+      const definitions = (await first.dataSource!.query('SELECT name, version, spec, spec_hash FROM core_workflows')) as { name: string; spec: string; spec_hash: string }[];
+      expect(definitions.map((d) => d.name)).toEqual(['durable.weekly']);
+      expect(JSON.parse(definitions[0]!.spec)).toMatchObject({ name: 'durable.weekly', steps: [{ name: 'fetch' }, { name: 'load' }] });
       const failed = await first.run('durable.weekly');
       expect(failed.status).toBe('failed');
       await first.close();

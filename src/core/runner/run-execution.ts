@@ -103,6 +103,9 @@ export class RunExecution implements AttemptEnvironment {
   /** True once the run exists in the store (a failure after that leaves it interrupted). */
   private opened = false;
   private currentStepName: string | null = null;
+  /** Events waiting to be written to a store that keeps them (flushed in batches and at the end). */
+  private readonly unsaved: RunEvent[] = [];
+  private readonly savesEvents: boolean;
 
   constructor(
     private readonly services: RunnerServices,
@@ -122,6 +125,7 @@ export class RunExecution implements AttemptEnvironment {
     this.middleware = services.middleware;
     this.leaseOwner = settings.persist && settings.leased ? services.lease.owner : null;
     this.ledger = new RunLedger(this.runId, settings.persist ? services.store : null, stepIndex(definition), this.leaseOwner);
+    this.savesEvents = settings.persist && typeof services.store.recordEvents === 'function';
   }
 
   iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition {
@@ -179,8 +183,20 @@ export class RunExecution implements AttemptEnvironment {
     } catch (error) {
       throw this.interruption(error);
     } finally {
+      if (this.savesEvents && this.opened) await this.saveEvents();
       this.stopHeartbeat?.();
       external?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Writes the buffered events; a failure to keep logs never fails the run. */
+  private async saveEvents(): Promise<void> {
+    if (this.unsaved.length === 0) return;
+    const batch = this.unsaved.splice(0, this.unsaved.length);
+    try {
+      await this.services.store.recordEvents!(batch);
+    } catch (error) {
+      console.warn(`spine-orchestration: ${batch.length} events of run ${this.runId} could not be stored: ${messageOf(error)}`);
     }
   }
 
@@ -455,7 +471,7 @@ export class RunExecution implements AttemptEnvironment {
   ): void {
     const keep = this.settings.keepEvents;
     const listener = this.services.onEvent;
-    if (!keep && listener === null) return;
+    if (!keep && listener === null && !this.savesEvents) return;
     let event: RunEvent;
     if (attempt === undefined) {
       event = { type, runId: this.runId, traceId: this.initial.traceId, workflow: this.definition.name, timestamp: this.clock.now() };
@@ -479,6 +495,10 @@ export class RunExecution implements AttemptEnvironment {
     if (this.settings.parentRunId !== null) (event as { parentRunId?: string }).parentRunId = this.settings.parentRunId;
     if (extra !== undefined) Object.assign(event, extra);
     if (keep) this.events.push(event);
+    if (this.savesEvents) {
+      this.unsaved.push(event);
+      if (this.unsaved.length >= 64) void this.saveEvents();
+    }
     if (listener !== null) {
       try {
         listener(event);

@@ -1,3 +1,5 @@
+import type { RunEvent } from '../runner/run-event';
+import type { WorkflowSpec } from '../definition/workflow-spec';
 import type { CheckpointRecord, PurgeCriteria, QualityPoint, RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from './run-record';
 
 /** What a new run is created with (its lease included). */
@@ -62,6 +64,10 @@ export interface RunStore {
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
   /** Every recorded step execution of a run, in the order they were recorded. */
   getRunSteps(runId: string): Promise<StepRecord[]>;
+  /** Optional: keeps a run's events (a durable store writes them to its events table). Called in batches. */
+  recordEvents?(events: readonly RunEvent[]): Promise<void> | void;
+  /** Optional: keeps a workflow definition (its JSON spec and hash) once per name and hash. */
+  saveDefinition?(spec: WorkflowSpec, hash: string): Promise<void>;
   /** The run's checkpoints (one per completed step), in order. */
   listCheckpoints(runId: string): Promise<CheckpointRecord[]>;
   /** Quality metrics a workflow's step recorded since `since`, oldest first (completed and failed executions). */

@@ -76,6 +76,12 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
         executed_steps: number;
       }[];
       expect(checkpoints.map((c) => [c.step_name, Number(c.executed_steps)])).toEqual([['fetch', 1], ['route', 2], ['load', 3]]);
+      const events = await store.getRunEvents(result.runId);
+      expect(events.map((e) => `${e.type}${e.step ? `:${e.step}` : ''}`)).toEqual([
+        'run_started', 'step_started:fetch', 'step_completed:fetch', 'step_started:route', 'step_completed:route',
+        'step_skipped:skipped_by_route', 'step_started:load', 'step_completed:load', 'run_completed',
+      ]);
+      expect(events[2]!.payload).toMatchObject({ workflow: 'durable.etl', iteration: 1, durationMs: expect.any(Number) });
       const quality = (await other.query(`SELECT record_count, valid_count, null_count FROM ${TABLES.steps} WHERE run_id = ? AND step_name = 'fetch'`, [result.runId])) as Record<string, unknown>[];
       expect(quality.map((q) => [Number(q.record_count), Number(q.valid_count), Number(q.null_count)])).toEqual([[3, 2, 1]]);
     } finally {
