@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { SqliteDatabase } from './sql-client';
 import { SQL } from './step.sql';
 
 /** The values of one step commit: the step row, its checkpoint (completed steps only), the run's progress. */
@@ -10,14 +10,6 @@ export interface StepWrite {
   readonly fenced: () => Error;
 }
 
-interface Statement {
-  run(...values: unknown[]): { changes: number };
-}
-
-interface SqliteDatabase {
-  prepare(sql: string): Statement;
-  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
-}
 
 /**
  * Writes a step commit on better-sqlite3 with prepared statements in one transaction, synchronously
@@ -26,11 +18,11 @@ interface SqliteDatabase {
 export class SqliteStepWriter {
   private commit: ((write: StepWrite) => void) | null = null;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly db: SqliteDatabase) {}
 
   write(write: StepWrite): void {
     if (this.commit === null) {
-      const db = (this.dataSource.driver as unknown as { databaseConnection: SqliteDatabase }).databaseConnection;
+      const db = this.db;
       const insertStep = db.prepare(SQL.insertStep);
       const insertCheckpoint = db.prepare(SQL.insertCheckpoint);
       const updateProgress = db.prepare(SQL.updateProgress);

@@ -12,6 +12,7 @@ import { DEFAULT_MAX_OUTPUT_BYTES, decodeStored, encodeForStorage, fromSqlDateti
 import { partitionKey, runFromRow, stepFromRow, type RunRow } from './row-mapping';
 import { SqliteStepWriter, type StepWrite } from './sqlite-step.writer';
 import { SQL } from './step.sql';
+import { SqliteClient, sqliteDatabaseOf, TypeOrmClient, type SqlClient } from './sql-client';
 
 /** Options of the TypeORM store. */
 export interface TypeOrmRunStoreOptions {
@@ -30,6 +31,7 @@ export class TypeOrmRunStore implements RunStore {
   private readonly maxOutputBytes: number;
   private readonly encoded = new WeakMap<object, string>();
   private readonly sqlite: SqliteStepWriter | null;
+  private readonly sql: SqlClient;
 
   constructor(
     readonly dataSource: DataSource,
@@ -38,7 +40,8 @@ export class TypeOrmRunStore implements RunStore {
     if (!dataSource.isInitialized) throw new SpineError('invalid-argument', 'TypeOrmRunStore needs an initialized DataSource (await dataSource.initialize()).');
     this.family = familyOf(dataSource.options.type);
     this.maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
-    this.sqlite = this.family === 'sqlite' ? new SqliteStepWriter(dataSource) : null;
+    this.sqlite = this.family === 'sqlite' ? new SqliteStepWriter(sqliteDatabaseOf(dataSource)) : null;
+    this.sql = this.family === 'sqlite' ? new SqliteClient(sqliteDatabaseOf(dataSource)) : new TypeOrmClient(dataSource);
   }
 
   checkStorable(step: string, output: unknown, contextUpdates: unknown): string | null {
@@ -59,7 +62,7 @@ export class TypeOrmRunStore implements RunStore {
     const now = toSqlDatetime(Date.now());
     const params = this.json(run.params, `the params of run "${run.runId}"`);
     try {
-      await this.dataSource.query(
+      await this.sql.run(
         `INSERT INTO ${TABLES.runs} (run_id, workflow_name, workflow_version, workflow_hash, domain, status, params, run_partition, ` +
           'partition_key, batch_id, trace_id, as_of_date, capture_id, idempotency_key, parent_run_id, total_steps, executed_steps, ' +
           'completed_steps, failed_steps, skipped_steps, started_at, updated_at, cancel_requested, lease_owner, lease_expires_at) ' +
@@ -91,7 +94,7 @@ export class TypeOrmRunStore implements RunStore {
   }
 
   async reopenRun(runId: string, params: Readonly<Record<string, unknown>>): Promise<void> {
-    await this.dataSource.query(
+    await this.sql.run(
       `UPDATE ${TABLES.runs} SET status = 'running', params = ?, finished_at = NULL, duration_ms = NULL, error_step = NULL, ` +
         'error = NULL, error_category = NULL, updated_at = ? WHERE run_id = ?',
       [this.json(params, `the params of run "${runId}"`), toSqlDatetime(Date.now()), runId],
@@ -99,7 +102,7 @@ export class TypeOrmRunStore implements RunStore {
   }
 
   async finishRun(runId: string, outcome: RunOutcome): Promise<void> {
-    const changed = await this.affected(
+    const changed = await this.sql.run(
       `UPDATE ${TABLES.runs} SET status = ?, executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, ` +
         'last_completed_step = ?, finished_at = ?, duration_ms = ?, error_step = ?, error = ?, error_category = ?, updated_at = ?, ' +
         'lease_owner = NULL, lease_expires_at = NULL WHERE run_id = ? AND (lease_owner = ? OR lease_owner IS NULL)',
@@ -113,7 +116,7 @@ export class TypeOrmRunStore implements RunStore {
   }
 
   async claimRun(runId: string, lease: Lease, now: Date): Promise<ClaimOutcome> {
-    const changed = await this.affected(
+    const changed = await this.sql.run(
       `UPDATE ${TABLES.runs} SET lease_owner = ?, lease_expires_at = ?, updated_at = ? WHERE run_id = ? ` +
         "AND status NOT IN ('completed', 'cancelled') AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires_at < ?)",
       [lease.owner, toSqlDatetime(lease.expiresAt), toSqlDatetime(now), runId, lease.owner, toSqlDatetime(now)],
@@ -123,37 +126,26 @@ export class TypeOrmRunStore implements RunStore {
   }
 
   async renewLease(runId: string, lease: Lease): Promise<{ held: boolean; cancelRequested: boolean }> {
-    const changed = await this.affected(`UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ?`, [
+    const changed = await this.sql.run(`UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ?`, [
       toSqlDatetime(lease.expiresAt),
       runId,
       lease.owner,
     ]);
-    const rows = (await this.dataSource.query(`SELECT cancel_requested FROM ${TABLES.runs} WHERE run_id = ?`, [runId])) as RunRow[];
+    const rows = (await this.sql.all(`SELECT cancel_requested FROM ${TABLES.runs} WHERE run_id = ?`, [runId]));
     return { held: changed > 0, cancelRequested: rows.length > 0 && Boolean(Number(rows[0]!.cancel_requested)) };
   }
 
   async requestCancel(runId: string): Promise<RunRecord | null> {
-    await this.dataSource.query(`UPDATE ${TABLES.runs} SET cancel_requested = ? WHERE run_id = ?`, [this.family === 'sqlite' ? 1 : true, runId]);
+    await this.sql.run(`UPDATE ${TABLES.runs} SET cancel_requested = ? WHERE run_id = ?`, [this.family === 'sqlite' ? 1 : true, runId]);
     return this.getRun(runId);
   }
 
   async listExpiredRuns(now: Date, limit: number): Promise<RunRecord[]> {
-    const rows = (await this.dataSource.query(
+    const rows = (await this.sql.all(
       `SELECT * FROM ${TABLES.runs} WHERE status IN ('running', 'waiting') AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT ${Math.max(0, Math.floor(limit))}`,
       [toSqlDatetime(now)],
-    )) as RunRow[];
+    ));
     return rows.map(runFromRow);
-  }
-
-  /** Runs a write and returns how many rows it matched. */
-  private async affected(sql: string, values: unknown[]): Promise<number> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      const result = (await runner.query(sql, values, true)) as { affected?: number };
-      return result.affected ?? 0;
-    } finally {
-      await runner.release();
-    }
   }
 
   getRun(runId: string): Promise<RunRecord | null> {
@@ -174,15 +166,15 @@ export class TypeOrmRunStore implements RunStore {
     else if (filter.includeChildren !== true) where.push('parent_run_id IS NULL');
     if (filter.since !== undefined) (where.push('started_at >= ?'), values.push(toSqlDatetime(filter.since)));
     const limit = filter.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
-    const rows = (await this.dataSource.query(
+    const rows = (await this.sql.all(
       `SELECT * FROM ${TABLES.runs}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, run_id DESC${limit}`,
       values,
-    )) as RunRow[];
+    ));
     return rows.map(runFromRow);
   }
 
   async getRunSteps(runId: string): Promise<StepRecord[]> {
-    const rows = (await this.dataSource.query(`SELECT * FROM ${TABLES.steps} WHERE run_id = ? ORDER BY id`, [runId])) as RunRow[];
+    const rows = (await this.sql.all(`SELECT * FROM ${TABLES.steps} WHERE run_id = ? ORDER BY id`, [runId]));
     return rows.map(stepFromRow);
   }
 
@@ -193,17 +185,17 @@ export class TypeOrmRunStore implements RunStore {
       const { type, runId, step, attempt, timestamp, ...payload } = event;
       values.push(runId, type, step ?? null, attempt ?? null, JSON.stringify(payload), toSqlDatetime(timestamp));
     }
-    await this.dataSource.query(
+    await this.sql.run(
       `INSERT INTO ${TABLES.events} (run_id, type, step, attempt, payload, created_at) VALUES ${events.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
       values,
     );
   }
 
   async saveDefinition(spec: WorkflowSpec, hash: string): Promise<void> {
-    const existing = (await this.dataSource.query(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash])) as RunRow[];
+    const existing = (await this.sql.all(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash]));
     if (existing.length > 0) return;
     try {
-      await this.dataSource.query(`INSERT INTO ${TABLES.workflows} (name, domain, version, spec, spec_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`, [
+      await this.sql.run(`INSERT INTO ${TABLES.workflows} (name, domain, version, spec, spec_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`, [
         spec.name,
         spec.domain,
         spec.version,
@@ -212,14 +204,14 @@ export class TypeOrmRunStore implements RunStore {
         toSqlDatetime(Date.now()),
       ]);
     } catch (error) {
-      const again = (await this.dataSource.query(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash])) as RunRow[];
+      const again = (await this.sql.all(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash]));
       if (again.length === 0) throw error;
     }
   }
 
   /** The events recorded for a run, in order. */
   async getRunEvents(runId: string): Promise<{ type: string; step: string | null; attempt: number | null; payload: Record<string, unknown>; createdAt: Date }[]> {
-    const rows = (await this.dataSource.query(`SELECT type, step, attempt, payload, created_at FROM ${TABLES.events} WHERE run_id = ? ORDER BY id`, [runId])) as RunRow[];
+    const rows = (await this.sql.all(`SELECT type, step, attempt, payload, created_at FROM ${TABLES.events} WHERE run_id = ? ORDER BY id`, [runId]));
     return rows.map((row) => ({
       type: String(row.type),
       step: row.step === null ? null : String(row.step),
@@ -230,10 +222,10 @@ export class TypeOrmRunStore implements RunStore {
   }
 
   async listCheckpoints(runId: string): Promise<CheckpointRecord[]> {
-    const rows = (await this.dataSource.query(
+    const rows = (await this.sql.all(
       `SELECT run_id, step_name, iteration, executed_steps, created_at FROM ${TABLES.checkpoints} WHERE run_id = ? ORDER BY id`,
       [runId],
-    )) as RunRow[];
+    ));
     return rows.map((row) => ({
       runId: String(row.run_id),
       stepName: String(row.step_name),
@@ -244,25 +236,25 @@ export class TypeOrmRunStore implements RunStore {
   }
 
   async qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]> {
-    const rows = (await this.dataSource.query(
+    const rows = (await this.sql.all(
       `SELECT s.run_id, s.started_at, s.quality FROM ${TABLES.steps} s JOIN ${TABLES.runs} r ON r.run_id = s.run_id ` +
         "WHERE r.workflow_name = ? AND s.step_name = ? AND s.started_at >= ? AND s.quality IS NOT NULL AND s.status IN ('completed', 'failed') " +
         'ORDER BY s.started_at, s.id',
       [workflow, step, toSqlDatetime(since)],
-    )) as RunRow[];
+    ));
     return rows.map((row) => qualityPoint(String(row.run_id), fromSqlDatetime(row.started_at)!, decodeStored<QualityMetricsInit>(row.quality)!));
   }
 
   async purge(criteria: PurgeCriteria): Promise<number> {
     const statuses = criteria.keepFailed === true ? ['completed', 'cancelled'] : ['completed', 'cancelled', 'failed'];
-    return this.affected(
+    return this.sql.run(
       `DELETE FROM ${TABLES.runs} WHERE finished_at < ? AND status IN (${statuses.map(() => '?').join(', ')})`,
       [toSqlDatetime(criteria.before), ...statuses],
     );
   }
 
   private async findOne(condition: string, values: unknown[]): Promise<RunRecord | null> {
-    const rows = (await this.dataSource.query(`SELECT * FROM ${TABLES.runs} WHERE ${condition}`, values)) as RunRow[];
+    const rows = (await this.sql.all(`SELECT * FROM ${TABLES.runs} WHERE ${condition}`, values));
     return rows.length === 0 ? null : runFromRow(rows[0]!);
   }
 
