@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSpineDataSource, sqliteOptions, TypeOrmRunStore } from '../../src/persistence';
+import { TypeOrmRunStore } from '../../src/persistence';
+import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases';
 
 const child = join(__dirname, 'support', 'crash-child.cjs');
 const KILLS = 30;
@@ -30,17 +31,23 @@ function runChild(file: string, log: string, index: number, killAfterReadyMs: nu
   });
 }
 
-describe('crash and resume (child processes killed with SIGKILL)', () => {
+describe.each(testDrivers())('crash and resume on %s (child processes killed with SIGKILL)', (driver) => {
   let dir: string;
+  let db: TestDatabase;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'spine-crash-'));
+    db = await createTestDatabase(driver);
+  }, 60_000);
+
+  afterAll(async () => {
+    await db?.drop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
   it(`completes a durable run killed ${KILLS} times at random points, recording each step once and re-running at most the in-flight step`, async () => {
-    const file = join(dir, 'spine.db');
+    const options = db.dataSource.options as { url?: string; database?: string };
+    const file = driver === 'sqlite' ? String(options.database) : String(options.url);
     const log = join(dir, 'side-effects.log');
     writeFileSync(log, '');
     let seed = 20261126;
@@ -56,7 +63,7 @@ describe('crash and resume (child processes killed with SIGKILL)', () => {
     const final = await runChild(file, log, KILLS, null);
     expect(final.out).toContain('done completed');
 
-    const dataSource = await createSpineDataSource(sqliteOptions(file)).initialize();
+    const dataSource = await db.open();
     try {
       const store = new TypeOrmRunStore(dataSource);
       expect(await store.getRun('crash-run')).toMatchObject({ status: 'completed', completedSteps: STEPS, leaseOwner: null });
@@ -85,7 +92,7 @@ describe('crash and resume (child processes killed with SIGKILL)', () => {
       expect(expectedNext).toBe(STEPS);
       const reruns = entries.length - STEPS;
       expect(reruns).toBeLessThanOrEqual(killed);
-      console.log(`crash test: ${killed} kills, ${STEPS} steps each recorded once, ${reruns} re-runs of an in-flight step`);
+      console.log(`crash test on ${driver}: ${killed} kills, ${STEPS} steps each recorded once, ${reruns} re-runs of an in-flight step`);
       // A step that ran twice kept its idempotency key (same run, step, iteration).
       for (const step of new Set(entries.map((e) => e.step))) {
         expect(new Set(entries.filter((e) => e.step === step).map((e) => e.key)).size).toBe(1);

@@ -1,13 +1,13 @@
 // A process that runs (or resumes) one durable workflow and may be killed at any moment.
-// argv: <sqlite file> <side-effect log> <child index>
+// argv: <database: a SQLite file or a mysql:// URL> <side-effect log> <child index>
 'use strict';
 const { appendFileSync } = require('node:fs');
 const { join } = require('node:path');
 const dist = join(__dirname, '..', '..', '..', 'dist');
 const { Step, Workflow, WorkflowRunner, SpineError } = require(join(dist, 'index.js'));
-const { createSpineDataSource, sqliteOptions, TypeOrmRunStore } = require(join(dist, 'persistence', 'index.js'));
+const { createSpineDataSource, sqliteOptions, mysqlOptions, TypeOrmRunStore } = require(join(dist, 'persistence', 'index.js'));
 
-const [file, log, child] = process.argv.slice(2);
+const [database, log, child] = process.argv.slice(2);
 const RUN_ID = 'crash-run';
 const STEPS = 80;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -25,7 +25,8 @@ const workflow = Workflow.define({
 });
 
 (async () => {
-  const dataSource = await createSpineDataSource(sqliteOptions(file)).initialize();
+  const options = database.startsWith('mysql://') ? mysqlOptions(database) : sqliteOptions(database);
+  const dataSource = await createSpineDataSource(options).initialize();
   await dataSource.runMigrations();
   const store = new TypeOrmRunStore(dataSource);
   const runner = new WorkflowRunner({ store, lease: { owner: `child-${child}`, durationMs: 150, heartbeatMs: 40 } });

@@ -111,9 +111,9 @@ describe.each(testDrivers())('leases on %s', (driver) => {
   });
 });
 
-describe('a store that goes away mid-run (SQLite)', () => {
+describe.each(testDrivers())('a store that goes away mid-run (%s)', (driver) => {
   it('leaves the run interrupted, with no half-written step, and it resumes once the database is back', async () => {
-    const db = await createTestDatabase('sqlite');
+    const db = await createTestDatabase(driver);
     try {
       let dropDatabase = true;
       const wf = Workflow.define({
