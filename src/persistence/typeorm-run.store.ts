@@ -9,7 +9,7 @@ import type { ClaimOutcome, CreateRunOutcome, Lease, NewRun, RunStore } from '..
 import { familyOf, type DriverFamily } from './schema/column-types';
 import { TABLES } from './schema/entities';
 import { DEFAULT_MAX_OUTPUT_BYTES, decodeStored, encodeForStorage, fromSqlDatetime, toSqlDatetime } from './json-codec';
-import { partitionKey, runFromRow, stepFromRow, type RunRow } from './row-mapping';
+import { partitionKey, runFromRow, stepFromRow } from './row-mapping';
 import { SqliteStepWriter, type StepWrite } from './sqlite-step.writer';
 import { SQL } from './step.sql';
 import { SqliteClient, sqliteDatabaseOf, TypeOrmClient, type SqlClient } from './sql-client';

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock/clock.port';
-import { WorkflowContext } from '../context/workflow-context';
+import type { WorkflowContext } from '../context/workflow-context';
 import type { RunScope, StepDefinition, StepRuntime } from '../definition/step-definition';
 import { END, type WorkflowDefinition } from '../definition/workflow-definition';
 import { messageOf } from '../errors/step-error';
@@ -11,9 +11,12 @@ import { ErrorPolicy } from '../policy/error-policy';
 import type { RetryPolicy } from '../policy/retry-policy';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import { StepResult } from '../result/step-result';
-import type { RunOutcomeStatus, RunRecord, StepRecord } from '../store/run-record';
+import type { RunOutcomeStatus, StepRecord } from '../store/run-record';
 import type { RunStore } from '../store/run-store.port';
-import type { RunEvent, RunEventListener, RunEventType } from './run-event';
+import type { RunEventListener, RunEventType } from './run-event';
+import { RunEventLog } from './run-event-log';
+import { resultOfEarlierRun } from './earlier-run.result';
+import { startHeartbeat, type LeaseState } from './lease-heartbeat';
 import { attemptStep, type AttemptEnvironment } from './step-attempt';
 import { isThenable } from './thenable';
 import { applyQualityGate, checkRoute, EMPTY_UPDATES } from './step-outcome';
@@ -93,19 +96,15 @@ export class RunExecution implements AttemptEnvironment {
   readonly scope: RunScope = new LazyRunScope();
   /** Present only for cancellable runs; other runs hand steps a signal that never aborts. */
   private readonly controller: AbortController | null;
-  private readonly events: RunEvent[] = [];
+  private readonly log: RunEventLog;
   private readonly ledger: RunLedger;
   private readonly leaseOwner: string | null;
   private stopHeartbeat: (() => void) | null = null;
   /** Set by the heartbeat: another process took the lease, or someone asked to cancel. */
-  private leaseLost = false;
-  private cancelRequested = false;
+  private readonly lease: LeaseState = { lost: false, cancelRequested: false };
   /** True once the run exists in the store (a failure after that leaves it interrupted). */
   private opened = false;
   private currentStepName: string | null = null;
-  /** Events waiting to be written to a store that keeps them (flushed in batches and at the end). */
-  private readonly unsaved: RunEvent[] = [];
-  private readonly savesEvents: boolean;
 
   constructor(
     private readonly services: RunnerServices,
@@ -125,7 +124,14 @@ export class RunExecution implements AttemptEnvironment {
     this.middleware = services.middleware;
     this.leaseOwner = settings.persist && settings.leased ? services.lease.owner : null;
     this.ledger = new RunLedger(this.runId, settings.persist ? services.store : null, stepIndex(definition), this.leaseOwner);
-    this.savesEvents = settings.persist && typeof services.store.recordEvents === 'function';
+    const savesEvents = settings.persist && typeof services.store.recordEvents === 'function';
+    this.log = new RunEventLog(
+      { runId: this.runId, traceId: initial.traceId, workflow: definition.name, parentRunId: settings.parentRunId },
+      services.clock,
+      settings.keepEvents,
+      services.onEvent,
+      savesEvents ? services.store : null,
+    );
   }
 
   iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition {
@@ -183,21 +189,19 @@ export class RunExecution implements AttemptEnvironment {
     } catch (error) {
       throw this.interruption(error);
     } finally {
-      if (this.savesEvents && this.opened) await this.saveEvents();
+      if (this.opened) await this.log.save();
       this.stopHeartbeat?.();
       external?.removeEventListener('abort', onAbort);
     }
   }
 
-  /** Writes the buffered events; a failure to keep logs never fails the run. */
-  private async saveEvents(): Promise<void> {
-    if (this.unsaved.length === 0) return;
-    const batch = this.unsaved.splice(0, this.unsaved.length);
-    try {
-      await this.services.store.recordEvents!(batch);
-    } catch (error) {
-      console.warn(`spine-orchestration: ${batch.length} events of run ${this.runId} could not be stored: ${messageOf(error)}`);
-    }
+  private beginHeartbeat(): void {
+    if (this.leaseOwner === null) return;
+    this.stopHeartbeat = startHeartbeat(this.services.store, this.clock, this.services.lease, this.runId, this.lease);
+  }
+
+  private emit(...args: Parameters<RunEventLog['emit']>): void {
+    this.log.emit(...args);
   }
 
   /** What a run that could not record its progress reports: the store failed, or the lease was lost. */
@@ -212,32 +216,6 @@ export class RunExecution implements AttemptEnvironment {
     );
   }
 
-  /** Renews the run's lease every heartbeat; notes a lost lease or a cancellation request for the next step boundary. */
-  private startHeartbeat(): void {
-    if (this.leaseOwner === null) return;
-    const { lease, store } = this.services;
-    const owner = this.leaseOwner;
-    let cancelTimer: (() => void) | null = null;
-    let stopped = false;
-    const tick = (): void => {
-      store
-        .renewLease(this.runId, { owner, expiresAt: new Date(this.clock.now() + lease.durationMs) })
-        .then(({ held, cancelRequested }) => {
-          if (!held) this.leaseLost = true;
-          if (cancelRequested) this.cancelRequested = true;
-        })
-        .catch(() => undefined) // the next step write reports a failing store
-        .finally(() => {
-          if (!stopped) cancelTimer = this.clock.setTimer(lease.heartbeatMs, tick);
-        });
-    };
-    cancelTimer = this.clock.setTimer(lease.heartbeatMs, tick);
-    this.stopHeartbeat = () => {
-      stopped = true;
-      cancelTimer?.();
-    };
-  }
-
   private async runSteps(): Promise<WorkflowResult> {
     const { definition, settings, ledger } = this;
     const startedAt = this.clock.now();
@@ -249,15 +227,15 @@ export class RunExecution implements AttemptEnvironment {
     if (settings.resume !== null) {
       await ledger.reopen(this.initial.params);
       this.opened = true;
-      this.startHeartbeat();
+      this.beginHeartbeat();
       ({ context: ctx, position: i } = ledger.replay(steps, settings.resume, this.initial));
       this.emit('run_resumed', steps[i]?.name, undefined, undefined, undefined);
     } else {
       const leaseExpiresAt = this.leaseOwner === null ? null : new Date(startedAt + this.services.lease.durationMs);
       const opened = await ledger.open(definition, this.initial, settings.parentRunId, startedAt, leaseExpiresAt);
-      if (!opened.created) return this.existingRun(opened.run, startedAt);
+      if (!opened.created) return resultOfEarlierRun(this.services.store, definition, ledger, opened.run, startedAt);
       this.opened = true;
-      this.startHeartbeat();
+      this.beginHeartbeat();
       this.emit('run_started', undefined, undefined, undefined, undefined);
       i = settings.startFrom === null ? 0 : index.get(settings.startFrom)!;
       for (let j = 0; j < i; j++) await this.skip(steps[j]!, j, `the run started from "${settings.startFrom}"`);
@@ -270,8 +248,8 @@ export class RunExecution implements AttemptEnvironment {
 
     while (i < steps.length) {
       const step = steps[i]!;
-      if (this.leaseLost) throw new LeaseLostError(this.runId, this.leaseOwner!);
-      if (this.runSignal.aborted || this.cancelRequested) {
+      if (this.lease.lost) throw new LeaseLostError(this.runId, this.leaseOwner!);
+      if (this.runSignal.aborted || this.lease.cancelRequested) {
         status = 'cancelled';
         break;
       }
@@ -345,52 +323,13 @@ export class RunExecution implements AttemptEnvironment {
       finishedAt: new Date(finishedAt),
       durationMs,
       steps: ledger.executions,
-      events: this.events,
+      events: this.log.events,
       dryRun: this.dryRun,
       deduplicated: false,
     };
   }
 
-  /** The result of an earlier run that had the same idempotency key, rebuilt from its records (nothing is run). */
-  private async existingRun(run: RunRecord, now: number): Promise<WorkflowResult> {
-    const records = await this.services.store.getRunSteps(run.runId);
-    const initial = WorkflowContext.create({
-      runId: run.runId,
-      traceId: run.traceId,
-      batchId: run.batchId,
-      startedAt: run.startedAt,
-      params: run.params,
-      metadata: { workflow: run.workflowName },
-      partition: run.partition,
-      asOfDate: run.asOfDate,
-      captureId: run.captureId,
-      idempotencyKey: run.idempotencyKey,
-    });
-    const sameWorkflow = run.workflowName === this.definition.name;
-    const { context } = sameWorkflow ? this.ledger.replay(this.definition.steps, records, initial) : { context: initial };
-    if (run.errorStep !== null && !this.ledger.failed.includes(run.errorStep)) this.ledger.failed.push(run.errorStep);
-    return {
-      status: run.status,
-      runId: run.runId,
-      workflowName: run.workflowName,
-      context,
-      completedSteps: this.ledger.completed,
-      failedSteps: this.ledger.failed,
-      skippedSteps: this.ledger.skipped,
-      totalSteps: run.totalSteps,
-      executedSteps: run.executedSteps,
-      errorStep: run.errorStep,
-      error: run.error,
-      errorCategory: run.errorCategory,
-      startedAt: run.startedAt,
-      finishedAt: run.finishedAt ?? new Date(now),
-      durationMs: run.durationMs ?? 0,
-      steps: this.ledger.executions,
-      events: [],
-      dryRun: false,
-      deduplicated: true,
-    };
-  }
+
 
   /** Runs one step execution: attempts, retries, the quality gate, its records and events. */
   private async executeStep(
@@ -460,52 +399,5 @@ export class RunExecution implements AttemptEnvironment {
     this.emit('step_skipped', step.name, undefined, undefined, undefined, { reason });
   }
 
-  /** Emits one event: the common fields in one literal; rarer fields only when given. */
-  private emit(
-    type: RunEventType,
-    step: string | undefined,
-    attempt: number | undefined,
-    iteration: number | undefined,
-    durationMs: number | undefined,
-    extra?: Partial<RunEvent>,
-  ): void {
-    const keep = this.settings.keepEvents;
-    const listener = this.services.onEvent;
-    if (!keep && listener === null && !this.savesEvents) return;
-    let event: RunEvent;
-    if (attempt === undefined) {
-      event = { type, runId: this.runId, traceId: this.initial.traceId, workflow: this.definition.name, timestamp: this.clock.now() };
-      if (step !== undefined) (event as { step?: string }).step = step;
-      if (durationMs !== undefined) (event as { durationMs?: number }).durationMs = durationMs;
-    } else if (durationMs === undefined) {
-      event = { type, runId: this.runId, traceId: this.initial.traceId, workflow: this.definition.name, timestamp: this.clock.now(), step, attempt, iteration };
-    } else {
-      event = {
-        type,
-        runId: this.runId,
-        traceId: this.initial.traceId,
-        workflow: this.definition.name,
-        timestamp: this.clock.now(),
-        step,
-        attempt,
-        iteration,
-        durationMs,
-      };
-    }
-    if (this.settings.parentRunId !== null) (event as { parentRunId?: string }).parentRunId = this.settings.parentRunId;
-    if (extra !== undefined) Object.assign(event, extra);
-    if (keep) this.events.push(event);
-    if (this.savesEvents) {
-      this.unsaved.push(event);
-      if (this.unsaved.length >= 64) void this.saveEvents();
-    }
-    if (listener !== null) {
-      try {
-        listener(event);
-      } catch (error) {
-        console.warn(`spine-orchestration: an onEvent listener threw on ${type}: ${messageOf(error)}`);
-      }
-    }
-  }
 }
 

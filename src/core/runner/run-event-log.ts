@@ -1,0 +1,69 @@
+import type { Clock } from '../clock/clock.port';
+import { messageOf } from '../errors/step-error';
+import type { RunStore } from '../store/run-store.port';
+import type { RunEvent, RunEventListener, RunEventType } from './run-event';
+
+/** Where a run's events go: kept on the result, handed to the listener, saved in batches to a store that keeps them. */
+export class RunEventLog {
+  readonly events: RunEvent[] = [];
+  private readonly unsaved: RunEvent[] = [];
+
+  constructor(
+    private readonly identity: { readonly runId: string; readonly traceId: string; readonly workflow: string; readonly parentRunId: string | null },
+    private readonly clock: Clock,
+    private readonly keep: boolean,
+    private readonly listener: RunEventListener | null,
+    /** The store to save events to, or null when they are not saved. */
+    private readonly store: RunStore | null,
+  ) {}
+
+  /** Emits one event: the common fields in one literal; rarer fields only when given. */
+  emit(
+    type: RunEventType,
+    step: string | undefined,
+    attempt: number | undefined,
+    iteration: number | undefined,
+    durationMs: number | undefined,
+    extra?: Partial<RunEvent>,
+  ): void {
+    const { keep, listener, store } = this;
+    if (!keep && listener === null && store === null) return;
+    const { runId, traceId, workflow, parentRunId } = this.identity;
+    const timestamp = this.clock.now();
+    let event: RunEvent;
+    if (attempt === undefined) {
+      event = { type, runId, traceId, workflow, timestamp };
+      if (step !== undefined) (event as { step?: string }).step = step;
+      if (durationMs !== undefined) (event as { durationMs?: number }).durationMs = durationMs;
+    } else if (durationMs === undefined) {
+      event = { type, runId, traceId, workflow, timestamp, step, attempt, iteration };
+    } else {
+      event = { type, runId, traceId, workflow, timestamp, step, attempt, iteration, durationMs };
+    }
+    if (parentRunId !== null) (event as { parentRunId?: string }).parentRunId = parentRunId;
+    if (extra !== undefined) Object.assign(event, extra);
+    if (keep) this.events.push(event);
+    if (store !== null) {
+      this.unsaved.push(event);
+      if (this.unsaved.length >= 64) void this.save();
+    }
+    if (listener !== null) {
+      try {
+        listener(event);
+      } catch (error) {
+        console.warn(`spine-orchestration: an onEvent listener threw on ${type}: ${messageOf(error)}`);
+      }
+    }
+  }
+
+  /** Writes the events not saved yet; failing to keep logs never fails the run. */
+  async save(): Promise<void> {
+    if (this.store === null || this.unsaved.length === 0) return;
+    const batch = this.unsaved.splice(0, this.unsaved.length);
+    try {
+      await this.store.recordEvents!(batch);
+    } catch (error) {
+      console.warn(`spine-orchestration: ${batch.length} events of run ${this.identity.runId} could not be stored: ${messageOf(error)}`);
+    }
+  }
+}
