@@ -40,7 +40,7 @@ describe.each(testDrivers())('leases on %s', (driver) => {
   it('refuses to resume a run whose lease is live, takes it over once the lease expired, and fences the old writer off', async () => {
     const { wf, calls, open } = gated();
     const store = new TypeOrmRunStore(db.dataSource);
-    const first = new WorkflowRunner({ store, lease: { owner: 'process-A', durationMs: 300, heartbeatMs: 60_000 }, workflows: lookup(wf) });
+    const first = new WorkflowRunner({ store, lease: { owner: 'process-A', durationMs: 600, heartbeatMs: 60_000 }, workflows: lookup(wf) });
     const second = new WorkflowRunner({ store, lease: { owner: 'process-B', durationMs: 30_000 }, workflows: lookup(wf) });
 
     const stuck = first.execute(wf);
@@ -49,7 +49,7 @@ describe.each(testDrivers())('leases on %s', (driver) => {
     expect(running).toMatchObject({ leaseOwner: 'process-A', lastCompletedStep: 'first' });
     await expect(second.resume(running!.runId)).rejects.toThrow(/is running and held by process-A until .*; it resumes there, or anywhere once that lease expires/);
 
-    await sleep(350);
+    await sleep(650);
     expect((await store.listExpiredRuns(new Date(), 10)).map((r) => r.runId)).toEqual([running!.runId]);
     const recovering = second.recover();
     await sleep(50);
@@ -74,7 +74,7 @@ describe.each(testDrivers())('leases on %s', (driver) => {
     const [run] = await store.listRuns({ workflow: 'leased', status: 'running' });
     const asked = await operator.cancel(run!.runId);
     expect(asked).toMatchObject({ status: 'running', cancelRequested: true });
-    await sleep(60);
+    await sleep(250);
     open();
     const result = await running;
     expect(result.status).toBe('cancelled');
