@@ -238,9 +238,9 @@ export class TypeOrmRunStore implements RunStore {
   async qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]> {
     const rows = (await this.sql.all(
       `SELECT s.run_id, s.started_at, s.quality FROM ${TABLES.steps} s JOIN ${TABLES.runs} r ON r.run_id = s.run_id ` +
-        "WHERE r.workflow_name = ? AND s.step_name = ? AND s.started_at >= ? AND s.quality IS NOT NULL AND s.status IN ('completed', 'failed') " +
+        "WHERE r.workflow_name = ? AND r.started_at >= ? AND s.step_name = ? AND s.started_at >= ? AND s.quality IS NOT NULL AND s.status IN ('completed', 'failed') " +
         'ORDER BY s.started_at, s.id',
-      [workflow, step, toSqlDatetime(since)],
+      [workflow, toSqlDatetime(since), step, toSqlDatetime(since)],
     ));
     return rows.map((row) => qualityPoint(String(row.run_id), fromSqlDatetime(row.started_at)!, decodeStored<QualityMetricsInit>(row.quality)!));
   }

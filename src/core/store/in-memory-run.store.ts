@@ -162,7 +162,7 @@ export class InMemoryRunStore implements RunStore {
   async qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]> {
     const points: QualityPoint[] = [];
     for (const { record, steps } of this.runs.values()) {
-      if (record.workflowName !== workflow) continue;
+      if (record.workflowName !== workflow || record.startedAt < since) continue;
       for (const s of steps) {
         if (s.stepName === step && s.quality !== null && s.startedAt >= since && (s.status === 'completed' || s.status === 'failed')) {
           points.push(qualityPoint(s.runId, s.startedAt, s.quality));

@@ -70,7 +70,7 @@ export interface RunStore {
   saveDefinition?(spec: WorkflowSpec, hash: string): Promise<void>;
   /** The run's checkpoints (one per completed step), in order. */
   listCheckpoints(runId: string): Promise<CheckpointRecord[]>;
-  /** Quality metrics a workflow's step recorded since `since`, oldest first (completed and failed executions). */
+  /** Quality metrics a workflow's step recorded in runs started since `since`, oldest first (completed and failed executions). */
   qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]>;
   /** Deletes finished runs (and their steps, checkpoints and events) per the criteria; returns how many runs went. */
   purge(criteria: PurgeCriteria): Promise<number>;

@@ -110,7 +110,7 @@ export class InitialSchema1767225600000 implements MigrationInterface {
           json('quality', true),
         ],
         foreignKeys: [runFk('core_workflow_run_steps')],
-        indices: [index('ix_core_workflow_run_steps_run', ['run_id', 'id']), index('ix_core_workflow_run_steps_step', ['step_name', 'started_at'])],
+        indices: [index('ix_core_workflow_run_steps_run', ['run_id', 'id'])],
       }),
     );
     await runner.createTable(
