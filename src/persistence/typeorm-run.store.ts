@@ -182,7 +182,8 @@ export class TypeOrmRunStore implements RunStore {
     if (events.length === 0) return;
     const values: unknown[] = [];
     for (const event of events) {
-      const { type, runId, step, attempt, timestamp, ...payload } = event;
+      // run id, trace id and workflow are the run row's; type, step, attempt and time have columns
+      const { type, runId, step, attempt, timestamp, traceId: _trace, workflow: _workflow, ...payload } = event;
       values.push(runId, type, step ?? null, attempt ?? null, JSON.stringify(payload), toSqlDatetime(timestamp));
     }
     await this.sql.run(
