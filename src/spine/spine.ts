@@ -210,14 +210,22 @@ export class Spine {
 
   /**
    * Stops accepting runs, stops recovery (a recovered run stops at its next step boundary and
-   * can be resumed later), and closes the database connection Spine opened.
+   * can be resumed later; at most `timeoutMs`, default 30 s, is waited for it), and closes the
+   * database connection Spine opened.
    */
-  async close(): Promise<void> {
+  async close(options: { readonly timeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.recoveryTimer !== null) clearInterval(this.recoveryTimer);
     this.recoveryStop.abort();
-    await this.recovery;
+    if (this.recovery !== null) {
+      // A recovered run stops at its next step boundary; a step longer than the timeout is cut
+      // off by closing the database under it (the run is left interrupted and resumable).
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.timeoutMs ?? 30_000)));
+      await Promise.race([this.recovery, timeout]);
+      clearTimeout(timer);
+    }
     await this.opened.close();
   }
 
