@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
-import type { DataSource } from 'typeorm';
+import type { DataSource, DataSourceOptions } from 'typeorm';
 import { createSpineDataSource, mysqlOptions, sqliteOptions } from '../../src/persistence';
 
 /** A fresh database of one driver with spine's schema migrated, and how to throw it away. */
@@ -20,30 +20,10 @@ export function testDrivers(): ('sqlite' | 'mariadb')[] {
   return process.env.SPINE_TEST_MYSQL_URL ? ['sqlite', 'mariadb'] : ['sqlite'];
 }
 
-/** Creates a database for one test file: a temp SQLite file, or a new MariaDB database. */
+/** Creates a database for one test file: a temp SQLite file, or a new MariaDB database; migrated. */
 export async function createTestDatabase(driver: 'sqlite' | 'mariadb'): Promise<TestDatabase> {
-  if (driver === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'spine-sqlite-'));
-    const options = sqliteOptions(join(dir, 'spine.db'));
-    const open = async () => createSpineDataSource(options).initialize();
-    const dataSource = await open();
-    await dataSource.runMigrations();
-    return {
-      driver,
-      dataSource,
-      open,
-      async drop() {
-        if (dataSource.isInitialized) await dataSource.destroy();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  }
-  const server = process.env.SPINE_TEST_MYSQL_URL!;
-  const name = `spine_test_${randomBytes(6).toString('hex')}`;
-  const admin = await createConnection(server);
-  await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
-  const url = `${server.replace(/\/[^/]*$/, '')}/${name}`;
-  const open = async () => createSpineDataSource(mysqlOptions(url)).initialize();
+  const { options, cleanup } = driver === 'sqlite' ? sqliteDatabase() : await mariaDbDatabase();
+  const open = async () => createSpineDataSource(options).initialize();
   const dataSource = await open();
   await dataSource.runMigrations();
   return {
@@ -52,6 +32,39 @@ export async function createTestDatabase(driver: 'sqlite' | 'mariadb'): Promise<
     open,
     async drop() {
       if (dataSource.isInitialized) await dataSource.destroy();
+      await cleanup();
+    },
+  };
+}
+
+/**
+ * Gives a `describe` block its own migrated database for the driver: created before its tests,
+ * dropped after them. Read it inside tests through the returned function.
+ */
+export function useTestDatabase(driver: 'sqlite' | 'mariadb'): () => TestDatabase {
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase(driver);
+  }, 60_000);
+  afterAll(async () => {
+    await db?.drop();
+  });
+  return () => db!;
+}
+
+function sqliteDatabase(): { options: DataSourceOptions; cleanup: () => Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), 'spine-sqlite-'));
+  return { options: sqliteOptions(join(dir, 'spine.db')), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function mariaDbDatabase(): Promise<{ options: DataSourceOptions; cleanup: () => Promise<void> }> {
+  const server = process.env.SPINE_TEST_MYSQL_URL!;
+  const name = `spine_test_${randomBytes(6).toString('hex')}`;
+  const admin = await createConnection(server);
+  await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
+  return {
+    options: mysqlOptions(`${server.replace(/\/[^/]*$/, '')}/${name}`),
+    cleanup: async () => {
       await admin.query(`DROP DATABASE ${name}`);
       await admin.end();
     },

@@ -1,6 +1,6 @@
 import { LeaseLostError, Step, Workflow, WorkflowRunner, type WorkflowDefinition } from 'spine-orchestration';
 import { TypeOrmRunStore } from '../../../src/persistence';
-import { createTestDatabase, testDrivers, type TestDatabase } from '../../support/databases';
+import { createTestDatabase, testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,14 +27,10 @@ function gated() {
 const lookup = (wf: WorkflowDefinition) => ({ get: (n: string) => (n === wf.name ? wf : undefined), names: () => [wf.name] });
 
 describe.each(testDrivers())('leases on %s', (driver) => {
+  const database = useTestDatabase(driver);
   let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase(driver);
-  }, 60_000);
-
-  afterAll(async () => {
-    await db?.drop();
+  beforeAll(() => {
+    db = database();
   });
 
   it('refuses to resume a run whose lease is live, takes it over once the lease expired, and fences the old writer off', async () => {

@@ -1,16 +1,12 @@
 import { ErrorCategory, Step, StepResult, Workflow, WorkflowRunner } from 'spine-orchestration';
 import { TABLES, TypeOrmRunStore } from '../../../src/persistence';
-import { createTestDatabase, testDrivers, type TestDatabase } from '../../support/databases';
+import { testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
 
 describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
+  const database = useTestDatabase(driver);
   let db: TestDatabase;
-
-  beforeAll(async () => {
-    db = await createTestDatabase(driver);
-  }, 60_000);
-
-  afterAll(async () => {
-    await db?.drop();
+  beforeAll(() => {
+    db = database();
   });
 
   const etl = (state: { broken: boolean; calls: string[] }) =>
