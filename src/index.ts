@@ -50,6 +50,7 @@ export type {
 } from './core/definition/step-definition';
 export type { GroupShape } from './core/definition/group-conversion';
 export { workflowSpec, workflowHash, type WorkflowSpec } from './core/definition/workflow-spec';
+export { renderWorkflowGraph, type GraphFormat } from './core/definition/workflow.graph';
 export { ErrorPolicy } from './core/policy/error-policy';
 export { ErrorCategory } from './core/policy/error-category';
 export { RetryPolicy, type BackoffKind, type RetryPolicyOptions } from './core/policy/retry-policy';
@@ -93,6 +94,7 @@ export { SpineValidationError, type FieldViolation } from './core/errors/spine-v
 export { SpineStartupError } from './spine/spine-startup.error';
 export { Spine } from './spine/spine';
 export type { SpineLogger, SpineOptions } from './spine/spine.options';
+export { defineConfig, type SpineConfig } from './spine/spine.config';
 export { LambdaStep, PipelineStep, Choice, Wait, MapStep, Pipeline, DecoratorMetadata } from './decorators';
 export type {
   ChoiceDecoratorOptions,

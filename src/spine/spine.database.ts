@@ -17,37 +17,43 @@ function isDataSource(value: unknown): value is DataSource {
 }
 
 /**
+ * The TypeORM DataSource `database` names (not initialized yet when Spine makes it), and whether
+ * Spine made it (and so closes it); null for 'memory'. TypeORM is loaded only when used.
+ */
+export function resolveDataSource(options: Pick<SpineOptions, 'database' | 'cwd'>): { dataSource: DataSource; owned: boolean } | null {
+  const database = options.database;
+  if (database === 'memory') return null;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const persistence = require('../persistence') as typeof import('../persistence');
+  if (database === undefined) {
+    const file = join(options.cwd ?? process.cwd(), persistence.DEFAULT_SQLITE_FILE);
+    return { dataSource: persistence.createSpineDataSource(persistence.sqliteOptions(file)), owned: true };
+  }
+  if (isDataSource(database)) return { dataSource: database, owned: false };
+  if (typeof database === 'object' && database !== null && typeof (database as DataSourceOptions).type === 'string') {
+    const given = database as DataSourceOptions;
+    const relative = given.type === 'better-sqlite3' && typeof given.database === 'string' && given.database !== ':memory:' && !isAbsolute(given.database);
+    const resolved = relative ? { ...given, database: join(options.cwd ?? process.cwd(), given.database as string) } : given;
+    return { dataSource: persistence.createSpineDataSource(resolved as DataSourceOptions), owned: true };
+  }
+  throw new SpineError(
+    'invalid-argument',
+    `Spine.create: database must be 'memory', TypeORM DataSourceOptions or a DataSource (got ${JSON.stringify(database)}).`,
+  );
+}
+
+/**
  * Opens the store `Spine.create` asked for: a RunStore given as `store`; 'memory'; a TypeORM
  * DataSource or its options; or, by default, the embedded SQLite file `.spine/spine.db` under
  * `cwd`. Migrations run unless `migrationsRun: false`. TypeORM is loaded only when used.
  */
 export async function openStore(options: SpineOptions): Promise<OpenedStore> {
   if (options.store !== undefined) return { store: options.store, dataSource: null, close: async () => undefined };
-  const database = options.database;
-  if (database === 'memory') return { store: new InMemoryRunStore(), dataSource: null, close: async () => undefined };
+  const resolved = resolveDataSource(options);
+  if (resolved === null) return { store: new InMemoryRunStore(), dataSource: null, close: async () => undefined };
+  const { dataSource, owned } = resolved;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const persistence = require('../persistence') as typeof import('../persistence');
-  let dataSource: DataSource;
-  let owned: boolean;
-  if (database === undefined) {
-    const file = join(options.cwd ?? process.cwd(), persistence.DEFAULT_SQLITE_FILE);
-    dataSource = persistence.createSpineDataSource(persistence.sqliteOptions(file));
-    owned = true;
-  } else if (isDataSource(database)) {
-    dataSource = database;
-    owned = false;
-  } else if (typeof database === 'object' && database !== null && typeof (database as DataSourceOptions).type === 'string') {
-    const given = database as DataSourceOptions;
-    const relative = given.type === 'better-sqlite3' && typeof given.database === 'string' && given.database !== ':memory:' && !isAbsolute(given.database);
-    const resolved = relative ? { ...given, database: join(options.cwd ?? process.cwd(), given.database as string) } : given;
-    dataSource = persistence.createSpineDataSource(resolved as DataSourceOptions);
-    owned = true;
-  } else {
-    throw new SpineError(
-      'invalid-argument',
-      `Spine.create: database must be 'memory', TypeORM DataSourceOptions or a DataSource (got ${JSON.stringify(database)}).`,
-    );
-  }
   try {
     if (!dataSource.isInitialized) await dataSource.initialize();
     if (options.migrationsRun !== false) await dataSource.runMigrations({ transaction: 'each' });

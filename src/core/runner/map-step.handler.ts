@@ -31,6 +31,7 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
   const errors: MapItemError[] = [];
   let next = 0;
   let succeeded = 0;
+  env.mapProgress(step.name, 0, 0, total);
 
   const runItem = async (index: number): Promise<void> => {
     const item = items[index];
@@ -51,6 +52,7 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
         errorCategory: result.errorCategory ?? ErrorCategory.INTERNAL,
       });
     }
+    env.mapProgress(step.name, succeeded + errors.length, errors.length, total);
   };
   const worker = async (): Promise<void> => {
     while (next < total && errors.length <= tolerated && !runtime.signal.aborted) await runItem(next++);

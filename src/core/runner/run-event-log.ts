@@ -56,6 +56,19 @@ export class RunEventLog {
     }
   }
 
+  /** Hands a progress event to the listener alone: frequent, and of no use once the run is over. */
+  progress(step: string, done: number, failed: number, total: number): void {
+    if (this.listener === null) return;
+    const { runId, traceId, workflow, parentRunId } = this.identity;
+    const event: RunEvent = { type: 'map_progress', runId, traceId, workflow, timestamp: this.clock.now(), step, done, failed, total };
+    if (parentRunId !== null) (event as { parentRunId?: string }).parentRunId = parentRunId;
+    try {
+      this.listener(event);
+    } catch (error) {
+      console.warn(`spine-orchestration: an onEvent listener threw on map_progress: ${messageOf(error)}`);
+    }
+  }
+
   /** Writes the events not saved yet; failing to keep logs never fails the run. */
   async save(): Promise<void> {
     if (this.store === null || this.unsaved.length === 0) return;

@@ -13,7 +13,9 @@ export type RunEventType =
   | 'step_failed'
   | 'step_retried'
   | 'step_skipped'
-  | 'quality_warning';
+  | 'quality_warning'
+  /** A map step's items so far; handed to `onEvent` only (neither kept on the result nor stored). */
+  | 'map_progress';
 
 /** One structured event of a run. */
 export interface RunEvent {
@@ -35,6 +37,10 @@ export interface RunEvent {
   readonly reason?: string;
   /** quality_warning: the breached thresholds. */
   readonly violations?: readonly string[];
+  /** map_progress: items finished (completed or failed), failed, and all items of the map step. */
+  readonly done?: number;
+  readonly failed?: number;
+  readonly total?: number;
   /** Map items: the run that started this child run. */
   readonly parentRunId?: string;
 }

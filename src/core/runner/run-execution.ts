@@ -138,6 +138,10 @@ export class RunExecution implements AttemptEnvironment {
     return this.services.iteratorWorkflow(iterator);
   }
 
+  mapProgress(step: string, done: number, failed: number, total: number): void {
+    this.log.progress(step, done, failed, total);
+  }
+
   async wakeAt(step: StepDefinition, runtime: StepRuntime, until: number): Promise<number> {
     const recorded = this.ledger.wakes.get(runtime.idempotencyKey);
     if (recorded !== undefined) return recorded;

@@ -19,6 +19,8 @@ export interface StepEnvironment {
    * else `until`, recorded now (in a durable run) so that a restarted process keeps it.
    */
   wakeAt(step: StepDefinition, runtime: StepRuntime, until: number): Promise<number>;
+  /** Reports how many of a map step's items have finished (a `map_progress` event for listeners). */
+  mapProgress(step: string, done: number, failed: number, total: number): void;
   /** Runs a child workflow (a map item) with the runner's dispatcher, clock, middleware and listener. */
   runChild(definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal): Promise<WorkflowResult>;
 }

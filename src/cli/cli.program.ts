@@ -1,0 +1,348 @@
+import { Command, CommanderError, Option } from 'commander';
+import { renderWorkflowGraph, type GraphFormat } from '../core/definition/workflow.graph';
+import { SpineError } from '../core/errors/spine-error';
+import { SpineValidationError } from '../core/errors/spine-validation.error';
+import type { RunEvent } from '../core/runner/run-event';
+import type { WorkflowResult } from '../core/runner/workflow-result';
+import type { RunStatus } from '../core/store/run-record';
+import { Spine } from '../spine/spine';
+import { resolveDataSource } from '../spine/spine.database';
+import { SpineStartupError } from '../spine/spine-startup.error';
+import type { SpineOptions } from '../spine/spine.options';
+import { collect, parseAge, parseParams, parsePositiveInt, parseStatuses } from './cli.args';
+import { CliError, ExitCode } from './cli.error';
+import { loadConfig } from './config.loader';
+import { ProgressReporter, type ProgressMode } from './progress.reporter';
+import { formatDuration, formatRunHeader, formatRuns, formatSteps, summarizeSteps, table } from './run.format';
+
+/** What the program writes to and where it runs; tests pass their own. */
+export interface CliIo {
+  readonly cwd: string;
+  readonly stdout: { write(text: string): unknown; isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown };
+}
+
+interface GlobalOptions {
+  readonly config?: string;
+}
+
+const print = (io: CliIo, text: string): void => void io.stdout.write(`${text}\n`);
+const printJson = (io: CliIo, value: unknown): void => void io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+
+/** Starts a Spine from the config, runs `work` with it, and always closes it. */
+async function withSpine<T>(io: CliIo, global: GlobalOptions, extra: Partial<SpineOptions>, work: (spine: Spine) => Promise<T>): Promise<T> {
+  const { options } = await loadConfig(io.cwd, global.config);
+  const own = options.onEvent;
+  const onEvent =
+    extra.onEvent === undefined
+      ? own
+      : (event: RunEvent): void => {
+          extra.onEvent!(event);
+          own?.(event);
+        };
+  let spine: Spine;
+  try {
+    spine = await Spine.create({ ...options, ...extra, onEvent });
+  } catch (error) {
+    if (error instanceof SpineStartupError) throw new CliError(`${error.message}\nFix the workflows or the config, then try again.`);
+    if (error instanceof SpineError && error.kind === 'invalid-argument') throw new CliError(error.message);
+    throw error;
+  }
+  try {
+    return await work(spine);
+  } finally {
+    await spine.close();
+    // a DataSource the config made is the config's, but nobody else will close it in this process
+    if (spine.dataSource?.isInitialized) await spine.dataSource.destroy();
+  }
+}
+
+/** The run's record and its steps: what `show --json` and `run --json` print. */
+async function runReport(spine: Spine, runId: string): Promise<{ run: unknown; steps: unknown; items?: unknown }> {
+  const run = await spine.getRun(runId);
+  if (run === null) throw new CliError(`Run "${runId}" was not found. List recorded runs with: spine runs`);
+  const steps = await spine.getRunSteps(runId);
+  const items = await spine.listRuns({ parentRunId: runId });
+  return { run, steps, ...(items.length > 0 && { items }) };
+}
+
+function progressMode(io: CliIo, json: boolean): ProgressMode {
+  if (json) return 'silent';
+  return io.stdout.isTTY === true ? 'tty' : 'plain';
+}
+
+/** First Ctrl-C: stop at the next step boundary (resumable); second: leave at once. */
+function stopOnInterrupt(io: CliIo): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    io.stderr.write('\nStopping after the current step (Ctrl-C again to quit at once)…\n');
+    controller.abort(new Error('interrupted from the command line'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** Prints how a run ended and what to do next; the exit code follows the run's status. */
+async function reportResult(io: CliIo, spine: Spine, result: WorkflowResult, json: boolean): Promise<number> {
+  const exitCode = result.status === 'completed' ? ExitCode.OK : ExitCode.RUN_FAILED;
+  const durable = spine.store.durable === true;
+  if (json) {
+    const report = durable ? await runReport(spine, result.runId) : { run: summaryOf(result) };
+    printJson(io, { ...report, deduplicated: result.deduplicated });
+    return exitCode;
+  }
+  if (result.deduplicated) print(io, `An earlier run with this idempotency key exists: run ${result.runId}, ${result.status}.`);
+  const skipped = result.skippedSteps.length > 0 ? `, ${result.skippedSteps.length} skipped` : '';
+  if (result.status === 'completed') {
+    print(io, `✔ ${result.workflowName} completed in ${formatDuration(result.durationMs)} · ${result.completedSteps.length}/${result.totalSteps} steps${skipped}`);
+  } else {
+    const where = result.errorStep === null ? '' : ` at step "${result.errorStep}"`;
+    print(io, `✘ ${result.workflowName} ${result.status}${where}${result.error === null ? '' : `: ${result.error}`}`);
+  }
+  print(io, `  run id   ${result.runId}`);
+  if (durable) {
+    print(io, `  details  spine show ${result.runId}`);
+    if (result.status === 'failed' || result.status === 'stopped') {
+      print(io, `  resume   spine resume ${result.runId}   (change params with --param key=value)`);
+    }
+  }
+  return exitCode;
+}
+
+function summaryOf(result: WorkflowResult): Record<string, unknown> {
+  const { runId, workflowName, status, errorStep, error, errorCategory, durationMs, completedSteps, failedSteps, skippedSteps } = result;
+  return { runId, workflowName, status, errorStep, error, errorCategory, durationMs, completedSteps, failedSteps, skippedSteps };
+}
+
+/** Turns what the framework throws at a command into a usage error where the user must change something. */
+function asUsageError(error: unknown): unknown {
+  if (error instanceof SpineValidationError) return new CliError(`${error.message}\nFix the params (--param field=value) and run again.`);
+  if (error instanceof SpineError && ['unknown-workflow', 'unknown-run', 'definition-changed', 'invalid-argument', 'lease-held'].includes(error.kind)) {
+    return new CliError(error.message);
+  }
+  return error;
+}
+
+/** The `spine` command line: every command, with its options, writing to `io`. */
+export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command('spine')
+    .description('Run and inspect spine-orchestration workflows.\nReads spine.config.ts (or --config) from this directory or one above it.')
+    .option('-c, --config <file>', 'config file (default: spine.config.ts, .js, … found from the working directory up)')
+    .showHelpAfterError('(run spine --help to see the commands, spine <command> --help for one)')
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
+    .exitOverride();
+  const global = (): GlobalOptions => program.opts<GlobalOptions>();
+
+  program
+    .command('run')
+    .description('run a workflow and wait for it to finish (exit 0 completed, 1 failed)')
+    .argument('<workflow>', 'workflow name (see spine workflows)')
+    .option('-p, --param <key=value>', 'a param; repeat for more (key:=json for a typed value)', collect, [])
+    .option('--params-file <file>', 'a JSON object of params (--param overrides it)')
+    .option('--idempotency-key <key>', 'start at most once per key; a second start reports the first run')
+    .option('--json', 'print one JSON document (the run and its steps) instead of progress')
+    .action(async (workflow: string, opts: { param: string[]; paramsFile?: string; idempotencyKey?: string; json?: boolean }) => {
+      const params = parseParams(opts.param, opts.paramsFile, io.cwd);
+      const reporter = new ProgressReporter(io.stdout, progressMode(io, opts.json === true));
+      const interrupt = stopOnInterrupt(io);
+      try {
+        await withSpine(io, global(), { onEvent: reporter.onEvent }, async (spine) => {
+          const result = await spine
+            .run(workflow, { params, stopSignal: interrupt.signal, ...(opts.idempotencyKey !== undefined && { idempotencyKey: opts.idempotencyKey }) })
+            .catch((error: unknown) => Promise.reject(asUsageError(error)));
+          reporter.stop();
+          setExitCode(await reportResult(io, spine, result, opts.json === true));
+        });
+      } finally {
+        reporter.stop();
+        interrupt.dispose();
+      }
+    });
+
+  program
+    .command('resume')
+    .description('continue a failed or stopped run where it stopped (only unfinished work runs again)')
+    .argument('<runId>', 'the run (see spine runs)')
+    .option('-p, --param <key=value>', 'override a param of the run; repeat for more', collect, [])
+    .option('--params-file <file>', 'a JSON object of params to override')
+    .option('--json', 'print one JSON document instead of progress')
+    .action(async (runId: string, opts: { param: string[]; paramsFile?: string; json?: boolean }) => {
+      const override = parseParams(opts.param, opts.paramsFile, io.cwd);
+      const reporter = new ProgressReporter(io.stdout, progressMode(io, opts.json === true));
+      const interrupt = stopOnInterrupt(io);
+      try {
+        await withSpine(io, global(), { onEvent: reporter.onEvent }, async (spine) => {
+          const run = await spine.getRun(runId);
+          if (run === null) throw new CliError(`Run "${runId}" was not found. List recorded runs with: spine runs`);
+          if (run.status === 'completed' || run.status === 'cancelled') {
+            throw new CliError(`Run "${runId}" is ${run.status}; only failed or stopped runs can be resumed. Start a new one with: spine run ${run.workflowName}`);
+          }
+          const result = await spine
+            .resume(runId, { stopSignal: interrupt.signal, ...(Object.keys(override).length > 0 && { paramsOverride: override }) })
+            .catch((error: unknown) => Promise.reject(asUsageError(error)));
+          reporter.stop();
+          setExitCode(await reportResult(io, spine, result, opts.json === true));
+        });
+      } finally {
+        reporter.stop();
+        interrupt.dispose();
+      }
+    });
+
+  program
+    .command('runs')
+    .description('list recorded runs, newest first')
+    .option('-w, --workflow <name>', 'only runs of this workflow')
+    .option('-s, --status <status>', 'only runs in this status (running, waiting, completed, failed, stopped, cancelled; comma-separated)', parseStatuses)
+    .option('-n, --limit <n>', 'at most n runs', parsePositiveInt('--limit'), 20)
+    .option('--json', 'print the run records as JSON (as spine.listRuns returns them)')
+    .action(async (opts: { workflow?: string; status?: RunStatus[]; limit: number; json?: boolean }) => {
+      await withSpine(io, global(), {}, async (spine) => {
+        const runs = await spine.listRuns({ limit: opts.limit, ...(opts.workflow !== undefined && { workflow: opts.workflow }), ...(opts.status !== undefined && { status: opts.status }) });
+        if (opts.json === true) return printJson(io, runs);
+        if (runs.length === 0) return print(io, 'No runs recorded yet. Start one with: spine run <workflow>');
+        print(io, formatRuns(runs));
+        print(io, `\n${runs.length} run${runs.length === 1 ? '' : 's'}${runs.length === opts.limit ? ` (the newest ${opts.limit}; --limit for more)` : ''}. Details: spine show <run id>`);
+      });
+    });
+
+  program
+    .command('show')
+    .description('show a run: every step with status, attempts, duration, quality and error')
+    .argument('<runId>', 'the run (see spine runs)')
+    .option('--json', 'print the run, its step records and its map items as JSON')
+    .action(async (runId: string, opts: { json?: boolean }) => {
+      await withSpine(io, global(), {}, async (spine) => {
+        const report = await runReport(spine, runId);
+        if (opts.json === true) return printJson(io, report);
+        const run = (await spine.getRun(runId))!;
+        print(io, formatRunHeader(run));
+        print(io, '');
+        print(io, formatSteps(summarizeSteps(await spine.getRunSteps(runId))));
+        const items = await spine.listRuns({ parentRunId: runId });
+        if (items.length > 0) {
+          const counts = new Map<string, number>();
+          for (const item of items) counts.set(item.status, (counts.get(item.status) ?? 0) + 1);
+          print(io, `\n  map items: ${[...counts].map(([status, n]) => `${n} ${status}`).join(', ')}`);
+          for (const item of items.filter((i) => i.status !== 'completed').slice(0, 10)) {
+            print(io, `    ${item.runId} ${item.status}${item.errorStep === null ? '' : ` at "${item.errorStep}"`}: ${item.error ?? ''}  params ${JSON.stringify(item.params)}`);
+          }
+        }
+        if (run.status === 'failed' || run.status === 'stopped') print(io, `\n  resume it: spine resume ${run.runId}`);
+      });
+    });
+
+  program
+    .command('workflows')
+    .description('list the workflows the config registers')
+    .option('--json', 'print the workflow specs as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withSpine(io, global(), {}, async (spine) => {
+        const workflows = spine.workflows();
+        if (opts.json === true) return printJson(io, workflows.map((w) => ({ name: w.name, domain: w.domain, description: w.description, steps: w.steps.map((s) => ({ name: s.name, type: s.type })), defaults: w.defaults })));
+        if (workflows.length === 0) return print(io, 'No workflows registered. Check the discover globs in the config.');
+        print(io, table(['workflow', 'steps', 'description'], workflows.map((w) => [w.name, String(w.steps.length), w.description ?? ''])));
+        print(io, '\nRun one: spine run <workflow> --param key=value   Draw one: spine graph <workflow>');
+      });
+    });
+
+  program
+    .command('graph')
+    .description('draw a workflow (choices and map iterators included) as Mermaid or Graphviz DOT')
+    .argument('<workflow>', 'workflow name (see spine workflows)')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))
+    .action(async (workflow: string, opts: { format: GraphFormat }) => {
+      await withSpine(io, global(), {}, async (spine) => {
+        const definition = (() => {
+          try {
+            return spine.workflow(workflow);
+          } catch (error) {
+            throw asUsageError(error);
+          }
+        })();
+        const lookup = { get: (name: string) => spine.workflows().find((w) => w.name === name) };
+        io.stdout.write(renderWorkflowGraph(definition, opts.format, lookup));
+      });
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a run: a running run stops at its next step boundary (in whatever process runs it)')
+    .argument('<runId>', 'the run (see spine runs)')
+    .option('--json', 'print the run record as JSON')
+    .action(async (runId: string, opts: { json?: boolean }) => {
+      await withSpine(io, global(), {}, async (spine) => {
+        const run = await spine.cancel(runId).catch((error: unknown) => Promise.reject(asUsageError(error)));
+        if (opts.json === true) return printJson(io, run);
+        if (run.status === 'cancelled') print(io, `Run ${run.runId} (${run.workflowName}) is cancelled.`);
+        else if (run.cancelRequested) print(io, `Cancellation of run ${run.runId} (${run.workflowName}) requested; it stops at its next step boundary.`);
+        else print(io, `Run ${run.runId} (${run.workflowName}) is already ${run.status}; nothing to cancel.`);
+      });
+    });
+
+  program
+    .command('migrate')
+    .description("create or upgrade the database tables (spine's and those the config's DataSource adds)")
+    .action(async () => {
+      const { options } = await loadConfig(io.cwd, global().config);
+      const resolved = resolveDataSource(options);
+      if (options.store !== undefined || resolved === null) return print(io, 'The config keeps runs in memory; there is nothing to migrate.');
+      const { dataSource } = resolved;
+      try {
+        if (!dataSource.isInitialized) await dataSource.initialize();
+        const applied = await dataSource.runMigrations({ transaction: 'each' });
+        if (applied.length === 0) print(io, `The database is up to date (${dataSource.migrations.length} migrations).`);
+        for (const migration of applied) print(io, `applied ${migration.name}`);
+      } catch (error) {
+        throw new CliError(`Migrating the database failed: ${error instanceof Error ? error.message : String(error)}. Check the database settings in the config.`, ExitCode.RUN_FAILED);
+      } finally {
+        if (dataSource.isInitialized) await dataSource.destroy();
+      }
+    });
+
+  program
+    .command('purge')
+    .description('delete finished runs (and their steps, checkpoints, events) older than an age')
+    .requiredOption('--older-than <age>', 'age such as 30d, 12h, 2w', parseAge)
+    .option('--keep-failed', 'keep failed runs (to resume or inspect them)')
+    .option('--json', 'print {"deleted": n}')
+    .action(async (opts: { olderThan: number; keepFailed?: boolean; json?: boolean }) => {
+      await withSpine(io, global(), {}, async (spine) => {
+        const deleted = await spine.purge({ olderThanDays: opts.olderThan, keepFailed: opts.keepFailed === true });
+        if (opts.json === true) return printJson(io, { deleted });
+        print(io, `Deleted ${deleted} run${deleted === 1 ? '' : 's'} older than ${opts.olderThan < 1 ? `${Math.round(opts.olderThan * 24 * 60)} minutes` : `${opts.olderThan} days`}.`);
+      });
+    });
+
+  return program;
+}
+
+/** Runs the command line with `argv` (without node and script) and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode: number = ExitCode.OK;
+  const program = buildProgram(io, (code) => (exitCode = code));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.help' || error.code === 'commander.version') return ExitCode.OK;
+      if (error.code === 'commander.executeSubCommandAsync') return ExitCode.OK;
+      return ExitCode.USAGE;
+    }
+    if (error instanceof CliError) {
+      io.stderr.write(`spine: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.stderr.write(`spine: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return ExitCode.RUN_FAILED;
+  }
+}

@@ -1,0 +1,4 @@
+/** The `spine` command line, for embedding it (the executable is `dist/cli/main.js`). */
+export { runCli, buildProgram, type CliIo } from './cli.program';
+export { CliError, ExitCode } from './cli.error';
+export { loadConfig, findConfig, CONFIG_FILES, type LoadedConfig } from './config.loader';

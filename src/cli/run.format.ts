@@ -1,0 +1,121 @@
+import type { QualityMetricsInit } from '../core/quality/quality-metrics';
+import type { RunRecord, StepRecord } from '../core/store/run-record';
+
+/** 850 ms, 4.2 s, 3 min 05 s. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} min ${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')} s`;
+}
+
+/** 2026-11-26 05:10:03 (UTC). */
+export function formatTime(date: Date | null): string {
+  return date === null ? '-' : date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+/** Left-aligned columns under upper-case headers; the last column is not padded. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const render = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd();
+  return [render(headers.map((h) => h.toUpperCase())), ...rows.map(render)].join('\n');
+}
+
+const shorten = (text: string | null, max: number): string => (text === null ? '' : text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/** "412 records, 98.3% valid" and the failed thresholds, if any. */
+export function formatQuality(quality: QualityMetricsInit | null): string {
+  if (quality === null) return '';
+  const records = quality.recordCount ?? 0;
+  const parts = [`${records} records`];
+  if (records > 0 && quality.validCount !== undefined) parts.push(`${((quality.validCount / records) * 100).toFixed(1)}% valid`);
+  if (quality.passed === false) parts.push(`gate failed: ${(quality.failureReasons ?? []).join('; ')}`);
+  return parts.join(', ');
+}
+
+/** One row per step execution (its attempts folded together), in the order they ran. */
+export interface StepSummary {
+  readonly step: string;
+  readonly type: string;
+  readonly iteration: number;
+  readonly status: string;
+  readonly attempts: number;
+  readonly durationMs: number;
+  readonly quality: QualityMetricsInit | null;
+  readonly error: string | null;
+}
+
+/** Folds a run's step records (retried attempts, a wait's 'waiting' row) into one summary per execution. */
+export function summarizeSteps(records: readonly StepRecord[]): StepSummary[] {
+  const byExecution = new Map<string, StepSummary>();
+  for (const record of records) {
+    const key = `${record.stepName}#${record.iteration}`;
+    const earlier = byExecution.get(key);
+    byExecution.set(key, {
+      step: record.stepName,
+      type: record.stepType,
+      iteration: record.iteration,
+      status: record.status,
+      attempts: Math.max(earlier?.attempts ?? 0, record.attempt),
+      durationMs: (earlier?.durationMs ?? 0) + record.durationMs,
+      quality: record.quality ?? earlier?.quality ?? null,
+      error: record.error,
+    });
+  }
+  return [...byExecution.values()];
+}
+
+/** The step table of `spine show`. */
+export function formatSteps(steps: readonly StepSummary[]): string {
+  if (steps.length === 0) return '  (no steps recorded)';
+  const loops = steps.some((s) => s.iteration > 1);
+  return table(
+    ['step', 'type', 'status', 'attempts', 'duration', 'quality', 'error'],
+    steps.map((s) => [
+      loops ? `${s.step} #${s.iteration}` : s.step,
+      s.type,
+      s.status,
+      String(s.attempts),
+      formatDuration(s.durationMs),
+      formatQuality(s.quality),
+      shorten(s.error, 120),
+    ]),
+  )
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n');
+}
+
+/** The table of `spine runs`. */
+export function formatRuns(runs: readonly RunRecord[]): string {
+  return table(
+    ['run id', 'workflow', 'status', 'started', 'duration', 'steps', 'error'],
+    runs.map((run) => [
+      run.runId,
+      run.workflowName,
+      run.status,
+      formatTime(run.startedAt),
+      run.durationMs === null ? '-' : formatDuration(run.durationMs),
+      `${run.completedSteps}/${run.totalSteps}`,
+      shorten(run.errorStep === null ? run.error : `at "${run.errorStep}": ${run.error ?? ''}`, 80),
+    ]),
+  );
+}
+
+/** The heading of `spine show` and of a finished `spine run`. */
+export function formatRunHeader(run: RunRecord): string {
+  const lines = [
+    `Run ${run.runId}  ${run.workflowName}  ${run.status.toUpperCase()}`,
+    `  started   ${formatTime(run.startedAt)}${run.finishedAt === null ? '' : `   finished ${formatTime(run.finishedAt)}`}${run.durationMs === null ? '' : `   (${formatDuration(run.durationMs)})`}`,
+    `  steps     ${run.completedSteps}/${run.totalSteps} completed, ${run.failedSteps} failed, ${run.skippedSteps} skipped`,
+    `  params    ${JSON.stringify(run.params)}`,
+  ];
+  if (run.parentRunId !== null) lines.push(`  item of   run ${run.parentRunId}`);
+  if (run.error !== null) lines.push(`  error     ${run.errorStep === null ? '' : `at "${run.errorStep}": `}${run.error}`);
+  if (run.cancelRequested && run.status === 'running') lines.push('  cancel    requested; the run stops at its next step boundary');
+  return lines.join('\n');
+}
