@@ -2,3 +2,5 @@
 export { runCli, buildProgram, type CliIo } from './cli.program';
 export { CliError, ExitCode } from './cli.error';
 export { loadConfig, findConfig, CONFIG_FILES, type LoadedConfig } from './config.loader';
+export { ProgressReporter, type ProgressMode } from './progress.reporter';
+export { formatDuration } from './run.format';

@@ -76,7 +76,13 @@ export class ProgressReporter {
         this.line(`  ! ${event.step}: quality warning: ${(event.violations ?? []).join('; ')}`);
         break;
       default:
-        if (event.type.startsWith('run_')) this.stop();
+        // the run ended: stop following it (the next run_started begins another)
+        if (event.type.startsWith('run_')) {
+          this.stop();
+          this.runId = null;
+          this.step = null;
+          this.map = null;
+        }
     }
   };
 

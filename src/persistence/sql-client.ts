@@ -15,6 +15,8 @@ interface Statement {
 
 /** The better-sqlite3 handle under a TypeORM DataSource. */
 export interface SqliteDatabase {
+  /** True while a transaction is open on the connection (better-sqlite3's own property). */
+  readonly inTransaction: boolean;
   prepare(sql: string): Statement;
   transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
 }
@@ -22,6 +24,25 @@ export interface SqliteDatabase {
 /** The connection TypeORM opened for better-sqlite3. */
 export function sqliteDatabaseOf(dataSource: DataSource): SqliteDatabase {
   return (dataSource.driver as unknown as { databaseConnection: SqliteDatabase }).databaseConnection;
+}
+
+/**
+ * Resolves once no transaction is open on the shared connection (null when none is). TypeORM's
+ * SQLite driver has one connection: a write issued while the application's own transaction is
+ * open (awaiting between its statements) would become part of it, and its rollback would take
+ * spine's records along. Spine's writes wait for it to end instead.
+ */
+export function afterOpenTransaction(db: SqliteDatabase): Promise<void> | null {
+  if (!db.inTransaction) return null;
+  return new Promise<void>((resolve) => {
+    let spins = 0;
+    const check = (): void => {
+      if (!db.inTransaction) resolve();
+      else if (++spins < 64) setImmediate(check);
+      else setTimeout(check, 1);
+    };
+    setImmediate(check);
+  });
 }
 
 /** SQLite through prepared statements on TypeORM's connection (cached by SQL text): no query-runner round trip. */
@@ -35,6 +56,8 @@ export class SqliteClient implements SqlClient {
   }
 
   async run(sql: string, values: readonly unknown[] = []): Promise<number> {
+    const open = afterOpenTransaction(this.db);
+    if (open !== null) await open;
     return this.statement(sql).run(...values).changes;
   }
 

@@ -1,0 +1,26 @@
+import type { DataSource, DataSourceOptions, EntitySchema } from 'typeorm';
+import { createSpineDataSource, DEFAULT_SQLITE_FILE, mysqlOptions, sqliteOptions } from 'spine-orchestration/typeorm';
+
+/** What an example adds to the database: its tables and the migrations that create them. */
+export interface ExampleSchema {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  readonly entities: readonly (Function | EntitySchema)[];
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  readonly migrations: readonly Function[];
+}
+
+/**
+ * One DataSource for spine's tables and the examples' domain tables: the embedded SQLite file
+ * (`.spine/spine.db` under `cwd`) unless `SPINE_DATABASE_URL` names a MySQL/MariaDB server.
+ */
+export function exampleDataSource(schemas: readonly ExampleSchema[], cwd: string = process.cwd()): DataSource {
+  const url = process.env.SPINE_DATABASE_URL;
+  const base = url ? mysqlOptions(url) : sqliteOptions(`${cwd}/${DEFAULT_SQLITE_FILE}`);
+  return createSpineDataSource({ ...base, entities: schemas.flatMap((s) => s.entities), migrations: schemas.flatMap((s) => s.migrations) } as DataSourceOptions);
+}
+
+/** Where the example's data lives, for people reading the output. */
+export function describeDatabase(dataSource: DataSource): string {
+  const options = dataSource.options;
+  return options.type === 'better-sqlite3' ? String(options.database) : `${options.type} database ${String((options as { database?: string }).database ?? '(from SPINE_DATABASE_URL)')}`;
+}

@@ -1,0 +1,92 @@
+/**
+ * `npm run demo`: the FINRA OTC transparency example end to end on the embedded SQLite store.
+ * A weekly refresh, a backfill whose source fails for one week, the failure, the resume that
+ * finishes it (only the unfinished weeks run again), and where to look next.
+ */
+import 'reflect-metadata';
+import { relative } from 'node:path';
+import { Container } from 'inversify';
+import { DataSource } from 'typeorm';
+import { Spine, type WorkflowResult } from 'spine-orchestration';
+import { formatDuration, ProgressReporter } from 'spine-orchestration/cli';
+import { describeDatabase, exampleDataSource } from '../example.database';
+import { OtcRolling, OtcSymbolWeek } from './finra.entities';
+import { bindFinraServices, FINRA_SCHEMA } from './finra.module';
+import { defaultDataDir } from './otc-file.source';
+
+const FIRST_WEEK = '2026-08-28';
+const BACKFILL = { from: '2026-08-07', to: '2026-10-23', failWeek: '2026-09-18' };
+
+const say = (text = ''): void => console.log(text);
+const outcome = (r: WorkflowResult): string =>
+  r.status === 'completed' ? `completed in ${formatDuration(r.durationMs)}` : `${r.status} at step "${r.errorStep}" after ${formatDuration(r.durationMs)}`;
+
+async function main(): Promise<void> {
+  const dataSource = exampleDataSource([FINRA_SCHEMA]);
+  const container = new Container();
+  container.bind(DataSource).toConstantValue(dataSource);
+  bindFinraServices(container);
+  const reporter = new ProgressReporter(process.stdout, process.stdout.isTTY ? 'tty' : 'plain');
+  const spine = await Spine.create({
+    container,
+    database: dataSource,
+    cwd: __dirname,
+    discover: ['*.workflow.{js,ts}', '*.pipeline.{js,ts}'],
+    onEvent: reporter.onEvent,
+  });
+  try {
+    say('spine-orchestration demo: FINRA OTC transparency on the embedded SQLite store');
+    say(`  runs and domain tables: ${relative(process.cwd(), describeDatabase(dataSource)) || describeDatabase(dataSource)}`);
+    say(`  sample files:           ${relative(process.cwd(), defaultDataDir())} (12 weeks × NMS Tier 1, NMS Tier 2, OTC)`);
+    say(`  workflows:              ${spine.workflows().map((w) => w.name).join(', ')}`);
+
+    say(`\n1) finra.weekly_refresh — NMS Tier 1, week ending ${FIRST_WEEK}`);
+    const weekly = await spine.run('finra.weekly_refresh', { params: { week_ending: FIRST_WEEK, tier: 'NMS Tier 1' } });
+    const ingest = weekly.context.getOutput<{ rowCount: number; rejectedCount: number; rejectReasons: Record<string, number> }>('ingest');
+    const validate = weekly.steps.find((s) => s.name === 'validate')?.quality;
+    say(`   → ${outcome(weekly)}: ${ingest.rowCount} rows, ${ingest.rejectedCount} rejected ${JSON.stringify(ingest.rejectReasons)}; valid rate ${((validate?.validRate ?? 0) * 100).toFixed(2)}% (gate: ≥ 99%)`);
+    say(`     rolling metrics: ${weekly.context.getOutput('skipRolling', 'reason', 'computed')}`);
+
+    say(`\n2) finra.backfill ${BACKFILL.from} … ${BACKFILL.to} with the source down for ${BACKFILL.failWeek} (--param fail_week=${BACKFILL.failWeek})`);
+    const failed = await spine.run('finra.backfill', { params: { from: BACKFILL.from, to: BACKFILL.to, tier: 'NMS Tier 1', fail_week: BACKFILL.failWeek } });
+    say(`   → ${outcome(failed)}`);
+    const items = await spine.listRuns({ parentRunId: failed.runId });
+    const weeks = failed.context.getOutput<string[]>('weeks', 'weeks').length;
+    const done = items.filter((i) => i.status === 'completed').length;
+    const notStarted = weeks - items.length;
+    say(`     of ${weeks} weeks (each an item run): ${done} completed, ${items.length - done} failed${notStarted > 0 ? `, ${notStarted} not started` : ''}`);
+
+    say(`\n3) resume ${failed.runId} with the source back (fail_week cleared)`);
+    const resumed = await spine.resume(failed.runId, { paramsOverride: { fail_week: '' } });
+    const summary = resumed.context.getOutput<Record<string, unknown>>('summary', undefined, {});
+    say(`   → ${outcome(resumed)}: ${summary.weeks} weeks loaded, ${summary.symbolWeeks} symbol-weeks, rolling metrics for ${summary.rollingWeeks} weeks (${summary.rolling} rows)`);
+
+    const top = await dataSource.getRepository(OtcSymbolWeek).find({ where: { tier: 'NMS Tier 1', weekEnding: BACKFILL.to }, order: { totalShares: 'DESC' }, take: 5 });
+    const rolling = new Map((await dataSource.getRepository(OtcRolling).find({ where: { tier: 'NMS Tier 1', weekEnding: BACKFILL.to } })).map((r) => [r.symbol, r]));
+    say(`\nNMS Tier 1, week ending ${BACKFILL.to}: top symbols by ATS volume`);
+    for (const row of top) {
+      const r = rolling.get(row.symbol);
+      say(
+        `   ${row.symbol.padEnd(6)} ${(row.totalShares / 1e6).toFixed(1).padStart(7)} M shares  ${String(row.venueCount).padStart(2)} venues  ` +
+          `top ${row.topVenue} ${(row.topVenueShare * 100).toFixed(0)}%  6-week trend ${r?.trend ?? '-'}${r?.changePct != null ? ` (${(r.changePct * 100).toFixed(1)}%)` : ''}`,
+      );
+    }
+
+    say('\nTry next:');
+    say(`   npx spine show ${resumed.runId}         # every step: status, attempts, duration, quality, error`);
+    say('   npx spine runs                       # the runs just recorded');
+    say('   npx spine graph finra.weekly_refresh # the workflow as a Mermaid chart (--format dot for Graphviz)');
+    say('   npx spine run finra.all_tiers --param week_ending=2026-10-23');
+    say('   npx spine run finra.backfill --param from=2026-08-07 --param to=2026-10-23 --param tier=OTC --param fail_week=2026-09-04');
+    if (weekly.status !== 'completed' || resumed.status !== 'completed') process.exitCode = 1;
+  } finally {
+    reporter.stop();
+    await spine.close();
+    if (dataSource.isInitialized) await dataSource.destroy();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

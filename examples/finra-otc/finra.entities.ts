@@ -1,0 +1,191 @@
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, type ValueTransformer } from 'typeorm';
+
+/** Share counts exceed 2^31; stored as BIGINT, read back as numbers on both drivers. */
+const bigintAsNumber: ValueTransformer = { to: (value: number) => value, from: (value: string | number | null) => (value === null ? null : Number(value)) };
+
+/** One ingested weekly file of one tier (its capture id makes re-ingesting idempotent). */
+@Entity('finra_otc_capture')
+@Index('uq_finra_otc_capture_week_tier', ['weekEnding', 'tier'], { unique: true })
+export class OtcCapture {
+  @PrimaryColumn({ name: 'capture_id', type: 'varchar', length: 64 })
+  captureId!: string;
+
+  @Column({ name: 'week_ending', type: 'varchar', length: 10 })
+  weekEnding!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  tier!: string;
+
+  @Column({ name: 'source_file', type: 'varchar', length: 255 })
+  sourceFile!: string;
+
+  /** SHA-256 of the file: the same file ingested again changes nothing. */
+  @Column({ type: 'varchar', length: 64 })
+  checksum!: string;
+
+  @Column({ name: 'row_count', type: 'int' })
+  rowCount!: number;
+
+  @Column({ name: 'valid_count', type: 'int' })
+  validCount!: number;
+
+  @Column({ name: 'rejected_count', type: 'int' })
+  rejectedCount!: number;
+
+  @Column({ name: 'captured_at', type: 'datetime' })
+  capturedAt!: Date;
+}
+
+/** A row of a weekly file as it arrived (valid rows only). */
+@Entity('finra_otc_raw_row')
+export class OtcRawRow {
+  @PrimaryColumn({ name: 'capture_id', type: 'varchar', length: 64 })
+  captureId!: string;
+
+  @PrimaryColumn({ name: 'line_no', type: 'int' })
+  lineNo!: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  symbol!: string;
+
+  @Column({ name: 'issue_name', type: 'varchar', length: 255 })
+  issueName!: string;
+
+  @Column({ name: 'participant_name', type: 'varchar', length: 255 })
+  participantName!: string;
+
+  @Column({ type: 'varchar', length: 8 })
+  mpid!: string;
+
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  shares!: number;
+
+  @Column({ type: 'int' })
+  trades!: number;
+}
+
+/** A row the ingest refused, with the reason. */
+@Entity('finra_otc_reject')
+export class OtcReject {
+  @PrimaryColumn({ name: 'capture_id', type: 'varchar', length: 64 })
+  captureId!: string;
+
+  @PrimaryColumn({ name: 'line_no', type: 'int' })
+  lineNo!: number;
+
+  @Column({ type: 'varchar', length: 200 })
+  reason!: string;
+
+  @Column({ type: 'text' })
+  line!: string;
+}
+
+/** Normalized volume of one symbol at one venue in one week. */
+@Entity('finra_otc_venue_week')
+export class OtcVenueWeek {
+  @PrimaryColumn({ name: 'week_ending', type: 'varchar', length: 10 })
+  weekEnding!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 16 })
+  tier!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 16 })
+  symbol!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 8 })
+  mpid!: string;
+
+  @Column({ name: 'issue_name', type: 'varchar', length: 255 })
+  issueName!: string;
+
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  shares!: number;
+
+  @Column({ type: 'int' })
+  trades!: number;
+}
+
+/** One symbol's week across venues. */
+@Entity('finra_otc_symbol_week')
+@Index('ix_finra_otc_symbol_week_tier_symbol', ['tier', 'symbol', 'weekEnding'])
+export class OtcSymbolWeek {
+  @PrimaryColumn({ name: 'week_ending', type: 'varchar', length: 10 })
+  weekEnding!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 16 })
+  tier!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 16 })
+  symbol!: string;
+
+  @Column({ name: 'issue_name', type: 'varchar', length: 255 })
+  issueName!: string;
+
+  @Column({ name: 'total_shares', type: 'bigint', transformer: bigintAsNumber })
+  totalShares!: number;
+
+  @Column({ name: 'total_trades', type: 'int' })
+  totalTrades!: number;
+
+  @Column({ name: 'venue_count', type: 'int' })
+  venueCount!: number;
+
+  @Column({ name: 'top_venue', type: 'varchar', length: 8 })
+  topVenue!: string;
+
+  /** The top venue's share of the symbol's weekly volume, 0–1. */
+  @Column({ name: 'top_venue_share', type: 'double' })
+  topVenueShare!: number;
+}
+
+/** Six-week rolling averages of one symbol, as of a week. */
+@Entity('finra_otc_rolling')
+export class OtcRolling {
+  @PrimaryColumn({ name: 'week_ending', type: 'varchar', length: 10 })
+  weekEnding!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 16 })
+  tier!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 16 })
+  symbol!: string;
+
+  /** Weeks of the window the symbol traded in (1–6). */
+  @Column({ name: 'weeks_traded', type: 'int' })
+  weeksTraded!: number;
+
+  @Column({ name: 'avg_shares', type: 'double' })
+  avgShares!: number;
+
+  @Column({ name: 'avg_trades', type: 'double' })
+  avgTrades!: number;
+
+  /** This week against the five before it: up / down (±10 %) or flat. */
+  @Column({ type: 'varchar', length: 8 })
+  trend!: string;
+
+  @Column({ name: 'change_pct', type: 'double', nullable: true })
+  changePct!: number | null;
+}
+
+/** Notifications sent (an outbox a mailer or chat bot would read). */
+@Entity('finra_otc_notification')
+export class OtcNotification {
+  @PrimaryGeneratedColumn({ type: 'integer' })
+  id!: number;
+
+  @Column({ name: 'week_ending', type: 'varchar', length: 10 })
+  weekEnding!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  tier!: string;
+
+  @Column({ type: 'varchar', length: 1000 })
+  message!: string;
+
+  @Column({ name: 'created_at', type: 'datetime' })
+  createdAt!: Date;
+}
+
+/** Every FINRA table, for a DataSource's `entities`. */
+export const FINRA_ENTITIES = [OtcCapture, OtcRawRow, OtcReject, OtcVenueWeek, OtcSymbolWeek, OtcRolling, OtcNotification];
