@@ -12,15 +12,17 @@ import { DataSource } from 'typeorm';
 import { defineConfig } from 'spine-orchestration';
 import { exampleDataSource } from './examples/example.database';
 import { bindFinraServices, FINRA_SCHEMA } from './examples/finra-otc/finra.module';
+import { bindMarketDataServices, MARKET_DATA_SCHEMA } from './examples/market-data/market-data.module';
 
 export default defineConfig(() => {
-  const dataSource = exampleDataSource([FINRA_SCHEMA], __dirname);
+  const dataSource = exampleDataSource([FINRA_SCHEMA, MARKET_DATA_SCHEMA], __dirname);
   const container = new Container();
   container.bind(DataSource).toConstantValue(dataSource);
   bindFinraServices(container);
+  bindMarketDataServices(container);
   return {
     container,
     database: dataSource,
-    discover: ['examples/finra-otc/*.workflow.ts', 'examples/finra-otc/*.pipeline.ts'],
+    discover: ['examples/{finra-otc,market-data}/*.workflow.ts', 'examples/{finra-otc,market-data}/*.pipeline.ts'],
   };
 });

@@ -1,4 +1,4 @@
-import type { DataSource, DataSourceOptions, EntitySchema } from 'typeorm';
+import type { DataSource, DataSourceOptions, EntityManager, EntitySchema } from 'typeorm';
 import { createSpineDataSource, DEFAULT_SQLITE_FILE, mysqlOptions, sqliteOptions } from 'spine-orchestration/typeorm';
 
 /** What an example adds to the database: its tables and the migrations that create them. */
@@ -23,4 +23,21 @@ export function exampleDataSource(schemas: readonly ExampleSchema[], cwd: string
 export function describeDatabase(dataSource: DataSource): string {
   const options = dataSource.options;
   return options.type === 'better-sqlite3' ? String(options.database) : `${options.type} database ${String((options as { database?: string }).database ?? '(from SPINE_DATABASE_URL)')}`;
+}
+
+/** Runs a unit of work in a transaction. */
+export type TransactionRunner = <T>(work: (manager: EntityManager) => Promise<T>) => Promise<T>;
+
+/**
+ * Transactions on `dataSource`; on SQLite one at a time. TypeORM gives SQLite a single
+ * connection, so transactions of steps running side by side (map items) would interleave on it.
+ */
+export function transactionRunner(dataSource: DataSource): TransactionRunner {
+  if (dataSource.options.type !== 'better-sqlite3') return (work) => dataSource.transaction(work);
+  let last: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const run = last.then(() => dataSource.transaction(work));
+    last = run.catch(() => undefined);
+    return run;
+  };
 }

@@ -1,4 +1,5 @@
 import { inject, injectable } from 'inversify';
+import { transactionRunner, type TransactionRunner } from '../example.database';
 import { DataSource, In, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { OtcCapture, OtcNotification, OtcRawRow, OtcReject, OtcRolling, OtcSymbolWeek, OtcVenueWeek } from './finra.entities';
 
@@ -14,19 +15,10 @@ async function insertAll<T extends ObjectLiteral>(manager: EntityManager, target
 /** The FINRA domain tables, through TypeORM, in the database spine records runs in. */
 @injectable()
 export class OtcRepository {
-  private last: Promise<unknown> = Promise.resolve();
+  private readonly transaction: TransactionRunner;
 
-  constructor(@inject(DataSource) private readonly dataSource: DataSource) {}
-
-  /**
-   * A transaction; on SQLite one at a time. TypeORM gives SQLite a single connection, so two
-   * transactions of steps running side by side (map items) would otherwise interleave on it.
-   */
-  private transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    if (this.dataSource.options.type !== 'better-sqlite3') return this.dataSource.transaction(work);
-    const run = this.last.then(() => this.dataSource.transaction(work));
-    this.last = run.catch(() => undefined);
-    return run;
+  constructor(@inject(DataSource) private readonly dataSource: DataSource) {
+    this.transaction = transactionRunner(dataSource);
   }
 
   findCapture(captureId: string): Promise<OtcCapture | null> {

@@ -1,0 +1,76 @@
+import { Column, Entity, PrimaryColumn, type ValueTransformer } from 'typeorm';
+
+const bigintAsNumber: ValueTransformer = { to: (value: number) => value, from: (value: string | number | null) => (value === null ? null : Number(value)) };
+
+/** A non-regular session of an exchange (synced from the shipped calendars). */
+@Entity('md_calendar_day')
+export class MdCalendarDay {
+  @PrimaryColumn({ type: 'varchar', length: 4 })
+  exchange!: string;
+
+  @PrimaryColumn({ name: 'calendar_date', type: 'varchar', length: 10 })
+  date!: string;
+
+  /** holiday or early_close */
+  @Column({ type: 'varchar', length: 12 })
+  kind!: string;
+
+  @Column({ type: 'varchar', length: 120 })
+  name!: string;
+
+  @Column({ name: 'close_time', type: 'varchar', length: 5, nullable: true })
+  closeTime!: string | null;
+}
+
+/** The close of one symbol on one trading day, from the most trusted source that had a fresh price. */
+@Entity('md_daily_price')
+export class MdDailyPrice {
+  @PrimaryColumn({ name: 'price_date', type: 'varchar', length: 10 })
+  date!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 12 })
+  symbol!: string;
+
+  @Column({ type: 'double' })
+  close!: number;
+
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  volume!: number;
+
+  @Column({ type: 'varchar', length: 16 })
+  source!: string;
+
+  @Column({ name: 'prev_close', type: 'double', nullable: true })
+  prevClose!: number | null;
+
+  @Column({ name: 'change_pct', type: 'double', nullable: true })
+  changePct!: number | null;
+
+  /** ok, stale (no source had a fresh price: the last close carried forward) or extreme (|move| > 50 %). */
+  @Column({ type: 'varchar', length: 8 })
+  flag!: string;
+}
+
+/** A partition of a dataset (a month) and whether it was loaded. */
+@Entity('md_partition')
+export class MdPartition {
+  @PrimaryColumn({ type: 'varchar', length: 32 })
+  dataset!: string;
+
+  @PrimaryColumn({ name: 'partition_key', type: 'varchar', length: 7 })
+  partitionKey!: string;
+
+  @Column({ type: 'varchar', length: 12 })
+  status!: string;
+
+  @Column({ name: 'trading_days', type: 'int' })
+  tradingDays!: number;
+
+  @Column({ name: 'row_count', type: 'int' })
+  rowCount!: number;
+
+  @Column({ name: 'finished_at', type: 'datetime' })
+  finishedAt!: Date;
+}
+
+export const MARKET_ENTITIES = [MdCalendarDay, MdDailyPrice, MdPartition];

@@ -1,0 +1,43 @@
+import { Table, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
+
+const varchar = (name: string, length: number, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'varchar', length: String(length), ...extra });
+const key = (column: TableColumnOptions): TableColumnOptions => ({ ...column, isPrimary: true });
+
+/** The market-data example's domain tables. */
+export class MarketDataSchema1780000100000 implements MigrationInterface {
+  name = 'MarketDataSchema1780000100000';
+
+  async up(runner: QueryRunner): Promise<void> {
+    await runner.createTable(
+      new Table({
+        name: 'md_calendar_day',
+        columns: [key(varchar('exchange', 4)), key(varchar('calendar_date', 10)), varchar('kind', 12), varchar('name', 120), varchar('close_time', 5, { isNullable: true })],
+      }),
+    );
+    await runner.createTable(
+      new Table({
+        name: 'md_daily_price',
+        columns: [
+          key(varchar('price_date', 10)),
+          key(varchar('symbol', 12)),
+          { name: 'close', type: 'double' },
+          { name: 'volume', type: 'bigint' },
+          varchar('source', 16),
+          { name: 'prev_close', type: 'double', isNullable: true },
+          { name: 'change_pct', type: 'double', isNullable: true },
+          varchar('flag', 8),
+        ],
+      }),
+    );
+    await runner.createTable(
+      new Table({
+        name: 'md_partition',
+        columns: [key(varchar('dataset', 32)), key(varchar('partition_key', 7)), varchar('status', 12), { name: 'trading_days', type: 'int' }, { name: 'row_count', type: 'int' }, { name: 'finished_at', type: 'datetime' }],
+      }),
+    );
+  }
+
+  async down(runner: QueryRunner): Promise<void> {
+    for (const table of ['md_partition', 'md_daily_price', 'md_calendar_day']) await runner.dropTable(table);
+  }
+}
