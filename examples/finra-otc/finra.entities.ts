@@ -23,13 +23,13 @@ export class OtcCapture {
   @Column({ type: 'varchar', length: 64 })
   checksum!: string;
 
-  @Column({ name: 'row_count', type: 'int' })
+  @Column({ name: 'row_count', type: 'integer' })
   rowCount!: number;
 
-  @Column({ name: 'valid_count', type: 'int' })
+  @Column({ name: 'valid_count', type: 'integer' })
   validCount!: number;
 
-  @Column({ name: 'rejected_count', type: 'int' })
+  @Column({ name: 'rejected_count', type: 'integer' })
   rejectedCount!: number;
 
   @Column({ name: 'captured_at', type: 'datetime' })
@@ -42,7 +42,7 @@ export class OtcRawRow {
   @PrimaryColumn({ name: 'capture_id', type: 'varchar', length: 64 })
   captureId!: string;
 
-  @PrimaryColumn({ name: 'line_no', type: 'int' })
+  @PrimaryColumn({ name: 'line_no', type: 'integer' })
   lineNo!: number;
 
   @Column({ type: 'varchar', length: 16 })
@@ -60,7 +60,7 @@ export class OtcRawRow {
   @Column({ type: 'bigint', transformer: bigintAsNumber })
   shares!: number;
 
-  @Column({ type: 'int' })
+  @Column({ type: 'integer' })
   trades!: number;
 }
 
@@ -70,7 +70,7 @@ export class OtcReject {
   @PrimaryColumn({ name: 'capture_id', type: 'varchar', length: 64 })
   captureId!: string;
 
-  @PrimaryColumn({ name: 'line_no', type: 'int' })
+  @PrimaryColumn({ name: 'line_no', type: 'integer' })
   lineNo!: number;
 
   @Column({ type: 'varchar', length: 200 })
@@ -101,7 +101,7 @@ export class OtcVenueWeek {
   @Column({ type: 'bigint', transformer: bigintAsNumber })
   shares!: number;
 
-  @Column({ type: 'int' })
+  @Column({ type: 'integer' })
   trades!: number;
 }
 
@@ -124,10 +124,10 @@ export class OtcSymbolWeek {
   @Column({ name: 'total_shares', type: 'bigint', transformer: bigintAsNumber })
   totalShares!: number;
 
-  @Column({ name: 'total_trades', type: 'int' })
+  @Column({ name: 'total_trades', type: 'integer' })
   totalTrades!: number;
 
-  @Column({ name: 'venue_count', type: 'int' })
+  @Column({ name: 'venue_count', type: 'integer' })
   venueCount!: number;
 
   @Column({ name: 'top_venue', type: 'varchar', length: 8 })
@@ -151,7 +151,7 @@ export class OtcRolling {
   symbol!: string;
 
   /** Weeks of the window the symbol traded in (1–6). */
-  @Column({ name: 'weeks_traded', type: 'int' })
+  @Column({ name: 'weeks_traded', type: 'integer' })
   weeksTraded!: number;
 
   @Column({ name: 'avg_shares', type: 'double' })

@@ -63,10 +63,10 @@ export class MdPartition {
   @Column({ type: 'varchar', length: 12 })
   status!: string;
 
-  @Column({ name: 'trading_days', type: 'int' })
+  @Column({ name: 'trading_days', type: 'integer' })
   tradingDays!: number;
 
-  @Column({ name: 'row_count', type: 'int' })
+  @Column({ name: 'row_count', type: 'integer' })
   rowCount!: number;
 
   @Column({ name: 'finished_at', type: 'datetime' })

@@ -20,9 +20,18 @@ export function testDrivers(): ('sqlite' | 'mariadb')[] {
   return process.env.SPINE_TEST_MYSQL_URL ? ['sqlite', 'mariadb'] : ['sqlite'];
 }
 
+/** Tables an application adds beside spine's (an example's domain tables). */
+export interface ExtraSchema {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  readonly entities: readonly Function[];
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  readonly migrations: readonly Function[];
+}
+
 /** Creates a database for one test file: a temp SQLite file, or a new MariaDB database; migrated. */
-export async function createTestDatabase(driver: 'sqlite' | 'mariadb'): Promise<TestDatabase> {
-  const { options, cleanup } = driver === 'sqlite' ? sqliteDatabase() : await mariaDbDatabase();
+export async function createTestDatabase(driver: 'sqlite' | 'mariadb', extra: readonly ExtraSchema[] = []): Promise<TestDatabase> {
+  const { options: base, cleanup } = driver === 'sqlite' ? sqliteDatabase() : await mariaDbDatabase();
+  const options = { ...base, entities: extra.flatMap((e) => e.entities), migrations: extra.flatMap((e) => e.migrations) } as DataSourceOptions;
   const open = async () => createSpineDataSource(options).initialize();
   const dataSource = await open();
   await dataSource.runMigrations();
@@ -41,10 +50,10 @@ export async function createTestDatabase(driver: 'sqlite' | 'mariadb'): Promise<
  * Gives a `describe` block its own migrated database for the driver: created before its tests,
  * dropped after them. Read it inside tests through the returned function.
  */
-export function useTestDatabase(driver: 'sqlite' | 'mariadb'): () => TestDatabase {
+export function useTestDatabase(driver: 'sqlite' | 'mariadb', extra: readonly ExtraSchema[] = []): () => TestDatabase {
   let db: TestDatabase | undefined;
   beforeAll(async () => {
-    db = await createTestDatabase(driver);
+    db = await createTestDatabase(driver, extra);
   }, 60_000);
   afterAll(async () => {
     await db?.drop();
