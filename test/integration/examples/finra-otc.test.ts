@@ -93,7 +93,6 @@ describe.each(testDrivers())('the FINRA OTC example on %s', (driver) => {
       const rolling = await repo(OtcRolling).findBy({ tier: 'NMS Tier 2' });
       expect(rolling.length).toBe(await repo(OtcSymbolWeek).countBy({ tier: 'NMS Tier 2', weekEnding: SAMPLE_WEEKS[5]! }));
       expect(new Set(rolling.map((r) => r.weekEnding))).toEqual(new Set([SAMPLE_WEEKS[5]]));
-      expect(new Set(rolling.map((r) => r.trend))).toEqual(expect.objectContaining({ size: expect.any(Number) }));
       for (const r of rolling) expect(['up', 'down', 'flat', 'new']).toContain(r.trend);
       const notes = await repo(OtcNotification).findBy({ tier: 'NMS Tier 2', weekEnding: SAMPLE_WEEKS[5]! });
       expect(notes[0]!.message).toMatch(/rolling metrics for \d+ symbols/);

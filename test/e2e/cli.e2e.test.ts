@@ -1,0 +1,218 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+const cli = join(root, 'dist', 'cli', 'main.js');
+
+interface Outcome {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built `spine` executable as a user would: a real process in `cwd`, output piped. */
+function spine(cwd: string, ...args: string[]): Promise<Outcome> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, SPINE_DATABASE_URL: '' } }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
+    });
+  });
+}
+
+/** A project directory with a config of the given kind, its runs in `.spine/spine.db` inside it. */
+function project(kind: 'ts' | 'js'): string {
+  const dir = mkdtempSync(join(tmpdir(), `spine-cli-${kind}-`));
+  if (kind === 'ts') {
+    writeFileSync(
+      join(dir, 'spine.config.ts'),
+      `import { examplesConfig } from ${JSON.stringify(join(root, 'examples', 'examples.config'))};\n` + 'export default () => examplesConfig(__dirname);\n',
+    );
+  } else {
+    writeFileSync(join(dir, 'spine.config.js'), `module.exports = () => require(${JSON.stringify(join(root, 'build', 'examples', 'examples.config.js'))}).examplesConfig(__dirname);\n`);
+  }
+  return dir;
+}
+
+const runIdOf = (out: string): string => /run id\s+(\S+)/.exec(out)![1]!;
+
+describe('the spine command line', () => {
+  const dirs: string[] = [];
+  let dir: string;
+  beforeAll(() => {
+    dir = project('js');
+    dirs.push(dir);
+  });
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('prints its commands with --help from the project root through npx (exit 0)', async () => {
+    const outcome = await new Promise<Outcome>((resolve) => {
+      execFile('npx', ['--no-install', 'spine', '--help'], { cwd: root, encoding: 'utf8' }, (error, stdout, stderr) =>
+        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr }),
+      );
+    });
+    expect(outcome.code).toBe(0);
+    for (const command of ['run', 'resume', 'runs', 'show', 'workflows', 'graph', 'cancel', 'migrate', 'purge']) expect(outcome.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+  });
+
+  it('tells the user how to create a config when none is found (exit 2)', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'spine-cli-none-'));
+    dirs.push(empty);
+    const { code, stderr } = await spine(empty, 'workflows');
+    expect(code).toBe(2);
+    expect(stderr).toContain(`No spine config found in ${empty} or a directory above it. Create spine.config.ts:`);
+    expect(stderr).toContain("export default defineConfig({ discover: ['src/**/*.workflow.ts', 'src/**/*.pipeline.ts'] });");
+  });
+
+  it('loads a TypeScript config and discovers workflows from TypeScript sources, decorator metadata intact', async () => {
+    const ts = project('ts');
+    dirs.push(ts);
+    const { code, stdout, stderr } = await spine(ts, 'workflows');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^finra\.weekly_refresh\s+9\s+Refresh one week of one tier/m);
+    expect(stdout).toMatch(/^market\.daily_prices\s+5\s+/m);
+    // the params DTO works only if class-validator's metadata survived the TypeScript loader
+    const bad = await spine(ts, 'run', 'finra.weekly_refresh', '--param', 'week_ending=2026-10-22');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('week_ending must be a Friday date');
+  }, 60_000);
+
+  it('runs a workflow with plain progress lines when piped, and exits 0 when it completes', async () => {
+    const { code, stdout } = await spine(dir, 'run', 'finra.weekly_refresh', '--param', 'week_ending=2026-08-28', '--param', 'tier=NMS Tier 1');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^▶ finra\.weekly_refresh · run \S+$/m);
+    expect(stdout).toMatch(/^ {2}✓ ingest \(\d+ ms\)$/m);
+    expect(stdout).toMatch(/^ {2}– rolling skipped: "hasHistory" routed to "skipRolling"$/m);
+    expect(stdout).toMatch(/^✔ finra\.weekly_refresh completed in .* · 8\/9 steps, 1 skipped$/m);
+    expect(stdout).not.toContain('\x1b[');
+    expect(stdout).toContain(`details  spine show ${runIdOf(stdout)}`);
+  });
+
+  it('prints one JSON document with --json: the run record and its step records', async () => {
+    const { code, stdout } = await spine(dir, 'run', 'finra.weekly_refresh', '--param', 'week_ending=2026-09-04', '--param', 'tier=OTC', '--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as { run: { status: string; workflowName: string }; steps: { stepName: string; status: string }[]; deduplicated: boolean };
+    expect(report.run).toMatchObject({ status: 'completed', workflowName: 'finra.weekly_refresh' });
+    expect(report.steps.map((s) => s.stepName)).toEqual(['ingest', 'validate', 'normalize', 'aggregate', 'checkHistory', 'hasHistory', 'rolling', 'skipRolling', 'notify']);
+    expect(report.deduplicated).toBe(false);
+  });
+
+  it('starts a run once per idempotency key', async () => {
+    const first = await spine(dir, 'run', 'finra.weekly_refresh', '--param', 'week_ending=2026-09-11', '--idempotency-key', 'otc-2026-09-11', '--param', 'tier=OTC');
+    const second = await spine(dir, 'run', 'finra.weekly_refresh', '--param', 'week_ending=2026-09-11', '--idempotency-key', 'otc-2026-09-11', '--param', 'tier=OTC');
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`An earlier run with this idempotency key exists: run ${runIdOf(first.stdout)}, completed.`);
+  });
+
+  it('lists runs as a table, filtered, and as the same records listRuns returns with --json', async () => {
+    const table = await spine(dir, 'runs', '--workflow', 'finra.weekly_refresh', '--status', 'completed', '--limit', '2');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^RUN ID\s+WORKFLOW\s+STATUS\s+STARTED\s+DURATION\s+STEPS\s+ERROR$/m);
+    expect(table.stdout.match(/finra\.weekly_refresh\s+completed/g)).toHaveLength(2);
+    expect(table.stdout).toContain('(the newest 2; --limit for more)');
+    const json = await spine(dir, 'runs', '--json');
+    const runs = JSON.parse(json.stdout) as Record<string, unknown>[];
+    expect(runs.length).toBe(3);
+    expect(Object.keys(runs[0]!)).toEqual(expect.arrayContaining(['runId', 'workflowName', 'status', 'params', 'startedAt', 'completedSteps', 'totalSteps', 'error']));
+  });
+
+  it('fails a backfill at the broken week (exit 1), shows it, and resumes it to completion with a changed param', async () => {
+    const failed = await spine(dir, 'run', 'finra.backfill', '--param', 'from=2026-08-07', '--param', 'to=2026-10-23', '--param', 'tier=NMS Tier 2', '--param', 'fail_week=2026-09-18');
+    expect(failed.code).toBe(1);
+    const runId = runIdOf(failed.stdout);
+    expect(failed.stdout).toMatch(/^ {4}refresh: 12\/12 items done \(1 failed\)$/m);
+    expect(failed.stdout).toContain('✘ finra.backfill failed at step "refresh": map step "refresh": 1 of 12 items failed');
+    expect(failed.stdout).toContain(`resume   spine resume ${runId}`);
+
+    const shown = await spine(dir, 'show', runId);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`Run ${runId}  finra.backfill  FAILED`);
+    expect(shown.stdout).toMatch(/^ {2}STEP\s+TYPE\s+STATUS\s+ATTEMPTS\s+DURATION\s+QUALITY\s+ERROR$/m);
+    expect(shown.stdout).toMatch(/^ {2}refresh\s+map\s+failed\s+1\s+.*12 records, 91\.7% valid/m);
+    expect(shown.stdout).toContain('map items: 11 completed, 1 failed');
+    expect(shown.stdout).toMatch(/:refresh:1:6 failed at "ingest": FINRA OTC source unavailable for week 2026-09-18/);
+    expect(shown.stdout).toContain(`resume it: spine resume ${runId}`);
+
+    const resumed = await spine(dir, 'resume', runId, '--param', 'fail_week=');
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain(`▶ resuming finra.backfill · run ${runId} at step "refresh"`);
+    expect(resumed.stdout).toMatch(/^ {2}✓ rolling \(\d+ ms\)$/m);
+    expect(resumed.stdout).toMatch(/^✔ finra\.backfill completed in /m);
+
+    const again = await spine(dir, 'resume', runId);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`Run "${runId}" is completed; only failed or stopped runs can be resumed.`);
+  }, 60_000);
+
+  it('draws a workflow as Mermaid and as DOT, choices and map iterators included', async () => {
+    const mermaid = await spine(dir, 'graph', 'finra.backfill');
+    expect(mermaid.code).toBe(0);
+    expect(mermaid.stdout).toMatch(/^flowchart TD$/m);
+    expect(mermaid.stdout).toContain('subgraph w_1_iterator["each item: finra.weekly_refresh"]');
+    expect(mermaid.stdout).toContain('w_1_i_5{"hasHistory?"}');
+    expect(mermaid.stdout).toContain('w_1_i_5 -->|yes| w_1_i_6');
+    expect(mermaid.stdout).toContain('w_1_i_5 -->|no| w_1_i_7');
+    const dot = await spine(dir, 'graph', 'market.daily_prices', '--format', 'dot');
+    expect(dot.stdout).toMatch(/^digraph "market\.daily_prices" \{$/m);
+    expect(dot.stdout).toContain('w_1 [label="isTradingDay?", shape=diamond];');
+    expect(dot.stdout).toContain('w_2 -> w_end;');
+    const bad = await spine(dir, 'graph', 'finra.backfill', '--format', 'svg');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("Allowed choices are mermaid, dot");
+  });
+
+  it('refuses bad params before recording anything, naming each field (exit 2)', async () => {
+    const before = JSON.parse((await spine(dir, 'runs', '--json', '--limit', '100')).stdout) as unknown[];
+    const { code, stderr } = await spine(dir, 'run', 'finra.weekly_refresh', '--param', 'week_ending=23/10/2026', '--param', 'tier=NMS Tier 9');
+    expect(code).toBe(2);
+    expect(stderr).toContain('Invalid params for workflow "finra.weekly_refresh" (2 fields); no run was started:');
+    expect(stderr).toContain('  - week_ending: week_ending must be a Friday date (a week ending) like 2026-10-23; got "23/10/2026"');
+    expect(stderr).toContain('  - tier: tier must be one of: NMS Tier 1, NMS Tier 2, OTC');
+    const after = JSON.parse((await spine(dir, 'runs', '--json', '--limit', '100')).stdout) as unknown[];
+    expect(after.length).toBe(before.length);
+    const syntax = await spine(dir, 'run', 'finra.weekly_refresh', '--param', 'week_ending');
+    expect(syntax.code).toBe(2);
+    expect(syntax.stderr).toContain('--param "week_ending" is not key=value (or key:=json).');
+  });
+
+  it('names the known workflows for an unknown one, and says how to find runs for an unknown run id (exit 2)', async () => {
+    const workflow = await spine(dir, 'run', 'finra.weekly');
+    expect(workflow.code).toBe(2);
+    expect(workflow.stderr).toContain('Workflow "finra.weekly" is not registered. Known workflows: finra.all_tiers, finra.backfill, finra.weekly_refresh, market.backfill');
+    const run = await spine(dir, 'show', 'no-such-run');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Run "no-such-run" was not found. List recorded runs with: spine runs');
+    const usage = await spine(dir, 'runs', '--status', 'done');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--status done is not a run status.');
+  });
+
+  it('cancels a failed run, and then will not resume it', async () => {
+    const failed = await spine(dir, 'run', 'market.daily_prices', '--param', 'date=2026-03-02');
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain('run `spine run market.calendar_sync` first');
+    const runId = runIdOf(failed.stdout);
+    const cancelled = await spine(dir, 'cancel', runId);
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout).toContain(`Run ${runId} (market.daily_prices) is cancelled.`);
+    expect((await spine(dir, 'resume', runId)).code).toBe(2);
+  });
+
+  it('migrates (nothing left to do once the tables exist) and purges finished runs by age', async () => {
+    const migrate = await spine(dir, 'migrate');
+    expect(migrate.code).toBe(0);
+    expect(migrate.stdout).toMatch(/^The database is up to date \(3 migrations\)\.$/m);
+    const kept = await spine(dir, 'purge', '--older-than', '30d');
+    expect(kept.stdout).toBe('Deleted 0 runs older than 30 days.\n');
+    const purged = await spine(dir, 'purge', '--older-than', '0m', '--json');
+    // five runs, and the twelve map items of the backfill (child runs) with them
+    expect(JSON.parse(purged.stdout)).toEqual({ deleted: 17 });
+    expect((await spine(dir, 'runs')).stdout).toContain('No runs recorded yet.');
+    const bad = await spine(dir, 'purge', '--older-than', 'a month');
+    expect(bad.code).toBe(2);
+  });
+});
