@@ -59,13 +59,13 @@ export class ProgressReporter {
         else this.redraw();
         break;
       case 'step_completed':
-        this.line(`  ✓ ${event.step}${this.mapSummary()} (${formatDuration(event.durationMs ?? 0)})`);
+      case 'step_failed': {
+        const text = `  ${event.type === 'step_completed' ? '✓' : '✗'} ${event.step}${this.mapSummary()} (${formatDuration(event.durationMs ?? 0)})`;
         this.step = null;
+        this.map = null;
+        this.line(event.type === 'step_completed' ? text : `${text}: ${event.error}`);
         break;
-      case 'step_failed':
-        this.line(`  ✗ ${event.step}${this.mapSummary()} (${formatDuration(event.durationMs ?? 0)}): ${event.error}`);
-        this.step = null;
-        break;
+      }
       case 'step_retried':
         this.line(`  ↻ ${event.step} attempt ${event.attempt} failed, retrying in ${formatDuration(event.delayMs ?? 0)}: ${event.error}`);
         break;

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 
 const root = join(__dirname, '..', '..');
 
@@ -14,23 +16,86 @@ describe('the built package', () => {
     expect(out).toContain('per_tier results: [{"tier":"NMS Tier 1","weeks":6},{"tier":"NMS Tier 2","weeks":6},{"tier":"OTC","weeks":6}]');
   });
 
-  it('runs the decorators example: discovery from compiled modules, injection, a DTO refusing bad params', () => {
-    const out = execFileSync(process.execPath, [join(root, 'build', 'examples', 'decorators', 'main.js')], { cwd: root, encoding: 'utf8' });
-    expect(out).toContain('Discovered workflows: finra.all_tiers, finra.weekly_refresh');
-    expect(out).toContain('[notify] NMS Tier 2 week 2026-01-09: top ');
-    expect(out).toContain('→ completed; 3/3 tiers refreshed');
-    expect(out).toContain('Invalid params for workflow "finra.weekly_refresh" (3 fields); no run was started:');
-    expect(out).toContain('2 runs recorded: finra.all_tiers=completed, finra.weekly_refresh=completed');
-  });
-
-  it('exposes the root, /groups and /testing entry points through package exports', () => {
+  it('exposes the root, /groups, /testing and /cli entry points through package exports', () => {
     const script = [
       "const root = require('spine-orchestration');",
       "const groups = require('spine-orchestration/groups');",
       "const testing = require('spine-orchestration/testing');",
-      "console.log([typeof root.Workflow.define, typeof root.WorkflowRunner, typeof groups.PipelineGroup, typeof groups.PipelineStep, typeof testing.FakeClock].join(','));",
+      "const cli = require('spine-orchestration/cli');",
+      "console.log([typeof root.Workflow.define, typeof root.WorkflowRunner, typeof groups.PipelineGroup, typeof groups.PipelineStep, typeof testing.FakeClock, typeof cli.runCli, typeof root.defineConfig].join(','));",
     ].join('\n');
     const out = execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' });
-    expect(out.trim()).toBe('function,function,function,function,function');
+    expect(out.trim()).toBe('function,function,function,function,function,function,function');
+  });
+});
+
+/** Runs a compiled example in a fresh working directory (its database lands there) and returns what it printed. */
+function runExample(script: string): { out: string; cwd: string } {
+  const cwd = mkdtempSync(join(tmpdir(), 'spine-example-'));
+  const out = execFileSync(process.execPath, [join(root, 'build', 'examples', script)], { cwd, encoding: 'utf8', env: { ...process.env, SPINE_DATABASE_URL: '' } });
+  return { out, cwd };
+}
+
+describe('the examples as users run them', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('npm run demo: weekly refresh, a backfill failing at one week, its resume, and what to try next', () => {
+    const { out, cwd } = runExample('finra-otc/demo.js');
+    dirs.push(cwd);
+    expect(out).toContain('spine-orchestration demo: FINRA OTC transparency on the embedded SQLite store');
+    expect(out).toContain('  runs and domain tables: .spine/spine.db');
+    expect(out).toMatch(/→ completed in \d+ ms: 741 rows, 3 rejected \{.*"blank issueSymbolIdentifier":1.*\}; valid rate 99\.60% \(gate: ≥ 99%\)/);
+    expect(out).toContain('rolling metrics: 1 of 6 weeks of history');
+    expect(out).toMatch(/→ failed at step "refresh" after/);
+    expect(out).toContain('of 12 weeks (each an item run): 11 completed, 1 failed');
+    expect(out).toMatch(/→ completed in \d+ ms: 12 weeks loaded, \d+ symbol-weeks, rolling metrics for 7 weeks \(\d+ rows\)/);
+    expect(out).toMatch(/^ {3}TSLA .* M shares .* venues .* 6-week trend (up|down|flat)/m);
+    expect(out).toMatch(/npx spine show \S+ +# every step/);
+    expect(out).toContain('npx spine runs');
+  });
+
+  it('npm run demo twice in the same place: the second run finds the weeks already ingested and still finishes', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'spine-example-'));
+    dirs.push(cwd);
+    const demo = join(root, 'build', 'examples', 'finra-otc', 'demo.js');
+    const env = { ...process.env, SPINE_DATABASE_URL: '' };
+    execFileSync(process.execPath, [demo], { cwd, encoding: 'utf8', env });
+    const second = execFileSync(process.execPath, [demo], { cwd, encoding: 'utf8', env });
+    expect(second).toMatch(/→ completed in \d+ ms: 12 weeks loaded/);
+  });
+
+  it('npm run example:market-data: calendars, skipped closed days, the gate, partitions skipped on the second backfill', () => {
+    const { out, cwd } = runExample('market-data/main.js');
+    dirs.push(cwd);
+    expect(out).toContain('XNYS: 31 holidays, 6 early closes');
+    expect(out).toContain('XLON: 24 holidays, 6 early closes');
+    expect(out).toContain("2026-02-16: completed in");
+    expect(out).toContain("skipped: XNYS is closed on 2026-02-16 (holiday: Washington's Birthday)");
+    expect(out).toContain('skipped: XNYS is closed on 2026-03-07 (weekend)');
+    expect(out).toMatch(/2026-03-13: failed at "gate": moves over 50 % on 2026-03-13: ZENT \d+% \(vendor_b\)/);
+    expect(out).toContain('loaded ["2026-03"], skipped ["2026-01","2026-02"]');
+  });
+
+  it('npm run example:v1-migration: the v1 group and the same group as a workflow give the same report', () => {
+    const { out, cwd } = runExample('v1-migration/main.js');
+    dirs.push(cwd);
+    expect(out).toMatch(/^v1 GroupRunner: +completed; steps ingest → rank → calendar → report$/m);
+    expect(out).toMatch(/^Workflow\.fromGroup: +completed; steps ingest → rank → calendar → report/m);
+    expect(out).toContain('Same report from both runners.');
+  });
+
+  it.each([
+    ['finra-otc/data/generate-sample.js', join('examples', 'finra-otc', 'data', 'weekly')],
+    ['market-data/data/generate-sample.js', join('examples', 'market-data', 'data', 'prices')],
+  ])('%s regenerates the committed sample byte for byte', (script, committed) => {
+    const out = mkdtempSync(join(tmpdir(), 'spine-sample-'));
+    dirs.push(out);
+    execFileSync(process.execPath, [join(root, 'build', 'examples', script), out], { encoding: 'utf8' });
+    const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+    expect(files(out)).toEqual(files(join(root, committed)));
+    for (const file of files(out)) expect(readFileSync(join(out, file), 'utf8')).toBe(readFileSync(join(root, committed, file), 'utf8'));
   });
 });

@@ -122,3 +122,23 @@ describe('WorkflowRunner map steps', () => {
     expect(await runner.store.listRuns()).toHaveLength(1);
   });
 });
+
+describe('WorkflowRunner map progress', () => {
+  it('reports items done/total to onEvent as map_progress, without keeping or storing those events', async () => {
+    const item = Workflow.define({ name: 'item', steps: [Step.lambda('work', (ctx) => (ctx.getParam<number>('n') === 2 ? StepResult.fail('bad item') : { ok: true }))] });
+    const wf = Workflow.define({
+      name: 'fan_progress',
+      steps: [Step.map('items', { items: [1, 2, 3, 4], itemParam: 'n', iterator: item, maxConcurrency: 1, toleratedFailureCount: 1 })],
+    });
+    const seen: string[] = [];
+    const runner = new WorkflowRunner({
+      onEvent: (event) => {
+        if (event.type === 'map_progress') seen.push(`${event.step} ${event.done}/${event.total} failed ${event.failed}`);
+      },
+    });
+    const result = await runner.execute(wf);
+    expect(result.status).toBe('completed');
+    expect(seen).toEqual(['items 0/4 failed 0', 'items 1/4 failed 0', 'items 2/4 failed 1', 'items 3/4 failed 1', 'items 4/4 failed 1']);
+    expect(result.events.filter((e) => e.type === 'map_progress')).toEqual([]);
+  });
+});
