@@ -59,7 +59,8 @@ async function main(): Promise<void> {
     say(`\n3) resume ${failed.runId} with the source back (fail_week cleared)`);
     const resumed = await spine.resume(failed.runId, { paramsOverride: { fail_week: '' } });
     const summary = resumed.context.getOutput<Record<string, unknown>>('summary', undefined, {});
-    say(`   → ${outcome(resumed)}: ${summary.weeks} weeks loaded, ${summary.symbolWeeks} symbol-weeks, rolling metrics for ${summary.rollingWeeks} weeks (${summary.rolling} rows)`);
+    say(`   → ${outcome(resumed)}: ${weeks - done} week(s) ran again, the other ${done} were already done`);
+    say(`     ${summary.weeks} weeks loaded, ${summary.symbolWeeks} symbol-weeks, rolling metrics for ${summary.rollingWeeks} weeks (${summary.rolling} rows)`);
 
     const top = await dataSource.getRepository(OtcSymbolWeek).find({ where: { tier: 'NMS Tier 1', weekEnding: BACKFILL.to }, order: { totalShares: 'DESC' }, take: 5 });
     const rolling = new Map((await dataSource.getRepository(OtcRolling).find({ where: { tier: 'NMS Tier 1', weekEnding: BACKFILL.to } })).map((r) => [r.symbol, r]));
@@ -72,12 +73,17 @@ async function main(): Promise<void> {
       );
     }
 
+    const next: [string, string][] = [
+      [`npx spine show ${resumed.runId}`, 'every step: status, attempts, duration, quality, error'],
+      ['npx spine runs', 'the runs just recorded'],
+      ['npx spine graph finra.weekly_refresh', 'the workflow as a Mermaid chart (--format dot for Graphviz)'],
+      ['npx spine run finra.all_tiers --param week_ending=2026-10-23', 'the three tiers in parallel, with live progress'],
+      ['npx spine run finra.backfill --param from=2026-08-07 --param to=2026-10-23 --param tier=OTC --param fail_week=2026-09-04', ''],
+      ['npm run example:market-data', 'exchange calendars, multi-source prices, monthly partitions'],
+    ];
+    const width = Math.max(...next.filter(([, why]) => why !== '').map(([command]) => command.length));
     say('\nTry next:');
-    say(`   npx spine show ${resumed.runId}         # every step: status, attempts, duration, quality, error`);
-    say('   npx spine runs                       # the runs just recorded');
-    say('   npx spine graph finra.weekly_refresh # the workflow as a Mermaid chart (--format dot for Graphviz)');
-    say('   npx spine run finra.all_tiers --param week_ending=2026-10-23');
-    say('   npx spine run finra.backfill --param from=2026-08-07 --param to=2026-10-23 --param tier=OTC --param fail_week=2026-09-04');
+    for (const [command, why] of next) say(`   ${why === '' ? command : `${command.padEnd(width)}  # ${why}`}`);
     if (weekly.status !== 'completed' || resumed.status !== 'completed') process.exitCode = 1;
   } finally {
     reporter.stop();

@@ -6,6 +6,8 @@ export type ProgressMode = 'tty' | 'plain' | 'silent';
 
 interface Writable {
   write(text: string): unknown;
+  /** A terminal's width: the status line is cut to it (a wrapped line could not be redrawn in place). */
+  readonly columns?: number;
 }
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -131,7 +133,8 @@ export class ProgressReporter {
     const spinner = SPINNER[this.frame++ % SPINNER.length];
     const items = this.map === null ? '' : ` · ${this.map.done}/${this.map.total} items${this.map.failed > 0 ? ` (${this.map.failed} failed)` : ''}`;
     const text = `${spinner} ${this.step}${items} · ${formatDuration(now - this.stepStartedAt)} (run ${formatDuration(now - this.runStartedAt)})`;
-    this.out.write(`\r\x1b[2K${text}`);
+    const width = this.out.columns;
+    this.out.write(`\r\x1b[2K${width !== undefined && width > 1 ? text.slice(0, width - 1) : text}`);
     this.statusShown = true;
   }
 }

@@ -51,7 +51,8 @@ describe('the examples as users run them', () => {
     expect(out).toContain('rolling metrics: 1 of 6 weeks of history');
     expect(out).toMatch(/→ failed at step "refresh" after/);
     expect(out).toContain('of 12 weeks (each an item run): 11 completed, 1 failed');
-    expect(out).toMatch(/→ completed in \d+ ms: 12 weeks loaded, \d+ symbol-weeks, rolling metrics for 7 weeks \(\d+ rows\)/);
+    expect(out).toMatch(/→ completed in \d+ ms: 1 week\(s\) ran again, the other 11 were already done/);
+    expect(out).toMatch(/12 weeks loaded, \d+ symbol-weeks, rolling metrics for 7 weeks \(\d+ rows\)/);
     expect(out).toMatch(/^ {3}TSLA .* M shares .* venues .* 6-week trend (up|down|flat)/m);
     expect(out).toMatch(/npx spine show \S+ +# every step/);
     expect(out).toContain('npx spine runs');
@@ -64,7 +65,7 @@ describe('the examples as users run them', () => {
     const env = { ...process.env, SPINE_DATABASE_URL: '' };
     execFileSync(process.execPath, [demo], { cwd, encoding: 'utf8', env });
     const second = execFileSync(process.execPath, [demo], { cwd, encoding: 'utf8', env });
-    expect(second).toMatch(/→ completed in \d+ ms: 12 weeks loaded/);
+    expect(second).toMatch(/12 weeks loaded, 1320 symbol-weeks, rolling metrics for 7 weeks/);
   });
 
   it('npm run example:market-data: calendars, skipped closed days, the gate, partitions skipped on the second backfill', () => {
