@@ -1,4 +1,6 @@
-import type { DataSource, DataSourceOptions, EntityManager, EntitySchema } from 'typeorm';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DataSource, DataSourceOptions, EntityManager, EntitySchema, ValueTransformer } from 'typeorm';
 import { createSpineDataSource, DEFAULT_SQLITE_FILE, mysqlOptions, sqliteOptions } from 'spine-orchestration/typeorm';
 
 /** What an example adds to the database: its tables and the migrations that create them. */
@@ -57,4 +59,18 @@ export function transactionRunner(dataSource: DataSource): TransactionRunner {
     last = run.catch(() => undefined);
     return run;
   };
+}
+
+/** BIGINT columns (share counts pass 2^31) read back as numbers on both drivers. */
+export const bigintAsNumber: ValueTransformer = { to: (value: number) => value, from: (value: string | number | null) => (value === null ? null : Number(value)) };
+
+/**
+ * An example's data directory: `$envVar` when set, else `data/<sub>` next to the example's
+ * module, from its source (examples/<name>) or its compiled copy (build/examples/<name>).
+ */
+export function exampleDataDir(envVar: string, moduleDir: string, example: string, sub: string): string {
+  const fromEnv = process.env[envVar];
+  if (fromEnv) return fromEnv;
+  const candidates = [join(moduleDir, 'data', sub), join(moduleDir, '..', '..', '..', 'examples', example, 'data', sub)];
+  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
 }

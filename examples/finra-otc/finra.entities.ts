@@ -1,7 +1,5 @@
-import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, type ValueTransformer } from 'typeorm';
-
-/** Share counts exceed 2^31; stored as BIGINT, read back as numbers on both drivers. */
-const bigintAsNumber: ValueTransformer = { to: (value: number) => value, from: (value: string | number | null) => (value === null ? null : Number(value)) };
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { bigintAsNumber } from '../example.database';
 
 /** One ingested weekly file of one tier (its capture id makes re-ingesting idempotent). */
 @Entity('finra_otc_capture')

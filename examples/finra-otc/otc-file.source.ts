@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
 import { StepError, ErrorCategory } from 'spine-orchestration';
+import { exampleDataDir } from '../example.database';
 import { weeklyFileName, type Tier } from './otc.format';
 
 /** One weekly file as read: its path, text and checksum. */
@@ -17,10 +18,7 @@ export const FINRA_OTC_DATA_DIR = Symbol.for('finra-otc:data-dir');
 
 /** Where the weekly files are: `FINRA_OTC_DATA_DIR`, else the sample shipped with the example. */
 export function defaultDataDir(): string {
-  if (process.env.FINRA_OTC_DATA_DIR) return process.env.FINRA_OTC_DATA_DIR;
-  // from source (examples/finra-otc) or from the compiled copy (build/examples/finra-otc)
-  const candidates = [join(__dirname, 'data', 'weekly'), join(__dirname, '..', '..', '..', 'examples', 'finra-otc', 'data', 'weekly')];
-  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
+  return exampleDataDir('FINRA_OTC_DATA_DIR', __dirname, 'finra-otc', 'weekly');
 }
 
 /** Reads FINRA OTC weekly files from a directory (the example's stand-in for FINRA's download API). */

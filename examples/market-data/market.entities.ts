@@ -1,6 +1,5 @@
-import { Column, Entity, PrimaryColumn, type ValueTransformer } from 'typeorm';
-
-const bigintAsNumber: ValueTransformer = { to: (value: number) => value, from: (value: string | number | null) => (value === null ? null : Number(value)) };
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { bigintAsNumber } from '../example.database';
 
 /** A non-regular session of an exchange (synced from the shipped calendars). */
 @Entity('md_calendar_day')

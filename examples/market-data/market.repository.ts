@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import { transactionRunner, type TransactionRunner } from '../example.database';
-import { DataSource, LessThan, type EntityManager } from 'typeorm';
+import { DataSource, LessThan } from 'typeorm';
 import type { CalendarEntry } from './exchange-calendar.data';
 import { MdCalendarDay, MdDailyPrice, MdPartition } from './market.entities';
 

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject, injectable } from 'inversify';
 import { ErrorCategory, StepError } from 'spine-orchestration';
+import { exampleDataDir } from '../example.database';
 import { PRICE_HEADER } from './market.format';
 
 /** One quote of one source: the close it reports for `date`, and the day it is really from. */
@@ -17,9 +18,7 @@ export const MARKET_DATA_DIR = Symbol.for('market-data:data-dir');
 
 /** The shipped sample (from source or from the compiled copy), unless `MARKET_DATA_DIR` is set. */
 export function defaultPriceDir(): string {
-  if (process.env.MARKET_DATA_DIR) return process.env.MARKET_DATA_DIR;
-  const candidates = [join(__dirname, 'data', 'prices'), join(__dirname, '..', '..', '..', 'examples', 'market-data', 'data', 'prices')];
-  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
+  return exampleDataDir('MARKET_DATA_DIR', __dirname, 'market-data', 'prices');
 }
 
 /** Reads the price sources' monthly CSV files (the example's stand-in for vendor APIs). */

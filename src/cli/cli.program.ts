@@ -122,6 +122,25 @@ function summaryOf(result: WorkflowResult): Record<string, unknown> {
   return { runId, workflowName, status, errorStep, error, errorCategory, durationMs, completedSteps, failedSteps, skippedSteps };
 }
 
+/**
+ * Starts or resumes a run with progress shown and Ctrl-C wired to a graceful stop, then reports
+ * how it ended; returns the exit code.
+ */
+async function followRun(io: CliIo, global: GlobalOptions, json: boolean, start: (spine: Spine, stopSignal: AbortSignal) => Promise<WorkflowResult>): Promise<number> {
+  const reporter = new ProgressReporter(io.stdout, progressMode(io, json));
+  const interrupt = stopOnInterrupt(io);
+  try {
+    return await withSpine(io, global, { onEvent: reporter.onEvent }, async (spine) => {
+      const result = await start(spine, interrupt.signal).catch((error: unknown) => Promise.reject(asUsageError(error)));
+      reporter.stop();
+      return reportResult(io, spine, result, json);
+    });
+  } finally {
+    reporter.stop();
+    interrupt.dispose();
+  }
+}
+
 /** Turns what the framework throws at a command into a usage error where the user must change something. */
 function asUsageError(error: unknown): unknown {
   if (error instanceof SpineValidationError) return new CliError(`${error.message}\nFix the params (--param field=value) and run again.`);
@@ -151,20 +170,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--json', 'print one JSON document (the run and its steps) instead of progress')
     .action(async (workflow: string, opts: { param: string[]; paramsFile?: string; idempotencyKey?: string; json?: boolean }) => {
       const params = parseParams(opts.param, opts.paramsFile, io.cwd);
-      const reporter = new ProgressReporter(io.stdout, progressMode(io, opts.json === true));
-      const interrupt = stopOnInterrupt(io);
-      try {
-        await withSpine(io, global(), { onEvent: reporter.onEvent }, async (spine) => {
-          const result = await spine
-            .run(workflow, { params, stopSignal: interrupt.signal, ...(opts.idempotencyKey !== undefined && { idempotencyKey: opts.idempotencyKey }) })
-            .catch((error: unknown) => Promise.reject(asUsageError(error)));
-          reporter.stop();
-          setExitCode(await reportResult(io, spine, result, opts.json === true));
-        });
-      } finally {
-        reporter.stop();
-        interrupt.dispose();
-      }
+      const idempotency = opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {};
+      setExitCode(await followRun(io, global(), opts.json === true, (spine, stopSignal) => spine.run(workflow, { params, stopSignal, ...idempotency })));
     });
 
   program
@@ -176,25 +183,17 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--json', 'print one JSON document instead of progress')
     .action(async (runId: string, opts: { param: string[]; paramsFile?: string; json?: boolean }) => {
       const override = parseParams(opts.param, opts.paramsFile, io.cwd);
-      const reporter = new ProgressReporter(io.stdout, progressMode(io, opts.json === true));
-      const interrupt = stopOnInterrupt(io);
-      try {
-        await withSpine(io, global(), { onEvent: reporter.onEvent }, async (spine) => {
+      const paramsOverride = Object.keys(override).length > 0 ? { paramsOverride: override } : {};
+      setExitCode(
+        await followRun(io, global(), opts.json === true, async (spine, stopSignal) => {
           const run = await spine.getRun(runId);
           if (run === null) throw new CliError(`Run "${runId}" was not found. List recorded runs with: spine runs`);
           if (run.status === 'completed' || run.status === 'cancelled') {
             throw new CliError(`Run "${runId}" is ${run.status}; only failed or stopped runs can be resumed. Start a new one with: spine run ${run.workflowName}`);
           }
-          const result = await spine
-            .resume(runId, { stopSignal: interrupt.signal, ...(Object.keys(override).length > 0 && { paramsOverride: override }) })
-            .catch((error: unknown) => Promise.reject(asUsageError(error)));
-          reporter.stop();
-          setExitCode(await reportResult(io, spine, result, opts.json === true));
-        });
-      } finally {
-        reporter.stop();
-        interrupt.dispose();
-      }
+          return spine.resume(runId, { stopSignal, ...paramsOverride });
+        }),
+      );
     });
 
   program

@@ -10,6 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seededRandom } from '../../sample.random';
 import { OTC_HEADER, TIERS, addDays, weeklyFileName, type Tier } from '../otc.format';
 
 /** The weeks the sample covers (Fridays). */
@@ -52,18 +53,6 @@ const SYLLABLES = ['AR', 'BE', 'CO', 'DA', 'EL', 'FI', 'GA', 'HO', 'IN', 'JU', '
 const NAME_WORDS = ['Apex', 'Beacon', 'Cedar', 'Delta', 'Ember', 'Falcon', 'Granite', 'Harbor', 'Iron', 'Juniper', 'Keystone', 'Lumen', 'Meridian', 'Northwind', 'Orchid', 'Pioneer', 'Quarry', 'Redwood', 'Summit', 'Tidewater', 'Union', 'Vertex', 'Willow', 'Zenith'];
 const NAME_KINDS = ['Holdings', 'Minerals', 'Therapeutics', 'Energy', 'Bancorp', 'Technologies', 'Resources', 'Pharmaceuticals', 'Industries', 'Capital', 'Gold Corp', 'Biosciences'];
 
-/** A small, fast, seedable PRNG (mulberry32): the sample must not depend on Math.random. */
-function prng(seed: string): () => number {
-  let state = [...seed].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0, 2166136261);
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 interface Issue {
   readonly symbol: string;
   readonly name: string;
@@ -94,7 +83,7 @@ function shuffled<T>(list: readonly T[], next: () => number): T[] {
 const logUniform = (next: () => number, [low, high]: [number, number]): number => Math.exp(Math.log(low) + next() * (Math.log(high) - Math.log(low)));
 
 function issuesOf(tier: Tier): Issue[] {
-  const next = prng(`issues|${tier}`);
+  const next = seededRandom(`issues|${tier}`);
   const shape = TIER_SHAPE[tier];
   const used = new Set<string>();
   const issues: Issue[] = [];
@@ -123,7 +112,7 @@ function issuesOf(tier: Tier): Issue[] {
 /** The lines (header first) of one week's file of one tier. */
 export function sampleFile(tier: Tier, weekIndex: number): string[] {
   const week = SAMPLE_WEEKS[weekIndex]!;
-  const next = prng(`week|${tier}|${week}`);
+  const next = seededRandom(`week|${tier}|${week}`);
   const lines = [OTC_HEADER];
   for (const issue of issuesOf(tier)) {
     for (const [mpid, firm] of issue.venues) {

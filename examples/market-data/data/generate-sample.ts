@@ -11,6 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seededRandom } from '../../sample.random';
 import { EXCHANGE_CALENDARS } from '../exchange-calendar.data';
 import { DEFAULT_SOURCES, daysOf, PRICE_HEADER } from '../market.format';
 import { sessionOf } from '../trading-calendar';
@@ -27,17 +28,6 @@ const SYMBOLS: readonly (readonly [string, number])[] = [
   ['NKE', 76], ['BA', 172], ['F', 10], ['GM', 50], ['UBER', 64], ['PLTR', 72], ['SOFI', 15], ['ZENT', 31],
 ];
 
-function prng(seed: string): () => number {
-  let state = [...seed].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0, 2166136261);
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** A standard normal draw (Box–Muller) from the seeded generator. */
 const normal = (next: () => number): number => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
 
@@ -49,7 +39,7 @@ export function sampleTradingDays(): string[] {
 
 /** True closes: a random walk per symbol (1.8 % daily volatility), rounded to cents. */
 function trueCloses(days: readonly string[]): Map<string, Map<string, { close: number; volume: number }>> {
-  const next = prng('market-data|closes');
+  const next = seededRandom('market-data|closes');
   const byDay = new Map<string, Map<string, { close: number; volume: number }>>();
   const price = new Map(SYMBOLS.map(([symbol, start]) => [symbol, start]));
   for (const day of days) {
@@ -68,7 +58,7 @@ function trueCloses(days: readonly string[]): Map<string, Map<string, { close: n
 export function sampleFile(source: string, month: string): string[] {
   const days = sampleTradingDays();
   const closes = trueCloses(days);
-  const next = prng(`market-data|${source}|${month}`);
+  const next = seededRandom(`market-data|${source}|${month}`);
   const lines = [PRICE_HEADER];
   for (const [index, day] of days.entries()) {
     if (!day.startsWith(month)) continue;
