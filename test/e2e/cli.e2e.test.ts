@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'mysql2/promise';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,14 +14,17 @@ interface Outcome {
   readonly stderr: string;
 }
 
-/** Runs the built `spine` executable as a user would: a real process in `cwd`, output piped. */
-function spine(cwd: string, ...args: string[]): Promise<Outcome> {
+/** Runs an executable as a user would: a real process in `cwd`, output piped. */
+function exec(file: string, args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<Outcome> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, SPINE_DATABASE_URL: '' } }, (error, stdout, stderr) => {
+    execFile(file, args, { cwd, encoding: 'utf8', env: { ...process.env, SPINE_DATABASE_URL: '', ...env } }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
     });
   });
 }
+
+/** Runs the built `spine` executable in `cwd`. */
+const spine = (cwd: string, ...args: string[]): Promise<Outcome> => exec(process.execPath, [cli, ...args], cwd);
 
 /** A project directory with a config of the given kind, its runs in `.spine/spine.db` inside it. */
 function project(kind: 'ts' | 'js'): string {
@@ -49,11 +54,7 @@ describe('the spine command line', () => {
   });
 
   it('prints its commands with --help from the project root through npx (exit 0)', async () => {
-    const outcome = await new Promise<Outcome>((resolve) => {
-      execFile('npx', ['--no-install', 'spine', '--help'], { cwd: root, encoding: 'utf8' }, (error, stdout, stderr) =>
-        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr }),
-      );
-    });
+    const outcome = await exec('npx', ['--no-install', 'spine', '--help'], root);
     expect(outcome.code).toBe(0);
     for (const command of ['run', 'resume', 'runs', 'show', 'workflows', 'graph', 'cancel', 'migrate', 'purge']) expect(outcome.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   });
@@ -79,6 +80,37 @@ describe('the spine command line', () => {
     const bad = await spine(ts, 'run', 'finra.weekly_refresh', '--param', 'week_ending=2026-10-22');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('week_ending must be a Friday date');
+  }, 60_000);
+
+  it("works as an installed package's bin in a user's own TypeScript project, recording in its .spine/spine.db", async () => {
+    const user = mkdtempSync(join(tmpdir(), 'spine-user-'));
+    dirs.push(user);
+    mkdirSync(join(user, 'node_modules', '.bin'), { recursive: true });
+    symlinkSync(root, join(user, 'node_modules', 'spine-orchestration'), 'dir');
+    symlinkSync(join('..', 'spine-orchestration', 'dist', 'cli', 'main.js'), join(user, 'node_modules', '.bin', 'spine'));
+    mkdirSync(join(user, 'src'));
+    writeFileSync(join(user, 'package.json'), JSON.stringify({ name: 'user-app', private: true }));
+    writeFileSync(
+      join(user, 'src', 'greeting.workflow.ts'),
+      [
+        "import { LambdaStep, Workflow, type WorkflowContext } from 'spine-orchestration';",
+        "@Workflow({ name: 'app.greeting', defaults: { who: 'world' } })",
+        'export class Greeting {',
+        "  @LambdaStep() greet(ctx: WorkflowContext) { return { text: `hello ${ctx.getParam('who')}` }; }",
+        '}',
+      ].join('\n'),
+    );
+    writeFileSync(join(user, 'spine.config.ts'), "import { defineConfig } from 'spine-orchestration';\nexport default defineConfig({ discover: ['src/**/*.workflow.ts'] });\n");
+    const run = await exec(join(user, 'node_modules', '.bin', 'spine'), ['run', 'app.greeting', '--param', 'who=spine', '--json'], join(user, 'src'));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as { run: { status: string }; steps: { output: unknown }[] };
+    expect(report.run.status).toBe('completed');
+    expect(report.steps[0]!.output).toEqual({ text: 'hello spine' });
+    // run from src/: the config was found one directory up, and the database sits next to it
+    expect(existsSync(join(user, '.spine', 'spine.db'))).toBe(true);
+    const runs = await exec(join(user, 'node_modules', '.bin', 'spine'), ['--config', join(user, 'spine.config.ts'), 'runs', '--json'], tmpdir());
+    expect((JSON.parse(runs.stdout) as { workflowName: string }[]).map((r) => r.workflowName)).toEqual(['app.greeting']);
   }, 60_000);
 
   it('runs a workflow with plain progress lines when piped, and exits 0 when it completes', async () => {
@@ -215,4 +247,41 @@ describe('the spine command line', () => {
     const bad = await spine(dir, 'purge', '--older-than', 'a month');
     expect(bad.code).toBe(2);
   });
+});
+
+describe('the spine command line on MySQL/MariaDB (SPINE_DATABASE_URL)', () => {
+  const server = process.env.SPINE_TEST_MYSQL_URL;
+  if (!server) {
+    it.skip('needs a MySQL/MariaDB server: none is running (see the line the test set-up printed)', () => undefined);
+    return;
+  }
+  const name = `spine_cli_${randomBytes(5).toString('hex')}`;
+  const url = `${server.replace(/\/[^/]*$/, '')}/${name}`;
+  let dir: string;
+  beforeAll(async () => {
+    const admin = await createConnection(server);
+    await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
+    await admin.end();
+    dir = project('js');
+  });
+  afterAll(async () => {
+    const admin = await createConnection(server);
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.end();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('migrates, runs, resumes and lists against the server, and the process exits when done', async () => {
+    const env = { SPINE_DATABASE_URL: url };
+    const migrate = await exec(process.execPath, [cli, 'migrate'], dir, env);
+    expect(migrate.stdout).toContain('applied InitialSchema1767225600000');
+    expect(migrate.stdout).toContain('applied FinraOtcSchema1780000000000');
+    const failed = await exec(process.execPath, [cli, 'run', 'finra.backfill', '--param', 'from=2026-08-07', '--param', 'to=2026-09-25', '--param', 'tier=OTC', '--param', 'fail_week=2026-09-04'], dir, env);
+    expect(failed.code).toBe(1);
+    const resumed = await exec(process.execPath, [cli, 'resume', runIdOf(failed.stdout), '--param', 'fail_week=', '--json'], dir, env);
+    expect(resumed.code).toBe(0);
+    expect((JSON.parse(resumed.stdout) as { run: { status: string }; items: unknown[] }).items).toHaveLength(8);
+    const runs = JSON.parse((await exec(process.execPath, [cli, 'runs', '--json'], dir, env)).stdout) as { status: string }[];
+    expect(runs.map((r) => r.status)).toEqual(['completed']);
+  }, 60_000);
 });
