@@ -1,10 +1,14 @@
 import { Step } from '../core/definition/step.factory';
 import type { StepDeclaration, StepRuntime } from '../core/definition/step-definition';
 import { isWorkflowLike, type WorkflowDeclaration, type WorkflowDefinition } from '../core/definition/workflow-definition';
+import { isThenable } from '../core/runner/thenable';
 import { DecoratorMetadata, type Constructor, type StepMetadata } from '../decorators/decorator-metadata';
 
-/** Resolves the instance a workflow class's methods run on (from the container), once per run. */
-export type InstanceResolver = (type: Constructor) => object;
+/**
+ * Resolves the instance a workflow class's methods run on (from the container), once per run. It
+ * may be asynchronous (a Nest provider with request or transient scope is resolved that way).
+ */
+export type InstanceResolver = (type: Constructor) => object | Promise<object>;
 
 /** A workflow class turned into a declaration, with what else it needs. */
 export interface DeclaredWorkflowClass {
@@ -60,7 +64,8 @@ export function declareWorkflowClass(
     }
   }
 
-  const instanceIn = (step: StepRuntime): MethodTable => step.scope.getOrCreate(type, () => resolve(type)) as MethodTable;
+  const instanceIn = (step: StepRuntime): MethodTable | Promise<MethodTable> =>
+    step.scope.getOrCreate(type, () => resolve(type)) as MethodTable | Promise<MethodTable>;
   const iteratorTypes: Constructor[] = [];
   const steps: StepDeclaration[] = [];
   for (const [method, [step]] of byMethod) {
@@ -107,6 +112,11 @@ export function declareWorkflowClass(
 
 type MethodTable = Record<string | symbol, (...args: unknown[]) => unknown>;
 
+/** Calls the method on the run's instance; stays synchronous unless the instance is resolved asynchronously. */
+function callOn(instance: MethodTable | Promise<MethodTable>, method: string | symbol, args: unknown[]): unknown {
+  return isThenable(instance) ? instance.then((resolved) => resolved[method]!(...args)) : instance[method]!(...args);
+}
+
 /** A function that is named after the method it calls, so specs and stack traces show the method. */
 function named<F extends (...args: never[]) => unknown>(method: string | symbol, fn: F): F {
   Object.defineProperty(fn, 'name', { value: String(method) });
@@ -117,16 +127,16 @@ function declareStep(
   step: StepMetadata,
   name: string,
   method: string | symbol,
-  instanceIn: (step: StepRuntime) => MethodTable,
+  instanceIn: (step: StepRuntime) => MethodTable | Promise<MethodTable>,
   iteratorOf: (ref: unknown) => string | WorkflowDefinition | undefined,
 ): StepDeclaration | undefined {
-  const viaScope = named(method, (ctx: unknown, step: StepRuntime) => instanceIn(step)[method]!(ctx, step));
+  const viaScope = named(method, (ctx: unknown, step: StepRuntime) => callOn(instanceIn(step), method, [ctx, step]));
   switch (step.kind) {
     case 'lambda': {
       const { name: _name, ...options } = step.options;
       return Step.lambda(
         name,
-        named(method, (ctx, config, runtime) => instanceIn(runtime)[method]!(ctx, config, runtime) as never),
+        named(method, (ctx, config, runtime) => callOn(instanceIn(runtime), method, [ctx, config, runtime]) as never),
         options,
       );
     }

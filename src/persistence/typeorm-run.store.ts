@@ -135,6 +135,11 @@ export class TypeOrmRunStore implements RunStore {
     return { held: changed > 0, cancelRequested: rows.length > 0 && Boolean(Number(rows[0]!.cancel_requested)) };
   }
 
+  async releaseLease(runId: string, owner: string): Promise<void> {
+    // long past: recovery (oldest expiry first) takes a released run before any that died
+    await this.sql.run(`UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ?`, [toSqlDatetime(new Date(1000)), runId, owner]);
+  }
+
   async requestCancel(runId: string): Promise<RunRecord | null> {
     await this.sql.run(`UPDATE ${TABLES.runs} SET cancel_requested = ? WHERE run_id = ?`, [this.family === 'sqlite' ? 1 : true, runId]);
     return this.getRun(runId);

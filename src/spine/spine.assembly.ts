@@ -1,11 +1,10 @@
-import type { Container } from 'inversify';
 import { compileWorkflow, workflowProblems } from '../core/definition/workflow.compiler';
 import { isWorkflowLike, type WorkflowDeclaration, type WorkflowDefinition } from '../core/definition/workflow-definition';
 import { unknownPipeline } from '../core/pipeline/in-process.dispatcher';
 import type { PipelineLookup } from '../core/pipeline/pipeline.types';
 import { DecoratorMetadata, type Constructor } from '../decorators/decorator-metadata';
-import { CompositePipelineLookup, ContainerPipelineLookup } from '../di/container-pipeline.lookup';
-import { bindClass, missingDependencies } from '../di/container.binder';
+import { CompositePipelineLookup } from '../di/container-pipeline.lookup';
+import type { ClassProvider } from './class-provider';
 import { exploreModules } from '../discovery/module.explorer';
 import { declareWorkflowClass, describeClass } from '../discovery/workflow-class.compiler';
 import type { WorkflowRegistry } from '../discovery/workflow.registry';
@@ -32,18 +31,18 @@ function isLookup(value: unknown): value is PipelineLookup {
  * constructor dependencies, compiles every workflow into the registry, and gathers every problem
  * instead of stopping at the first.
  */
-export async function assemble(options: SpineOptions, container: Container, registry: WorkflowRegistry, logger: SpineLogger): Promise<Assembly> {
+export async function assemble(options: SpineOptions, classes: ClassProvider, registry: WorkflowRegistry, logger: SpineLogger): Promise<Assembly> {
   const problems: string[] = [];
   const explored = await exploreModules(options.discover ?? [], options.cwd ?? process.cwd());
   for (const warning of explored.warnings) logger.warn(`spine-orchestration: ${warning}`);
   problems.push(...explored.problems);
 
-  const pipelines = assemblePipelines([...(options.pipelines ?? []), ...explored.pipelines], container, problems);
-  assembleWorkflows([...(options.workflows ?? []), ...explored.workflows], container, registry, pipelines, problems);
+  const pipelines = assemblePipelines([...(options.pipelines ?? []), ...explored.pipelines], classes, problems);
+  assembleWorkflows([...(options.workflows ?? []), ...explored.workflows], classes, registry, pipelines, problems);
   return { pipelines, problems };
 }
 
-function assemblePipelines(items: readonly unknown[], container: Container, problems: string[]): PipelineLookup {
+function assemblePipelines(items: readonly unknown[], classes: ClassProvider, problems: string[]): PipelineLookup {
   const types = new Map<string, Constructor>();
   const lookups: PipelineLookup[] = [];
   for (const item of items) {
@@ -68,10 +67,10 @@ function assemblePipelines(items: readonly unknown[], container: Container, prob
       problems.push(`pipeline "${metadata.name}" (${describeClass(type)}) has no run(params, ctx) method`);
     }
     types.set(metadata.name, type);
-    bindClass(container, type, 'singleton');
+    classes.register(type, 'pipeline');
   }
   for (const [name, type] of types) {
-    problems.push(...missingDependencies(container, type, 'Pipeline class'));
+    problems.push(...classes.problemsOf(type, 'pipeline'));
     const registry = lookups.find((lookup) => lookup.has(name));
     if (registry !== undefined) problems.push(`pipeline name "${name}" is claimed by both ${describeClass(type)} and a PipelineRegistry`);
   }
@@ -82,17 +81,17 @@ function assemblePipelines(items: readonly unknown[], container: Container, prob
       registered.set(name, index);
     }
   });
-  return new CompositePipelineLookup([new ContainerPipelineLookup(container, types), ...lookups]);
+  return new CompositePipelineLookup([classes.pipelines(types), ...lookups]);
 }
 
 function assembleWorkflows(
   items: readonly (Constructor | WorkflowDefinition | WorkflowDeclaration | unknown)[],
-  container: Container,
+  classes: ClassProvider,
   registry: WorkflowRegistry,
   pipelines: PipelineLookup,
   problems: string[],
 ): void {
-  const resolve = (type: Constructor): object => container.get(type as never) as object;
+  const resolve = (type: Constructor): object | Promise<object> => classes.workflowInstance(type);
   const pending = [...items];
   const seen = new Set<unknown>();
   while (pending.length > 0) {
@@ -105,8 +104,8 @@ function assembleWorkflows(
       problems.push(...found);
       if (declared === null) continue;
       pending.push(...declared.iteratorTypes);
-      bindClass(container, type, 'transient');
-      problems.push(...missingDependencies(container, type, 'Workflow class'));
+      classes.register(type, 'workflow');
+      problems.push(...classes.problemsOf(type, 'workflow'));
       const where = describeClass(type, declared.declaration.name);
       const invalid = workflowProblems(declared.declaration);
       problems.push(...invalid.map((p) => `${where}: ${p}`));

@@ -4,6 +4,7 @@ import type { WorkflowDeclaration, WorkflowDefinition } from '../core/definition
 import type { PipelineLookup } from '../core/pipeline/pipeline.types';
 import type { WorkflowRunnerOptions } from '../core/runner/workflow-runner';
 import type { Constructor } from '../decorators/decorator-metadata';
+import type { ClassProvider } from './class-provider';
 
 /** Where `Spine` tells about things that are not errors (a glob that matched nothing). */
 export interface SpineLogger {
@@ -18,6 +19,11 @@ export type SpineRunnerOptions = Pick<WorkflowRunnerOptions, 'store' | 'middlewa
 export interface SpineOptions extends SpineRunnerOptions {
   /** The inversify container to resolve workflows, pipelines and their services from (one is made when absent). */
   readonly container?: Container;
+  /**
+   * Where instances of decorated classes come from instead of the inversify container (an
+   * integration with another container; `SpineModule` passes Nest's).
+   */
+  readonly classProvider?: ClassProvider;
   /** `@Workflow` classes and `Workflow.define(...)` definitions. */
   readonly workflows?: readonly (Constructor | WorkflowDefinition | WorkflowDeclaration)[];
   /** `@Pipeline` classes and registries (a `PipelineRegistry` or any `PipelineLookup`). */

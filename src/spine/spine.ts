@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Container } from 'inversify';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
 import { SpineError } from '../core/errors/spine-error';
@@ -7,7 +8,9 @@ import type { CheckpointRecord, QualityPoint, RunFilter, RunRecord, StepRecord }
 import type { RunStore } from '../core/store/run-store.port';
 import { WorkflowRunner, type ExecuteOptions, type ResumeOptions } from '../core/runner/workflow-runner';
 import type { WorkflowResult } from '../core/runner/workflow-result';
+import type { RunEvent, RunEventListener } from '../core/runner/run-event';
 import { WorkflowRegistry } from '../discovery/workflow.registry';
+import { InversifyClassProvider } from '../di/inversify-class.provider';
 import { validateParams } from '../validation/params.validator';
 import { assemble } from './spine.assembly';
 import { openStore, type OpenedStore } from './spine.database';
@@ -30,18 +33,29 @@ export class Spine {
     private readonly startedAt: string,
     private readonly opened: OpenedStore,
     private readonly logger: SpineLogger,
+    private readonly startedRuns: StartedRuns,
+    private readonly recoveryIntervalMs: number,
   ) {}
 
-  private readonly recoveryStop = new AbortController();
+  /** Aborted by close: every run this Spine executes hands itself off at its next step boundary. */
+  private readonly shutdown = new AbortController();
+  /** Runs this Spine is executing (started, resumed or recovered here). */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private recovery: Promise<void> | null = null;
   private recoveryTimer: NodeJS.Timeout | null = null;
 
-  /** Resumes expired runs now and on an interval, one pass at a time, until close. */
-  private startRecovery(intervalMs: number): void {
+  /**
+   * Resumes runs whose lease expired (their process died, or another process handed them off at
+   * shutdown) now and then every `intervalMs`, one pass at a time, until close. `Spine.create` calls
+   * it unless `recoverOnStart: false`; `SpineModule` calls it when the application has started.
+   * Calling it again does nothing.
+   */
+  startRecovery(intervalMs: number = this.recoveryIntervalMs): void {
+    if (this.recoveryTimer !== null || this.closed) return;
     const pass = (): void => {
       if (this.recovery !== null || this.closed) return;
       this.recovery = this.runner
-        .recover({ stopSignal: this.recoveryStop.signal })
+        .recover({ handoffSignal: this.shutdown.signal })
         .then((results) => {
           for (const result of results) (this.logger.info ?? this.logger.warn).call(this.logger, `spine-orchestration: recovered run ${result.runId} of ${result.workflowName}: ${result.status}`);
         })
@@ -50,9 +64,22 @@ export class Spine {
           this.recovery = null;
         });
     };
-    pass();
     this.recoveryTimer = setInterval(pass, intervalMs);
     this.recoveryTimer.unref();
+    pass();
+  }
+
+  /** Keeps a run's promise until it settles, so close can wait for it. */
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.inFlight.add(promise);
+    const forget = (): void => void this.inFlight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  /** The caller's hand-off signal, if any, joined with this Spine's shutdown. */
+  private handoffSignal(own: AbortSignal | undefined): AbortSignal {
+    return own === undefined ? this.shutdown.signal : AbortSignal.any([own, this.shutdown.signal]);
   }
 
   /** The TypeORM DataSource runs are recorded in (null for 'memory' or a store of your own). */
@@ -69,14 +96,16 @@ export class Spine {
     const startedAt = callerSite();
     const container = options.container ?? new Container();
     const registry = new WorkflowRegistry();
-    const assembly = await assemble(options, container, registry, options.logger ?? console);
+    const classes = options.classProvider ?? new InversifyClassProvider(container);
+    const assembly = await assemble(options, classes, registry, options.logger ?? console);
     const opened = await openStore(options);
     const store = opened.store;
-    const { middleware, onEvent, defaultRetry, defaultTimeoutMs, clock, lease } = options;
+    const { middleware, defaultRetry, defaultTimeoutMs, clock, lease } = options;
+    const startedRuns = new StartedRuns(options.onEvent);
     const runner = new WorkflowRunner({
       lease,
       middleware,
-      onEvent,
+      onEvent: startedRuns.onEvent,
       defaultRetry,
       defaultTimeoutMs,
       clock,
@@ -101,8 +130,9 @@ export class Spine {
       for (const definition of registry.all().map((entry) => entry.definition)) await store.saveDefinition(workflowSpec(definition), workflowHash(definition));
     }
     registry.freeze(startedAt);
-    const spine = new Spine(container, runner, store, registry, startedAt, opened, options.logger ?? console);
-    if (options.recoverOnStart !== false) spine.startRecovery(options.recoveryIntervalMs ?? options.lease?.durationMs ?? 30_000);
+    const recoveryIntervalMs = options.recoveryIntervalMs ?? options.lease?.durationMs ?? 30_000;
+    const spine = new Spine(container, runner, store, registry, startedAt, opened, options.logger ?? console, startedRuns, recoveryIntervalMs);
+    if (options.recoverOnStart !== false) spine.startRecovery();
     return spine;
   }
 
@@ -124,11 +154,40 @@ export class Spine {
    */
   async run(name: string, options: ExecuteOptions = {}): Promise<WorkflowResult> {
     this.assertOpen('run');
+    const { definition, params } = await this.prepare(name, options);
+    this.assertOpen('run');
+    return this.track(this.runner.execute(definition, { ...options, params, handoffSignal: this.handoffSignal(options.handoffSignal) }));
+  }
+
+  /**
+   * Starts a run in the background (an HTTP handler answering at once): params are validated
+   * first (invalid params throw and record nothing), then it resolves as soon as the run is
+   * recorded, with its id and the promise of its result. With an `idempotencyKey` that was used
+   * before, the earlier run's id. A run that ends in an error is logged; await `result` to handle it.
+   */
+  async start(name: string, options: ExecuteOptions = {}): Promise<{ readonly runId: string; readonly result: Promise<WorkflowResult> }> {
+    this.assertOpen('start');
+    const { definition, params } = await this.prepare(name, options);
+    this.assertOpen('start');
+    const runId = options.runId ?? randomUUID();
+    const recorded = this.startedRuns.waitFor(runId);
+    const result = this.track(this.runner.execute(definition, { ...options, runId, params, handoffSignal: this.handoffSignal(options.handoffSignal) }));
+    result.catch((error: unknown) => this.logger.warn(`spine-orchestration: run ${runId} of ${name} ended with an error: ${error instanceof Error ? error.message : String(error)}`));
+    try {
+      const first = await Promise.race([recorded.promise.then(() => null), result.then((r) => r, () => null)]);
+      return { runId: first?.runId ?? runId, result };
+    } finally {
+      recorded.cancel();
+    }
+  }
+
+  /** The workflow named and its params: defaults, then the given params, converted and validated by its DTO. */
+  private async prepare(name: string, options: ExecuteOptions): Promise<{ definition: WorkflowDefinition; params: Readonly<Record<string, unknown>> }> {
     const entry = this.registry.entry(name);
     if (entry === undefined) throw this.unknownWorkflow(name);
     let params: Readonly<Record<string, unknown>> = { ...entry.definition.defaults, ...(options.params ?? {}) };
     if (entry.paramsType !== null) params = await validateParams(name, entry.paramsType, params);
-    return this.runner.execute(entry.definition, { ...options, params });
+    return { definition: entry.definition, params };
   }
 
   /**
@@ -138,14 +197,22 @@ export class Spine {
   async resume(runId: string, options: Omit<ResumeOptions, 'workflow'> = {}): Promise<WorkflowResult> {
     this.assertOpen('resume');
     const run = await this.store.getRun(runId);
-    if (run === null) return this.runner.resume(runId, options);
+    if (run === null) return this.runner.resume(runId, options); // throws: names the unknown run
     const entry = this.registry.entry(run.workflowName);
     if (entry === undefined) throw this.unknownWorkflow(run.workflowName);
     let paramsOverride = options.paramsOverride;
     if (paramsOverride !== undefined && entry.paramsType !== null) {
       paramsOverride = await validateParams(run.workflowName, entry.paramsType, { ...run.params, ...paramsOverride });
     }
-    return this.runner.resume(runId, { ...options, workflow: entry.definition, ...(paramsOverride !== undefined && { paramsOverride }) });
+    this.assertOpen('resume');
+    return this.track(
+      this.runner.resume(runId, {
+        ...options,
+        workflow: entry.definition,
+        handoffSignal: this.handoffSignal(options.handoffSignal),
+        ...(paramsOverride !== undefined && { paramsOverride }),
+      }),
+    );
   }
 
   /** One recorded run, or null. */
@@ -205,28 +272,36 @@ export class Spine {
   /** Resumes every run whose lease expired now (recovery also does this on its own). */
   recover(): Promise<WorkflowResult[]> {
     this.assertOpen('recover');
-    return this.runner.recover({ stopSignal: this.recoveryStop.signal });
+    return this.track(this.runner.recover({ handoffSignal: this.shutdown.signal }));
   }
 
   /**
-   * Stops accepting runs, stops recovery (a recovered run stops at its next step boundary and
-   * can be resumed later; at most `timeoutMs`, default 30 s, is waited for it), and closes the
+   * Graceful shutdown. Stops accepting runs and stops recovery; every run this Spine is executing
+   * (started, resumed or recovered here) finishes its running step and is then handed off: left
+   * running with its lease released, so another process's recovery continues it at once (its
+   * `run` promise resolves with status 'running'; without a database it ends 'stopped'). Waits
+   * at most `timeoutMs` (default 30 s) for that; a step still running then is cut off by closing
+   * the database under it, and its run is recovered once its lease expires. Finally closes the
    * database connection Spine opened.
    */
   async close(options: { readonly timeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.recoveryTimer !== null) clearInterval(this.recoveryTimer);
-    this.recoveryStop.abort();
-    if (this.recovery !== null) {
-      // A recovered run stops at its next step boundary; a step longer than the timeout is cut
-      // off by closing the database under it (the run is left interrupted and resumable).
+    this.shutdown.abort();
+    const running = [...this.inFlight, ...(this.recovery === null ? [] : [this.recovery])];
+    if (running.length > 0) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.timeoutMs ?? 30_000)));
-      await Promise.race([this.recovery, timeout]);
+      await Promise.race([Promise.allSettled(running), timeout]);
       clearTimeout(timer);
     }
     await this.opened.close();
+  }
+
+  /** True once `close` was called: no new runs are accepted. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   private assertOpen(what: string): void {
@@ -239,6 +314,26 @@ export class Spine {
       'unknown-workflow',
       `Workflow "${name}" is not registered. ${known.length > 0 ? `Known workflows: ${known.join(', ')}.` : 'No workflows are registered.'}`,
     );
+  }
+}
+
+/**
+ * Tells `start` when its run has been recorded (the run's `run_started` event), and passes every
+ * event on to the application's listener.
+ */
+class StartedRuns {
+  private readonly waiting = new Map<string, () => void>();
+
+  constructor(private readonly listener: RunEventListener | undefined) {}
+
+  readonly onEvent = (event: RunEvent): void => {
+    if (event.type === 'run_started' && event.parentRunId === undefined) this.waiting.get(event.runId)?.();
+    this.listener?.(event);
+  };
+
+  waitFor(runId: string): { promise: Promise<void>; cancel(): void } {
+    const promise = new Promise<void>((resolve) => this.waiting.set(runId, resolve));
+    return { promise, cancel: () => void this.waiting.delete(runId) };
   }
 }
 

@@ -28,6 +28,9 @@ export function categoryOf(error: unknown): ErrorCategory {
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   if (typeof error === 'string') return error;
+  // an Error from another realm (a VM context, a test sandbox) fails instanceof but has a message
+  const message = (error as { message?: unknown } | null)?.message;
+  if (typeof message === 'string' && message !== '') return message;
   try {
     return JSON.stringify(error) ?? String(error);
   } catch {

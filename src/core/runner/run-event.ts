@@ -8,6 +8,8 @@ export type RunEventType =
   | 'run_failed'
   | 'run_cancelled'
   | 'run_stopped'
+  /** Graceful shutdown: the run is still running, its lease released for another process to continue it. */
+  | 'run_handed_off'
   | 'step_started'
   | 'step_completed'
   | 'step_failed'

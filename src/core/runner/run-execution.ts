@@ -55,6 +55,11 @@ export interface RunSettings {
   readonly signal: AbortSignal | null;
   /** Ends the run 'stopped' at the next step boundary, leaving the running step alone. */
   readonly stopSignal: AbortSignal | null;
+  /**
+   * Graceful shutdown: at the next step boundary the run is left running with its lease released,
+   * for another process to continue at once (a run without a lease to release ends 'stopped').
+   */
+  readonly handoffSignal: AbortSignal | null;
   readonly persist: boolean;
   /** Owned through a lease (top-level recorded runs); map items are not: their parent is. */
   readonly leased: boolean;
@@ -164,6 +169,7 @@ export class RunExecution implements AttemptEnvironment {
       startFrom: null,
       signal: signal === NEVER_ABORTED ? null : signal,
       stopSignal: null,
+      handoffSignal: null,
       persist,
       leased: false,
       keepEvents: false,
@@ -261,6 +267,11 @@ export class RunExecution implements AttemptEnvironment {
         status = 'stopped';
         break;
       }
+      if (settings.handoffSignal?.aborted) {
+        if (this.canHandOff()) return this.handOff(definition, ctx, startedAt, started);
+        status = 'stopped';
+        break;
+      }
       if (ledger.executed >= definition.maxSteps) {
         status = 'failed';
         errorStep = step.name;
@@ -334,6 +345,45 @@ export class RunExecution implements AttemptEnvironment {
   }
 
 
+
+  private canHandOff(): boolean {
+    return this.leaseOwner !== null && this.opened && this.services.store.releaseLease !== undefined;
+  }
+
+  /**
+   * Leaves the run running with its lease released: heartbeats stop first (a late renewal would
+   * take the lease back), then the lease expires now, so any process's recovery continues the run
+   * from its last step without waiting for the lease to run out.
+   */
+  private async handOff(definition: WorkflowDefinition, ctx: WorkflowContext, startedAt: number, started: number): Promise<WorkflowResult> {
+    const ledger = this.ledger;
+    this.stopHeartbeat?.();
+    this.stopHeartbeat = null;
+    await this.services.store.releaseLease!(this.runId, this.leaseOwner!);
+    const durationMs = performance.now() - started;
+    this.emit('run_handed_off', undefined, undefined, undefined, durationMs, { reason: 'lease released for another process to continue the run' });
+    return {
+      status: 'running',
+      runId: this.runId,
+      workflowName: definition.name,
+      context: ctx,
+      completedSteps: ledger.completed,
+      failedSteps: ledger.failed,
+      skippedSteps: ledger.skipped,
+      totalSteps: definition.steps.length,
+      executedSteps: ledger.executed,
+      errorStep: null,
+      error: null,
+      errorCategory: null,
+      startedAt: new Date(startedAt),
+      finishedAt: new Date(this.clock.now()),
+      durationMs,
+      steps: ledger.executions,
+      events: this.log.events,
+      dryRun: this.dryRun,
+      deduplicated: false,
+    };
+  }
 
   /** Runs one step execution: attempts, retries, the quality gate, its records and events. */
   private async executeStep(

@@ -71,6 +71,12 @@ export interface ExecuteOptions {
   readonly signal?: AbortSignal;
   /** Aborting it stops the run at the next step boundary without touching the running step. */
   readonly stopSignal?: AbortSignal;
+  /**
+   * Graceful shutdown: aborting it ends this process's part at the next step boundary, leaving a
+   * recorded run running with its lease released so another process continues it at once; the
+   * result's status is then 'running'. Without a durable store the run ends 'stopped'.
+   */
+  readonly handoffSignal?: AbortSignal;
 }
 
 /** How a run is resumed. */
@@ -83,6 +89,8 @@ export interface ResumeOptions {
   readonly allowDefinitionChange?: boolean;
   readonly signal?: AbortSignal;
   readonly stopSignal?: AbortSignal;
+  /** See `ExecuteOptions.handoffSignal`. */
+  readonly handoffSignal?: AbortSignal;
 }
 
 /** Executes workflows: steps, routing, policies, quality gates, records and events. */
@@ -162,6 +170,7 @@ export class WorkflowRunner {
       startFrom,
       signal: options.signal ?? null,
       stopSignal: options.stopSignal ?? null,
+      handoffSignal: options.handoffSignal ?? null,
       persist: !dryRun,
       leased: true,
       keepEvents: true,
@@ -224,6 +233,7 @@ export class WorkflowRunner {
       startFrom: null,
       signal: options.signal ?? null,
       stopSignal: options.stopSignal ?? null,
+      handoffSignal: options.handoffSignal ?? null,
       persist: true,
       leased: true,
       keepEvents: true,
@@ -265,13 +275,16 @@ export class WorkflowRunner {
    * Resumes runs whose lease expired (their process died), oldest first, one at a time; a run
    * another process claims first is left to it. Returns what each resumed run did.
    */
-  async recover(options: { readonly limit?: number; readonly signal?: AbortSignal; readonly stopSignal?: AbortSignal } = {}): Promise<WorkflowResult[]> {
+  async recover(
+    options: { readonly limit?: number; readonly signal?: AbortSignal; readonly stopSignal?: AbortSignal; readonly handoffSignal?: AbortSignal } = {},
+  ): Promise<WorkflowResult[]> {
     const expired = await this.store.listExpiredRuns(new Date(this.services.clock.now()), options.limit ?? 100);
     const results: WorkflowResult[] = [];
+    const { signal, stopSignal, handoffSignal } = options;
     for (const run of expired) {
-      if (options.stopSignal?.aborted) break;
+      if (stopSignal?.aborted || handoffSignal?.aborted) break;
       try {
-        results.push(await this.resume(run.runId, { ...(options.signal && { signal: options.signal }), ...(options.stopSignal && { stopSignal: options.stopSignal }) }));
+        results.push(await this.resume(run.runId, { ...(signal && { signal }), ...(stopSignal && { stopSignal }), ...(handoffSignal && { handoffSignal }) }));
       } catch (error) {
         // Claimed by another process first, finished by its owner since it was listed, or a
         // workflow this runner does not know (another application sharing the database).

@@ -12,6 +12,9 @@ interface StoredRun {
   readonly sequence: number;
 }
 
+
+/** The expiry a released lease gets: long past, so recovery takes the run first. */
+const RELEASED_LEASE = new Date(1000);
 /**
  * Keeps runs in this process's memory (tests, ephemeral runs). Bounded by `maxRuns`: beyond it the
  * runs that finished first are dropped (running runs are never dropped).
@@ -71,6 +74,11 @@ export class InMemoryRunStore implements RunStore {
     if (record === undefined || record.leaseOwner !== lease.owner) return { held: false, cancelRequested: record?.cancelRequested ?? false };
     record.leaseExpiresAt = lease.expiresAt;
     return { held: true, cancelRequested: record.cancelRequested };
+  }
+
+  async releaseLease(runId: string, owner: string): Promise<void> {
+    const record = this.runs.get(runId)?.record;
+    if (record !== undefined && record.leaseOwner === owner) record.leaseExpiresAt = RELEASED_LEASE;
   }
 
   async requestCancel(runId: string): Promise<RunRecord | null> {

@@ -52,6 +52,12 @@ export interface RunStore {
   claimRun(runId: string, lease: Lease, now: Date): Promise<ClaimOutcome>;
   /** Extends a held lease; `held: false` when the owner lost it. Reports a cancellation request too. */
   renewLease(runId: string, lease: Lease): Promise<{ readonly held: boolean; readonly cancelRequested: boolean }>;
+  /**
+   * Optional: gives up a held lease without finishing the run (graceful shutdown): the run stays
+   * running and its lease expires now, so any process may claim it at once. A no-op when `owner`
+   * no longer holds it.
+   */
+  releaseLease?(runId: string, owner: string): Promise<void>;
   /** Asks the run's owner to cancel it at the next step boundary; returns the run (null when unknown). */
   requestCancel(runId: string): Promise<RunRecord | null>;
   /** Runs still running or waiting whose lease expired before `now`, oldest first: their process died. */
