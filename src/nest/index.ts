@@ -1,0 +1,5 @@
+/** NestJS integration: `spine-orchestration/nest` (needs @nestjs/common, @nestjs/core and rxjs). */
+export { SpineModule } from './spine.module';
+export { SpineService } from './spine.service';
+export { SPINE_MODULE_OPTIONS, type SpineModuleOptions, type SpineModuleAsyncOptions } from './spine-module.options';
+export { NestClassProvider } from './nest-class.provider';

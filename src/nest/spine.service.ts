@@ -1,0 +1,114 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, ModuleRef } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
+import type { WorkflowDefinition } from '../core/definition/workflow-definition';
+import { SpineError } from '../core/errors/spine-error';
+import type { ExecuteOptions, ResumeOptions } from '../core/runner/workflow-runner';
+import type { WorkflowResult } from '../core/runner/workflow-result';
+import type { QualityPoint, RunFilter, RunRecord, StepRecord } from '../core/store/run-record';
+import { DecoratorMetadata, type Constructor } from '../decorators/decorator-metadata';
+import { Spine } from '../spine/spine';
+import { NestClassProvider } from './nest-class.provider';
+import { SPINE_MODULE_OPTIONS, type SpineModuleOptions } from './spine-module.options';
+
+/**
+ * Spine inside a Nest application, injectable anywhere `SpineModule` is visible.
+ * - `onModuleInit`: finds every provider whose class is a `@Workflow` or a `@Pipeline`, compiles
+ *   and checks them with the same compiler as `Spine.create` (one `SpineStartupError` listing every
+ *   problem fails the application's start-up) and opens the database.
+ * - `onApplicationBootstrap`: starts recovering runs whose lease expired.
+ * - `beforeApplicationShutdown`: stops accepting runs, lets running steps finish (bounded by
+ *   `shutdownTimeoutMs`) and hands the runs off with their leases released, so another instance
+ *   continues them at once.
+ */
+@Injectable()
+export class SpineService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+  private instance: Spine | null = null;
+
+  constructor(
+    @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
+    @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
+    @Inject(SPINE_MODULE_OPTIONS) private readonly options: SpineModuleOptions,
+  ) {}
+
+  /** The `Spine` behind this service (available from `onModuleInit` on). */
+  get spine(): Spine {
+    if (this.instance === null) {
+      throw new SpineError('closed', 'SpineService is not ready: Spine starts in onModuleInit; use it once the application has initialised (after app.init()).');
+    }
+    return this.instance;
+  }
+
+  async onModuleInit(): Promise<void> {
+    const wrappers = new Map<Constructor, InstanceWrapper>();
+    const workflows: Constructor[] = [];
+    const pipelines: Constructor[] = [];
+    for (const wrapper of this.discovery.getProviders()) {
+      const type = wrapper.metatype as Constructor | null;
+      if (typeof type !== 'function' || wrapper.isFactory || wrappers.has(type)) continue;
+      const isWorkflow = DecoratorMetadata.isWorkflowClass(type);
+      const isPipeline = DecoratorMetadata.isPipelineClass(type);
+      if (!isWorkflow && !isPipeline) continue;
+      wrappers.set(type, wrapper);
+      if (isWorkflow) workflows.push(type);
+      if (isPipeline) pipelines.push(type);
+    }
+    const { global: _global, shutdownTimeoutMs: _timeout, ...options } = this.options;
+    this.instance = await Spine.create({
+      ...options,
+      classProvider: new NestClassProvider(this.moduleRef, wrappers),
+      workflows: [...(options.workflows ?? []), ...workflows],
+      pipelines: [...(options.pipelines ?? []), ...pipelines],
+      recoverOnStart: false,
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.options.recoverOnStart !== false) this.spine.startRecovery();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.instance?.close({ timeoutMs: this.options.shutdownTimeoutMs ?? 30_000 });
+  }
+
+  /** Runs a workflow by name and waits for it (see `Spine.run`). */
+  run(workflow: string, options?: ExecuteOptions): Promise<WorkflowResult> {
+    return this.spine.run(workflow, options);
+  }
+
+  /** Starts a run and answers once it is recorded, with its id and its result to come (see `Spine.start`). */
+  start(workflow: string, options?: ExecuteOptions): Promise<{ readonly runId: string; readonly result: Promise<WorkflowResult> }> {
+    return this.spine.start(workflow, options);
+  }
+
+  /** Continues a failed or stopped run (see `Spine.resume`). */
+  resume(runId: string, options?: Omit<ResumeOptions, 'workflow'>): Promise<WorkflowResult> {
+    return this.spine.resume(runId, options);
+  }
+
+  /** Cancels a run, here or in another instance (see `Spine.cancel`). */
+  cancel(runId: string): Promise<RunRecord> {
+    return this.spine.cancel(runId);
+  }
+
+  getRun(runId: string): Promise<RunRecord | null> {
+    return this.spine.getRun(runId);
+  }
+
+  listRuns(filter?: RunFilter): Promise<RunRecord[]> {
+    return this.spine.listRuns(filter);
+  }
+
+  getRunSteps(runId: string): Promise<StepRecord[]> {
+    return this.spine.getRunSteps(runId);
+  }
+
+  qualityTrend(workflow: string, step: string, days?: number): Promise<QualityPoint[]> {
+    return this.spine.qualityTrend(workflow, step, days);
+  }
+
+  /** Every registered workflow, compiled. */
+  workflows(): readonly WorkflowDefinition[] {
+    return this.spine.workflows();
+  }
+}
