@@ -1,0 +1,259 @@
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Injectable, Module, Scope, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Choice, LambdaStep, MapStep, Pipeline, PipelineStep, Spine, SpineStartupError, Workflow, type WorkflowContext } from 'spine-orchestration';
+import { SpineModule, SpineService } from 'spine-orchestration/nest';
+import { sqliteOptions } from 'spine-orchestration/typeorm';
+import { AppModule } from '../../examples/nest-app/app.module';
+import { WeeklyReportService } from '../../examples/nest-app/weekly-report.service';
+
+const root = join(__dirname, '..', '..');
+
+async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('the Nest example application (examples/nest-app) over real HTTP', () => {
+  let dir: string;
+  let app: INestApplication;
+  let base: string;
+  const http = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'spine-nest-'));
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ database: join(dir, 'app.db') })] }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  }, 60_000);
+  afterAll(async () => {
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('discovers the workflow provider and the pipeline providers through Nest', () => {
+    const spine = app.get(SpineService);
+    expect(spine.workflows().map((w) => w.name)).toEqual(['finra.weekly_refresh']);
+    expect(spine.spine.runner.dispatcher.names?.() ?? []).toEqual(
+      expect.arrayContaining(['finra.otc_transparency.aggregate_week', 'finra.otc_transparency.ingest_week', 'finra.otc_transparency.normalize_week']),
+    );
+  });
+
+  it('starts a run with POST /runs/:workflow (202) and reads it back with GET /runs/:id; the injected repository and service did their parts', async () => {
+    const started = await http('POST', '/runs/finra.weekly_refresh', { week_ending: '2026-10-23', tier: 'NMS Tier 2' });
+    expect(started.status).toBe(202);
+    expect(started.body).toMatchObject({ workflow: 'finra.weekly_refresh', status: 'running', runId: expect.any(String) });
+    const runId = started.body.runId as string;
+    const run = await poll(() => http('GET', `/runs/${runId}`), (r) => r.body.status !== 'running', 'the run to finish');
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({ runId, status: 'completed', params: { week_ending: '2026-10-23', tier: 'NMS Tier 2' } });
+    const steps = run.body.steps as { step: string; status: string; output: Record<string, unknown> }[];
+    expect(steps.map((s) => s.step)).toEqual(['ingest', 'validate', 'normalize', 'aggregate', 'topSymbols', 'report']);
+    const top = steps.find((s) => s.step === 'topSymbols')!.output.top as { symbol: string }[];
+    expect(top).toHaveLength(5);
+    const message = steps.find((s) => s.step === 'report')!.output.message as string;
+    expect(message).toMatch(new RegExp(`^NMS Tier 2 week 2026-10-23: top ${top[0]!.symbol} `));
+    expect(app.get(WeeklyReportService).sent).toContain(message);
+  });
+
+  it('answers 400 naming each bad field, 404 naming the known workflows, 404 for an unknown run', async () => {
+    const bad = await http('POST', '/runs/finra.weekly_refresh', { week_ending: '2026-10-22', tier: 'Pink' });
+    expect(bad.status).toBe(400);
+    expect((bad.body.violations as { field: string }[]).map((v) => v.field)).toEqual(['week_ending', 'tier']);
+    const unknown = await http('POST', '/runs/finra.nope', {});
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.message).toBe('Workflow "finra.nope" is not registered. Known workflows: finra.weekly_refresh.');
+    expect((await http('GET', '/runs/no-such-run')).status).toBe(404);
+  });
+});
+
+/** How many instances each scope built, and which instance each step saw. */
+const built: Record<string, number> = { singleton: 0, request: 0, transient: 0, pipeline: 0 };
+const seen: string[] = [];
+
+@Injectable()
+class Counter {
+  next = 0;
+}
+
+@Injectable()
+@Pipeline('scoped.double')
+class DoublePipeline {
+  private readonly id = ++built.pipeline!;
+  constructor(private readonly counter: Counter) {}
+  run(params: Record<string, unknown>) {
+    this.counter.next++;
+    return { output: { doubled: Number(params.n ?? 1) * 2, pipelineInstance: this.id } };
+  }
+}
+
+function scopedWorkflow(name: string, scope: Scope, key: 'singleton' | 'request' | 'transient') {
+  @Injectable({ scope })
+  @Workflow({ name, defaults: { n: 2 } })
+  class ScopedWorkflow {
+    private readonly id = ++built[key]!;
+    constructor(readonly counter: Counter) {}
+    @LambdaStep() first() {
+      seen.push(`${name}#${this.id}`);
+      return { instance: this.id };
+    }
+    @PipelineStep('scoped.double') double() {}
+    @LambdaStep() last(ctx: WorkflowContext) {
+      seen.push(`${name}#${this.id}`);
+      return { same: ctx.getOutput('first', 'instance') === this.id, counter: this.counter instanceof Counter };
+    }
+  }
+  return ScopedWorkflow;
+}
+
+describe('SpineModule provider scopes', () => {
+  const Singleton = scopedWorkflow('scope.singleton', Scope.DEFAULT, 'singleton');
+  const Requested = scopedWorkflow('scope.request', Scope.REQUEST, 'request');
+  const Transient = scopedWorkflow('scope.transient', Scope.TRANSIENT, 'transient');
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    @Module({ imports: [SpineModule.forRoot({ database: 'memory', global: true })], providers: [Counter, DoublePipeline, Singleton, Requested, Transient] })
+    class ScopesModule {}
+    app = (await Test.createTestingModule({ imports: [ScopesModule] }).compile()).createNestApplication({ logger: false });
+    await app.init();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it.each([
+    ['scope.singleton', 'singleton', 'one instance, shared by every run'],
+    ['scope.request', 'request', 'a new instance per run'],
+    ['scope.transient', 'transient', 'a new instance per run'],
+  ] as const)('%s: %s scope gives %s, the same one for every step of a run, with its Nest dependencies', async (name, key) => {
+    const spine = app.get(SpineService);
+    const before = built[key]!;
+    seen.length = 0;
+    const runs = [await spine.run(name), await spine.run(name)];
+    for (const run of runs) expect(run.context.getOutput('last')).toEqual({ same: true, counter: true });
+    expect(runs[0]!.context.getOutput('double', 'doubled')).toBe(4);
+    const perRun = [seen[0], seen[2]];
+    if (key === 'singleton') {
+      expect(built.singleton).toBe(1);
+      expect(perRun[0]).toBe(perRun[1]);
+    } else {
+      expect(built[key]! - before).toBe(2);
+      expect(perRun[0]).not.toBe(perRun[1]);
+    }
+    expect(seen[0]).toBe(seen[1]);
+  });
+});
+
+describe('SpineModule shutdown', () => {
+  it('lets the running step finish, releases the lease, and another Spine resumes the run at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spine-nest-shutdown-'));
+    const file = join(dir, 'runs.db');
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    let arrive!: () => void;
+    const arrived = new Promise<void>((resolve) => (arrive = resolve));
+    const executed: string[] = [];
+
+    @Injectable()
+    @Workflow({ name: 'nest.slow' })
+    class Slow {
+      @LambdaStep() async fetch() {
+        executed.push('fetch');
+        arrive();
+        await opened;
+        return { rows: 7 };
+      }
+      @LambdaStep() load(ctx: WorkflowContext) {
+        executed.push('load');
+        return { loaded: ctx.getOutput('fetch', 'rows') };
+      }
+    }
+    @Module({ imports: [SpineModule.forRoot({ database: sqliteOptions(file), lease: { durationMs: 60_000, heartbeatMs: 20_000 }, shutdownTimeoutMs: 10_000 })], providers: [Slow] })
+    class SlowModule {}
+
+    try {
+      const app = (await Test.createTestingModule({ imports: [SlowModule] }).compile()).createNestApplication({ logger: false });
+      await app.init();
+      const service = app.get(SpineService);
+      const { runId, result } = await service.start('nest.slow');
+      await arrived;
+      const closing = app.close();
+      // the step finishes only once shutdown has begun (Nest calls beforeApplicationShutdown after onModuleDestroy)
+      await poll(async () => service.spine.isClosed, (closed) => closed, 'beforeApplicationShutdown');
+      open();
+      await closing;
+      expect(await result).toMatchObject({ status: 'running', completedSteps: ['fetch'] });
+
+      const other = await Spine.create({ database: sqliteOptions(file), workflows: [Slow], recoverOnStart: false, lease: { durationMs: 60_000, heartbeatMs: 20_000 } });
+      try {
+        const [recovered] = await other.recover();
+        expect(recovered).toMatchObject({ runId, status: 'completed' });
+        expect(executed).toEqual(['fetch', 'load']);
+      } finally {
+        await other.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
+describe('SpineModule start-up checks', () => {
+  it('makes app.init() fail with one error listing every problem of the workflow providers', async () => {
+    @Workflow({ name: 'broken.iterator' })
+    class NotAProvider {
+      @LambdaStep() step() {}
+    }
+
+    @Injectable()
+    @Workflow({ name: 'broken.weekly' })
+    class Broken {
+      @PipelineStep('finra.nowhere') ingest() {}
+      @Choice({ then: 'publish' }) ready() {
+        return true;
+      }
+      @MapStep({ items: [1, 2], iterator: NotAProvider }) fan() {}
+    }
+    @Module({ imports: [SpineModule.forRoot({ database: 'memory' })], providers: [Broken] })
+    class BrokenModule {}
+
+    const app = (await Test.createTestingModule({ imports: [BrokenModule] }).compile()).createNestApplication({ logger: false });
+    const error = await app.init().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SpineStartupError);
+    const problems = (error as SpineStartupError).problems.join('\n');
+    expect(problems).toContain('Workflow class NotAProvider is not a provider of any module; add it to a module');
+    expect(problems).toContain('step "ready": then target "publish" is not a step of this workflow (steps: ingest, ready, fan)');
+    expect(problems).toContain('"finra.nowhere"');
+    await app.close();
+  });
+});
+
+describe('the root package without Nest', () => {
+  it('loads no @nestjs module unless spine-orchestration/nest is imported', () => {
+    const script = [
+      "require('spine-orchestration'); require('spine-orchestration/typeorm'); require('spine-orchestration/groups'); require('spine-orchestration/cli');",
+      "const before = Object.keys(require.cache).filter((k) => k.includes('@nestjs')).length;",
+      "require('spine-orchestration/nest');",
+      "const after = Object.keys(require.cache).filter((k) => k.includes('@nestjs')).length;",
+      'console.log(before, after > 0);',
+    ].join('\n');
+    expect(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' }).trim()).toBe('0 true');
+  });
+});
