@@ -142,7 +142,7 @@ describe('SpineModule provider scopes', () => {
     ['scope.singleton', 'singleton', 'one instance, shared by every run'],
     ['scope.request', 'request', 'a new instance per run'],
     ['scope.transient', 'transient', 'a new instance per run'],
-  ] as const)('%s: %s scope gives %s, the same one for every step of a run, with its Nest dependencies', async (name, key) => {
+  ] as const)('%s: %s scope gives %s, the same one for every step of a run, with its Nest dependencies', async (name, key, _what: string) => {
     const spine = app.get(SpineService);
     const before = built[key]!;
     seen.length = 0;
