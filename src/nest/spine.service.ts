@@ -1,4 +1,4 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
@@ -24,6 +24,7 @@ import { SPINE_MODULE_OPTIONS, type SpineModuleOptions } from './spine-module.op
 @Injectable()
 export class SpineService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private instance: Spine | null = null;
+  private readonly logger = new Logger('Spine');
 
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
@@ -68,7 +69,13 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.instance?.close({ timeoutMs: this.options.shutdownTimeoutMs ?? 30_000 });
+    if (this.instance === null) return;
+    const timeoutMs = this.options.shutdownTimeoutMs ?? 30_000;
+    const active = this.instance.activeRuns;
+    if (active > 0) {
+      this.logger.log(`Shutting down: ${active} run(s) finish their running step (at most ${timeoutMs / 1000} s), then are handed off with their leases released`);
+    }
+    await this.instance.close({ timeoutMs });
   }
 
   /** Runs a workflow by name and waits for it (see `Spine.run`). */

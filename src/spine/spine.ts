@@ -299,6 +299,11 @@ export class Spine {
     await this.opened.close();
   }
 
+  /** How many runs this Spine is executing now (started, resumed or recovered here). */
+  get activeRuns(): number {
+    return this.inFlight.size;
+  }
+
   /** True once `close` was called: no new runs are accepted. */
   get isClosed(): boolean {
     return this.closed;

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -243,6 +243,30 @@ describe('SpineModule start-up checks', () => {
     expect(problems).toContain('"finra.nowhere"');
     await app.close();
   });
+});
+
+describe('npm run example:nest', () => {
+  it('starts the compiled app with one command, serves the runs API, and shuts down on SIGTERM', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'spine-nest-main-'));
+    const child = spawn(process.execPath, [join(root, 'build', 'examples', 'nest-app', 'main.js')], { cwd, env: { ...process.env, PORT: '0' } });
+    try {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const url = await poll(async () => /FINRA on Nest: (http:\/\/\S+)/.exec(out)?.[1], (u) => u !== undefined, 'the app to listen');
+      const response = await fetch(`${url}/runs/finra.weekly_refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ week_ending: '2026-08-07', tier: 'OTC' }) });
+      expect(response.status).toBe(202);
+      const { runId } = (await response.json()) as { runId: string };
+      const run = await poll(async () => (await (await fetch(`${url}/runs/${runId}`)).json()) as { status: string }, (r) => r.status !== 'running', 'the run');
+      expect(run.status).toBe('completed');
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+      child.kill('SIGTERM');
+      // Nest's shutdown hooks close the application, then re-raise the signal to end the process
+      expect(await exited).toBe('SIGTERM');
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('the root package without Nest', () => {
