@@ -36,4 +36,18 @@ describe('architecture', () => {
     );
     expect(offending).toEqual([]);
   });
+
+  it('keeps optional integrations in their own folders: Nest in src/nest, commander in src/cli, and nothing else imports them', () => {
+    const owners: Record<string, string> = { '@nestjs/': 'nest', commander: 'cli', typescript: 'cli' };
+    const offending = files(src).flatMap((file) =>
+      imports(file)
+        .filter((spec) => Object.entries(owners).some(([pkg, folder]) => (spec === pkg || spec.startsWith(pkg)) && !relative(src, file).startsWith(`${folder}/`)))
+        .map((spec) => `${relative(src, file)} imports ${spec}`),
+    );
+    expect(offending).toEqual([]);
+    const intoFrontEnds = files(src)
+      .filter((file) => !/^(nest|cli)\//.test(relative(src, file)))
+      .flatMap((file) => imports(file).filter((spec) => spec.startsWith('.') && /\/(nest|cli)(\/|$)/.test(join(relative(src, file), '..', spec).replace(/^/, '/'))).map((spec) => `${relative(src, file)} imports ${spec}`));
+    expect(intoFrontEnds).toEqual([]);
+  });
 });
