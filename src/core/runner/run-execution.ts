@@ -268,7 +268,7 @@ export class RunExecution implements AttemptEnvironment {
         break;
       }
       if (settings.handoffSignal?.aborted) {
-        if (this.canHandOff()) return this.handOff(definition, ctx, startedAt, started);
+        if (this.canHandOff()) return this.handOff(ctx, startedAt, started);
         status = 'stopped';
         break;
       }
@@ -321,19 +321,32 @@ export class RunExecution implements AttemptEnvironment {
       ...(error !== null && { error }),
       ...(errorCategory !== null && { errorCategory }),
     });
+    return this.result(status, ctx, startedAt, finishedAt, durationMs, { step: errorStep, message: error, category: errorCategory });
+  }
+
+  /** What the run reports to its caller. */
+  private result(
+    status: WorkflowResult['status'],
+    context: WorkflowContext,
+    startedAt: number,
+    finishedAt: number,
+    durationMs: number,
+    error: { step: string | null; message: string | null; category: ErrorCategory | null },
+  ): WorkflowResult {
+    const { ledger } = this;
     return {
       status,
       runId: this.runId,
-      workflowName: definition.name,
-      context: ctx,
+      workflowName: this.definition.name,
+      context,
       completedSteps: ledger.completed,
       failedSteps: ledger.failed,
       skippedSteps: ledger.skipped,
-      totalSteps: steps.length,
+      totalSteps: this.definition.steps.length,
       executedSteps: ledger.executed,
-      errorStep,
-      error,
-      errorCategory,
+      errorStep: error.step,
+      error: error.message,
+      errorCategory: error.category,
       startedAt: new Date(startedAt),
       finishedAt: new Date(finishedAt),
       durationMs,
@@ -355,34 +368,13 @@ export class RunExecution implements AttemptEnvironment {
    * take the lease back), then the lease expires now, so any process's recovery continues the run
    * from its last step without waiting for the lease to run out.
    */
-  private async handOff(definition: WorkflowDefinition, ctx: WorkflowContext, startedAt: number, started: number): Promise<WorkflowResult> {
-    const ledger = this.ledger;
+  private async handOff(ctx: WorkflowContext, startedAt: number, started: number): Promise<WorkflowResult> {
     this.stopHeartbeat?.();
     this.stopHeartbeat = null;
     await this.services.store.releaseLease!(this.runId, this.leaseOwner!);
     const durationMs = performance.now() - started;
     this.emit('run_handed_off', undefined, undefined, undefined, durationMs, { reason: 'lease released for another process to continue the run' });
-    return {
-      status: 'running',
-      runId: this.runId,
-      workflowName: definition.name,
-      context: ctx,
-      completedSteps: ledger.completed,
-      failedSteps: ledger.failed,
-      skippedSteps: ledger.skipped,
-      totalSteps: definition.steps.length,
-      executedSteps: ledger.executed,
-      errorStep: null,
-      error: null,
-      errorCategory: null,
-      startedAt: new Date(startedAt),
-      finishedAt: new Date(this.clock.now()),
-      durationMs,
-      steps: ledger.executions,
-      events: this.log.events,
-      dryRun: this.dryRun,
-      deduplicated: false,
-    };
+    return this.result('running', ctx, startedAt, this.clock.now(), durationMs, { step: null, message: null, category: null });
   }
 
   /** Runs one step execution: attempts, retries, the quality gate, its records and events. */
