@@ -162,13 +162,17 @@ describe('SpineModule provider scopes', () => {
 });
 
 describe('SpineModule shutdown', () => {
-  it('lets the running step finish, releases the lease, and another Spine resumes the run at once', async () => {
+  it('lets the running step finish, releases the lease; another Spine resumes the run at once, and a starting Nest app recovers one at bootstrap', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spine-nest-shutdown-'));
     const file = join(dir, 'runs.db');
-    let open!: () => void;
-    const opened = new Promise<void>((resolve) => (open = resolve));
-    let arrive!: () => void;
-    const arrived = new Promise<void>((resolve) => (arrive = resolve));
+    const newGate = () => {
+      let open!: () => void;
+      let arrive!: () => void;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      const arrived = new Promise<void>((resolve) => (arrive = resolve));
+      return { open, opened, arrive, arrived };
+    };
+    let gate = newGate();
     const executed: string[] = [];
 
     @Injectable()
@@ -176,8 +180,8 @@ describe('SpineModule shutdown', () => {
     class Slow {
       @LambdaStep() async fetch() {
         executed.push('fetch');
-        arrive();
-        await opened;
+        gate.arrive();
+        await gate.opened;
         return { rows: 7 };
       }
       @LambdaStep() load(ctx: WorkflowContext) {
@@ -193,11 +197,11 @@ describe('SpineModule shutdown', () => {
       await app.init();
       const service = app.get(SpineService);
       const { runId, result } = await service.start('nest.slow');
-      await arrived;
+      await gate.arrived;
       const closing = app.close();
       // the step finishes only once shutdown has begun (Nest calls beforeApplicationShutdown after onModuleDestroy)
       await poll(async () => service.spine.isClosed, (closed) => closed, 'beforeApplicationShutdown');
-      open();
+      gate.open();
       await closing;
       expect(await result).toMatchObject({ status: 'running', completedSteps: ['fetch'] });
 
@@ -208,6 +212,30 @@ describe('SpineModule shutdown', () => {
         expect(executed).toEqual(['fetch', 'load']);
       } finally {
         await other.close();
+      }
+
+      // and a Nest instance that starts picks up a handed-off run by itself, at bootstrap
+      executed.length = 0;
+      gate = newGate();
+      const second = (await Test.createTestingModule({ imports: [SlowModule] }).compile()).createNestApplication({ logger: false });
+      await second.init();
+      const leaving = second.get(SpineService);
+      const next = await leaving.start('nest.slow');
+      await gate.arrived;
+      const closingSecond = second.close();
+      await poll(async () => leaving.spine.isClosed, (closed) => closed, 'beforeApplicationShutdown');
+      gate.open();
+      expect(await next.result).toMatchObject({ status: 'running', completedSteps: ['fetch'] });
+      await closingSecond;
+      const third = (await Test.createTestingModule({ imports: [SlowModule] }).compile()).createNestApplication({ logger: false });
+      await third.init();
+      try {
+        const service = third.get(SpineService);
+        const run = await poll(() => service.getRun(next.runId), (r) => r?.status === 'completed', 'recovery at bootstrap');
+        expect(run).toMatchObject({ status: 'completed', completedSteps: 2 });
+        expect(executed).toEqual(['fetch', 'load']);
+      } finally {
+        await third.close();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
