@@ -56,6 +56,8 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
     }
     const { global: _global, shutdownTimeoutMs: _timeout, ...options } = this.options;
     this.instance = await Spine.create({
+      // Spine's notices (recovered runs, globs) through Nest's logger unless the options name one
+      logger: { warn: (message) => this.logger.warn(message), info: (message) => this.logger.log(message) },
       ...options,
       classProvider: new NestClassProvider(this.moduleRef, wrappers),
       workflows: [...(options.workflows ?? []), ...workflows],

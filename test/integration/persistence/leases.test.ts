@@ -124,8 +124,11 @@ describe.each(testDrivers())('a store that goes away mid-run (%s)', (driver) => 
         ],
       });
       const first = new WorkflowRunner({ store: new TypeOrmRunStore(db.dataSource), lease: { owner: 'gone', durationMs: 1 } });
+      const consoleWarn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
       const interrupted = first.execute(wf);
       await expect(interrupted).rejects.toThrow(/was interrupted at step "b": the run store failed .*resume the run once the store is back/);
+      expect(consoleWarn).toHaveBeenCalledWith(expect.stringMatching(/events of run .* could not be stored/));
+      consoleWarn.mockRestore();
 
       dropDatabase = false;
       const reopened = await db.open();
