@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'mysql2/promise';
@@ -38,6 +38,37 @@ function project(kind: 'ts' | 'js'): string {
     writeFileSync(join(dir, 'spine.config.js'), `module.exports = () => require(${JSON.stringify(join(root, 'build', 'examples', 'examples.config.js'))}).examplesConfig(__dirname);\n`);
   }
   return dir;
+}
+
+/**
+ * A user's own TypeScript project: the package linked into node_modules as an install would put
+ * it (with its bin), a config discovering src/**\/*.workflow.ts, and two workflows.
+ */
+function userProject(): string {
+  const user = mkdtempSync(join(tmpdir(), 'spine-user-'));
+  mkdirSync(join(user, 'node_modules', '.bin'), { recursive: true });
+  symlinkSync(root, join(user, 'node_modules', 'spine-orchestration'), 'dir');
+  symlinkSync(join('..', 'spine-orchestration', 'dist', 'cli', 'main.js'), join(user, 'node_modules', '.bin', 'spine'));
+  mkdirSync(join(user, 'src'));
+  writeFileSync(join(user, 'package.json'), JSON.stringify({ name: 'user-app', private: true }));
+  writeFileSync(
+    join(user, 'src', 'greeting.workflow.ts'),
+    [
+      "import { LambdaStep, Wait, Workflow, type WorkflowContext } from 'spine-orchestration';",
+      "@Workflow({ name: 'app.greeting', defaults: { who: 'world' } })",
+      'export class Greeting {',
+      "  @LambdaStep() greet(ctx: WorkflowContext) { return { text: `hello ${ctx.getParam('who')}` }; }",
+      '}',
+      "@Workflow({ name: 'app.settle' })",
+      'export class Settle {',
+      '  @LambdaStep() fetch() { return { rows: 1 }; }',
+      '  @Wait({ seconds: 3600 }) settle() {}',
+      '  @LambdaStep() load() { return { loaded: true }; }',
+      '}',
+    ].join('\n'),
+  );
+  writeFileSync(join(user, 'spine.config.ts'), "import { defineConfig } from 'spine-orchestration';\nexport default defineConfig({ discover: ['src/**/*.workflow.ts'] });\n");
+  return user;
 }
 
 const runIdOf = (out: string): string => /run id\s+(\S+)/.exec(out)![1]!;
@@ -83,24 +114,8 @@ describe('the spine command line', () => {
   }, 60_000);
 
   it("works as an installed package's bin in a user's own TypeScript project, recording in its .spine/spine.db", async () => {
-    const user = mkdtempSync(join(tmpdir(), 'spine-user-'));
+    const user = userProject();
     dirs.push(user);
-    mkdirSync(join(user, 'node_modules', '.bin'), { recursive: true });
-    symlinkSync(root, join(user, 'node_modules', 'spine-orchestration'), 'dir');
-    symlinkSync(join('..', 'spine-orchestration', 'dist', 'cli', 'main.js'), join(user, 'node_modules', '.bin', 'spine'));
-    mkdirSync(join(user, 'src'));
-    writeFileSync(join(user, 'package.json'), JSON.stringify({ name: 'user-app', private: true }));
-    writeFileSync(
-      join(user, 'src', 'greeting.workflow.ts'),
-      [
-        "import { LambdaStep, Workflow, type WorkflowContext } from 'spine-orchestration';",
-        "@Workflow({ name: 'app.greeting', defaults: { who: 'world' } })",
-        'export class Greeting {',
-        "  @LambdaStep() greet(ctx: WorkflowContext) { return { text: `hello ${ctx.getParam('who')}` }; }",
-        '}',
-      ].join('\n'),
-    );
-    writeFileSync(join(user, 'spine.config.ts'), "import { defineConfig } from 'spine-orchestration';\nexport default defineConfig({ discover: ['src/**/*.workflow.ts'] });\n");
     const run = await exec(join(user, 'node_modules', '.bin', 'spine'), ['run', 'app.greeting', '--param', 'who=spine', '--json'], join(user, 'src'));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -111,6 +126,28 @@ describe('the spine command line', () => {
     expect(existsSync(join(user, '.spine', 'spine.db'))).toBe(true);
     const runs = await exec(join(user, 'node_modules', '.bin', 'spine'), ['--config', join(user, 'spine.config.ts'), 'runs', '--json'], tmpdir());
     expect((JSON.parse(runs.stdout) as { workflowName: string }[]).map((r) => r.workflowName)).toEqual(['app.greeting']);
+  }, 60_000);
+
+  it('stops a run on Ctrl-C at once even while it waits (exit 1), and says how to resume it', async () => {
+    const user = userProject();
+    dirs.push(user);
+    const child = spawn(join(user, 'node_modules', '.bin', 'spine'), ['run', 'app.settle'], { cwd: user });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 400 && !out.includes('✓ fetch'); i++) await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    expect(err).toContain('Stopping after the current step');
+    expect(out).toMatch(/^✘ app\.settle stopped$/m);
+    expect(out).toContain(`resume   spine resume ${runIdOf(out)}`);
+    const shown = await exec(join(user, 'node_modules', '.bin', 'spine'), ['show', runIdOf(out), '--json'], user);
+    const report = JSON.parse(shown.stdout) as { run: { status: string }; steps: { stepName: string; status: string }[] };
+    expect(report.run.status).toBe('stopped');
+    expect(report.steps.map((st) => `${st.stepName} ${st.status}`)).toEqual(['fetch completed', 'settle waiting']);
   }, 60_000);
 
   it('runs a workflow with plain progress lines when piped, and exits 0 when it completes', async () => {

@@ -17,6 +17,7 @@ import { resultOfEarlierRun } from './earlier-run.result';
 import { startHeartbeat, type LeaseState } from './lease-heartbeat';
 import { attemptStep, type AttemptEnvironment } from './step-attempt';
 import { isThenable } from './thenable';
+import { YIELDED } from './step-handlers';
 import { applyQualityGate, checkRoute, EMPTY_UPDATES } from './step-outcome';
 import type { StepMiddleware } from './step-middleware';
 import type { WorkflowResult } from './workflow-result';
@@ -30,6 +31,8 @@ interface StepOutcome {
   readonly result: StepResult;
   readonly context: WorkflowContext;
   readonly cancelled: boolean;
+  /** A waiting step gave way to a stop or hand-off: nothing was recorded for it. */
+  readonly yielded?: boolean;
 }
 
 const NEVER_ABORTED = new AbortController().signal;
@@ -54,6 +57,7 @@ export class RunExecution implements AttemptEnvironment {
   readonly middleware: readonly StepMiddleware[];
   readonly runSignal: AbortSignal;
   readonly cancellable: boolean;
+  readonly yieldSignal: AbortSignal | null;
   /** Per-run values for steps (`step.scope`): a map item, being a run of its own, gets its own. */
   readonly scope: RunScope = new LazyRunScope();
   /** Present only for cancellable runs; other runs hand steps a signal that never aborts. */
@@ -82,6 +86,8 @@ export class RunExecution implements AttemptEnvironment {
     if (this.controller !== null) setMaxListeners(0, this.controller.signal);
     this.runSignal = this.controller?.signal ?? NEVER_ABORTED;
     this.cancellable = this.controller !== null;
+    const { stopSignal, handoffSignal } = settings;
+    this.yieldSignal = stopSignal !== null && handoffSignal !== null ? AbortSignal.any([stopSignal, handoffSignal]) : (stopSignal ?? handoffSignal);
     this.workflowName = definition.name;
     this.middleware = services.middleware;
     this.leaseOwner = settings.persist && settings.leased ? services.lease.owner : null;
@@ -251,6 +257,11 @@ export class RunExecution implements AttemptEnvironment {
         status = 'cancelled';
         break;
       }
+      if (outcome.yielded === true) {
+        if (settings.handoffSignal?.aborted && this.canHandOff()) return this.handOff(ctx, startedAt, started);
+        status = 'stopped';
+        break;
+      }
       let route: string | null;
       if (outcome.result.success) {
         ctx = outcome.context;
@@ -352,6 +363,7 @@ export class RunExecution implements AttemptEnvironment {
       const started = performance.now();
       let result = attemptStep(this, step, stepCtx, attempt, iteration, key, timeoutMs);
       if (isThenable(result)) result = await result;
+      if (result === YIELDED) return { result, context: ctx, cancelled: false, yielded: true };
       if (step.quality !== null) {
         const gated = applyQualityGate(step, result);
         if (gated.warnings.length > 0) this.emit('quality_warning', step.name, attempt, iteration, undefined, { violations: gated.warnings });

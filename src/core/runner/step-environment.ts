@@ -12,6 +12,11 @@ export interface StepEnvironment {
   readonly clock: Clock;
   readonly dryRun: boolean;
   readonly runId: string;
+  /**
+   * Aborted when the run is asked to stop or hand off at its next step boundary (null when it
+   * cannot be): a step that only waits gives way at once instead of making the run wait.
+   */
+  readonly yieldSignal: AbortSignal | null;
   /** Resolves a map iterator (workflow, single step or workflow name) to a workflow. */
   iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition;
   /**

@@ -59,9 +59,29 @@ const wait: StepHandler<WaitStepDefinition> = async (step, ctx, runtime, env) =>
   if (env.dryRun) return StepResult.ok({ dryRun: true, waitUntil: new Date(until).toISOString(), waitMs: Math.max(0, until - now) });
   const wakeAt = await env.wakeAt(step, runtime, until);
   const waitMs = Math.max(0, wakeAt - env.clock.now());
-  if (waitMs > 0) await env.clock.sleep(waitMs, runtime.signal);
+  if (waitMs > 0) {
+    const yielding = env.yieldSignal;
+    if (yielding === null) {
+      await env.clock.sleep(waitMs, runtime.signal);
+    } else {
+      if (yielding.aborted) return YIELDED;
+      try {
+        await env.clock.sleep(waitMs, AbortSignal.any([runtime.signal, yielding]));
+      } catch (error) {
+        if (runtime.signal.aborted || !yielding.aborted) throw error;
+        // the wake-up time is recorded: a resumed run waits out the rest, no longer
+        return YIELDED;
+      }
+    }
+  }
   return StepResult.ok({ waitedUntil: new Date(wakeAt).toISOString(), waitedMs: waitMs });
 };
+
+/**
+ * What a wait step returns when the run was asked to stop or hand off while it waited: the run
+ * ends there with the wait unfinished (and its wake-up time kept), recording nothing more.
+ */
+export const YIELDED: StepResult = StepResult.fail('the run gave way (stop or hand-off) while this step waited', { category: ErrorCategory.INTERNAL });
 
 const handlers: { readonly [T in StepDefinition['type']]: StepHandler<Extract<StepDefinition, { type: T }>> } = {
   lambda,

@@ -1,4 +1,4 @@
-import { ErrorCategory, Step, Workflow, WorkflowRunner } from 'spine-orchestration';
+import { ErrorCategory, InMemoryRunStore, Step, Workflow, WorkflowRunner } from 'spine-orchestration';
 import { FakeClock } from 'spine-orchestration/testing';
 
 describe('WorkflowRunner wait steps', () => {
@@ -48,5 +48,51 @@ describe('WorkflowRunner wait steps', () => {
     const result = await new WorkflowRunner({ clock }).execute(Workflow.define({ name: 'd', steps: [Step.wait('w', { seconds: 5 })] }), { dryRun: true });
     expect(clock.sleeps).toEqual([]);
     expect(result.context.getOutput('w', 'dryRun')).toBe(true);
+  });
+});
+
+describe('WorkflowRunner wait steps asked to give way', () => {
+  const wf = Workflow.define({
+    name: 'settle',
+    steps: [Step.lambda('fetch', () => ({ rows: 3 })), Step.wait('settle', { seconds: 3600 }), Step.lambda('load', (ctx) => ({ loaded: ctx.getOutput('fetch', 'rows') }))],
+  });
+  const lookup = { get: () => wf, names: () => ['settle'] };
+  const started = Date.UTC(2026, 0, 9, 12);
+  const untilBegun = async (store: InMemoryRunStore, runId: () => string | undefined) => {
+    for (let i = 0; i < 100; i++) {
+      const id = runId();
+      if (id !== undefined && (await store.getRunSteps(id)).some((s) => s.status === 'waiting')) return id;
+      await new Promise((r) => setImmediate(r));
+    }
+    throw new Error('the wait never began');
+  };
+
+  it('stops at once on stopSignal, keeping the wake-up time for the resumed run', async () => {
+    const store = new InMemoryRunStore();
+    const clock = new FakeClock({ start: started, autoAdvance: false });
+    const stop = new AbortController();
+    let runId: string | undefined;
+    const running = new WorkflowRunner({ store, clock, onEvent: (e) => (runId ??= e.runId) }).execute(wf, { stopSignal: stop.signal });
+    await untilBegun(store, () => runId);
+    stop.abort();
+    const stopped = await running;
+    expect(stopped).toMatchObject({ status: 'stopped', completedSteps: ['fetch'] });
+
+    clock.advance(3600_000);
+    const resumed = await new WorkflowRunner({ store, clock, workflows: lookup }).resume(stopped.runId);
+    expect(resumed).toMatchObject({ status: 'completed', completedSteps: ['fetch', 'settle', 'load'] });
+    expect(resumed.context.getOutput('settle', 'waitedUntil')).toBe(new Date(started + 3600_000).toISOString());
+  });
+
+  it('hands off at once on handoffSignal: the run stays running with its lease released', async () => {
+    const store = new InMemoryRunStore();
+    const clock = new FakeClock({ start: started, autoAdvance: false });
+    const handoff = new AbortController();
+    let runId: string | undefined;
+    const running = new WorkflowRunner({ store, clock, onEvent: (e) => (runId ??= e.runId) }).execute(wf, { handoffSignal: handoff.signal });
+    await untilBegun(store, () => runId);
+    handoff.abort();
+    expect(await running).toMatchObject({ status: 'running', completedSteps: ['fetch'] });
+    expect((await store.listExpiredRuns(new Date(clock.now()), 10)).map((r) => r.runId)).toEqual([runId]);
   });
 });
