@@ -112,6 +112,10 @@ export class Spine {
       dispatcher: new InProcessDispatcher(assembly.pipelines),
       workflows: registry,
       store,
+      itemParamsValidator: (iterator, params) => {
+        const paramsType = registry.entry(iterator.name)?.paramsType ?? null;
+        return paramsType === null ? params : validateParams(iterator.name, paramsType, params);
+      },
     });
     const problems = [...assembly.problems];
     for (const { definition } of registry.all()) {

@@ -5,6 +5,8 @@ import { ErrorCategory } from '../policy/error-category';
 import { QualityMetrics } from '../quality/quality-metrics';
 import { StepResult } from '../result/step-result';
 import type { StepHandler } from './step-environment';
+import { isThenable } from './thenable';
+import { messageOf } from '../errors/step-error';
 
 /** One failed item of a map step. */
 export interface MapItemError {
@@ -35,8 +37,16 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
 
   const runItem = async (index: number): Promise<void> => {
     const item = items[index];
-    const params: Record<string, unknown> = { ...missingDefaults(iterator, ctx), [step.itemParam]: item };
-    if (step.indexParam !== null) params[step.indexParam] = index;
+    let params: Readonly<Record<string, unknown>> = { ...missingDefaults(iterator, ctx), [step.itemParam]: item };
+    if (step.indexParam !== null) params = { ...params, [step.indexParam]: index };
+    try {
+      const checked = env.itemParams(iterator, ctx, params);
+      params = isThenable(checked) ? await checked : checked;
+    } catch (error) {
+      errors.push({ index, item, step: null, error: messageOf(error), errorCategory: ErrorCategory.VALIDATION });
+      env.mapProgress(step.name, succeeded + errors.length, errors.length, total);
+      return;
+    }
     const child = ctx.spawn({ runId: `${runtime.idempotencyKey}:${index}`, startedAt: new Date(env.clock.now()), params });
     const result = await env.runChild(iterator, child, runtime.signal);
     if (result.status === 'completed') {

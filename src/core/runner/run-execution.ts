@@ -106,6 +106,15 @@ export class RunExecution implements AttemptEnvironment {
     return this.services.iteratorWorkflow(iterator);
   }
 
+  itemParams(
+    iterator: WorkflowDefinition,
+    parent: WorkflowContext,
+    params: Readonly<Record<string, unknown>>,
+  ): Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>> {
+    const validator = this.services.itemParamsValidator;
+    return validator === null ? params : validator(iterator, { ...parent.params, ...params });
+  }
+
   mapProgress(step: string, done: number, failed: number, total: number): void {
     this.log.progress(step, done, failed, total);
   }

@@ -7,6 +7,7 @@ import type { StepRecord } from '../store/run-record';
 import type { RunStore } from '../store/run-store.port';
 import type { RunEventListener } from './run-event';
 import type { StepMiddleware } from './step-middleware';
+import type { ParamsValidator } from './workflow-runner';
 
 /** Everything a run borrows from its runner. */
 export interface RunnerServices {
@@ -21,6 +22,8 @@ export interface RunnerServices {
   /** The lease persisted runs are owned under. */
   readonly lease: LeaseSettings;
   iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition;
+  /** Checks a map item's params against its iterator (null: not checked). */
+  readonly itemParamsValidator: ParamsValidator | null;
 }
 
 /** Who owns the runs a runner executes, for how long a lease lasts, and how often it is renewed. */

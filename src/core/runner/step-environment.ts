@@ -24,6 +24,16 @@ export interface StepEnvironment {
    * else `until`, recorded now (in a durable run) so that a restarted process keeps it.
    */
   wakeAt(step: StepDefinition, runtime: StepRuntime, until: number): Promise<number>;
+  /**
+   * The params a map item's run adds to its parent's: `params` as they are, or — when the runner
+   * has a validator — the parent's and the item's together, checked (and converted) for the
+   * iterator; throws naming what is wrong.
+   */
+  itemParams(
+    iterator: WorkflowDefinition,
+    parent: WorkflowContext,
+    params: Readonly<Record<string, unknown>>,
+  ): Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
   /** Reports how many of a map step's items have finished (a `map_progress` event for listeners). */
   mapProgress(step: string, done: number, failed: number, total: number): void;
   /** Runs a child workflow (a map item) with the runner's dispatcher, clock, middleware and listener. */

@@ -49,7 +49,19 @@ export interface WorkflowRunnerOptions {
    * died — may be resumed by anyone; a writer whose lease was taken over is fenced off.
    */
   readonly lease?: { readonly owner?: string; readonly durationMs?: number; readonly heartbeatMs?: number };
+  /**
+   * Checks (and may convert) the params of each map item's run against its iterator workflow
+   * before the item runs; throwing fails that item (category VALIDATION) with the message.
+   * `Spine` passes the iterator's params class (`@Workflow({ params })`).
+   */
+  readonly itemParamsValidator?: ParamsValidator;
 }
+
+/** Checks a run's params for a workflow; returns them (converted as need be) or throws naming what is wrong. */
+export type ParamsValidator = (
+  workflow: WorkflowDefinition,
+  params: Readonly<Record<string, unknown>>,
+) => Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
 
 /** How one run is started. */
 export interface ExecuteOptions {
@@ -125,6 +137,7 @@ export class WorkflowRunner {
         heartbeatMs: options.lease?.heartbeatMs ?? 10_000,
       },
       iteratorWorkflow: (iterator) => this.iteratorWorkflow(iterator),
+      itemParamsValidator: options.itemParamsValidator ?? null,
     };
   }
 

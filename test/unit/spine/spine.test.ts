@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { IsInt, Min } from 'class-validator';
 import { Container, inject } from 'inversify';
 import { join } from 'node:path';
 import {
@@ -14,6 +15,7 @@ import {
   Step,
   StepResult,
   Workflow,
+  type WorkflowContext,
 } from 'spine-orchestration';
 
 class Notifier {
@@ -199,5 +201,44 @@ describe('Spine', () => {
     await expect(Spine.create({ database: 'sqlite' as never })).rejects.toThrow(
       `Spine.create: database must be 'memory', TypeORM DataSourceOptions or a DataSource (got "sqlite").`,
     );
+  });
+});
+
+describe('Spine map items', () => {
+  class ItemParams {
+    @IsInt({ message: 'n must be a whole number' })
+    @Min(1, { message: 'n must be at least 1' })
+    n!: number;
+  }
+
+  @Workflow({ name: 'items.square', params: ItemParams })
+  class Square {
+    @LambdaStep() square(ctx: WorkflowContext) {
+      const n = ctx.getParam<number>('n');
+      return { type: typeof n, square: n * n };
+    }
+  }
+
+  @Workflow({ name: 'items.fan' })
+  class Fan {
+    @MapStep({ itemsFrom: 'params.ns', itemParam: 'n', iterator: Square, toleratedFailureCount: 2 }) each() {}
+  }
+
+  it("checks each item's params with the iterator's params class: converted when they can be, the item failing (VALIDATION) when not", async () => {
+    const spine = await Spine.create({ workflows: [Fan], database: 'memory', recoverOnStart: false });
+    try {
+      const result = await spine.run('items.fan', { params: { ns: ['3', 'x', 0] } });
+      expect(result.status).toBe('completed');
+      const map = result.context.getOutput<{ results: unknown[]; errors: { index: number; error: string; errorCategory: string; step: string | null }[] }>('each');
+      expect(map.results[0]).toEqual({ type: 'number', square: 9 });
+      expect(map.errors.map((e) => [e.index, e.errorCategory, e.step])).toEqual([
+        [1, 'VALIDATION', null],
+        [2, 'VALIDATION', null],
+      ]);
+      expect(map.errors[0]!.error).toContain('Invalid params for workflow "items.square" (1 field); no run was started:\n  - n: n must be at least 1; n must be a whole number');
+      expect(map.errors[1]!.error).toContain('  - n: n must be at least 1');
+    } finally {
+      await spine.close();
+    }
   });
 });
