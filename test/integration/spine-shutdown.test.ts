@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InMemoryRunStore, LambdaStep, Spine, SpineValidationError, Step, Workflow, WorkflowRunner, type RunEvent, type WorkflowContext } from 'spine-orchestration';
 import { IsIn } from 'class-validator';
+import { TypeOrmRunStore } from 'spine-orchestration/typeorm';
+import { useTestDatabase } from '../support/databases';
 
 /** A gate a step waits at until the test opens it. */
 function gate() {
@@ -152,3 +154,39 @@ describe('WorkflowRunner handoffSignal', () => {
     expect(result.status).toBe('stopped');
   });
 });
+
+describe('a map step asked to give way (durable items on SQLite)', () => {
+  const db = useTestDatabase('sqlite');
+
+  it('starts no more items, lets the running ones finish, and a resume runs only the items not done', async () => {
+    const store = new TypeOrmRunStore(db().dataSource);
+    const stop = new AbortController();
+    const ran: number[] = [];
+    const item = Workflow.define({
+      name: 'week',
+      steps: [
+        Step.lambda('load', async (ctx) => {
+          const n = ctx.getParam<number>('n');
+          ran.push(n);
+          if (n === 2) stop.abort();
+          await new Promise((r) => setImmediate(r));
+          return { n };
+        }),
+      ],
+    });
+    const backfill = Workflow.define({
+      name: 'backfill',
+      steps: [Step.map('weeks', { items: [1, 2, 3, 4, 5, 6], itemParam: 'n', iterator: item, maxConcurrency: 2 }), Step.lambda('summary', () => ({ done: true }))],
+    });
+    const first = await new WorkflowRunner({ store }).execute(backfill, { stopSignal: stop.signal });
+    expect(first).toMatchObject({ status: 'stopped', completedSteps: [] });
+    expect(ran).toEqual([1, 2]);
+    expect(await store.getRunSteps(first.runId)).toEqual([]);
+
+    const resumed = await new WorkflowRunner({ store, workflows: { get: () => backfill, names: () => ['backfill'] } }).resume(first.runId);
+    expect(resumed).toMatchObject({ status: 'completed', completedSteps: ['weeks', 'summary'] });
+    expect(ran).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(resumed.context.getOutput('weeks', 'results')).toEqual([1, 2, 3, 4, 5, 6].map((n) => ({ n })));
+  });
+});
+

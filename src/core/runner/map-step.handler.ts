@@ -6,6 +6,7 @@ import { QualityMetrics } from '../quality/quality-metrics';
 import { StepResult } from '../result/step-result';
 import type { StepHandler } from './step-environment';
 import { isThenable } from './thenable';
+import { YIELDED } from './yielded.result';
 import { messageOf } from '../errors/step-error';
 
 /** One failed item of a map step. */
@@ -49,6 +50,8 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
     }
     const child = ctx.spawn({ runId: `${runtime.idempotencyKey}:${index}`, startedAt: new Date(env.clock.now()), params });
     const result = await env.runChild(iterator, child, runtime.signal);
+    // stopped because the parent gives way: unfinished, not failed (a re-run continues it)
+    if (result.status === 'stopped' && env.yieldSignal?.aborted === true) return;
     if (result.status === 'completed') {
       succeeded++;
       const last = result.completedSteps[result.completedSteps.length - 1];
@@ -65,10 +68,11 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
     env.mapProgress(step.name, succeeded + errors.length, errors.length, total);
   };
   const worker = async (): Promise<void> => {
-    while (next < total && errors.length <= tolerated && !runtime.signal.aborted) await runItem(next++);
+    while (next < total && errors.length <= tolerated && !runtime.signal.aborted && env.yieldSignal?.aborted !== true) await runItem(next++);
   };
   await Promise.all(Array.from({ length: Math.min(step.maxConcurrency, total) }, worker));
   if (runtime.signal.aborted) throw runtime.signal.reason;
+  if (env.yieldSignal?.aborted === true && succeeded + errors.length < total && errors.length <= tolerated) return YIELDED;
 
   errors.sort((a, b) => a.index - b.index);
   const output = { results, total, succeeded, failed: errors.length, errors };

@@ -17,7 +17,7 @@ import { resultOfEarlierRun } from './earlier-run.result';
 import { startHeartbeat, type LeaseState } from './lease-heartbeat';
 import { attemptStep, type AttemptEnvironment } from './step-attempt';
 import { isThenable } from './thenable';
-import { YIELDED } from './step-handlers';
+import { YIELDED } from './yielded.result';
 import { applyQualityGate, checkRoute, EMPTY_UPDATES } from './step-outcome';
 import type { StepMiddleware } from './step-middleware';
 import type { WorkflowResult } from './workflow-result';
@@ -140,7 +140,8 @@ export class RunExecution implements AttemptEnvironment {
       dryRun: this.dryRun,
       startFrom: null,
       signal: signal === NEVER_ABORTED ? null : signal,
-      stopSignal: null,
+      // a stop or hand-off of the parent stops its items at their next step boundary
+      stopSignal: this.yieldSignal,
       handoffSignal: null,
       persist,
       leased: false,

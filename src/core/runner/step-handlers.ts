@@ -12,6 +12,7 @@ import { ErrorCategory } from '../policy/error-category';
 import { StepResult } from '../result/step-result';
 import { mapStepHandler } from './map-step.handler';
 import { isThenable } from './thenable';
+import { YIELDED } from './yielded.result';
 import type { StepEnvironment, StepHandler } from './step-environment';
 
 /** A lambda's return value as a result: results as they are, plain values as the output. */
@@ -77,11 +78,6 @@ const wait: StepHandler<WaitStepDefinition> = async (step, ctx, runtime, env) =>
   return StepResult.ok({ waitedUntil: new Date(wakeAt).toISOString(), waitedMs: waitMs });
 };
 
-/**
- * What a wait step returns when the run was asked to stop or hand off while it waited: the run
- * ends there with the wait unfinished (and its wake-up time kept), recording nothing more.
- */
-export const YIELDED: StepResult = StepResult.fail('the run gave way (stop or hand-off) while this step waited', { category: ErrorCategory.INTERNAL });
 
 const handlers: { readonly [T in StepDefinition['type']]: StepHandler<Extract<StepDefinition, { type: T }>> } = {
   lambda,

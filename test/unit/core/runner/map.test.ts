@@ -142,3 +142,4 @@ describe('WorkflowRunner map progress', () => {
     expect(result.events.filter((e) => e.type === 'map_progress')).toEqual([]);
   });
 });
+
