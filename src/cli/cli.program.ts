@@ -76,7 +76,7 @@ function stopOnInterrupt(io: CliIo): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const onSignal = (): void => {
     if (controller.signal.aborted) process.exit(130);
-    io.stderr.write('\nStopping after the current step; a waiting step stops at once (Ctrl-C again to quit at once)…\n');
+    io.stderr.write('\nStopping after the current step (a wait stops at once, a map starts no more items; Ctrl-C again quits at once)…\n');
     controller.abort(new Error('interrupted from the command line'));
   };
   process.on('SIGINT', onSignal);
