@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DataSource, DataSourceOptions, EntityManager, EntitySchema, ValueTransformer } from 'typeorm';
+import type { DataSource, DataSourceOptions, EntitySchema, ValueTransformer } from 'typeorm';
 import { createSpineDataSource, DEFAULT_SQLITE_FILE, mysqlOptions, sqliteOptions } from 'spine-orchestration/typeorm';
 
 /** What an example adds to the database: its tables and the migrations that create them. */
@@ -25,40 +25,6 @@ export function exampleDataSource(schemas: readonly ExampleSchema[], cwd: string
 export function describeDatabase(dataSource: DataSource): string {
   const options = dataSource.options;
   return options.type === 'better-sqlite3' ? String(options.database) : `${options.type} database ${String((options as { database?: string }).database ?? '(from SPINE_DATABASE_URL)')}`;
-}
-
-/** Runs a unit of work in a transaction. */
-export type TransactionRunner = <T>(work: (manager: EntityManager) => Promise<T>) => Promise<T>;
-
-/** MySQL/MariaDB's "deadlock found" and "lock wait timeout": the transaction can simply run again. */
-const RETRYABLE_ERRNOS = new Set([1213, 1205]);
-
-/**
- * Transactions on `dataSource`. On SQLite one at a time: TypeORM gives SQLite a single connection,
- * so transactions of steps running side by side (map items) would interleave on it. On MySQL and
- * MariaDB in READ COMMITTED (replacing a week's rows then takes no gap locks, which deadlock
- * between tiers loading side by side) and run again, up to three times, after a deadlock.
- */
-export function transactionRunner(dataSource: DataSource): TransactionRunner {
-  if (dataSource.options.type !== 'better-sqlite3') {
-    return async (work) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await dataSource.transaction('READ COMMITTED', work);
-        } catch (error) {
-          const errno = (error as { driverError?: { errno?: number }; errno?: number }).driverError?.errno ?? (error as { errno?: number }).errno;
-          if (attempt >= 3 || errno === undefined || !RETRYABLE_ERRNOS.has(errno)) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
-        }
-      }
-    };
-  }
-  let last: Promise<unknown> = Promise.resolve();
-  return (work) => {
-    const run = last.then(() => dataSource.transaction(work));
-    last = run.catch(() => undefined);
-    return run;
-  };
 }
 
 /** BIGINT columns (share counts pass 2^31) read back as numbers on both drivers. */

@@ -1,5 +1,5 @@
 import { inject, injectable } from 'inversify';
-import { transactionRunner, type TransactionRunner } from '../example.database';
+import { runInTransaction } from 'spine-orchestration/typeorm';
 import { DataSource, In, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { OtcCapture, OtcNotification, OtcRawRow, OtcReject, OtcRolling, OtcSymbolWeek, OtcVenueWeek } from './finra.entities';
 
@@ -15,10 +15,11 @@ async function insertAll<T extends ObjectLiteral>(manager: EntityManager, target
 /** The FINRA domain tables, through TypeORM, in the database spine records runs in. */
 @injectable()
 export class OtcRepository {
-  private readonly transaction: TransactionRunner;
+  constructor(@inject(DataSource) private readonly dataSource: DataSource) {}
 
-  constructor(@inject(DataSource) private readonly dataSource: DataSource) {
-    this.transaction = transactionRunner(dataSource);
+  /** Safe beside other steps' transactions on the same DataSource (see runInTransaction). */
+  private transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return runInTransaction(this.dataSource, work);
   }
 
   findCapture(captureId: string): Promise<OtcCapture | null> {

@@ -1,16 +1,17 @@
 import { inject, injectable } from 'inversify';
-import { transactionRunner, type TransactionRunner } from '../example.database';
-import { DataSource, LessThan } from 'typeorm';
+import { runInTransaction } from 'spine-orchestration/typeorm';
+import { DataSource, LessThan, type EntityManager } from 'typeorm';
 import type { CalendarEntry } from './exchange-calendar.data';
 import { MdCalendarDay, MdDailyPrice, MdPartition } from './market.entities';
 
 /** The market-data tables, through TypeORM, in the database spine records runs in. */
 @injectable()
 export class MarketRepository {
-  private readonly transaction: TransactionRunner;
+  constructor(@inject(DataSource) private readonly dataSource: DataSource) {}
 
-  constructor(@inject(DataSource) private readonly dataSource: DataSource) {
-    this.transaction = transactionRunner(dataSource);
+  /** Safe beside other steps' transactions on the same DataSource (see runInTransaction). */
+  private transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return runInTransaction(this.dataSource, work);
   }
 
   /** Replaces an exchange's calendar in one transaction. */

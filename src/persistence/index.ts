@@ -5,3 +5,4 @@ export { spineEntities, TABLES } from './schema/entities';
 export { familyOf, type DriverFamily } from './schema/column-types';
 export { InitialSchema1767225600000 } from './migrations/1767225600000-initial-schema';
 export { DEFAULT_MAX_OUTPUT_BYTES } from './json-codec';
+export { runInTransaction, type ApplicationTransactionOptions, type IsolationLevel } from './application-transaction';
