@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'mysql2/promise';
+import { describeOnMariaDb } from '../support/databases';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -286,12 +287,8 @@ describe('the spine command line', () => {
   });
 });
 
-describe('the spine command line on MySQL/MariaDB (SPINE_DATABASE_URL)', () => {
-  const server = process.env.SPINE_TEST_MYSQL_URL;
-  if (!server) {
-    it.skip('needs a MySQL/MariaDB server: none is running (see the line the test set-up printed)', () => undefined);
-    return;
-  }
+describeOnMariaDb('the spine command line on MySQL/MariaDB (SPINE_DATABASE_URL)', () => {
+  const server = process.env.SPINE_TEST_MYSQL_URL!;
   const name = `spine_cli_${randomBytes(5).toString('hex')}`;
   const url = `${server.replace(/\/[^/]*$/, '')}/${name}`;
   let dir: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LambdaStep, Spine, StepResult, Workflow, type WorkflowContext } from 'spine-orchestration';
 import { mysqlOptions } from '../../src/persistence';
-import { createTestDatabase, testDrivers } from '../support/databases';
+import { createTestDatabase, describeOnMariaDb } from '../support/databases';
 
 const world = { locked: true, loads: 0 };
 
@@ -88,8 +88,10 @@ describe('Spine on a database', () => {
       rmSync(cwd, { recursive: true, force: true });
     }
   });
+});
 
-  it.each(testDrivers().filter((d) => d === 'mariadb'))('runs on %s given DataSourceOptions, migrating at start-up', async () => {
+describeOnMariaDb('Spine on MariaDB', () => {
+  it('runs on mariadb given DataSourceOptions, migrating at start-up', async () => {
     const db = await createTestDatabase('mariadb');
     try {
       const url = (db.dataSource.options as { url: string }).url;

@@ -79,3 +79,11 @@ async function mariaDbDatabase(): Promise<{ options: DataSourceOptions; cleanup:
     },
   };
 }
+
+/**
+ * A describe block that needs MySQL/MariaDB: registered when a server is available, otherwise
+ * left out (the test set-up has printed that the MySQL suite did not run, and how to enable it).
+ */
+export function describeOnMariaDb(name: string, body: () => void): void {
+  if (process.env.SPINE_TEST_MYSQL_URL) describe(name, body);
+}

@@ -14,6 +14,10 @@ export default async function globalSetup(): Promise<void> {
     console.log(`\nMySQL suite: using SPINE_TEST_MYSQL_URL (${process.env.SPINE_TEST_MYSQL_URL.replace(/:[^:@/]*@/, ':***@')})`);
     return;
   }
+  if (process.env.SPINE_TEST_MYSQL === 'off') {
+    console.log('\nMySQL suite NOT RUN: SPINE_TEST_MYSQL=off. Unset it to run the persistence and example suites on MariaDB too.');
+    return;
+  }
   if (!mariaDbInstalled()) {
     if (process.env.SPINE_REQUIRE_MYSQL === '1') {
       throw new Error('SPINE_REQUIRE_MYSQL=1 but mariadbd is not installed: apt-get install mariadb-server, or set SPINE_TEST_MYSQL_URL');

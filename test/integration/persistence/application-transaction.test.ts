@@ -1,5 +1,5 @@
 import { runInTransaction } from 'spine-orchestration/typeorm';
-import { testDrivers, useTestDatabase } from '../../support/databases';
+import { describeOnMariaDb, useTestDatabase } from '../../support/databases';
 
 const later = () => new Promise((resolve) => setTimeout(resolve, 5));
 
@@ -24,8 +24,8 @@ describe('runInTransaction on sqlite', () => {
   });
 });
 
-describe.each(testDrivers().filter((d) => d === 'mariadb'))('runInTransaction on %s', (driver) => {
-  const db = useTestDatabase(driver);
+describeOnMariaDb('runInTransaction on mariadb', () => {
+  const db = useTestDatabase('mariadb');
 
   it('runs in READ COMMITTED unless told otherwise: a commit made meanwhile is seen by the next read', async () => {
     const { dataSource } = db();
