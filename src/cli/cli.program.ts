@@ -4,7 +4,7 @@ import { SpineError } from '../core/errors/spine-error';
 import { SpineValidationError } from '../core/errors/spine-validation.error';
 import type { RunEvent } from '../core/runner/run-event';
 import type { WorkflowResult } from '../core/runner/workflow-result';
-import type { RunStatus } from '../core/store/run-record';
+import type { RunRecord, RunStatus, StepRecord } from '../core/store/run-record';
 import { Spine } from '../spine/spine';
 import { resolveDataSource } from '../spine/spine.database';
 import { SpineStartupError } from '../spine/spine-startup.error';
@@ -58,7 +58,7 @@ async function withSpine<T>(io: CliIo, global: GlobalOptions, extra: Partial<Spi
 }
 
 /** The run's record and its steps: what `show --json` and `run --json` print. */
-async function runReport(spine: Spine, runId: string): Promise<{ run: unknown; steps: unknown; items?: unknown }> {
+async function runReport(spine: Spine, runId: string): Promise<{ run: RunRecord; steps: StepRecord[]; items?: RunRecord[] }> {
   const run = await spine.getRun(runId);
   if (run === null) throw new CliError(`Run "${runId}" was not found. List recorded runs with: spine runs`);
   const steps = await spine.getRunSteps(runId);
@@ -222,11 +222,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       await withSpine(io, global(), {}, async (spine) => {
         const report = await runReport(spine, runId);
         if (opts.json === true) return printJson(io, report);
-        const run = (await spine.getRun(runId))!;
+        const { run, steps, items = [] } = report;
         print(io, formatRunHeader(run));
         print(io, '');
-        print(io, formatSteps(summarizeSteps(await spine.getRunSteps(runId))));
-        const items = await spine.listRuns({ parentRunId: runId });
+        print(io, formatSteps(summarizeSteps(steps)));
         if (items.length > 0) {
           const counts = new Map<string, number>();
           for (const item of items) counts.set(item.status, (counts.get(item.status) ?? 0) + 1);

@@ -14,8 +14,6 @@ export interface LoadedConfig {
   readonly options: SpineOptions;
 }
 
-const isTypeScript = (file: string): boolean => /\.[cm]?ts$/.test(file);
-
 /** The config file: `--config` when given, else the first spine.config.* in `cwd` or a directory above it. */
 export function findConfig(cwd: string, explicit: string | undefined): string {
   if (explicit !== undefined) {
@@ -44,7 +42,8 @@ export function findConfig(cwd: string, explicit: string | undefined): string {
 export async function loadConfig(cwd: string, explicit: string | undefined): Promise<LoadedConfig> {
   const file = findConfig(cwd, explicit);
   const dir = dirname(file);
-  if (isTypeScript(file)) registerTypeScript(dir);
+  // TypeScript configs and discovered .ts modules load through the compiler (loaded only if one is required)
+  registerTypeScript(dir);
   let exported: unknown;
   try {
     exported = await importConfig(file);
@@ -64,7 +63,6 @@ export async function loadConfig(cwd: string, explicit: string | undefined): Pro
     throw new CliError(`${file} must export default the Spine options (an object, or a function returning one) — use defineConfig({ … }).`);
   }
   const spineOptions = options as SpineOptions;
-  if ((spineOptions.discover ?? []).some((pattern) => /ts\b|ts}/.test(pattern))) registerTypeScript(dir);
   return { file, options: { ...spineOptions, cwd: spineOptions.cwd ?? dir, recoverOnStart: false } };
 }
 

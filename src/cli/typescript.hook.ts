@@ -54,19 +54,24 @@ function compilerOptions(ts: typeof TypeScript, cwd: string): TypeScript.Compile
 /**
  * Lets `require` load TypeScript files (the config and the modules discovery imports) by
  * transpiling each one with the TypeScript compiler. Unlike esbuild-based runners it emits the
- * `design:*` metadata decorators rely on. Files under node_modules are left to Node.
+ * `design:*` metadata decorators rely on. Files under node_modules are left to Node. The compiler
+ * is loaded on the first TypeScript file required, so a JavaScript-only project never needs it.
  */
 export function registerTypeScript(cwd: string): void {
   if (registered) return;
   registered = true;
-  const ts = loadTypeScript(cwd);
-  const options = compilerOptions(ts, cwd);
+  let compiler: { ts: typeof TypeScript; options: TypeScript.CompilerOptions } | null = null;
   const extensions = (Module as unknown as { _extensions: Record<string, ModuleLoader> })._extensions;
   const fallback = extensions['.js']!;
   for (const extension of TS_EXTENSIONS) {
     const previous = extensions[extension];
     extensions[extension] = (module, filename) => {
       if (filename.includes('/node_modules/')) return (previous ?? fallback)(module, filename);
+      if (compiler === null) {
+        const ts = loadTypeScript(cwd);
+        compiler = { ts, options: compilerOptions(ts, cwd) };
+      }
+      const { ts, options } = compiler;
       const source = readFileSync(filename, 'utf8');
       const { outputText, diagnostics } = ts.transpileModule(source, { compilerOptions: options, fileName: filename, reportDiagnostics: true });
       const errors = (diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
