@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const thousand = lambdaWorkflow(1000);
   const ctx = (await runner.execute(ten)).context;
   const config = Object.freeze({});
-  const runtime: StepRuntime = { signal: new AbortController().signal, attempt: 1, idempotencyKey: 'bench', scope: { getOrCreate: (_k, create) => create() } };
+  const runtime: StepRuntime = { signal: new AbortController().signal, attempt: 1, idempotencyKey: 'bench', scope: { getOrCreate: (_k, create) => create() }, epoch: 0 };
 
   const [floorUs, tenUs, thousandUs] = (await measure(
     [

@@ -68,16 +68,21 @@ export type {
   PipelineResult,
   PipelineReturn,
 } from './core/pipeline/pipeline.types';
-export { WorkflowRunner, type ExecuteOptions, type ResumeOptions, type WorkflowRunnerOptions } from './core/runner/workflow-runner';
+export { WorkflowRunner, type ExecuteOptions, type RecoverOptions, type ResumeOptions, type WorkflowRunnerOptions } from './core/runner/workflow-runner';
 export type { StepExecution, WorkflowResult } from './core/runner/workflow-result';
 export type { RunEvent, RunEventListener, RunEventType } from './core/runner/run-event';
 export type { StepInvocation, StepMiddleware } from './core/runner/step-middleware';
 export type { MapItemError } from './core/runner/map-step.handler';
 export { SystemClock, type Clock } from './core/clock/clock.port';
 export { InMemoryRunStore } from './core/store/in-memory-run.store';
-export type { ClaimOutcome, CreateRunOutcome, Lease, NewRun, RunStore } from './core/store/run-store.port';
+export type { ClaimOutcome, CreateRunOutcome, Lease, LeaseHolder, NewRun, RenewOutcome, RunStore } from './core/store/run-store.port';
+export { RECORD_LIMITS } from './core/store/record-limits';
 export type {
   CheckpointRecord,
+  Fence,
+  LostExecutions,
+  RunCounters,
+  StepCommit,
   PurgeCriteria,
   QualityPoint,
   RunFilter,
@@ -109,4 +114,4 @@ export type {
   WorkflowOptions,
 } from './decorators';
 export { StepError } from './core/errors/step-error';
-export { StepTimeoutError, RunCancelledError } from './core/errors/step-timeout.error';
+export { StepTimeoutError, RunCancelledError, RunHaltedError } from './core/errors/step-timeout.error';

@@ -53,8 +53,13 @@ async function main(): Promise<void> {
     const items = await spine.listRuns({ parentRunId: failed.runId });
     const weeks = failed.context.getOutput<string[]>('weeks', 'weeks').length;
     const done = items.filter((i) => i.status === 'completed').length;
+    const failedWeeks = items.filter((i) => i.status === 'failed').length;
+    const stopped = items.length - done - failedWeeks;
     const notStarted = weeks - items.length;
-    say(`     of ${weeks} weeks (each an item run): ${done} completed, ${items.length - done} failed${notStarted > 0 ? `, ${notStarted} not started` : ''}`);
+    say(
+      `     of ${weeks} weeks (each an item run): ${done} completed, ${failedWeeks} failed` +
+        `${stopped > 0 ? `, ${stopped} stopped when the map failed` : ''}${notStarted > 0 ? `, ${notStarted} not started` : ''}`,
+    );
 
     say(`\n3) resume ${failed.runId} with the source back (fail_week cleared)`);
     const resumed = await spine.resume(failed.runId, { paramsOverride: { fail_week: '' } });

@@ -121,6 +121,7 @@ export class GroupRunner {
         attempt: 1,
         idempotencyKey,
         scope: new LazyRunScope(),
+        epoch: 0,
       });
       const durationMs = performance.now() - started;
       if (result.success) return { ...base, status: 'completed', output: result.output, error: null, errorCategory: null, durationMs };

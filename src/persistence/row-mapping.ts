@@ -3,7 +3,11 @@ import type { QualityMetricsInit } from '../core/quality/quality-metrics';
 import type { RunRecord, RunStatus, StepRecord, StepStatus } from '../core/store/run-record';
 import type { StepType } from '../core/definition/step-definition';
 import type { Partition } from '../core/context/workflow-context';
+import { SpineError } from '../core/errors/spine-error';
 import { decodeStored, fromSqlDatetime } from './json-codec';
+import { TABLES } from './schema/entities';
+
+export { partitionKey } from '../core/store/record-limits';
 
 /** A row of core_workflow_runs as both drivers return it. */
 export type RunRow = Record<string, unknown>;
@@ -11,16 +15,35 @@ export type RunRow = Record<string, unknown>;
 const num = (value: unknown): number => Number(value);
 const str = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
 
-/** A stored run row as the core's run record. */
+/** Why a JSON column's text cannot be read, naming the table, the column and the run (and step). */
+function unreadable(table: string, column: string, where: string, error: unknown): string {
+  return `column ${table}.${column} of ${where} holds text that is not JSON (${(error as Error).message})`;
+}
+
+/**
+ * A stored run row as the core's run record. A JSON column that cannot be read does not throw:
+ * the record says so in `corruption` (and holds an empty value there), so one damaged row fails
+ * its own run instead of every listing and recovery pass.
+ */
 export function runFromRow(row: RunRow): RunRecord {
-  return {
-    runId: String(row.run_id),
+  const runId = String(row.run_id);
+  let corruption: string | undefined;
+  const json = <T>(column: string, fallback: T): T => {
+    try {
+      return decodeStored<T>(row[column]) ?? fallback;
+    } catch (error) {
+      corruption ??= unreadable(TABLES.runs, column, `run "${runId}"`, error);
+      return fallback;
+    }
+  };
+  const record: RunRecord = {
+    runId,
     workflowName: String(row.workflow_name),
     workflowVersion: num(row.workflow_version),
     workflowHash: String(row.workflow_hash),
     domain: str(row.domain),
-    params: decodeStored<Record<string, unknown>>(row.params) ?? {},
-    partition: decodeStored<Partition>(row.run_partition),
+    params: json<Record<string, unknown>>('params', {}),
+    partition: json<Partition | null>('run_partition', null),
     batchId: str(row.batch_id),
     traceId: String(row.trace_id),
     asOfDate: str(row.as_of_date),
@@ -40,14 +63,27 @@ export function runFromRow(row: RunRow): RunRecord {
     errorStep: str(row.error_step),
     error: str(row.error),
     errorCategory: str(row.error_category) as ErrorCategory | null,
+    rootRunId: str(row.root_run_id),
     leaseOwner: str(row.lease_owner),
     leaseExpiresAt: fromSqlDatetime(row.lease_expires_at),
+    leaseEpoch: num(row.lease_epoch ?? 0),
     cancelRequested: Boolean(Number(row.cancel_requested)),
+    lostExecutions: num(row.lost_executions ?? 0),
+    lostStep: str(row.lost_step),
   };
+  return corruption === undefined ? record : { ...record, corruption };
 }
 
-/** A stored step row as the core's step record. */
+/** A stored step row as the core's step record; a JSON column that cannot be read throws `corrupt-record` naming run, step and column. */
 export function stepFromRow(row: RunRow): StepRecord {
+  const json = <T>(column: string): T | null => {
+    try {
+      return decodeStored<T>(row[column]);
+    } catch (error) {
+      const where = `run "${String(row.run_id)}", step "${String(row.step_name)}" (row id ${String(row.id)})`;
+      throw new SpineError('corrupt-record', unreadable(TABLES.steps, column, where, error));
+    }
+  };
   return {
     runId: String(row.run_id),
     stepName: String(row.step_name),
@@ -59,20 +95,11 @@ export function stepFromRow(row: RunRow): StepRecord {
     startedAt: fromSqlDatetime(row.started_at)!,
     finishedAt: fromSqlDatetime(row.finished_at)!,
     durationMs: num(row.duration_ms),
-    output: decodeStored<Record<string, unknown>>(row.output),
-    contextUpdates: decodeStored<Record<string, unknown>>(row.context_updates),
+    output: json<Record<string, unknown>>('output'),
+    contextUpdates: json<Record<string, unknown>>('context_updates'),
     error: str(row.error),
     errorCategory: str(row.error_category) as ErrorCategory | null,
-    quality: decodeStored<QualityMetricsInit>(row.quality),
+    quality: json<QualityMetricsInit>('quality'),
     nextStep: str(row.next_step),
   };
-}
-
-/** A stable text key of a partition for indexed look-ups ('tier=OTC|week_ending=2026-01-09'). */
-export function partitionKey(partition: Partition | null): string | null {
-  if (partition === null) return null;
-  return Object.keys(partition)
-    .sort()
-    .map((key) => `${key}=${partition[key]}`)
-    .join('|');
 }

@@ -7,18 +7,23 @@ export interface SqlClient {
   run(sql: string, values?: readonly unknown[]): Promise<number>;
 }
 
-interface Statement {
+/** A better-sqlite3 prepared statement. */
+export interface SqliteStatement {
   all(...values: unknown[]): RunRow[];
+  get(...values: unknown[]): RunRow | undefined;
   run(...values: unknown[]): { changes: number };
   readonly reader: boolean;
 }
+
+/** A better-sqlite3 transaction function (BEGIN DEFERRED), with its BEGIN IMMEDIATE variant. */
+export type SqliteTransaction<A extends unknown[], R> = ((...args: A) => R) & { readonly immediate: (...args: A) => R };
 
 /** The better-sqlite3 handle under a TypeORM DataSource. */
 export interface SqliteDatabase {
   /** True while a transaction is open on the connection (better-sqlite3's own property). */
   readonly inTransaction: boolean;
-  prepare(sql: string): Statement;
-  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
+  prepare(sql: string): SqliteStatement;
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): SqliteTransaction<A, R>;
 }
 
 /** The connection TypeORM opened for better-sqlite3. */
@@ -47,21 +52,22 @@ export function afterOpenTransaction(db: SqliteDatabase): Promise<void> | null {
 
 /** SQLite through prepared statements on TypeORM's connection (cached by SQL text): no query-runner round trip. */
 export class SqliteClient implements SqlClient {
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new Map<string, SqliteStatement>();
 
   constructor(private readonly db: SqliteDatabase) {}
 
   async all(sql: string, values: readonly unknown[] = []): Promise<RunRow[]> {
-    return this.statement(sql).all(...values);
+    return this.prepared(sql).all(...values);
   }
 
   async run(sql: string, values: readonly unknown[] = []): Promise<number> {
     const open = afterOpenTransaction(this.db);
     if (open !== null) await open;
-    return this.statement(sql).run(...values).changes;
+    return this.prepared(sql).run(...values).changes;
   }
 
-  private statement(sql: string): Statement {
+  /** The prepared statement of `sql`, cached by its text. */
+  prepared(sql: string): SqliteStatement {
     let statement = this.statements.get(sql);
     if (statement === undefined) {
       statement = this.db.prepare(sql);

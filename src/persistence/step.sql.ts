@@ -6,16 +6,30 @@ const STEP_COLUMNS = [
   'invalid_count', 'null_count', 'quality_passed', 'quality',
 ] as const;
 
-/** SQL that both drivers accept: '?' placeholders, unquoted snake_case names. */
-/** The statements of a step commit. */
+// status stays 'running' while steps commit (set by create / reopen / finish): leaving it out of
+// the SET list spares the two indexes on it a rewrite per step.
+const PROGRESS = `UPDATE ${TABLES.runs} SET executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, last_completed_step = ?, updated_at = ?`;
+
+/**
+ * The statements of a step commit. SQL that both drivers accept: '?' placeholders, unquoted
+ * snake_case names. The progress update carries the fence: the run's own epoch for a top-level
+ * run, its top-level run's for a map item (an `EXISTS` on SQLite; MySQL locks that row first,
+ * since it refuses a subquery on the table it updates). The fast variants also match only while
+ * no cancel is pending, so one statement both fences the write and reads the cancel flag: when
+ * it matches nothing the writer looks why (stale, or a cancel) and, for a cancel, writes anyway.
+ */
 export const SQL = {
   insertStep: `INSERT INTO ${TABLES.steps} (${STEP_COLUMNS.join(', ')}) VALUES (${STEP_COLUMNS.map(() => '?').join(', ')})`,
   insertCheckpoint: `INSERT INTO ${TABLES.checkpoints} (run_id, step_name, iteration, executed_steps, created_at) VALUES (?, ?, ?, ?, ?)`,
-  // status stays 'running' while steps commit (set by create / reopen / finish): leaving it out of
-  // the SET list spares the two indexes on it a rewrite per step.
-  // Fenced: only the lease holder's write matches (lease_owner = ?); a NULL owner means an unleased run.
-  updateProgress:
-    `UPDATE ${TABLES.runs} SET executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, ` +
-    'last_completed_step = ?, updated_at = ? WHERE run_id = ? AND (lease_owner = ? OR (lease_owner IS NULL AND ? IS NULL))',
+  /** Values: progress…, run id, epoch. */
+  progressFenced: `${PROGRESS} WHERE run_id = ? AND lease_epoch = ? AND cancel_requested = 0`,
+  progressFencedAnyway: `${PROGRESS} WHERE run_id = ? AND lease_epoch = ?`,
+  /** Values: progress…, item run id, top-level run id, epoch (SQLite). */
+  progressItemFenced:
+    `${PROGRESS} WHERE run_id = ? AND EXISTS (SELECT 1 FROM ${TABLES.runs} f WHERE f.run_id = ? AND f.lease_epoch = ? AND f.cancel_requested = 0)`,
+  progressItemFencedAnyway: `${PROGRESS} WHERE run_id = ? AND EXISTS (SELECT 1 FROM ${TABLES.runs} f WHERE f.run_id = ? AND f.lease_epoch = ?)`,
+  /** Values: progress…, run id (no fence: an unleased writer). */
+  progress: `${PROGRESS} WHERE run_id = ?`,
+  /** Who holds a run: what a writer learns when its fenced write matched nothing. */
+  fenceRow: `SELECT lease_epoch, lease_owner, status, cancel_requested FROM ${TABLES.runs} WHERE run_id = ?`,
 } as const;
-

@@ -27,6 +27,12 @@ export interface StepRuntime {
   readonly idempotencyKey: string;
   /** Per-run values, e.g. the instance a class-based workflow's methods run on. */
   readonly scope: RunScope;
+  /**
+   * The epoch of the claim this execution runs under (its top-level run's, for a map item): a
+   * fencing token. It grows with every claim of the run, so a system that keeps the highest epoch
+   * it has seen per run can refuse writes from a stale execution. 0 when the run is not leased.
+   */
+  readonly epoch: number;
 }
 
 /** What a lambda may return: a result, a plain output object, or nothing. */

@@ -19,7 +19,12 @@ export type SpineErrorKind =
   | 'definition-changed'
   | 'lease-lost'
   | 'lease-held'
-  | 'run-interrupted';
+  | 'run-interrupted'
+  | 'run-in-progress'
+  | 'run-finished'
+  | 'idempotency-conflict'
+  | 'limit-exceeded'
+  | 'corrupt-record';
 
 /** Base class of the framework's errors: one `kind` to branch on, a message that names the fix. */
 export class SpineError extends Error {
@@ -52,14 +57,61 @@ export function formatProblems(subject: string, problems: readonly string[]): st
   return `${subject} has ${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`;
 }
 
-/** A run's lease is held by another owner: this writer was fenced off and wrote nothing. */
+/** Who holds a run now: what a store reports when it refuses a stale writer. */
+export interface LeaseHolderInfo {
+  readonly owner: string | null;
+  readonly epoch: number;
+  readonly status: string;
+}
+
+/**
+ * The claim an execution writes under is no longer the run's latest: another execution claimed
+ * it (or it finished elsewhere). The writer was fenced off: nothing of the refused write was kept,
+ * and the execution stops at once.
+ */
 export class LeaseLostError extends SpineError {
   override readonly name = 'LeaseLostError';
 
   constructor(
+    /** The run whose write was refused (a map item's run, or the claimed run itself). */
     readonly runId: string,
-    readonly owner: string,
+    /** The claim the refused write was made under. */
+    readonly fence: { readonly runId: string; readonly epoch: number; readonly owner: string },
+    /** Who holds the claimed run now (null: unknown, or the run is gone). */
+    readonly holder: LeaseHolderInfo | null,
+    /** How long this execution had gone without renewing its lease, when known. */
+    readonly silentMs: number | null = null,
   ) {
-    super('lease-lost', `Run "${runId}": ${owner} no longer holds its lease (another process took the run over); nothing more was recorded by ${owner}.`);
+    super('lease-lost', leaseLostMessage(runId, fence, holder, silentMs));
   }
+}
+
+function leaseLostMessage(
+  runId: string,
+  fence: { readonly runId: string; readonly epoch: number; readonly owner: string },
+  holder: LeaseHolderInfo | null,
+  silentMs: number | null,
+): string {
+  const subject = runId === fence.runId ? `Run "${runId}"` : `Map item run "${runId}": its run "${fence.runId}"`;
+  const silence = silentMs === null ? '' : ` had not renewed its lease for ${(silentMs / 1000).toFixed(1)} s (paused, starved or cut off from the database)`;
+  const stopped = 'this execution stopped and recorded nothing more (completed steps are kept)';
+  if (holder === null) return `${subject} is no longer in the store (deleted while it ran); ${stopped}.`;
+  if (holder.epoch > fence.epoch) {
+    const sameProcess = holder.owner === fence.owner;
+    const who = sameProcess ? `again by this same owner (${fence.owner})` : holder.owner === null ? 'by another execution' : `by another execution (owner ${holder.owner})`;
+    const now = holder.status === 'running' || holder.status === 'waiting' ? '' : ` (the run is ${holder.status} by now)`;
+    return (
+      `${subject} was claimed ${who} at epoch ${holder.epoch}${now} while this one (epoch ${fence.epoch}${sameProcess ? '' : `, owner ${fence.owner}`})` +
+      `${silence || ' still ran'}; ${stopped}.`
+    );
+  }
+  return `${subject} is ${holder.status} and no longer held by this execution (epoch ${fence.epoch}, owner ${fence.owner}); ${stopped}.`;
+}
+
+/**
+ * True for errors that end an execution instead of failing a step: its claim went stale, or the
+ * run store failed under it. A step attempt passes them on rather than recording a failed step.
+ */
+export function endsExecution(error: unknown): boolean {
+  return error instanceof LeaseLostError || (error instanceof SpineError && error.kind === 'run-interrupted');
 }

@@ -14,3 +14,14 @@ export class RunCancelledError extends StepError {
     super(`run cancelled${reason instanceof Error && reason.message ? `: ${reason.message}` : typeof reason === 'string' ? `: ${reason}` : ''}`, ErrorCategory.INTERNAL);
   }
 }
+
+/**
+ * The reason a map item's signal is aborted when its map step stops early (another item failed
+ * past the tolerance, or could not be recorded): the item stops unfinished, not failed, and a
+ * re-run of the map step runs it again.
+ */
+export class RunHaltedError extends StepError {
+  constructor(reason: string) {
+    super(`stopped early: ${reason}`, ErrorCategory.INTERNAL);
+  }
+}

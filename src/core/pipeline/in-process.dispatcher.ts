@@ -14,8 +14,8 @@ export class InProcessDispatcher implements Dispatcher {
         category: ErrorCategory.CONFIGURATION,
       });
     }
-    const { signal, attempt, idempotencyKey, scope } = request;
-    return toStepResult(request.pipeline, await handler.run(request.params, request.context, { signal, attempt, idempotencyKey, scope }));
+    const { signal, attempt, idempotencyKey, scope, epoch } = request;
+    return toStepResult(request.pipeline, await handler.run(request.params, request.context, { signal, attempt, idempotencyKey, scope, epoch }));
   }
 
   has(pipeline: string): boolean {

@@ -1,18 +1,30 @@
 import { WorkflowContext } from '../context/workflow-context';
+import { SpineError } from '../errors/spine-error';
 import type { WorkflowDefinition } from '../definition/workflow-definition';
 import type { RunRecord } from '../store/run-record';
 import type { RunStore } from '../store/run-store.port';
 import type { RunLedger } from './run-ledger';
 import type { WorkflowResult } from './workflow-result';
 
-/** The result of an earlier run that had the same idempotency key, rebuilt from its records (nothing is run). */
+/**
+ * The result of a run rebuilt from its records, nothing run: an earlier run that had the same
+ * idempotency key (`deduplicated`), or a run that was just marked cancelled instead of resumed.
+ */
 export async function resultOfEarlierRun(
   store: RunStore,
   definition: WorkflowDefinition,
   ledger: RunLedger,
   run: RunRecord,
   now: number,
+  deduplicated = true,
 ): Promise<WorkflowResult> {
+  if (run.workflowName !== definition.name) {
+    throw new SpineError(
+      'idempotency-conflict',
+      `The idempotency key "${run.idempotencyKey}" belongs to run "${run.runId}" of workflow "${run.workflowName}"; it cannot start ` +
+        `workflow "${definition.name}". Use keys that are unique per workflow (prefix them with the workflow's name). Nothing was recorded.`,
+    );
+  }
   const records = await store.getRunSteps(run.runId);
   const initial = WorkflowContext.create({
     runId: run.runId,
@@ -26,8 +38,7 @@ export async function resultOfEarlierRun(
     captureId: run.captureId,
     idempotencyKey: run.idempotencyKey,
   });
-  const sameWorkflow = run.workflowName === definition.name;
-  const { context } = sameWorkflow ? ledger.replay(definition.steps, records, initial) : { context: initial };
+  const { context } = ledger.replay(definition.steps, records, initial);
   if (run.errorStep !== null && !ledger.failed.includes(run.errorStep)) ledger.failed.push(run.errorStep);
   return {
     status: run.status,
@@ -48,6 +59,6 @@ export async function resultOfEarlierRun(
     steps: ledger.executions,
     events: [],
     dryRun: false,
-    deduplicated: true,
+    deduplicated,
   };
 }

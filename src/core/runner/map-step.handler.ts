@@ -8,6 +8,8 @@ import type { StepHandler } from './step-environment';
 import { isThenable } from './thenable';
 import { YIELDED } from './yielded.result';
 import { messageOf } from '../errors/step-error';
+import { RunHaltedError } from '../errors/step-timeout.error';
+import { mapItemRunId } from './map-item.run';
 
 /** One failed item of a map step. */
 export interface MapItemError {
@@ -18,7 +20,12 @@ export interface MapItemError {
   readonly errorCategory: ErrorCategory;
 }
 
-/** Runs the iterator once per item with bounded concurrency; the output keeps item order. */
+/**
+ * Runs the iterator once per item with bounded concurrency; the output keeps item order. Once the
+ * map fails (more failed items than tolerated) or an item cannot be recorded, no further item
+ * starts and the items in flight are halted (their signals aborted; they stop unfinished, to run
+ * again when the step is re-run) before the step's result is returned.
+ */
 export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, runtime, env) => {
   const items = await itemsOf(step, ctx, runtime);
   if (!Array.isArray(items)) {
@@ -32,10 +39,20 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
   const tolerated = toleratedFailures(step, total);
   const results: unknown[] = new Array(total).fill(null);
   const errors: MapItemError[] = [];
+  const halt = new AbortController();
+  const itemSignal = AbortSignal.any([runtime.signal, halt.signal]);
+  /** Why the items could not go on (the run's claim was lost, the store failed): thrown once every item has settled. */
+  let fatal = null as { readonly error: unknown } | null;
   let next = 0;
   let succeeded = 0;
   env.mapProgress(step.name, 0, 0, total);
 
+  const failed = (error: MapItemError): void => {
+    errors.push(error);
+    if (errors.length > tolerated && !halt.signal.aborted) {
+      halt.abort(new RunHaltedError(`map step "${step.name}" failed: item ${error.index} failed past the tolerance of ${tolerated}`));
+    }
+  };
   const runItem = async (index: number): Promise<void> => {
     const item = items[index];
     let params: Readonly<Record<string, unknown>> = { ...missingDefaults(iterator, ctx), [step.itemParam]: item };
@@ -44,20 +61,20 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
       const checked = env.itemParams(iterator, ctx, params);
       params = isThenable(checked) ? await checked : checked;
     } catch (error) {
-      errors.push({ index, item, step: null, error: messageOf(error), errorCategory: ErrorCategory.VALIDATION });
+      failed({ index, item, step: null, error: messageOf(error), errorCategory: ErrorCategory.VALIDATION });
       env.mapProgress(step.name, succeeded + errors.length, errors.length, total);
       return;
     }
-    const child = ctx.spawn({ runId: `${runtime.idempotencyKey}:${index}`, startedAt: new Date(env.clock.now()), params });
-    const result = await env.runChild(iterator, child, runtime.signal);
-    // stopped because the parent gives way: unfinished, not failed (a re-run continues it)
-    if (result.status === 'stopped' && env.yieldSignal?.aborted === true) return;
+    const child = ctx.spawn({ runId: mapItemRunId(runtime.idempotencyKey, index, env.rootRunId), startedAt: new Date(env.clock.now()), params });
+    const result = await env.runChild(iterator, child, itemSignal);
+    // stopped because the parent gives way or the map halted: unfinished, not failed (a re-run continues it)
+    if (result.status === 'stopped' && (env.yieldSignal?.aborted === true || halt.signal.aborted)) return;
     if (result.status === 'completed') {
       succeeded++;
       const last = result.completedSteps[result.completedSteps.length - 1];
       results[index] = last === undefined ? null : result.context.getOutput(last, undefined, null);
     } else {
-      errors.push({
+      failed({
         index,
         item,
         step: result.errorStep,
@@ -67,10 +84,22 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
     }
     env.mapProgress(step.name, succeeded + errors.length, errors.length, total);
   };
+  const goOn = (): boolean => next < total && !halt.signal.aborted && !runtime.signal.aborted && env.yieldSignal?.aborted !== true;
   const worker = async (): Promise<void> => {
-    while (next < total && errors.length <= tolerated && !runtime.signal.aborted && env.yieldSignal?.aborted !== true) await runItem(next++);
+    try {
+      while (goOn()) {
+        const ready = env.beforeItem();
+        if (ready !== undefined) await ready;
+        if (!goOn()) break;
+        await runItem(next++);
+      }
+    } catch (error) {
+      fatal ??= { error };
+      if (!halt.signal.aborted) halt.abort(new RunHaltedError(`map step "${step.name}" could not go on: ${messageOf(error)}`));
+    }
   };
   await Promise.all(Array.from({ length: Math.min(step.maxConcurrency, total) }, worker));
+  if (fatal !== null) throw fatal.error;
   if (runtime.signal.aborted) throw runtime.signal.reason;
   if (env.yieldSignal?.aborted === true && succeeded + errors.length < total && errors.length <= tolerated) return YIELDED;
 
@@ -82,7 +111,7 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
     const notRun = total - succeeded - errors.length;
     return StepResult.fail(
       `map step "${step.name}": ${errors.length} of ${total} items failed (tolerated: ${tolerated})` +
-        `${notRun > 0 ? `, ${notRun} not started` : ''}; first: item ${first.index} ` +
+        `${notRun > 0 ? `, ${notRun} not run (stopped once the map failed)` : ''}; first: item ${first.index} ` +
         `(${JSON.stringify(first.item) ?? String(first.item)})${first.step ? ` at step "${first.step}"` : ''}: ${first.error}`,
       { category: first.errorCategory, output, quality },
     );

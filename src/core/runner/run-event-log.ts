@@ -1,5 +1,7 @@
 import type { Clock } from '../clock/clock.port';
 import { messageOf } from '../errors/step-error';
+import { LeaseLostError } from '../errors/spine-error';
+import type { Fence } from '../store/run-record';
 import type { RunStore } from '../store/run-store.port';
 import type { RunEvent, RunEventListener, RunEventType } from './run-event';
 
@@ -15,6 +17,8 @@ export class RunEventLog {
     private readonly listener: RunEventListener | null,
     /** The store to save events to, or null when they are not saved. */
     private readonly store: RunStore | null,
+    /** The claim the events are written under: a stale execution's events are refused. */
+    private readonly fence: Fence | null = null,
   ) {}
 
   /** Emits one event: the common fields in one literal; rarer fields only when given. */
@@ -74,8 +78,10 @@ export class RunEventLog {
     if (this.store === null || this.unsaved.length === 0) return;
     const batch = this.unsaved.splice(0, this.unsaved.length);
     try {
-      await this.store.recordEvents!(batch);
+      await this.store.recordEvents!(batch, this.fence);
     } catch (error) {
+      // a stale execution's events are not the run's: the newer execution records its own
+      if (error instanceof LeaseLostError) return;
       console.warn(`spine-orchestration: ${batch.length} events of run ${this.identity.runId} could not be stored: ${messageOf(error)}`);
     }
   }

@@ -43,6 +43,8 @@ export interface RunEvent {
   readonly done?: number;
   readonly failed?: number;
   readonly total?: number;
+  /** run_started / run_resumed: the epoch of the claim the run executes under (its fencing token). */
+  readonly epoch?: number;
   /** Map items: the run that started this child run. */
   readonly parentRunId?: string;
 }

@@ -4,26 +4,30 @@ import type { WorkflowContext } from '../context/workflow-context';
 import type { RunScope, StepDefinition, StepRuntime } from '../definition/step-definition';
 import { END, type WorkflowDefinition } from '../definition/workflow-definition';
 import { messageOf } from '../errors/step-error';
-import { RunCancelledError } from '../errors/step-timeout.error';
+import { RunCancelledError, RunHaltedError } from '../errors/step-timeout.error';
 import { LeaseLostError, SpineError } from '../errors/spine-error';
 import { ErrorCategory } from '../policy/error-category';
 import { ErrorPolicy } from '../policy/error-policy';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import { StepResult } from '../result/step-result';
-import type { RunOutcomeStatus } from '../store/run-record';
+import type { Fence, RunOutcomeStatus, StepCommit } from '../store/run-record';
 import type { RunEventType } from './run-event';
 import { RunEventLog } from './run-event-log';
 import { resultOfEarlierRun } from './earlier-run.result';
-import { startHeartbeat, type LeaseState } from './lease-heartbeat';
+import { LeaseGuard } from './lease-guard';
+import { lostExecutions, poisonStepMessage } from './lost-executions';
 import { attemptStep, type AttemptEnvironment } from './step-attempt';
 import { isThenable } from './thenable';
 import { YIELDED } from './yielded.result';
 import { applyQualityGate, checkRoute, EMPTY_UPDATES } from './step-outcome';
 import type { StepMiddleware } from './step-middleware';
 import type { WorkflowResult } from './workflow-result';
-import { RunLedger } from './run-ledger';
+import { RunLedger, type Recorded } from './run-ledger';
 import { LazyRunScope } from './run-scope';
 import type { RunnerServices, RunSettings } from './run-settings';
+import { maybeYieldToEventLoop } from './event-loop';
+// map-item.run builds RunExecutions of its own (each side uses the other only when called)
+import { runMapItem } from './map-item.run';
 
 export type { LeaseSettings, RunnerServices, RunSettings } from './run-settings';
 
@@ -31,11 +35,13 @@ interface StepOutcome {
   readonly result: StepResult;
   readonly context: WorkflowContext;
   readonly cancelled: boolean;
-  /** A waiting step gave way to a stop or hand-off: nothing was recorded for it. */
+  /** The step gave way (a stop or hand-off during a wait or map, or its map halted it): nothing was recorded for it. */
   readonly yielded?: boolean;
 }
 
-const NEVER_ABORTED = new AbortController().signal;
+/** How the run ends at a boundary, when it does not go on. */
+type Halt = 'cancelled' | 'stopped' | 'handoff' | null;
+
 const stepIndexes = new WeakMap<WorkflowDefinition, ReadonlyMap<string, number>>();
 
 function stepIndex(definition: WorkflowDefinition): ReadonlyMap<string, number> {
@@ -60,38 +66,46 @@ export class RunExecution implements AttemptEnvironment {
   readonly yieldSignal: AbortSignal | null;
   /** Per-run values for steps (`step.scope`): a map item, being a run of its own, gets its own. */
   readonly scope: RunScope = new LazyRunScope();
-  /** Present only for cancellable runs; other runs hand steps a signal that never aborts. */
-  private readonly controller: AbortController | null;
+  /** The claim this run's writes are made under (its top-level run's, for a map item); null when unleased. */
+  readonly fence: Fence | null;
+  /** The guard of that claim: this run's own (top-level) or its top-level run's (map item). */
+  readonly guard: LeaseGuard | null;
+  /** Aborted to cancel the run, to halt a map item, or when the claim is lost: the running step's signal follows. */
+  private readonly controller = new AbortController();
+  private readonly ownsGuard: boolean;
   private readonly log: RunEventLog;
   private readonly ledger: RunLedger;
-  private readonly leaseOwner: string | null;
-  private stopHeartbeat: (() => void) | null = null;
-  /** Set by the heartbeat: another process took the lease, or someone asked to cancel. */
-  private readonly lease: LeaseState = { lost: false, cancelRequested: false };
   /** True once the run exists in the store (a failure after that leaves it interrupted). */
   private opened = false;
   private currentStepName: string | null = null;
 
   constructor(
-    private readonly services: RunnerServices,
+    readonly services: RunnerServices,
     private readonly definition: WorkflowDefinition,
     private readonly initial: WorkflowContext,
-    private readonly settings: RunSettings,
+    readonly settings: RunSettings,
   ) {
     this.runId = initial.runId;
     this.dispatcher = services.dispatcher;
     this.clock = services.clock;
     this.dryRun = settings.dryRun;
-    this.controller = settings.signal === null ? null : new AbortController();
-    if (this.controller !== null) setMaxListeners(0, this.controller.signal);
-    this.runSignal = this.controller?.signal ?? NEVER_ABORTED;
-    this.cancellable = this.controller !== null;
+    setMaxListeners(0, this.controller.signal);
+    this.runSignal = this.controller.signal;
+    this.cancellable = settings.signal !== null;
     const { stopSignal, handoffSignal } = settings;
     this.yieldSignal = stopSignal !== null && handoffSignal !== null ? AbortSignal.any([stopSignal, handoffSignal]) : (stopSignal ?? handoffSignal);
     this.workflowName = definition.name;
     this.middleware = services.middleware;
-    this.leaseOwner = settings.persist && settings.leased ? services.lease.owner : null;
-    this.ledger = new RunLedger(this.runId, settings.persist ? services.store : null, stepIndex(definition), this.leaseOwner);
+    this.ownsGuard = settings.persist && settings.leased;
+    if (this.ownsGuard) {
+      const claim = settings.resume?.claim ?? { epoch: 1, at: services.clock.now() };
+      this.fence = { runId: this.runId, epoch: claim.epoch, owner: services.lease.owner };
+      this.guard = new LeaseGuard(this.fence, services.store, services.clock, services.lease, this.guardListener, claim.at);
+    } else {
+      this.guard = settings.persist ? settings.guard : null;
+      this.fence = this.guard?.fence ?? null;
+    }
+    this.ledger = new RunLedger(this.runId, settings.persist ? services.store : null, stepIndex(definition), this.fence);
     const savesEvents = settings.persist && typeof services.store.recordEvents === 'function';
     this.log = new RunEventLog(
       { runId: this.runId, traceId: initial.traceId, workflow: definition.name, parentRunId: settings.parentRunId },
@@ -99,7 +113,24 @@ export class RunExecution implements AttemptEnvironment {
       settings.keepEvents,
       services.onEvent,
       savesEvents ? services.store : null,
+      this.fence,
     );
+  }
+
+  /** The claim is stale or the run was asked to cancel: the running step's signal is aborted at once. */
+  private readonly guardListener = {
+    lost: (error: LeaseLostError): void => this.controller.abort(error),
+    cancelRequested: (): void => this.cancel(),
+  };
+
+  /** Cancels the run: it stops at its next step boundary, and its running step's signal is aborted now. */
+  cancel(reason?: unknown): void {
+    if (!this.controller.signal.aborted) this.controller.abort(new RunCancelledError(reason));
+  }
+
+  /** The epoch of the claim this run executes under (0 when it has none). */
+  get epoch(): number {
+    return this.fence?.epoch ?? 0;
   }
 
   iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition {
@@ -119,84 +150,108 @@ export class RunExecution implements AttemptEnvironment {
     this.log.progress(step, done, failed, total);
   }
 
+  /** Before a map item starts: the event loop gets its turn now and then, and the claim must still be held. */
+  beforeItem(): void | Promise<void> {
+    const yielded = maybeYieldToEventLoop();
+    if (yielded !== undefined) return yielded.then(() => this.guard?.ensureHeld());
+    return this.guard?.ensureHeld();
+  }
+
   async wakeAt(step: StepDefinition, runtime: StepRuntime, until: number): Promise<number> {
     const recorded = this.ledger.wakes.get(runtime.idempotencyKey);
     if (recorded !== undefined) return recorded;
     const iteration = Number(runtime.idempotencyKey.slice(runtime.idempotencyKey.lastIndexOf(':') + 1));
-    const written = this.ledger.waiting(step, iteration, runtime.idempotencyKey, this.clock.now(), until);
-    if (written !== undefined) await written;
+    await this.committed(this.ledger.waiting(step, iteration, runtime.idempotencyKey, this.clock.now(), until));
     this.ledger.wakes.set(runtime.idempotencyKey, until);
     return until;
   }
 
-  /**
-   * Runs a map item as a child run. In a durable store the item is recorded as a run of its own
-   * (parent_run_id set, its run id as idempotency key): an item that completed before a crash or
-   * failure is not run again (its recorded result is returned), an unfinished one is resumed.
-   */
-  async runChild(definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal): Promise<WorkflowResult> {
-    const persist = this.settings.persist && this.services.store.durable === true;
-    const settings: RunSettings = {
-      dryRun: this.dryRun,
-      startFrom: null,
-      signal: signal === NEVER_ABORTED ? null : signal,
-      // a stop or hand-off of the parent stops its items at their next step boundary
-      stopSignal: this.yieldSignal,
-      handoffSignal: null,
-      persist,
-      leased: false,
-      keepEvents: false,
-      parentRunId: this.runId,
-      resume: null,
-    };
-    if (!persist) return new RunExecution(this.services, definition, ctx, settings).run();
-    const existing = await this.services.store.getRun(ctx.runId);
-    if (existing === null || existing.status === 'completed') {
-      return new RunExecution(this.services, definition, ctx.withFields({ idempotencyKey: ctx.runId }), settings).run();
-    }
-    const records = await this.services.store.getRunSteps(ctx.runId);
-    return new RunExecution(this.services, definition, ctx.withFields({ idempotencyKey: ctx.runId }).withMetadata({ resumed: true }), { ...settings, resume: records }).run();
+  /** Runs a map item as a child run (see `map-item.run.ts`). */
+  runChild(definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal): Promise<WorkflowResult> {
+    return runMapItem(this, definition, ctx, signal);
+  }
+
+  /** The top-level run this run belongs to (itself, for a top-level run). */
+  get rootRunId(): string {
+    return this.settings.rootRunId ?? this.runId;
   }
 
   /** Runs the workflow to its end and reports what happened. */
   async run(): Promise<WorkflowResult> {
     const external = this.settings.signal;
-    const controller = this.controller;
-    const onAbort = (): void => controller?.abort(new RunCancelledError(external?.reason));
-    if (external !== null && controller !== null) {
+    const onAbort = (): void => {
+      const reason = external?.reason;
+      // a map item halted by its map step, or stopped because its top-level run's claim was lost
+      if (reason instanceof RunHaltedError || reason instanceof LeaseLostError) this.controller.abort(reason);
+      else this.cancel(reason);
+    };
+    if (external !== null) {
       if (external.aborted) onAbort();
       else external.addEventListener('abort', onAbort, { once: true });
     }
     try {
       return await this.runSteps();
     } catch (error) {
-      throw this.interruption(error);
+      throw await this.interruption(error);
     } finally {
+      if (this.ownsGuard) this.guard?.stop();
       if (this.opened) await this.log.save();
-      this.stopHeartbeat?.();
       external?.removeEventListener('abort', onAbort);
     }
-  }
-
-  private beginHeartbeat(): void {
-    if (this.leaseOwner === null) return;
-    this.stopHeartbeat = startHeartbeat(this.services.store, this.clock, this.services.lease, this.runId, this.lease);
   }
 
   private emit(...args: Parameters<RunEventLog['emit']>): void {
     this.log.emit(...args);
   }
 
-  /** What a run that could not record its progress reports: the store failed, or the lease was lost. */
-  private interruption(error: unknown): unknown {
-    if (!this.opened || error instanceof LeaseLostError || (error instanceof SpineError && error.kind === 'run-interrupted')) return error;
-    const at = this.currentStepName === null ? '' : ` at step "${this.currentStepName}"`;
-    return new SpineError(
-      'run-interrupted',
-      `Run "${this.runId}" of workflow "${this.definition.name}" was interrupted${at}: the run store failed (${messageOf(error)}). ` +
-        'Nothing of that step was recorded; resume the run once the store is back (spine.resume(runId)), or let recovery take it over when its lease expires.',
-      { cause: error },
-    );
+  /**
+   * What a run that could not go on reports: its claim went stale (`LeaseLostError`), or the store
+   * failed (the cause is noted on the run, best effort, for whoever takes it over).
+   */
+  private async interruption(error: unknown): Promise<unknown> {
+    if (error instanceof LeaseLostError) return this.guard === null ? error : this.guard.lose(error);
+    if (this.guard?.lost) return this.guard.lost;
+    if (!this.opened) return error;
+    const interrupted =
+      error instanceof SpineError && error.kind === 'run-interrupted'
+        ? error
+        : new SpineError(
+            'run-interrupted',
+            `Run "${this.runId}" of workflow "${this.definition.name}" was interrupted${this.currentStepName === null ? '' : ` at step "${this.currentStepName}"`}: ` +
+              `the run store failed (${messageOf(error)}). Nothing of that step was recorded; resume the run once the store is back ` +
+              '(spine.resume(runId)), or let recovery take it over when its lease expires.',
+            { cause: error },
+          );
+    await this.services.store.recordInterruption?.(this.runId, this.fence, this.currentStepName, interrupted.message).catch(() => undefined);
+    return interrupted;
+  }
+
+  /** Waits for a step write and notes a cancellation request it reported. */
+  private committed(recorded: Recorded): void | Promise<void> {
+    if (recorded === undefined) return;
+    if (isThenable(recorded)) return recorded.then((commit) => this.noteCommit(commit));
+    this.noteCommit(recorded);
+  }
+
+  private noteCommit(commit: StepCommit): void {
+    if (commit === 'cancel-requested') {
+      if (this.guard !== null) this.guard.noteCancel();
+      else this.cancel();
+    }
+  }
+
+  /** Why the run does not go on at this boundary (the claim must still be held to go on). */
+  private halt(): Halt {
+    const { settings } = this;
+    if (this.runSignal.aborted) {
+      const reason: unknown = this.runSignal.reason;
+      if (reason instanceof LeaseLostError) throw reason;
+      return reason instanceof RunHaltedError ? 'stopped' : 'cancelled';
+    }
+    if (this.guard?.cancelRequested) return 'cancelled';
+    if (settings.stopSignal?.aborted) return 'stopped';
+    if (settings.handoffSignal?.aborted) return 'handoff';
+    return null;
   }
 
   private async runSteps(): Promise<WorkflowResult> {
@@ -207,42 +262,54 @@ export class RunExecution implements AttemptEnvironment {
     const index = stepIndex(definition);
     let ctx = this.initial;
     let i: number;
-    if (settings.resume !== null) {
-      await ledger.reopen(this.initial.params);
-      this.opened = true;
-      this.beginHeartbeat();
-      ({ context: ctx, position: i } = ledger.replay(steps, settings.resume, this.initial));
-      this.emit('run_resumed', steps[i]?.name, undefined, undefined, undefined);
-    } else {
-      const leaseExpiresAt = this.leaseOwner === null ? null : new Date(startedAt + this.services.lease.durationMs);
-      const opened = await ledger.open(definition, this.initial, settings.parentRunId, startedAt, leaseExpiresAt);
-      if (!opened.created) return resultOfEarlierRun(this.services.store, definition, ledger, opened.run, startedAt);
-      this.opened = true;
-      this.beginHeartbeat();
-      this.emit('run_started', undefined, undefined, undefined, undefined);
-      i = settings.startFrom === null ? 0 : index.get(settings.startFrom)!;
-      for (let j = 0; j < i; j++) await this.skip(steps[j]!, j, `the run started from "${settings.startFrom}"`);
-    }
-
     let status: RunOutcomeStatus = 'completed';
     let errorStep: string | null = null;
     let error: string | null = null;
     let errorCategory: ErrorCategory | null = null;
 
+    if (settings.resume !== null) {
+      ({ context: ctx, position: i } = ledger.replay(steps, settings.resume.records, this.initial));
+      const lost = lostExecutions(settings.resume, steps[i], ledger.nextIteration(i));
+      await ledger.reopen(this.initial.params, lost);
+      this.opened = true;
+      if (this.ownsGuard) this.guard!.start();
+      this.emit('run_resumed', steps[i]?.name, undefined, undefined, undefined, this.fence === null ? undefined : { epoch: this.fence.epoch });
+      if (lost.count >= this.services.maxLostExecutions) {
+        const step = steps[i]!;
+        status = 'failed';
+        errorStep = step.name;
+        errorCategory = ErrorCategory.INTERNAL;
+        error = poisonStepMessage(this.runId, step, lost.count, settings.resume.run.error);
+        i = steps.length;
+      }
+    } else {
+      const lease = this.ownsGuard ? { owner: this.fence!.owner, expiresAt: new Date(startedAt + this.services.lease.durationMs) } : null;
+      const family = { parentRunId: settings.parentRunId, rootRunId: settings.rootRunId };
+      const opened = await ledger.open(definition, this.initial, family, startedAt, lease);
+      if (!opened.created) return resultOfEarlierRun(this.services.store, definition, ledger, opened.run, startedAt);
+      this.opened = true;
+      if (this.ownsGuard) this.guard!.start();
+      this.emit('run_started', undefined, undefined, undefined, undefined, this.fence === null ? undefined : { epoch: this.fence.epoch });
+      i = settings.startFrom === null ? 0 : index.get(settings.startFrom)!;
+      for (let j = 0; j < i; j++) await this.skip(steps[j]!, j, `the run started from "${settings.startFrom}"`);
+    }
+
     while (i < steps.length) {
       const step = steps[i]!;
-      if (this.lease.lost) throw new LeaseLostError(this.runId, this.leaseOwner!);
-      if (this.runSignal.aborted || this.lease.cancelRequested) {
-        status = 'cancelled';
-        break;
+      const yielded = maybeYieldToEventLoop();
+      if (yielded !== undefined) await yielded;
+      if (this.guard !== null) {
+        const held = this.guard.ensureHeld();
+        if (held !== undefined) await held;
       }
-      if (settings.stopSignal?.aborted) {
-        status = 'stopped';
-        break;
-      }
-      if (settings.handoffSignal?.aborted) {
+      const halt = this.halt();
+      if (halt === 'handoff') {
         if (this.canHandOff()) return this.handOff(ctx, startedAt, started);
         status = 'stopped';
+        break;
+      }
+      if (halt !== null) {
+        status = halt;
         break;
       }
       if (ledger.executed >= definition.maxSteps) {
@@ -292,6 +359,7 @@ export class RunExecution implements AttemptEnvironment {
 
     const finishedAt = this.clock.now();
     const durationMs = performance.now() - started;
+    if (this.ownsGuard) this.guard!.stop();
     await ledger.close(status, finishedAt, durationMs, { step: errorStep, message: error, category: errorCategory });
     const runEvent: RunEventType =
       status === 'completed' ? 'run_completed' : status === 'failed' ? 'run_failed' : status === 'cancelled' ? 'run_cancelled' : 'run_stopped';
@@ -335,10 +403,8 @@ export class RunExecution implements AttemptEnvironment {
     };
   }
 
-
-
   private canHandOff(): boolean {
-    return this.leaseOwner !== null && this.opened && this.services.store.releaseLease !== undefined;
+    return this.ownsGuard && this.opened && this.services.store.releaseLease !== undefined;
   }
 
   /**
@@ -347,12 +413,21 @@ export class RunExecution implements AttemptEnvironment {
    * from its last step without waiting for the lease to run out.
    */
   private async handOff(ctx: WorkflowContext, startedAt: number, started: number): Promise<WorkflowResult> {
-    this.stopHeartbeat?.();
-    this.stopHeartbeat = null;
-    await this.services.store.releaseLease!(this.runId, this.leaseOwner!);
+    this.guard!.stop();
+    await this.services.store.releaseLease!(this.runId, this.fence!);
     const durationMs = performance.now() - started;
     this.emit('run_handed_off', undefined, undefined, undefined, durationMs, { reason: 'lease released for another process to continue the run' });
     return this.result('running', ctx, startedAt, this.clock.now(), durationMs, { step: null, message: null, category: null });
+  }
+
+  /**
+   * The outcome of a step cut short because the run was aborted: a lost claim ends the execution,
+   * a halted map item gives way unrecorded (a re-run runs the step again), a cancel is recorded.
+   */
+  private aborted(): 'halted' | 'cancelled' {
+    const reason: unknown = this.runSignal.reason;
+    if (reason instanceof LeaseLostError) throw reason;
+    return reason instanceof RunHaltedError ? 'halted' : 'cancelled';
   }
 
   /** Runs one step execution: attempts, retries, the quality gate, its records and events. */
@@ -374,16 +449,15 @@ export class RunExecution implements AttemptEnvironment {
       let result = attemptStep(this, step, stepCtx, attempt, iteration, key, timeoutMs);
       if (isThenable(result)) result = await result;
       if (result === YIELDED) return { result, context: ctx, cancelled: false, yielded: true };
+      const cancelled = this.runSignal.aborted && this.aborted() === 'cancelled';
+      if (this.runSignal.aborted && !cancelled) return { result, context: ctx, cancelled: false, yielded: true };
       if (step.quality !== null) {
         const gated = applyQualityGate(step, result);
         if (gated.warnings.length > 0) this.emit('quality_warning', step.name, attempt, iteration, undefined, { violations: gated.warnings });
         result = gated.result;
       }
       if (result.nextStep !== null) result = checkRoute(step, result, index);
-      if (result.success && this.settings.persist) {
-        const problem = this.services.store.checkStorable?.(step.name, result.output, result.contextUpdates) ?? null;
-        if (problem !== null) result = StepResult.fail(problem, { category: ErrorCategory.VALIDATION, ...(result.quality !== null && { quality: result.quality }) });
-      }
+      if (this.settings.persist) result = this.storable(step, result);
       let next = ctx;
       if (result.success) {
         try {
@@ -394,21 +468,19 @@ export class RunExecution implements AttemptEnvironment {
         }
       }
       const durationMs = performance.now() - started;
-      const cancelled = this.runSignal.aborted;
       if (!result.success && !cancelled && retry !== null && retry.shouldRetry(result.errorCategory!, attempt)) {
         const delayMs = retry.delayAfter(attempt, this.services.random);
-        const recorded = this.ledger.retried(step, iteration, attempt, key, startedAt, durationMs, result);
-        if (recorded !== undefined) await recorded;
+        await this.committed(this.ledger.retried(step, iteration, attempt, key, startedAt, durationMs, result));
         this.emit('step_retried', step.name, attempt, iteration, durationMs, { error: result.error!, errorCategory: result.errorCategory!, delayMs });
         try {
           await this.clock.sleep(delayMs, this.runSignal);
         } catch {
+          if (this.aborted() === 'halted') return { result, context: ctx, cancelled: false, yielded: true };
           return { result, context: ctx, cancelled: true };
         }
         continue;
       }
-      const recorded = this.ledger.settled(step, position, iteration, attempt, key, startedAt, durationMs, result);
-      if (recorded !== undefined) await recorded;
+      await this.committed(this.ledger.settled(step, position, iteration, attempt, key, startedAt, durationMs, result));
       if (result.success) {
         this.emit('step_completed', step.name, attempt, iteration, durationMs);
       } else {
@@ -418,11 +490,21 @@ export class RunExecution implements AttemptEnvironment {
     }
   }
 
-  private async skip(step: StepDefinition, position: number, reason: string): Promise<void> {
-    const recorded = this.ledger.skip(step, position, reason, this.clock.now());
-    if (recorded !== undefined) await recorded;
-    this.emit('step_skipped', step.name, undefined, undefined, undefined, { reason });
+  /**
+   * A result the store can keep: a success whose output or updates cannot be stored fails cleanly
+   * (VALIDATION); a failure keeps its error but drops an output that cannot be stored.
+   */
+  private storable(step: StepDefinition, result: StepResult): StepResult {
+    const check = this.services.store.checkStorable;
+    if (check === undefined) return result;
+    const problem = check.call(this.services.store, step.name, result.output, result.success ? result.contextUpdates : null);
+    if (problem === null) return result;
+    if (result.success) return StepResult.fail(problem, { category: ErrorCategory.VALIDATION, ...(result.quality !== null && { quality: result.quality }) });
+    return StepResult.fail(result.error!, { category: result.errorCategory!, ...(result.quality !== null && { quality: result.quality }) });
   }
 
+  private async skip(step: StepDefinition, position: number, reason: string): Promise<void> {
+    await this.committed(this.ledger.skip(step, position, reason, this.clock.now()));
+    this.emit('step_skipped', step.name, undefined, undefined, undefined, { reason });
+  }
 }
-

@@ -6,11 +6,14 @@ import type { ErrorCategory } from '../policy/error-category';
 import { QualityMetrics } from '../quality/quality-metrics';
 import { StepResult } from '../result/step-result';
 import { ErrorPolicy } from '../policy/error-policy';
-import type { RunOutcomeStatus, RunProgress, StepRecord, StepStatus } from '../store/run-record';
+import type { Fence, LostExecutions, RunOutcomeStatus, RunProgress, StepCommit, StepRecord, StepStatus } from '../store/run-record';
 import type { CreateRunOutcome, RunStore } from '../store/run-store.port';
 import type { StepExecution } from './workflow-result';
 
 const CREATED: CreateRunOutcome = Object.freeze({ created: true });
+
+/** What a step write returns: nothing for runs that are not recorded; synchronous on the hot path. */
+export type Recorded = StepCommit | Promise<StepCommit> | undefined;
 
 /**
  * The bookkeeping of one run: which steps completed, failed or were skipped, the counters, and
@@ -31,7 +34,7 @@ export class RunLedger {
     failedSteps: 0,
     skippedSteps: 0,
     lastCompletedStep: null,
-    leaseOwner: null,
+    fence: null,
   };
   /** By step position: how often each step ran, and how its last execution ended. */
   private readonly iterations: Uint32Array;
@@ -41,21 +44,24 @@ export class RunLedger {
     private readonly runId: string,
     private readonly store: RunStore | null,
     private readonly positions: ReadonlyMap<string, number>,
-    /** The lease every write is made under (fenced by the store); null for runs without one. */
-    private readonly leaseOwner: string | null,
+    /** The claim every write is made under (the store refuses it once stale); null for runs without one. */
+    private readonly fence: Fence | null,
   ) {
-    this.running.leaseOwner = leaseOwner;
+    this.running.fence = fence;
     this.iterations = new Uint32Array(positions.size);
     this.lastStatus = new Array<StepStatus | undefined>(positions.size);
   }
 
-  /** Creates the run in the store. */
+  /**
+   * Creates the run in the store: a top-level run claimed by `lease` (at epoch 1), a map item
+   * under its top-level run's fence.
+   */
   async open(
     definition: WorkflowDefinition,
     initial: WorkflowContext,
-    parentRunId: string | null,
+    family: { readonly parentRunId: string | null; readonly rootRunId: string | null },
     startedAt: number,
-    leaseExpiresAt: Date | null,
+    lease: { readonly owner: string; readonly expiresAt: Date } | null,
   ): Promise<CreateRunOutcome> {
     if (this.store === null) return CREATED;
     return this.store.createRun({
@@ -71,18 +77,25 @@ export class RunLedger {
       asOfDate: initial.asOfDate,
       captureId: initial.captureId,
       idempotencyKey: initial.idempotencyKey,
-      parentRunId,
+      parentRunId: family.parentRunId,
+      rootRunId: family.rootRunId,
       totalSteps: definition.steps.length,
       startedAt: new Date(startedAt),
-      leaseOwner: this.leaseOwner,
-      leaseExpiresAt,
+      leaseOwner: lease?.owner ?? null,
+      leaseExpiresAt: lease?.expiresAt ?? null,
+      fence: family.rootRunId === null ? null : this.fence,
     });
   }
 
   /** Marks a run that is being resumed as running again, with its (possibly overridden) params. */
-  async reopen(params: Readonly<Record<string, unknown>>): Promise<void> {
+  async reopen(params: Readonly<Record<string, unknown>>, lost: LostExecutions): Promise<void> {
     if (this.store === null) return;
-    await this.store.reopenRun(this.runId, params);
+    await this.store.reopenRun(this.runId, params, this.fence, lost);
+  }
+
+  /** The iteration the step at `position` runs under next. */
+  nextIteration(position: number): number {
+    return this.iterations[position]! + 1;
   }
 
   /**
@@ -159,7 +172,7 @@ export class RunLedger {
       failedSteps: this.failed.length,
       skippedSteps: this.skipped.length,
       lastCompletedStep: this.lastCompletedStep,
-      leaseOwner: this.leaseOwner,
+      fence: this.fence,
       finishedAt: new Date(finishedAt),
       durationMs,
       errorStep: error.step,
@@ -181,7 +194,7 @@ export class RunLedger {
   }
 
   /** Records a failed attempt that will be tried again. */
-  retried(step: StepDefinition, iteration: number, attempt: number, key: string, startedAt: number, durationMs: number, result: StepResult): Promise<void> | void {
+  retried(step: StepDefinition, iteration: number, attempt: number, key: string, startedAt: number, durationMs: number, result: StepResult): Recorded {
     return this.write(step, iteration, attempt, 'retried', key, startedAt, durationMs, result);
   }
 
@@ -195,7 +208,7 @@ export class RunLedger {
     startedAt: number,
     durationMs: number,
     result: StepResult,
-  ): Promise<void> | void {
+  ): Recorded {
     const status = result.success ? 'completed' : 'failed';
     if (result.success) {
       this.completed.push(step.name);
@@ -221,12 +234,12 @@ export class RunLedger {
   readonly wakes = new Map<string, number>();
 
   /** Records the wake-up time of a wait step as it begins waiting. */
-  waiting(step: StepDefinition, iteration: number, key: string, startedAt: number, wakeAt: number): Promise<void> | void {
+  waiting(step: StepDefinition, iteration: number, key: string, startedAt: number, wakeAt: number): Recorded {
     return this.write(step, iteration, 1, 'waiting', key, startedAt, 0, StepResult.ok({ wakeAt: new Date(wakeAt).toISOString() }));
   }
 
   /** Records a step that was not run, and why. */
-  skip(step: StepDefinition, position: number, reason: string, now: number): Promise<void> | void {
+  skip(step: StepDefinition, position: number, reason: string, now: number): Recorded {
     const iteration = this.iterations[position]! + 1;
     const key = `${this.runId}:${step.name}:${iteration}`;
     this.skipped.push(step.name);
@@ -256,8 +269,8 @@ export class RunLedger {
     startedAt: number,
     durationMs: number,
     result: StepResult | null,
-  ): Promise<void> | void {
-    if (this.store === null) return;
+  ): Recorded {
+    if (this.store === null) return undefined;
     const running = this.running;
     running.executedSteps = this.executed;
     running.completedSteps = this.completed.length;

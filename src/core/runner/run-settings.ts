@@ -3,9 +3,10 @@ import type { StepDefinition } from '../definition/step-definition';
 import type { WorkflowDefinition } from '../definition/workflow-definition';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import type { RetryPolicy } from '../policy/retry-policy';
-import type { StepRecord } from '../store/run-record';
+import type { RunRecord, StepRecord } from '../store/run-record';
 import type { RunStore } from '../store/run-store.port';
 import type { RunEventListener } from './run-event';
+import type { LeaseGuard } from './lease-guard';
 import type { StepMiddleware } from './step-middleware';
 import type { ParamsValidator } from './workflow-runner';
 
@@ -24,6 +25,8 @@ export interface RunnerServices {
   iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition;
   /** Checks a map item's params against its iterator (null: not checked). */
   readonly itemParamsValidator: ParamsValidator | null;
+  /** A step whose execution was lost this many times in a row fails the run (poison step). */
+  readonly maxLostExecutions: number;
 }
 
 /** Who owns the runs a runner executes, for how long a lease lasts, and how often it is renewed. */
@@ -47,10 +50,28 @@ export interface RunSettings {
    */
   readonly handoffSignal: AbortSignal | null;
   readonly persist: boolean;
-  /** Owned through a lease (top-level recorded runs); map items are not: their parent is. */
+  /** Owned through a lease (top-level recorded runs); map items are not: their top-level run is. */
   readonly leased: boolean;
   readonly keepEvents: boolean;
   readonly parentRunId: string | null;
-  /** The recorded steps of a run being resumed (null for a new run). */
-  readonly resume: readonly StepRecord[] | null;
+  /** A map item's top-level run (null for a top-level run). */
+  readonly rootRunId: string | null;
+  /** A map item: the guard of its top-level run's claim, which fences the item's writes too. */
+  readonly guard: LeaseGuard | null;
+  /** How deep in map items this run is (0: a top-level run). */
+  readonly depth: number;
+  /** A run being resumed (null for a new run). */
+  readonly resume: ResumeState | null;
+}
+
+/** What a resumed run continues from. */
+export interface ResumeState {
+  /** The run as it was found before it was claimed (or, for a map item, re-run). */
+  readonly run: RunRecord;
+  /** Its recorded steps. */
+  readonly records: readonly StepRecord[];
+  /** The claim a top-level run was resumed under (map items: their top-level run's guard fences them). */
+  readonly claim: { readonly epoch: number; readonly at: number } | null;
+  /** Its previous execution was lost (its process died or was cut off) rather than ending. */
+  readonly lost: boolean;
 }

@@ -1,7 +1,8 @@
 import type { WorkflowContext } from '../context/workflow-context';
 import type { RunScope, StepDefinition, StepRuntime } from '../definition/step-definition';
 import { categoryOf, messageOf } from '../errors/step-error';
-import { StepTimeoutError } from '../errors/step-timeout.error';
+import { endsExecution } from '../errors/spine-error';
+import { RunHaltedError, StepTimeoutError } from '../errors/step-timeout.error';
 import { setMaxListeners } from 'node:events';
 import { StepResult } from '../result/step-result';
 import { runStepAttempt } from './step-handlers';
@@ -31,7 +32,11 @@ interface AttemptRequest {
   readonly timeoutMs: number | null;
 }
 
-const toFailure = (error: unknown): StepResult => StepResult.fail(messageOf(error), { category: categoryOf(error) });
+/** A thrown error as a failed result; errors that end the execution (a lost claim, a failed store) are passed on. */
+const toFailure = (error: unknown): StepResult => {
+  if (endsExecution(error)) throw error;
+  return StepResult.fail(messageOf(error), { category: categoryOf(error) });
+};
 
 /**
  * Runs one attempt: middleware around the step's handler, its timeout and the run's cancellation.
@@ -47,7 +52,7 @@ export function attemptStep(
   timeoutMs: number | null,
 ): StepResult | Promise<StepResult> {
   if (timeoutMs === null && !env.cancellable && env.middleware.length === 0) {
-    const runtime: StepRuntime = { signal: env.runSignal, attempt, idempotencyKey, scope: env.scope };
+    const runtime: StepRuntime = { signal: env.runSignal, attempt, idempotencyKey, scope: env.scope, epoch: env.epoch };
     try {
       const result = runStepAttempt(step, ctx, runtime, env);
       return isThenable(result) ? Promise.resolve(result).then(undefined, toFailure) : result;
@@ -63,7 +68,7 @@ async function guardedAttempt(env: AttemptEnvironment, request: AttemptRequest):
   const { runSignal, middleware } = env;
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
-  const runtime: StepRuntime = { signal: controller.signal, attempt, idempotencyKey, scope: env.scope };
+  const runtime: StepRuntime = { signal: controller.signal, attempt, idempotencyKey, scope: env.scope, epoch: env.epoch };
   const invoke = async (): Promise<StepResult> => runStepAttempt(step, ctx, runtime, env);
   const call =
     middleware.length === 0
@@ -95,10 +100,15 @@ async function guardedAttempt(env: AttemptEnvironment, request: AttemptRequest):
     else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
   });
   aborted.catch(() => undefined);
+  const running = call();
   try {
-    return await Promise.race([call(), aborted]);
+    return await Promise.race([running, aborted]);
   } catch (error) {
-    return toFailure(controller.signal.aborted ? controller.signal.reason : error);
+    const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
+    // a map item halted because its map failed: its step's work ends before the map reports the
+    // failure, so a resume never overlaps it (a timeout or a cancel does not wait)
+    if (reason instanceof RunHaltedError) await Promise.resolve(running).catch(() => undefined);
+    return toFailure(reason);
   } finally {
     cancelTimer?.();
     runSignal.removeEventListener('abort', onRunAbort);

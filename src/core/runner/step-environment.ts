@@ -12,6 +12,10 @@ export interface StepEnvironment {
   readonly clock: Clock;
   readonly dryRun: boolean;
   readonly runId: string;
+  /** The top-level run this run belongs to (itself, unless it is a map item). */
+  readonly rootRunId: string;
+  /** The epoch of the claim the run executes under (0 when it has none): its fencing token. */
+  readonly epoch: number;
   /**
    * Aborted when the run is asked to stop or hand off at its next step boundary (null when it
    * cannot be): a step that only waits gives way at once instead of making the run wait.
@@ -34,6 +38,11 @@ export interface StepEnvironment {
     parent: WorkflowContext,
     params: Readonly<Record<string, unknown>>,
   ): Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
+  /**
+   * Before a map item starts: lets the event loop run now and then, and makes sure the run's
+   * claim is still held (throws `LeaseLostError` when another execution claimed the run).
+   */
+  beforeItem(): void | Promise<void>;
   /** Reports how many of a map step's items have finished (a `map_progress` event for listeners). */
   mapProgress(step: string, done: number, failed: number, total: number): void;
   /** Runs a child workflow (a map item) with the runner's dispatcher, clock, middleware and listener. */

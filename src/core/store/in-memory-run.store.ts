@@ -1,7 +1,20 @@
 import { LeaseLostError, SpineError } from '../errors/spine-error';
-import type { CheckpointRecord, PurgeCriteria, QualityPoint, RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from './run-record';
+import type {
+  CheckpointRecord,
+  Fence,
+  LostExecutions,
+  PurgeCriteria,
+  QualityPoint,
+  RunCounters,
+  RunFilter,
+  RunOutcome,
+  RunProgress,
+  RunRecord,
+  StepCommit,
+  StepRecord,
+} from './run-record';
 import { qualityPoint } from './quality-point';
-import type { ClaimOutcome, CreateRunOutcome, Lease, NewRun, RunStore } from './run-store.port';
+import type { ClaimOutcome, CreateRunOutcome, Lease, LeaseHolder, NewRun, RenewOutcome, RunStore } from './run-store.port';
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -40,64 +53,74 @@ export class InMemoryRunStore implements RunStore {
       const existing = this.byIdempotencyKey.get(run.idempotencyKey);
       if (existing !== undefined) return { run: snapshot(this.runs.get(existing)!), created: false };
     }
+    this.fence(run.runId, run.fence);
     if (this.runs.has(run.runId)) {
       throw new SpineError('invalid-argument', `Run "${run.runId}" already exists; pick another run id or resume that run.`);
     }
-    const record = copyRecord(run as RunRecord, RUN_DEFAULTS);
+    const record = copyRecord({ ...RUN_DEFAULTS, ...run, leaseEpoch: run.leaseOwner === null ? 0 : 1 });
     const stored: StoredRun = { record, steps: [], sequence: this.sequence++ };
     this.runs.set(run.runId, stored);
     if (run.idempotencyKey !== null) this.byIdempotencyKey.set(run.idempotencyKey, run.runId);
     return CREATED;
   }
 
-  recordStep(step: StepRecord, progress: RunProgress): void {
+  recordStep(step: StepRecord, progress: RunProgress): StepCommit {
     const stored = this.stored(step.runId);
-    this.fence(stored, progress.leaseOwner);
+    const claimed = this.fence(step.runId, progress.fence) ?? stored;
     stored.steps.push(step);
     this.stepRecords++;
     applyProgress(stored.record, progress);
+    return claimed.record.cancelRequested ? 'cancel-requested' : 'recorded';
   }
 
   async claimRun(runId: string, lease: Lease, now: Date): Promise<ClaimOutcome> {
     const stored = this.runs.get(runId);
     if (stored === undefined) return { claimed: false, run: null };
     const { record } = stored;
-    const free = record.leaseOwner === null || record.leaseOwner === lease.owner || (record.leaseExpiresAt !== null && record.leaseExpiresAt < now);
-    if (!free || record.status === 'completed' || record.status === 'cancelled') return { claimed: false, run: snapshot(stored) };
+    const free = record.leaseOwner === null || (record.leaseExpiresAt !== null && record.leaseExpiresAt < now);
+    if (!free || record.parentRunId !== null || record.status === 'completed' || record.status === 'cancelled') return { claimed: false, run: snapshot(stored) };
     record.leaseOwner = lease.owner;
     record.leaseExpiresAt = lease.expiresAt;
+    record.leaseEpoch++;
     return { claimed: true, run: snapshot(stored) };
   }
 
-  async renewLease(runId: string, lease: Lease): Promise<{ held: boolean; cancelRequested: boolean }> {
+  async renewLease(runId: string, fence: Fence, expiresAt: Date): Promise<RenewOutcome> {
     const record = this.runs.get(runId)?.record;
-    if (record === undefined || record.leaseOwner !== lease.owner) return { held: false, cancelRequested: record?.cancelRequested ?? false };
-    record.leaseExpiresAt = lease.expiresAt;
-    return { held: true, cancelRequested: record.cancelRequested };
+    if (record === undefined) return { held: false, cancelRequested: false, holder: null };
+    if (record.leaseEpoch !== fence.epoch || record.leaseOwner === null) return { held: false, cancelRequested: record.cancelRequested, holder: holderOf(record) };
+    record.leaseExpiresAt = expiresAt;
+    return { held: true, cancelRequested: record.cancelRequested, holder: null };
   }
 
-  async releaseLease(runId: string, owner: string): Promise<void> {
+  async releaseLease(runId: string, fence: Fence): Promise<void> {
     const record = this.runs.get(runId)?.record;
-    if (record !== undefined && record.leaseOwner === owner) record.leaseExpiresAt = RELEASED_LEASE;
+    if (record === undefined || record.leaseEpoch !== fence.epoch) return;
+    record.leaseOwner = null;
+    record.leaseExpiresAt = RELEASED_LEASE;
   }
 
   async requestCancel(runId: string): Promise<RunRecord | null> {
     const stored = this.runs.get(runId);
     if (stored === undefined) return null;
-    stored.record.cancelRequested = true;
+    if (stored.record.status !== 'completed' && stored.record.status !== 'cancelled') stored.record.cancelRequested = true;
     return snapshot(stored);
   }
 
   async listExpiredRuns(now: Date, limit: number): Promise<RunRecord[]> {
     return [...this.runs.values()]
-      .filter(({ record }) => (record.status === 'running' || record.status === 'waiting') && record.leaseExpiresAt !== null && record.leaseExpiresAt < now)
+      .filter(
+        ({ record }) =>
+          record.parentRunId === null && (record.status === 'running' || record.status === 'waiting') && record.leaseExpiresAt !== null && record.leaseExpiresAt < now,
+      )
       .sort((a, b) => a.record.leaseExpiresAt!.getTime() - b.record.leaseExpiresAt!.getTime())
       .slice(0, limit)
       .map(snapshot);
   }
 
-  async reopenRun(runId: string, params: Readonly<Record<string, unknown>>): Promise<void> {
+  async reopenRun(runId: string, params: Readonly<Record<string, unknown>>, fence: Fence | null, lost: LostExecutions): Promise<void> {
     const { record } = this.stored(runId);
+    this.fence(runId, fence);
     record.params = params;
     record.status = 'running';
     record.finishedAt = null;
@@ -105,13 +128,23 @@ export class InMemoryRunStore implements RunStore {
     record.errorStep = null;
     record.error = null;
     record.errorCategory = null;
+    record.lostExecutions = lost.count;
+    record.lostStep = lost.step;
     const at = this.finishedOrder.indexOf(runId, this.finishedHead);
     if (at >= 0) this.finishedOrder.splice(at, 1);
   }
 
+  async recordInterruption(runId: string, fence: Fence | null, step: string | null, error: string): Promise<void> {
+    const stored = this.runs.get(runId);
+    if (stored === undefined) return;
+    this.fence(runId, fence);
+    stored.record.errorStep = step;
+    stored.record.error = error;
+  }
+
   async finishRun(runId: string, outcome: RunOutcome): Promise<void> {
     const stored = this.stored(runId);
-    this.fence(stored, outcome.leaseOwner);
+    this.fence(runId, outcome.fence);
     const { record } = stored;
     applyProgress(record, outcome);
     record.leaseOwner = null;
@@ -150,9 +183,17 @@ export class InMemoryRunStore implements RunStore {
     return [...(this.runs.get(runId)?.steps ?? [])];
   }
 
-  /** Refuses a write by an owner that no longer holds the run's lease. */
-  private fence(stored: StoredRun, owner: string | null): void {
-    if (owner !== null && stored.record.leaseOwner !== owner) throw new LeaseLostError(stored.record.runId, owner);
+  /**
+   * Refuses a write under a stale claim (`LeaseLostError`, nothing written); returns the claimed
+   * run (the written run's top-level run for a map item), or undefined for an unfenced write.
+   */
+  private fence(runId: string, fence: Fence | null): StoredRun | undefined {
+    if (fence === null) return undefined;
+    const claimed = this.runs.get(fence.runId);
+    if (claimed === undefined || claimed.record.leaseEpoch !== fence.epoch) {
+      throw new LeaseLostError(runId, fence, claimed === undefined ? null : holderOf(claimed.record));
+    }
+    return claimed;
   }
 
   async listCheckpoints(runId: string): Promise<CheckpointRecord[]> {
@@ -182,16 +223,25 @@ export class InMemoryRunStore implements RunStore {
 
   async purge(criteria: PurgeCriteria): Promise<number> {
     let purged = 0;
+    const purgedRoots = new Set<string>();
     for (const [runId, stored] of this.runs) {
       const { record } = stored;
+      if (record.parentRunId !== null) continue;
       const finished = record.status === 'completed' || record.status === 'cancelled' || (record.status === 'failed' && criteria.keepFailed !== true);
       if (!finished || record.finishedAt === null || record.finishedAt >= criteria.before) continue;
-      this.runs.delete(runId);
-      this.stepRecords -= stored.steps.length;
-      if (record.idempotencyKey !== null) this.byIdempotencyKey.delete(record.idempotencyKey);
+      this.drop(runId, stored);
+      purgedRoots.add(runId);
       purged++;
     }
+    // map items go with their top-level run, never on their own
+    for (const [runId, stored] of this.runs) if (stored.record.rootRunId !== null && purgedRoots.has(stored.record.rootRunId)) this.drop(runId, stored);
     return purged;
+  }
+
+  private drop(runId: string, stored: StoredRun): void {
+    this.runs.delete(runId);
+    this.stepRecords -= stored.steps.length;
+    if (stored.record.idempotencyKey !== null) this.byIdempotencyKey.delete(stored.record.idempotencyKey);
   }
 
   private stored(runId: string): StoredRun {
@@ -220,7 +270,11 @@ export class InMemoryRunStore implements RunStore {
   }
 }
 
-function applyProgress(record: Writable<RunRecord>, progress: RunProgress): void {
+function holderOf(record: RunRecord): LeaseHolder {
+  return { owner: record.leaseOwner, epoch: record.leaseEpoch, status: record.status };
+}
+
+function applyProgress(record: Writable<RunRecord>, progress: RunCounters): void {
   record.status = progress.status;
   record.executedSteps = progress.executedSteps;
   record.completedSteps = progress.completedSteps;
@@ -233,7 +287,7 @@ function snapshot(stored: StoredRun): RunRecord {
   return Object.freeze(copyRecord(stored.record));
 }
 
-const RUN_DEFAULTS: Omit<RunRecord, keyof NewRun> = {
+const RUN_DEFAULTS = {
   cancelRequested: false,
   status: 'running',
   executedSteps: 0,
@@ -246,11 +300,13 @@ const RUN_DEFAULTS: Omit<RunRecord, keyof NewRun> = {
   errorStep: null,
   error: null,
   errorCategory: null,
-};
+  lostExecutions: 0,
+  lostStep: null,
+} as const;
 const CREATED: CreateRunOutcome = Object.freeze({ created: true });
 
 /** A copy as an explicit literal: one fixed object shape (a spread of this many keys goes to slow dictionary mode). */
-function copyRecord(r: RunRecord, progress: Omit<RunRecord, keyof NewRun> = r): Writable<RunRecord> {
+function copyRecord(r: RunRecord): Writable<RunRecord> {
   return {
     runId: r.runId,
     workflowName: r.workflowName,
@@ -265,21 +321,25 @@ function copyRecord(r: RunRecord, progress: Omit<RunRecord, keyof NewRun> = r): 
     captureId: r.captureId,
     idempotencyKey: r.idempotencyKey,
     parentRunId: r.parentRunId,
+    rootRunId: r.rootRunId,
     totalSteps: r.totalSteps,
     startedAt: r.startedAt,
-    status: progress.status,
-    executedSteps: progress.executedSteps,
-    completedSteps: progress.completedSteps,
-    failedSteps: progress.failedSteps,
-    skippedSteps: progress.skippedSteps,
-    lastCompletedStep: progress.lastCompletedStep,
-    finishedAt: progress.finishedAt,
-    durationMs: progress.durationMs,
-    errorStep: progress.errorStep,
-    error: progress.error,
-    errorCategory: progress.errorCategory,
+    status: r.status,
+    executedSteps: r.executedSteps,
+    completedSteps: r.completedSteps,
+    failedSteps: r.failedSteps,
+    skippedSteps: r.skippedSteps,
+    lastCompletedStep: r.lastCompletedStep,
+    finishedAt: r.finishedAt,
+    durationMs: r.durationMs,
+    errorStep: r.errorStep,
+    error: r.error,
+    errorCategory: r.errorCategory,
     leaseOwner: r.leaseOwner,
     leaseExpiresAt: r.leaseExpiresAt,
-    cancelRequested: progress.cancelRequested,
+    leaseEpoch: r.leaseEpoch,
+    cancelRequested: r.cancelRequested,
+    lostExecutions: r.lostExecutions,
+    lostStep: r.lostStep,
   };
 }

@@ -15,20 +15,47 @@ export type RunOutcomeStatus = 'completed' | 'failed' | 'stopped' | 'cancelled';
  */
 export type StepStatus = 'completed' | 'failed' | 'skipped' | 'retried' | 'waiting';
 
-/** Counters and cursor of a run, updated with every step record. */
-export interface RunProgress {
+/**
+ * The claim an execution writes under: the run that was claimed (the top-level run, for a map
+ * item) and the epoch that claim took. Each claim of a run (start, resume, recovery) takes a new,
+ * higher epoch; a store refuses every write whose fence is no longer the run's current epoch.
+ */
+export interface Fence {
+  /** The claimed run: the run itself, or its top-level run for a map item. */
+  readonly runId: string;
+  readonly epoch: number;
+  /** Who claimed it (a process, `host:pid:random` by default): for messages, not for fencing. */
+  readonly owner: string;
+}
+
+/** Counters and cursor of a run. */
+export interface RunCounters {
   readonly status: RunStatus;
   readonly executedSteps: number;
   readonly completedSteps: number;
   readonly failedSteps: number;
   readonly skippedSteps: number;
   readonly lastCompletedStep: string | null;
-  /** The lease holder that writes this progress; a store refuses the write when another holds the lease. */
-  readonly leaseOwner: string | null;
+}
+
+/** Counters and cursor of a run, written with every step record, under the writer's fence. */
+export interface RunProgress extends RunCounters {
+  /** The claim this write is made under (null: an unleased writer); a store refuses the write when the claim is stale. */
+  readonly fence: Fence | null;
+}
+
+/** What a step commit learned besides that it committed: someone asked to cancel the run. */
+export type StepCommit = 'recorded' | 'cancel-requested';
+
+/** How often a run's execution was lost in a row while one step was in flight (poison-step detection). */
+export interface LostExecutions {
+  /** The step in flight, as `<step>:<iteration>` (null when none counts: a wait or a map step). */
+  readonly step: string | null;
+  readonly count: number;
 }
 
 /** A run as the store keeps it. */
-export interface RunRecord extends RunProgress {
+export interface RunRecord extends RunCounters {
   readonly runId: string;
   readonly workflowName: string;
   readonly workflowVersion: number;
@@ -50,9 +77,19 @@ export interface RunRecord extends RunProgress {
   readonly error: string | null;
   readonly errorCategory: ErrorCategory | null;
   /** Who owns the run while it runs (a process), and until when; null when nobody does. */
+  readonly leaseOwner: string | null;
   readonly leaseExpiresAt: Date | null;
+  /** The epoch of the run's latest claim (0: never claimed; map items are fenced by their top-level run's). */
+  readonly leaseEpoch: number;
+  /** The top-level run of a map item (at any depth); null for a top-level run. */
+  readonly rootRunId: string | null;
   /** Someone asked to cancel the run; its owner stops at the next step boundary. */
   readonly cancelRequested: boolean;
+  /** Executions of the run lost in a row with the same step in flight (see `LostExecutions`). */
+  readonly lostExecutions: number;
+  readonly lostStep: string | null;
+  /** Set when a column of the stored run could not be read (its text is not JSON): names the column. */
+  readonly corruption?: string;
 }
 
 /** One step execution (one attempt, or one skip) as the store keeps it. */
@@ -76,7 +113,7 @@ export interface StepRecord {
   readonly nextStep: string | null;
 }
 
-/** How a run ended, written once at its end (the lease is released with it). */
+/** How a run ended, written once at its end (the lease is released with it), under the writer's fence. */
 export interface RunOutcome extends RunProgress {
   readonly status: RunOutcomeStatus;
   readonly finishedAt: Date;
@@ -122,7 +159,10 @@ export interface QualityPoint {
   readonly passed: boolean;
 }
 
-/** What `purge` removes: finished runs older than `before`; failed runs too unless `keepFailed`. */
+/**
+ * What `purge` removes: top-level runs finished before `before` (completed and cancelled; failed
+ * too unless `keepFailed`), each with its map items' runs; a kept run keeps everything it has.
+ */
 export interface PurgeCriteria {
   readonly before: Date;
   readonly keepFailed?: boolean;

@@ -1,12 +1,50 @@
 import type { RunEvent } from '../runner/run-event';
 import type { WorkflowSpec } from '../definition/workflow-spec';
-import type { CheckpointRecord, PurgeCriteria, QualityPoint, RunFilter, RunOutcome, RunProgress, RunRecord, StepRecord } from './run-record';
-
-/** What a new run is created with (its lease included). */
-export type NewRun = Omit<
+import type {
+  CheckpointRecord,
+  Fence,
+  LostExecutions,
+  PurgeCriteria,
+  QualityPoint,
+  RunFilter,
+  RunOutcome,
+  RunProgress,
   RunRecord,
-  Exclude<keyof RunProgress, 'leaseOwner'> | 'finishedAt' | 'durationMs' | 'errorStep' | 'error' | 'errorCategory' | 'cancelRequested'
->;
+  RunStatus,
+  StepCommit,
+  StepRecord,
+} from './run-record';
+
+/**
+ * What a new run is created with. A top-level run with a lease (`leaseOwner` set) is created
+ * claimed, at epoch 1. A map item's run names its top-level run (`rootRunId`) and is created
+ * under that run's fence: a stale parent cannot create items.
+ */
+export interface NewRun
+  extends Pick<
+    RunRecord,
+    | 'runId'
+    | 'workflowName'
+    | 'workflowVersion'
+    | 'workflowHash'
+    | 'domain'
+    | 'params'
+    | 'partition'
+    | 'batchId'
+    | 'traceId'
+    | 'asOfDate'
+    | 'captureId'
+    | 'idempotencyKey'
+    | 'parentRunId'
+    | 'rootRunId'
+    | 'totalSteps'
+    | 'startedAt'
+    | 'leaseOwner'
+    | 'leaseExpiresAt'
+  > {
+  /** The fence the creation is made under (a map item: its top-level run's); null for a top-level run. */
+  readonly fence: Fence | null;
+}
 
 /** A lease to take: who, and until when. */
 export interface Lease {
@@ -14,18 +52,39 @@ export interface Lease {
   readonly expiresAt: Date;
 }
 
-/** What `claimRun` did: took the lease, or found it held by someone else. */
+/** Who holds a run now, as a store reports it when it refuses a stale writer. */
+export interface LeaseHolder {
+  readonly owner: string | null;
+  readonly epoch: number;
+  readonly status: RunStatus;
+}
+
+/**
+ * What `claimRun` did: took the lease (`run.leaseEpoch` is the new claim's epoch), or found it
+ * held by someone else.
+ */
 export type ClaimOutcome =
   | { readonly claimed: true; readonly run: RunRecord }
   | { readonly claimed: false; readonly run: RunRecord | null };
+
+/** What a renewal found: the lease still held (and extended), and whether someone asked to cancel. */
+export interface RenewOutcome {
+  readonly held: boolean;
+  readonly cancelRequested: boolean;
+  /** Who holds the run when it is no longer this fence (null when it is, or the run is gone). */
+  readonly holder: LeaseHolder | null;
+}
 
 /** What `createRun` did: created the run, or found an earlier run with the same idempotency key. */
 export type CreateRunOutcome = { readonly created: true } | { readonly created: false; readonly run: RunRecord };
 
 /**
  * Port: where runs and their steps are recorded. The in-memory store is the default; durable
- * stores implement the same contract (each `recordStep` commits the step row and the run's
- * progress together).
+ * stores implement the same contract.
+ *
+ * Fencing: every claim of a run takes a new epoch; every write of an execution carries its
+ * `Fence` and is refused with a `LeaseLostError` (writing nothing) once the fenced run's epoch
+ * moved on. Map items' writes carry their top-level run's fence.
  */
 export interface RunStore {
   /** True when records outlive the process (a database): map items are then recorded as runs of their own. */
@@ -33,51 +92,62 @@ export interface RunStore {
   /** Creates the run; when its idempotency key was used before, creates nothing and returns that run. */
   createRun(run: NewRun): Promise<CreateRunOutcome>;
   /**
-   * Records one step execution and the run's new progress, atomically. May complete synchronously
-   * (the hot path skips a promise then). `progress` is only valid during the call: copy what you keep.
-   * When `progress.leaseOwner` is set and another owner holds the run, nothing is written and a
-   * `LeaseLostError` is thrown (the writer was fenced off).
+   * Records one step execution and the run's new progress, atomically, under `progress.fence`.
+   * May complete synchronously (the hot path skips a promise then). `progress` is only valid
+   * during the call: copy what you keep. Reports a pending cancellation request of the fenced run
+   * (read in the same statement); a stale fence writes nothing and throws `LeaseLostError`.
    */
-  recordStep(step: StepRecord, progress: RunProgress): Promise<void> | void;
+  recordStep(step: StepRecord, progress: RunProgress): StepCommit | Promise<StepCommit>;
   /**
-   * Optional: why a successful step's output or context updates cannot be stored (null when they
-   * can). Stores that serialise implement it, so such a step fails cleanly (category VALIDATION)
-   * and the run stays resumable, instead of the write failing.
+   * Optional: why a step's output or context updates cannot be stored (null when they can).
+   * Stores that serialise implement it, so such a step fails cleanly (category VALIDATION) and
+   * the run stays resumable, instead of the write failing.
    */
   checkStorable?(step: string, output: unknown, contextUpdates: unknown): string | null;
   /**
-   * Takes the run's lease for `lease.owner` when nobody holds it, it expired before `now`, or the
-   * owner already holds it. A run that completed or was cancelled is never claimed.
+   * Claims a top-level run for `lease.owner` with a new epoch when nobody holds it or its lease
+   * expired before `now`. A run that completed or was cancelled is never claimed; a live lease is
+   * never taken, not even by its own owner (one execution per run).
    */
   claimRun(runId: string, lease: Lease, now: Date): Promise<ClaimOutcome>;
-  /** Extends a held lease; `held: false` when the owner lost it. Reports a cancellation request too. */
-  renewLease(runId: string, lease: Lease): Promise<{ readonly held: boolean; readonly cancelRequested: boolean }>;
+  /** Extends the lease of the claim `fence` made, until `expiresAt`, and reports a cancellation request. */
+  renewLease(runId: string, fence: Fence, expiresAt: Date): Promise<RenewOutcome>;
   /**
    * Optional: gives up a held lease without finishing the run (graceful shutdown): the run stays
-   * running and its lease expires now, so any process may claim it at once. A no-op when `owner`
-   * no longer holds it.
+   * running, unowned, its lease expired, so any process may claim it at once. A no-op for a stale fence.
    */
-  releaseLease?(runId: string, owner: string): Promise<void>;
-  /** Asks the run's owner to cancel it at the next step boundary; returns the run (null when unknown). */
+  releaseLease?(runId: string, fence: Fence): Promise<void>;
+  /**
+   * Asks the run's owner to cancel it at the next step boundary and returns the run (null when
+   * unknown). A run that completed or was cancelled is returned unchanged: nothing is set.
+   */
   requestCancel(runId: string): Promise<RunRecord | null>;
-  /** Runs still running or waiting whose lease expired before `now`, oldest first: their process died. */
+  /** Top-level runs still running or waiting whose lease expired before `now`, oldest expiry first. */
   listExpiredRuns(now: Date, limit: number): Promise<RunRecord[]>;
-  /** Marks a claimed run as running again, with the params it resumes with. */
-  reopenRun(runId: string, params: Readonly<Record<string, unknown>>): Promise<void>;
-  /** Records how the run ended and releases its lease; refused (LeaseLostError) when `outcome.leaseOwner` no longer holds it. */
+  /**
+   * Marks a claimed run (or a map item being resumed) as running again, with the params it
+   * resumes with and how often its execution was lost in a row; under `fence`.
+   */
+  reopenRun(runId: string, params: Readonly<Record<string, unknown>>, fence: Fence | null, lost: LostExecutions): Promise<void>;
+  /**
+   * Optional: notes on a running run why its execution stopped without finishing (the store
+   * refused a write), under `fence`; best effort. A run that keeps being lost names that cause.
+   */
+  recordInterruption?(runId: string, fence: Fence | null, step: string | null, error: string): Promise<void>;
+  /** Records how the run ended and releases its lease, under `outcome.fence` (`LeaseLostError` when stale). */
   finishRun(runId: string, outcome: RunOutcome): Promise<void>;
   getRun(runId: string): Promise<RunRecord | null>;
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
   /** Every recorded step execution of a run, in the order they were recorded. */
   getRunSteps(runId: string): Promise<StepRecord[]>;
-  /** Optional: keeps a run's events (a durable store writes them to its events table). Called in batches. */
-  recordEvents?(events: readonly RunEvent[]): Promise<void> | void;
+  /** Optional: keeps a run's events under `fence` (a durable store writes them to its events table). Called in batches. */
+  recordEvents?(events: readonly RunEvent[], fence: Fence | null): Promise<void> | void;
   /** Optional: keeps a workflow definition (its JSON spec and hash) once per name and hash. */
   saveDefinition?(spec: WorkflowSpec, hash: string): Promise<void>;
   /** The run's checkpoints (one per completed step), in order. */
   listCheckpoints(runId: string): Promise<CheckpointRecord[]>;
   /** Quality metrics a workflow's step recorded in runs started since `since`, oldest first (completed and failed executions). */
   qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]>;
-  /** Deletes finished runs (and their steps, checkpoints and events) per the criteria; returns how many runs went. */
+  /** Deletes finished top-level runs per the criteria, each with its map items' runs; returns how many top-level runs went. */
   purge(criteria: PurgeCriteria): Promise<number>;
 }

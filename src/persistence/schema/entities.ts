@@ -75,6 +75,10 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     lease_owner: c.str(255, true),
     lease_expires_at: c.time(true),
     cancel_requested: { ...c.bool(), default: false },
+    lease_epoch: { ...c.int(), default: 0 },
+    root_run_id: c.str(255, true),
+    lost_executions: { ...c.int(), default: 0 },
+    lost_step: c.str(300, true),
   };
   const steps: Columns = {
     id: c.id,

@@ -39,7 +39,7 @@ describe.each(testDrivers())('leases on %s', (driver) => {
     const first = new WorkflowRunner({ store, lease: { owner: 'process-A', durationMs: 600, heartbeatMs: 60_000 }, workflows: lookup(wf) });
     const second = new WorkflowRunner({ store, lease: { owner: 'process-B', durationMs: 30_000 }, workflows: lookup(wf) });
 
-    const stuck = first.execute(wf);
+    const stuck = first.execute(wf).then(() => null, (error: unknown) => error);
     await sleep(50);
     const [running] = await store.listRuns({ workflow: 'leased', status: 'running' });
     expect(running).toMatchObject({ leaseOwner: 'process-A', lastCompletedStep: 'first' });
@@ -54,7 +54,9 @@ describe.each(testDrivers())('leases on %s', (driver) => {
     expect(recovered).toMatchObject({ runId: running!.runId, status: 'completed' });
     expect(calls).toEqual(['first', 'slow', 'slow', 'last']);
 
-    await expect(stuck).rejects.toThrow(LeaseLostError);
+    const fenced = await stuck;
+    expect(fenced).toBeInstanceOf(LeaseLostError);
+    expect((fenced as Error).message).toMatch(/was claimed by another execution \(owner process-B\) at epoch 2 while this one \(epoch 1, owner process-A\) had not renewed its lease for \d\.\d s/);
     const steps = await store.getRunSteps(running!.runId);
     expect(steps.map((s) => `${s.stepName}:${s.status}`)).toEqual(['first:completed', 'slow:completed', 'last:completed']);
     expect(await store.getRun(running!.runId)).toMatchObject({ status: 'completed', leaseOwner: null });

@@ -1,3 +1,4 @@
+import { newRun } from '../../fixtures/records';
 import { ErrorCategory, Step, StepResult, Workflow, WorkflowRunner } from 'spine-orchestration';
 import { TABLES, TypeOrmRunStore } from '../../../src/persistence';
 import { testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
@@ -107,14 +108,25 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
     }
   });
 
+  class Price {
+    constructor(readonly amount = 1) {}
+  }
   it.each([
-    ['a BigInt', () => ({ total: 10n }), /a bigint at key "total" cannot be stored as JSON/],
-    ['a function', () => ({ callback: () => 1 }), /a function at key "callback" cannot be stored as JSON/],
+    ['a BigInt', () => ({ total: 10n }), 'output.total is a BigInt, which JSON cannot hold (use a string: value.toString())'],
+    ['a function', () => ({ callback: () => 1 }), 'output.callback is a function, which JSON drops'],
     ['a cycle', () => {
       const node: Record<string, unknown> = { name: 'loop' };
       node.self = node;
       return node;
-    }, /it contains a cycle/],
+    }, 'output.self refers back to an object that contains it (a cycle)'],
+    ['a Date deep inside', () => ({ rows: [{ id: 1 }, { id: 2, loadedAt: new Date() }] }), 'output.rows[1].loadedAt is a Date, which JSON turns into a string'],
+    ['a Map', () => ({ byTier: new Map([['OTC', 1]]) }), 'output.byTier is a Map, which JSON turns into {}'],
+    ['a Set', () => ({ symbols: new Set(['AAPL']) }), 'output.symbols is a Set, which JSON turns into {}'],
+    ['NaN', () => ({ rate: Number.NaN }), 'output.rate is NaN, which JSON stores as null'],
+    ['Infinity', () => ({ 'max rate': Number.POSITIVE_INFINITY }), 'output["max rate"] is Infinity, which JSON stores as null'],
+    ['undefined in an array', () => ({ values: [1, undefined] }), 'output.values[1] is undefined in an array, which JSON stores as null'],
+    ['a typed array', () => ({ blob: new Uint8Array([1, 2]) }), 'output.blob is a Uint8Array'],
+    ['a class instance', () => ({ price: new Price() }), 'output.price is an instance of Price, which comes back from JSON as a plain object without its class'],
   ])('fails a step whose output holds %s, clearly, and keeps the run resumable', async (_what, output, message) => {
     let bad = true;
     const wf = Workflow.define({
@@ -124,7 +136,7 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
     const runner = new WorkflowRunner({ store: new TypeOrmRunStore(db.dataSource) });
     const failed = await runner.execute(wf);
     expect(failed).toMatchObject({ status: 'failed', errorStep: 'bad', errorCategory: ErrorCategory.VALIDATION });
-    expect(failed.error).toMatch(message);
+    expect(failed.error).toContain(`cannot be stored: ${message}`);
     expect(failed.error).toMatch(/^the output of step "bad" cannot be stored/);
     bad = false;
     const resumed = await runner.resume(failed.runId, { workflow: wf });
@@ -224,15 +236,12 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
 
   it('returns the earlier run for a repeated idempotency key, and lists runs newest first with filters', async () => {
     const store = new TypeOrmRunStore(db.dataSource);
-    const base = {
-      workflowName: 'durable.listing', workflowVersion: 1, workflowHash: 'h'.repeat(64), domain: null, params: { n: 1 }, partition: null,
-      batchId: 'list-batch', traceId: 't', asOfDate: null, captureId: null, parentRunId: null, totalSteps: 1, leaseOwner: null, leaseExpiresAt: null,
-    };
-    expect(await store.createRun({ ...base, runId: 'list-1', idempotencyKey: 'idem-1', startedAt: new Date('2026-01-01T00:00:00Z') })).toEqual({ created: true });
-    const again = await store.createRun({ ...base, runId: 'list-2', idempotencyKey: 'idem-1', startedAt: new Date('2026-01-02T00:00:00Z') });
+    const base = { workflowName: 'durable.listing', params: { n: 1 }, batchId: 'list-batch' };
+    expect(await store.createRun(newRun({ ...base, runId: 'list-1', idempotencyKey: 'idem-1', startedAt: new Date('2026-01-01T00:00:00Z') }))).toEqual({ created: true });
+    const again = await store.createRun(newRun({ ...base, runId: 'list-2', idempotencyKey: 'idem-1', startedAt: new Date('2026-01-02T00:00:00Z') }));
     expect(again).toMatchObject({ created: false, run: { runId: 'list-1' } });
-    await store.createRun({ ...base, runId: 'list-3', idempotencyKey: null, startedAt: new Date('2026-01-03T00:00:00Z') });
-    await expect(store.createRun({ ...base, runId: 'list-3', idempotencyKey: null, startedAt: new Date() })).rejects.toThrow('Run "list-3" already exists');
+    await store.createRun(newRun({ ...base, runId: 'list-3', startedAt: new Date('2026-01-03T00:00:00Z') }));
+    await expect(store.createRun(newRun({ ...base, runId: 'list-3' }))).rejects.toThrow('Run "list-3" already exists');
     expect((await store.listRuns({ batchId: 'list-batch' })).map((r) => r.runId)).toEqual(['list-3', 'list-1']);
     expect((await store.listRuns({ batchId: 'list-batch', limit: 1 })).map((r) => r.runId)).toEqual(['list-3']);
     expect((await store.listRuns({ batchId: 'list-batch', since: new Date('2026-01-02T00:00:00Z') })).map((r) => r.runId)).toEqual(['list-3']);

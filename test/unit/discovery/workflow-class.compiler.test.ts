@@ -80,6 +80,7 @@ describe('WorkflowClassCompiler', () => {
         signal: new AbortController().signal,
         attempt: 1,
         idempotencyKey: 'k',
+        epoch: 0,
         scope: { getOrCreate: (key, create) => (scope.has(key) ? scope.get(key) : (scope.set(key, create()), scope.get(key))) as never },
       };
       const fetch = definition.steps[0]!;

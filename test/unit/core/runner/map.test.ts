@@ -65,7 +65,7 @@ describe('WorkflowRunner map steps', () => {
     const wf = Workflow.define({ name: 'tol', steps: [Step.map('m', { items: [0, 1, 2, 3], iterator, maxConcurrency: 1 })] });
     const result = await testRunner().runner.execute(wf);
     expect(result).toMatchObject({ status: 'failed', errorStep: 'm', errorCategory: ErrorCategory.DATA_QUALITY });
-    expect(result.error).toMatch(/^map step "m": 1 of 4 items failed \(tolerated: 0\), 2 not started; first: item 1 \(1\) at step "maybe": odd 1$/);
+    expect(result.error).toMatch(/^map step "m": 1 of 4 items failed \(tolerated: 0\), 2 not run \(stopped once the map failed\); first: item 1 \(1\) at step "maybe": odd 1$/);
     const output = result.steps[0];
     expect(output?.status).toBe('failed');
   });

@@ -1,3 +1,4 @@
+import { newRun } from '../../../fixtures/records';
 import { InMemoryRunStore, Step, StepResult, Workflow, WorkflowRunner, workflowHash } from 'spine-orchestration';
 import { FakeClock } from 'spine-orchestration/testing';
 import { failingStep, valueStep } from '../../../fixtures/workflows';
@@ -58,10 +59,9 @@ describe('InMemoryRunStore', () => {
 
   it('returns the earlier run for a repeated idempotency key', async () => {
     const store = new InMemoryRunStore();
-    const base = { workflowName: 'w', workflowVersion: 1, workflowHash: 'h', domain: null, params: {}, partition: null, batchId: null, traceId: 't', asOfDate: null, captureId: null, parentRunId: null, totalSteps: 1, startedAt: new Date(), leaseOwner: null, leaseExpiresAt: null };
-    expect(await store.createRun({ ...base, runId: 'r1', idempotencyKey: 'week-2026-01-09' })).toEqual({ created: true });
-    expect(await store.createRun({ ...base, runId: 'r2', idempotencyKey: 'week-2026-01-09' })).toEqual({ created: false, run: expect.objectContaining({ runId: 'r1' }) });
-    await expect(store.createRun({ ...base, runId: 'r1', idempotencyKey: null })).rejects.toThrow('Run "r1" already exists');
+    expect(await store.createRun(newRun({ runId: 'r1', idempotencyKey: 'week-2026-01-09' }))).toEqual({ created: true });
+    expect(await store.createRun(newRun({ runId: 'r2', idempotencyKey: 'week-2026-01-09' }))).toEqual({ created: false, run: expect.objectContaining({ runId: 'r1' }) });
+    await expect(store.createRun(newRun({ runId: 'r1' }))).rejects.toThrow('Run "r1" already exists');
   });
 
   it('derives checkpoints from completed steps, answers quality trends and purges old finished runs', async () => {

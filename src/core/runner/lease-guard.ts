@@ -1,0 +1,121 @@
+import type { Clock } from '../clock/clock.port';
+import { LeaseLostError } from '../errors/spine-error';
+import type { Fence } from '../store/run-record';
+import type { RunStore } from '../store/run-store.port';
+import type { LeaseSettings } from './run-settings';
+
+/** What the guard tells the execution it protects. */
+export interface LeaseGuardListener {
+  /** The claim is stale: another execution claimed the run. Stop at once. */
+  lost(error: LeaseLostError): void;
+  /** Someone asked to cancel the run. */
+  cancelRequested(): void;
+}
+
+/**
+ * Keeps one claim of a run alive and says when it is gone. A heartbeat renews the lease every
+ * `heartbeatMs`; between renewals the guard knows, from its own clock, until when the lease is
+ * surely still its own (the last renewal's send time plus the lease, less a margin). Before a
+ * step or a map item starts, `ensureHeld` checks that: past it — a paused process, a starved
+ * event loop, a database that did not answer — it renews first and refuses to go on when the run
+ * was claimed meanwhile. Map items share their top-level run's guard.
+ */
+export class LeaseGuard {
+  /** Set once the claim is known to be stale. */
+  lost: LeaseLostError | null = null;
+  cancelRequested = false;
+  private validUntil: number;
+  private lastRenewedAt: number;
+  private renewing: Promise<void> | null = null;
+  private cancelTimer: (() => void) | null = null;
+  private stopped = false;
+  private readonly margin: number;
+
+  constructor(
+    readonly fence: Fence,
+    private readonly store: RunStore,
+    private readonly clock: Clock,
+    private readonly settings: LeaseSettings,
+    private readonly listener: LeaseGuardListener,
+    /** When the claim was taken (its lease runs from then). */
+    claimedAt: number,
+  ) {
+    this.margin = Math.min(settings.durationMs / 5, 5_000);
+    this.lastRenewedAt = claimedAt;
+    this.validUntil = claimedAt + settings.durationMs - this.margin;
+  }
+
+  /** Starts the heartbeat. */
+  start(): void {
+    if (this.cancelTimer !== null || this.stopped) return;
+    this.cancelTimer = this.clock.setTimer(this.settings.heartbeatMs, this.tick);
+  }
+
+  /** Stops the heartbeat (the run ended or hands itself off). */
+  stop(): void {
+    this.stopped = true;
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+  }
+
+  /**
+   * Resolves (synchronously when the lease is fresh) once the claim is known to be held; throws
+   * `LeaseLostError` when it is not. Call before anything new starts.
+   */
+  ensureHeld(): void | Promise<void> {
+    if (this.lost !== null) throw this.lost;
+    if (this.clock.now() < this.validUntil) return;
+    return this.renew().then(() => {
+      if (this.lost !== null) throw this.lost;
+    });
+  }
+
+  /** A write under this claim was refused: the claim is stale. */
+  lose(error: LeaseLostError): LeaseLostError {
+    if (this.lost === null) {
+      const silentMs = Math.max(0, this.clock.now() - this.lastRenewedAt);
+      this.lost = new LeaseLostError(error.runId, error.fence, error.holder, silentMs >= this.settings.durationMs ? silentMs : null);
+      this.stop();
+      this.listener.lost(this.lost);
+    }
+    return this.lost;
+  }
+
+  /** A write or renewal reported a cancellation request. */
+  noteCancel(): void {
+    if (this.cancelRequested) return;
+    this.cancelRequested = true;
+    this.listener.cancelRequested();
+  }
+
+  private readonly tick = (): void => {
+    this.cancelTimer = null;
+    this.renew()
+      .catch(() => undefined) // a failing store is reported by the next write or check
+      .finally(() => {
+        if (!this.stopped && this.lost === null) this.cancelTimer = this.clock.setTimer(this.settings.heartbeatMs, this.tick);
+      });
+  };
+
+  /** One renewal at a time; a check during a heartbeat's renewal waits for that one. */
+  private renew(): Promise<void> {
+    if (this.renewing !== null) return this.renewing;
+    const sentAt = this.clock.now();
+    const { fence } = this;
+    this.renewing = this.store
+      .renewLease(fence.runId, fence, new Date(sentAt + this.settings.durationMs))
+      .then((outcome) => {
+        if (!outcome.held) {
+          if (this.lost === null) this.lose(new LeaseLostError(fence.runId, fence, outcome.holder));
+          return;
+        }
+        this.lastRenewedAt = sentAt;
+        this.validUntil = Math.max(this.validUntil, sentAt + this.settings.durationMs - this.margin);
+        if (outcome.cancelRequested) this.noteCancel();
+      })
+      .finally(() => {
+        this.renewing = null;
+      });
+    return this.renewing;
+  }
+}

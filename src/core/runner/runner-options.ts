@@ -1,0 +1,106 @@
+import type { Clock } from '../clock/clock.port';
+import type { Partition } from '../context/workflow-context';
+import type { WorkflowDeclaration, WorkflowDefinition, WorkflowLookup } from '../definition/workflow-definition';
+import type { Dispatcher, PipelineLookup } from '../pipeline/pipeline.types';
+import type { RetryPolicy, RetryPolicyOptions } from '../policy/retry-policy';
+import type { RunStore } from '../store/run-store.port';
+import type { RunEventListener } from './run-event';
+import type { StepMiddleware } from './step-middleware';
+
+/** How a runner is set up; every field is optional. */
+export interface WorkflowRunnerOptions {
+  /** Pipelines run in-process (ignored when `dispatcher` is given). */
+  readonly pipelines?: PipelineLookup;
+  readonly dispatcher?: Dispatcher;
+  /** Where runs are recorded (default: in memory). */
+  readonly store?: RunStore;
+  /** Wraps every step attempt, outermost first. */
+  readonly middleware?: readonly StepMiddleware[];
+  readonly onEvent?: RunEventListener;
+  /** Retry policy of steps with `onError: RETRY` and no `retry` of their own. */
+  readonly defaultRetry?: RetryPolicy | RetryPolicyOptions;
+  /** Timeout of steps without `timeoutMs` (default none). */
+  readonly defaultTimeoutMs?: number;
+  readonly clock?: Clock;
+  /** Workflows that map iterators may name. */
+  readonly workflows?: WorkflowLookup;
+  /** Source of randomness for retry jitter (tests pin it). */
+  readonly random?: () => number;
+  /**
+   * How recorded runs are owned: `owner` (default host:pid:random), lease `durationMs` (default
+   * 30 s) renewed every `heartbeatMs` (default 10 s). A run whose lease expired — its process
+   * died — may be resumed by anyone; a writer whose lease was taken over is fenced off.
+   */
+  readonly lease?: { readonly owner?: string; readonly durationMs?: number; readonly heartbeatMs?: number };
+  /**
+   * Checks (and may convert) the params of each map item's run against its iterator workflow
+   * before the item runs; throwing fails that item (category VALIDATION) with the message.
+   * `Spine` passes the iterator's params class (`@Workflow({ params })`).
+   */
+  readonly itemParamsValidator?: ParamsValidator;
+  /**
+   * Poison steps: a step whose execution is lost this many times in a row (its process dies or
+   * the store refuses its result each time) fails the run, naming the step and the cause, instead
+   * of being recovered for ever. Default 3.
+   */
+  readonly maxLostExecutions?: number;
+}
+
+/** Checks a run's params for a workflow; returns them (converted as need be) or throws naming what is wrong. */
+export type ParamsValidator = (
+  workflow: WorkflowDefinition,
+  params: Readonly<Record<string, unknown>>,
+) => Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
+
+/** How one run is started. */
+export interface ExecuteOptions {
+  readonly params?: Readonly<Record<string, unknown>>;
+  readonly partition?: Partition | null;
+  readonly batchId?: string | null;
+  readonly traceId?: string;
+  readonly runId?: string;
+  readonly asOfDate?: string | null;
+  readonly captureId?: string | null;
+  /** A second start with the same key returns the earlier run (whatever its state) instead of running again. */
+  readonly idempotencyKey?: string | null;
+  readonly metadata?: Readonly<Record<string, unknown>>;
+  /** Starts at this step; earlier steps are recorded as skipped. */
+  readonly startFrom?: string;
+  /** Pipelines are not called (they report what would run); lambdas see `ctx.metadata.dryRun === true`. */
+  readonly dryRun?: boolean;
+  /** Aborting it cancels the run and aborts the running step's signal. */
+  readonly signal?: AbortSignal;
+  /** Aborting it stops the run at the next step boundary without touching the running step. */
+  readonly stopSignal?: AbortSignal;
+  /**
+   * Graceful shutdown: aborting it ends this process's part at the next step boundary, leaving a
+   * recorded run running with its lease released so another process continues it at once; the
+   * result's status is then 'running'. Without a durable store the run ends 'stopped'.
+   */
+  readonly handoffSignal?: AbortSignal;
+}
+
+/** How a run is resumed. */
+export interface ResumeOptions {
+  /** Params merged over the ones the run started with (e.g. a fixed input path). */
+  readonly paramsOverride?: Readonly<Record<string, unknown>>;
+  /** The workflow to resume with (default: found by the run's workflow name through `workflows`). */
+  readonly workflow?: WorkflowDefinition | WorkflowDeclaration;
+  /** Resume even when the definition changed since the run started. */
+  readonly allowDefinitionChange?: boolean;
+  readonly signal?: AbortSignal;
+  readonly stopSignal?: AbortSignal;
+  /** See `ExecuteOptions.handoffSignal`. */
+  readonly handoffSignal?: AbortSignal;
+}
+
+/** How a recovery pass runs. */
+export interface RecoverOptions {
+  /** Expired runs looked at in this pass (default 100). */
+  readonly limit?: number;
+  /** Recovered runs executing at once, across passes of this runner (default 8); the rest wait for a later pass. */
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+  readonly stopSignal?: AbortSignal;
+  readonly handoffSignal?: AbortSignal;
+}
