@@ -6,7 +6,7 @@ import type { RunEvent } from '../core/runner/run-event';
 import type { WorkflowResult } from '../core/runner/workflow-result';
 import type { RunRecord, RunStatus, StepRecord } from '../core/store/run-record';
 import { Spine } from '../spine/spine';
-import { resolveDataSource } from '../spine/spine.database';
+import { migrateDatabase, resolveDataSource } from '../spine/spine.database';
 import { SpineStartupError } from '../spine/spine-startup.error';
 import type { SpineOptions } from '../spine/spine.options';
 import { collect, parseAge, parseParams, parsePositiveInt, parseStatuses } from './cli.args';
@@ -144,7 +144,8 @@ async function followRun(io: CliIo, global: GlobalOptions, json: boolean, start:
 /** Turns what the framework throws at a command into a usage error where the user must change something. */
 function asUsageError(error: unknown): unknown {
   if (error instanceof SpineValidationError) return new CliError(`${error.message}\nFix the params (--param field=value) and run again.`);
-  if (error instanceof SpineError && ['unknown-workflow', 'unknown-run', 'definition-changed', 'invalid-argument', 'lease-held'].includes(error.kind)) {
+  const usage = ['unknown-workflow', 'unknown-run', 'definition-changed', 'invalid-argument', 'lease-held', 'run-finished', 'run-in-progress', 'idempotency-conflict', 'limit-exceeded', 'corrupt-record'];
+  if (error instanceof SpineError && usage.includes(error.kind)) {
     return new CliError(error.message);
   }
   return error;
@@ -281,8 +282,13 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         const run = await spine.cancel(runId).catch((error: unknown) => Promise.reject(asUsageError(error)));
         if (opts.json === true) return printJson(io, run);
         if (run.status === 'cancelled') print(io, `Run ${run.runId} (${run.workflowName}) is cancelled.`);
-        else if (run.cancelRequested) print(io, `Cancellation of run ${run.runId} (${run.workflowName}) requested; it stops at its next step boundary.`);
-        else print(io, `Run ${run.runId} (${run.workflowName}) is already ${run.status}; nothing to cancel.`);
+        else {
+          print(
+            io,
+            `Cancellation of run ${run.runId} (${run.workflowName}) requested: ${run.leaseOwner ?? 'the process running it'} stops it at its next step ` +
+              'commit or lease renewal. Check with: spine show ' + run.runId,
+          );
+        }
       });
     });
 
@@ -296,7 +302,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       const { dataSource } = resolved;
       try {
         if (!dataSource.isInitialized) await dataSource.initialize();
-        const applied = await dataSource.runMigrations({ transaction: 'each' });
+        const applied = await migrateDatabase(dataSource);
         if (applied.length === 0) print(io, `The database is up to date (${dataSource.migrations.length} migrations).`);
         for (const migration of applied) print(io, `applied ${migration.name}`);
       } catch (error) {

@@ -42,6 +42,13 @@ export function resolveDataSource(options: Pick<SpineOptions, 'database' | 'cwd'
   );
 }
 
+/** Runs a DataSource's pending migrations, one process at a time (see `runMigrationsExclusively`); TypeORM's persistence is loaded here. */
+export function migrateDatabase(dataSource: DataSource): Promise<{ readonly name: string }[]> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const persistence = require('../persistence') as typeof import('../persistence');
+  return persistence.runMigrationsExclusively(dataSource);
+}
+
 /**
  * Opens the store `Spine.create` asked for: a RunStore given as `store`; 'memory'; a TypeORM
  * DataSource or its options; or, by default, the embedded SQLite file `.spine/spine.db` under
@@ -56,12 +63,16 @@ export async function openStore(options: SpineOptions): Promise<OpenedStore> {
   const persistence = require('../persistence') as typeof import('../persistence');
   try {
     if (!dataSource.isInitialized) await dataSource.initialize();
-    if (options.migrationsRun !== false) await dataSource.runMigrations({ transaction: 'each' });
+    if (options.migrationsRun !== false) await migrateDatabase(dataSource);
   } catch (error) {
     if (owned && dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
     throw new SpineError('invalid-argument', `Spine.create: the database could not be opened or migrated: ${(error as Error).message}`, { cause: error });
   }
-  const store = new persistence.TypeOrmRunStore(dataSource, { ...(options.maxOutputBytes !== undefined && { maxOutputBytes: options.maxOutputBytes }) });
+  const logger = options.logger ?? console;
+  const store = new persistence.TypeOrmRunStore(dataSource, {
+    ...(options.maxOutputBytes !== undefined && { maxOutputBytes: options.maxOutputBytes }),
+    warn: (message) => logger.warn(`spine-orchestration: ${message}`),
+  });
   return {
     store,
     dataSource,

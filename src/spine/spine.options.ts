@@ -13,7 +13,10 @@ export interface SpineLogger {
 }
 
 /** Runner settings `Spine.create` passes through to its `WorkflowRunner`. */
-export type SpineRunnerOptions = Pick<WorkflowRunnerOptions, 'store' | 'middleware' | 'onEvent' | 'defaultRetry' | 'defaultTimeoutMs' | 'clock' | 'lease'>;
+export type SpineRunnerOptions = Pick<
+  WorkflowRunnerOptions,
+  'store' | 'middleware' | 'onEvent' | 'defaultRetry' | 'defaultTimeoutMs' | 'clock' | 'lease' | 'maxLostExecutions'
+>;
 
 /** What `Spine.create` takes; every field is optional. */
 export interface SpineOptions extends SpineRunnerOptions {
@@ -48,6 +51,8 @@ export interface SpineOptions extends SpineRunnerOptions {
    */
   readonly recoverOnStart?: boolean;
   readonly recoveryIntervalMs?: number;
+  /** Recovered runs executing at once in this process (default 8); the rest wait for a later pass or another process. */
+  readonly recoveryConcurrency?: number;
   // store (a RunStore of your own, overriding `database`), middleware, onEvent, defaultRetry,
   // defaultTimeoutMs and clock are passed to the WorkflowRunner as they are.
   /** Default: console. */

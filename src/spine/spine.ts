@@ -35,34 +35,36 @@ export class Spine {
     private readonly logger: SpineLogger,
     private readonly startedRuns: StartedRuns,
     private readonly recoveryIntervalMs: number,
+    private readonly recoveryConcurrency: number,
   ) {}
 
   /** Aborted by close: every run this Spine executes hands itself off at its next step boundary. */
   private readonly shutdown = new AbortController();
   /** Runs this Spine is executing (started, resumed or recovered here). */
   private readonly inFlight = new Set<Promise<unknown>>();
-  private recovery: Promise<void> | null = null;
+  /** Recovery passes under way (a pass ends when the runs it recovered end). */
+  private readonly recoveries = new Set<Promise<void>>();
   private recoveryTimer: NodeJS.Timeout | null = null;
 
   /**
    * Resumes runs whose lease expired (their process died, or another process handed them off at
-   * shutdown) now and then every `intervalMs`, one pass at a time, until close. `Spine.create` calls
-   * it unless `recoverOnStart: false`; `SpineModule` calls it when the application has started.
-   * Calling it again does nothing.
+   * shutdown) now and then every `intervalMs`, until close. Runs are recovered several at once
+   * (`recoveryConcurrency`), and a pass does not wait for the runs of an earlier one: a recovered
+   * run in a long wait holds no other back. `Spine.create` calls it unless `recoverOnStart:
+   * false`; `SpineModule` calls it when the application has started. Calling it again does nothing.
    */
   startRecovery(intervalMs: number = this.recoveryIntervalMs): void {
     if (this.recoveryTimer !== null || this.closed) return;
     const pass = (): void => {
-      if (this.recovery !== null || this.closed) return;
-      this.recovery = this.runner
-        .recover({ handoffSignal: this.shutdown.signal })
+      if (this.closed) return;
+      const recovery: Promise<void> = this.runner
+        .recover({ handoffSignal: this.shutdown.signal, concurrency: this.recoveryConcurrency })
         .then((results) => {
           for (const result of results) (this.logger.info ?? this.logger.warn).call(this.logger, `spine-orchestration: recovered run ${result.runId} of ${result.workflowName}: ${result.status}`);
         })
         .catch((error: unknown) => this.logger.warn(`spine-orchestration: recovering expired runs failed: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => {
-          this.recovery = null;
-        });
+        .finally(() => void this.recoveries.delete(recovery));
+      this.recoveries.add(recovery);
     };
     this.recoveryTimer = setInterval(pass, intervalMs);
     this.recoveryTimer.unref();
@@ -100,10 +102,11 @@ export class Spine {
     const assembly = await assemble(options, classes, registry, options.logger ?? console);
     const opened = await openStore(options);
     const store = opened.store;
-    const { middleware, defaultRetry, defaultTimeoutMs, clock, lease } = options;
+    const { middleware, defaultRetry, defaultTimeoutMs, clock, lease, maxLostExecutions } = options;
     const startedRuns = new StartedRuns(options.onEvent);
     const runner = new WorkflowRunner({
       lease,
+      maxLostExecutions,
       middleware,
       onEvent: startedRuns.onEvent,
       defaultRetry,
@@ -135,7 +138,7 @@ export class Spine {
     }
     registry.freeze(startedAt);
     const recoveryIntervalMs = options.recoveryIntervalMs ?? options.lease?.durationMs ?? 30_000;
-    const spine = new Spine(container, runner, store, registry, startedAt, opened, options.logger ?? console, startedRuns, recoveryIntervalMs);
+    const spine = new Spine(container, runner, store, registry, startedAt, opened, options.logger ?? console, startedRuns, recoveryIntervalMs, options.recoveryConcurrency ?? 8);
     if (options.recoverOnStart !== false) spine.startRecovery();
     return spine;
   }
@@ -266,8 +269,11 @@ export class Spine {
   }
 
   /**
-   * Asks a run to cancel: a running run (here or in another process) stops at its next step
-   * boundary; a failed or stopped run is marked cancelled at once.
+   * Cancels a run. Executing here: it stops at its next step boundary, its running step's signal
+   * aborted now (a wait or a map gives way at once). Executing in another process: that process
+   * stops it at its next step commit or lease renewal. Failed, stopped, or orphaned (its process
+   * died): marked cancelled at once. A completed or cancelled run is refused (`SpineError`
+   * 'run-finished') and nothing is changed. Returns the run as it now is.
    */
   cancel(runId: string): Promise<RunRecord> {
     return this.runner.cancel(runId);
@@ -293,7 +299,7 @@ export class Spine {
     this.closed = true;
     if (this.recoveryTimer !== null) clearInterval(this.recoveryTimer);
     this.shutdown.abort();
-    const running = [...this.inFlight, ...(this.recovery === null ? [] : [this.recovery])];
+    const running = [...this.inFlight, ...this.recoveries];
     if (running.length > 0) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.timeoutMs ?? 30_000)));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import type { DataSource, DataSourceOptions } from 'typeorm';
-import { createSpineDataSource, mysqlOptions, sqliteOptions } from '../../src/persistence';
+import { createSpineDataSource, mysqlOptions, runMigrationsExclusively, sqliteOptions } from '../../src/persistence';
 
 /** A fresh database of one driver with spine's schema migrated, and how to throw it away. */
 export interface TestDatabase {
@@ -34,7 +34,7 @@ export async function createTestDatabase(driver: 'sqlite' | 'mariadb', extra: re
   const options = { ...base, entities: extra.flatMap((e) => e.entities), migrations: extra.flatMap((e) => e.migrations) } as DataSourceOptions;
   const open = async () => createSpineDataSource(options).initialize();
   const dataSource = await open();
-  await dataSource.runMigrations();
+  await runMigrationsExclusively(dataSource);
   return {
     driver,
     dataSource,
