@@ -40,25 +40,19 @@ export async function resultOfEarlierRun(
   });
   const { context } = ledger.replay(definition.steps, records, initial);
   if (run.errorStep !== null && !ledger.failed.includes(run.errorStep)) ledger.failed.push(run.errorStep);
-  return {
+  return ledger.result({
     status: run.status,
     runId: run.runId,
     workflowName: run.workflowName,
     context,
-    completedSteps: ledger.completed,
-    failedSteps: ledger.failed,
-    skippedSteps: ledger.skipped,
     totalSteps: run.totalSteps,
     executedSteps: run.executedSteps,
-    errorStep: run.errorStep,
-    error: run.error,
-    errorCategory: run.errorCategory,
+    error: { step: run.errorStep, message: run.error, category: run.errorCategory },
     startedAt: run.startedAt,
     finishedAt: run.finishedAt ?? new Date(now),
     durationMs: run.durationMs ?? 0,
-    steps: ledger.executions,
     events: [],
     dryRun: false,
     deduplicated,
-  };
+  });
 }

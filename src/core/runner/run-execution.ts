@@ -1,10 +1,8 @@
-import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock/clock.port';
 import type { WorkflowContext } from '../context/workflow-context';
 import type { RunScope, StepDefinition, StepRuntime } from '../definition/step-definition';
 import { END, type WorkflowDefinition } from '../definition/workflow-definition';
 import { messageOf } from '../errors/step-error';
-import { RunCancelledError, RunHaltedError } from '../errors/step-timeout.error';
 import { LeaseLostError, SpineError } from '../errors/spine-error';
 import { ErrorCategory } from '../policy/error-category';
 import { ErrorPolicy } from '../policy/error-policy';
@@ -19,13 +17,14 @@ import { lostExecutions, poisonStepMessage } from './lost-executions';
 import { attemptStep, type AttemptEnvironment } from './step-attempt';
 import { isThenable } from './thenable';
 import { YIELDED } from './yielded.result';
-import { applyQualityGate, checkRoute, EMPTY_UPDATES } from './step-outcome';
+import { applyQualityGate, checkRoute, EMPTY_UPDATES, storableResult } from './step-outcome';
 import type { StepMiddleware } from './step-middleware';
 import type { WorkflowResult } from './workflow-result';
-import { RunLedger, type Recorded } from './run-ledger';
+import { RunLedger, type Recorded, type RunError } from './run-ledger';
 import { LazyRunScope } from './run-scope';
 import type { RunnerServices, RunSettings } from './run-settings';
 import { maybeYieldToEventLoop } from './event-loop';
+import { RunControl } from './run-control';
 // map-item.run builds RunExecutions of its own (each side uses the other only when called)
 import { runMapItem } from './map-item.run';
 
@@ -38,9 +37,6 @@ interface StepOutcome {
   /** The step gave way (a stop or hand-off during a wait or map, or its map halted it): nothing was recorded for it. */
   readonly yielded?: boolean;
 }
-
-/** How the run ends at a boundary, when it does not go on. */
-type Halt = 'cancelled' | 'stopped' | 'handoff' | null;
 
 const stepIndexes = new WeakMap<WorkflowDefinition, ReadonlyMap<string, number>>();
 
@@ -70,8 +66,8 @@ export class RunExecution implements AttemptEnvironment {
   readonly fence: Fence | null;
   /** The guard of that claim: this run's own (top-level) or its top-level run's (map item). */
   readonly guard: LeaseGuard | null;
-  /** Aborted to cancel the run, to halt a map item, or when the claim is lost: the running step's signal follows. */
-  private readonly controller = new AbortController();
+  /** Cancels, halts (a map item) or ends (a lost claim) the run; the running step's signal follows it. */
+  private readonly control: RunControl;
   private readonly ownsGuard: boolean;
   private readonly log: RunEventLog;
   private readonly ledger: RunLedger;
@@ -89,8 +85,8 @@ export class RunExecution implements AttemptEnvironment {
     this.dispatcher = services.dispatcher;
     this.clock = services.clock;
     this.dryRun = settings.dryRun;
-    setMaxListeners(0, this.controller.signal);
-    this.runSignal = this.controller.signal;
+    this.control = new RunControl(settings);
+    this.runSignal = this.control.signal;
     this.cancellable = settings.signal !== null;
     const { stopSignal, handoffSignal } = settings;
     this.yieldSignal = stopSignal !== null && handoffSignal !== null ? AbortSignal.any([stopSignal, handoffSignal]) : (stopSignal ?? handoffSignal);
@@ -119,13 +115,13 @@ export class RunExecution implements AttemptEnvironment {
 
   /** The claim is stale or the run was asked to cancel: the running step's signal is aborted at once. */
   private readonly guardListener = {
-    lost: (error: LeaseLostError): void => this.controller.abort(error),
-    cancelRequested: (): void => this.cancel(),
+    lost: (error: LeaseLostError): void => this.control.lose(error),
+    cancelRequested: (): void => this.control.cancel(),
   };
 
   /** Cancels the run: it stops at its next step boundary, and its running step's signal is aborted now. */
   cancel(reason?: unknown): void {
-    if (!this.controller.signal.aborted) this.controller.abort(new RunCancelledError(reason));
+    this.control.cancel(reason);
   }
 
   /** The epoch of the claim this run executes under (0 when it has none). */
@@ -178,17 +174,7 @@ export class RunExecution implements AttemptEnvironment {
 
   /** Runs the workflow to its end and reports what happened. */
   async run(): Promise<WorkflowResult> {
-    const external = this.settings.signal;
-    const onAbort = (): void => {
-      const reason = external?.reason;
-      // a map item halted by its map step, or stopped because its top-level run's claim was lost
-      if (reason instanceof RunHaltedError || reason instanceof LeaseLostError) this.controller.abort(reason);
-      else this.cancel(reason);
-    };
-    if (external !== null) {
-      if (external.aborted) onAbort();
-      else external.addEventListener('abort', onAbort, { once: true });
-    }
+    const unfollow = this.control.follow(this.settings.signal);
     try {
       return await this.runSteps();
     } catch (error) {
@@ -196,7 +182,7 @@ export class RunExecution implements AttemptEnvironment {
     } finally {
       if (this.ownsGuard) this.guard?.stop();
       if (this.opened) await this.log.save();
-      external?.removeEventListener('abort', onAbort);
+      unfollow();
     }
   }
 
@@ -238,20 +224,6 @@ export class RunExecution implements AttemptEnvironment {
       if (this.guard !== null) this.guard.noteCancel();
       else this.cancel();
     }
-  }
-
-  /** Why the run does not go on at this boundary (the claim must still be held to go on). */
-  private halt(): Halt {
-    const { settings } = this;
-    if (this.runSignal.aborted) {
-      const reason: unknown = this.runSignal.reason;
-      if (reason instanceof LeaseLostError) throw reason;
-      return reason instanceof RunHaltedError ? 'stopped' : 'cancelled';
-    }
-    if (this.guard?.cancelRequested) return 'cancelled';
-    if (settings.stopSignal?.aborted) return 'stopped';
-    if (settings.handoffSignal?.aborted) return 'handoff';
-    return null;
   }
 
   private async runSteps(): Promise<WorkflowResult> {
@@ -302,7 +274,7 @@ export class RunExecution implements AttemptEnvironment {
         const held = this.guard.ensureHeld();
         if (held !== undefined) await held;
       }
-      const halt = this.halt();
+      const halt = this.control.halt(this.guard);
       if (halt === 'handoff') {
         if (this.canHandOff()) return this.handOff(ctx, startedAt, started);
         status = 'stopped';
@@ -371,36 +343,22 @@ export class RunExecution implements AttemptEnvironment {
   }
 
   /** What the run reports to its caller. */
-  private result(
-    status: WorkflowResult['status'],
-    context: WorkflowContext,
-    startedAt: number,
-    finishedAt: number,
-    durationMs: number,
-    error: { step: string | null; message: string | null; category: ErrorCategory | null },
-  ): WorkflowResult {
-    const { ledger } = this;
-    return {
+  private result(status: WorkflowResult['status'], context: WorkflowContext, startedAt: number, finishedAt: number, durationMs: number, error: RunError): WorkflowResult {
+    return this.ledger.result({
       status,
       runId: this.runId,
       workflowName: this.definition.name,
       context,
-      completedSteps: ledger.completed,
-      failedSteps: ledger.failed,
-      skippedSteps: ledger.skipped,
       totalSteps: this.definition.steps.length,
-      executedSteps: ledger.executed,
-      errorStep: error.step,
-      error: error.message,
-      errorCategory: error.category,
+      executedSteps: this.ledger.executed,
+      error,
       startedAt: new Date(startedAt),
       finishedAt: new Date(finishedAt),
       durationMs,
-      steps: ledger.executions,
       events: this.log.events,
       dryRun: this.dryRun,
       deduplicated: false,
-    };
+    });
   }
 
   private canHandOff(): boolean {
@@ -418,16 +376,6 @@ export class RunExecution implements AttemptEnvironment {
     const durationMs = performance.now() - started;
     this.emit('run_handed_off', undefined, undefined, undefined, durationMs, { reason: 'lease released for another process to continue the run' });
     return this.result('running', ctx, startedAt, this.clock.now(), durationMs, { step: null, message: null, category: null });
-  }
-
-  /**
-   * The outcome of a step cut short because the run was aborted: a lost claim ends the execution,
-   * a halted map item gives way unrecorded (a re-run runs the step again), a cancel is recorded.
-   */
-  private aborted(): 'halted' | 'cancelled' {
-    const reason: unknown = this.runSignal.reason;
-    if (reason instanceof LeaseLostError) throw reason;
-    return reason instanceof RunHaltedError ? 'halted' : 'cancelled';
   }
 
   /** Runs one step execution: attempts, retries, the quality gate, its records and events. */
@@ -449,7 +397,8 @@ export class RunExecution implements AttemptEnvironment {
       let result = attemptStep(this, step, stepCtx, attempt, iteration, key, timeoutMs);
       if (isThenable(result)) result = await result;
       if (result === YIELDED) return { result, context: ctx, cancelled: false, yielded: true };
-      const cancelled = this.runSignal.aborted && this.aborted() === 'cancelled';
+      // aborted meanwhile: a lost claim throws, a halted map item gives way unrecorded (a re-run runs the step again), a cancel is recorded
+      const cancelled = this.runSignal.aborted && this.control.abortedAs() === 'cancelled';
       if (this.runSignal.aborted && !cancelled) return { result, context: ctx, cancelled: false, yielded: true };
       if (step.quality !== null) {
         const gated = applyQualityGate(step, result);
@@ -457,7 +406,7 @@ export class RunExecution implements AttemptEnvironment {
         result = gated.result;
       }
       if (result.nextStep !== null) result = checkRoute(step, result, index);
-      if (this.settings.persist) result = this.storable(step, result);
+      if (this.settings.persist) result = storableResult(this.services.store, step, result);
       let next = ctx;
       if (result.success) {
         try {
@@ -475,7 +424,7 @@ export class RunExecution implements AttemptEnvironment {
         try {
           await this.clock.sleep(delayMs, this.runSignal);
         } catch {
-          if (this.aborted() === 'halted') return { result, context: ctx, cancelled: false, yielded: true };
+          if (this.control.abortedAs() === 'stopped') return { result, context: ctx, cancelled: false, yielded: true };
           return { result, context: ctx, cancelled: true };
         }
         continue;
@@ -488,19 +437,6 @@ export class RunExecution implements AttemptEnvironment {
       }
       return { result, context: next, cancelled };
     }
-  }
-
-  /**
-   * A result the store can keep: a success whose output or updates cannot be stored fails cleanly
-   * (VALIDATION); a failure keeps its error but drops an output that cannot be stored.
-   */
-  private storable(step: StepDefinition, result: StepResult): StepResult {
-    const check = this.services.store.checkStorable;
-    if (check === undefined) return result;
-    const problem = check.call(this.services.store, step.name, result.output, result.success ? result.contextUpdates : null);
-    if (problem === null) return result;
-    if (result.success) return StepResult.fail(problem, { category: ErrorCategory.VALIDATION, ...(result.quality !== null && { quality: result.quality }) });
-    return StepResult.fail(result.error!, { category: result.errorCategory!, ...(result.quality !== null && { quality: result.quality }) });
   }
 
   private async skip(step: StepDefinition, position: number, reason: string): Promise<void> {

@@ -8,9 +8,24 @@ import { StepResult } from '../result/step-result';
 import { ErrorPolicy } from '../policy/error-policy';
 import type { Fence, LostExecutions, RunOutcomeStatus, RunProgress, StepCommit, StepRecord, StepStatus } from '../store/run-record';
 import type { CreateRunOutcome, RunStore } from '../store/run-store.port';
-import type { StepExecution } from './workflow-result';
+import type { StepExecution, WorkflowResult } from './workflow-result';
 
 const CREATED: CreateRunOutcome = Object.freeze({ created: true });
+
+/** Where and why a run failed (all null when it did not). */
+export interface RunError {
+  readonly step: string | null;
+  readonly message: string | null;
+  readonly category: ErrorCategory | null;
+}
+
+/** What a result says beyond the ledger's own lists. */
+export interface ResultFields extends Pick<
+  WorkflowResult,
+  'status' | 'runId' | 'workflowName' | 'context' | 'totalSteps' | 'executedSteps' | 'startedAt' | 'finishedAt' | 'durationMs' | 'events' | 'dryRun' | 'deduplicated'
+> {
+  readonly error: RunError;
+}
 
 /** What a step write returns: nothing for runs that are not recorded; synchronous on the hot path. */
 export type Recorded = StepCommit | Promise<StepCommit> | undefined;
@@ -157,13 +172,23 @@ export class RunLedger {
     return { context, position };
   }
 
+  /** A run's result: the completed, failed and skipped steps and their executions from this ledger, the rest as given. */
+  result(fields: ResultFields): WorkflowResult {
+    const { error, ...rest } = fields;
+    return {
+      ...rest,
+      completedSteps: this.completed,
+      failedSteps: this.failed,
+      skippedSteps: this.skipped,
+      errorStep: error.step,
+      error: error.message,
+      errorCategory: error.category,
+      steps: this.executions,
+    };
+  }
+
   /** Records how the run ended. */
-  async close(
-    status: RunOutcomeStatus,
-    finishedAt: number,
-    durationMs: number,
-    error: { step: string | null; message: string | null; category: ErrorCategory | null },
-  ): Promise<void> {
+  async close(status: RunOutcomeStatus, finishedAt: number, durationMs: number, error: RunError): Promise<void> {
     if (this.store === null) return;
     await this.store.finishRun(this.runId, {
       status,

@@ -2,6 +2,7 @@ import type { StepDefinition } from '../definition/step-definition';
 import { END } from '../definition/workflow-definition';
 import { ErrorCategory } from '../policy/error-category';
 import { StepResult } from '../result/step-result';
+import type { RunStore } from '../store/run-store.port';
 
 const NONE: readonly string[] = Object.freeze([]);
 
@@ -43,4 +44,17 @@ export function checkRoute(step: StepDefinition, result: StepResult, index: Read
 export function toMiddlewareResult(value: unknown): StepResult {
   if (value instanceof StepResult) return value;
   return StepResult.fail(`a middleware returned ${typeof value} instead of a StepResult`, { category: ErrorCategory.INTERNAL });
+}
+
+/**
+ * A result the store can keep: a success whose output or updates cannot be stored fails cleanly
+ * (VALIDATION); a failure keeps its error but drops an output that cannot be stored.
+ */
+export function storableResult(store: RunStore, step: StepDefinition, result: StepResult): StepResult {
+  if (store.checkStorable === undefined) return result;
+  const problem = store.checkStorable(step.name, result.output, result.success ? result.contextUpdates : null);
+  if (problem === null) return result;
+  const quality = result.quality === null ? {} : { quality: result.quality };
+  if (result.success) return StepResult.fail(problem, { category: ErrorCategory.VALIDATION, ...quality });
+  return StepResult.fail(result.error!, { category: result.errorCategory!, ...quality });
 }

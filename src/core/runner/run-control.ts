@@ -1,0 +1,67 @@
+import { setMaxListeners } from 'node:events';
+import { LeaseLostError } from '../errors/spine-error';
+import { RunCancelledError, RunHaltedError } from '../errors/step-timeout.error';
+import type { LeaseGuard } from './lease-guard';
+import type { RunSettings } from './run-settings';
+
+/** How a run ends at a step boundary instead of going on. */
+export type Halt = 'cancelled' | 'stopped' | 'handoff';
+
+/**
+ * How a run is told to stop, and what each reason means. One signal is handed to the running
+ * step; it is aborted with the reason: a cancel (the run ends 'cancelled'), a halt of a map item
+ * by its failing map (the item stops unfinished: 'stopped'), or a lost claim (the execution ends
+ * with `LeaseLostError`). Stops and hand-offs are asked for by the caller's signals and only
+ * take effect at the next step boundary.
+ */
+export class RunControl {
+  private readonly controller = new AbortController();
+  readonly signal: AbortSignal = this.controller.signal;
+
+  constructor(private readonly settings: RunSettings) {
+    setMaxListeners(0, this.signal);
+  }
+
+  /** Cancels the run: it stops at its next step boundary, and its running step's signal is aborted now. */
+  cancel(reason?: unknown): void {
+    if (!this.signal.aborted) this.controller.abort(new RunCancelledError(reason));
+  }
+
+  /** The claim is stale: the running step is aborted and the execution ends at once. */
+  lose(error: LeaseLostError): void {
+    if (!this.signal.aborted) this.controller.abort(error);
+  }
+
+  /**
+   * Follows the caller's signal (a map item: its map's): a halt or a lost claim passes on as it
+   * is, anything else cancels. Returns the function that stops following it.
+   */
+  follow(external: AbortSignal | null): () => void {
+    if (external === null) return () => undefined;
+    const onAbort = (): void => {
+      const reason: unknown = external.reason;
+      if (reason instanceof RunHaltedError || reason instanceof LeaseLostError) {
+        if (!this.signal.aborted) this.controller.abort(reason);
+      } else this.cancel(reason);
+    };
+    if (external.aborted) onAbort();
+    else external.addEventListener('abort', onAbort, { once: true });
+    return () => external.removeEventListener('abort', onAbort);
+  }
+
+  /** Why the run does not go on at this boundary (null: it goes on); throws when the claim was lost. */
+  halt(guard: LeaseGuard | null): Halt | null {
+    if (this.signal.aborted) return this.abortedAs();
+    if (guard?.cancelRequested) return 'cancelled';
+    if (this.settings.stopSignal?.aborted) return 'stopped';
+    if (this.settings.handoffSignal?.aborted) return 'handoff';
+    return null;
+  }
+
+  /** What an abort of the run means: a lost claim throws; a halted map item stops unrecorded; otherwise a cancel. */
+  abortedAs(): 'cancelled' | 'stopped' {
+    const reason: unknown = this.signal.reason;
+    if (reason instanceof LeaseLostError) throw reason;
+    return reason instanceof RunHaltedError ? 'stopped' : 'cancelled';
+  }
+}
