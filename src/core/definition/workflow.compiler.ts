@@ -3,6 +3,7 @@ import { isErrorPolicy, ErrorPolicy } from '../policy/error-policy';
 import { RetryPolicy, type RetryPolicyOptions } from '../policy/retry-policy';
 import { QualityThresholds, type QualityThresholdsInit } from '../quality/quality-thresholds';
 import { isRecord } from '../context/safe-values';
+import { RECORD_LIMITS } from '../store/record-limits';
 import type { StepDeclaration, StepDefinition, StepDefinitionBase, StepOptions } from './step-definition';
 import {
   DEFAULT_MAX_STEPS,
@@ -43,6 +44,9 @@ export function workflowProblems(declaration: WorkflowDeclaration): string[] {
   const problems: string[] = [];
   const { name, steps, maxSteps, defaults } = declaration;
   if (typeof name !== 'string' || name.trim() === '') problems.push('the workflow needs a non-empty name');
+  else if (name.length > RECORD_LIMITS.name) problems.push(`its name is ${name.length} characters; at most ${RECORD_LIMITS.name} are allowed`);
+  const domain = (declaration as { domain?: unknown }).domain;
+  if (typeof domain === 'string' && domain.length > RECORD_LIMITS.name) problems.push(`its domain is ${domain.length} characters; at most ${RECORD_LIMITS.name} are allowed`);
   if (!Array.isArray(steps) || steps.length === 0) {
     problems.push('it has no steps; add at least one');
     return problems;
@@ -69,11 +73,12 @@ export function workflowProblems(declaration: WorkflowDeclaration): string[] {
 function stepProblems(step: StepDeclaration | StepDefinition, names: ReadonlySet<string>, index?: number): string[] {
   const where = index === undefined ? 'the step' : `step #${index + 1}`;
   if (!isRecord(step)) return [`${where} is not a step object; build steps with Step.lambda(), Step.pipeline() …`];
-  const label = typeof step.name === 'string' && step.name !== '' ? `step "${step.name}"` : where;
+  const label = typeof step.name === 'string' && step.name !== '' ? `step "${step.name.length > 60 ? `${step.name.slice(0, 60)}…` : step.name}"` : where;
   const problems: string[] = [];
   const add = (problem: string): void => void problems.push(`${label}: ${problem}`);
   if (typeof step.name !== 'string' || step.name.trim() === '') add('needs a non-empty name');
   else if (step.name.startsWith('$')) add('names starting with "$" are reserved');
+  else if (step.name.length > RECORD_LIMITS.name) add(`its name is ${step.name.length} characters; at most ${RECORD_LIMITS.name} are allowed`);
   if (!STEP_TYPES.has(step.type as string)) {
     add(`has unknown type ${JSON.stringify(step.type)}; use lambda, pipeline, choice, wait or map`);
     return problems;

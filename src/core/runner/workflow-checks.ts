@@ -70,8 +70,9 @@ export class WorkflowChecks {
         );
         continue;
       }
-      if (path.length >= RECORD_LIMITS.mapDepth) {
-        problems.push(`${where}maps are nested ${path.length + 1} levels deep (${chain()}); at most ${RECORD_LIMITS.mapDepth} are allowed.`);
+      // `path` holds one workflow per map level so far: this map's items would run at that depth
+      if (path.length > RECORD_LIMITS.mapDepth) {
+        problems.push(`${where}maps are nested ${path.length} levels deep (${chain()}); at most ${RECORD_LIMITS.mapDepth} are allowed.`);
         continue;
       }
       this.collect(iterator, where, problems, [...path, iterator], checked);

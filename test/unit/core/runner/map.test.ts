@@ -143,3 +143,40 @@ describe('WorkflowRunner map progress', () => {
   });
 });
 
+
+describe('WorkflowRunner map steps that fail past their tolerance', () => {
+  it('start no item after the failure, abort the items in flight and wait for them before reporting the failure', async () => {
+    const log: string[] = [];
+    const signals = new Map<number, AbortSignal>();
+    const item = Workflow.define({
+      name: 'slow_item',
+      steps: [
+        Step.lambda('work', async (ctx, _config, step) => {
+          const n = ctx.getParam<number>('n');
+          log.push(`start ${n}`);
+          if (n === 3) return StepResult.fail('source down for item 3');
+          signals.set(n, step.signal);
+          // ignores its signal for a while, as real work often does
+          await new Promise((r) => setTimeout(r, 20));
+          log.push(`end ${n}`);
+          return { n };
+        }),
+      ],
+    });
+    const wf = Workflow.define({ name: 'halting', steps: [Step.map('items', { items: Array.from({ length: 12 }, (_, i) => i), itemParam: 'n', iterator: item, maxConcurrency: 3 })] });
+    const result = await new WorkflowRunner().execute(wf);
+    log.push('run resolved');
+    expect(result).toMatchObject({ status: 'failed', errorStep: 'items' });
+    expect(result.error).toMatch(/^map step "items": 1 of 12 items failed \(tolerated: 0\), \d+ not run \(stopped once the map failed\); first: item 3 \(3\) at step "work": source down for item 3$/);
+    // items 4 and 5 were in flight when item 3 failed: aborted, and awaited before the run resolved
+    expect(log.indexOf('start 3')).toBeLessThan(log.indexOf('run resolved'));
+    expect(log.filter((l) => l.startsWith('start')).map((l) => Number(l.slice(6))).every((n) => n <= 5)).toBe(true);
+    for (const n of [4, 5]) {
+      if (!signals.has(n)) continue;
+      expect(signals.get(n)!.aborted).toBe(true);
+      expect(log.indexOf(`end ${n}`)).toBeLessThan(log.indexOf('run resolved'));
+    }
+    await new Promise((r) => setTimeout(r, 40));
+    expect(log.at(-1)).toBe('run resolved'); // nothing started or ended after the run resolved
+  });
+});
