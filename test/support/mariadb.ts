@@ -33,8 +33,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Initialises a data directory in a temp folder, starts mariadbd on a free loopback port, creates a test user. */
-export async function startMariaDb(): Promise<ThrowawayMariaDb> {
+/** Initialises a data directory in a temp folder, starts mariadbd on a free loopback port, creates a test user; `extraArgs` go to mariadbd. */
+export async function startMariaDb(extraArgs: readonly string[] = []): Promise<ThrowawayMariaDb> {
   if (MARIADBD === undefined) throw new Error('mariadbd is not installed (apt-get install mariadb-server)');
   const dir = mkdtempSync(join(tmpdir(), 'spine-mariadb-'));
   const user = userInfo().username;
@@ -49,6 +49,7 @@ export async function startMariaDb(): Promise<ThrowawayMariaDb> {
       '--no-defaults', `--user=${user}`, `--datadir=${dir}/data`, '--bind-address=127.0.0.1', `--port=${port}`, `--socket=${socket}`,
       `--pid-file=${dir}/mysqld.pid`, `--log-error=${dir}/error.log`, '--skip-name-resolve', '--skip-log-bin',
       '--innodb-buffer-pool-size=128M', '--innodb-flush-log-at-trx-commit=1', '--character-set-server=utf8mb4', '--max-connections=200',
+      ...extraArgs,
     ],
     { stdio: 'ignore' },
   );

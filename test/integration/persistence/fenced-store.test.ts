@@ -56,7 +56,7 @@ describe.each(testDrivers())('the durable store under faults (%s)', (driver) => 
     it('fails only its own run, naming run and column; listings skip it with a warning and recovery goes on with the others', async () => {
       const warnings: string[] = [];
       const store = new TypeOrmRunStore(db.dataSource, { warn: (m) => warnings.push(m) });
-      const wf = Workflow.define({ name: `corrupt.${driver}`, steps: [Step.lambda('a', async () => sleep(5)), Step.lambda('b', () => ({ b: true }))] });
+      const wf = Workflow.define({ name: `corrupt.${driver}`, steps: [Step.lambda('a', async () => void (await sleep(5))), Step.lambda('b', () => ({ b: true }))] });
       const dying = new WorkflowRunner({ store, lease: { owner: 'dying', durationMs: 20, heartbeatMs: 60_000 }, workflows: lookup(wf) });
       // two orphans: their owner is "gone" (its heartbeat never runs), their leases expire
       const zombies = [dying.execute(wf, { runId: `good-${driver}` }), dying.execute(wf, { runId: `bad-${driver}` })].map((p) => p.catch(() => null));

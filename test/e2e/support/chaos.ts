@@ -1,0 +1,138 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const script = join(__dirname, 'chaos-child.cjs');
+
+/** One line of the side-effect log. */
+export interface Entry {
+  readonly ev: 'start' | 'end' | 'claim' | 'cancel' | 'cancel-observed' | 'resolved' | 'frozen' | 'thawed';
+  readonly run: string;
+  readonly step?: string;
+  readonly item?: number | null;
+  readonly epoch?: number;
+  readonly key?: string;
+  readonly pid: number;
+  /** Epoch milliseconds, sub-millisecond (performance.timeOrigin + performance.now()). */
+  readonly t: number;
+}
+
+/** A chaos child process. */
+export interface Child {
+  readonly proc: ChildProcess;
+  readonly pid: number;
+  /** What it printed so far. */
+  output(): string;
+  /** Resolves once it printed `text`. */
+  printed(text: string, timeoutMs?: number): Promise<void>;
+  /** Resolves when it exits; rejects when it fails (exit code ≠ 0 without a signal). */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const children = new Set<ChildProcess>();
+
+/** Starts a chaos child with its config (see chaos-child.cjs). */
+export function startChild(config: Record<string, unknown>): Child {
+  const proc = spawn(process.execPath, [script, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(proc);
+  let out = '';
+  let err = '';
+  const waiters: { text: string; resolve: () => void }[] = [];
+  proc.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    for (const w of waiters.filter((w) => out.includes(w.text))) w.resolve();
+  });
+  proc.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('exit', (code, signal) => {
+      children.delete(proc);
+      if (code !== null && code !== 0) reject(new Error(`chaos child (${String(config.role)}) failed with ${code}: ${err}\n${out}`));
+      else resolve({ code, signal });
+    });
+  });
+  exited.catch(() => undefined);
+  return {
+    proc,
+    pid: proc.pid!,
+    output: () => out,
+    exited,
+    printed: (text, timeoutMs = 30_000) =>
+      new Promise<void>((resolve, reject) => {
+        if (out.includes(text)) return resolve();
+        const timer = setTimeout(() => reject(new Error(`chaos child (${String(config.role)}) did not print "${text}" within ${timeoutMs} ms: ${out}${err}`)), timeoutMs);
+        waiters.push({ text, resolve: () => (clearTimeout(timer), resolve()) });
+        exited.then(
+          () => reject(new Error(`chaos child (${String(config.role)}) exited without printing "${text}": ${out}${err}`)),
+          reject,
+        );
+      }),
+  };
+}
+
+/** Ends every chaos child still running (only processes this test started), continuing stopped ones first. */
+export function endChildren(): void {
+  for (const proc of children) {
+    proc.kill('SIGCONT');
+    proc.kill('SIGKILL');
+  }
+}
+
+/** The log's entries for one run. */
+export function entriesOf(log: string, runId: string): Entry[] {
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as Entry)
+    .filter((entry) => entry.run === runId);
+}
+
+/** Resolves once the log holds an entry matching `match` (bounded). */
+export async function logged(log: string, runId: string, match: (entry: Entry) => boolean, timeoutMs = 20_000): Promise<Entry> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = entriesOf(log, runId).find(match);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`no log entry of run ${runId} matched within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** What the log shows about a run, and every break of the guarantees it finds. */
+export interface Verdict {
+  readonly violations: string[];
+  /** Claims after the first (another execution took the run over). */
+  readonly takeovers: number;
+  /** Steps or items that started again in a newer epoch (in flight at a fault). */
+  readonly reruns: number;
+}
+
+const unitOf = (e: Entry): string => (e.item === null || e.item === undefined ? String(e.step) : `item ${e.item}`);
+
+/**
+ * Checks a run's side-effect log: no step or item starts in an execution after a newer claim of
+ * the run was logged; a unit starts again in a newer epoch only if it was among the last
+ * `maxInFlight` units its older epoch started (in flight at the fault).
+ */
+export function verdict(entries: readonly Entry[], maxInFlight: number): Verdict {
+  const violations: string[] = [];
+  const claims = entries.filter((e) => e.ev === 'claim');
+  const starts = entries.filter((e) => e.ev === 'start');
+  for (const s of starts) {
+    const newer = claims.find((c) => c.epoch! > s.epoch! && c.t < s.t);
+    if (newer !== undefined) violations.push(`${unitOf(s)} started in stale epoch ${s.epoch} (pid ${s.pid}) ${(s.t - newer.t).toFixed(1)} ms after epoch ${newer.epoch} claimed the run`);
+  }
+  const epochs = [...new Set(starts.map((s) => s.epoch!))].sort((a, b) => a - b);
+  let reruns = 0;
+  for (const epoch of epochs.slice(1)) {
+    for (const unit of new Set(starts.filter((s) => s.epoch === epoch).map(unitOf))) {
+      const earlier = starts.filter((s) => s.epoch! < epoch && unitOf(s) === unit);
+      if (earlier.length === 0) continue;
+      reruns++;
+      const before = earlier.at(-1)!.epoch!;
+      const lastStarted = [...new Set(starts.filter((s) => s.epoch === before).map(unitOf).reverse())].slice(0, maxInFlight);
+      if (!lastStarted.includes(unit)) violations.push(`${unit} ran again in epoch ${epoch} though epoch ${before} had finished it (in flight then: ${lastStarted.join(', ')})`);
+    }
+  }
+  return { violations, takeovers: Math.max(0, claims.length - 1), reruns };
+}
