@@ -69,7 +69,8 @@ export class InMemoryRunStore implements RunStore {
     const claimed = this.fence(step.runId, progress.fence) ?? stored;
     stored.steps.push(step);
     this.stepRecords++;
-    applyProgress(stored.record, progress);
+    // the status stays as create / reopen / finish set it (as in the SQL stores)
+    applyCounters(stored.record, progress);
     return claimed.record.cancelRequested ? 'cancel-requested' : 'recorded';
   }
 
@@ -146,7 +147,8 @@ export class InMemoryRunStore implements RunStore {
     const stored = this.stored(runId);
     this.fence(runId, outcome.fence);
     const { record } = stored;
-    applyProgress(record, outcome);
+    record.status = outcome.status;
+    applyCounters(record, outcome);
     record.leaseOwner = null;
     record.leaseExpiresAt = null;
     record.finishedAt = outcome.finishedAt;
@@ -274,8 +276,7 @@ function holderOf(record: RunRecord): LeaseHolder {
   return { owner: record.leaseOwner, epoch: record.leaseEpoch, status: record.status };
 }
 
-function applyProgress(record: Writable<RunRecord>, progress: RunCounters): void {
-  record.status = progress.status;
+function applyCounters(record: Writable<RunRecord>, progress: RunCounters): void {
   record.executedSteps = progress.executedSteps;
   record.completedSteps = progress.completedSteps;
   record.failedSteps = progress.failedSteps;
