@@ -39,6 +39,7 @@ export async function runMapItem(parent: RunExecution, definition: WorkflowDefin
     dryRun: parentSettings.dryRun,
     startFrom: null,
     signal,
+    raceAborts: parent.cancellable,
     // a stop or hand-off of the parent stops its items at their next step boundary
     stopSignal: parent.yieldSignal,
     handoffSignal: null,

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { WorkflowContext } from '../context/workflow-context';
 import type { MapStepDefinition, StepRuntime } from '../definition/step-definition';
 import type { WorkflowDefinition } from '../definition/workflow-definition';
@@ -41,6 +42,7 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
   const errors: MapItemError[] = [];
   const halt = new AbortController();
   const itemSignal = AbortSignal.any([runtime.signal, halt.signal]);
+  setMaxListeners(0, itemSignal); // one listener per item in flight
   /** Why the items could not go on (the run's claim was lost, the store failed): thrown once every item has settled. */
   let fatal = null as { readonly error: unknown } | null;
   let next = 0;

@@ -1,8 +1,9 @@
-import { setMaxListeners } from 'node:events';
 import { LeaseLostError } from '../errors/spine-error';
 import { RunCancelledError, RunHaltedError } from '../errors/step-timeout.error';
 import type { LeaseGuard } from './lease-guard';
 import type { RunSettings } from './run-settings';
+
+const NO_OP = (): void => undefined;
 
 /** How a run ends at a step boundary instead of going on. */
 export type Halt = 'cancelled' | 'stopped' | 'handoff';
@@ -15,33 +16,41 @@ export type Halt = 'cancelled' | 'stopped' | 'handoff';
  * take effect at the next step boundary.
  */
 export class RunControl {
-  private readonly controller = new AbortController();
-  readonly signal: AbortSignal = this.controller.signal;
+  /** The run's own controller; null for a map item, which is told through its map's signal. */
+  private readonly controller: AbortController | null;
+  readonly signal: AbortSignal;
 
+  // few listen to the run's own signal at once (the running attempt, a wait, a map step), so it
+  // keeps Node's default listener limit
   constructor(private readonly settings: RunSettings) {
-    setMaxListeners(0, this.signal);
+    // a map item is cancelled, halted or ended only with its map: it uses the map's signal as its
+    // own (an AbortController per item would cost more than the item)
+    const borrowed = settings.parentRunId !== null ? settings.signal : null;
+    this.controller = borrowed === null ? new AbortController() : null;
+    this.signal = borrowed ?? this.controller!.signal;
   }
 
   /** Cancels the run: it stops at its next step boundary, and its running step's signal is aborted now. */
   cancel(reason?: unknown): void {
-    if (!this.signal.aborted) this.controller.abort(new RunCancelledError(reason));
+    if (!this.signal.aborted) this.controller?.abort(new RunCancelledError(reason));
   }
 
   /** The claim is stale: the running step is aborted and the execution ends at once. */
   lose(error: LeaseLostError): void {
-    if (!this.signal.aborted) this.controller.abort(error);
+    if (!this.signal.aborted) this.controller?.abort(error);
   }
 
   /**
-   * Follows the caller's signal (a map item: its map's): a halt or a lost claim passes on as it
-   * is, anything else cancels. Returns the function that stops following it.
+   * Follows the caller's signal: a halt or a lost claim passes on as it is, anything else
+   * cancels. Returns the function that stops following it. (A map item needs none: its signal is
+   * its map's.)
    */
   follow(external: AbortSignal | null): () => void {
-    if (external === null) return () => undefined;
+    if (external === null || this.controller === null) return NO_OP;
     const onAbort = (): void => {
       const reason: unknown = external.reason;
       if (reason instanceof RunHaltedError || reason instanceof LeaseLostError) {
-        if (!this.signal.aborted) this.controller.abort(reason);
+        if (!this.signal.aborted) this.controller!.abort(reason);
       } else this.cancel(reason);
     };
     if (external.aborted) onAbort();

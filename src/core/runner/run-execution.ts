@@ -87,7 +87,7 @@ export class RunExecution implements AttemptEnvironment {
     this.dryRun = settings.dryRun;
     this.control = new RunControl(settings);
     this.runSignal = this.control.signal;
-    this.cancellable = settings.signal !== null;
+    this.cancellable = settings.raceAborts;
     const { stopSignal, handoffSignal } = settings;
     this.yieldSignal = stopSignal !== null && handoffSignal !== null ? AbortSignal.any([stopSignal, handoffSignal]) : (stopSignal ?? handoffSignal);
     this.workflowName = definition.name;
@@ -96,7 +96,9 @@ export class RunExecution implements AttemptEnvironment {
     if (this.ownsGuard) {
       const claim = settings.resume?.claim ?? { epoch: 1, at: services.clock.now() };
       this.fence = { runId: this.runId, epoch: claim.epoch, owner: services.lease.owner };
-      this.guard = new LeaseGuard(this.fence, services.store, services.clock, services.lease, this.guardListener, claim.at);
+      // the claim is stale or the run was asked to cancel: the running step's signal is aborted at once
+      const listener = { lost: (error: LeaseLostError): void => this.control.lose(error), cancelRequested: (): void => this.control.cancel() };
+      this.guard = new LeaseGuard(this.fence, services.store, services.clock, services.lease, listener, claim.at);
     } else {
       this.guard = settings.persist ? settings.guard : null;
       this.fence = this.guard?.fence ?? null;
@@ -112,12 +114,6 @@ export class RunExecution implements AttemptEnvironment {
       this.fence,
     );
   }
-
-  /** The claim is stale or the run was asked to cancel: the running step's signal is aborted at once. */
-  private readonly guardListener = {
-    lost: (error: LeaseLostError): void => this.control.lose(error),
-    cancelRequested: (): void => this.control.cancel(),
-  };
 
   /** Cancels the run: it stops at its next step boundary, and its running step's signal is aborted now. */
   cancel(reason?: unknown): void {

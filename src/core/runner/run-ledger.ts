@@ -174,16 +174,27 @@ export class RunLedger {
 
   /** A run's result: the completed, failed and skipped steps and their executions from this ledger, the rest as given. */
   result(fields: ResultFields): WorkflowResult {
-    const { error, ...rest } = fields;
+    // an explicit literal: one object shape, no spread of a rest object
     return {
-      ...rest,
+      status: fields.status,
+      deduplicated: fields.deduplicated,
+      runId: fields.runId,
+      workflowName: fields.workflowName,
+      context: fields.context,
       completedSteps: this.completed,
       failedSteps: this.failed,
       skippedSteps: this.skipped,
-      errorStep: error.step,
-      error: error.message,
-      errorCategory: error.category,
+      totalSteps: fields.totalSteps,
+      executedSteps: fields.executedSteps,
+      errorStep: fields.error.step,
+      error: fields.error.message,
+      errorCategory: fields.error.category,
+      startedAt: fields.startedAt,
+      finishedAt: fields.finishedAt,
+      durationMs: fields.durationMs,
       steps: this.executions,
+      events: fields.events,
+      dryRun: fields.dryRun,
     };
   }
 

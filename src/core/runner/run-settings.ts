@@ -42,6 +42,12 @@ export interface RunSettings {
   readonly startFrom: string | null;
   /** Cancels the run and aborts its running step. */
   readonly signal: AbortSignal | null;
+  /**
+   * Race each step against its signal, so an aborted step's attempt ends at once even if the step
+   * ignores the signal (true when the caller gave a signal; map items inherit it). Otherwise an
+   * aborted step's signal is still aborted, and the run waits for the step to return.
+   */
+  readonly raceAborts: boolean;
   /** Ends the run 'stopped' at the next step boundary, leaving the running step alone. */
   readonly stopSignal: AbortSignal | null;
   /**

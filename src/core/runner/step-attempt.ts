@@ -16,7 +16,7 @@ export interface AttemptEnvironment extends StepEnvironment {
   readonly workflowName: string;
   /** Aborted when the run is cancelled (never, for runs that cannot be). */
   readonly runSignal: AbortSignal;
-  /** True when the run can be cancelled while a step runs. */
+  /** True when an aborted step's attempt must end at once (raced against its signal), not when the step returns. */
   readonly cancellable: boolean;
   readonly middleware: readonly StepMiddleware[];
   readonly scope: RunScope;

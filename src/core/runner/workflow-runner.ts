@@ -124,14 +124,7 @@ export class WorkflowRunner {
       captureId: options.captureId ?? null,
       idempotencyKey: options.idempotencyKey ?? null,
     });
-    const settings: RunSettings = {
-      ...this.topLevel(options),
-      dryRun,
-      startFrom,
-      persist: !dryRun,
-      resume: null,
-    };
-    const execution = new RunExecution(this.services, definition, context, settings);
+    const execution = new RunExecution(this.services, definition, context, this.topLevel(options, { dryRun, startFrom, persist: !dryRun, resume: null }));
     return this.executeHere(context.runId, definition.name, execution);
   }
 
@@ -203,13 +196,8 @@ export class WorkflowRunner {
       });
       // taken over from an owner that neither finished nor handed it off: its execution was lost
       const lost = run.status === 'running' && run.leaseOwner !== null;
-      const execution = new RunExecution(this.services, definition, context, {
-        ...this.topLevel(options),
-        dryRun: false,
-        startFrom: null,
-        persist: true,
-        resume: { run, records, claim: { epoch: claimed.leaseEpoch, at: now }, lost },
-      });
+      const resume = { run, records, claim: { epoch: claimed.leaseEpoch, at: now }, lost };
+      const execution = new RunExecution(this.services, definition, context, this.topLevel(options, { dryRun: false, startFrom: null, persist: true, resume }));
       this.active.attach(runId, execution);
       return await execution.run();
     } finally {
@@ -286,10 +274,15 @@ export class WorkflowRunner {
     return results;
   }
 
-  /** Settings every top-level execution shares. */
-  private topLevel(options: ExecuteOptions | ResumeOptions): Omit<RunSettings, 'dryRun' | 'startFrom' | 'persist' | 'resume'> {
+  /** A top-level execution's settings. */
+  private topLevel(options: ExecuteOptions | ResumeOptions, how: Pick<RunSettings, 'dryRun' | 'startFrom' | 'persist' | 'resume'>): RunSettings {
     return {
+      dryRun: how.dryRun,
+      startFrom: how.startFrom,
+      persist: how.persist,
+      resume: how.resume,
       signal: options.signal ?? null,
+      raceAborts: options.signal !== undefined,
       stopSignal: options.stopSignal ?? null,
       handoffSignal: options.handoffSignal ?? null,
       leased: true,

@@ -57,7 +57,7 @@ export class InMemoryRunStore implements RunStore {
     if (this.runs.has(run.runId)) {
       throw new SpineError('invalid-argument', `Run "${run.runId}" already exists; pick another run id or resume that run.`);
     }
-    const record = copyRecord({ ...RUN_DEFAULTS, ...run, leaseEpoch: run.leaseOwner === null ? 0 : 1 });
+    const record = newRecord(run);
     const stored: StoredRun = { record, steps: [], sequence: this.sequence++ };
     this.runs.set(run.runId, stored);
     if (run.idempotencyKey !== null) this.byIdempotencyKey.set(run.idempotencyKey, run.runId);
@@ -288,23 +288,46 @@ function snapshot(stored: StoredRun): RunRecord {
   return Object.freeze(copyRecord(stored.record));
 }
 
-const RUN_DEFAULTS = {
-  cancelRequested: false,
-  status: 'running',
-  executedSteps: 0,
-  completedSteps: 0,
-  failedSteps: 0,
-  skippedSteps: 0,
-  lastCompletedStep: null,
-  finishedAt: null,
-  durationMs: null,
-  errorStep: null,
-  error: null,
-  errorCategory: null,
-  lostExecutions: 0,
-  lostStep: null,
-} as const;
 const CREATED: CreateRunOutcome = Object.freeze({ created: true });
+
+/** A new run's record (claimed at epoch 1 when it has a lease owner), as an explicit literal. */
+function newRecord(run: NewRun): Writable<RunRecord> {
+  return copyRecord({
+    runId: run.runId,
+    workflowName: run.workflowName,
+    workflowVersion: run.workflowVersion,
+    workflowHash: run.workflowHash,
+    domain: run.domain,
+    params: run.params,
+    partition: run.partition,
+    batchId: run.batchId,
+    traceId: run.traceId,
+    asOfDate: run.asOfDate,
+    captureId: run.captureId,
+    idempotencyKey: run.idempotencyKey,
+    parentRunId: run.parentRunId,
+    rootRunId: run.rootRunId,
+    totalSteps: run.totalSteps,
+    startedAt: run.startedAt,
+    status: 'running',
+    executedSteps: 0,
+    completedSteps: 0,
+    failedSteps: 0,
+    skippedSteps: 0,
+    lastCompletedStep: null,
+    finishedAt: null,
+    durationMs: null,
+    errorStep: null,
+    error: null,
+    errorCategory: null,
+    leaseOwner: run.leaseOwner,
+    leaseExpiresAt: run.leaseExpiresAt,
+    leaseEpoch: run.leaseOwner === null ? 0 : 1,
+    cancelRequested: false,
+    lostExecutions: 0,
+    lostStep: null,
+  });
+}
 
 /** A copy as an explicit literal: one fixed object shape (a spread of this many keys goes to slow dictionary mode). */
 function copyRecord(r: RunRecord): Writable<RunRecord> {
