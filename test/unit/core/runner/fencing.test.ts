@@ -1,5 +1,6 @@
-import { InMemoryRunStore, LeaseLostError, SpineError, Step, Workflow, WorkflowRunner, type WorkflowDefinition } from 'spine-orchestration';
+import { InMemoryRunStore, LeaseLostError, SpineError, Step, Workflow, WorkflowRunner, workflowHash, type WorkflowDefinition } from 'spine-orchestration';
 import { FakeClock } from 'spine-orchestration/testing';
+import { newRun } from '../../../fixtures/records';
 import { gate, pausableStore } from '../../../fixtures/stores';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -217,5 +218,31 @@ describe('cancellation', () => {
     expect(refused).toBeInstanceOf(SpineError);
     expect(refused).toMatchObject({ kind: 'run-finished', message: `Run "${done.runId}" of workflow "done" is already completed; only a run that has not finished can be cancelled. Nothing was changed.` });
     expect(await runner.store.getRun(done.runId)).toMatchObject({ status: 'completed', cancelRequested: false });
+  });
+});
+
+describe('recovery', () => {
+  it('recovers expired runs side by side: one in a long wait holds back no other', async () => {
+    const store = new InMemoryRunStore();
+    const clock = new FakeClock({ autoAdvance: false });
+    const waits = Workflow.define({ name: 'recover.waits', steps: [Step.wait('publication', { seconds: 3_600 }), Step.lambda('after', () => ({}))] });
+    const quick = Workflow.define({ name: 'recover.quick', steps: [Step.lambda('a', () => ({})), Step.lambda('b', () => ({}))] });
+    const registry = { get: (n: string) => [waits, quick].find((w) => w.name === n), names: () => ['recover.waits', 'recover.quick'] };
+    const dead = new WorkflowRunner({ store, clock, lease: { owner: 'dead', durationMs: 1_000, heartbeatMs: 60_000 }, workflows: registry });
+    void dead.execute(waits, { runId: 'orphan-waiting' }).catch(() => undefined);
+    await new Promise((r) => setImmediate(r));
+    clock.advance(500);
+    // a second orphan whose lease expired later: it comes second in the recovery order
+    await store.createRun(
+      newRun({ runId: 'orphan-quick', workflowName: 'recover.quick', workflowHash: workflowHash(quick), leaseOwner: 'dead', leaseExpiresAt: new Date(clock.now() + 1_000) }),
+    );
+    const later = new FakeClock({ start: clock.now() + 60_000, autoAdvance: false });
+    const survivor = new WorkflowRunner({ store, clock: later, lease: { owner: 'survivor' }, workflows: registry });
+    const recovering = survivor.recover();
+    for (let i = 0; i < 100 && (await store.getRun('orphan-quick'))?.status !== 'completed'; i++) await new Promise((r) => setImmediate(r));
+    expect(await store.getRun('orphan-quick')).toMatchObject({ status: 'completed', leaseEpoch: 2 });
+    expect(await store.getRun('orphan-waiting')).toMatchObject({ status: 'running', leaseOwner: 'survivor', leaseEpoch: 2 });
+    later.advance(3_600_000);
+    expect((await recovering).map((r) => `${r.runId}:${r.status}`).sort()).toEqual(['orphan-quick:completed', 'orphan-waiting:completed']);
   });
 });
