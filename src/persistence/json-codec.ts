@@ -1,5 +1,3 @@
-import { SpineError } from '../core/errors/spine-error';
-
 /** Default upper bound of one stored output (16 MiB). */
 export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
 
