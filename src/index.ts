@@ -68,7 +68,15 @@ export type {
   PipelineResult,
   PipelineReturn,
 } from './core/pipeline/pipeline.types';
-export { WorkflowRunner, type ExecuteOptions, type RecoverOptions, type ResumeOptions, type WorkflowRunnerOptions } from './core/runner/workflow-runner';
+export {
+  WorkflowRunner,
+  type ClaimedRunOptions,
+  type EnqueueOptions,
+  type ExecuteOptions,
+  type RecoverOptions,
+  type ResumeOptions,
+  type WorkflowRunnerOptions,
+} from './core/runner/workflow-runner';
 export type { StepExecution, WorkflowResult } from './core/runner/workflow-result';
 export type { RunEvent, RunEventListener, RunEventType } from './core/runner/run-event';
 export type { StepInvocation, StepMiddleware } from './core/runner/step-middleware';
@@ -77,6 +85,17 @@ export { SystemClock, type Clock } from './core/clock/clock.port';
 export { InMemoryRunStore } from './core/store/in-memory-run.store';
 export type { ClaimOutcome, CreateRunOutcome, Lease, LeaseHolder, NewRun, RenewOutcome, RunStore } from './core/store/run-store.port';
 export { RECORD_LIMITS } from './core/store/record-limits';
+export {
+  DEFAULT_QUEUE,
+  type ChildRunSummary,
+  type ClaimedRun,
+  type EnqueueSpec,
+  type QueueClaimRequest,
+  type QueueLimits,
+  type QueueStats,
+  type WorkerRecord,
+} from './core/store/run-queue';
+export { RunWorker, type WorkerOptions, type WorkerLogger } from './worker/run-worker';
 export type {
   CheckpointRecord,
   Fence,
@@ -94,6 +113,7 @@ export type {
   StepRecord,
   StepStatus,
 } from './core/store/run-record';
+export { RUN_STATUSES } from './core/store/run-record';
 export { SpineError, WorkflowDefinitionError, LeaseLostError, type SpineErrorKind } from './core/errors/spine-error';
 export { SpineValidationError, type FieldViolation } from './core/errors/spine-validation.error';
 export { SpineStartupError } from './spine/spine-startup.error';

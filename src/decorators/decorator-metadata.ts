@@ -25,6 +25,8 @@ export interface WorkflowOptions {
   readonly defaults?: Readonly<Record<string, unknown>>;
   readonly maxSteps?: number;
   readonly tags?: readonly string[];
+  /** The queue `spine.enqueue` puts its runs on unless told otherwise (default 'default'). */
+  readonly queue?: string;
 }
 
 /** Options of `@LambdaStep`. */

@@ -106,6 +106,7 @@ export function declareWorkflowClass(
     ...(options.version !== undefined && { version: options.version }),
     ...(options.maxSteps !== undefined && { maxSteps: options.maxSteps }),
     ...(options.tags !== undefined && { tags: options.tags }),
+    ...(options.queue !== undefined && { queue: options.queue }),
   };
   return { declared: { type, declaration, paramsType: options.params ?? null, iteratorTypes }, problems };
 }

@@ -5,6 +5,7 @@ export { spineEntities, TABLES } from './schema/entities';
 export { familyOf, type DriverFamily } from './schema/column-types';
 export { InitialSchema1767225600000 } from './migrations/1767225600000-initial-schema';
 export { FencingEpochs1767312000000 } from './migrations/1767312000000-fencing-epochs';
+export { RunQueue1767398400000 } from './migrations/1767398400000-run-queue';
 export { runMigrationsExclusively } from './migrations-lock';
 export { DEFAULT_MAX_OUTPUT_BYTES } from './json-codec';
 export { runInTransaction, type ApplicationTransactionOptions, type IsolationLevel } from './application-transaction';

@@ -4,6 +4,7 @@ import type { RunRow } from './row-mapping';
 import { fenceHolds, holderOf, missingRun, staleWrite, type FencedOutcome, type RunWriter, type Statement, type StepWrite } from './run.writer';
 import { TABLES } from './schema/entities';
 import { SQL } from './step.sql';
+import type { SqlPlan } from './queue.sql';
 
 /**
  * The run store's transactions on MySQL/MariaDB, each on a pooled connection of the DataSource.
@@ -64,12 +65,32 @@ export class MysqlRunWriter implements RunWriter {
     });
   }
 
+  async plan<T>(makePlan: () => SqlPlan<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.inTransaction(async (runner) => {
+          const plan = makePlan();
+          let step = plan.next();
+          while (step.done !== true) {
+            const op = step.value;
+            step = plan.next(op.kind === 'all' ? await runner.query(op.sql, [...op.values]) : await affected(runner, op.sql, op.values));
+          }
+          return step.value;
+        }, 'READ COMMITTED');
+      } catch (error) {
+        const code = (error as { driverError?: { errno?: number }; errno?: number }).driverError?.errno ?? (error as { errno?: number }).errno;
+        if (attempt >= 5 || (code !== 1213 && code !== 1205)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 5 * attempt * Math.random()));
+      }
+    }
+  }
+
   /** Runs `work` in a transaction: committed unless it throws or asks for a rollback. */
-  private async inTransaction<T>(work: (runner: QueryRunner, rollback: () => void) => Promise<T>): Promise<T> {
+  private async inTransaction<T>(work: (runner: QueryRunner, rollback: () => void) => Promise<T>, isolation?: 'READ COMMITTED'): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
     let rollback = false;
     try {
-      await runner.startTransaction();
+      await runner.startTransaction(isolation);
       const result = await work(runner, () => void (rollback = true));
       if (rollback) await runner.rollbackTransaction();
       else await runner.commitTransaction();

@@ -70,6 +70,9 @@ export function runFromRow(row: RunRow): RunRecord {
     cancelRequested: Boolean(Number(row.cancel_requested)),
     lostExecutions: num(row.lost_executions ?? 0),
     lostStep: str(row.lost_step),
+    queue: str(row.queue),
+    priority: num(row.priority ?? 0),
+    concurrencyKey: str(row.concurrency_key),
   };
   return corruption === undefined ? record : { ...record, corruption };
 }

@@ -2,6 +2,7 @@ import { LeaseLostError, SpineError } from '../core/errors/spine-error';
 import type { Fence, RunStatus, StepCommit } from '../core/store/run-record';
 import type { LeaseHolder } from '../core/store/run-store.port';
 import type { RunRow } from './row-mapping';
+import type { SqlPlan } from './queue.sql';
 
 /** One SQL statement and its values. */
 export type Statement = readonly [sql: string, values: readonly unknown[]];
@@ -39,6 +40,11 @@ export interface RunWriter {
   fenced(fence: Fence, statements: readonly Statement[], updatesFencedRun: boolean): Promise<FencedOutcome>;
   /** Runs `update` (a claim) and reads the run's row back in the same transaction; null row when the update matched nothing. */
   updateAndRead(update: Statement, runId: string): Promise<{ readonly changed: number; readonly row: RunRow | null }>;
+  /**
+   * Runs a plan's statements in one transaction (SQLite: BEGIN IMMEDIATE; MySQL: READ COMMITTED,
+   * so each statement sees the latest commits, retried with a fresh plan after a deadlock).
+   */
+  plan<T>(plan: () => SqlPlan<T>): Promise<T>;
 }
 
 /** Who holds a run, from its fence row (null when the run is gone). */

@@ -4,6 +4,7 @@ import { fenceHolds, holderOf, missingRun, staleWrite, type FencedOutcome, type 
 import { afterOpenTransaction, type SqliteClient, type SqliteDatabase, type SqliteStatement } from './sql-client';
 import { TABLES } from './schema/entities';
 import { SQL } from './step.sql';
+import type { SqlPlan } from './queue.sql';
 
 /**
  * The run store's transactions on better-sqlite3, on the connection TypeORM opened: prepared
@@ -16,6 +17,7 @@ export class SqliteRunWriter implements RunWriter {
   private commit: ((write: StepWrite) => StepCommit) | null = null;
   private readonly fencedTx: (fence: Fence, statements: readonly Statement[]) => FencedOutcome;
   private readonly claimTx: (update: Statement, runId: string) => { changed: number; row: RunRow | null };
+  private readonly planTx: (plan: SqlPlan<unknown>) => unknown;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -32,6 +34,21 @@ export class SqliteRunWriter implements RunWriter {
       const row = changed === 0 ? null : (this.statement(`SELECT * FROM ${TABLES.runs} WHERE run_id = ?`).get(runId) ?? null);
       return { changed, row };
     }).immediate;
+    this.planTx = db.transaction((plan: SqlPlan<unknown>) => {
+      let step = plan.next();
+      while (step.done !== true) {
+        const op = step.value;
+        const statement = this.statement(op.sql);
+        step = plan.next(op.kind === 'all' ? statement.all(...op.values) : statement.run(...op.values).changes);
+      }
+      return step.value;
+    }).immediate;
+  }
+
+  async plan<T>(plan: () => SqlPlan<T>): Promise<T> {
+    const open = afterOpenTransaction(this.db);
+    if (open !== null) await open;
+    return this.planTx(plan()) as T;
   }
 
   commitStep(write: StepWrite): StepCommit | Promise<StepCommit> {

@@ -10,6 +10,7 @@ import type {
   RunOutcome,
   RunProgress,
   RunRecord,
+  RunStatus,
   StepCommit,
   StepRecord,
 } from '../core/store/run-record';
@@ -29,6 +30,8 @@ import { SQL } from './step.sql';
 import { SqliteClient, sqliteDatabaseOf, TypeOrmClient, type SqlClient } from './sql-client';
 import { StoredValues } from './stored-values';
 import { purgeRuns } from './run-purge';
+import { claimPlan, settleChildPlan, UNFINISHED } from './queue.sql';
+import type { ChildRunSummary, ClaimedRun, QueueClaimRequest, QueueStats, WorkerRecord } from '../core/store/run-queue';
 
 /** Options of the TypeORM store. */
 export interface TypeOrmRunStoreOptions {
@@ -83,19 +86,7 @@ export class TypeOrmRunStore implements RunStore {
       const existing = await this.findOne(`idempotency_key = ?`, [run.idempotencyKey]);
       if (existing !== null) return { created: false, run: existing };
     }
-    const now = toSqlDatetime(Date.now());
-    const insert: Statement = [
-      `INSERT INTO ${TABLES.runs} (run_id, workflow_name, workflow_version, workflow_hash, domain, status, params, run_partition, ` +
-        'partition_key, batch_id, trace_id, as_of_date, capture_id, idempotency_key, parent_run_id, root_run_id, total_steps, executed_steps, ' +
-        'completed_steps, failed_steps, skipped_steps, started_at, updated_at, cancel_requested, lease_owner, lease_expires_at, lease_epoch, lost_executions) ' +
-        "VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?, ?, ?, ?, ?, 0)",
-      [
-        run.runId, run.workflowName, run.workflowVersion, run.workflowHash, run.domain, this.values.json(run.params, `the params of run "${run.runId}"`),
-        run.partition === null ? null : JSON.stringify(run.partition), partitionKey(run.partition), run.batchId, run.traceId,
-        run.asOfDate, run.captureId, run.idempotencyKey, run.parentRunId, run.rootRunId, run.totalSteps, toSqlDatetime(run.startedAt), now,
-        this.bool(false), run.leaseOwner, run.leaseExpiresAt === null ? null : toSqlDatetime(run.leaseExpiresAt), run.leaseOwner === null ? 0 : 1,
-      ],
-    ];
+    const insert = this.insertRuns([run], 'INSERT');
     try {
       if (run.fence === null) await this.sql.run(...insert);
       else await this.fencedWrite(run.runId, run.fence, [insert]);
@@ -111,6 +102,160 @@ export class TypeOrmRunStore implements RunStore {
       throw error;
     }
     return { created: true };
+  }
+
+  /** One multi-row insert of new runs (queued ones unleased, claimable from their not-before time). */
+  private insertRuns(runs: readonly NewRun[], verb: string): Statement {
+    const now = toSqlDatetime(Date.now());
+    const values: unknown[] = [];
+    for (const run of runs) {
+      const queued = run.enqueue ?? null;
+      const leaseOwner = queued === null ? run.leaseOwner : null;
+      const leaseExpiresAt = queued === null ? run.leaseExpiresAt : queued.notBefore;
+      values.push(
+        run.runId, run.workflowName, run.workflowVersion, run.workflowHash, run.domain, queued === null ? 'running' : 'queued',
+        this.values.json(run.params, `the params of run "${run.runId}"`), run.partition === null ? null : JSON.stringify(run.partition),
+        partitionKey(run.partition), run.batchId, run.traceId, run.asOfDate, run.captureId, run.idempotencyKey, run.parentRunId, run.rootRunId,
+        run.totalSteps, toSqlDatetime(run.startedAt), now, this.bool(false), leaseOwner, leaseExpiresAt === null ? null : toSqlDatetime(leaseExpiresAt),
+        leaseOwner === null ? 0 : 1, queued?.queue ?? null, queued?.queue ?? null, queued?.priority ?? 0, queued?.concurrencyKey ?? null,
+      );
+    }
+    const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)';
+    return [
+      `${verb} INTO ${TABLES.runs} (run_id, workflow_name, workflow_version, workflow_hash, domain, status, params, run_partition, ` +
+        'partition_key, batch_id, trace_id, as_of_date, capture_id, idempotency_key, parent_run_id, root_run_id, total_steps, executed_steps, ' +
+        'completed_steps, failed_steps, skipped_steps, started_at, updated_at, cancel_requested, lease_owner, lease_expires_at, lease_epoch, ' +
+        `lost_executions, queue, claim_queue, priority, concurrency_key) VALUES ${runs.map(() => row).join(', ')}`,
+      values,
+    ];
+  }
+
+  async enqueueRuns(runs: readonly NewRun[], fence: Fence | null): Promise<number> {
+    await this.values.ready;
+    let created = 0;
+    const verb = this.family === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
+    for (let i = 0; i < runs.length; i += 200) {
+      const chunk = runs.slice(i, i + 200);
+      const insert = this.insertRuns(chunk, verb);
+      if (fence === null) created += await this.sql.run(...insert);
+      else {
+        const outcome = await this.writer.fenced(fence, [insert], false);
+        if (!outcome.held) throw new LeaseLostError(chunk[0]!.runId, fence, outcome.holder);
+        created += outcome.changes[0] ?? 0;
+      }
+    }
+    return created;
+  }
+
+  claimQueued(request: QueueClaimRequest): Promise<ClaimedRun[]> {
+    return this.writer.plan(() => claimPlan(request, this.family));
+  }
+
+  async requeueRuns(runIds: readonly string[], fence: Fence | null, now: Date): Promise<void> {
+    for (let i = 0; i < runIds.length; i += 200) {
+      const chunk = runIds.slice(i, i + 200);
+      const update: Statement = [
+        `UPDATE ${TABLES.runs} SET status = 'queued', claim_queue = queue, lease_owner = NULL, lease_expires_at = ?, cancel_requested = ?, ` +
+          `finished_at = NULL, updated_at = ? WHERE run_id IN (${chunk.map(() => '?').join(', ')}) AND queue IS NOT NULL ` +
+          "AND status IN ('failed', 'cancelled', 'stopped')",
+        [toSqlDatetime(now), this.bool(false), toSqlDatetime(now), ...chunk],
+      ];
+      if (fence === null) await this.sql.run(...update);
+      else await this.fencedWrite(chunk[0]!, fence, [update], false);
+    }
+  }
+
+  async parkRun(runId: string, fence: Fence, wakeAt: Date): Promise<void> {
+    await this.fencedWrite(runId, fence, [
+      [
+        `UPDATE ${TABLES.runs} SET status = 'waiting', lease_owner = NULL, lease_expires_at = ?, updated_at = ? WHERE run_id = ?`,
+        [toSqlDatetime(wakeAt), toSqlDatetime(Date.now()), runId],
+      ],
+    ]);
+  }
+
+  settleChild(parentRunId: string, failed: boolean, now: Date): Promise<void> {
+    return this.writer.plan(() => settleChildPlan(parentRunId, failed, now, this.family));
+  }
+
+  async listChildren(parentRunId: string): Promise<ChildRunSummary[]> {
+    const rows = await this.sql.all(
+      `SELECT run_id, status, error_step, error, error_category, last_completed_step FROM ${TABLES.runs} WHERE parent_run_id = ? ORDER BY run_id`,
+      [parentRunId],
+    );
+    return rows.map((row) => ({
+      runId: String(row.run_id),
+      status: String(row.status) as RunStatus,
+      errorStep: row.error_step === null ? null : String(row.error_step),
+      error: row.error === null ? null : String(row.error),
+      errorCategory: row.error_category === null ? null : (String(row.error_category) as ChildRunSummary['errorCategory']),
+      lastCompletedStep: row.last_completed_step === null ? null : String(row.last_completed_step),
+    }));
+  }
+
+  cancelChildren(parentRunId: string): Promise<number> {
+    return this.sql.run(`UPDATE ${TABLES.runs} SET cancel_requested = ? WHERE parent_run_id = ? AND status IN ${UNFINISHED}`, [this.bool(true), parentRunId]);
+  }
+
+  async queueStats(now: Date): Promise<QueueStats[]> {
+    const at = toSqlDatetime(now);
+    const live = 'lease_owner IS NOT NULL AND lease_expires_at > ?';
+    const rows = await this.sql.all(
+      `SELECT claim_queue, SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END) AS queued, ` +
+        "SUM(CASE WHEN status = 'queued' AND lease_expires_at <= ? THEN 1 ELSE 0 END) AS due, " +
+        `SUM(CASE WHEN status <> 'queued' AND ${live} THEN 1 ELSE 0 END) AS running, ` +
+        `SUM(CASE WHEN status <> 'queued' AND NOT (${live}) THEN 1 ELSE 0 END) AS waiting, ` +
+        `MIN(CASE WHEN status = 'queued' THEN started_at END) AS oldest FROM ${TABLES.runs} WHERE claim_queue IS NOT NULL GROUP BY claim_queue ORDER BY claim_queue`,
+      [at, at, at],
+    );
+    const keyRows = await this.sql.all(
+      `SELECT claim_queue, concurrency_key, SUM(CASE WHEN ${live} THEN 1 ELSE 0 END) AS running, SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END) AS queued ` +
+        `FROM ${TABLES.runs} WHERE claim_queue IS NOT NULL AND concurrency_key IS NOT NULL GROUP BY claim_queue, concurrency_key ORDER BY claim_queue, concurrency_key`,
+      [at],
+    );
+    return rows.map((row) => ({
+      queue: String(row.claim_queue),
+      queued: Number(row.queued),
+      due: Number(row.due),
+      running: Number(row.running),
+      waiting: Number(row.waiting),
+      oldestQueuedAt: fromSqlDatetime(row.oldest),
+      keys: keyRows
+        .filter((k) => k.claim_queue === row.claim_queue && (Number(k.running) > 0 || Number(k.queued) > 0))
+        .map((k) => ({ key: String(k.concurrency_key), running: Number(k.running), queued: Number(k.queued) })),
+    }));
+  }
+
+  async saveWorker(worker: WorkerRecord): Promise<void> {
+    const columns = ['worker_id', 'hostname', 'pid', 'queues', 'concurrency', 'running', 'started_at', 'heartbeat_at'];
+    const values = [
+      worker.workerId, worker.hostname, worker.pid, JSON.stringify(worker.queues), worker.concurrency, worker.running,
+      toSqlDatetime(worker.startedAt), toSqlDatetime(worker.heartbeatAt),
+    ];
+    const updates = ['queues', 'concurrency', 'running', 'heartbeat_at'];
+    const upsert =
+      this.family === 'mysql'
+        ? ` ON DUPLICATE KEY UPDATE ${updates.map((c) => `${c} = VALUES(${c})`).join(', ')}`
+        : ` ON CONFLICT (worker_id) DO UPDATE SET ${updates.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+    await this.sql.run(`INSERT INTO ${TABLES.workers} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})${upsert}`, values);
+  }
+
+  async removeWorker(workerId: string): Promise<void> {
+    await this.sql.run(`DELETE FROM ${TABLES.workers} WHERE worker_id = ?`, [workerId]);
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    const rows = await this.sql.all(`SELECT * FROM ${TABLES.workers} ORDER BY heartbeat_at DESC, worker_id`);
+    return rows.map((row) => ({
+      workerId: String(row.worker_id),
+      hostname: String(row.hostname),
+      pid: Number(row.pid),
+      queues: decodeStored<string[]>(row.queues) ?? [],
+      concurrency: Number(row.concurrency),
+      running: Number(row.running),
+      startedAt: fromSqlDatetime(row.started_at)!,
+      heartbeatAt: fromSqlDatetime(row.heartbeat_at)!,
+    }));
   }
 
   recordStep(step: StepRecord, progress: RunProgress): StepCommit | Promise<StepCommit> {
@@ -156,7 +301,7 @@ export class TypeOrmRunStore implements RunStore {
       [
         `UPDATE ${TABLES.runs} SET status = ?, executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, ` +
           'last_completed_step = ?, finished_at = ?, duration_ms = ?, error_step = ?, error = ?, error_category = ?, updated_at = ?, ' +
-          'lease_owner = NULL, lease_expires_at = NULL WHERE run_id = ?',
+          'lease_owner = NULL, lease_expires_at = NULL, claim_queue = NULL WHERE run_id = ?',
         [
           outcome.status, outcome.executedSteps, outcome.completedSteps, outcome.failedSteps, outcome.skippedSteps,
           outcome.lastCompletedStep, toSqlDatetime(outcome.finishedAt), outcome.durationMs, outcome.errorStep, this.values.clip(outcome.error),
@@ -201,7 +346,7 @@ export class TypeOrmRunStore implements RunStore {
 
   async listExpiredRuns(now: Date, limit: number): Promise<RunRecord[]> {
     const rows = await this.sql.all(
-      `SELECT * FROM ${TABLES.runs} WHERE status IN ('running', 'waiting') AND lease_expires_at < ? AND parent_run_id IS NULL ` +
+      `SELECT * FROM ${TABLES.runs} WHERE status IN ('running', 'waiting') AND lease_expires_at < ? AND parent_run_id IS NULL AND queue IS NULL ` +
         `ORDER BY lease_expires_at LIMIT ${Math.max(0, Math.floor(limit))}`,
       [toSqlDatetime(now)],
     );

@@ -5,6 +5,8 @@ import type { PipelineLookup } from '../core/pipeline/pipeline.types';
 import type { WorkflowRunnerOptions } from '../core/runner/workflow-runner';
 import type { Constructor } from '../decorators/decorator-metadata';
 import type { ClassProvider } from './class-provider';
+import type { QueueLimits } from '../core/store/run-queue';
+import type { WorkerOptions } from '../worker/run-worker';
 
 /** Where `Spine` tells about things that are not errors (a glob that matched nothing). */
 export interface SpineLogger {
@@ -56,5 +58,16 @@ export interface SpineOptions extends SpineRunnerOptions {
   // store (a RunStore of your own, overriding `database`), middleware, onEvent, defaultRetry,
   // defaultTimeoutMs and clock are passed to the WorkflowRunner as they are.
   /** Default: console. */
+  /**
+   * Queues declared in code, with limits that hold across every worker on the database:
+   * `{ finra: { concurrency: 2, rateLimit: { max: 10, perMs: 60_000 }, perKeyConcurrency: 1 } }`.
+   * A queue not declared has no limit but its per-key one (1).
+   */
+  readonly queues?: Readonly<Record<string, QueueLimits>>;
+  /**
+   * Makes this process a worker once started: it claims and executes enqueued runs of its
+   * `queues` (default ['default']), `concurrency` (default 8) at once. `true`: the defaults.
+   */
+  readonly worker?: WorkerOptions | boolean;
   readonly logger?: SpineLogger;
 }

@@ -17,6 +17,9 @@ import { openStore, type OpenedStore } from './spine.database';
 import type { DataSource } from 'typeorm';
 import { SpineStartupError } from './spine-startup.error';
 import type { SpineLogger, SpineOptions } from './spine.options';
+import { RunWorker, type WorkerOptions } from '../worker/run-worker';
+import { checkQueueLimits, type QueueLimits, type QueueStats, type WorkerRecord } from '../core/store/run-queue';
+import type { EnqueueOptions } from '../core/runner/workflow-runner';
 
 /**
  * The application's entry point: discovers and compiles workflows and pipelines, binds them in the
@@ -36,7 +39,11 @@ export class Spine {
     private readonly startedRuns: StartedRuns,
     private readonly recoveryIntervalMs: number,
     private readonly recoveryConcurrency: number,
+    private readonly queueLimits: Readonly<Record<string, QueueLimits>>,
   ) {}
+
+  /** This process's worker, once started (`worker` option, `startWorker`, `npx spine worker`). */
+  private worker: RunWorker | null = null;
 
   /** Aborted by close: every run this Spine executes hands itself off at its next step boundary. */
   private readonly shutdown = new AbortController();
@@ -121,6 +128,13 @@ export class Spine {
       },
     });
     const problems = [...assembly.problems];
+    for (const [name, limits] of Object.entries(options.queues ?? {})) {
+      try {
+        checkQueueLimits(name, limits);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
     for (const { definition } of registry.all()) {
       try {
         runner.validate(definition);
@@ -138,8 +152,28 @@ export class Spine {
     }
     registry.freeze(startedAt);
     const recoveryIntervalMs = options.recoveryIntervalMs ?? options.lease?.durationMs ?? 30_000;
-    const spine = new Spine(container, runner, store, registry, startedAt, opened, options.logger ?? console, startedRuns, recoveryIntervalMs, options.recoveryConcurrency ?? 8);
+    const spine = new Spine(
+      container,
+      runner,
+      store,
+      registry,
+      startedAt,
+      opened,
+      options.logger ?? console,
+      startedRuns,
+      recoveryIntervalMs,
+      options.recoveryConcurrency ?? 8,
+      options.queues ?? {},
+    );
     if (options.recoverOnStart !== false) spine.startRecovery();
+    if (options.worker !== undefined && options.worker !== false) {
+      try {
+        spine.startWorker(options.worker === true ? {} : options.worker);
+      } catch (error) {
+        await spine.close();
+        throw error;
+      }
+    }
     return spine;
   }
 
@@ -188,8 +222,75 @@ export class Spine {
     }
   }
 
+  /**
+   * Records a run for a worker and returns its id at once; nothing runs here (unless this process
+   * is itself a worker of the run's queue: it then looks for the run at once). Params are
+   * validated first (invalid params throw and record nothing). The run goes to `queue`, else the
+   * workflow's (`@Workflow({ queue })`), else 'default'; lower `priority` first; runs sharing a
+   * `concurrencyKey` never overlap beyond the queue's per-key limit; not before `notBefore`. With
+   * an `idempotencyKey` used before, the earlier run's id.
+   */
+  async enqueue(name: string, options: EnqueueOptions = {}): Promise<{ readonly runId: string }> {
+    this.assertOpen('enqueue');
+    const { definition, params } = await this.prepare(name, options);
+    this.assertOpen('enqueue');
+    const { runId } = await this.runner.enqueue(definition, { ...options, params });
+    this.worker?.notify();
+    return { runId };
+  }
+
+  /**
+   * Waits until a run (enqueued, started here or anywhere) has ended and returns its result, rebuilt
+   * from its records: works from any process on the same database. Throws `SpineError` 'timeout'
+   * after `timeoutMs` (default: no limit) with the run still going; it keeps going.
+   */
+  async waitForResult(runId: string, options: { readonly timeoutMs?: number; readonly pollIntervalMs?: number } = {}): Promise<WorkflowResult> {
+    const deadline = options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
+    for (let poll = 0; ; poll++) {
+      const run = await this.store.getRun(runId);
+      if (run === null) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; check the id (spine.listRuns shows recent runs).`);
+      if (run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled' || run.status === 'stopped') {
+        const definition = this.registry.get(run.workflowName);
+        if (definition === undefined) throw this.unknownWorkflow(run.workflowName);
+        return this.runner.resultOf(run, definition);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new SpineError('timeout', `Run "${runId}" of workflow "${run.workflowName}" is still ${run.status} after ${options.timeoutMs} ms; it keeps going (wait again, or cancel it).`);
+      }
+      const pause = Math.min(left, options.pollIntervalMs ?? Math.min(1_000, 25 * 2 ** Math.min(poll, 6)));
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
+  /**
+   * Makes this process a worker (see `WorkerOptions`): it claims due runs of its queues — queued,
+   * parked runs whose wake-up time came, runs whose owner died — within each queue's limits
+   * (`queues` option), and executes them here. Stopped by `close` (graceful hand-off). Throws if
+   * a worker already runs here.
+   */
+  startWorker(options: WorkerOptions = {}): RunWorker {
+    this.assertOpen('startWorker');
+    if (this.worker !== null) throw new SpineError('invalid-argument', `This Spine already runs a worker (${this.worker.id}); one per Spine.`);
+    const worker = new RunWorker(this.runner, this.store, () => this.registry.names(), this.queueLimits, options, this.logger);
+    this.worker = worker;
+    worker.start();
+    return worker;
+  }
+
+  /** Per queue: queued (and due), running, waiting, the oldest queued run's enqueue time, and per concurrency key. */
+  queueStats(): Promise<QueueStats[]> {
+    if (this.store.queueStats === undefined) return Promise.resolve([]);
+    return this.store.queueStats(new Date());
+  }
+
+  /** Worker processes registered on the store (their heartbeat rows), most recent first. */
+  listWorkers(): Promise<WorkerRecord[]> {
+    return this.store.listWorkers?.() ?? Promise.resolve([]);
+  }
+
   /** The workflow named and its params: defaults, then the given params, converted and validated by its DTO. */
-  private async prepare(name: string, options: ExecuteOptions): Promise<{ definition: WorkflowDefinition; params: Readonly<Record<string, unknown>> }> {
+  private async prepare(name: string, options: Pick<ExecuteOptions, 'params'>): Promise<{ definition: WorkflowDefinition; params: Readonly<Record<string, unknown>> }> {
     const entry = this.registry.entry(name);
     if (entry === undefined) throw this.unknownWorkflow(name);
     let params: Readonly<Record<string, unknown>> = { ...entry.definition.defaults, ...(options.params ?? {}) };
@@ -298,6 +399,7 @@ export class Spine {
     if (this.closed) return;
     this.closed = true;
     if (this.recoveryTimer !== null) clearInterval(this.recoveryTimer);
+    const stopping = this.worker?.stop({ timeoutMs: options.timeoutMs ?? 30_000 });
     this.shutdown.abort();
     const running = [...this.inFlight, ...this.recoveries];
     if (running.length > 0) {
@@ -306,6 +408,7 @@ export class Spine {
       await Promise.race([Promise.allSettled(running), timeout]);
       clearTimeout(timer);
     }
+    await stopping;
     await this.opened.close();
   }
 

@@ -124,6 +124,13 @@ export interface MapStepOptions extends StepOptions {
   readonly maxConcurrency?: number;
   readonly toleratedFailureCount?: number | null;
   readonly toleratedFailurePercentage?: number | null;
+  /**
+   * Distributed map: each item is enqueued as a run of its own on a queue (`true`: the iterator
+   * workflow's queue, else the queue named) and run by any worker; the parent waits for them
+   * parked (a worker's run) or polling (a run executed in place). `maxConcurrency` does not apply:
+   * the queue's limits do.
+   */
+  readonly distribute?: boolean | string | null;
 }
 
 /** A step as declared (options may be partial or plain objects). */
@@ -189,6 +196,8 @@ export interface MapStepDefinition extends StepDefinitionBase {
   readonly maxConcurrency: number;
   readonly toleratedFailureCount: number | null;
   readonly toleratedFailurePercentage: number | null;
+  /** Distributed map: `true` (the iterator's queue) or a queue name; null for a map run in place. */
+  readonly distribute: true | string | null;
 }
 
 /** A compiled step: what the runner executes. */

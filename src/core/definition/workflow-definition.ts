@@ -12,6 +12,8 @@ export interface WorkflowDeclaration {
   /** Step executions allowed per run before it fails (default 10,000); guards endless loops. */
   readonly maxSteps?: number;
   readonly tags?: readonly string[];
+  /** The queue its enqueued runs go to unless the caller names one (default 'default'). */
+  readonly queue?: string | null;
 }
 
 /** A compiled, validated, frozen workflow: what the runner executes. */
@@ -24,6 +26,8 @@ export interface WorkflowDefinition {
   readonly steps: readonly StepDefinition[];
   readonly maxSteps: number;
   readonly tags: readonly string[];
+  /** The queue its enqueued runs go to (null: 'default'). Not part of its hash: moving a workflow to another queue does not change what it does. */
+  readonly queue: string | null;
 }
 
 /** Where a step may route to end the run at once. */

@@ -55,6 +55,8 @@ export function stepSpec(step: StepDefinition): Record<string, unknown> {
         maxConcurrency: step.maxConcurrency,
         toleratedFailureCount: step.toleratedFailureCount,
         toleratedFailurePercentage: step.toleratedFailurePercentage,
+        // only when set: maps run in place keep the hash they had before distributed maps existed
+        ...(step.distribute !== null && { distribute: step.distribute }),
       };
   }
 }

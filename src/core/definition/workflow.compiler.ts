@@ -170,6 +170,10 @@ function mapProblems(step: Extract<StepDeclaration, { type: 'map' }>, add: (p: s
   if (pct != null && !(typeof pct === 'number' && pct >= 0 && pct <= 100)) {
     add(`toleratedFailurePercentage must be between 0 and 100 (got ${String(pct)})`);
   }
+  const distribute = step.distribute;
+  if (distribute !== undefined && distribute !== null && distribute !== false && distribute !== true && !(typeof distribute === 'string' && distribute.length > 0 && distribute.length <= 255)) {
+    add(`distribute must be true, false or a queue name (got ${JSON.stringify(distribute)})`);
+  }
   const iterator = step.iterator;
   if (iterator === undefined || iterator === null) add('needs an iterator: a workflow, a step or a workflow name');
   else if (typeof iterator === 'string') {
@@ -198,6 +202,7 @@ function build(declaration: WorkflowDeclaration): WorkflowDefinition {
     steps: Object.freeze(declaration.steps.map(buildStep)),
     maxSteps: declaration.maxSteps ?? DEFAULT_MAX_STEPS,
     tags: Object.freeze([...(declaration.tags ?? [])]),
+    queue: declaration.queue ?? null,
   });
   compiled.add(definition);
   return definition;
@@ -245,6 +250,7 @@ function buildStep(step: StepDeclaration | StepDefinition): StepDefinition {
         maxConcurrency: step.maxConcurrency ?? 4,
         toleratedFailureCount: step.toleratedFailureCount ?? null,
         toleratedFailurePercentage: step.toleratedFailurePercentage ?? null,
+        distribute: step.distribute === true ? true : typeof step.distribute === 'string' ? step.distribute : null,
       });
     }
   }

@@ -24,7 +24,8 @@ export type SpineErrorKind =
   | 'run-finished'
   | 'idempotency-conflict'
   | 'limit-exceeded'
-  | 'corrupt-record';
+  | 'corrupt-record'
+  | 'timeout';
 
 /** Base class of the framework's errors: one `kind` to branch on, a message that names the fix. */
 export class SpineError extends Error {

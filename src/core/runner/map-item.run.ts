@@ -51,6 +51,7 @@ export async function runMapItem(parent: RunExecution, definition: WorkflowDefin
     guard: parent.guard,
     depth,
     resume: null,
+    parkAfterMs: null,
   };
   if (!persist) return new RunExecution(services, definition, ctx, settings).run();
   const own = ctx.withFields({ idempotencyKey: ctx.runId });

@@ -11,6 +11,7 @@ import { YIELDED } from './yielded.result';
 import { messageOf } from '../errors/step-error';
 import { RunHaltedError } from '../errors/step-timeout.error';
 import { mapItemRunId } from './map-item.run';
+import { distributedMap } from './distributed-map';
 
 /** One failed item of a map step. */
 export interface MapItemError {
@@ -38,6 +39,11 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
   const iterator = env.iteratorWorkflow(step.iterator);
   const total = items.length;
   const tolerated = toleratedFailures(step, total);
+  const paramsOf = (index: number): Readonly<Record<string, unknown>> => {
+    const params = { ...missingDefaults(iterator, ctx), [step.itemParam]: items[index] };
+    return step.indexParam === null ? params : { ...params, [step.indexParam]: index };
+  };
+  if (step.distribute !== null && !env.dryRun) return distributedMap(step, ctx, runtime, env, items, iterator, tolerated, paramsOf);
   const results: unknown[] = new Array(total).fill(null);
   const errors: MapItemError[] = [];
   const halt = new AbortController();
@@ -57,8 +63,7 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
   };
   const runItem = async (index: number): Promise<void> => {
     const item = items[index];
-    let params: Readonly<Record<string, unknown>> = { ...missingDefaults(iterator, ctx), [step.itemParam]: item };
-    if (step.indexParam !== null) params = { ...params, [step.indexParam]: index };
+    let params = paramsOf(index);
     try {
       const checked = env.itemParams(iterator, ctx, params);
       params = isThenable(checked) ? await checked : checked;

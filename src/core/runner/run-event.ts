@@ -10,6 +10,8 @@ export type RunEventType =
   | 'run_stopped'
   /** Graceful shutdown: the run is still running, its lease released for another process to continue it. */
   | 'run_handed_off'
+  /** A worker's run parked (a long wait, a distributed map's items): its lease released until its wake-up time. */
+  | 'run_parked'
   | 'step_started'
   | 'step_completed'
   | 'step_failed'

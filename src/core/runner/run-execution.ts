@@ -16,7 +16,8 @@ import { LeaseGuard } from './lease-guard';
 import { lostExecutions, poisonStepMessage } from './lost-executions';
 import { attemptStep, type AttemptEnvironment } from './step-attempt';
 import { isThenable } from './thenable';
-import { YIELDED } from './yielded.result';
+import { PARKED, YIELDED } from './yielded.result';
+import type { RunStore } from '../store/run-store.port';
 import { applyQualityGate, checkRoute, EMPTY_UPDATES, storableResult } from './step-outcome';
 import type { StepMiddleware } from './step-middleware';
 import type { WorkflowResult } from './workflow-result';
@@ -36,6 +37,8 @@ interface StepOutcome {
   readonly cancelled: boolean;
   /** The step gave way (a stop or hand-off during a wait or map, or its map halted it): nothing was recorded for it. */
   readonly yielded?: boolean;
+  /** The run parked in the step (see `park`). */
+  readonly parked?: boolean;
 }
 
 const stepIndexes = new WeakMap<WorkflowDefinition, ReadonlyMap<string, number>>();
@@ -74,6 +77,11 @@ export class RunExecution implements AttemptEnvironment {
   /** True once the run exists in the store (a failure after that leaves it interrupted). */
   private opened = false;
   private currentStepName: string | null = null;
+  /** When a step parked the run: its wake-up time. */
+  private parkedUntil: number | null = null;
+  readonly store: RunStore;
+  readonly parkAfterMs: number | null;
+  readonly wokeFromPark: boolean;
 
   constructor(
     readonly services: RunnerServices,
@@ -92,6 +100,9 @@ export class RunExecution implements AttemptEnvironment {
     this.yieldSignal = stopSignal !== null && handoffSignal !== null ? AbortSignal.any([stopSignal, handoffSignal]) : (stopSignal ?? handoffSignal);
     this.workflowName = definition.name;
     this.middleware = services.middleware;
+    this.store = services.store;
+    this.parkAfterMs = settings.parkAfterMs;
+    this.wokeFromPark = settings.resume?.run.status === 'waiting';
     this.ownsGuard = settings.persist && settings.leased;
     if (this.ownsGuard) {
       const claim = settings.resume?.claim ?? { epoch: 1, at: services.clock.now() };
@@ -156,6 +167,11 @@ export class RunExecution implements AttemptEnvironment {
     await this.committed(this.ledger.waiting(step, iteration, runtime.idempotencyKey, this.clock.now(), until));
     this.ledger.wakes.set(runtime.idempotencyKey, until);
     return until;
+  }
+
+  park(wakeAt: number): StepResult {
+    this.parkedUntil = wakeAt;
+    return PARKED;
   }
 
   /** Runs a map item as a child run (see `map-item.run.ts`). */
@@ -241,7 +257,8 @@ export class RunExecution implements AttemptEnvironment {
       await ledger.reopen(this.initial.params, lost);
       this.opened = true;
       if (this.ownsGuard) this.guard!.start();
-      this.emit('run_resumed', steps[i]?.name, undefined, undefined, undefined, this.fence === null ? undefined : { epoch: this.fence.epoch });
+      const event = settings.resume.firstStart === true ? 'run_started' : 'run_resumed';
+      this.emit(event, steps[i]?.name, undefined, undefined, undefined, this.fence === null ? undefined : { epoch: this.fence.epoch });
       if (lost.count >= this.services.maxLostExecutions) {
         const step = steps[i]!;
         status = 'failed';
@@ -302,6 +319,7 @@ export class RunExecution implements AttemptEnvironment {
         status = 'cancelled';
         break;
       }
+      if (outcome.parked === true) return this.parkHere(ctx, startedAt, started);
       if (outcome.yielded === true) {
         if (settings.handoffSignal?.aborted && this.canHandOff()) return this.handOff(ctx, startedAt, started);
         status = 'stopped';
@@ -374,6 +392,20 @@ export class RunExecution implements AttemptEnvironment {
     return this.result('running', ctx, startedAt, this.clock.now(), durationMs, { step: null, message: null, category: null });
   }
 
+  /**
+   * Parks the run in the step that asked for it: heartbeats stop, the run becomes 'waiting' with
+   * its lease released until the wake-up time (under its fence), and this execution ends; any
+   * worker claims it then and runs the step again (a wait finds its recorded wake-up time).
+   */
+  private async parkHere(ctx: WorkflowContext, startedAt: number, started: number): Promise<WorkflowResult> {
+    const wakeAt = this.parkedUntil!;
+    this.guard!.stop();
+    await this.services.store.parkRun!(this.runId, this.fence!, new Date(wakeAt));
+    const durationMs = performance.now() - started;
+    this.emit('run_parked', this.currentStepName ?? undefined, undefined, undefined, durationMs, { reason: `parked until ${new Date(wakeAt).toISOString()}` });
+    return this.result('waiting', ctx, startedAt, this.clock.now(), durationMs, { step: null, message: null, category: null });
+  }
+
   /** Runs one step execution: attempts, retries, the quality gate, its records and events. */
   private async executeStep(
     step: StepDefinition,
@@ -393,6 +425,7 @@ export class RunExecution implements AttemptEnvironment {
       let result = attemptStep(this, step, stepCtx, attempt, iteration, key, timeoutMs);
       if (isThenable(result)) result = await result;
       if (result === YIELDED) return { result, context: ctx, cancelled: false, yielded: true };
+      if (result === PARKED) return { result, context: ctx, cancelled: false, yielded: true, parked: true };
       // aborted meanwhile: a lost claim throws, a halted map item gives way unrecorded (a re-run runs the step again), a cancel is recorded
       const cancelled = this.runSignal.aborted && this.control.abortedAs() === 'cancelled';
       if (this.runSignal.aborted && !cancelled) return { result, context: ctx, cancelled: false, yielded: true };

@@ -68,6 +68,8 @@ export interface RunSettings {
   readonly depth: number;
   /** A run being resumed (null for a new run). */
   readonly resume: ResumeState | null;
+  /** A worker's run: waits longer than this park the run (see `StepEnvironment.parkAfterMs`); null otherwise. */
+  readonly parkAfterMs: number | null;
 }
 
 /** What a resumed run continues from. */
@@ -80,4 +82,6 @@ export interface ResumeState {
   readonly claim: { readonly epoch: number; readonly at: number } | null;
   /** Its previous execution was lost (its process died or was cut off) rather than ending. */
   readonly lost: boolean;
+  /** A queued run a worker starts: nothing to replay, and it reports `run_started`. */
+  readonly firstStart?: boolean;
 }

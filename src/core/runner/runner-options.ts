@@ -80,6 +80,35 @@ export interface ExecuteOptions {
   readonly handoffSignal?: AbortSignal;
 }
 
+/** How a run is enqueued for a worker (`WorkflowRunner.enqueue`). */
+export interface EnqueueOptions {
+  readonly params?: Readonly<Record<string, unknown>>;
+  readonly partition?: Partition | null;
+  readonly batchId?: string | null;
+  readonly traceId?: string;
+  readonly runId?: string;
+  readonly asOfDate?: string | null;
+  readonly captureId?: string | null;
+  /** A second enqueue with the same key returns the earlier run instead of queuing another. */
+  readonly idempotencyKey?: string | null;
+  /** Default: the workflow's queue (`@Workflow({ queue })`), else 'default'. */
+  readonly queue?: string;
+  /** Lower runs first (default 0); FIFO within a priority. */
+  readonly priority?: number;
+  /** Runs sharing a key never run more than the queue's `perKeyConcurrency` (default 1) at once. */
+  readonly concurrencyKey?: string | null;
+  /** Not started before this time (default: now). */
+  readonly notBefore?: Date;
+}
+
+/** How a worker executes a run it claimed (`WorkflowRunner.runClaimed`). */
+export interface ClaimedRunOptions {
+  /** Waits longer than this park the run instead of holding the worker's slot (default: the lease duration). */
+  readonly parkAfterMs?: number;
+  readonly stopSignal?: AbortSignal;
+  readonly handoffSignal?: AbortSignal;
+}
+
 /** How a run is resumed. */
 export interface ResumeOptions {
   /** Params merged over the ones the run started with (e.g. a fixed input path). */

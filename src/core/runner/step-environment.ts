@@ -4,6 +4,8 @@ import type { StepDefinition, StepRuntime } from '../definition/step-definition'
 import type { WorkflowDefinition } from '../definition/workflow-definition';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import type { StepResult } from '../result/step-result';
+import type { Fence } from '../store/run-record';
+import type { RunStore } from '../store/run-store.port';
 import type { WorkflowResult } from './workflow-result';
 
 /** What step handlers may use of the run they belong to. */
@@ -21,6 +23,19 @@ export interface StepEnvironment {
    * cannot be): a step that only waits gives way at once instead of making the run wait.
    */
   readonly yieldSignal: AbortSignal | null;
+  /** The run store and the fence the run writes under (a distributed map creates and reads its items' runs). */
+  readonly store: RunStore;
+  readonly fence: Fence | null;
+  /**
+   * A worker's run: a wait longer than this parks the run (its lease and worker slot released until
+   * the wake-up time) instead of sleeping, and a distributed map parks while its items run. Null
+   * for a run executed where it was started: it sleeps, and a distributed map polls.
+   */
+  readonly parkAfterMs: number | null;
+  /** The run was claimed after it had parked (a wake-up, not a fresh attempt). */
+  readonly wokeFromPark: boolean;
+  /** Ends the run's part here, parked until `wakeAt` (the step is run again then); returns what the step returns. */
+  park(wakeAt: number): StepResult;
   /** Resolves a map iterator (workflow, single step or workflow name) to a workflow. */
   iteratorWorkflow(iterator: WorkflowDefinition | StepDefinition | string): WorkflowDefinition;
   /**

@@ -60,6 +60,8 @@ const wait: StepHandler<WaitStepDefinition> = async (step, ctx, runtime, env) =>
   if (env.dryRun) return StepResult.ok({ dryRun: true, waitUntil: new Date(until).toISOString(), waitMs: Math.max(0, until - now) });
   const wakeAt = await env.wakeAt(step, runtime, until);
   const waitMs = Math.max(0, wakeAt - env.clock.now());
+  // a worker's run does not hold its slot and lease through a long wait: any worker wakes it
+  if (env.parkAfterMs !== null && waitMs > env.parkAfterMs) return env.park(wakeAt);
   if (waitMs > 0) {
     const yielding = env.yieldSignal;
     if (yielding === null) {

@@ -24,10 +24,11 @@ export interface StepExecution {
 /** What `runner.execute` returns. */
 export interface WorkflowResult {
   /**
-   * How the run ended. 'running' or 'waiting' only for a run returned by an idempotent start
-   * (`idempotencyKey`) that is still in progress elsewhere.
+   * How the run ended. 'queued', 'running' or 'waiting' only for a run that has not ended: one
+   * returned by an idempotent start (`idempotencyKey`) still in progress elsewhere, one handed
+   * off at shutdown ('running'), or a worker's run parked in a wait or a distributed map ('waiting').
    */
-  readonly status: RunOutcomeStatus | 'running' | 'waiting';
+  readonly status: RunOutcomeStatus | 'queued' | 'running' | 'waiting';
   /** True when an earlier run with the same idempotency key was returned instead of starting one. */
   readonly deduplicated: boolean;
   readonly runId: string;

@@ -19,12 +19,14 @@ import { resultOfEarlierRun } from './earlier-run.result';
 import { RunExecution, type RunnerServices } from './run-execution';
 import { RunLedger } from './run-ledger';
 import { ActiveRuns, corruptRunMessage, finishClaimed } from './run-claims';
-import type { ExecuteOptions, RecoverOptions, ResumeOptions, WorkflowRunnerOptions } from './runner-options';
+import type { ClaimedRunOptions, EnqueueOptions, ExecuteOptions, RecoverOptions, ResumeOptions, WorkflowRunnerOptions } from './runner-options';
+import { randomUUID as newRunId } from 'node:crypto';
+import { checkEnqueue, DEFAULT_QUEUE, type ClaimedRun } from '../store/run-queue';
 import type { RunSettings } from './run-settings';
 import { WorkflowChecks } from './workflow-checks';
 import type { WorkflowResult } from './workflow-result';
 
-export type { ExecuteOptions, ParamsValidator, RecoverOptions, ResumeOptions, WorkflowRunnerOptions } from './runner-options';
+export type { ClaimedRunOptions, EnqueueOptions, ExecuteOptions, ParamsValidator, RecoverOptions, ResumeOptions, WorkflowRunnerOptions } from './runner-options';
 
 /** Executes workflows: steps, routing, policies, quality gates, records and events. */
 export class WorkflowRunner {
@@ -76,6 +78,11 @@ export class WorkflowRunner {
   /** Who owns the runs this runner claims (`lease.owner`). */
   get owner(): string {
     return this.services.lease.owner;
+  }
+
+  /** How long a claim's lease lasts (renewed by the heartbeat while the run executes). */
+  get leaseDurationMs(): number {
+    return this.services.lease.durationMs;
   }
 
   /** How many runs this runner is executing now. */
@@ -148,6 +155,12 @@ export class WorkflowRunner {
     }
     if (run.status === 'completed') throw new SpineError('invalid-argument', `${where} already completed; there is nothing to resume.`);
     if (run.status === 'cancelled') throw new SpineError('invalid-argument', `${where} was cancelled; cancelled runs are final. Start a new run instead.`);
+    if (run.queue !== null && (run.status === 'queued' || run.status === 'waiting' || (run.status === 'running' && run.leaseOwner === null))) {
+      throw new SpineError(
+        'run-in-progress',
+        `${where} is ${run.status} on queue "${run.queue}"; a worker serving that queue runs it (start one with \`npx spine worker --queue ${run.queue}\`).`,
+      );
+    }
     const found = options.workflow ?? this.workflows?.get(run.workflowName);
     if (found === undefined) throw new SpineError('unknown-workflow', `${where}: ${this.checks.unknownWorkflow(run.workflowName)}`);
     const definition = this.validate(found);
@@ -206,6 +219,125 @@ export class WorkflowRunner {
   }
 
   /**
+   * Records a queued run for a worker and returns at once: nothing runs here. The run starts when
+   * a worker serving its queue claims it, within the queue's limits, not before `notBefore`. With
+   * an `idempotencyKey` used before, the earlier run is returned (`created: false`).
+   */
+  async enqueue(workflow: WorkflowDefinition | WorkflowDeclaration, options: EnqueueOptions = {}): Promise<{ readonly runId: string; readonly created: boolean }> {
+    const definition = this.validate(workflow);
+    const store = this.store;
+    if (store.claimQueued === undefined) {
+      throw new SpineError('invalid-argument', `enqueue: the run store (${store.constructor.name}) has no run queue; use the in-memory store or a database.`);
+    }
+    const where = `enqueue("${definition.name}")`;
+    checkEnqueue(where, options);
+    assertWithinLimits(definition.name, options);
+    const now = this.services.clock.now();
+    const runId = options.runId ?? newRunId();
+    const outcome = await store.createRun({
+      runId,
+      workflowName: definition.name,
+      workflowVersion: definition.version,
+      workflowHash: workflowHash(definition),
+      domain: definition.domain,
+      params: { ...definition.defaults, ...(options.params ?? {}) },
+      partition: options.partition ?? null,
+      batchId: options.batchId ?? null,
+      traceId: options.traceId ?? newRunId(),
+      asOfDate: options.asOfDate ?? null,
+      captureId: options.captureId ?? null,
+      idempotencyKey: options.idempotencyKey ?? null,
+      parentRunId: null,
+      rootRunId: null,
+      totalSteps: definition.steps.length,
+      startedAt: new Date(now),
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      fence: null,
+      enqueue: {
+        queue: options.queue ?? definition.queue ?? DEFAULT_QUEUE,
+        priority: options.priority ?? 0,
+        concurrencyKey: options.concurrencyKey ?? null,
+        notBefore: options.notBefore ?? new Date(now),
+      },
+    });
+    if (!outcome.created && outcome.run.workflowName !== definition.name) {
+      throw new SpineError(
+        'idempotency-conflict',
+        `The idempotency key "${options.idempotencyKey}" belongs to run "${outcome.run.runId}" of workflow "${outcome.run.workflowName}"; it cannot enqueue ` +
+          `workflow "${definition.name}". Nothing was recorded.`,
+      );
+    }
+    return outcome.created ? { runId, created: true } : { runId: outcome.run.runId, created: false };
+  }
+
+  /**
+   * Executes a run a worker claimed (`RunStore.claimQueued`: the claim's epoch is on the run): a
+   * queued run from its first step, a parked or orphaned one from where it stopped. Waits longer
+   * than `parkAfterMs` park it again. A pending cancel request marks it cancelled instead. When it
+   * is a distributed map's item and it ends, its parent is woken if it was the last to settle.
+   */
+  async runClaimed(claimed: ClaimedRun, options: ClaimedRunOptions = {}): Promise<WorkflowResult> {
+    const { run } = claimed;
+    const { lease, clock } = this.services;
+    const fence = { runId: run.runId, epoch: run.leaseEpoch, owner: lease.owner };
+    const where = `Run "${run.runId}" of workflow "${run.workflowName}"`;
+    this.active.reserve(run.runId, run.workflowName);
+    let result: WorkflowResult | null = null;
+    try {
+      const found = this.workflows?.get(run.workflowName);
+      const definition = found === undefined ? null : this.validate(found);
+      if (definition === null) {
+        const error = `${where}: ${this.checks.unknownWorkflow(run.workflowName)}`;
+        await finishClaimed(this.store, run, fence, clock.now(), { status: 'failed', error });
+        throw new SpineError('unknown-workflow', error);
+      }
+      if (run.cancelRequested) {
+        const ended = await finishClaimed(this.store, run, fence, clock.now(), { status: 'cancelled' });
+        result = await resultOfEarlierRun(this.store, definition, this.ledgerFor(definition, run.runId), ended, clock.now(), false);
+        return result;
+      }
+      let records: StepRecord[];
+      try {
+        if (run.corruption !== undefined) throw new SpineError('corrupt-record', run.corruption);
+        records = await this.store.getRunSteps(run.runId);
+      } catch (error) {
+        if (!(error instanceof SpineError && error.kind === 'corrupt-record')) throw error;
+        const message = corruptRunMessage(run, error.message);
+        await finishClaimed(this.store, run, fence, clock.now(), { status: 'failed', error: message });
+        throw new SpineError('corrupt-record', message, { cause: error });
+      }
+      const firstStart = records.length === 0 && claimed.firstStart;
+      const context = WorkflowContext.create({
+        runId: run.runId,
+        traceId: run.traceId,
+        batchId: run.batchId,
+        startedAt: run.startedAt,
+        params: run.params,
+        metadata: { workflow: definition.name, ...(!firstStart && { resumed: true }) },
+        partition: run.partition,
+        asOfDate: run.asOfDate,
+        captureId: run.captureId,
+        idempotencyKey: run.idempotencyKey,
+      });
+      const resume = { run, records, claim: { epoch: run.leaseEpoch, at: clock.now() }, lost: claimed.lost, firstStart };
+      const settings: RunSettings = {
+        ...this.topLevel(options, { dryRun: false, startFrom: null, persist: true, resume }),
+        parentRunId: run.parentRunId,
+        parkAfterMs: options.parkAfterMs ?? lease.durationMs,
+      };
+      const execution = new RunExecution(this.services, definition, context, settings);
+      this.active.attach(run.runId, execution);
+      result = await execution.run();
+      return result;
+    } finally {
+      this.active.release(run.runId);
+      const ended = result !== null && result.status !== 'running' && result.status !== 'waiting' && result.status !== 'queued';
+      if (ended && run.parentRunId !== null) await this.store.settleChild?.(run.parentRunId, result!.status !== 'completed', new Date(clock.now()));
+    }
+  }
+
+  /**
    * Cancels a run. One this process executes stops at its next step boundary (its running step's
    * signal is aborted now, a wait or a map gives way at once); one another process executes stops
    * at that process's next step commit or heartbeat; a failed or stopped run, or one whose owner
@@ -220,6 +352,8 @@ export class WorkflowRunner {
       throw new SpineError('invalid-argument', `${where} is an item of a map step of run "${found.rootRunId ?? found.parentRunId}"; cancel that run instead.`);
     }
     const run = (await this.store.requestCancel(runId)) ?? found;
+    // a distributed map's items run on their own: they are asked too
+    await this.store.cancelChildren?.(runId);
     if (run.status === 'completed' || run.status === 'cancelled') {
       throw new SpineError('run-finished', `${where} is already ${run.status}; only a run that has not finished can be cancelled. Nothing was changed.`);
     }
@@ -274,6 +408,12 @@ export class WorkflowRunner {
     return results;
   }
 
+  /** A recorded run's result, rebuilt from its records (the context as its completed steps left it); nothing runs. */
+  resultOf(run: RunRecord, workflow: WorkflowDefinition | WorkflowDeclaration): Promise<WorkflowResult> {
+    const definition = this.validate(workflow);
+    return resultOfEarlierRun(this.store, definition, this.ledgerFor(definition, run.runId), run, this.services.clock.now(), false);
+  }
+
   /** A top-level execution's settings. */
   private topLevel(options: ExecuteOptions | ResumeOptions, how: Pick<RunSettings, 'dryRun' | 'startFrom' | 'persist' | 'resume'>): RunSettings {
     return {
@@ -291,6 +431,7 @@ export class WorkflowRunner {
       rootRunId: null,
       guard: null,
       depth: 0,
+      parkAfterMs: null,
     };
   }
 

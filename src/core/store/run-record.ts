@@ -3,8 +3,15 @@ import type { StepType } from '../definition/step-definition';
 import type { ErrorCategory } from '../policy/error-category';
 import type { QualityMetricsInit } from '../quality/quality-metrics';
 
-/** The state of a run as stored. */
-export type RunStatus = 'running' | 'waiting' | 'completed' | 'failed' | 'stopped' | 'cancelled';
+/**
+ * The state of a run as stored. 'queued': enqueued, not started yet (a worker starts it);
+ * 'waiting': a worker's run parked in a durable wait or a distributed map, its lease released
+ * until its wake-up time (`leaseExpiresAt`).
+ */
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'stopped' | 'cancelled';
+
+/** Every run status, in the order a run goes through them. */
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'waiting', 'completed', 'failed', 'stopped', 'cancelled'];
 
 /** How a run ended, as a result reports it. */
 export type RunOutcomeStatus = 'completed' | 'failed' | 'stopped' | 'cancelled';
@@ -88,6 +95,12 @@ export interface RunRecord extends RunCounters {
   /** Executions of the run lost in a row with the same step in flight (see `LostExecutions`). */
   readonly lostExecutions: number;
   readonly lostStep: string | null;
+  /** The queue a worker runs it from (null: it runs in the process that started it). */
+  readonly queue: string | null;
+  /** Lower runs first within its queue (default 0). */
+  readonly priority: number;
+  /** Runs sharing a key never run more than the queue's per-key limit at once (null: no key). */
+  readonly concurrencyKey: string | null;
   /** Set when a column of the stored run could not be read (its text is not JSON): names the column. */
   readonly corruption?: string;
 }

@@ -14,6 +14,7 @@ import type {
   StepCommit,
   StepRecord,
 } from './run-record';
+import type { ChildRunSummary, ClaimedRun, EnqueueSpec, QueueClaimRequest, QueueStats, WorkerRecord } from './run-queue';
 
 /**
  * What a new run is created with. A top-level run with a lease (`leaseOwner` set) is created
@@ -44,6 +45,8 @@ export interface NewRun
   > {
   /** The fence the creation is made under (a map item: its top-level run's); null for a top-level run. */
   readonly fence: Fence | null;
+  /** Enqueued for a worker instead of run here: created 'queued', unleased, claimable from `notBefore`. */
+  readonly enqueue?: EnqueueSpec | null;
 }
 
 /** A lease to take: who, and until when. */
@@ -122,7 +125,7 @@ export interface RunStore {
    * unknown). A run that completed or was cancelled is returned unchanged: nothing is set.
    */
   requestCancel(runId: string): Promise<RunRecord | null>;
-  /** Top-level runs still running or waiting whose lease expired before `now`, oldest expiry first. */
+  /** Top-level runs still running or waiting whose lease expired before `now`, oldest expiry first; not queue runs (workers claim those). */
   listExpiredRuns(now: Date, limit: number): Promise<RunRecord[]>;
   /**
    * Marks a claimed run (or a map item being resumed) as running again, with the params it
@@ -150,4 +153,50 @@ export interface RunStore {
   qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]>;
   /** Deletes finished top-level runs per the criteria, each with its map items' runs; returns how many top-level runs went. */
   purge(criteria: PurgeCriteria): Promise<number>;
+
+  // ── the run queue (optional: a store without it runs every run where it was started) ──
+
+  /**
+   * Claims up to `request.max` runs of the request's queues in one transaction: runs queued and
+   * due, parked ('waiting') whose wake-up time came, or running with an expired lease — in
+   * priority order (lower first), oldest first within a priority — within each queue's limits
+   * (live leases of the queue, live leases per concurrency key, starts in the rate window), each
+   * with a new epoch and a lease until `request.leaseExpiresAt`. A run that leaves the queue
+   * becomes 'running' with its start time set to now.
+   */
+  claimQueued?(request: QueueClaimRequest): Promise<ClaimedRun[]>;
+  /**
+   * Creates queued runs (a distributed map's items) under `fence` in as few transactions as the
+   * store can, skipping run ids that exist already; returns how many were created.
+   */
+  enqueueRuns?(runs: readonly NewRun[], fence: Fence | null): Promise<number>;
+  /**
+   * Parks a claimed run under `fence`: status 'waiting', its lease released until `wakeAt`, when
+   * any worker may claim it again (a durable wait, a distributed map waiting for its items).
+   */
+  parkRun?(runId: string, fence: Fence, wakeAt: Date): Promise<void>;
+  /**
+   * After a distributed map's item finished: wakes its parked parent now (lease expiry set to
+   * `now`) when no item of it is left unsettled, or when this item failed (the parent checks its
+   * tolerance). Serialised on the parent's row, so the last of several items finishing at once
+   * always sees the others finished.
+   */
+  settleChild?(parentRunId: string, failed: boolean, now: Date): Promise<void>;
+  /**
+   * Puts finished item runs that failed, were cancelled or stopped back on their queue (due now,
+   * cancel request cleared) under `fence`: a re-run distributed map resumes them at their failed step.
+   */
+  requeueRuns?(runIds: readonly string[], fence: Fence | null, now: Date): Promise<void>;
+  /** The item runs of a parent run (a distributed map's), in run id order. */
+  listChildren?(parentRunId: string): Promise<ChildRunSummary[]>;
+  /** Asks every unfinished item run of a parent to cancel; returns how many were asked. */
+  cancelChildren?(parentRunId: string): Promise<number>;
+  /** Per queue: queued, due, running, waiting, oldest queued, and per concurrency key. */
+  queueStats?(now: Date): Promise<QueueStats[]>;
+  /** Registers a worker process (or renews its row): its queues, capacity, how many runs it executes, and its heartbeat. */
+  saveWorker?(worker: WorkerRecord): Promise<void>;
+  /** Removes a worker's row (its graceful end). */
+  removeWorker?(workerId: string): Promise<void>;
+  /** Registered workers, most recent heartbeat first. */
+  listWorkers?(): Promise<WorkerRecord[]>;
 }

@@ -10,6 +10,8 @@ export const TABLES = {
   events: 'core_workflow_events',
   groupRuns: 'core_group_runs',
   groupRunSteps: 'core_group_run_steps',
+  queues: 'core_queues',
+  workers: 'core_workers',
 } as const;
 
 type Columns = Record<string, EntitySchemaColumnOptions>;
@@ -79,6 +81,10 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     root_run_id: c.str(255, true),
     lost_executions: { ...c.int(), default: 0 },
     lost_step: c.str(300, true),
+    queue: c.str(255, true),
+    claim_queue: c.str(255, true),
+    priority: { ...c.int(), default: 0 },
+    concurrency_key: c.str(255, true),
   };
   const steps: Columns = {
     id: c.id,
@@ -143,7 +149,24 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     started_at: c.time(),
     duration_ms: c.double(),
   };
+  const queues: Columns = {
+    name: { ...c.str(255), primary: true },
+    recent_starts: c.json(),
+    updated_at: c.time(),
+  };
+  const workers: Columns = {
+    worker_id: { ...c.str(255), primary: true },
+    hostname: c.str(255),
+    pid: c.int(),
+    queues: c.json(),
+    concurrency: c.int(),
+    running: c.int(),
+    started_at: c.time(),
+    heartbeat_at: c.time(),
+  };
   return [
+    new EntitySchema({ name: TABLES.queues, tableName: TABLES.queues, columns: queues }),
+    new EntitySchema({ name: TABLES.workers, tableName: TABLES.workers, columns: workers }),
     new EntitySchema({ name: TABLES.workflows, tableName: TABLES.workflows, columns: workflows, uniques: [{ name: 'uq_core_workflows_name_hash', columns: ['name', 'spec_hash'] }] }),
     new EntitySchema({
       name: TABLES.runs,
@@ -158,6 +181,10 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
         { name: 'ix_core_workflow_runs_partition', columns: ['partition_key'] },
         { name: 'ix_core_workflow_runs_as_of', columns: ['as_of_date'] },
         { name: 'ix_core_workflow_runs_lease', columns: ['status', 'lease_expires_at'] },
+        { name: 'ix_core_workflow_runs_claim', columns: ['claim_queue', 'priority', 'lease_expires_at'] },
+        { name: 'ix_core_workflow_runs_leased', columns: ['claim_queue', 'lease_owner'] },
+        { name: 'ix_core_workflow_runs_key', columns: ['concurrency_key', 'lease_expires_at'] },
+        { name: 'ix_core_workflow_runs_parent', columns: ['parent_run_id', 'status'] },
       ],
     }),
     new EntitySchema({

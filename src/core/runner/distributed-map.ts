@@ -1,0 +1,170 @@
+import type { WorkflowContext } from '../context/workflow-context';
+import type { MapStepDefinition, StepRuntime } from '../definition/step-definition';
+import type { WorkflowDefinition } from '../definition/workflow-definition';
+import { workflowHash } from '../definition/workflow-spec';
+import { messageOf } from '../errors/step-error';
+import { ErrorCategory } from '../policy/error-category';
+import { QualityMetrics } from '../quality/quality-metrics';
+import { StepResult } from '../result/step-result';
+import { DEFAULT_QUEUE, type ChildRunSummary } from '../store/run-queue';
+import type { NewRun } from '../store/run-store.port';
+import type { MapItemError } from './map-step.handler';
+import { mapItemRunId } from './map-item.run';
+import type { StepEnvironment } from './step-environment';
+import { isThenable } from './thenable';
+import { YIELDED } from './yielded.result';
+
+/** How long a parked parent sleeps at most before it looks at its items again (their ends wake it sooner). */
+export const DISTRIBUTED_MAP_RECHECK_MS = 60_000;
+/** How often a parent that cannot park (a run executed in place) looks at its items: from the first to the last value. */
+const POLL_MS = [50, 2_000] as const;
+
+const FINISHED_BADLY = new Set(['failed', 'cancelled', 'stopped']);
+const UNSETTLED = new Set(['queued', 'running', 'waiting']);
+
+/**
+ * A distributed map: every item is a queued run of its own (run id: the item's id, as a map run in
+ * place has), created under the parent's fence, claimed and run by any worker within its queue's
+ * limits. The parent looks at its items: all settled → the step's result (outputs in item order,
+ * read from each completed item's last step); more failed than tolerated → the unfinished items
+ * are asked to cancel and the step fails; otherwise a worker's run parks (lease released; the last
+ * item to settle, or a failed one, wakes it) and a run executed in place polls.
+ */
+export async function distributedMap(
+  step: MapStepDefinition,
+  ctx: WorkflowContext,
+  runtime: StepRuntime,
+  env: StepEnvironment,
+  items: readonly unknown[],
+  iterator: WorkflowDefinition,
+  tolerated: number,
+  itemParams: (index: number) => Readonly<Record<string, unknown>>,
+): Promise<StepResult> {
+  const store = env.store;
+  if (store.enqueueRuns === undefined || store.listChildren === undefined) {
+    return StepResult.fail(`map step "${step.name}" distributes its items, but the run store has no run queue; use the in-memory store or a database`, {
+      category: ErrorCategory.CONFIGURATION,
+    });
+  }
+  const queue = step.distribute === true ? (iterator.queue ?? DEFAULT_QUEUE) : step.distribute!;
+  const total = items.length;
+  const ids = items.map((_, index) => mapItemRunId(runtime.idempotencyKey, index, env.rootRunId));
+  const invalid = new Map<number, MapItemError>();
+  let first = true;
+  for (let poll = 0; ; poll++) {
+    if (first) {
+      first = false;
+      await enqueueMissing();
+    }
+    const children = new Map((await store.listChildren(env.runId)).map((child) => [child.runId, child]));
+    const settled = tally(children);
+    env.mapProgress(step.name, settled.completed.length + settled.failed.length, settled.failed.length, total);
+    if (settled.failed.length > tolerated || settled.unsettled === 0) return finish(settled, children);
+    if (env.parkAfterMs !== null) return env.park(env.clock.now() + DISTRIBUTED_MAP_RECHECK_MS);
+    const signal = env.yieldSignal === null ? runtime.signal : AbortSignal.any([runtime.signal, env.yieldSignal]);
+    try {
+      await env.clock.sleep(Math.min(POLL_MS[1], POLL_MS[0] * 2 ** poll), signal);
+    } catch (error) {
+      if (runtime.signal.aborted || env.yieldSignal?.aborted !== true) throw error;
+      return YIELDED; // the items run on; a resumed run looks at them again
+    }
+  }
+
+  /** Items with no run yet get one (a re-run after a failure re-queues the failed ones first). */
+  async function enqueueMissing(): Promise<void> {
+    const children = new Map((await store.listChildren!(env.runId)).map((child) => [child.runId, child]));
+    if (!env.wokeFromPark && store.requeueRuns !== undefined) {
+      const failed = ids.filter((id) => FINISHED_BADLY.has(children.get(id)?.status ?? ''));
+      if (failed.length > 0) await store.requeueRuns(failed, env.fence, new Date(env.clock.now()));
+    }
+    const now = new Date(env.clock.now());
+    const missing: NewRun[] = [];
+    for (let index = 0; index < total; index++) {
+      if (children.has(ids[index]!)) continue;
+      let params: Readonly<Record<string, unknown>>;
+      try {
+        params = itemParams(index);
+        const checked = env.itemParams(iterator, ctx, params);
+        params = isThenable(checked) ? await checked : checked;
+      } catch (error) {
+        invalid.set(index, { index, item: items[index], step: null, error: messageOf(error), errorCategory: ErrorCategory.VALIDATION });
+        continue;
+      }
+      missing.push({
+        runId: ids[index]!,
+        workflowName: iterator.name,
+        workflowVersion: iterator.version,
+        workflowHash: workflowHash(iterator),
+        domain: iterator.domain,
+        params,
+        partition: ctx.partition,
+        batchId: ctx.batchId,
+        traceId: ctx.traceId,
+        asOfDate: ctx.asOfDate,
+        captureId: ctx.captureId,
+        idempotencyKey: ids[index]!,
+        parentRunId: env.runId,
+        rootRunId: env.rootRunId,
+        totalSteps: iterator.steps.length,
+        startedAt: now,
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        fence: env.fence,
+        enqueue: { queue, priority: 0, concurrencyKey: null, notBefore: now },
+      });
+    }
+    if (missing.length > 0) await store.enqueueRuns!(missing, env.fence);
+  }
+
+  function tally(children: ReadonlyMap<string, ChildRunSummary>) {
+    const completed: number[] = [];
+    const failed: MapItemError[] = [...invalid.values()];
+    let unsettled = 0;
+    ids.forEach((id, index) => {
+      if (invalid.has(index)) return;
+      const child = children.get(id);
+      if (child === undefined || UNSETTLED.has(child.status)) unsettled++;
+      else if (child.status === 'completed') completed.push(index);
+      else {
+        failed.push({
+          index,
+          item: items[index],
+          step: child.errorStep,
+          error: child.error ?? `item run ended ${child.status}`,
+          errorCategory: child.errorCategory ?? ErrorCategory.INTERNAL,
+        });
+      }
+    });
+    return { completed, failed, unsettled };
+  }
+
+  async function finish(settled: ReturnType<typeof tally>, children: ReadonlyMap<string, ChildRunSummary>): Promise<StepResult> {
+    const { completed, failed, unsettled } = settled;
+    if (failed.length > tolerated && unsettled > 0) await store.cancelChildren?.(env.runId);
+    const results: unknown[] = new Array(total).fill(null);
+    for (let i = 0; i < completed.length; i += 16) {
+      await Promise.all(
+        completed.slice(i, i + 16).map(async (index) => {
+          const child = children.get(ids[index]!)!;
+          const records = await store.getRunSteps(child.runId);
+          const last = [...records].reverse().find((r) => r.status === 'completed' && r.stepName === child.lastCompletedStep);
+          results[index] = last?.output ?? null;
+        }),
+      );
+    }
+    failed.sort((a, b) => a.index - b.index);
+    const succeeded = completed.length;
+    const output = { results, total, succeeded, failed: failed.length, errors: failed };
+    const quality = new QualityMetrics({ recordCount: total, validCount: succeeded, invalidCount: total - succeeded });
+    if (failed.length > tolerated) {
+      const firstError = failed[0]!;
+      return StepResult.fail(
+        `map step "${step.name}": ${failed.length} of ${total} items failed (tolerated: ${tolerated})` +
+          `${unsettled > 0 ? `, ${unsettled} not finished (asked to cancel once the map failed)` : ''}; first: item ${firstError.index} ` +
+          `(${JSON.stringify(firstError.item) ?? String(firstError.item)})${firstError.step ? ` at step "${firstError.step}"` : ''}: ${firstError.error}`,
+        { category: firstError.errorCategory, output, quality },
+      );
+    }
+    return StepResult.ok(output, { quality });
+  }
+}
