@@ -23,6 +23,21 @@ const run = (sql: string, values: readonly unknown[]): SqlOp => ({ kind: 'run', 
 export const UNFINISHED = "('queued', 'running', 'waiting')";
 
 /**
+ * The claim query: a queue's due runs of the given workflows in claim order (values: queue, now,
+ * workflow names). MySQL/MariaDB read the claim index by name (with a small table, or many runs of
+ * one workflow, the optimizer would take the workflow index and sort) and lock what they read,
+ * skipping rows another claimer locked; read in index order, the scan stops at the window.
+ */
+export function claimCandidatesSql(family: DriverFamily, window: number, workflows: number): string {
+  const mysql = family === 'mysql';
+  return (
+    `SELECT run_id, status, concurrency_key, lease_owner FROM ${TABLES.runs}${mysql ? ' FORCE INDEX (ix_core_workflow_runs_claim)' : ''} ` +
+    `WHERE claim_queue = ? AND lease_expires_at <= ? AND workflow_name IN (${Array.from({ length: workflows }, () => '?').join(', ')}) ` +
+    `ORDER BY priority, lease_expires_at LIMIT ${window}${mysql ? ' FOR UPDATE SKIP LOCKED' : ''}`
+  );
+}
+
+/**
  * A worker's claim, per queue in the request's order: the queue's row locked first when the queue
  * has a concurrency or rate limit (or, once seen, when a candidate has a concurrency key), so
  * claims counting the same limit are serialised; the live leases of the queue counted; candidates
@@ -61,9 +76,7 @@ export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): Sq
     }
     if (room <= 0) continue;
     const rows = (yield all(
-      `SELECT run_id, status, concurrency_key, lease_owner FROM ${TABLES.runs} WHERE claim_queue = ? AND lease_expires_at <= ? ` +
-        `AND workflow_name IN (${request.workflows.map(() => '?').join(', ')}) ` +
-        `ORDER BY priority, lease_expires_at LIMIT ${candidateWindow(room)}${mysql ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+      claimCandidatesSql(family, candidateWindow(room), request.workflows.length),
       [name, now, ...request.workflows],
     )) as RunRow[];
     if (rows.length === 0) continue;

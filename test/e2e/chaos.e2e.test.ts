@@ -235,6 +235,7 @@ describe('migrations started by many processes at once on an empty SQLite databa
       expect((await dataSource.query('SELECT name FROM migrations ORDER BY id')).map((r: { name: string }) => r.name)).toEqual([
         'InitialSchema1767225600000',
         'FencingEpochs1767312000000',
+        'RunQueue1767398400000',
       ]);
       await dataSource.destroy();
     } finally {
@@ -282,6 +283,7 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
       expect((await dataSource.query('SELECT name FROM migrations ORDER BY id')).map((r: { name: string }) => r.name)).toEqual([
         'InitialSchema1767225600000',
         'FencingEpochs1767312000000',
+        'RunQueue1767398400000',
       ]);
       await dataSource.destroy();
     }, 60_000);
