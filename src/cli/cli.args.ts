@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { RunStatus } from '../core/store/run-record';
+import { RUN_STATUSES, type RunStatus } from '../core/store/run-record';
 import { CliError } from './cli.error';
 
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -54,14 +54,30 @@ function checkKey(key: string, where: string): void {
   if (key === '' || UNSAFE_KEYS.has(key)) throw new CliError(`${where}: "${key}" cannot be a param name.`);
 }
 
-const RUN_STATUSES: readonly RunStatus[] = ['running', 'waiting', 'completed', 'failed', 'stopped', 'cancelled'];
-
 /** `--status failed` or `--status failed,stopped`. */
 export function parseStatuses(value: string): RunStatus[] {
   const statuses = value.split(',').map((s) => s.trim());
   const unknown = statuses.filter((s) => !RUN_STATUSES.includes(s as RunStatus));
   if (unknown.length > 0) throw new CliError(`--status ${unknown.join(',')} is not a run status. Use one or more of: ${RUN_STATUSES.join(', ')}.`);
   return statuses as RunStatus[];
+}
+
+/** A whole number (negative allowed): `--priority -5`. */
+export function parseInteger(option: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n)) throw new CliError(`${option} must be a whole number (got "${value}").`);
+    return n;
+  };
+}
+
+/** An ISO date-time: `--not-before 2026-11-28T18:00:00Z`. */
+export function parseDateTime(option: string): (value: string) => Date {
+  return (value) => {
+    const at = new Date(value);
+    if (Number.isNaN(at.getTime())) throw new CliError(`${option} must be a date and time such as 2026-11-28T18:00:00Z (got "${value}").`);
+    return at;
+  };
 }
 
 /** A whole number ≥ 1. */

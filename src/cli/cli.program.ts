@@ -9,7 +9,9 @@ import { Spine } from '../spine/spine';
 import { migrateDatabase, resolveDataSource } from '../spine/spine.database';
 import { SpineStartupError } from '../spine/spine-startup.error';
 import type { SpineOptions } from '../spine/spine.options';
-import { collect, parseAge, parseParams, parsePositiveInt, parseStatuses } from './cli.args';
+import { collect, parseAge, parseDateTime, parseInteger, parseParams, parsePositiveInt, parseStatuses } from './cli.args';
+import { RUN_STATUSES } from '../core/store/run-record';
+import { formatQueues, formatWorkers } from './queue.format';
 import { CliError, ExitCode } from './cli.error';
 import { loadConfig } from './config.loader';
 import { ProgressReporter, type ProgressMode } from './progress.reporter';
@@ -151,6 +153,18 @@ function asUsageError(error: unknown): unknown {
   return error;
 }
 
+interface RunCommandOptions {
+  readonly param: string[];
+  readonly paramsFile?: string;
+  readonly idempotencyKey?: string;
+  readonly json?: boolean;
+  readonly enqueue?: boolean;
+  readonly queue?: string;
+  readonly priority?: number;
+  readonly concurrencyKey?: string;
+  readonly notBefore?: Date;
+}
+
 /** The `spine` command line: every command, with its options, writing to `io`. */
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command('spine')
@@ -168,11 +182,113 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('-p, --param <key=value>', 'a param; repeat for more (key:=json for a typed value)', collect, [])
     .option('--params-file <file>', 'a JSON object of params (--param overrides it)')
     .option('--idempotency-key <key>', 'start at most once per key; a second start reports the first run')
+    .option('--enqueue', 'record the run for a worker and return at once (see spine worker)')
+    .option('--queue <queue>', "with --enqueue: the queue (default: the workflow's, else 'default')")
+    .option('--priority <n>', 'with --enqueue: lower runs first (default 0)', parseInteger('--priority'))
+    .option('--concurrency-key <key>', "with --enqueue: runs sharing a key never overlap beyond the queue's per-key limit")
+    .option('--not-before <time>', 'with --enqueue: not started before this ISO date-time', parseDateTime('--not-before'))
     .option('--json', 'print one JSON document (the run and its steps) instead of progress')
-    .action(async (workflow: string, opts: { param: string[]; paramsFile?: string; idempotencyKey?: string; json?: boolean }) => {
+    .action(async (workflow: string, opts: RunCommandOptions) => {
       const params = parseParams(opts.param, opts.paramsFile, io.cwd);
       const idempotency = opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {};
+      const queueing = [opts.queue !== undefined && '--queue', opts.priority !== undefined && '--priority', opts.concurrencyKey !== undefined && '--concurrency-key', opts.notBefore !== undefined && '--not-before'].filter(Boolean);
+      if (opts.enqueue !== true && queueing.length > 0) throw new CliError(`${queueing.join(', ')} ${queueing.length === 1 ? 'works' : 'work'} only with --enqueue (add it to record the run for a worker).`);
+      if (opts.enqueue === true) {
+        await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
+          const { runId } = await spine
+            .enqueue(workflow, {
+              params,
+              ...idempotency,
+              ...(opts.queue !== undefined && { queue: opts.queue }),
+              ...(opts.priority !== undefined && { priority: opts.priority }),
+              ...(opts.concurrencyKey !== undefined && { concurrencyKey: opts.concurrencyKey }),
+              ...(opts.notBefore !== undefined && { notBefore: opts.notBefore }),
+            })
+            .catch((error: unknown) => Promise.reject(asUsageError(error)));
+          const run = (await spine.getRun(runId))!;
+          if (opts.json === true) return printJson(io, run);
+          print(io, `Enqueued run ${runId} of ${run.workflowName} on queue "${run.queue}"${run.status === 'queued' ? '' : ` (an earlier run with this key: ${run.status})`}.`);
+          print(io, `  a worker runs it   spine worker --queue ${run.queue}`);
+          print(io, `  follow it          spine show ${runId}`);
+        });
+        return;
+      }
       setExitCode(await followRun(io, global(), opts.json === true, (spine, stopSignal) => spine.run(workflow, { params, stopSignal, ...idempotency })));
+    });
+
+  program
+    .command('worker')
+    .description('run enqueued runs of some queues until stopped (SIGTERM / Ctrl-C: running runs are handed off to other workers)')
+    .option('-q, --queue <queue>', "a queue to serve; repeat for more (default: 'default')", collect, [])
+    .option('--concurrency <n>', 'runs executing at once in this process (default 8)', parsePositiveInt('--concurrency'))
+    .option('--poll-interval <ms>', 'how often an idle worker looks for due runs (default 1000)', parsePositiveInt('--poll-interval'))
+    .action(async (opts: { queue: string[]; concurrency?: number; pollInterval?: number }) => {
+      const worker = {
+        ...(opts.queue.length > 0 && { queues: opts.queue }),
+        ...(opts.concurrency !== undefined && { concurrency: opts.concurrency }),
+        ...(opts.pollInterval !== undefined && { pollIntervalMs: opts.pollInterval }),
+      };
+      const stop = new AbortController();
+      const onSignal = (): void => {
+        if (stop.signal.aborted) process.exit(130);
+        io.stderr.write('\nStopping: no more claims; running runs finish their step and are handed off to other workers (again to quit at once)…\n');
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const log = (event: RunEvent): void => {
+        const at = new Date(event.timestamp).toISOString().slice(11, 23);
+        const what: Partial<Record<RunEvent['type'], string>> = {
+          run_started: 'started',
+          run_resumed: `resumed${event.step === undefined ? '' : ` at "${event.step}"`}`,
+          run_completed: `completed in ${formatDuration(event.durationMs ?? 0)}`,
+          run_failed: `failed${event.step === undefined ? '' : ` at "${event.step}"`}: ${event.error ?? ''}`,
+          run_cancelled: 'cancelled',
+          run_parked: `parked (${event.reason ?? 'waiting'})`,
+          run_handed_off: 'handed off',
+        };
+        const text = event.parentRunId === undefined ? what[event.type] : undefined;
+        if (text !== undefined) print(io, `${at} ${event.workflow} ${event.runId} ${text}`);
+      };
+      try {
+        await withSpine(io, global(), { worker, onEvent: log }, async (spine) => {
+          const queues = (opts.queue.length > 0 ? opts.queue : ['default']).join(', ');
+          print(io, `Worker ${spine.runner.owner} serving ${queues} (${opts.concurrency ?? 8} at once, ${spine.workflows().length} workflows). Stop with Ctrl-C or SIGTERM.`);
+          await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+          const handedOff = spine.activeRuns;
+          await spine.close();
+          print(io, `Worker stopped${handedOff > 0 ? `; ${handedOff} run${handedOff === 1 ? '' : 's'} handed off` : ''}.`);
+        });
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+
+  program
+    .command('queues')
+    .description('show each queue: queued (due), running, waiting, the oldest queued run, and per concurrency key')
+    .option('--json', 'print spine.queueStats() as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
+        const stats = await spine.queueStats();
+        if (opts.json === true) return printJson(io, stats);
+        if (stats.length === 0) return print(io, 'No queued, running or waiting runs on any queue. Enqueue one with: spine run <workflow> --enqueue');
+        print(io, formatQueues(stats, new Date()));
+      });
+    });
+
+  program
+    .command('workers')
+    .description('list worker processes registered on the database, with their queues and last heartbeat')
+    .option('--json', 'print spine.listWorkers() as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
+        const workers = await spine.listWorkers();
+        if (opts.json === true) return printJson(io, workers);
+        if (workers.length === 0) return print(io, 'No workers registered. Start one with: spine worker --queue <queue>');
+        print(io, formatWorkers(workers, new Date()));
+      });
     });
 
   program
@@ -201,14 +317,17 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .command('runs')
     .description('list recorded runs, newest first')
     .option('-w, --workflow <name>', 'only runs of this workflow')
-    .option('-s, --status <status>', 'only runs in this status (running, waiting, completed, failed, stopped, cancelled; comma-separated)', parseStatuses)
+    .option('-s, --status <status>', `only runs in this status (${RUN_STATUSES.join(', ')}; comma-separated)`, parseStatuses)
     .option('-n, --limit <n>', 'at most n runs', parsePositiveInt('--limit'), 20)
     .option('--json', 'print the run records as JSON (as spine.listRuns returns them)')
     .action(async (opts: { workflow?: string; status?: RunStatus[]; limit: number; json?: boolean }) => {
       await withSpine(io, global(), {}, async (spine) => {
         const runs = await spine.listRuns({ limit: opts.limit, ...(opts.workflow !== undefined && { workflow: opts.workflow }), ...(opts.status !== undefined && { status: opts.status }) });
         if (opts.json === true) return printJson(io, runs);
-        if (runs.length === 0) return print(io, 'No runs recorded yet. Start one with: spine run <workflow>');
+        if (runs.length === 0) {
+          const filtered = opts.workflow !== undefined || opts.status !== undefined;
+          return print(io, filtered ? 'No runs match the filter.' : 'No runs recorded yet. Start one with: spine run <workflow>');
+        }
         print(io, formatRuns(runs));
         print(io, `\n${runs.length} run${runs.length === 1 ? '' : 's'}${runs.length === opts.limit ? ` (the newest ${opts.limit}; --limit for more)` : ''}. Details: spine show <run id>`);
       });

@@ -97,7 +97,7 @@ export function formatRuns(runs: readonly RunRecord[]): string {
     runs.map((run) => [
       run.runId,
       run.workflowName,
-      run.status,
+      run.status === 'queued' ? `queued (${run.queue})` : run.status,
       formatTime(run.startedAt),
       run.durationMs === null ? '-' : formatDuration(run.durationMs),
       `${run.completedSteps}/${run.totalSteps}`,
@@ -115,6 +115,13 @@ export function formatRunHeader(run: RunRecord): string {
     `  params    ${JSON.stringify(run.params)}`,
   ];
   if (run.parentRunId !== null) lines.push(`  item of   run ${run.parentRunId}`);
+  if (run.queue !== null) {
+    const extra = [run.priority !== 0 && `priority ${run.priority}`, run.concurrencyKey !== null && `key ${run.concurrencyKey}`].filter(Boolean).join(', ');
+    lines.push(`  queue     ${run.queue}${extra === '' ? '' : ` (${extra})`}`);
+  }
+  if (run.status === 'queued' && run.leaseExpiresAt !== null) lines.push(`  due       ${formatTime(run.leaseExpiresAt)} (a worker of queue "${run.queue}" starts it)`);
+  if (run.status === 'waiting' && run.leaseOwner === null && run.leaseExpiresAt !== null) lines.push(`  wakes     ${formatTime(run.leaseExpiresAt)} (any worker of queue "${run.queue}")`);
+  if (run.leaseOwner !== null && run.status !== 'queued') lines.push(`  owner     ${run.leaseOwner} (lease until ${formatTime(run.leaseExpiresAt)})`);
   if (run.error !== null) lines.push(`  error     ${run.errorStep === null ? '' : `at "${run.errorStep}": `}${run.error}`);
   if (run.cancelRequested && run.status === 'running') lines.push('  cancel    requested; the run stops at its next step boundary');
   return lines.join('\n');
