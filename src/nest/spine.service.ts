@@ -3,7 +3,8 @@ import { DiscoveryService, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
 import { SpineError } from '../core/errors/spine-error';
-import type { ExecuteOptions, ResumeOptions } from '../core/runner/workflow-runner';
+import type { EnqueueOptions, ExecuteOptions, ResumeOptions } from '../core/runner/workflow-runner';
+import type { QueueStats, WorkerRecord } from '../core/store/run-queue';
 import type { WorkflowResult } from '../core/runner/workflow-result';
 import type { QualityPoint, RunFilter, RunRecord, StepRecord } from '../core/store/run-record';
 import { DecoratorMetadata, type Constructor } from '../decorators/decorator-metadata';
@@ -54,7 +55,8 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
       if (isWorkflow) workflows.push(type);
       if (isPipeline) pipelines.push(type);
     }
-    const { global: _global, shutdownTimeoutMs: _timeout, ...options } = this.options;
+    // the worker starts with the application (onApplicationBootstrap), as recovery does
+    const { global: _global, shutdownTimeoutMs: _timeout, worker: _worker, ...options } = this.options;
     this.instance = await Spine.create({
       // Spine's notices (recovered runs, globs) through Nest's logger unless the options name one
       logger: { warn: (message) => this.logger.warn(message), info: (message) => this.logger.log(message) },
@@ -68,6 +70,8 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
 
   onApplicationBootstrap(): void {
     if (this.options.recoverOnStart !== false) this.spine.startRecovery();
+    const worker = this.options.worker;
+    if (worker !== undefined && worker !== false) this.spine.startWorker(worker === true ? {} : worker);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -88,6 +92,26 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
   /** Starts a run and answers once it is recorded, with its id and its result to come (see `Spine.start`). */
   start(workflow: string, options?: ExecuteOptions): Promise<{ readonly runId: string; readonly result: Promise<WorkflowResult> }> {
     return this.spine.start(workflow, options);
+  }
+
+  /** Records a run for a worker (any replica serving its queue) and answers at once with its id (see `Spine.enqueue`). */
+  enqueue(workflow: string, options?: EnqueueOptions): Promise<{ readonly runId: string }> {
+    return this.spine.enqueue(workflow, options);
+  }
+
+  /** Waits for a run to end, from any replica (see `Spine.waitForResult`). */
+  waitForResult(runId: string, options?: { readonly timeoutMs?: number }): Promise<WorkflowResult> {
+    return this.spine.waitForResult(runId, options);
+  }
+
+  /** Queued / running / waiting runs per queue (see `Spine.queueStats`). */
+  queueStats(): Promise<QueueStats[]> {
+    return this.spine.queueStats();
+  }
+
+  /** Worker processes registered on the database (see `Spine.listWorkers`). */
+  listWorkers(): Promise<WorkerRecord[]> {
+    return this.spine.listWorkers();
   }
 
   /** Continues a failed or stopped run (see `Spine.resume`). */

@@ -243,6 +243,52 @@ describe('SpineModule shutdown', () => {
   }, 30_000);
 });
 
+describe('SpineModule workers', () => {
+  it('a replica that is not a worker enqueues; the replicas with `worker` run the runs, none twice, and any replica reads the result', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spine-nest-worker-'));
+    const file = join(dir, 'runs.db');
+    const ranBy: string[] = [];
+
+    @Injectable()
+    @Workflow({ name: 'nest.queued', queue: 'reports' })
+    class Queued {
+      @LambdaStep() render(ctx: WorkflowContext) {
+        ranBy.push(`${ctx.runId}@${process.pid}`);
+        return { week: ctx.getParam<string>('week') };
+      }
+    }
+    const moduleWith = (worker: boolean) => {
+      @Module({ imports: [SpineModule.forRoot({ database: sqliteOptions(file), ...(worker && { worker: { queues: ['reports'], pollIntervalMs: 20 } }) })], providers: [Queued] })
+      class ReplicaModule {}
+      return ReplicaModule;
+    };
+    const apps: INestApplication[] = [];
+    try {
+      for (const worker of [false, true, true]) {
+        const app = (await Test.createTestingModule({ imports: [moduleWith(worker)] }).compile()).createNestApplication({ logger: false });
+        await app.init();
+        apps.push(app);
+      }
+      const front = apps[0]!.get(SpineService);
+      const ids = [];
+      for (let i = 0; i < 10; i++) ids.push((await front.enqueue('nest.queued', { params: { week: `2026-W${i + 10}` } })).runId);
+      for (const [i, runId] of ids.entries()) {
+        const result = await front.waitForResult(runId, { timeoutMs: 10_000 });
+        expect(result).toMatchObject({ status: 'completed' });
+        expect(result.context.getOutput('render', 'week')).toBe(`2026-W${i + 10}`);
+      }
+      expect(ranBy).toHaveLength(10);
+      expect(new Set(ranBy.map((r) => r.split('@')[0])).size).toBe(10);
+      const workers = await front.listWorkers();
+      expect(workers).toHaveLength(2);
+      expect(workers.every((w) => w.queues.join() === 'reports')).toBe(true);
+    } finally {
+      for (const app of apps) await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
 describe('SpineModule start-up checks', () => {
   it('makes app.init() fail with one error listing every problem of the workflow providers', async () => {
     @Workflow({ name: 'broken.iterator' })
