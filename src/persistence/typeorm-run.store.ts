@@ -325,11 +325,11 @@ export class TypeOrmRunStore implements RunStore {
   }
 
   async renewLease(runId: string, fence: Fence, expiresAt: Date): Promise<RenewOutcome> {
-    const changed = await this.sql.run(`UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ? AND lease_epoch = ? AND lease_owner IS NOT NULL`, [
-      toSqlDatetime(expiresAt),
-      runId,
-      fence.epoch,
-    ]);
+    // a queue run's lease that ran out is not taken back: its queue slot may be another run's by now
+    const changed = await this.sql.run(
+      `UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ? AND lease_epoch = ? AND lease_owner IS NOT NULL AND (claim_queue IS NULL OR lease_expires_at > ?)`,
+      [toSqlDatetime(expiresAt), runId, fence.epoch, toSqlDatetime(Date.now())],
+    );
     const [row] = await this.sql.all(SQL.fenceRow, [runId]);
     const cancelRequested = row !== undefined && Boolean(Number(row.cancel_requested));
     return changed > 0 ? { held: true, cancelRequested, holder: null } : { held: false, cancelRequested, holder: holderOf(row) };

@@ -106,6 +106,12 @@ function leaseLostMessage(
       `${silence || ' still ran'}; ${stopped}.`
     );
   }
+  if (holder.epoch === fence.epoch && holder.owner === fence.owner && (holder.status === 'running' || holder.status === 'waiting')) {
+    return (
+      `${subject}: its lease expired before this execution (epoch ${fence.epoch}, owner ${fence.owner}) renewed it${silence}; a queue run's ` +
+      `expired lease is not taken back (its queue slot may be another run's by now): a worker claims the run again; ${stopped}.`
+    );
+  }
   return `${subject} is ${holder.status} and no longer held by this execution (epoch ${fence.epoch}, owner ${fence.owner}); ${stopped}.`;
 }
 

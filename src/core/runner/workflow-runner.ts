@@ -320,7 +320,9 @@ export class WorkflowRunner {
         captureId: run.captureId,
         idempotencyKey: run.idempotencyKey,
       });
-      const resume = { run, records, claim: { epoch: run.leaseEpoch, at: clock.now() }, lost: claimed.lost, firstStart };
+      // the lease runs from the claim (its expiry less its duration), not from now
+      const claimedAt = run.leaseExpiresAt === null ? clock.now() : Math.min(clock.now(), run.leaseExpiresAt.getTime() - lease.durationMs);
+      const resume = { run, records, claim: { epoch: run.leaseEpoch, at: claimedAt }, lost: claimed.lost, firstStart };
       const settings: RunSettings = {
         ...this.topLevel(options, { dryRun: false, startFrom: null, persist: true, resume }),
         parentRunId: run.parentRunId,

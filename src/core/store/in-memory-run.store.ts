@@ -102,7 +102,9 @@ export class InMemoryRunStore implements RunStore {
   async renewLease(runId: string, fence: Fence, expiresAt: Date): Promise<RenewOutcome> {
     const record = this.runs.get(runId)?.record;
     if (record === undefined) return { held: false, cancelRequested: false, holder: null };
-    if (record.leaseEpoch !== fence.epoch || record.leaseOwner === null) return { held: false, cancelRequested: record.cancelRequested, holder: holderOf(record) };
+    // a queue run's lease that ran out is not taken back: its queue slot may be another run's by now
+    const expired = record.queue !== null && record.leaseExpiresAt !== null && record.leaseExpiresAt.getTime() <= Date.now();
+    if (record.leaseEpoch !== fence.epoch || record.leaseOwner === null || expired) return { held: false, cancelRequested: record.cancelRequested, holder: holderOf(record) };
     record.leaseExpiresAt = expiresAt;
     return { held: true, cancelRequested: record.cancelRequested, holder: null };
   }

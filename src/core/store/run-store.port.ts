@@ -113,7 +113,11 @@ export interface RunStore {
    * never taken, not even by its own owner (one execution per run).
    */
   claimRun(runId: string, lease: Lease, now: Date): Promise<ClaimOutcome>;
-  /** Extends the lease of the claim `fence` made, until `expiresAt`, and reports a cancellation request. */
+  /**
+   * Extends the lease of the claim `fence` made, until `expiresAt`, and reports a cancellation
+   * request. A queue run's lease that already expired is not extended (not held): the slot it held
+   * in its queue's limits may have gone to another run, so the run goes back to the workers.
+   */
   renewLease(runId: string, fence: Fence, expiresAt: Date): Promise<RenewOutcome>;
   /**
    * Optional: gives up a held lease without finishing the run (graceful shutdown): the run stays

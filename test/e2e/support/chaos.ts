@@ -2,16 +2,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const script = join(__dirname, 'chaos-child.cjs');
+const chaosChild = join(__dirname, 'chaos-child.cjs');
+/** The queue chaos test's worker process. */
+export const WORKER_CHILD = join(__dirname, 'worker-child.cjs');
 
 /** One line of the side-effect log. */
 export interface Entry {
-  readonly ev: 'start' | 'end' | 'claim' | 'cancel' | 'cancel-observed' | 'resolved' | 'frozen' | 'thawed';
+  readonly ev: 'start' | 'end' | 'claim' | 'cancel' | 'cancel-observed' | 'resolved' | 'frozen' | 'thawed' | 'parked' | 'killed' | 'paused' | 'continued';
   readonly run: string;
   readonly step?: string;
   readonly item?: number | null;
   readonly epoch?: number;
-  readonly key?: string;
+  readonly key?: string | null;
+  /** Queue chaos: the run's queue, and whether a claim was the run's first start. */
+  readonly queue?: string;
+  readonly first?: boolean;
   readonly pid: number;
   /** Epoch milliseconds, sub-millisecond (performance.timeOrigin + performance.now()). */
   readonly t: number;
@@ -31,8 +36,8 @@ export interface Child {
 
 const children = new Set<ChildProcess>();
 
-/** Starts a chaos child with its config (see chaos-child.cjs). */
-export function startChild(config: Record<string, unknown>): Child {
+/** Starts a chaos child with its config (see chaos-child.cjs, or `script`). */
+export function startChild(config: Record<string, unknown>, script = chaosChild): Child {
   const proc = spawn(process.execPath, [script, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   let out = '';
@@ -78,13 +83,17 @@ export function endChildren(): void {
   }
 }
 
-/** The log's entries for one run. */
-export function entriesOf(log: string, runId: string): Entry[] {
+/** Every entry of the log. */
+export function allEntries(log: string): Entry[] {
   return readFileSync(log, 'utf8')
     .split('\n')
     .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Entry)
-    .filter((entry) => entry.run === runId);
+    .map((line) => JSON.parse(line) as Entry);
+}
+
+/** The log's entries for one run. */
+export function entriesOf(log: string, runId: string): Entry[] {
+  return allEntries(log).filter((entry) => entry.run === runId);
 }
 
 /** Resolves once the log holds an entry matching `match` (bounded). */

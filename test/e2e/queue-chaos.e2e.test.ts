@@ -1,0 +1,289 @@
+/**
+ * Queue chaos: worker processes (3 on MariaDB, 2 on SQLite) drain 300 enqueued runs — linear runs
+ * sharing concurrency keys, runs with a choice, runs with a durable wait (parked: any worker wakes
+ * them), runs with a distributed map of 20 items — while the test SIGKILLs workers (and starts new
+ * ones), pauses them past their lease (SIGSTOP/SIGCONT) and freezes the database once. From the
+ * side-effect log (every step's start and end with run, epoch, pid, queue and key; every claim)
+ * and the recorded rows it asserts: every run completes; no step starts under a stale epoch;
+ * completed steps recorded exactly once; queue 'q' never has more than 3 runs executing, a
+ * concurrency key never more than 1, and no more than 25 first starts in any 900 ms (the limit is
+ * 25 per second, enforced on the database's claims; the log's times trail them by a few ms);
+ * parked waits were woken by a different worker at least once. Trial counts are printed.
+ */
+import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createConnection } from 'mysql2/promise';
+import type { DataSource } from 'typeorm';
+import { createSpineDataSource, mysqlOptions, runMigrationsExclusively, sqliteOptions, TypeOrmRunStore } from '../../src/persistence';
+import { mariaDbInstalled, startMariaDb, type ThrowawayMariaDb } from '../support/mariadb';
+import { allEntries, endChildren, startChild, verdict, WORKER_CHILD, type Child, type Entry } from './support/chaos';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let seed = 20261128;
+const random = (min: number, max: number): number => min + Math.floor(((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * (max - min));
+
+const LIMITS = { q: { concurrency: 3, rateLimit: { max: 25, perMs: 1_000 } } };
+const LEASE = 600;
+
+/** The 300 runs: 150 linear (5 concurrency keys), 60 with a choice, 60 with a wait, 30 with a distributed map of 20 items. */
+function runsToEnqueue(): { workflow: string; options: Record<string, unknown> }[] {
+  const runs: { workflow: string; options: Record<string, unknown> }[] = [];
+  for (let i = 0; i < 300; i++) {
+    if (i % 10 < 5) runs.push({ workflow: 'qc.linear', options: { params: { i, key: `k${i % 5}` }, concurrencyKey: `k${i % 5}` } });
+    else if (i % 10 < 7) runs.push({ workflow: 'qc.choice', options: { params: { i } } });
+    else if (i % 10 < 9) runs.push({ workflow: 'qc.wait', options: { params: { i } } });
+    else runs.push({ workflow: 'qc.map', options: { params: { i } } });
+  }
+  return runs;
+}
+
+interface Interval {
+  readonly run: string;
+  readonly key: string | null;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * The steps of queue 'q' as time intervals, leaving out the steps its own worker's fault cut
+ * across: a step of an execution that a newer claim of the same run superseded before it ended,
+ * and a step whose worker was paused (SIGSTOP) while it was in flight — its lease ran out, the
+ * queue's slot went back to the queue, and the execution cannot renew it (it stops at its next
+ * step). A killed worker's step without an end ends when it was killed. Returns how many steps
+ * were left out too.
+ */
+function stepIntervals(entries: readonly Entry[]): { intervals: Interval[]; cutByFaults: number } {
+  const claims = new Map<string, Entry[]>();
+  const killedAt = new Map<number, number>();
+  const pauses = new Map<number, [number, number][]>();
+  for (const e of entries) {
+    if (e.ev === 'claim') claims.set(e.run, [...(claims.get(e.run) ?? []), e]);
+    if (e.ev === 'killed') killedAt.set(Number(e.step), e.t);
+    if (e.ev === 'paused') pauses.set(Number(e.step), [...(pauses.get(Number(e.step)) ?? []), [e.t, Number.POSITIVE_INFINITY]]);
+    if (e.ev === 'continued') pauses.get(Number(e.step))!.at(-1)![1] = e.t;
+  }
+  let cutByFaults = 0;
+  const open = new Map<string, Entry>();
+  const intervals: Interval[] = [];
+  const close = (start: Entry, to: number): void => {
+    const superseded = (claims.get(start.run) ?? []).some((c) => c.epoch! > start.epoch! && c.t < to);
+    const paused = (pauses.get(start.pid) ?? []).some(([from, until]) => from < to && until > start.t);
+    if (superseded || paused) cutByFaults++;
+    else intervals.push({ run: start.run, key: start.key ?? null, from: start.t, to });
+  };
+  for (const e of entries) {
+    if (e.queue !== 'q') continue;
+    const id = `${e.run}|${e.step}|${e.epoch}|${e.pid}`;
+    if (e.ev === 'start') open.set(id, e);
+    if (e.ev === 'end' && open.has(id)) {
+      close(open.get(id)!, e.t);
+      open.delete(id);
+    }
+  }
+  for (const start of open.values()) {
+    const killed = killedAt.get(start.pid);
+    if (killed !== undefined) close(start, killed);
+  }
+  return { intervals, cutByFaults };
+}
+
+/** The largest number of distinct runs (per group) whose intervals overlap at one instant. */
+function peakOverlap(intervals: readonly Interval[], group: (i: Interval) => string | null): number {
+  const events: [number, number, Interval][] = [];
+  for (const i of intervals) if (group(i) !== null) events.push([i.from, 1, i], [i.to, -1, i]);
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const live = new Map<string, Map<string, number>>();
+  let peak = 0;
+  for (const [, delta, i] of events) {
+    const g = group(i)!;
+    const runs = live.get(g) ?? new Map<string, number>();
+    runs.set(i.run, (runs.get(i.run) ?? 0) + delta);
+    if (runs.get(i.run) === 0) runs.delete(i.run);
+    live.set(g, runs);
+    peak = Math.max(peak, runs.size);
+  }
+  return peak;
+}
+
+interface QueueChaosDatabase {
+  readonly url: string;
+  readonly dataSource: DataSource;
+  readonly workers: number;
+  freeze(ms: number, log: string): Promise<void>;
+}
+
+function queueChaos(name: 'sqlite' | 'mariadb', open: () => Promise<QueueChaosDatabase>): void {
+  describe(`queue chaos on ${name}`, () => {
+    let db: QueueChaosDatabase;
+    let dir: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'spine-queue-chaos-'));
+      db = await open();
+    }, 60_000);
+    afterAll(async () => {
+      endChildren();
+      await db?.dataSource.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('workers drain 300 runs under SIGKILL, SIGSTOP past the lease and a frozen database: every run completes once, fenced, within every limit', async () => {
+      const log = join(dir, 'side-effects.log');
+      writeFileSync(log, '');
+      const store = new TypeOrmRunStore(db.dataSource);
+      const base = { database: db.url, log, lease: LEASE, heartbeat: 150, queues: LIMITS };
+      const enqueuer = startChild({ ...base, role: 'enqueue', runs: runsToEnqueue() }, WORKER_CHILD);
+      await enqueuer.printed('enqueued', 60_000);
+      const workers: Child[] = [];
+      const startWorker = () => {
+        const child = startChild({ ...base, role: 'worker', concurrency: 4 }, WORKER_CHILD);
+        workers.push(child);
+        return child;
+      };
+      for (let i = 0; i < db.workers; i++) startWorker();
+      await Promise.all(workers.map((w) => w.printed('ready')));
+
+      const counts = { kills: 0, pauses: 0, freezes: 0 };
+      const deadline = Date.now() + 100_000;
+      const done = async () => (await store.listRuns({ status: 'completed', limit: 1_000 })).length === 300;
+      let frozen = false;
+      while (!(await done())) {
+        if (Date.now() > deadline) throw new Error(`not drained in time: ${JSON.stringify(await store.queueStats(new Date()))}`);
+        await sleep(random(600, 1_400));
+        if (await done()) break;
+        const live = workers.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
+        const victim = live[random(0, live.length)]!;
+        const roll = random(0, 10);
+        if (!frozen && counts.kills + counts.pauses >= 4) {
+          frozen = true;
+          counts.freezes++;
+          await db.freeze(1_500, log);
+        } else if (roll < 5) {
+          victim.proc.kill('SIGKILL');
+          appendFileSync(log, `${JSON.stringify({ ev: 'killed', run: '-', step: String(victim.pid), pid: process.pid, t: performance.timeOrigin + performance.now() })}\n`);
+          counts.kills++;
+          await victim.exited;
+          await startWorker().printed('ready');
+        } else {
+          const mark = (ev: string) => appendFileSync(log, `${JSON.stringify({ ev, run: '-', step: String(victim.pid), pid: process.pid, t: performance.timeOrigin + performance.now() })}\n`);
+          victim.proc.kill('SIGSTOP');
+          mark('paused');
+          counts.pauses++;
+          await sleep(LEASE + random(100, 500));
+          victim.proc.kill('SIGCONT');
+          mark('continued');
+        }
+      }
+      const live = workers.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
+      for (const w of live) w.proc.kill('SIGTERM');
+      await Promise.all(live.map((w) => w.exited));
+
+      // every run (and every map item) completed, each completed step recorded once
+      const top = await store.listRuns({ limit: 1_000 });
+      expect(top.filter((r) => r.status !== 'completed')).toEqual([]);
+      const items = (await store.listRuns({ includeChildren: true, limit: 10_000 })).filter((r) => r.parentRunId !== null);
+      expect(items).toHaveLength(600);
+      expect(items.filter((r) => r.status !== 'completed')).toEqual([]);
+      const duplicates: string[] = [];
+      for (const run of [...top, ...items]) {
+        const seen = new Map<string, number>();
+        for (const row of await store.getRunSteps(run.runId)) if (row.status === 'completed') seen.set(`${row.stepName}:${row.iteration}`, (seen.get(`${row.stepName}:${row.iteration}`) ?? 0) + 1);
+        for (const [key, n] of seen) if (n !== 1) duplicates.push(`${run.runId}: ${key} × ${n}`);
+      }
+      expect(duplicates).toEqual([]);
+
+      // no step started under a stale epoch; only steps in flight at a fault ran again
+      const entries = allEntries(log);
+      const byRun = new Map<string, Entry[]>();
+      for (const e of entries) if (e.run !== '-') byRun.set(e.run, [...(byRun.get(e.run) ?? []), e]);
+      let takeovers = 0;
+      let reruns = 0;
+      const violations: string[] = [];
+      for (const [run, own] of byRun) {
+        const found = verdict(own, 1);
+        violations.push(...found.violations.map((v) => `${run}: ${v}`));
+        takeovers += found.takeovers;
+        reruns += found.reruns;
+      }
+      expect(violations).toEqual([]);
+
+      // limits, from the steps that ran (superseded executions' steps in flight left out)
+      const { intervals, cutByFaults } = stepIntervals(entries);
+      const queuePeak = peakOverlap(intervals, () => 'q');
+      const keyPeak = peakOverlap(intervals, (i) => i.key);
+      expect(queuePeak).toBeLessThanOrEqual(3);
+      expect(keyPeak).toBeLessThanOrEqual(1);
+      const firsts = entries.filter((e) => e.ev === 'claim' && e.first === true && byRun.get(e.run)?.some((x) => x.queue === 'q')).map((e) => e.t).sort((a, b) => a - b);
+      let ratePeak = 0;
+      for (let i = 0, j = 0; i < firsts.length; i++) {
+        while (firsts[i]! - firsts[j]! >= 900) j++;
+        ratePeak = Math.max(ratePeak, i - j + 1);
+      }
+      expect(ratePeak).toBeLessThanOrEqual(25);
+
+      // parked waits woken by another worker
+      let parks = 0;
+      let wokenElsewhere = 0;
+      for (const [, own] of byRun) {
+        const parked = own.filter((e) => e.ev === 'parked');
+        for (const p of parked) {
+          parks++;
+          const before = own.filter((e) => e.ev === 'claim' && e.t < p.t).at(-1);
+          const after = own.find((e) => e.ev === 'claim' && e.t > p.t);
+          if (before !== undefined && after !== undefined && before.pid !== after.pid) wokenElsewhere++;
+        }
+      }
+      expect(wokenElsewhere).toBeGreaterThan(0);
+      console.log(
+        `queue chaos on ${name}: ${db.workers} workers, 300 runs + 600 distributed map items drained; ${counts.kills} SIGKILLs (replaced), ` +
+          `${counts.pauses} SIGSTOPs past the lease, ${counts.freezes} database freeze; ${takeovers} re-claims (wake-ups and takeovers), ${reruns} in-flight re-runs, ` +
+          `${parks} parks (${wokenElsewhere} woken by another worker); peak running in queue q ${queuePeak}/3, per key ${keyPeak}/1, ` +
+          `first starts in 900 ms ${ratePeak}/25 (${intervals.length} steps checked, ${cutByFaults} cut across by their worker's fault left out); ` +
+          `${violations.length + duplicates.length} violations`,
+      );
+    }, 180_000);
+  });
+}
+
+queueChaos('sqlite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spine-queue-chaos-db-'));
+  const file = join(dir, 'queue.db');
+  const dataSource = await createSpineDataSource(sqliteOptions(file)).initialize();
+  await runMigrationsExclusively(dataSource);
+  return {
+    url: file,
+    dataSource,
+    workers: 2,
+    async freeze(ms, log) {
+      const holder = startChild({ database: file, log, role: 'freeze-sqlite', runId: '-', freezeMs: ms });
+      await holder.exited;
+    },
+  };
+});
+
+if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
+  let server: Promise<ThrowawayMariaDb> | null = null;
+  afterAll(async () => (await server)?.stop(), 30_000);
+  queueChaos('mariadb', async () => {
+    // a server of this file's own: freezing it must not stall other suites
+    const own = await (server ??= startMariaDb());
+    const admin = await createConnection(own.url);
+    await admin.query('CREATE DATABASE queue_chaos CHARACTER SET utf8mb4');
+    await admin.end();
+    const url = `${own.url}queue_chaos`;
+    const dataSource = await createSpineDataSource(mysqlOptions(url)).initialize();
+    await runMigrationsExclusively(dataSource);
+    return {
+      url,
+      dataSource,
+      workers: 3,
+      async freeze(ms) {
+        process.kill(own.pid, 'SIGSTOP');
+        await sleep(ms);
+        process.kill(own.pid, 'SIGCONT');
+      },
+    };
+  });
+} else {
+  console.log(`queue chaos on MariaDB NOT RUN: ${process.env.SPINE_TEST_MYSQL === 'off' ? 'SPINE_TEST_MYSQL=off' : 'mariadbd is not installed (apt-get install mariadb-server)'}.`);
+}
