@@ -55,6 +55,9 @@ export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): Sq
     const free = request.max - claimed.length;
     if (free <= 0) break;
     let starts: number[] | null = null;
+    // the time starts are counted at: taken once the queue's row is locked (a claim that waited for
+    // the lock must not record its starts in the past, where the next claims would not see them)
+    let at = request.now.getTime();
     const lockQueue = function* (): SqlPlan<number[]> {
       const select = all(`SELECT recent_starts FROM ${TABLES.queues} WHERE name = ?${mysql ? ' FOR UPDATE' : ''}`, [name]);
       let rows = (yield select) as RunRow[];
@@ -63,6 +66,7 @@ export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): Sq
         yield run(`${mysql ? 'INSERT IGNORE' : 'INSERT OR IGNORE'} INTO ${TABLES.queues} (name, recent_starts, updated_at) VALUES (?, '[]', ?)`, [name, now]);
         rows = (yield select) as RunRow[];
       }
+      at = Math.max(at, request.clock?.() ?? at);
       return decodeStored<number[]>(rows[0]?.recent_starts) ?? [];
     };
     if (limits.concurrency !== undefined || limits.rateLimit !== undefined) starts = yield* lockQueue();
@@ -97,7 +101,8 @@ export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): Sq
       )) as RunRow[];
       for (const row of counted) keyRunning.set(String(row.concurrency_key), Number(row.n));
     }
-    const window = rateWindow(starts ?? [], limits, request.now.getTime());
+    const window = rateWindow(starts ?? [], limits, at);
+    const startedAt = toSqlDatetime(at);
     const picked = pickClaims(candidates, limits, { room, rateRoom: window.room }, keyRunning);
     const taken: string[] = [];
     const first = new Set<string>();
@@ -108,13 +113,13 @@ export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): Sq
         `UPDATE ${TABLES.runs} SET started_at = CASE WHEN status = 'queued' THEN ? ELSE started_at END, ` +
           "status = CASE WHEN status = 'queued' THEN 'running' ELSE status END, lease_owner = ?, lease_expires_at = ?, " +
           'lease_epoch = lease_epoch + 1, updated_at = ? WHERE run_id = ? AND claim_queue IS NOT NULL AND lease_expires_at <= ?',
-        [now, request.owner, expires, now, pick.runId, now],
+        [startedAt, request.owner, expires, now, pick.runId, now],
       )) as number;
       if (changed === 0) continue;
       taken.push(pick.runId);
       if (pick.status === 'queued') {
         first.add(pick.runId);
-        window.recent.push(request.now.getTime());
+        window.recent.push(at);
       }
     }
     if (limits.rateLimit !== undefined && first.size > 0) {

@@ -166,6 +166,7 @@ export class RunWorker {
             now: new Date(now),
             leaseExpiresAt: new Date(now + lease),
             workflows: this.workflows(),
+            clock: Date.now,
           });
           this.claims++;
           failures = 0;

@@ -36,6 +36,11 @@ export interface QueueClaimRequest {
   readonly leaseExpiresAt: Date;
   /** Only runs of these workflows (the ones the worker can execute). */
   readonly workflows: readonly string[];
+  /**
+   * The time once a queue's lock is held, for the rate window and first-start times (a claim that
+   * waited for the lock must not record its starts in the past). Default: `now` throughout.
+   */
+  readonly clock?: () => number;
 }
 
 /** A run a worker claimed: the run as it is now (`leaseEpoch` is the claim's), and whether it left the queue with this claim (its first start). */

@@ -8,7 +8,7 @@ export const WORKER_CHILD = join(__dirname, 'worker-child.cjs');
 
 /** One line of the side-effect log. */
 export interface Entry {
-  readonly ev: 'start' | 'end' | 'claim' | 'cancel' | 'cancel-observed' | 'resolved' | 'frozen' | 'thawed' | 'parked' | 'killed' | 'paused' | 'continued';
+  readonly ev: 'start' | 'end' | 'claim' | 'cancel' | 'cancel-observed' | 'resolved' | 'frozen' | 'thawed' | 'parked' | 'killed' | 'paused' | 'continued' | 'lost';
   readonly run: string;
   readonly step?: string;
   readonly item?: number | null;

@@ -73,6 +73,14 @@ const lookup = { get: (name) => workflows.find((w) => w.name === name), names: (
     process.stdout.write('enqueued\n');
     return dataSource.destroy();
   }
+  // an execution that lost its lease (its worker paused, starved or cut off from the database past the lease) is logged:
+  // a step of it may have outlived the lease, and the queue's slot gone to another run meanwhile
+  const runClaimed = runner.runClaimed.bind(runner);
+  runner.runClaimed = (claimed, options) =>
+    runClaimed(claimed, options).catch((error) => {
+      if (error && error.kind === 'lease-lost') log({ ev: 'lost', run: claimed.run.runId, epoch: claimed.run.leaseEpoch });
+      throw error;
+    });
   const worker = new RunWorker(runner, store, () => lookup.names(), config.queues, { queues: ['q', 'items'], concurrency: config.concurrency ?? 4, pollIntervalMs: 25, parkAfterMs: 100, heartbeatIntervalMs: 500 }, {
     warn: (message) => process.stderr.write(`${message}\n`),
   });

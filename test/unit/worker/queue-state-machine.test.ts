@@ -1,0 +1,9 @@
+import { InMemoryRunStore } from 'spine-orchestration';
+import { checkQueueModel } from '../../fixtures/queue-model';
+
+describe('InMemoryRunStore queue claims (property-based, fast-check)', () => {
+  it('behaves as the model for random sequences of enqueues, claims by three workers, finishes and parks (current and stale fences)', async () => {
+    const store = new InMemoryRunStore();
+    await checkQueueModel(() => store, 300);
+  }, 60_000);
+});
