@@ -5,12 +5,13 @@
  *   1. a 10-step lambda workflow run back-to-back vs. a plain loop awaiting the same functions
  *   2. a 1,000-step workflow's cost per step divided by the 10-step figure (should stay near 1)
  *   3. a map over 10,000 items at concurrency 16
- * then the durable engine against its database floors (durable.bench.ts) and cancel latency
- * (cancel.bench.ts).
+ * then the durable engine against its database floors (durable.bench.ts), cancel latency
+ * (cancel.bench.ts) and the run queue (queue.bench.ts).
  */
 import { Step, Workflow, WorkflowRunner, type LambdaHandler, type StepRuntime, type WorkflowContext } from 'spine-orchestration';
 import { cancelBenchmark } from './cancel.bench';
 import { durableBenchmark } from './durable.bench';
+import { queueBenchmark } from './queue.bench';
 
 const ROUNDS = 7;
 
@@ -127,6 +128,8 @@ async function main(): Promise<void> {
   console.log((await durableBenchmark()).join('\n'));
   console.log('');
   console.log((await cancelBenchmark()).join('\n'));
+  console.log('');
+  console.log((await queueBenchmark()).join('\n'));
 }
 
 main().catch((error: unknown) => {

@@ -254,7 +254,8 @@ export class RunExecution implements AttemptEnvironment {
     if (settings.resume !== null) {
       ({ context: ctx, position: i } = ledger.replay(steps, settings.resume.records, this.initial));
       const lost = lostExecutions(settings.resume, steps[i], ledger.nextIteration(i));
-      await ledger.reopen(this.initial.params, lost);
+      // a queued run's first start: its claim already made it running, there is nothing to reopen
+      if (settings.resume.firstStart !== true) await ledger.reopen(this.initial.params, lost);
       this.opened = true;
       if (this.ownsGuard) this.guard!.start();
       const event = settings.resume.firstStart === true ? 'run_started' : 'run_resumed';

@@ -300,7 +300,8 @@ export class WorkflowRunner {
       let records: StepRecord[];
       try {
         if (run.corruption !== undefined) throw new SpineError('corrupt-record', run.corruption);
-        records = await this.store.getRunSteps(run.runId);
+        // a run that never executed a step has none to read (a re-queued item has)
+        records = claimed.firstStart && run.executedSteps === 0 ? [] : await this.store.getRunSteps(run.runId);
       } catch (error) {
         if (!(error instanceof SpineError && error.kind === 'corrupt-record')) throw error;
         const message = corruptRunMessage(run, error.message);
