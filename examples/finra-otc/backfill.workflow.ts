@@ -24,9 +24,10 @@ export class BackfillParams {
 }
 
 /**
- * Loads every week between two dates: each week is a weekly refresh (a map item, three at a time,
- * recorded as its own run so a resume re-runs only the weeks that did not finish), then rolling
- * metrics in week order, then a summary.
+ * Loads every week between two dates: each week is a weekly refresh — a distributed map item, a
+ * run of its own on the 'finra' queue, so every worker serving that queue shares the weeks (the
+ * process running the backfill works on three at a time itself), and a resume re-runs only the
+ * weeks that did not finish — then rolling metrics in week order, then a summary.
  */
 @Workflow({
   name: 'finra.backfill',
@@ -46,7 +47,7 @@ export class BackfillWorkflow {
     return { weeks: fridaysBetween(from, to) };
   }
 
-  @MapStep({ itemParam: 'week_ending', iterator: WeeklyRefreshWorkflow, maxConcurrency: 3 })
+  @MapStep({ itemParam: 'week_ending', iterator: WeeklyRefreshWorkflow, maxConcurrency: 3, distribute: true })
   refresh(ctx: WorkflowContext) {
     return ctx.getOutput<string[]>('weeks', 'weeks');
   }

@@ -54,11 +54,10 @@ async function main(): Promise<void> {
     const weeks = failed.context.getOutput<string[]>('weeks', 'weeks').length;
     const done = items.filter((i) => i.status === 'completed').length;
     const failedWeeks = items.filter((i) => i.status === 'failed').length;
-    const stopped = items.length - done - failedWeeks;
-    const notStarted = weeks - items.length;
+    const cancelled = items.filter((i) => i.status === 'cancelled').length;
     say(
-      `     of ${weeks} weeks (each an item run): ${done} completed, ${failedWeeks} failed` +
-        `${stopped > 0 ? `, ${stopped} stopped when the map failed` : ''}${notStarted > 0 ? `, ${notStarted} not started` : ''}`,
+      `     of ${weeks} weeks (each a run of its own on the "finra" queue, any worker may take one): ${done} completed, ${failedWeeks} failed` +
+        `${cancelled > 0 ? `, ${cancelled} cancelled when the map failed` : ''}`,
     );
 
     say(`\n3) resume ${failed.runId} with the source back (fail_week cleared)`);

@@ -51,6 +51,7 @@ export const TIER_RECORD_RANGES: Readonly<Record<Tier, readonly [number, number]
   description: 'Refresh one week of one tier of FINRA OTC transparency data',
   params: WeeklyRefreshParams,
   defaults: { tier: 'NMS Tier 1', defer_rolling: false },
+  queue: 'finra',
 })
 export class WeeklyRefreshWorkflow {
   constructor(

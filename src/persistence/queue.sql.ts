@@ -28,11 +28,12 @@ export const UNFINISHED = "('queued', 'running', 'waiting')";
  * one workflow, the optimizer would take the workflow index and sort) and lock what they read,
  * skipping rows another claimer locked; read in index order, the scan stops at the window.
  */
-export function claimCandidatesSql(family: DriverFamily, window: number, workflows: number): string {
+export function claimCandidatesSql(family: DriverFamily, window: number, workflows: number, ofParent = false): string {
   const mysql = family === 'mysql';
   return (
     `SELECT run_id, status, concurrency_key, lease_owner FROM ${TABLES.runs}${mysql ? ' FORCE INDEX (ix_core_workflow_runs_claim)' : ''} ` +
     `WHERE claim_queue = ? AND lease_expires_at <= ? AND workflow_name IN (${Array.from({ length: workflows }, () => '?').join(', ')}) ` +
+    (ofParent ? 'AND parent_run_id = ? ' : '') +
     `ORDER BY priority, lease_expires_at LIMIT ${window}${mysql ? ' FOR UPDATE SKIP LOCKED' : ''}`
   );
 }
@@ -80,8 +81,8 @@ export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): Sq
     }
     if (room <= 0) continue;
     const rows = (yield all(
-      claimCandidatesSql(family, candidateWindow(room), request.workflows.length),
-      [name, now, ...request.workflows],
+      claimCandidatesSql(family, candidateWindow(room), request.workflows.length, request.parentRunId !== undefined),
+      [name, now, ...request.workflows, ...(request.parentRunId === undefined ? [] : [request.parentRunId])],
     )) as RunRow[];
     if (rows.length === 0) continue;
     const candidates: ClaimCandidate[] = rows.map((row) => ({

@@ -151,17 +151,16 @@ export class TypeOrmRunStore implements RunStore {
     return this.writer.plan(() => claimPlan(request, this.family));
   }
 
-  async requeueRuns(runIds: readonly string[], fence: Fence | null, now: Date): Promise<void> {
-    for (let i = 0; i < runIds.length; i += 200) {
-      const chunk = runIds.slice(i, i + 200);
-      const update: Statement = [
+  async requeueRuns(runs: readonly { readonly runId: string; readonly params: Readonly<Record<string, unknown>> }[], fence: Fence | null, now: Date): Promise<void> {
+    for (let i = 0; i < runs.length; i += 100) {
+      const chunk = runs.slice(i, i + 100);
+      const updates: Statement[] = chunk.map(({ runId, params }) => [
         `UPDATE ${TABLES.runs} SET status = 'queued', claim_queue = queue, lease_owner = NULL, lease_expires_at = ?, cancel_requested = ?, ` +
-          `finished_at = NULL, updated_at = ? WHERE run_id IN (${chunk.map(() => '?').join(', ')}) AND queue IS NOT NULL ` +
-          "AND status IN ('failed', 'cancelled', 'stopped')",
-        [toSqlDatetime(now), this.bool(false), toSqlDatetime(now), ...chunk],
-      ];
-      if (fence === null) await this.sql.run(...update);
-      else await this.fencedWrite(chunk[0]!, fence, [update], false);
+          "params = ?, finished_at = NULL, updated_at = ? WHERE run_id = ? AND queue IS NOT NULL AND status IN ('failed', 'cancelled', 'stopped')",
+        [toSqlDatetime(now), this.bool(false), this.values.json(params, `the params of run "${runId}"`), toSqlDatetime(now), runId],
+      ]);
+      if (fence === null) for (const update of updates) await this.sql.run(...update);
+      else await this.fencedWrite(chunk[0]!.runId, fence, updates, false);
     }
   }
 
@@ -193,8 +192,16 @@ export class TypeOrmRunStore implements RunStore {
     }));
   }
 
-  cancelChildren(parentRunId: string): Promise<number> {
-    return this.sql.run(`UPDATE ${TABLES.runs} SET cancel_requested = ? WHERE parent_run_id = ? AND status IN ${UNFINISHED}`, [this.bool(true), parentRunId]);
+  async cancelChildren(parentRunId: string): Promise<number> {
+    const now = toSqlDatetime(Date.now());
+    // nobody holds a queued or parked item: it is cancelled at once (a claim racing this matches nothing once claim_queue is NULL)
+    const ended = await this.sql.run(
+      `UPDATE ${TABLES.runs} SET status = 'cancelled', cancel_requested = ?, claim_queue = NULL, lease_expires_at = NULL, finished_at = ?, updated_at = ? ` +
+        "WHERE parent_run_id = ? AND (status = 'queued' OR (status = 'waiting' AND lease_owner IS NULL))",
+      [this.bool(true), now, now, parentRunId],
+    );
+    const asked = await this.sql.run(`UPDATE ${TABLES.runs} SET cancel_requested = ? WHERE parent_run_id = ? AND status IN ${UNFINISHED}`, [this.bool(true), parentRunId]);
+    return ended + asked;
   }
 
   async queueStats(now: Date): Promise<QueueStats[]> {

@@ -114,6 +114,7 @@ export class Spine {
     const runner = new WorkflowRunner({
       lease,
       maxLostExecutions,
+      queues: options.queues ?? {},
       middleware,
       onEvent: startedRuns.onEvent,
       defaultRetry,

@@ -50,11 +50,11 @@ describe('the examples as users run them', () => {
     expect(out).toMatch(/→ completed in \d+ ms: 741 rows, 3 rejected \{.*"blank issueSymbolIdentifier":1.*\}; valid rate 99\.60% \(gate: ≥ 99%\)/);
     expect(out).toContain('rolling metrics: 1 of 6 weeks of history');
     expect(out).toMatch(/→ failed at step "refresh" after/);
-    // the failed week stops the map: weeks in flight then stop too, later ones do not start; the resume runs exactly those
-    const summary = /of 12 weeks \(each an item run\): (\d+) completed, 1 failed(?:, (\d+) stopped when the map failed)?(?:, (\d+) not started)?\n/.exec(out);
+    // the failed week fails the map: the weeks not finished then are cancelled; the resume runs exactly those
+    const summary = /of 12 weeks \(each a run of its own on the "finra" queue, any worker may take one\): (\d+) completed, 1 failed(?:, (\d+) cancelled when the map failed)?\n/.exec(out);
     expect(summary).not.toBeNull();
     const completed = Number(summary![1]);
-    expect(completed + 1 + Number(summary![2] ?? 0) + Number(summary![3] ?? 0)).toBe(12);
+    expect(completed + 1 + Number(summary![2] ?? 0)).toBe(12);
     expect(out).toContain(`→ completed in`);
     expect(out).toMatch(new RegExp(`: ${12 - completed} week\\(s\\) ran again, the other ${completed} were already done`));
     expect(out).toMatch(/12 weeks loaded, \d+ symbol-weeks, rolling metrics for 7 weeks \(\d+ rows\)/);

@@ -51,45 +51,111 @@ export async function distributedMap(
   const ids = items.map((_, index) => mapItemRunId(runtime.idempotencyKey, index, env.rootRunId));
   const invalid = new Map<number, MapItemError>();
   let first = true;
-  for (let poll = 0; ; poll++) {
-    if (first) {
-      first = false;
-      await enqueueMissing();
+  /** Items this process runs itself (a map run in place: it helps the workers with its own items). */
+  const helping = new Set<Promise<unknown>>();
+  const helperStop = new AbortController();
+  let wake: (() => void) | null = null;
+  try {
+    for (let poll = 0; ; poll++) {
+      if (first) {
+        first = false;
+        await enqueueMissing();
+      }
+      const children = new Map((await store.listChildren(env.runId)).map((child) => [child.runId, child]));
+      const settled = tally(children);
+      env.mapProgress(step.name, settled.completed.length + settled.failed.length, settled.failed.length, total);
+      if (settled.failed.length > tolerated || settled.unsettled === 0) {
+        if (settled.failed.length > tolerated) await store.cancelChildren?.(env.runId);
+        await Promise.allSettled([...helping]);
+        return await finish(tally(new Map((await store.listChildren(env.runId)).map((child) => [child.runId, child]))));
+      }
+      if (env.parkAfterMs !== null) return env.park(env.clock.now() + DISTRIBUTED_MAP_RECHECK_MS);
+      await helpWithItems();
+      const signal = env.yieldSignal === null ? runtime.signal : AbortSignal.any([runtime.signal, env.yieldSignal]);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          wake = resolve;
+          env.clock.sleep(helping.size > 0 ? POLL_MS[1] : Math.min(POLL_MS[1], POLL_MS[0] * 2 ** poll), signal).then(resolve, reject);
+        });
+      } catch (error) {
+        if (runtime.signal.aborted || env.yieldSignal?.aborted !== true) throw error;
+        return YIELDED; // the items run on; a resumed run looks at them again
+      } finally {
+        wake = null;
+      }
     }
-    const children = new Map((await store.listChildren(env.runId)).map((child) => [child.runId, child]));
-    const settled = tally(children);
-    env.mapProgress(step.name, settled.completed.length + settled.failed.length, settled.failed.length, total);
-    if (settled.failed.length > tolerated || settled.unsettled === 0) return finish(settled, children);
-    if (env.parkAfterMs !== null) return env.park(env.clock.now() + DISTRIBUTED_MAP_RECHECK_MS);
-    const signal = env.yieldSignal === null ? runtime.signal : AbortSignal.any([runtime.signal, env.yieldSignal]);
-    try {
-      await env.clock.sleep(Math.min(POLL_MS[1], POLL_MS[0] * 2 ** poll), signal);
-    } catch (error) {
-      if (runtime.signal.aborted || env.yieldSignal?.aborted !== true) throw error;
-      return YIELDED; // the items run on; a resumed run looks at them again
+  } finally {
+    // items still running here (the run stops, hands off or failed): they give way at their next step
+    helperStop.abort();
+    await Promise.allSettled([...helping]);
+  }
+
+  /**
+   * A map run in place (no worker parks it) runs up to `maxConcurrency` of its own items itself,
+   * claimed like a worker would (the queue's limits hold), so it finishes even when no worker
+   * serves the items' queue; workers that do serve it share the items.
+   */
+  async function helpWithItems(): Promise<void> {
+    const free = step.maxConcurrency - helping.size;
+    if (free <= 0 || store.claimQueued === undefined) return;
+    const { lease, queueLimits, knownWorkflows } = env.services;
+    const now = env.clock.now();
+    const claimed = await store.claimQueued({
+      owner: lease.owner,
+      queues: [{ name: queue, limits: queueLimits[queue] ?? {} }],
+      max: free,
+      now: new Date(now),
+      leaseExpiresAt: new Date(now + lease.durationMs),
+      workflows: knownWorkflows(),
+      parentRunId: env.runId,
+      clock: () => env.clock.now(),
+    });
+    for (const item of claimed) {
+      const signals = [helperStop.signal, ...(env.yieldSignal === null ? [] : [env.yieldSignal])];
+      const running: Promise<unknown> = env.services
+        .runClaimed(item, { handoffSignal: AbortSignal.any(signals) })
+        .catch(() => undefined) // a lost lease or a failing item is the item's own record
+        .finally(() => {
+          helping.delete(running);
+          wake?.();
+        });
+      helping.add(running);
     }
   }
 
-  /** Items with no run yet get one (a re-run after a failure re-queues the failed ones first). */
+  /** The params of item `index` for its run, checked for the iterator; null (noted as a failed item) when they are not valid. */
+  async function paramsOf(index: number): Promise<Readonly<Record<string, unknown>> | null> {
+    try {
+      const checked = env.itemParams(iterator, ctx, itemParams(index));
+      return isThenable(checked) ? await checked : checked;
+    } catch (error) {
+      invalid.set(index, { index, item: items[index], step: null, error: messageOf(error), errorCategory: ErrorCategory.VALIDATION });
+      return null;
+    }
+  }
+
+  /**
+   * Items with no run yet get one. A fresh attempt of the step (not a wake-up) first puts the
+   * items that failed, were cancelled or stopped back on the queue, with the params the parent
+   * gives now (a resume's params override reaches them), to resume at their failed step.
+   */
   async function enqueueMissing(): Promise<void> {
     const children = new Map((await store.listChildren!(env.runId)).map((child) => [child.runId, child]));
     if (!env.wokeFromPark && store.requeueRuns !== undefined) {
-      const failed = ids.filter((id) => FINISHED_BADLY.has(children.get(id)?.status ?? ''));
-      if (failed.length > 0) await store.requeueRuns(failed, env.fence, new Date(env.clock.now()));
+      const again: { runId: string; params: Readonly<Record<string, unknown>> }[] = [];
+      for (const [index, id] of ids.entries()) {
+        if (!FINISHED_BADLY.has(children.get(id)?.status ?? '')) continue;
+        const params = await paramsOf(index);
+        if (params !== null) again.push({ runId: id, params });
+      }
+      if (again.length > 0) await store.requeueRuns(again, env.fence, new Date(env.clock.now()));
     }
     const now = new Date(env.clock.now());
     const missing: NewRun[] = [];
     for (let index = 0; index < total; index++) {
       if (children.has(ids[index]!)) continue;
-      let params: Readonly<Record<string, unknown>>;
-      try {
-        params = itemParams(index);
-        const checked = env.itemParams(iterator, ctx, params);
-        params = isThenable(checked) ? await checked : checked;
-      } catch (error) {
-        invalid.set(index, { index, item: items[index], step: null, error: messageOf(error), errorCategory: ErrorCategory.VALIDATION });
-        continue;
-      }
+      const params = await paramsOf(index);
+      if (params === null) continue;
       missing.push({
         runId: ids[index]!,
         workflowName: iterator.name,
@@ -120,11 +186,13 @@ export async function distributedMap(
     const completed: number[] = [];
     const failed: MapItemError[] = [...invalid.values()];
     let unsettled = 0;
+    let cancelled = 0;
     ids.forEach((id, index) => {
       if (invalid.has(index)) return;
       const child = children.get(id);
       if (child === undefined || UNSETTLED.has(child.status)) unsettled++;
       else if (child.status === 'completed') completed.push(index);
+      else if (child.status === 'cancelled') cancelled++; // asked to once the map failed (or its run was cancelled)
       else {
         failed.push({
           index,
@@ -135,12 +203,11 @@ export async function distributedMap(
         });
       }
     });
-    return { completed, failed, unsettled };
+    return { completed, failed, unsettled, cancelled, children };
   }
 
-  async function finish(settled: ReturnType<typeof tally>, children: ReadonlyMap<string, ChildRunSummary>): Promise<StepResult> {
-    const { completed, failed, unsettled } = settled;
-    if (failed.length > tolerated && unsettled > 0) await store.cancelChildren?.(env.runId);
+  async function finish(settled: ReturnType<typeof tally> & { readonly children: ReadonlyMap<string, ChildRunSummary> }): Promise<StepResult> {
+    const { completed, failed, unsettled, cancelled, children } = settled;
     const results: unknown[] = new Array(total).fill(null);
     for (let i = 0; i < completed.length; i += 16) {
       await Promise.all(
@@ -160,7 +227,8 @@ export async function distributedMap(
       const firstError = failed[0]!;
       return StepResult.fail(
         `map step "${step.name}": ${failed.length} of ${total} items failed (tolerated: ${tolerated})` +
-          `${unsettled > 0 ? `, ${unsettled} not finished (asked to cancel once the map failed)` : ''}; first: item ${firstError.index} ` +
+          `${cancelled > 0 ? `, ${cancelled} cancelled once the map failed` : ''}` +
+          `${unsettled > 0 ? `, ${unsettled} still finishing elsewhere (asked to cancel)` : ''}; first: item ${firstError.index} ` +
           `(${JSON.stringify(firstError.item) ?? String(firstError.item)})${firstError.step ? ` at step "${firstError.step}"` : ''}: ${firstError.error}`,
         { category: firstError.errorCategory, output, quality },
       );

@@ -9,6 +9,9 @@ import type { RunEventListener } from './run-event';
 import type { LeaseGuard } from './lease-guard';
 import type { StepMiddleware } from './step-middleware';
 import type { ParamsValidator } from './workflow-runner';
+import type { ClaimedRun, QueueLimits } from '../store/run-queue';
+import type { ClaimedRunOptions } from './runner-options';
+import type { WorkflowResult } from './workflow-result';
 
 /** Everything a run borrows from its runner. */
 export interface RunnerServices {
@@ -27,6 +30,12 @@ export interface RunnerServices {
   readonly itemParamsValidator: ParamsValidator | null;
   /** A step whose execution was lost this many times in a row fails the run (poison step). */
   readonly maxLostExecutions: number;
+  /** Executes a run claimed from the queue here (a distributed map run in place helps with its own items). */
+  runClaimed(claimed: ClaimedRun, options: ClaimedRunOptions): Promise<WorkflowResult>;
+  /** Limits of the queues declared in code (claims of a map's own items respect them). */
+  readonly queueLimits: Readonly<Record<string, QueueLimits>>;
+  /** Workflows this runner can execute (what it may claim). */
+  knownWorkflows(): readonly string[];
 }
 
 /** Who owns the runs a runner executes, for how long a lease lasts, and how often it is renewed. */

@@ -6,6 +6,7 @@ import type { RetryPolicy, RetryPolicyOptions } from '../policy/retry-policy';
 import type { RunStore } from '../store/run-store.port';
 import type { RunEventListener } from './run-event';
 import type { StepMiddleware } from './step-middleware';
+import type { QueueLimits } from '../store/run-queue';
 
 /** How a runner is set up; every field is optional. */
 export interface WorkflowRunnerOptions {
@@ -44,6 +45,8 @@ export interface WorkflowRunnerOptions {
    * of being recovered for ever. Default 3.
    */
   readonly maxLostExecutions?: number;
+  /** Limits of queues declared in code (`{ finra: { concurrency: 2 } }`): claims made by this runner respect them. */
+  readonly queues?: Readonly<Record<string, QueueLimits>>;
 }
 
 /** Checks a run's params for a workflow; returns them (converted as need be) or throws naming what is wrong. */

@@ -6,6 +6,7 @@ import type { Dispatcher } from '../pipeline/pipeline.types';
 import type { StepResult } from '../result/step-result';
 import type { Fence } from '../store/run-record';
 import type { RunStore } from '../store/run-store.port';
+import type { RunnerServices } from './run-settings';
 import type { WorkflowResult } from './workflow-result';
 
 /** What step handlers may use of the run they belong to. */
@@ -34,6 +35,8 @@ export interface StepEnvironment {
   readonly parkAfterMs: number | null;
   /** The run was claimed after it had parked (a wake-up, not a fresh attempt). */
   readonly wokeFromPark: boolean;
+  /** What a run executed in place borrows from its runner to run its distributed map's items itself. */
+  readonly services: Pick<RunnerServices, 'runClaimed' | 'queueLimits' | 'knownWorkflows' | 'lease'>;
   /** Ends the run's part here, parked until `wakeAt` (the step is run again then); returns what the step returns. */
   park(wakeAt: number): StepResult;
   /** Resolves a map iterator (workflow, single step or workflow name) to a workflow. */

@@ -72,6 +72,9 @@ export class WorkflowRunner {
       iteratorWorkflow: (iterator: WorkflowDefinition | StepDefinition | string) => this.checks.iteratorWorkflow(iterator),
       itemParamsValidator: options.itemParamsValidator ?? null,
       maxLostExecutions: maxLost,
+      runClaimed: (claimed, claimedOptions) => this.runClaimed(claimed, claimedOptions),
+      queueLimits: options.queues ?? {},
+      knownWorkflows: () => this.workflows?.names() ?? [],
     };
   }
 

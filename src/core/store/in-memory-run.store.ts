@@ -214,7 +214,13 @@ export class InMemoryRunStore implements RunStore {
       if (room <= 0) continue;
       const window = rateWindow(this.rateStarts.get(name) ?? [], limits, now.getTime());
       const candidates = ofQueue
-        .filter(({ record }) => record.leaseExpiresAt !== null && record.leaseExpiresAt <= now && known.has(record.workflowName))
+        .filter(
+          ({ record }) =>
+            record.leaseExpiresAt !== null &&
+            record.leaseExpiresAt <= now &&
+            known.has(record.workflowName) &&
+            (request.parentRunId === undefined || record.parentRunId === request.parentRunId),
+        )
         .sort((a, b) => a.record.priority - b.record.priority || a.record.leaseExpiresAt!.getTime() - b.record.leaseExpiresAt!.getTime() || a.sequence - b.sequence)
         .slice(0, candidateWindow(room))
         .map(({ record }) => record);
@@ -251,9 +257,9 @@ export class InMemoryRunStore implements RunStore {
     return created;
   }
 
-  async requeueRuns(runIds: readonly string[], fence: Fence | null, now: Date): Promise<void> {
+  async requeueRuns(runs: readonly { readonly runId: string; readonly params: Readonly<Record<string, unknown>> }[], fence: Fence | null, now: Date): Promise<void> {
     if (fence !== null) this.fence(fence.runId, fence);
-    for (const runId of runIds) {
+    for (const { runId, params } of runs) {
       const record = this.runs.get(runId)?.record;
       if (record === undefined || record.queue === null || !['failed', 'cancelled', 'stopped'].includes(record.status)) continue;
       record.status = 'queued';
@@ -261,6 +267,7 @@ export class InMemoryRunStore implements RunStore {
       record.leaseExpiresAt = now;
       record.cancelRequested = false;
       record.finishedAt = null;
+      record.params = params;
     }
   }
 
@@ -289,7 +296,14 @@ export class InMemoryRunStore implements RunStore {
   async cancelChildren(parentRunId: string): Promise<number> {
     let asked = 0;
     for (const { record } of this.runs.values()) {
-      if (record.parentRunId === parentRunId && isClaimable(record.status)) (record.cancelRequested = true), asked++;
+      if (record.parentRunId !== parentRunId || !isClaimable(record.status)) continue;
+      record.cancelRequested = true;
+      asked++;
+      if (record.status === 'queued' || (record.status === 'waiting' && record.leaseOwner === null)) {
+        record.status = 'cancelled';
+        record.finishedAt = new Date();
+        record.leaseExpiresAt = null;
+      }
     }
     return asked;
   }

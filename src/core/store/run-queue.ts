@@ -36,6 +36,8 @@ export interface QueueClaimRequest {
   readonly leaseExpiresAt: Date;
   /** Only runs of these workflows (the ones the worker can execute). */
   readonly workflows: readonly string[];
+  /** Only the items of this parent run (a distributed map's process helping with its own items). */
+  readonly parentRunId?: string;
   /**
    * The time once a queue's lock is held, for the rate window and first-start times (a claim that
    * waited for the lock must not record its starts in the past). Default: `now` throughout.

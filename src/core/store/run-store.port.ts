@@ -188,12 +188,17 @@ export interface RunStore {
   settleChild?(parentRunId: string, failed: boolean, now: Date): Promise<void>;
   /**
    * Puts finished item runs that failed, were cancelled or stopped back on their queue (due now,
-   * cancel request cleared) under `fence`: a re-run distributed map resumes them at their failed step.
+   * cancel request cleared, with the params given) under `fence`: a re-run distributed map
+   * resumes them at their failed step.
    */
-  requeueRuns?(runIds: readonly string[], fence: Fence | null, now: Date): Promise<void>;
+  requeueRuns?(runs: readonly { readonly runId: string; readonly params: Readonly<Record<string, unknown>> }[], fence: Fence | null, now: Date): Promise<void>;
   /** The item runs of a parent run (a distributed map's), in run id order. */
   listChildren?(parentRunId: string): Promise<ChildRunSummary[]>;
-  /** Asks every unfinished item run of a parent to cancel; returns how many were asked. */
+  /**
+   * Cancels every unfinished item run of a parent: one nobody holds (queued, or parked) is marked
+   * cancelled at once; one a worker executes is asked to (it stops at its next step commit or
+   * heartbeat). Returns how many were cancelled or asked.
+   */
   cancelChildren?(parentRunId: string): Promise<number>;
   /** Per queue: queued, due, running, waiting, oldest queued, and per concurrency key. */
   queueStats?(now: Date): Promise<QueueStats[]>;

@@ -137,6 +137,8 @@ describe.each(testDrivers())('the FINRA OTC example on %s', (driver) => {
       expect(failed).toMatchObject({ status: 'failed', errorStep: 'refresh' });
       expect(failed.error).toContain(`FINRA OTC source unavailable for week ${SAMPLE_WEEKS[6]} (OTC)`);
       const items = await spine.listRuns({ parentRunId: failed.runId });
+      // a distributed map: every week a run of its own on the 'finra' queue
+      expect(items.every((i) => i.queue === 'finra')).toBe(true);
       const done = items.filter((i) => i.status === 'completed');
       expect(items.filter((i) => i.status === 'failed').map((i) => i.params.week_ending)).toEqual([SAMPLE_WEEKS[6]]);
       const stepsBefore = new Map(await Promise.all(done.map(async (i) => [i.runId, (await spine.getRunSteps(i.runId)).length] as const)));

@@ -220,6 +220,32 @@ describe('the run queue (in-memory store)', () => {
     await expect(spine.resume(runId)).resolves.toMatchObject({ status: 'completed' });
   });
 
+  it('a distributed map run in place (no worker serves its items) runs its own items, at most maxConcurrency at once, within the queue limits', async () => {
+    const store = new InMemoryRunStore();
+    let running = 0;
+    let peak = 0;
+    const item = Workflow.define({
+      name: 'slow-item',
+      queue: 'nobody-serves-this',
+      steps: [
+        Step.lambda('work', async (ctx) => {
+          running++;
+          peak = Math.max(peak, running);
+          await sleep(10);
+          running--;
+          return { v: ctx.getParam<number>('item') };
+        }),
+      ],
+    });
+    const parent = Workflow.define({ name: 'in-place', steps: [Step.map('each', { items: Array.from({ length: 12 }, (_, i) => i), iterator: 'slow-item', distribute: true, maxConcurrency: 3 })] });
+    const spine = await create({ store, workflows: [parent, item] });
+    const result = await spine.run('in-place');
+    expect(result.status).toBe('completed');
+    expect((result.context.getOutput('each', 'results') as { v: number }[]).map((r) => r.v)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    expect(peak).toBe(3);
+    expect((await store.listRuns({ parentRunId: result.runId })).every((r) => r.queue === 'nobody-serves-this' && r.status === 'completed')).toBe(true);
+  });
+
   it('listWorkers shows a running worker with its queues', async () => {
     const store = new InMemoryRunStore();
     const spine = await create({ store, workflows: [linear], worker: { queues: ['work', 'default'], concurrency: 3 } });
