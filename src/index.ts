@@ -73,6 +73,7 @@ export {
   type ClaimedRunOptions,
   type EnqueueOptions,
   type ExecuteOptions,
+  type NewRunOptions,
   type RecoverOptions,
   type ResumeOptions,
   type WorkflowRunnerOptions,

@@ -41,6 +41,9 @@ export interface TypeOrmRunStoreOptions {
   readonly warn?: (message: string) => void;
 }
 
+/** A worker's row whose heartbeat is this old is removed by the next heartbeat of any worker. */
+const STALE_WORKER_MS = 10 * 60_000;
+
 /** The expiry a released lease gets: long past, so recovery takes the run before any that died. */
 const RELEASED_LEASE = toSqlDatetime(new Date(1000));
 
@@ -245,6 +248,8 @@ export class TypeOrmRunStore implements RunStore {
         ? ` ON DUPLICATE KEY UPDATE ${updates.map((c) => `${c} = VALUES(${c})`).join(', ')}`
         : ` ON CONFLICT (worker_id) DO UPDATE SET ${updates.map((c) => `${c} = excluded.${c}`).join(', ')}`;
     await this.sql.run(`INSERT INTO ${TABLES.workers} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})${upsert}`, values);
+    // a worker killed without its graceful end leaves its row: gone once silent for STALE_WORKER_MS
+    await this.sql.run(`DELETE FROM ${TABLES.workers} WHERE heartbeat_at < ?`, [toSqlDatetime(worker.heartbeatAt.getTime() - STALE_WORKER_MS)]);
   }
 
   async removeWorker(workerId: string): Promise<void> {

@@ -55,8 +55,8 @@ export type ParamsValidator = (
   params: Readonly<Record<string, unknown>>,
 ) => Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
 
-/** How one run is started. */
-export interface ExecuteOptions {
+/** What a new run is recorded with, however it is started. */
+export interface NewRunOptions {
   readonly params?: Readonly<Record<string, unknown>>;
   readonly partition?: Partition | null;
   readonly batchId?: string | null;
@@ -64,8 +64,12 @@ export interface ExecuteOptions {
   readonly runId?: string;
   readonly asOfDate?: string | null;
   readonly captureId?: string | null;
-  /** A second start with the same key returns the earlier run (whatever its state) instead of running again. */
+  /** A second start (or enqueue) with the same key returns the earlier run, whatever its state, instead of another. */
   readonly idempotencyKey?: string | null;
+}
+
+/** How one run is started. */
+export interface ExecuteOptions extends NewRunOptions {
   readonly metadata?: Readonly<Record<string, unknown>>;
   /** Starts at this step; earlier steps are recorded as skipped. */
   readonly startFrom?: string;
@@ -84,16 +88,7 @@ export interface ExecuteOptions {
 }
 
 /** How a run is enqueued for a worker (`WorkflowRunner.enqueue`). */
-export interface EnqueueOptions {
-  readonly params?: Readonly<Record<string, unknown>>;
-  readonly partition?: Partition | null;
-  readonly batchId?: string | null;
-  readonly traceId?: string;
-  readonly runId?: string;
-  readonly asOfDate?: string | null;
-  readonly captureId?: string | null;
-  /** A second enqueue with the same key returns the earlier run instead of queuing another. */
-  readonly idempotencyKey?: string | null;
+export interface EnqueueOptions extends NewRunOptions {
   /** Default: the workflow's queue (`@Workflow({ queue })`), else 'default'. */
   readonly queue?: string;
   /** Lower runs first (default 0); FIFO within a priority. */

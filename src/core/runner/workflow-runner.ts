@@ -26,7 +26,7 @@ import type { RunSettings } from './run-settings';
 import { WorkflowChecks } from './workflow-checks';
 import type { WorkflowResult } from './workflow-result';
 
-export type { ClaimedRunOptions, EnqueueOptions, ExecuteOptions, ParamsValidator, RecoverOptions, ResumeOptions, WorkflowRunnerOptions } from './runner-options';
+export type { ClaimedRunOptions, EnqueueOptions, ExecuteOptions, NewRunOptions, ParamsValidator, RecoverOptions, ResumeOptions, WorkflowRunnerOptions } from './runner-options';
 
 /** Executes workflows: steps, routing, policies, quality gates, records and events. */
 export class WorkflowRunner {

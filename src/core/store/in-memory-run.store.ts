@@ -343,6 +343,7 @@ export class InMemoryRunStore implements RunStore {
 
   async saveWorker(worker: WorkerRecord): Promise<void> {
     this.workers.set(worker.workerId, worker);
+    for (const [id, other] of this.workers) if (other.heartbeatAt.getTime() < worker.heartbeatAt.getTime() - 10 * 60_000) this.workers.delete(id);
   }
 
   async removeWorker(workerId: string): Promise<void> {

@@ -202,7 +202,11 @@ export interface RunStore {
   cancelChildren?(parentRunId: string): Promise<number>;
   /** Per queue: queued, due, running, waiting, oldest queued, and per concurrency key. */
   queueStats?(now: Date): Promise<QueueStats[]>;
-  /** Registers a worker process (or renews its row): its queues, capacity, how many runs it executes, and its heartbeat. */
+  /**
+   * Registers a worker process (or renews its row): its queues, capacity, how many runs it
+   * executes, and its heartbeat. Rows silent for 10 minutes (a worker killed without its graceful
+   * end) are removed then.
+   */
   saveWorker?(worker: WorkerRecord): Promise<void>;
   /** Removes a worker's row (its graceful end). */
   removeWorker?(workerId: string): Promise<void>;

@@ -246,6 +246,39 @@ describe('the run queue (in-memory store)', () => {
     expect((await store.listRuns({ parentRunId: result.runId })).every((r) => r.queue === 'nobody-serves-this' && r.status === 'completed')).toBe(true);
   });
 
+  it('a worker that stops finishes its running step and hands the run off: another worker continues it at once, not a lease later', async () => {
+    const store = new InMemoryRunStore();
+    const ran: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let arrived!: () => void;
+    const inStep = new Promise<void>((r) => (arrived = r));
+    const wf = Workflow.define({
+      name: 'handed',
+      steps: [
+        Step.lambda('first', async () => {
+          ran.push('first');
+          arrived();
+          await held;
+        }),
+        Step.lambda('second', () => void ran.push('second')),
+      ],
+    });
+    const lease = { durationMs: 60_000, heartbeatMs: 20_000 };
+    const a = await create({ store, workflows: [wf], lease, worker: { pollIntervalMs: 10 } });
+    const { runId } = await a.enqueue('handed');
+    await inStep;
+    const closing = a.close({ timeoutMs: 5_000 });
+    release();
+    await closing;
+    expect(await store.getRun(runId)).toMatchObject({ status: 'running', leaseOwner: null });
+    const b = await create({ store, workflows: [wf], lease, worker: { pollIntervalMs: 10 } });
+    const started = Date.now();
+    expect((await b.waitForResult(runId, { timeoutMs: 5_000 })).status).toBe('completed');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(ran).toEqual(['first', 'second']);
+  });
+
   it('listWorkers shows a running worker with its queues', async () => {
     const store = new InMemoryRunStore();
     const spine = await create({ store, workflows: [linear], worker: { queues: ['work', 'default'], concurrency: 3 } });
