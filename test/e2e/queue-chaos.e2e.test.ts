@@ -155,12 +155,14 @@ function queueChaos(name: 'sqlite' | 'mariadb', open: () => Promise<QueueChaosDa
       let frozen = false;
       while (!(await done())) {
         if (Date.now() > deadline) throw new Error(`not drained in time: ${JSON.stringify(await store.queueStats(new Date()))}`);
-        await sleep(random(600, 1_400));
+        await sleep(random(300, 900));
         if (await done()) break;
         const live = workers.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
         const victim = live[random(0, live.length)]!;
-        const roll = random(0, 10);
-        if (!frozen && counts.kills + counts.pauses >= 4) {
+        // a kill, a pause and the freeze first (so each happens while there is work), then at random
+        const round = counts.kills + counts.pauses + counts.freezes;
+        const roll = round === 0 ? 0 : round === 1 ? 9 : random(0, 10);
+        if (!frozen && round === 2) {
           frozen = true;
           counts.freezes++;
           await db.freeze(1_500, log);
@@ -180,6 +182,9 @@ function queueChaos(name: 'sqlite' | 'mariadb', open: () => Promise<QueueChaosDa
           mark('continued');
         }
       }
+      expect(counts).toMatchObject({ freezes: 1 });
+      expect(counts.kills).toBeGreaterThan(0);
+      expect(counts.pauses).toBeGreaterThan(0);
       const live = workers.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
       for (const w of live) w.proc.kill('SIGTERM');
       await Promise.all(live.map((w) => w.exited));
