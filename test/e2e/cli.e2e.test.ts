@@ -151,6 +151,40 @@ describe('the spine command line', () => {
     expect(report.steps.map((st) => `${st.stepName} ${st.status}`)).toEqual(['fetch completed', 'settle waiting']);
   }, 60_000);
 
+  it('enqueues runs for a worker (exit 0 at once), shows them queued, and a worker process runs them until SIGTERM', async () => {
+    const own = project('js');
+    dirs.push(own);
+    const enqueued = await spine(own, 'run', 'finra.weekly_refresh', '--enqueue', '--param', 'week_ending=2026-10-23', '--param', 'tier=OTC', '--priority', '2', '--json');
+    expect(enqueued.code).toBe(0);
+    const run = JSON.parse(enqueued.stdout) as { runId: string; status: string; queue: string; priority: number };
+    expect(run).toMatchObject({ status: 'queued', queue: 'finra', priority: 2 });
+    const plain = await spine(own, 'run', 'finra.weekly_refresh', '--enqueue', '--param', 'week_ending=2026-10-16', '--param', 'tier=OTC');
+    expect(plain.stdout).toMatch(/^Enqueued run \S+ of finra\.weekly_refresh on queue "finra"\.\n {2}a worker runs it {3}spine worker --queue finra\n/);
+    expect((await spine(own, 'run', 'finra.weekly_refresh', '--priority', '1')).stderr).toContain('--priority works only with --enqueue');
+    const queues = await spine(own, 'queues');
+    expect(queues.stdout).toMatch(/^finra +2 +0 +0 /m);
+    expect((await spine(own, 'runs', '--status', 'queued')).stdout).toContain('queued (finra)');
+
+    const worker = spawn(process.execPath, [cli, 'worker', '--queue', 'finra', '--concurrency', '2', '--poll-interval', '50'], { cwd: own, env: { ...process.env, SPINE_DATABASE_URL: '' } });
+    let out = '';
+    let err = '';
+    worker.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    worker.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 600 && (out.match(/ completed in /g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    const workers = await spine(own, 'workers', '--json');
+    expect((JSON.parse(workers.stdout) as { queues: string[]; concurrency: number }[])[0]).toMatchObject({ queues: ['finra'], concurrency: 2 });
+    worker.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/^Worker \S+ serving finra \(2 at once, \d+ workflows\)\. Stop with Ctrl-C or SIGTERM\.$/m);
+    expect(out).toMatch(new RegExp(`finra\\.weekly_refresh ${run.runId} started`));
+    expect((out.match(/ completed in /g) ?? []).length).toBe(2);
+    expect(out).toMatch(/^Worker stopped\.$/m);
+    expect(err).toContain('Stopping: no more claims');
+    expect((await spine(own, 'show', run.runId)).stdout).toMatch(/COMPLETED[\s\S]*queue {5}finra \(priority 2\)/);
+    expect((await spine(own, 'workers')).stdout).toContain('No workers registered.');
+  }, 60_000);
+
   it('runs a workflow with plain progress lines when piped, and exits 0 when it completes', async () => {
     const { code, stdout } = await spine(dir, 'run', 'finra.weekly_refresh', '--param', 'week_ending=2026-08-28', '--param', 'tier=NMS Tier 1');
     expect(code).toBe(0);
