@@ -107,8 +107,8 @@ export class TypeOrmRunStore implements RunStore {
     return { created: true };
   }
 
-  /** One multi-row insert of new runs (queued ones unleased, claimable from their not-before time). */
-  private insertRuns(runs: readonly NewRun[], verb: string): Statement {
+  /** One multi-row insert of new runs (queued ones unleased, claimable from their not-before time); `tail` after the values. */
+  private insertRuns(runs: readonly NewRun[], verb: string, tail = ''): Statement {
     const now = toSqlDatetime(Date.now());
     const values: unknown[] = [];
     for (const run of runs) {
@@ -128,7 +128,7 @@ export class TypeOrmRunStore implements RunStore {
       `${verb} INTO ${TABLES.runs} (run_id, workflow_name, workflow_version, workflow_hash, domain, status, params, run_partition, ` +
         'partition_key, batch_id, trace_id, as_of_date, capture_id, idempotency_key, parent_run_id, root_run_id, total_steps, executed_steps, ' +
         'completed_steps, failed_steps, skipped_steps, started_at, updated_at, cancel_requested, lease_owner, lease_expires_at, lease_epoch, ' +
-        `lost_executions, queue, claim_queue, priority, concurrency_key) VALUES ${runs.map(() => row).join(', ')}`,
+        `lost_executions, queue, claim_queue, priority, concurrency_key) VALUES ${runs.map(() => row).join(', ')}${tail}`,
       values,
     ];
   }
@@ -136,10 +136,11 @@ export class TypeOrmRunStore implements RunStore {
   async enqueueRuns(runs: readonly NewRun[], fence: Fence | null): Promise<number> {
     await this.values.ready;
     let created = 0;
-    const verb = this.family === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
+    // runs that exist already are skipped (and only those: MySQL's INSERT IGNORE would also swallow data errors)
+    const [verb, tail] = this.family === 'mysql' ? ['INSERT', ' ON DUPLICATE KEY UPDATE run_id = run_id'] : ['INSERT OR IGNORE', ''];
     for (let i = 0; i < runs.length; i += 200) {
       const chunk = runs.slice(i, i + 200);
-      const insert = this.insertRuns(chunk, verb);
+      const insert = this.insertRuns(chunk, verb, tail);
       if (fence === null) created += await this.sql.run(...insert);
       else {
         const outcome = await this.writer.fenced(fence, [insert], false);

@@ -55,6 +55,10 @@ export function workflowProblems(declaration: WorkflowDeclaration): string[] {
     problems.push(`maxSteps must be a whole number ≥ 1 (got ${String(maxSteps)})`);
   }
   if (defaults !== undefined && !isRecord(defaults)) problems.push('defaults must be an object');
+  const queue = declaration.queue;
+  if (queue !== undefined && queue !== null && !(typeof queue === 'string' && queue.length > 0 && queue.length <= 255)) {
+    problems.push(`queue must be a non-empty string of at most 255 characters (got ${JSON.stringify(queue)})`);
+  }
   const names = new Set<string>();
   const seen = new Set<string>();
   for (const step of steps) {
