@@ -244,16 +244,18 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
           run_completed: `completed in ${formatDuration(event.durationMs ?? 0)}`,
           run_failed: `failed${event.step === undefined ? '' : ` at "${event.step}"`}: ${event.error ?? ''}`,
           run_cancelled: 'cancelled',
-          run_parked: `parked (${event.reason ?? 'waiting'})`,
+          run_parked: `parked ${event.reason ?? ''}${event.step === undefined ? '' : ` in "${event.step}"`} (lease and slot released)`,
           run_handed_off: 'handed off',
         };
-        const text = event.parentRunId === undefined ? what[event.type] : undefined;
+        // runs this worker claimed (a distributed map's items too), not the items of a map run in place
+        const text = event.parentRunId === undefined || event.queue !== undefined ? what[event.type] : undefined;
         if (text !== undefined) print(io, `${at} ${event.workflow} ${event.runId} ${text}`);
       };
       try {
-        await withSpine(io, global(), { worker, onEvent: log }, async (spine) => {
+        await withSpine(io, global(), { onEvent: log }, async (spine) => {
           const queues = (opts.queue.length > 0 ? opts.queue : ['default']).join(', ');
           print(io, `Worker ${spine.runner.owner} serving ${queues} (${opts.concurrency ?? 8} at once, ${spine.workflows().length} workflows). Stop with Ctrl-C or SIGTERM.`);
+          spine.startWorker(worker);
           await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
           const handedOff = spine.activeRuns;
           await spine.close();

@@ -49,6 +49,8 @@ export interface RunEvent {
   readonly epoch?: number;
   /** Map items: the run that started this child run. */
   readonly parentRunId?: string;
+  /** Run events of a run a worker claimed from a queue (a distributed map's item too): the queue. */
+  readonly queue?: string;
 }
 
 /** Receives every event of every run the runner executes (children of map steps included). */

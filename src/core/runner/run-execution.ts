@@ -77,6 +77,11 @@ export class RunExecution implements AttemptEnvironment {
   /** True once the run exists in the store (a failure after that leaves it interrupted). */
   private opened = false;
   private currentStepName: string | null = null;
+  /** A run a worker claimed from a queue: its run events name the queue. */
+  private get claimedFrom(): { queue?: string } {
+    const queue = this.parkAfterMs === null ? null : (this.settings.resume?.run.queue ?? null);
+    return queue === null ? {} : { queue };
+  }
   /** When a step parked the run: its wake-up time. */
   private parkedUntil: number | null = null;
   readonly store: RunStore;
@@ -259,7 +264,7 @@ export class RunExecution implements AttemptEnvironment {
       this.opened = true;
       if (this.ownsGuard) this.guard!.start();
       const event = settings.resume.firstStart === true ? 'run_started' : 'run_resumed';
-      this.emit(event, steps[i]?.name, undefined, undefined, undefined, this.fence === null ? undefined : { epoch: this.fence.epoch });
+      this.emit(event, steps[i]?.name, undefined, undefined, undefined, { ...(this.fence !== null && { epoch: this.fence.epoch }), ...this.claimedFrom });
       if (lost.count >= this.services.maxLostExecutions) {
         const step = steps[i]!;
         status = 'failed';
@@ -351,6 +356,7 @@ export class RunExecution implements AttemptEnvironment {
     const runEvent: RunEventType =
       status === 'completed' ? 'run_completed' : status === 'failed' ? 'run_failed' : status === 'cancelled' ? 'run_cancelled' : 'run_stopped';
     this.emit(runEvent, errorStep ?? undefined, undefined, undefined, durationMs, {
+      ...this.claimedFrom,
       ...(error !== null && { error }),
       ...(errorCategory !== null && { errorCategory }),
     });
@@ -389,7 +395,7 @@ export class RunExecution implements AttemptEnvironment {
     this.guard!.stop();
     await this.services.store.releaseLease!(this.runId, this.fence!);
     const durationMs = performance.now() - started;
-    this.emit('run_handed_off', undefined, undefined, undefined, durationMs, { reason: 'lease released for another process to continue the run' });
+    this.emit('run_handed_off', undefined, undefined, undefined, durationMs, { reason: 'lease released for another process to continue the run', ...this.claimedFrom });
     return this.result('running', ctx, startedAt, this.clock.now(), durationMs, { step: null, message: null, category: null });
   }
 
@@ -403,7 +409,7 @@ export class RunExecution implements AttemptEnvironment {
     this.guard!.stop();
     await this.services.store.parkRun!(this.runId, this.fence!, new Date(wakeAt));
     const durationMs = performance.now() - started;
-    this.emit('run_parked', this.currentStepName ?? undefined, undefined, undefined, durationMs, { reason: `parked until ${new Date(wakeAt).toISOString()}` });
+    this.emit('run_parked', this.currentStepName ?? undefined, undefined, undefined, durationMs, { reason: `until ${new Date(wakeAt).toISOString()}`, ...this.claimedFrom });
     return this.result('waiting', ctx, startedAt, this.clock.now(), durationMs, { step: null, message: null, category: null });
   }
 
