@@ -413,9 +413,9 @@ export class Spine {
     await this.opened.close();
   }
 
-  /** How many runs this Spine is executing now (started, resumed or recovered here). */
+  /** How many runs this Spine is executing now (started, resumed or recovered here, or claimed by its worker). */
   get activeRuns(): number {
-    return this.inFlight.size;
+    return this.inFlight.size + (this.worker?.activeRuns ?? 0);
   }
 
   /** True once `close` was called: no new runs are accepted. */
