@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { createConnection } from 'mysql2/promise';
 import { Step, Workflow, WorkflowRunner } from 'spine-orchestration';
 import { createSpineDataSource, mysqlOptions, sqliteOptions, TypeOrmRunStore } from 'spine-orchestration/typeorm';
-import { mariaDbInstalled, startMariaDb } from '../test/support/mariadb';
+import { benchMariaDb, MARIADB_NOT_MEASURED } from './bench-mariadb';
 
 const ROUNDS = 5;
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -94,17 +94,12 @@ async function bytesPerStep(lines: string[]): Promise<void> {
 }
 
 async function mariadb(lines: string[]): Promise<void> {
-  let url = process.env.SPINE_TEST_MYSQL_URL;
-  let stop: (() => Promise<void>) | null = null;
-  if (!url) {
-    if (!mariaDbInstalled()) {
-      lines.push(row('MariaDB: not measured (mariadbd not installed; set SPINE_TEST_MYSQL_URL)', '—'));
-      return;
-    }
-    const server = await startMariaDb();
-    url = server.url;
-    stop = () => server.stop();
+  const server = await benchMariaDb();
+  if (server === null) {
+    lines.push(row(MARIADB_NOT_MEASURED, '—'));
+    return;
   }
+  const { url } = server;
   try {
     const admin = await createConnection(url);
     await admin.query('CREATE DATABASE IF NOT EXISTS spine_bench');
@@ -122,7 +117,7 @@ async function mariadb(lines: string[]): Promise<void> {
     lines.push(row('MariaDB: floor, mysql2 one-row INSERT autocommit', `${floorUs.toFixed(0)} µs`));
     lines.push(row('MariaDB: durable 10-step workflow, per step', `${stepUs.toFixed(0)} µs`, `${(stepUs / floorUs).toFixed(2)}× floor`));
   } finally {
-    await stop?.();
+    await server.stop();
   }
 }
 

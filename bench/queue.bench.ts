@@ -15,7 +15,7 @@ import { createConnection } from 'mysql2/promise';
 import { Spine, WorkflowRunner, type RunEvent } from 'spine-orchestration';
 import { createSpineDataSource, mysqlOptions, runMigrationsExclusively, sqliteOptions, TypeOrmRunStore } from 'spine-orchestration/typeorm';
 import type { DataSource } from 'typeorm';
-import { mariaDbInstalled, startMariaDb } from '../test/support/mariadb';
+import { benchMariaDb, MARIADB_NOT_MEASURED } from './bench-mariadb';
 import { benchWorkflows, distributedMap, localMap, threeSteps } from './queue.workflows';
 
 const RUNS = 600;
@@ -148,17 +148,12 @@ export async function queueBenchmark(): Promise<string[]> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  let url = process.env.SPINE_TEST_MYSQL_URL;
-  let stop: (() => Promise<void>) | null = null;
-  if (!url) {
-    if (!mariaDbInstalled()) {
-      lines.push(row('MariaDB: not measured (mariadbd not installed; set SPINE_TEST_MYSQL_URL)', '—'));
-      return lines;
-    }
-    const server = await startMariaDb();
-    url = server.url;
-    stop = () => server.stop();
+  const server = await benchMariaDb();
+  if (server === null) {
+    lines.push(row(MARIADB_NOT_MEASURED, '—'));
+    return lines;
   }
+  const { url } = server;
   try {
     const admin = await createConnection(url);
     await admin.query('DROP DATABASE IF EXISTS spine_bench_queue');
@@ -167,7 +162,7 @@ export async function queueBenchmark(): Promise<string[]> {
     await admin.query('DROP DATABASE spine_bench_queue');
     await admin.end();
   } finally {
-    await stop?.();
+    await server.stop();
   }
   lines.push('', 'For scale: DBOS took 9.2 s for 1,000 child workflows at worker concurrency 10 on Postgres on this machine (10 ms polling).');
   return lines;

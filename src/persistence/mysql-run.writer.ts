@@ -5,6 +5,7 @@ import { fenceHolds, holderOf, missingRun, staleWrite, type FencedOutcome, type 
 import { TABLES } from './schema/entities';
 import { SQL } from './step.sql';
 import type { SqlPlan } from './queue.sql';
+import { toSqlDatetime } from './json-codec';
 
 /**
  * The run store's transactions on MySQL/MariaDB, each on a pooled connection of the DataSource.
@@ -20,20 +21,22 @@ export class MysqlRunWriter implements RunWriter {
     return this.inTransaction(async (runner) => {
       let commit: StepCommit = 'recorded';
       const { fence, runId, progress } = write;
+      const now = Date.now();
+      const at = toSqlDatetime(now);
       if (fence === null) {
         if ((await affected(runner, SQL.progress, [...progress, runId])) === 0) throw missingRun(runId);
       } else if (fence.runId === runId) {
         // the run row's exclusive lock first: before the step insert's foreign-key check takes a
         // shared one (the other order deadlocks with a concurrent heartbeat)
-        if ((await affected(runner, SQL.progressFenced, [...progress, runId, fence.epoch])) === 0) {
+        if ((await affected(runner, SQL.progressFenced, [...progress, runId, fence.epoch, at])) === 0) {
           const row = await lockedFenceRow(runner, fence, 'FOR UPDATE');
-          if (!fenceHolds(row, fence)) throw staleWrite(runId, fence, row);
-          if ((await affected(runner, SQL.progressFencedAnyway, [...progress, runId, fence.epoch])) === 0) throw missingRun(runId);
+          if (!fenceHolds(row, fence, now)) throw staleWrite(runId, fence, row);
+          if ((await affected(runner, SQL.progressFencedAnyway, [...progress, runId, fence.epoch, at])) === 0) throw missingRun(runId);
           commit = 'cancel-requested';
         }
       } else {
         const row = await lockedFenceRow(runner, fence, 'LOCK IN SHARE MODE');
-        if (!fenceHolds(row, fence)) throw staleWrite(runId, fence, row);
+        if (!fenceHolds(row, fence, now)) throw staleWrite(runId, fence, row);
         if (Number(row.cancel_requested)) commit = 'cancel-requested';
         if ((await affected(runner, SQL.progress, [...progress, runId])) === 0) throw missingRun(runId);
       }
@@ -46,7 +49,7 @@ export class MysqlRunWriter implements RunWriter {
   fenced(fence: Fence, statements: readonly Statement[], updatesFencedRun: boolean): Promise<FencedOutcome> {
     return this.inTransaction(async (runner, rollback) => {
       const row = await lockedFenceRow(runner, fence, updatesFencedRun ? 'FOR UPDATE' : 'LOCK IN SHARE MODE');
-      if (!fenceHolds(row, fence)) {
+      if (!fenceHolds(row, fence, Date.now())) {
         rollback();
         return { held: false, holder: holderOf(row) };
       }

@@ -2,6 +2,7 @@ import { LeaseLostError, SpineError } from '../core/errors/spine-error';
 import type { Fence, RunStatus, StepCommit } from '../core/store/run-record';
 import type { LeaseHolder } from '../core/store/run-store.port';
 import type { RunRow } from './row-mapping';
+import { fromSqlDatetime } from './json-codec';
 import type { SqlPlan } from './queue.sql';
 
 /** One SQL statement and its values. */
@@ -63,7 +64,14 @@ export function missingRun(runId: string): SpineError {
   return new SpineError('unknown-run', `Run "${runId}" is not in the run store (deleted while it ran?); its step could not be recorded.`);
 }
 
-/** True when a fence row shows the claim `fence` made (and so the cancel flag is what stopped a write). */
-export function fenceHolds(row: RunRow | null | undefined, fence: Fence): row is RunRow {
-  return row !== null && row !== undefined && Number(row.lease_epoch) === fence.epoch;
+/**
+ * True when a fence row shows the claim `fence` made still holding at `now` (and so the cancel
+ * flag is what stopped a write): the same epoch, and for a queue run a lease that has not lapsed
+ * (its slot in the queue's limits may be another run's by then: the execution writes nothing more).
+ */
+export function fenceHolds(row: RunRow | null | undefined, fence: Fence, now: number): row is RunRow {
+  if (row === null || row === undefined || Number(row.lease_epoch) !== fence.epoch) return false;
+  if (row.claim_queue === null || row.claim_queue === undefined || row.lease_owner === null) return true;
+  const expires = fromSqlDatetime(row.lease_expires_at);
+  return expires === null || expires.getTime() > now;
 }

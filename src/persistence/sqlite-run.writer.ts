@@ -5,6 +5,7 @@ import { afterOpenTransaction, type SqliteClient, type SqliteDatabase, type Sqli
 import { TABLES } from './schema/entities';
 import { SQL } from './step.sql';
 import type { SqlPlan } from './queue.sql';
+import { toSqlDatetime } from './json-codec';
 
 /**
  * The run store's transactions on better-sqlite3, on the connection TypeORM opened: prepared
@@ -25,7 +26,7 @@ export class SqliteRunWriter implements RunWriter {
   ) {
     this.fencedTx = db.transaction((fence: Fence, statements: readonly Statement[]): FencedOutcome => {
       const row = this.statement(SQL.fenceRow).get(fence.runId);
-      if (!fenceHolds(row, fence)) return { held: false, holder: holderOf(row) };
+      if (!fenceHolds(row, fence, Date.now())) return { held: false, holder: holderOf(row) };
       const changes = statements.map(([sql, values]) => this.statement(sql).run(...values).changes);
       return { held: true, cancelRequested: Boolean(Number(row.cancel_requested)), changes };
     }).immediate;
@@ -84,11 +85,13 @@ export class SqliteRunWriter implements RunWriter {
         if (unfenced.run(...progress, runId).changes === 0) throw missingRun(runId);
       } else {
         const [fast, anyway] = fence.runId === runId ? own : item;
-        const where = fence.runId === runId ? [runId, fence.epoch] : [runId, fence.runId, fence.epoch];
+        const now = Date.now();
+        const at = toSqlDatetime(now);
+        const where = fence.runId === runId ? [runId, fence.epoch, at] : [runId, fence.runId, fence.epoch, at];
         if (fast.run(...progress, ...where).changes === 0) {
-          // stale, or a cancel is pending: the fence row tells which
+          // stale (or lapsed), or a cancel is pending: the fence row tells which
           const row = fenceRow.get(fence.runId);
-          if (!fenceHolds(row, fence)) throw staleWrite(runId, fence, row);
+          if (!fenceHolds(row, fence, now)) throw staleWrite(runId, fence, row);
           if (anyway.run(...progress, ...where).changes === 0) throw missingRun(runId);
           commit = 'cancel-requested';
         }

@@ -222,6 +222,14 @@ function queueChaos(name: 'sqlite' | 'mariadb', open: () => Promise<QueueChaosDa
       const { intervals, cutByFaults } = stepIntervals(entries);
       const { peak: queuePeak, at: queueAt } = peakOverlap(intervals, () => 'q');
       const { peak: keyPeak, at: keyAt } = peakOverlap(intervals, (i) => i.key);
+      if (queuePeak > 4) {
+        // what the log says about the runs at the peak, around it (to tell a fault of the limits from one of the test)
+        const at = Date.parse(queueAt.slice(0, 24));
+        const runs = new Set(queueAt.slice(26).split(', '));
+        const pids = new Set(entries.filter((e) => runs.has(e.run)).map((e) => e.pid));
+        const around = entries.filter((e) => (runs.has(e.run) || e.run === '-' || (pids.has(e.pid) && e.ev !== 'start' && e.ev !== 'end')) && Math.abs(e.t - at) < 3_000);
+        console.log(around.map((e) => `${(e.t - at).toFixed(1)} ${e.ev} ${e.run.slice(0, 8)} ${e.step ?? ''} epoch ${e.epoch ?? ''} pid ${e.pid}`).join('\n'));
+      }
       expect({ queuePeak, queueAt }).toEqual({ queuePeak: Math.min(queuePeak, 4), queueAt });
       expect({ keyPeak, keyAt }).toEqual({ keyPeak: Math.min(keyPeak, 1), keyAt });
       // first starts, as the claims recorded them (the time the rate window counted, taken under the queue's lock)
@@ -289,10 +297,13 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
       url,
       dataSource,
       workers: 3,
-      async freeze(ms) {
+      async freeze(ms, log) {
+        const mark = (ev: string) => appendFileSync(log, `${JSON.stringify({ ev, run: '-', step: 'mariadbd', pid: process.pid, t: performance.timeOrigin + performance.now() })}\n`);
         process.kill(own.pid, 'SIGSTOP');
+        mark('frozen');
         await sleep(ms);
         process.kill(own.pid, 'SIGCONT');
+        mark('thawed');
       },
     };
   });

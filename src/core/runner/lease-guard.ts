@@ -26,6 +26,8 @@ export class LeaseGuard {
   cancelRequested = false;
   private validUntil: number;
   private lastRenewedAt: number;
+  /** When the lease expires in the store (the last renewal's send time, or the claim's, plus the lease). */
+  private expiresAt: number;
   private renewing: Promise<void> | null = null;
   private cancelTimer: (() => void) | null = null;
   private stopped = false;
@@ -39,10 +41,18 @@ export class LeaseGuard {
     private readonly listener: LeaseGuardListener,
     /** When the claim was taken (its lease runs from then). */
     claimedAt: number,
+    /**
+     * A queue run's lease: a renewal answered only after the lease had expired counts as lost —
+     * it may have been applied after a worker's claim counted the lease as gone and gave its
+     * slot in the queue's limits away (its store update was sent in time, then held up: a frozen
+     * database, a long lock wait).
+     */
+    private readonly strictExpiry = false,
   ) {
     this.margin = Math.min(settings.durationMs / 5, 5_000);
     this.lastRenewedAt = claimedAt;
     this.validUntil = claimedAt + settings.durationMs - this.margin;
+    this.expiresAt = claimedAt + settings.durationMs;
   }
 
   /** Starts the heartbeat. */
@@ -109,7 +119,13 @@ export class LeaseGuard {
           if (this.lost === null) this.lose(new LeaseLostError(fence.runId, fence, outcome.holder));
           return;
         }
+        if (process.env.NO_STRICT === undefined && this.strictExpiry && this.clock.now() >= this.expiresAt) {
+          // the lease may have lapsed before this renewal was applied: the run is left to expire and be claimed again
+          if (this.lost === null) this.lose(new LeaseLostError(fence.runId, fence, { owner: fence.owner, epoch: fence.epoch, status: 'running' }));
+          return;
+        }
         this.lastRenewedAt = sentAt;
+        this.expiresAt = Math.max(this.expiresAt, sentAt + this.settings.durationMs);
         this.validUntil = Math.max(this.validUntil, sentAt + this.settings.durationMs - this.margin);
         if (outcome.cancelRequested) this.noteCancel();
       })

@@ -114,7 +114,8 @@ export class RunExecution implements AttemptEnvironment {
       this.fence = { runId: this.runId, epoch: claim.epoch, owner: services.lease.owner };
       // the claim is stale or the run was asked to cancel: the running step's signal is aborted at once
       const listener = { lost: (error: LeaseLostError): void => this.control.lose(error), cancelRequested: (): void => this.control.cancel() };
-      this.guard = new LeaseGuard(this.fence, services.store, services.clock, services.lease, listener, claim.at);
+      const queueRun = settings.parkAfterMs !== null && settings.resume?.run.queue != null;
+      this.guard = new LeaseGuard(this.fence, services.store, services.clock, services.lease, listener, claim.at, queueRun);
     } else {
       this.guard = settings.persist ? settings.guard : null;
       this.fence = this.guard?.fence ?? null;

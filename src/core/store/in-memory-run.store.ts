@@ -364,6 +364,11 @@ export class InMemoryRunStore implements RunStore {
     if (claimed === undefined || claimed.record.leaseEpoch !== fence.epoch) {
       throw new LeaseLostError(runId, fence, claimed === undefined ? null : holderOf(claimed.record));
     }
+    // a queue run's claim lapses with its lease (its slot may be another run's): the execution writes nothing more
+    const { queue, leaseOwner, leaseExpiresAt } = claimed.record;
+    if (queue !== null && leaseOwner !== null && leaseExpiresAt !== null && leaseExpiresAt.getTime() <= Date.now()) {
+      throw new LeaseLostError(runId, fence, holderOf(claimed.record));
+    }
     return claimed;
   }
 

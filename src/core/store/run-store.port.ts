@@ -87,7 +87,8 @@ export type CreateRunOutcome = { readonly created: true } | { readonly created: 
  *
  * Fencing: every claim of a run takes a new epoch; every write of an execution carries its
  * `Fence` and is refused with a `LeaseLostError` (writing nothing) once the fenced run's epoch
- * moved on. Map items' writes carry their top-level run's fence.
+ * moved on — or, for a queue run, once its lease lapsed (its slot in the queue's limits may be
+ * another run's). Map items' writes carry their top-level run's fence.
  */
 export interface RunStore {
   /** True when records outlive the process (a database): map items are then recorded as runs of their own. */

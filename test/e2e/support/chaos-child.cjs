@@ -2,16 +2,10 @@
 // side effect to a shared log (one JSON object per line) with its time, epoch and pid.
 // argv[2]: JSON { database, log, role, runId, workflow, lease, heartbeat, ... } (see chaos.e2e.test.ts)
 'use strict';
-const { appendFileSync, readFileSync } = require('node:fs');
-const { join } = require('node:path');
-const dist = join(__dirname, '..', '..', '..', 'dist');
-const { Step, Workflow, WorkflowRunner, StepResult } = require(join(dist, 'index.js'));
-const { createSpineDataSource, sqliteOptions, mysqlOptions, TypeOrmRunStore, runMigrationsExclusively } = require(join(dist, 'persistence', 'index.js'));
-
-const config = JSON.parse(process.argv[2]);
-const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const log = (entry) => appendFileSync(config.log, `${JSON.stringify({ ...entry, pid: process.pid, t: now() })}\n`);
+const { readFileSync } = require('node:fs');
+const { spine, persistence, config, sleep, log, openDatabase } = require('./child-common.cjs');
+const { Step, Workflow, WorkflowRunner, StepResult } = spine;
+const { TypeOrmRunStore } = persistence;
 const spin = (ms) => {
   const until = performance.now() + ms;
   while (performance.now() < until);
@@ -65,9 +59,7 @@ const workflows = {
 const lookup = { get: (name) => workflows[name] ?? (name === 'chaos.item' ? item : undefined), names: () => [...Object.keys(workflows), 'chaos.item'] };
 
 (async () => {
-  const options = config.database.startsWith('mysql://') ? mysqlOptions(config.database) : sqliteOptions(config.database);
-  const dataSource = await createSpineDataSource(options).initialize();
-  await runMigrationsExclusively(dataSource);
+  const dataSource = await openDatabase();
   if (config.role === 'migrate') {
     process.stdout.write('migrated\n');
     return dataSource.destroy();

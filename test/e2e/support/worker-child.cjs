@@ -3,16 +3,9 @@
 // the shared side-effect log; every claim (run_started / run_resumed) is logged with its epoch.
 // argv[2]: JSON { database, log, role: 'worker' | 'enqueue', ... } (see queue-chaos.e2e.test.ts)
 'use strict';
-const { appendFileSync } = require('node:fs');
-const { join } = require('node:path');
-const dist = join(__dirname, '..', '..', '..', 'dist');
-const { Step, Workflow, WorkflowRunner, RunWorker } = require(join(dist, 'index.js'));
-const { createSpineDataSource, sqliteOptions, mysqlOptions, TypeOrmRunStore, runMigrationsExclusively } = require(join(dist, 'persistence', 'index.js'));
-
-const config = JSON.parse(process.argv[2]);
-const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const log = (entry) => appendFileSync(config.log, `${JSON.stringify({ ...entry, pid: process.pid, t: now() })}\n`);
+const { spine, persistence, config, sleep, log, openDatabase } = require('./child-common.cjs');
+const { Step, Workflow, WorkflowRunner, RunWorker } = spine;
+const { TypeOrmRunStore } = persistence;
 const duration = (base, spread, seed) => base + ((seed * 7919) % spread);
 const hash = (text) => [...text].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 100_000, 7);
 
@@ -54,9 +47,7 @@ const workflows = [
 const lookup = { get: (name) => workflows.find((w) => w.name === name), names: () => workflows.map((w) => w.name) };
 
 (async () => {
-  const options = config.database.startsWith('mysql://') ? mysqlOptions(config.database) : sqliteOptions(config.database);
-  const dataSource = await createSpineDataSource(options).initialize();
-  await runMigrationsExclusively(dataSource);
+  const dataSource = await openDatabase();
   const store = new TypeOrmRunStore(dataSource);
   const runner = new WorkflowRunner({
     store,

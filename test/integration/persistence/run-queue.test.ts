@@ -1,4 +1,4 @@
-import { Spine, Step, Workflow, WorkflowRunner, type QueueLimits } from 'spine-orchestration';
+import { LeaseLostError, Spine, Step, Workflow, WorkflowRunner, type QueueLimits } from 'spine-orchestration';
 import type { DataSource } from 'typeorm';
 import { TypeOrmRunStore } from '../../../src/persistence';
 import { claimCandidatesSql } from '../../../src/persistence/queue.sql';
@@ -164,6 +164,38 @@ describe.each(testDrivers())('the run queue on a database (%s)', (driver) => {
       await producer.close();
     }
     expect((await new TypeOrmRunStore(db.dataSource).listWorkers()).map((w) => w.workerId)).not.toContain(undefined);
+  });
+
+  it("a queue run's step that outlives its lease is not recorded (its slot may be another run's by then); the next claim runs it again", async () => {
+    const store = new TypeOrmRunStore(db.dataSource);
+    let calls = 0;
+    const definition = Workflow.define({
+      name: `outlives.${driver}`,
+      steps: [
+        Step.lambda('slow', async () => {
+          calls++;
+          if (calls === 1) await sleep(400); // no heartbeat renews the lease meanwhile (heartbeatMs 60 s)
+          return { calls };
+        }),
+      ],
+    });
+    const lookup = { get: (x: string) => (x === definition.name ? definition : undefined), names: () => [definition.name] };
+    const runner = new WorkflowRunner({ store, workflows: lookup, lease: { owner: 'slowpoke', durationMs: 200, heartbeatMs: 60_000 } });
+    const { runId } = await runner.enqueue(definition, { queue: `q-outlive-${driver}` });
+    const claim = async (owner: string) => {
+      const now = Date.now();
+      return store.claimQueued({ owner, queues: [{ name: `q-outlive-${driver}`, limits: {} }], max: 1, now: new Date(now), leaseExpiresAt: new Date(now + 200), workflows: [definition.name] });
+    };
+    const [first] = await claim('slowpoke');
+    const error = await runner.runClaimed(first!).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LeaseLostError);
+    expect((error as Error).message).toMatch(/its lease expired before this execution \(epoch 1, owner slowpoke\)/);
+    expect((await store.getRunSteps(runId)).filter((s) => s.status === 'completed')).toEqual([]);
+    const [second] = await claim('heir');
+    expect(second).toMatchObject({ lost: true, run: { leaseEpoch: 2 } });
+    const result = await new WorkflowRunner({ store, workflows: lookup, lease: { owner: 'heir' } }).runClaimed(second!);
+    expect(result.status).toBe('completed');
+    expect(result.context.getOutput('slow', 'calls')).toBe(2);
   });
 
   it('a worker that dies mid-run leaves its run to another worker once the lease expires', async () => {

@@ -1,4 +1,4 @@
-import { InMemoryRunStore, Spine, SpineError, Step, Workflow, type RunEvent } from 'spine-orchestration';
+import { InMemoryRunStore, LeaseLostError, Spine, SpineError, Step, Workflow, WorkflowRunner, type RunEvent } from 'spine-orchestration';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -277,6 +277,38 @@ describe('the run queue (in-memory store)', () => {
     expect((await b.waitForResult(runId, { timeoutMs: 5_000 })).status).toBe('completed');
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(ran).toEqual(['first', 'second']);
+  });
+
+  it("a queue run's renewal answered after its lease expired counts as lost: it may have been applied after a claim gave the slot away", async () => {
+    const store = new InMemoryRunStore();
+    const renewLease = store.renewLease.bind(store);
+    let slow = false;
+    // the renewal is decided in time (as a SQL store's is: its "now" is taken when it is sent) but answered late (a frozen database)
+    store.renewLease = async (...args) => {
+      const outcome = await renewLease(...args);
+      if (slow) await sleep(250);
+      return outcome;
+    };
+    const steps: string[] = [];
+    const wf = Workflow.define({
+      name: 'strict',
+      steps: [
+        Step.lambda('one', async () => {
+          steps.push('one');
+          slow = true;
+          await sleep(400);
+        }),
+        Step.lambda('two', () => void steps.push('two')),
+      ],
+    });
+    const runner = new WorkflowRunner({ store, workflows: { get: () => wf, names: () => ['strict'] }, lease: { owner: 'W1', durationMs: 200, heartbeatMs: 60 } });
+    await runner.enqueue(wf);
+    const now = Date.now();
+    const [claimed] = await store.claimQueued({ owner: 'W1', queues: [{ name: 'default', limits: {} }], max: 1, now: new Date(now), leaseExpiresAt: new Date(now + 200), workflows: ['strict'] });
+    const error = await runner.runClaimed(claimed!).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LeaseLostError);
+    expect((error as Error).message).toMatch(/its lease expired before this execution \(epoch 1, owner W1\) renewed it/);
+    expect(steps).toEqual(['one']);
   });
 
   it('listWorkers shows a running worker with its queues', async () => {

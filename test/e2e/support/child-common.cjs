@@ -1,0 +1,26 @@
+// What the chaos test's child processes share: the built package, their config (argv[2]) and the
+// side-effect log they append to (one JSON object per line, with pid and a sub-millisecond time).
+'use strict';
+const { appendFileSync } = require('node:fs');
+const { join } = require('node:path');
+
+const dist = join(__dirname, '..', '..', '..', 'dist');
+const config = JSON.parse(process.argv[2]);
+const now = () => performance.timeOrigin + performance.now();
+
+module.exports = {
+  spine: require(join(dist, 'index.js')),
+  persistence: require(join(dist, 'persistence', 'index.js')),
+  config,
+  now,
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  log: (entry) => appendFileSync(config.log, `${JSON.stringify({ ...entry, pid: process.pid, t: now() })}\n`),
+  /** The child's DataSource on the database it was given (a SQLite file or a mysql:// URL), initialized and migrated. */
+  async openDatabase() {
+    const { createSpineDataSource, sqliteOptions, mysqlOptions, runMigrationsExclusively } = module.exports.persistence;
+    const options = config.database.startsWith('mysql://') ? mysqlOptions(config.database) : sqliteOptions(config.database);
+    const dataSource = await createSpineDataSource(options).initialize();
+    await runMigrationsExclusively(dataSource);
+    return dataSource;
+  },
+};
