@@ -119,7 +119,7 @@ export class LeaseGuard {
           if (this.lost === null) this.lose(new LeaseLostError(fence.runId, fence, outcome.holder));
           return;
         }
-        if (process.env.NO_STRICT === undefined && this.strictExpiry && this.clock.now() >= this.expiresAt) {
+        if (this.strictExpiry && this.clock.now() >= this.expiresAt) {
           // the lease may have lapsed before this renewal was applied: the run is left to expire and be claimed again
           if (this.lost === null) this.lose(new LeaseLostError(fence.runId, fence, { owner: fence.owner, epoch: fence.epoch, status: 'running' }));
           return;
