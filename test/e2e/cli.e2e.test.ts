@@ -228,7 +228,7 @@ describe('the spine command line', () => {
     const failed = await spine(dir, 'run', 'finra.backfill', '--param', 'from=2026-08-07', '--param', 'to=2026-10-23', '--param', 'tier=NMS Tier 2', '--param', 'fail_week=2026-09-18');
     expect(failed.code).toBe(1);
     const runId = runIdOf(failed.stdout);
-    // the failed week stops the map: weeks then in flight stop too, later ones do not start
+    // the failed week fails the (distributed) map: weeks not finished by then are cancelled
     expect(failed.stdout).toMatch(/^ {2}✗ refresh \d+\/12 items, 1 failed \(\d+ ms\): map step "refresh": 1 of 12 items failed/m);
     expect(failed.stdout).toContain('✘ finra.backfill failed at step "refresh": map step "refresh": 1 of 12 items failed');
     expect(failed.stdout).toContain(`resume   spine resume ${runId}`);
@@ -240,7 +240,7 @@ describe('the spine command line', () => {
     expect(shown.stdout).toMatch(/^ {2}refresh\s+map\s+failed\s+1\s+.*12 records, \d+\.\d% valid/m);
     const items = /map items: (.*)\n/.exec(shown.stdout)?.[1].split(', ') ?? [];
     expect(items).toContain('1 failed');
-    expect(items.every((count) => /^\d+ (completed|failed|stopped)$/.test(count))).toBe(true);
+    expect(items.every((count) => /^\d+ (completed|failed|cancelled)$/.test(count))).toBe(true);
     expect(shown.stdout).toMatch(/:refresh:1:6 failed at "ingest": FINRA OTC source unavailable for week 2026-09-18/);
     expect(shown.stdout).toContain(`resume it: spine resume ${runId}`);
 
