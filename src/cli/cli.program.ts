@@ -1,63 +1,16 @@
 import { Command, CommanderError, Option } from 'commander';
 import { renderWorkflowGraph, type GraphFormat } from '../core/definition/workflow.graph';
-import { SpineError } from '../core/errors/spine-error';
-import { SpineValidationError } from '../core/errors/spine-validation.error';
-import type { RunEvent } from '../core/runner/run-event';
 import type { WorkflowResult } from '../core/runner/workflow-result';
-import type { RunRecord, RunStatus, StepRecord } from '../core/store/run-record';
-import { Spine } from '../spine/spine';
+import { RUN_STATUSES, type RunRecord, type RunStatus, type StepRecord } from '../core/store/run-record';
+import type { Spine } from '../spine/spine';
 import { migrateDatabase, resolveDataSource } from '../spine/spine.database';
-import { SpineStartupError } from '../spine/spine-startup.error';
-import type { SpineOptions } from '../spine/spine.options';
 import { collect, parseAge, parseDateTime, parseInteger, parseParams, parsePositiveInt, parseStatuses } from './cli.args';
-import { RUN_STATUSES } from '../core/store/run-record';
-import { formatQueues, formatWorkers } from './queue.format';
+import { asUsageError, print, printJson, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
+import { addQueueCommands, enqueueRun } from './queue.commands';
 import { CliError, ExitCode } from './cli.error';
 import { loadConfig } from './config.loader';
 import { ProgressReporter, type ProgressMode } from './progress.reporter';
 import { formatDuration, formatRunHeader, formatRuns, formatSteps, summarizeSteps, table } from './run.format';
-
-/** What the program writes to and where it runs; tests pass their own. */
-export interface CliIo {
-  readonly cwd: string;
-  readonly stdout: { write(text: string): unknown; isTTY?: boolean };
-  readonly stderr: { write(text: string): unknown };
-}
-
-interface GlobalOptions {
-  readonly config?: string;
-}
-
-const print = (io: CliIo, text: string): void => void io.stdout.write(`${text}\n`);
-const printJson = (io: CliIo, value: unknown): void => void io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-
-/** Starts a Spine from the config, runs `work` with it, and always closes it. */
-async function withSpine<T>(io: CliIo, global: GlobalOptions, extra: Partial<SpineOptions>, work: (spine: Spine) => Promise<T>): Promise<T> {
-  const { options } = await loadConfig(io.cwd, global.config);
-  const own = options.onEvent;
-  const onEvent =
-    extra.onEvent === undefined
-      ? own
-      : (event: RunEvent): void => {
-          extra.onEvent!(event);
-          own?.(event);
-        };
-  let spine: Spine;
-  try {
-    spine = await Spine.create({ ...options, ...extra, onEvent });
-  } catch (error) {
-    if (error instanceof SpineStartupError) throw new CliError(`${error.message}\nFix the workflows or the config, then try again.`);
-    if (error instanceof SpineError && error.kind === 'invalid-argument') throw new CliError(error.message);
-    throw error;
-  }
-  try {
-    return await work(spine);
-  } finally {
-    await spine.close();
-    // a DataSource the config made is the config's, but nobody else will close it in this process
-    if (spine.dataSource?.isInitialized) await spine.dataSource.destroy();
-  }
-}
 
 /** The run's record and its steps: what `show --json` and `run --json` print. */
 async function runReport(spine: Spine, runId: string): Promise<{ run: RunRecord; steps: StepRecord[]; items?: RunRecord[] }> {
@@ -143,16 +96,6 @@ async function followRun(io: CliIo, global: GlobalOptions, json: boolean, start:
   }
 }
 
-/** Turns what the framework throws at a command into a usage error where the user must change something. */
-function asUsageError(error: unknown): unknown {
-  if (error instanceof SpineValidationError) return new CliError(`${error.message}\nFix the params (--param field=value) and run again.`);
-  const usage = ['unknown-workflow', 'unknown-run', 'definition-changed', 'invalid-argument', 'lease-held', 'run-finished', 'run-in-progress', 'idempotency-conflict', 'limit-exceeded', 'corrupt-record'];
-  if (error instanceof SpineError && usage.includes(error.kind)) {
-    return new CliError(error.message);
-  }
-  return error;
-}
-
 interface RunCommandOptions {
   readonly param: string[];
   readonly paramsFile?: string;
@@ -193,105 +136,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       const idempotency = opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {};
       const queueing = [opts.queue !== undefined && '--queue', opts.priority !== undefined && '--priority', opts.concurrencyKey !== undefined && '--concurrency-key', opts.notBefore !== undefined && '--not-before'].filter(Boolean);
       if (opts.enqueue !== true && queueing.length > 0) throw new CliError(`${queueing.join(', ')} ${queueing.length === 1 ? 'works' : 'work'} only with --enqueue (add it to record the run for a worker).`);
-      if (opts.enqueue === true) {
-        await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
-          const { runId } = await spine
-            .enqueue(workflow, {
-              params,
-              ...idempotency,
-              ...(opts.queue !== undefined && { queue: opts.queue }),
-              ...(opts.priority !== undefined && { priority: opts.priority }),
-              ...(opts.concurrencyKey !== undefined && { concurrencyKey: opts.concurrencyKey }),
-              ...(opts.notBefore !== undefined && { notBefore: opts.notBefore }),
-            })
-            .catch((error: unknown) => Promise.reject(asUsageError(error)));
-          const run = (await spine.getRun(runId))!;
-          if (opts.json === true) return printJson(io, run);
-          print(io, `Enqueued run ${runId} of ${run.workflowName} on queue "${run.queue}"${run.status === 'queued' ? '' : ` (an earlier run with this key: ${run.status})`}.`);
-          print(io, `  a worker runs it   spine worker --queue ${run.queue}`);
-          print(io, `  follow it          spine show ${runId}`);
-        });
-        return;
-      }
+      if (opts.enqueue === true) return enqueueRun(io, global(), workflow, { ...opts, params });
       setExitCode(await followRun(io, global(), opts.json === true, (spine, stopSignal) => spine.run(workflow, { params, stopSignal, ...idempotency })));
     });
 
-  program
-    .command('worker')
-    .description('run enqueued runs of some queues until stopped (SIGTERM / Ctrl-C: running runs are handed off to other workers)')
-    .option('-q, --queue <queue>', "a queue to serve; repeat for more (default: 'default')", collect, [])
-    .option('--concurrency <n>', 'runs executing at once in this process (default 8)', parsePositiveInt('--concurrency'))
-    .option('--poll-interval <ms>', 'how often an idle worker looks for due runs (default 1000)', parsePositiveInt('--poll-interval'))
-    .action(async (opts: { queue: string[]; concurrency?: number; pollInterval?: number }) => {
-      const worker = {
-        ...(opts.queue.length > 0 && { queues: opts.queue }),
-        ...(opts.concurrency !== undefined && { concurrency: opts.concurrency }),
-        ...(opts.pollInterval !== undefined && { pollIntervalMs: opts.pollInterval }),
-      };
-      const stop = new AbortController();
-      const onSignal = (): void => {
-        if (stop.signal.aborted) process.exit(130);
-        io.stderr.write('\nStopping: no more claims; running runs finish their step and are handed off to other workers (again to quit at once)…\n');
-        stop.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      const log = (event: RunEvent): void => {
-        const at = new Date(event.timestamp).toISOString().slice(11, 23);
-        const what: Partial<Record<RunEvent['type'], string>> = {
-          run_started: 'started',
-          run_resumed: `resumed${event.step === undefined ? '' : ` at "${event.step}"`}`,
-          run_completed: `completed in ${formatDuration(event.durationMs ?? 0)}`,
-          run_failed: `failed${event.step === undefined ? '' : ` at "${event.step}"`}: ${event.error ?? ''}`,
-          run_cancelled: 'cancelled',
-          run_parked: `parked ${event.reason ?? ''}${event.step === undefined ? '' : ` in "${event.step}"`} (lease and slot released)`,
-          run_handed_off: 'handed off',
-        };
-        // runs this worker claimed (a distributed map's items too), not the items of a map run in place
-        const text = event.parentRunId === undefined || event.queue !== undefined ? what[event.type] : undefined;
-        if (text !== undefined) print(io, `${at} ${event.workflow} ${event.runId} ${text}`);
-      };
-      try {
-        await withSpine(io, global(), { onEvent: log }, async (spine) => {
-          const queues = (opts.queue.length > 0 ? opts.queue : ['default']).join(', ');
-          print(io, `Worker ${spine.runner.owner} serving ${queues} (${opts.concurrency ?? 8} at once, ${spine.workflows().length} workflows). Stop with Ctrl-C or SIGTERM.`);
-          spine.startWorker(worker);
-          await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
-          const handedOff = spine.activeRuns;
-          await spine.close();
-          print(io, `Worker stopped${handedOff > 0 ? `; ${handedOff} run${handedOff === 1 ? '' : 's'} handed off` : ''}.`);
-        });
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-    });
-
-  program
-    .command('queues')
-    .description('show each queue: queued (due), running, waiting, the oldest queued run, and per concurrency key')
-    .option('--json', 'print spine.queueStats() as JSON')
-    .action(async (opts: { json?: boolean }) => {
-      await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
-        const stats = await spine.queueStats();
-        if (opts.json === true) return printJson(io, stats);
-        if (stats.length === 0) return print(io, 'No queued, running or waiting runs on any queue. Enqueue one with: spine run <workflow> --enqueue');
-        print(io, formatQueues(stats, new Date()));
-      });
-    });
-
-  program
-    .command('workers')
-    .description('list worker processes registered on the database, with their queues and last heartbeat')
-    .option('--json', 'print spine.listWorkers() as JSON')
-    .action(async (opts: { json?: boolean }) => {
-      await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
-        const workers = await spine.listWorkers();
-        if (opts.json === true) return printJson(io, workers);
-        if (workers.length === 0) return print(io, 'No workers registered. Start one with: spine worker --queue <queue>');
-        print(io, formatWorkers(workers, new Date()));
-      });
-    });
+  addQueueCommands(program, io, global);
 
   program
     .command('resume')

@@ -1,5 +1,6 @@
 /** The `spine` command line, for embedding it (the executable is `dist/cli/main.js`). */
-export { runCli, buildProgram, type CliIo } from './cli.program';
+export { runCli, buildProgram } from './cli.program';
+export type { CliIo } from './cli.shared';
 export { CliError, ExitCode } from './cli.error';
 export { loadConfig, findConfig, CONFIG_FILES, type LoadedConfig } from './config.loader';
 export { ProgressReporter, type ProgressMode } from './progress.reporter';

@@ -1,0 +1,60 @@
+import { SpineError } from '../core/errors/spine-error';
+import { SpineValidationError } from '../core/errors/spine-validation.error';
+import type { RunEvent } from '../core/runner/run-event';
+import { Spine } from '../spine/spine';
+import { SpineStartupError } from '../spine/spine-startup.error';
+import type { SpineOptions } from '../spine/spine.options';
+import { CliError } from './cli.error';
+import { loadConfig } from './config.loader';
+
+/** What the program writes to and where it runs; tests pass their own. */
+export interface CliIo {
+  readonly cwd: string;
+  readonly stdout: { write(text: string): unknown; isTTY?: boolean };
+  readonly stderr: { write(text: string): unknown };
+}
+
+export interface GlobalOptions {
+  readonly config?: string;
+}
+
+export const print = (io: CliIo, text: string): void => void io.stdout.write(`${text}\n`);
+export const printJson = (io: CliIo, value: unknown): void => void io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+
+/** Starts a Spine from the config, runs `work` with it, and always closes it. */
+export async function withSpine<T>(io: CliIo, global: GlobalOptions, extra: Partial<SpineOptions>, work: (spine: Spine) => Promise<T>): Promise<T> {
+  const { options } = await loadConfig(io.cwd, global.config);
+  const own = options.onEvent;
+  const onEvent =
+    extra.onEvent === undefined
+      ? own
+      : (event: RunEvent): void => {
+          extra.onEvent!(event);
+          own?.(event);
+        };
+  let spine: Spine;
+  try {
+    spine = await Spine.create({ ...options, ...extra, onEvent });
+  } catch (error) {
+    if (error instanceof SpineStartupError) throw new CliError(`${error.message}\nFix the workflows or the config, then try again.`);
+    if (error instanceof SpineError && error.kind === 'invalid-argument') throw new CliError(error.message);
+    throw error;
+  }
+  try {
+    return await work(spine);
+  } finally {
+    await spine.close();
+    // a DataSource the config made is the config's, but nobody else will close it in this process
+    if (spine.dataSource?.isInitialized) await spine.dataSource.destroy();
+  }
+}
+
+/** Turns what the framework throws at a command into a usage error where the user must change something. */
+export function asUsageError(error: unknown): unknown {
+  if (error instanceof SpineValidationError) return new CliError(`${error.message}\nFix the params (--param field=value) and run again.`);
+  const usage = ['unknown-workflow', 'unknown-run', 'definition-changed', 'invalid-argument', 'lease-held', 'run-finished', 'run-in-progress', 'idempotency-conflict', 'limit-exceeded', 'corrupt-record'];
+  if (error instanceof SpineError && usage.includes(error.kind)) {
+    return new CliError(error.message);
+  }
+  return error;
+}

@@ -1,0 +1,120 @@
+import type { Command } from 'commander';
+import type { RunEvent } from '../core/runner/run-event';
+import { parsePositiveInt, collect } from './cli.args';
+import { asUsageError, print, printJson, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
+import { formatQueues, formatWorkers } from './queue.format';
+import { formatDuration } from './run.format';
+
+/** What `spine run --enqueue` takes. */
+export interface EnqueueCommandOptions {
+  readonly params: Record<string, unknown>;
+  readonly idempotencyKey?: string;
+  readonly json?: boolean;
+  readonly queue?: string;
+  readonly priority?: number;
+  readonly concurrencyKey?: string;
+  readonly notBefore?: Date;
+}
+
+/** `spine run <workflow> --enqueue`: records the run for a worker and says how it will run. */
+export async function enqueueRun(io: CliIo, global: GlobalOptions, workflow: string, opts: EnqueueCommandOptions): Promise<void> {
+  const { params } = opts;
+  const idempotency = opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {};
+  await withSpine(io, global, { recoverOnStart: false }, async (spine) => {
+    const { runId } = await spine
+      .enqueue(workflow, {
+        params,
+        ...idempotency,
+        ...(opts.queue !== undefined && { queue: opts.queue }),
+        ...(opts.priority !== undefined && { priority: opts.priority }),
+        ...(opts.concurrencyKey !== undefined && { concurrencyKey: opts.concurrencyKey }),
+        ...(opts.notBefore !== undefined && { notBefore: opts.notBefore }),
+      })
+      .catch((error: unknown) => Promise.reject(asUsageError(error)));
+    const run = (await spine.getRun(runId))!;
+    if (opts.json === true) return printJson(io, run);
+    print(io, `Enqueued run ${runId} of ${run.workflowName} on queue "${run.queue}"${run.status === 'queued' ? '' : ` (an earlier run with this key: ${run.status})`}.`);
+    print(io, `  a worker runs it   spine worker --queue ${run.queue}`);
+    print(io, `  follow it          spine show ${runId}`);
+  });
+}
+
+/** The commands of the run queue: `worker`, `queues`, `workers`. */
+export function addQueueCommands(program: Command, io: CliIo, global: () => GlobalOptions): void {
+  program
+    .command('worker')
+    .description('run enqueued runs of some queues until stopped (SIGTERM / Ctrl-C: running runs are handed off to other workers)')
+    .option('-q, --queue <queue>', "a queue to serve; repeat for more (default: 'default')", collect, [])
+    .option('--concurrency <n>', 'runs executing at once in this process (default 8)', parsePositiveInt('--concurrency'))
+    .option('--poll-interval <ms>', 'how often an idle worker looks for due runs (default 1000)', parsePositiveInt('--poll-interval'))
+    .action(async (opts: { queue: string[]; concurrency?: number; pollInterval?: number }) => {
+      const worker = {
+        ...(opts.queue.length > 0 && { queues: opts.queue }),
+        ...(opts.concurrency !== undefined && { concurrency: opts.concurrency }),
+        ...(opts.pollInterval !== undefined && { pollIntervalMs: opts.pollInterval }),
+      };
+      const stop = new AbortController();
+      const onSignal = (): void => {
+        if (stop.signal.aborted) process.exit(130);
+        io.stderr.write('\nStopping: no more claims; running runs finish their step and are handed off to other workers (again to quit at once)…\n');
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const log = (event: RunEvent): void => {
+        const at = new Date(event.timestamp).toISOString().slice(11, 23);
+        const what: Partial<Record<RunEvent['type'], string>> = {
+          run_started: 'started',
+          run_resumed: `resumed${event.step === undefined ? '' : ` at "${event.step}"`}`,
+          run_completed: `completed in ${formatDuration(event.durationMs ?? 0)}`,
+          run_failed: `failed${event.step === undefined ? '' : ` at "${event.step}"`}: ${event.error ?? ''}`,
+          run_cancelled: 'cancelled',
+          run_parked: `parked ${event.reason ?? ''}${event.step === undefined ? '' : ` in "${event.step}"`} (lease and slot released)`,
+          run_handed_off: 'handed off',
+        };
+        // runs this worker claimed (a distributed map's items too), not the items of a map run in place
+        const text = event.parentRunId === undefined || event.queue !== undefined ? what[event.type] : undefined;
+        if (text !== undefined) print(io, `${at} ${event.workflow} ${event.runId} ${text}`);
+      };
+      try {
+        await withSpine(io, global(), { onEvent: log }, async (spine) => {
+          const queues = (opts.queue.length > 0 ? opts.queue : ['default']).join(', ');
+          print(io, `Worker ${spine.runner.owner} serving ${queues} (${opts.concurrency ?? 8} at once, ${spine.workflows().length} workflows). Stop with Ctrl-C or SIGTERM.`);
+          spine.startWorker(worker);
+          await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+          const handedOff = spine.activeRuns;
+          await spine.close();
+          print(io, `Worker stopped${handedOff > 0 ? `; ${handedOff} run${handedOff === 1 ? '' : 's'} handed off` : ''}.`);
+        });
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+
+  program
+    .command('queues')
+    .description('show each queue: queued (due), running, waiting, the oldest queued run, and per concurrency key')
+    .option('--json', 'print spine.queueStats() as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
+        const stats = await spine.queueStats();
+        if (opts.json === true) return printJson(io, stats);
+        if (stats.length === 0) return print(io, 'No queued, running or waiting runs on any queue. Enqueue one with: spine run <workflow> --enqueue');
+        print(io, formatQueues(stats, new Date()));
+      });
+    });
+
+  program
+    .command('workers')
+    .description('list worker processes registered on the database, with their queues and last heartbeat')
+    .option('--json', 'print spine.listWorkers() as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
+        const workers = await spine.listWorkers();
+        if (opts.json === true) return printJson(io, workers);
+        if (workers.length === 0) return print(io, 'No workers registered. Start one with: spine worker --queue <queue>');
+        print(io, formatWorkers(workers, new Date()));
+      });
+    });
+}
