@@ -10,7 +10,6 @@ import type {
   RunOutcome,
   RunProgress,
   RunRecord,
-  RunStatus,
   StepCommit,
   StepRecord,
 } from '../core/store/run-record';
@@ -30,7 +29,8 @@ import { SQL } from './step.sql';
 import { SqliteClient, sqliteDatabaseOf, TypeOrmClient, type SqlClient } from './sql-client';
 import { StoredValues } from './stored-values';
 import { purgeRuns } from './run-purge';
-import { claimPlan, settleChildPlan, UNFINISHED } from './queue.sql';
+import { claimPlan, settleChildPlan } from './queue.sql';
+import { QueueRecords } from './queue.records';
 import type { ChildRunSummary, ClaimedRun, QueueClaimRequest, QueueStats, WorkerRecord } from '../core/store/run-queue';
 
 /** Options of the TypeORM store. */
@@ -40,9 +40,6 @@ export interface TypeOrmRunStoreOptions {
   /** Where the store says what is not an error (a run skipped in a listing because a column of it is unreadable). Default: console.warn. */
   readonly warn?: (message: string) => void;
 }
-
-/** A worker's row whose heartbeat is this old is removed by the next heartbeat of any worker. */
-const STALE_WORKER_MS = 10 * 60_000;
 
 /** The expiry a released lease gets: long past, so recovery takes the run before any that died. */
 const RELEASED_LEASE = toSqlDatetime(new Date(1000));
@@ -60,6 +57,8 @@ export class TypeOrmRunStore implements RunStore {
   private readonly writer: RunWriter;
   private readonly sql: SqlClient;
   private readonly warn: (message: string) => void;
+  /** The queue's reads and its unfenced writes (children, stats, worker rows). */
+  private readonly queueRecords: QueueRecords;
 
   constructor(
     readonly dataSource: DataSource,
@@ -77,6 +76,7 @@ export class TypeOrmRunStore implements RunStore {
     }
     this.values = new StoredValues(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES, this.family === 'mysql' ? this.sql : null);
     this.warn = options.warn ?? ((message) => console.warn(`spine-orchestration: ${message}`));
+    this.queueRecords = new QueueRecords(this.sql, this.family);
   }
 
   checkStorable(step: string, output: unknown, contextUpdates: unknown): string | null {
@@ -181,94 +181,28 @@ export class TypeOrmRunStore implements RunStore {
     return this.writer.plan(() => settleChildPlan(parentRunId, failed, now, this.family));
   }
 
-  async listChildren(parentRunId: string): Promise<ChildRunSummary[]> {
-    const rows = await this.sql.all(
-      `SELECT run_id, status, error_step, error, error_category, last_completed_step FROM ${TABLES.runs} WHERE parent_run_id = ? ORDER BY run_id`,
-      [parentRunId],
-    );
-    return rows.map((row) => ({
-      runId: String(row.run_id),
-      status: String(row.status) as RunStatus,
-      errorStep: row.error_step === null ? null : String(row.error_step),
-      error: row.error === null ? null : String(row.error),
-      errorCategory: row.error_category === null ? null : (String(row.error_category) as ChildRunSummary['errorCategory']),
-      lastCompletedStep: row.last_completed_step === null ? null : String(row.last_completed_step),
-    }));
+  listChildren(parentRunId: string): Promise<ChildRunSummary[]> {
+    return this.queueRecords.listChildren(parentRunId);
   }
 
-  async cancelChildren(parentRunId: string): Promise<number> {
-    const now = toSqlDatetime(Date.now());
-    // nobody holds a queued or parked item: it is cancelled at once (a claim racing this matches nothing once claim_queue is NULL)
-    const ended = await this.sql.run(
-      `UPDATE ${TABLES.runs} SET status = 'cancelled', cancel_requested = ?, claim_queue = NULL, lease_expires_at = NULL, finished_at = ?, updated_at = ? ` +
-        "WHERE parent_run_id = ? AND (status = 'queued' OR (status = 'waiting' AND lease_owner IS NULL))",
-      [this.bool(true), now, now, parentRunId],
-    );
-    const asked = await this.sql.run(`UPDATE ${TABLES.runs} SET cancel_requested = ? WHERE parent_run_id = ? AND status IN ${UNFINISHED}`, [this.bool(true), parentRunId]);
-    return ended + asked;
+  cancelChildren(parentRunId: string): Promise<number> {
+    return this.queueRecords.cancelChildren(parentRunId);
   }
 
-  async queueStats(now: Date): Promise<QueueStats[]> {
-    const at = toSqlDatetime(now);
-    const live = 'lease_owner IS NOT NULL AND lease_expires_at > ?';
-    const rows = await this.sql.all(
-      `SELECT claim_queue, SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END) AS queued, ` +
-        "SUM(CASE WHEN status = 'queued' AND lease_expires_at <= ? THEN 1 ELSE 0 END) AS due, " +
-        `SUM(CASE WHEN status <> 'queued' AND ${live} THEN 1 ELSE 0 END) AS running, ` +
-        `SUM(CASE WHEN status <> 'queued' AND NOT (${live}) THEN 1 ELSE 0 END) AS waiting, ` +
-        `MIN(CASE WHEN status = 'queued' THEN started_at END) AS oldest FROM ${TABLES.runs} WHERE claim_queue IS NOT NULL GROUP BY claim_queue ORDER BY claim_queue`,
-      [at, at, at],
-    );
-    const keyRows = await this.sql.all(
-      `SELECT claim_queue, concurrency_key, SUM(CASE WHEN ${live} THEN 1 ELSE 0 END) AS running, SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END) AS queued ` +
-        `FROM ${TABLES.runs} WHERE claim_queue IS NOT NULL AND concurrency_key IS NOT NULL GROUP BY claim_queue, concurrency_key ORDER BY claim_queue, concurrency_key`,
-      [at],
-    );
-    return rows.map((row) => ({
-      queue: String(row.claim_queue),
-      queued: Number(row.queued),
-      due: Number(row.due),
-      running: Number(row.running),
-      waiting: Number(row.waiting),
-      oldestQueuedAt: fromSqlDatetime(row.oldest),
-      keys: keyRows
-        .filter((k) => k.claim_queue === row.claim_queue && (Number(k.running) > 0 || Number(k.queued) > 0))
-        .map((k) => ({ key: String(k.concurrency_key), running: Number(k.running), queued: Number(k.queued) })),
-    }));
+  queueStats(now: Date): Promise<QueueStats[]> {
+    return this.queueRecords.queueStats(now);
   }
 
-  async saveWorker(worker: WorkerRecord): Promise<void> {
-    const columns = ['worker_id', 'hostname', 'pid', 'queues', 'concurrency', 'running', 'started_at', 'heartbeat_at'];
-    const values = [
-      worker.workerId, worker.hostname, worker.pid, JSON.stringify(worker.queues), worker.concurrency, worker.running,
-      toSqlDatetime(worker.startedAt), toSqlDatetime(worker.heartbeatAt),
-    ];
-    const updates = ['queues', 'concurrency', 'running', 'heartbeat_at'];
-    const upsert =
-      this.family === 'mysql'
-        ? ` ON DUPLICATE KEY UPDATE ${updates.map((c) => `${c} = VALUES(${c})`).join(', ')}`
-        : ` ON CONFLICT (worker_id) DO UPDATE SET ${updates.map((c) => `${c} = excluded.${c}`).join(', ')}`;
-    await this.sql.run(`INSERT INTO ${TABLES.workers} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})${upsert}`, values);
-    // a worker killed without its graceful end leaves its row: gone once silent for STALE_WORKER_MS
-    await this.sql.run(`DELETE FROM ${TABLES.workers} WHERE heartbeat_at < ?`, [toSqlDatetime(worker.heartbeatAt.getTime() - STALE_WORKER_MS)]);
+  saveWorker(worker: WorkerRecord): Promise<void> {
+    return this.queueRecords.saveWorker(worker);
   }
 
-  async removeWorker(workerId: string): Promise<void> {
-    await this.sql.run(`DELETE FROM ${TABLES.workers} WHERE worker_id = ?`, [workerId]);
+  removeWorker(workerId: string): Promise<void> {
+    return this.queueRecords.removeWorker(workerId);
   }
 
-  async listWorkers(): Promise<WorkerRecord[]> {
-    const rows = await this.sql.all(`SELECT * FROM ${TABLES.workers} ORDER BY heartbeat_at DESC, worker_id`);
-    return rows.map((row) => ({
-      workerId: String(row.worker_id),
-      hostname: String(row.hostname),
-      pid: Number(row.pid),
-      queues: decodeStored<string[]>(row.queues) ?? [],
-      concurrency: Number(row.concurrency),
-      running: Number(row.running),
-      startedAt: fromSqlDatetime(row.started_at)!,
-      heartbeatAt: fromSqlDatetime(row.heartbeat_at)!,
-    }));
+  listWorkers(): Promise<WorkerRecord[]> {
+    return this.queueRecords.listWorkers();
   }
 
   recordStep(step: StepRecord, progress: RunProgress): StepCommit | Promise<StepCommit> {

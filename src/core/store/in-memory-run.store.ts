@@ -15,18 +15,8 @@ import type {
 } from './run-record';
 import { qualityPoint } from './quality-point';
 import type { ClaimOutcome, CreateRunOutcome, Lease, LeaseHolder, NewRun, RenewOutcome, RunStore } from './run-store.port';
-import {
-  candidateWindow,
-  pickClaims,
-  rateWindow,
-  type ChildRunSummary,
-  type ClaimedRun,
-  type QueueClaimRequest,
-  type QueueStats,
-  type WorkerRecord,
-} from './run-queue';
-
-type Writable<T> = { -readonly [K in keyof T]: T[K] };
+import type { ChildRunSummary, ClaimedRun, QueueClaimRequest, QueueStats, WorkerRecord } from './run-queue';
+import { InMemoryQueue, type Writable } from './in-memory-queue';
 
 interface StoredRun {
   /** Updated in place on the hot path; callers get frozen copies. */
@@ -51,9 +41,8 @@ export class InMemoryRunStore implements RunStore {
   private readonly maxRuns: number;
   private readonly maxStepRecords: number;
   private stepRecords = 0;
-  /** Start times inside each rate-limited queue's window. */
-  private readonly rateStarts = new Map<string, number[]>();
-  private readonly workers = new Map<string, WorkerRecord>();
+  /** Claims, a parent's items, statistics and worker rows over the same runs. */
+  private readonly queue = new InMemoryQueue(this.runs, (record) => Object.freeze(copyRecord(record)));
 
   /** Bounds memory in long-lived processes: at most `maxRuns` runs (default 1,000) and `maxStepRecords` step records (default 100,000). */
   constructor(options: { readonly maxRuns?: number; readonly maxStepRecords?: number } = {}) {
@@ -200,51 +189,8 @@ export class InMemoryRunStore implements RunStore {
     return [...(this.runs.get(runId)?.steps ?? [])];
   }
 
-  async claimQueued(request: QueueClaimRequest): Promise<ClaimedRun[]> {
-    const now = request.now;
-    const claimed: ClaimedRun[] = [];
-    const live = (r: RunRecord): boolean => r.leaseOwner !== null && r.leaseExpiresAt !== null && r.leaseExpiresAt > now;
-    for (const { name, limits } of request.queues) {
-      const free = request.max - claimed.length;
-      if (free <= 0) break;
-      const known = new Set(request.workflows);
-      const ofQueue = [...this.runs.values()].filter(({ record }) => record.queue === name && isClaimable(record.status));
-      const running = ofQueue.filter(({ record }) => live(record)).length;
-      const room = Math.min(free, limits.concurrency === undefined ? free : limits.concurrency - running);
-      if (room <= 0) continue;
-      const window = rateWindow(this.rateStarts.get(name) ?? [], limits, now.getTime());
-      const candidates = ofQueue
-        .filter(
-          ({ record }) =>
-            record.leaseExpiresAt !== null &&
-            record.leaseExpiresAt <= now &&
-            known.has(record.workflowName) &&
-            (request.parentRunId === undefined || record.parentRunId === request.parentRunId),
-        )
-        .sort((a, b) => a.record.priority - b.record.priority || a.record.leaseExpiresAt!.getTime() - b.record.leaseExpiresAt!.getTime() || a.sequence - b.sequence)
-        .slice(0, candidateWindow(room))
-        .map(({ record }) => record);
-      const keyRunning = new Map<string, number>();
-      for (const { record } of this.runs.values()) {
-        if (record.concurrencyKey !== null && isClaimable(record.status) && live(record)) keyRunning.set(record.concurrencyKey, (keyRunning.get(record.concurrencyKey) ?? 0) + 1);
-      }
-      for (const pick of pickClaims(candidates, limits, { room, rateRoom: window.room }, keyRunning)) {
-        const record = this.runs.get(pick.runId)!.record;
-        const firstStart = record.status === 'queued';
-        const lost = record.status === 'running' && record.leaseOwner !== null;
-        if (firstStart) {
-          record.status = 'running';
-          record.startedAt = now;
-          window.recent.push(now.getTime());
-        }
-        record.leaseOwner = request.owner;
-        record.leaseExpiresAt = request.leaseExpiresAt;
-        record.leaseEpoch++;
-        claimed.push({ run: Object.freeze(copyRecord(record)), firstStart, lost });
-      }
-      if (limits.rateLimit !== undefined) this.rateStarts.set(name, window.recent);
-    }
-    return claimed;
+  claimQueued(request: QueueClaimRequest): Promise<ClaimedRun[]> {
+    return Promise.resolve(this.queue.claim(request));
   }
 
   async enqueueRuns(runs: readonly NewRun[], fence: Fence | null): Promise<number> {
@@ -280,78 +226,31 @@ export class InMemoryRunStore implements RunStore {
   }
 
   async settleChild(parentRunId: string, failed: boolean, now: Date): Promise<void> {
-    const parent = this.runs.get(parentRunId)?.record;
-    if (parent === undefined || parent.status !== 'waiting' || parent.leaseOwner !== null) return;
-    const unsettled = [...this.runs.values()].some(({ record }) => record.parentRunId === parentRunId && record.queue !== null && isClaimable(record.status));
-    if (!unsettled || failed) parent.leaseExpiresAt = now;
+    this.queue.settleChild(parentRunId, failed, now);
   }
 
   async listChildren(parentRunId: string): Promise<ChildRunSummary[]> {
-    return [...this.runs.values()]
-      .filter(({ record }) => record.parentRunId === parentRunId)
-      .map(({ record: r }) => ({ runId: r.runId, status: r.status, errorStep: r.errorStep, error: r.error, errorCategory: r.errorCategory, lastCompletedStep: r.lastCompletedStep }))
-      .sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+    return this.queue.listChildren(parentRunId);
   }
 
   async cancelChildren(parentRunId: string): Promise<number> {
-    let asked = 0;
-    for (const { record } of this.runs.values()) {
-      if (record.parentRunId !== parentRunId || !isClaimable(record.status)) continue;
-      record.cancelRequested = true;
-      asked++;
-      if (record.status === 'queued' || (record.status === 'waiting' && record.leaseOwner === null)) {
-        record.status = 'cancelled';
-        record.finishedAt = new Date();
-        record.leaseExpiresAt = null;
-      }
-    }
-    return asked;
+    return this.queue.cancelChildren(parentRunId);
   }
 
   async queueStats(now: Date): Promise<QueueStats[]> {
-    const queues = new Map<string, { queued: number; due: number; running: number; waiting: number; oldest: Date | null; keys: Map<string, { running: number; queued: number }> }>();
-    for (const { record } of this.runs.values()) {
-      if (record.queue === null || !isClaimable(record.status)) continue;
-      let q = queues.get(record.queue);
-      if (q === undefined) queues.set(record.queue, (q = { queued: 0, due: 0, running: 0, waiting: 0, oldest: null, keys: new Map() }));
-      const running = record.leaseOwner !== null && record.leaseExpiresAt !== null && record.leaseExpiresAt > now;
-      if (record.status === 'queued') {
-        q.queued++;
-        if (record.leaseExpiresAt !== null && record.leaseExpiresAt <= now) q.due++;
-        if (q.oldest === null || record.startedAt < q.oldest) q.oldest = record.startedAt;
-      } else if (running) q.running++;
-      else q.waiting++;
-      if (record.concurrencyKey !== null && (running || record.status === 'queued')) {
-        const k = q.keys.get(record.concurrencyKey) ?? { running: 0, queued: 0 };
-        if (running) k.running++;
-        else k.queued++;
-        q.keys.set(record.concurrencyKey, k);
-      }
-    }
-    return [...queues.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([queue, q]) => ({
-        queue,
-        queued: q.queued,
-        due: q.due,
-        running: q.running,
-        waiting: q.waiting,
-        oldestQueuedAt: q.oldest,
-        keys: [...q.keys.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, k]) => ({ key, ...k })),
-      }));
+    return this.queue.stats(now);
   }
 
   async saveWorker(worker: WorkerRecord): Promise<void> {
-    this.workers.set(worker.workerId, worker);
-    for (const [id, other] of this.workers) if (other.heartbeatAt.getTime() < worker.heartbeatAt.getTime() - 10 * 60_000) this.workers.delete(id);
+    this.queue.saveWorker(worker);
   }
 
   async removeWorker(workerId: string): Promise<void> {
-    this.workers.delete(workerId);
+    this.queue.removeWorker(workerId);
   }
 
   async listWorkers(): Promise<WorkerRecord[]> {
-    return [...this.workers.values()].sort((a, b) => b.heartbeatAt.getTime() - a.heartbeatAt.getTime());
+    return this.queue.listWorkers();
   }
 
   /**
@@ -444,11 +343,6 @@ export class InMemoryRunStore implements RunStore {
       this.finishedHead = 0;
     }
   }
-}
-
-/** Not finished: a worker may still have to execute it. */
-function isClaimable(status: RunRecord['status']): boolean {
-  return status === 'queued' || status === 'running' || status === 'waiting';
 }
 
 function holderOf(record: RunRecord): LeaseHolder {

@@ -1,0 +1,152 @@
+import type { RunRecord } from './run-record';
+import { candidateWindow, pickClaims, rateWindow, type ChildRunSummary, type ClaimedRun, type QueueClaimRequest, type QueueStats, type WorkerRecord } from './run-queue';
+
+export type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A run as the in-memory store keeps it: its record (updated in place) and its insertion order. */
+interface QueuedRun {
+  readonly record: Writable<RunRecord>;
+  readonly sequence: number;
+}
+
+/** Not finished: a worker may still have to execute it. */
+function isClaimable(status: RunRecord['status']): boolean {
+  return status === 'queued' || status === 'running' || status === 'waiting';
+}
+
+/**
+ * The run queue of the in-memory store, over the store's own runs: claims (the same decisions as
+ * the SQL stores', through `pickClaims`), a parent's items, statistics and worker rows.
+ */
+export class InMemoryQueue {
+  /** Start times inside each rate-limited queue's window. */
+  private readonly rateStarts = new Map<string, number[]>();
+  private readonly workers = new Map<string, WorkerRecord>();
+
+  constructor(
+    private readonly runs: ReadonlyMap<string, QueuedRun>,
+    private readonly snapshot: (record: RunRecord) => RunRecord,
+  ) {}
+
+  claim(request: QueueClaimRequest): ClaimedRun[] {
+    const now = request.now;
+    const claimed: ClaimedRun[] = [];
+    const live = (r: RunRecord): boolean => r.leaseOwner !== null && r.leaseExpiresAt !== null && r.leaseExpiresAt > now;
+    for (const { name, limits } of request.queues) {
+      const free = request.max - claimed.length;
+      if (free <= 0) break;
+      const known = new Set(request.workflows);
+      const ofQueue = [...this.runs.values()].filter(({ record }) => record.queue === name && isClaimable(record.status));
+      const running = ofQueue.filter(({ record }) => live(record)).length;
+      const room = Math.min(free, limits.concurrency === undefined ? free : limits.concurrency - running);
+      if (room <= 0) continue;
+      const window = rateWindow(this.rateStarts.get(name) ?? [], limits, now.getTime());
+      const candidates = ofQueue
+        .filter(
+          ({ record }) =>
+            record.leaseExpiresAt !== null &&
+            record.leaseExpiresAt <= now &&
+            known.has(record.workflowName) &&
+            (request.parentRunId === undefined || record.parentRunId === request.parentRunId),
+        )
+        .sort((a, b) => a.record.priority - b.record.priority || a.record.leaseExpiresAt!.getTime() - b.record.leaseExpiresAt!.getTime() || a.sequence - b.sequence)
+        .slice(0, candidateWindow(room))
+        .map(({ record }) => record);
+      const keyRunning = new Map<string, number>();
+      for (const { record } of this.runs.values()) {
+        if (record.concurrencyKey !== null && isClaimable(record.status) && live(record)) keyRunning.set(record.concurrencyKey, (keyRunning.get(record.concurrencyKey) ?? 0) + 1);
+      }
+      for (const pick of pickClaims(candidates, limits, { room, rateRoom: window.room }, keyRunning)) {
+        const record = this.runs.get(pick.runId)!.record;
+        const firstStart = record.status === 'queued';
+        const lost = record.status === 'running' && record.leaseOwner !== null;
+        if (firstStart) {
+          record.status = 'running';
+          record.startedAt = now;
+          window.recent.push(now.getTime());
+        }
+        record.leaseOwner = request.owner;
+        record.leaseExpiresAt = request.leaseExpiresAt;
+        record.leaseEpoch++;
+        claimed.push({ run: this.snapshot(record), firstStart, lost });
+      }
+      if (limits.rateLimit !== undefined) this.rateStarts.set(name, window.recent);
+    }
+    return claimed;
+  }
+
+  settleChild(parentRunId: string, failed: boolean, now: Date): void {
+    const parent = this.runs.get(parentRunId)?.record;
+    if (parent === undefined || parent.status !== 'waiting' || parent.leaseOwner !== null) return;
+    const unsettled = [...this.runs.values()].some(({ record }) => record.parentRunId === parentRunId && record.queue !== null && isClaimable(record.status));
+    if (!unsettled || failed) parent.leaseExpiresAt = now;
+  }
+
+  listChildren(parentRunId: string): ChildRunSummary[] {
+    return [...this.runs.values()]
+      .filter(({ record }) => record.parentRunId === parentRunId)
+      .map(({ record: r }) => ({ runId: r.runId, status: r.status, errorStep: r.errorStep, error: r.error, errorCategory: r.errorCategory, lastCompletedStep: r.lastCompletedStep }))
+      .sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+  }
+
+  cancelChildren(parentRunId: string): number {
+    let asked = 0;
+    for (const { record } of this.runs.values()) {
+      if (record.parentRunId !== parentRunId || !isClaimable(record.status)) continue;
+      record.cancelRequested = true;
+      asked++;
+      if (record.status === 'queued' || (record.status === 'waiting' && record.leaseOwner === null)) {
+        record.status = 'cancelled';
+        record.finishedAt = new Date();
+        record.leaseExpiresAt = null;
+      }
+    }
+    return asked;
+  }
+
+  stats(now: Date): QueueStats[] {
+    const queues = new Map<string, { queued: number; due: number; running: number; waiting: number; oldest: Date | null; keys: Map<string, { running: number; queued: number }> }>();
+    for (const { record } of this.runs.values()) {
+      if (record.queue === null || !isClaimable(record.status)) continue;
+      let q = queues.get(record.queue);
+      if (q === undefined) queues.set(record.queue, (q = { queued: 0, due: 0, running: 0, waiting: 0, oldest: null, keys: new Map() }));
+      const running = record.leaseOwner !== null && record.leaseExpiresAt !== null && record.leaseExpiresAt > now;
+      if (record.status === 'queued') {
+        q.queued++;
+        if (record.leaseExpiresAt !== null && record.leaseExpiresAt <= now) q.due++;
+        if (q.oldest === null || record.startedAt < q.oldest) q.oldest = record.startedAt;
+      } else if (running) q.running++;
+      else q.waiting++;
+      if (record.concurrencyKey !== null && (running || record.status === 'queued')) {
+        const k = q.keys.get(record.concurrencyKey) ?? { running: 0, queued: 0 };
+        if (running) k.running++;
+        else k.queued++;
+        q.keys.set(record.concurrencyKey, k);
+      }
+    }
+    return [...queues.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([queue, q]) => ({
+        queue,
+        queued: q.queued,
+        due: q.due,
+        running: q.running,
+        waiting: q.waiting,
+        oldestQueuedAt: q.oldest,
+        keys: [...q.keys.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, k]) => ({ key, ...k })),
+      }));
+  }
+
+  saveWorker(worker: WorkerRecord): void {
+    this.workers.set(worker.workerId, worker);
+    for (const [id, other] of this.workers) if (other.heartbeatAt.getTime() < worker.heartbeatAt.getTime() - 10 * 60_000) this.workers.delete(id);
+  }
+
+  removeWorker(workerId: string): void {
+    this.workers.delete(workerId);
+  }
+
+  listWorkers(): WorkerRecord[] {
+    return [...this.workers.values()].sort((a, b) => b.heartbeatAt.getTime() - a.heartbeatAt.getTime());
+  }
+}
