@@ -50,17 +50,13 @@ export async function distributedMap(
   const total = items.length;
   const ids = items.map((_, index) => mapItemRunId(runtime.idempotencyKey, index, env.rootRunId));
   const invalid = new Map<number, MapItemError>();
-  let first = true;
   /** Items this process runs itself (a map run in place: it helps the workers with its own items). */
   const helping = new Set<Promise<unknown>>();
   const helperStop = new AbortController();
   let wake: (() => void) | null = null;
+  await enqueueMissing();
   try {
     for (let poll = 0; ; poll++) {
-      if (first) {
-        first = false;
-        await enqueueMissing();
-      }
       const children = new Map((await store.listChildren(env.runId)).map((child) => [child.runId, child]));
       const settled = tally(children);
       env.mapProgress(step.name, settled.completed.length + settled.failed.length, settled.failed.length, total);
