@@ -311,6 +311,19 @@ describe('the run queue (in-memory store)', () => {
     expect(steps).toEqual(['one']);
   });
 
+  it('cancelling a parked distributed map cancels it and its items: the queued ones at once', async () => {
+    const store = new InMemoryRunStore();
+    const item = Workflow.define({ name: 'never-served', queue: 'nobody', steps: [Step.lambda('work', () => ({}))] });
+    const parent = Workflow.define({ name: 'waits-for-items', steps: [Step.map('each', { items: [1, 2, 3], iterator: 'never-served', distribute: true })] });
+    const spine = await create({ store, workflows: [parent, item], worker: { pollIntervalMs: 10 } });
+    const { runId } = await spine.enqueue('waits-for-items');
+    await until(async () => (await store.getRun(runId))?.status === 'waiting');
+    expect((await store.listRuns({ parentRunId: runId })).map((r) => r.status)).toEqual(['queued', 'queued', 'queued']);
+    expect(await spine.cancel(runId)).toMatchObject({ status: 'cancelled' });
+    expect((await store.listRuns({ parentRunId: runId })).map((r) => r.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    expect((await spine.queueStats()).find((q) => q.queue === 'nobody')).toBeUndefined();
+  });
+
   it('listWorkers shows a running worker with its queues', async () => {
     const store = new InMemoryRunStore();
     const spine = await create({ store, workflows: [linear], worker: { queues: ['work', 'default'], concurrency: 3 } });
