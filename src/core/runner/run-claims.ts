@@ -1,6 +1,7 @@
 import { SpineError } from '../errors/spine-error';
 import { ErrorCategory } from '../policy/error-category';
-import type { Fence, RunOutcome, RunRecord } from '../store/run-record';
+import { WorkflowContext } from '../context/workflow-context';
+import type { Fence, RunOutcome, RunRecord, StepRecord } from '../store/run-record';
 import type { RunStore } from '../store/run-store.port';
 import type { RunExecution } from './run-execution';
 
@@ -76,6 +77,38 @@ export async function finishClaimed(
   };
   await store.finishRun(run.runId, outcome);
   return (await store.getRun(run.runId)) ?? run;
+}
+
+/**
+ * The recorded steps of a run this runner claimed (`read`); a run whose records cannot be read
+ * is ended failed under the claim, naming the column, and `corrupt-record` is thrown.
+ */
+export async function readClaimedRecords(store: RunStore, run: RunRecord, fence: Fence, now: () => number, read: () => Promise<StepRecord[]>): Promise<StepRecord[]> {
+  try {
+    if (run.corruption !== undefined) throw new SpineError('corrupt-record', run.corruption);
+    return await read();
+  } catch (error) {
+    if (!(error instanceof SpineError && error.kind === 'corrupt-record')) throw error;
+    const message = corruptRunMessage(run, error.message);
+    await finishClaimed(store, run, fence, now(), { status: 'failed', error: message });
+    throw new SpineError('corrupt-record', message, { cause: error });
+  }
+}
+
+/** The first context of a recorded run that continues (resumed, or started by a worker): its identity as recorded. */
+export function contextOfRun(run: RunRecord, params: Readonly<Record<string, unknown>>, metadata: Readonly<Record<string, unknown>>): WorkflowContext {
+  return WorkflowContext.create({
+    runId: run.runId,
+    traceId: run.traceId,
+    batchId: run.batchId,
+    startedAt: run.startedAt,
+    params,
+    metadata,
+    partition: run.partition,
+    asOfDate: run.asOfDate,
+    captureId: run.captureId,
+    idempotencyKey: run.idempotencyKey,
+  });
 }
 
 /** The sentence for a run whose stored record cannot be read whole. */

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { SystemClock } from '../clock/clock.port';
-import type { RunRecord, StepRecord } from '../store/run-record';
+import type { RunRecord } from '../store/run-record';
 import { WorkflowContext } from '../context/workflow-context';
 import type { StepDefinition } from '../definition/step-definition';
 import { compileWorkflow } from '../definition/workflow.compiler';
@@ -18,7 +18,7 @@ import type { RunStore } from '../store/run-store.port';
 import { resultOfEarlierRun } from './earlier-run.result';
 import { RunExecution, type RunnerServices } from './run-execution';
 import { RunLedger } from './run-ledger';
-import { ActiveRuns, corruptRunMessage, finishClaimed } from './run-claims';
+import { ActiveRuns, contextOfRun, finishClaimed, readClaimedRecords } from './run-claims';
 import type { ClaimedRunOptions, EnqueueOptions, ExecuteOptions, RecoverOptions, ResumeOptions, WorkflowRunnerOptions } from './runner-options';
 import { randomUUID as newRunId } from 'node:crypto';
 import { checkEnqueue, DEFAULT_QUEUE, type ClaimedRun } from '../store/run-queue';
@@ -188,28 +188,8 @@ export class WorkflowRunner {
         const cancelled = await finishClaimed(this.store, claimed, fence, clock.now(), { status: 'cancelled' });
         return resultOfEarlierRun(this.store, definition, this.ledgerFor(definition, runId), cancelled, clock.now(), false);
       }
-      let records: StepRecord[];
-      try {
-        if (claimed.corruption !== undefined) throw new SpineError('corrupt-record', claimed.corruption);
-        records = await this.store.getRunSteps(runId);
-      } catch (error) {
-        if (!(error instanceof SpineError && error.kind === 'corrupt-record')) throw error;
-        const message = corruptRunMessage(claimed, error.message);
-        await finishClaimed(this.store, claimed, fence, clock.now(), { status: 'failed', error: message });
-        throw new SpineError('corrupt-record', message, { cause: error });
-      }
-      const context = WorkflowContext.create({
-        runId,
-        traceId: run.traceId,
-        batchId: run.batchId,
-        startedAt: run.startedAt,
-        params: { ...run.params, ...(options.paramsOverride ?? {}) },
-        metadata: { workflow: definition.name, resumed: true },
-        partition: run.partition,
-        asOfDate: run.asOfDate,
-        captureId: run.captureId,
-        idempotencyKey: run.idempotencyKey,
-      });
+      const records = await readClaimedRecords(this.store, claimed, fence, () => clock.now(), () => this.store.getRunSteps(runId));
+      const context = contextOfRun(run, { ...run.params, ...(options.paramsOverride ?? {}) }, { workflow: definition.name, resumed: true });
       // taken over from an owner that neither finished nor handed it off: its execution was lost
       const lost = run.status === 'running' && run.leaseOwner !== null;
       const resume = { run, records, claim: { epoch: claimed.leaseEpoch, at: now }, lost };
@@ -300,30 +280,12 @@ export class WorkflowRunner {
         result = await resultOfEarlierRun(this.store, definition, this.ledgerFor(definition, run.runId), ended, clock.now(), false);
         return result;
       }
-      let records: StepRecord[];
-      try {
-        if (run.corruption !== undefined) throw new SpineError('corrupt-record', run.corruption);
-        // a run that never executed a step has none to read (a re-queued item has)
-        records = claimed.firstStart && run.executedSteps === 0 ? [] : await this.store.getRunSteps(run.runId);
-      } catch (error) {
-        if (!(error instanceof SpineError && error.kind === 'corrupt-record')) throw error;
-        const message = corruptRunMessage(run, error.message);
-        await finishClaimed(this.store, run, fence, clock.now(), { status: 'failed', error: message });
-        throw new SpineError('corrupt-record', message, { cause: error });
-      }
+      // a run that never executed a step has none to read (a re-queued item has)
+      const records = await readClaimedRecords(this.store, run, fence, () => clock.now(), async () =>
+        claimed.firstStart && run.executedSteps === 0 ? [] : this.store.getRunSteps(run.runId),
+      );
       const firstStart = records.length === 0 && claimed.firstStart;
-      const context = WorkflowContext.create({
-        runId: run.runId,
-        traceId: run.traceId,
-        batchId: run.batchId,
-        startedAt: run.startedAt,
-        params: run.params,
-        metadata: { workflow: definition.name, ...(!firstStart && { resumed: true }) },
-        partition: run.partition,
-        asOfDate: run.asOfDate,
-        captureId: run.captureId,
-        idempotencyKey: run.idempotencyKey,
-      });
+      const context = contextOfRun(run, run.params, { workflow: definition.name, ...(!firstStart && { resumed: true }) });
       // the lease runs from the claim (its expiry less its duration), not from now
       const claimedAt = run.leaseExpiresAt === null ? clock.now() : Math.min(clock.now(), run.leaseExpiresAt.getTime() - lease.durationMs);
       const resume = { run, records, claim: { epoch: run.leaseEpoch, at: claimedAt }, lost: claimed.lost, firstStart };
