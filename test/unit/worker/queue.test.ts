@@ -65,10 +65,12 @@ describe('the run queue (in-memory store)', () => {
   it('notBefore holds a run back until it is due', async () => {
     const store = new InMemoryRunStore();
     const spine = await create({ store, workflows: [linear], worker: { queues: ['work'], pollIntervalMs: 10 } });
-    const { runId } = await spine.enqueue('linear', { notBefore: new Date(Date.now() + 150) });
-    await sleep(60);
+    const notBefore = new Date(Date.now() + 150);
+    const { runId } = await spine.enqueue('linear', { notBefore });
+    await sleep(30);
     expect((await spine.getRun(runId))!.status).toBe('queued');
     expect((await spine.waitForResult(runId, { timeoutMs: 3_000 })).status).toBe('completed');
+    expect((await spine.getRun(runId))!.startedAt.getTime()).toBeGreaterThanOrEqual(notBefore.getTime());
   });
 
   it('waitForResult times out naming the run, which keeps going', async () => {
@@ -133,13 +135,16 @@ describe('the run queue (in-memory store)', () => {
 
   it('a rate limit spreads starts over its window', async () => {
     const store = new InMemoryRunStore();
-    const starts: number[] = [];
-    const wf = Workflow.define({ name: 'limited', steps: [Step.lambda('go', () => void starts.push(Date.now()))] });
+    const wf = Workflow.define({ name: 'limited', steps: [Step.lambda('go', () => undefined)] });
     const spine = await create({ store, workflows: [wf], queues: { default: { rateLimit: { max: 2, perMs: 200 } } }, worker: { pollIntervalMs: 10 } });
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push((await spine.enqueue('limited')).runId);
-    for (const id of ids) await spine.waitForResult(id, { timeoutMs: 5_000 });
-    for (let i = 2; i < starts.length; i++) expect(starts[i]! - starts[i - 2]!).toBeGreaterThanOrEqual(190);
+    for (const id of ids) expect((await spine.waitForResult(id, { timeoutMs: 5_000 })).status).toBe('completed');
+    // The limit governs first starts off the queue: the start time each claim records (the
+    // step's own clock reading lags its claim by a scheduling-dependent amount).
+    const starts = (await Promise.all(ids.map(async (id) => (await store.getRun(id))!.startedAt.getTime()))).sort((a, b) => a - b);
+    expect(starts).toHaveLength(5);
+    for (let i = 2; i < starts.length; i++) expect(starts[i]! - starts[i - 2]!).toBeGreaterThanOrEqual(200);
   });
 
   it("a long wait parks a worker's run (lease and slot released) and any worker wakes it when due", async () => {
@@ -155,7 +160,8 @@ describe('the run queue (in-memory store)', () => {
       return run?.status === 'waiting' ? run : null;
     });
     expect(parked).toMatchObject({ leaseOwner: null, status: 'waiting' });
-    expect(parked.leaseExpiresAt!.getTime()).toBeGreaterThan(Date.now());
+    // Parked until its wake-up time: 250 ms after the wait began, itself after the claim.
+    expect(parked.leaseExpiresAt!.getTime()).toBeGreaterThanOrEqual(parked.startedAt.getTime() + 250);
     expect(first.activeRuns).toBe(0);
     await first.close();
     spines = spines.filter((s) => s !== first);
