@@ -6,9 +6,10 @@ import { spineEntities } from './schema/entities';
 import { InitialSchema1767225600000 } from './migrations/1767225600000-initial-schema';
 import { FencingEpochs1767312000000 } from './migrations/1767312000000-fencing-epochs';
 import { RunQueue1767398400000 } from './migrations/1767398400000-run-queue';
+import { SchedulesSignals1767484800000 } from './migrations/1767484800000-schedules-signals';
 
 /** Every migration, in order. */
-export const spineMigrations = [InitialSchema1767225600000, FencingEpochs1767312000000, RunQueue1767398400000];
+export const spineMigrations = [InitialSchema1767225600000, FencingEpochs1767312000000, RunQueue1767398400000, SchedulesSignals1767484800000];
 
 /** The default embedded database: a file under `.spine/` in the working directory. */
 export const DEFAULT_SQLITE_FILE = '.spine/spine.db';

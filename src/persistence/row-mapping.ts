@@ -4,6 +4,7 @@ import type { RunRecord, RunStatus, StepRecord, StepStatus } from '../core/store
 import type { StepType } from '../core/definition/step-definition';
 import type { Partition } from '../core/context/workflow-context';
 import { SpineError } from '../core/errors/spine-error';
+import type { TriggerSource } from '../core/schedule/trigger';
 import { decodeStored, fromSqlDatetime } from './json-codec';
 import { TABLES } from './schema/entities';
 
@@ -73,6 +74,9 @@ export function runFromRow(row: RunRow): RunRecord {
     queue: str(row.queue),
     priority: num(row.priority ?? 0),
     concurrencyKey: str(row.concurrency_key),
+    triggerSource: (str(row.trigger_source) ?? 'api') as TriggerSource,
+    triggerSchedule: str(row.trigger_schedule),
+    triggerFireTime: fromSqlDatetime(row.trigger_fire_time),
   };
   return corruption === undefined ? record : { ...record, corruption };
 }

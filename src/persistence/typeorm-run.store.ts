@@ -17,7 +17,10 @@ import { qualityPoint } from '../core/store/quality-point';
 import type { QualityMetricsInit } from '../core/quality/quality-metrics';
 import type { RunEvent } from '../core/runner/run-event';
 import type { WorkflowSpec } from '../core/definition/workflow-spec';
-import type { ClaimOutcome, CreateRunOutcome, Lease, NewRun, RenewOutcome, RunStore } from '../core/store/run-store.port';
+import type { ClaimOutcome, CreateRunOutcome, FireOutcome, FireRecord, Lease, NewRun, RenewOutcome, RunStore, ScheduleFireWrite } from '../core/store/run-store.port';
+import type { ScheduleState } from '../core/schedule/schedule';
+import type { SignalRecord } from '../core/store/signal';
+import { ScheduleRecords } from './schedule.records';
 import { familyOf, type DriverFamily } from './schema/column-types';
 import { TABLES } from './schema/entities';
 import { DEFAULT_MAX_OUTPUT_BYTES, decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
@@ -59,6 +62,8 @@ export class TypeOrmRunStore implements RunStore {
   private readonly warn: (message: string) => void;
   /** The queue's reads and its unfenced writes (children, stats, worker rows). */
   private readonly queueRecords: QueueRecords;
+  /** Schedules, their fires and signals. */
+  private readonly schedules: ScheduleRecords;
 
   constructor(
     readonly dataSource: DataSource,
@@ -77,6 +82,7 @@ export class TypeOrmRunStore implements RunStore {
     this.values = new StoredValues(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES, this.family === 'mysql' ? this.sql : null);
     this.warn = options.warn ?? ((message) => console.warn(`spine-orchestration: ${message}`));
     this.queueRecords = new QueueRecords(this.sql, this.family);
+    this.schedules = new ScheduleRecords(this.sql, this.writer, this.family, this.values, (run) => this.insertRuns([run], 'INSERT'));
   }
 
   checkStorable(step: string, output: unknown, contextUpdates: unknown): string | null {
@@ -108,7 +114,7 @@ export class TypeOrmRunStore implements RunStore {
   }
 
   /** One multi-row insert of new runs (queued ones unleased, claimable from their not-before time); `tail` after the values. */
-  private insertRuns(runs: readonly NewRun[], verb: string, tail = ''): Statement {
+  insertRuns(runs: readonly NewRun[], verb: string, tail = ''): Statement {
     const now = toSqlDatetime(Date.now());
     const values: unknown[] = [];
     for (const run of runs) {
@@ -121,14 +127,15 @@ export class TypeOrmRunStore implements RunStore {
         partitionKey(run.partition), run.batchId, run.traceId, run.asOfDate, run.captureId, run.idempotencyKey, run.parentRunId, run.rootRunId,
         run.totalSteps, toSqlDatetime(run.startedAt), now, this.bool(false), leaseOwner, leaseExpiresAt === null ? null : toSqlDatetime(leaseExpiresAt),
         leaseOwner === null ? 0 : 1, queued?.queue ?? null, queued?.queue ?? null, queued?.priority ?? 0, queued?.concurrencyKey ?? null,
+        run.trigger?.source ?? 'api', run.trigger?.schedule ?? null, run.trigger?.fireTime == null ? null : toSqlDatetime(run.trigger.fireTime),
       );
     }
-    const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)';
+    const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)';
     return [
       `${verb} INTO ${TABLES.runs} (run_id, workflow_name, workflow_version, workflow_hash, domain, status, params, run_partition, ` +
         'partition_key, batch_id, trace_id, as_of_date, capture_id, idempotency_key, parent_run_id, root_run_id, total_steps, executed_steps, ' +
         'completed_steps, failed_steps, skipped_steps, started_at, updated_at, cancel_requested, lease_owner, lease_expires_at, lease_epoch, ' +
-        `lost_executions, queue, claim_queue, priority, concurrency_key) VALUES ${runs.map(() => row).join(', ')}${tail}`,
+        `lost_executions, queue, claim_queue, priority, concurrency_key, trigger_source, trigger_schedule, trigger_fire_time) VALUES ${runs.map(() => row).join(', ')}${tail}`,
       values,
     ];
   }
@@ -203,6 +210,50 @@ export class TypeOrmRunStore implements RunStore {
 
   listWorkers(): Promise<WorkerRecord[]> {
     return this.queueRecords.listWorkers();
+  }
+
+  saveSchedules(schedules: readonly { readonly name: string; readonly workflow: string; readonly paused: boolean }[], now: Date): Promise<ScheduleState[]> {
+    return this.schedules.saveSchedules(schedules, now);
+  }
+
+  listScheduleStates(): Promise<ScheduleState[]> {
+    return this.schedules.listScheduleStates();
+  }
+
+  setSchedulePaused(name: string, paused: boolean, now: Date): Promise<ScheduleState | null> {
+    return this.schedules.setSchedulePaused(name, paused, now);
+  }
+
+  fireSchedule(fire: ScheduleFireWrite): Promise<FireOutcome> {
+    return this.schedules.fireSchedule(fire);
+  }
+
+  moveScheduleCursor(name: string, to: Date): Promise<void> {
+    return this.schedules.moveScheduleCursor(name, to);
+  }
+
+  listFires(schedule: string, from: Date, to: Date): Promise<FireRecord[]> {
+    return this.schedules.listFires(schedule, from, to);
+  }
+
+  latestFires(schedules: readonly string[]): Promise<FireRecord[]> {
+    return this.schedules.latestFires(schedules);
+  }
+
+  sendSignal(runId: string, name: string, payload: unknown, now: Date): Promise<SignalRecord> {
+    return this.schedules.sendSignal(runId, name, payload, now);
+  }
+
+  listSignals(runId: string): Promise<SignalRecord[]> {
+    return this.schedules.listSignals(runId);
+  }
+
+  consumeSignal(runId: string, name: string, consumer: string, fence: Fence | null, now: Date): Promise<SignalRecord | null> {
+    return this.schedules.consumeSignal(runId, name, consumer, fence, now);
+  }
+
+  wakeRun(runId: string, now: Date): Promise<void> {
+    return this.schedules.wakeRun(runId, now);
   }
 
   recordStep(step: StepRecord, progress: RunProgress): StepCommit | Promise<StepCommit> {

@@ -7,6 +7,7 @@ export type SpineErrorKind =
   | 'unknown-pipeline'
   | 'unknown-workflow'
   | 'unknown-run'
+  | 'unknown-schedule'
   | 'unknown-step'
   | 'step-budget-exceeded'
   | 'unsafe-key'

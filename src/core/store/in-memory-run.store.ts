@@ -14,9 +14,12 @@ import type {
   StepRecord,
 } from './run-record';
 import { qualityPoint } from './quality-point';
-import type { ClaimOutcome, CreateRunOutcome, Lease, LeaseHolder, NewRun, RenewOutcome, RunStore } from './run-store.port';
+import type { ClaimOutcome, CreateRunOutcome, FireOutcome, FireRecord, Lease, LeaseHolder, NewRun, RenewOutcome, RunStore, ScheduleFireWrite } from './run-store.port';
 import type { ChildRunSummary, ClaimedRun, QueueClaimRequest, QueueStats, WorkerRecord } from './run-queue';
 import { InMemoryQueue, type Writable } from './in-memory-queue';
+import { InMemorySchedules } from './in-memory-schedules';
+import type { ScheduleState } from '../schedule/schedule';
+import type { SignalRecord } from './signal';
 
 interface StoredRun {
   /** Updated in place on the hot path; callers get frozen copies. */
@@ -43,6 +46,8 @@ export class InMemoryRunStore implements RunStore {
   private stepRecords = 0;
   /** Claims, a parent's items, statistics and worker rows over the same runs. */
   private readonly queue = new InMemoryQueue(this.runs, (record) => Object.freeze(copyRecord(record)));
+  /** Schedules, their fires, and signals. */
+  private readonly schedules = new InMemorySchedules((runId) => this.runs.get(runId)?.record);
 
   /** Bounds memory in long-lived processes: at most `maxRuns` runs (default 1,000) and `maxStepRecords` step records (default 100,000). */
   constructor(options: { readonly maxRuns?: number; readonly maxStepRecords?: number } = {}) {
@@ -51,6 +56,10 @@ export class InMemoryRunStore implements RunStore {
   }
 
   async createRun(run: NewRun): Promise<CreateRunOutcome> {
+    return this.insert(run);
+  }
+
+  private insert(run: NewRun): CreateRunOutcome {
     if (run.idempotencyKey !== null) {
       const existing = this.byIdempotencyKey.get(run.idempotencyKey);
       if (existing !== undefined) return { run: snapshot(this.runs.get(existing)!), created: false };
@@ -253,6 +262,59 @@ export class InMemoryRunStore implements RunStore {
     return this.queue.listWorkers();
   }
 
+  async saveSchedules(schedules: readonly { readonly name: string; readonly workflow: string; readonly paused: boolean }[], now: Date): Promise<ScheduleState[]> {
+    return this.schedules.save(schedules, now);
+  }
+
+  async listScheduleStates(): Promise<ScheduleState[]> {
+    return this.schedules.list();
+  }
+
+  async setSchedulePaused(name: string, paused: boolean, now: Date): Promise<ScheduleState | null> {
+    return this.schedules.setPaused(name, paused, now);
+  }
+
+  async fireSchedule(fire: ScheduleFireWrite): Promise<FireOutcome> {
+    if (fire.run !== null && this.runs.has(fire.run.runId)) {
+      throw new SpineError('invalid-argument', `Run "${fire.run.runId}" already exists; pick another run id for the fire.`);
+    }
+    const outcome = this.schedules.fire(fire);
+    if (outcome.fired && fire.run !== null) {
+      const created = this.insert(fire.run);
+      if (!created.created) return { fired: true, runId: created.run.runId };
+    }
+    return outcome;
+  }
+
+  async moveScheduleCursor(name: string, to: Date): Promise<void> {
+    this.schedules.moveCursor(name, to);
+  }
+
+  async listFires(schedule: string, from: Date, to: Date): Promise<FireRecord[]> {
+    return this.schedules.listFires(schedule, from, to);
+  }
+
+  async latestFires(schedules: readonly string[]): Promise<FireRecord[]> {
+    return this.schedules.latestFires(schedules);
+  }
+
+  async sendSignal(runId: string, name: string, payload: unknown, now: Date): Promise<SignalRecord> {
+    return this.schedules.send(runId, name, payload, now);
+  }
+
+  async listSignals(runId: string): Promise<SignalRecord[]> {
+    return this.schedules.listSignals(runId);
+  }
+
+  async consumeSignal(runId: string, name: string, consumer: string, fence: Fence | null, now: Date): Promise<SignalRecord | null> {
+    this.fence(runId, fence);
+    return this.schedules.consume(runId, name, consumer, now);
+  }
+
+  async wakeRun(runId: string, now: Date): Promise<void> {
+    this.schedules.wake(runId, now);
+  }
+
   /**
    * Refuses a write under a stale claim (`LeaseLostError`, nothing written); returns the claimed
    * run (the written run's top-level run for a map item), or undefined for an unfenced write.
@@ -317,6 +379,7 @@ export class InMemoryRunStore implements RunStore {
     this.runs.delete(runId);
     this.stepRecords -= stored.steps.length;
     if (stored.record.idempotencyKey !== null) this.byIdempotencyKey.delete(stored.record.idempotencyKey);
+    this.schedules.forget(runId);
   }
 
   private stored(runId: string): StoredRun {
@@ -333,10 +396,7 @@ export class InMemoryRunStore implements RunStore {
     ) {
       const runId = this.finishedOrder[this.finishedHead++]!;
       const stored = this.runs.get(runId);
-      if (stored === undefined) continue;
-      this.runs.delete(runId);
-      this.stepRecords -= stored.steps.length;
-      if (stored.record.idempotencyKey !== null) this.byIdempotencyKey.delete(stored.record.idempotencyKey);
+      if (stored !== undefined) this.drop(runId, stored);
     }
     if (this.finishedHead > 1024 && this.finishedHead * 2 > this.finishedOrder.length) {
       this.finishedOrder.splice(0, this.finishedHead);
@@ -402,6 +462,9 @@ function newRecord(run: NewRun): Writable<RunRecord> {
     queue: run.enqueue?.queue ?? null,
     priority: run.enqueue?.priority ?? 0,
     concurrencyKey: run.enqueue?.concurrencyKey ?? null,
+    triggerSource: run.trigger?.source ?? 'api',
+    triggerSchedule: run.trigger?.schedule ?? null,
+    triggerFireTime: run.trigger?.fireTime ?? null,
   });
 }
 
@@ -444,5 +507,8 @@ function copyRecord(r: RunRecord): Writable<RunRecord> {
     queue: r.queue,
     priority: r.priority,
     concurrencyKey: r.concurrencyKey,
+    triggerSource: r.triggerSource,
+    triggerSchedule: r.triggerSchedule,
+    triggerFireTime: r.triggerFireTime,
   };
 }

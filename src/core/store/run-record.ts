@@ -2,6 +2,7 @@ import type { Partition } from '../context/workflow-context';
 import type { StepType } from '../definition/step-definition';
 import type { ErrorCategory } from '../policy/error-category';
 import type { QualityMetricsInit } from '../quality/quality-metrics';
+import type { TriggerSource } from '../schedule/trigger';
 
 /**
  * The state of a run as stored. 'queued': enqueued, not started yet (a worker starts it);
@@ -101,6 +102,11 @@ export interface RunRecord extends RunCounters {
   readonly priority: number;
   /** Runs sharing a key never run more than the queue's per-key limit at once (null: no key). */
   readonly concurrencyKey: string | null;
+  /** What started the run (see `TriggerSource`); a map item's run: 'api'. */
+  readonly triggerSource: TriggerSource;
+  /** The schedule whose fire the run is, and the fire time (null when it is not a schedule's fire). */
+  readonly triggerSchedule: string | null;
+  readonly triggerFireTime: Date | null;
   /** Set when a column of the stored run could not be read (its text is not JSON): names the column. */
   readonly corruption?: string;
 }

@@ -15,6 +15,9 @@ import type {
   StepRecord,
 } from './run-record';
 import type { ChildRunSummary, ClaimedRun, EnqueueSpec, QueueClaimRequest, QueueStats, WorkerRecord } from './run-queue';
+import type { RunTrigger, TriggerSource } from '../schedule/trigger';
+import type { ScheduleState } from '../schedule/schedule';
+import type { SignalRecord } from './signal';
 
 /**
  * What a new run is created with. A top-level run with a lease (`leaseOwner` set) is created
@@ -47,6 +50,42 @@ export interface NewRun
   readonly fence: Fence | null;
   /** Enqueued for a worker instead of run here: created 'queued', unleased, claimable from `notBefore`. */
   readonly enqueue?: EnqueueSpec | null;
+  /** What started it (default: 'api'). */
+  readonly trigger?: RunTrigger;
+}
+
+/** One fire of a schedule to record (see `RunStore.fireSchedule`). */
+export interface ScheduleFireWrite {
+  readonly schedule: string;
+  readonly workflow: string;
+  readonly fireTime: Date;
+  readonly source: TriggerSource;
+  /** The queued run to create with the fire (null when the fire could not make one: `error` says why). */
+  readonly run: NewRun | null;
+  readonly error: string | null;
+  /**
+   * A scheduler's fire: made only while the schedule is not paused and its cursor is before the
+   * fire time, and it moves the cursor to the fire time. A manual or backfill fire ignores both.
+   */
+  readonly scheduled: boolean;
+}
+
+/** What `fireSchedule` did. */
+export type FireOutcome =
+  | { readonly fired: true; readonly runId: string | null }
+  /** 'paused' / 'handled' (cursor past it): a scheduler's fire not made; 'exists': the fire time was fired before (its run). */
+  | { readonly fired: false; readonly reason: 'paused' | 'handled' | 'exists'; readonly runId: string | null };
+
+/** A recorded fire of a schedule, with its run's status now. */
+export interface FireRecord {
+  readonly schedule: string;
+  readonly fireTime: Date;
+  readonly runId: string | null;
+  readonly source: TriggerSource;
+  readonly error: string | null;
+  readonly firedAt: Date;
+  /** Null when the fire has no run (an error) or its run was purged. */
+  readonly runStatus: RunStatus | null;
 }
 
 /** A lease to take: who, and until when. */
@@ -213,4 +252,51 @@ export interface RunStore {
   removeWorker?(workerId: string): Promise<void>;
   /** Registered workers, most recent heartbeat first. */
   listWorkers?(): Promise<WorkerRecord[]>;
+
+  // ── schedules (optional: a store without them runs no schedules) ──
+
+  /**
+   * Registers schedules declared in code that the store does not know yet (paused as declared,
+   * cursor `now`: a new schedule does not fire its past) and returns the state of each name given.
+   */
+  saveSchedules?(schedules: readonly { readonly name: string; readonly workflow: string; readonly paused: boolean }[], now: Date): Promise<ScheduleState[]>;
+  /** Every schedule the store knows, by name. */
+  listScheduleStates?(): Promise<ScheduleState[]>;
+  /**
+   * Pauses or resumes a schedule (null when the store does not know it). Resuming moves its cursor
+   * to `now`: fires that fell while it was paused are not caught up (a backfill fires them).
+   */
+  setSchedulePaused?(name: string, paused: boolean, now: Date): Promise<ScheduleState | null>;
+  /**
+   * Records a fire keyed by (schedule, fire time) and creates its queued run, in one transaction:
+   * a fire time already recorded creates nothing (`exists`), so processes firing the same time
+   * fire it once. See `ScheduleFireWrite.scheduled` for a scheduler's fire.
+   */
+  fireSchedule?(fire: ScheduleFireWrite): Promise<FireOutcome>;
+  /** Moves a schedule's cursor forward to `to` (fires skipped by its catch-up policy or its calendar); never back. */
+  moveScheduleCursor?(name: string, to: Date): Promise<void>;
+  /** The fires of a schedule with fire times in [from, to], oldest first, each with its run's status. */
+  listFires?(schedule: string, from: Date, to: Date): Promise<FireRecord[]>;
+  /** The newest fire of each schedule named. */
+  latestFires?(schedules: readonly string[]): Promise<FireRecord[]>;
+
+  // ── signals (optional: a store without them cannot deliver signals) ──
+
+  /**
+   * Keeps a signal for a run that is not finished (queued, running or waiting), in one transaction
+   * with the run's row: a run parked in a wait (no owner) is made due now, so a worker wakes it.
+   * Throws `SpineError` 'unknown-run' / 'run-finished' naming the run otherwise.
+   */
+  sendSignal?(runId: string, name: string, payload: unknown, now: Date): Promise<SignalRecord>;
+  /** The signals sent to a run, oldest first. */
+  listSignals?(runId: string): Promise<SignalRecord[]>;
+  /**
+   * Consumes the oldest signal `name` of the run not consumed yet, for the step execution
+   * `consumer`, under `fence`; the one that execution consumed already if it did (a re-run of the
+   * same step execution gets the same signal: each signal is consumed by one execution only).
+   * Null when there is none.
+   */
+  consumeSignal?(runId: string, name: string, consumer: string, fence: Fence | null, now: Date): Promise<SignalRecord | null>;
+  /** Makes a parked run (waiting, no owner) due now (a signal came while it parked). */
+  wakeRun?(runId: string, now: Date): Promise<void>;
 }

@@ -12,6 +12,9 @@ export const TABLES = {
   groupRunSteps: 'core_group_run_steps',
   queues: 'core_queues',
   workers: 'core_workers',
+  schedules: 'core_schedules',
+  fires: 'core_schedule_fires',
+  signals: 'core_workflow_signals',
 } as const;
 
 type Columns = Record<string, EntitySchemaColumnOptions>;
@@ -85,6 +88,9 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     claim_queue: c.str(255, true),
     priority: { ...c.int(), default: 0 },
     concurrency_key: c.str(255, true),
+    trigger_source: { ...c.str(16), default: 'api' },
+    trigger_schedule: c.str(255, true),
+    trigger_fire_time: c.time(true),
   };
   const steps: Columns = {
     id: c.id,
@@ -164,7 +170,40 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     started_at: c.time(),
     heartbeat_at: c.time(),
   };
+  const schedules: Columns = {
+    name: { ...c.str(255), primary: true },
+    workflow: c.str(255),
+    paused: { ...c.bool(), default: false },
+    fire_cursor: c.time(true),
+    updated_at: c.time(),
+  };
+  const fires: Columns = {
+    schedule_name: { ...c.str(255), primary: true },
+    fire_time: { ...c.time(), primary: true },
+    run_id: c.str(255, true),
+    source: c.str(16),
+    error: c.text(),
+    fired_at: c.time(),
+  };
+  const signals: Columns = {
+    id: c.id,
+    run_id: c.str(255),
+    name: c.str(255),
+    payload: c.json(true),
+    sent_at: c.time(),
+    consumed_by: c.str(1024, true),
+    consumed_at: c.time(true),
+  };
   return [
+    new EntitySchema({ name: TABLES.schedules, tableName: TABLES.schedules, columns: schedules }),
+    new EntitySchema({ name: TABLES.fires, tableName: TABLES.fires, columns: fires }),
+    new EntitySchema({
+      name: TABLES.signals,
+      tableName: TABLES.signals,
+      columns: signals,
+      relations: { run: { type: 'many-to-one', ...runFk(TABLES.signals) } },
+      indices: [{ name: 'ix_core_workflow_signals_run', columns: ['run_id', 'name', 'id'] }],
+    }),
     new EntitySchema({ name: TABLES.queues, tableName: TABLES.queues, columns: queues }),
     new EntitySchema({ name: TABLES.workers, tableName: TABLES.workers, columns: workers }),
     new EntitySchema({ name: TABLES.workflows, tableName: TABLES.workflows, columns: workflows, uniques: [{ name: 'uq_core_workflows_name_hash', columns: ['name', 'spec_hash'] }] }),
