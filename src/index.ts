@@ -47,6 +47,8 @@ export type {
   WaitStepDefinition,
   WaitStepOptions,
   WaitUntil,
+  SignalWait,
+  SignalWaitOptions,
 } from './core/definition/step-definition';
 export type { GroupShape } from './core/definition/group-conversion';
 export { workflowSpec, workflowHash, type WorkflowSpec } from './core/definition/workflow-spec';
@@ -97,6 +99,29 @@ export {
   type WorkerRecord,
 } from './core/store/run-queue';
 export { RunWorker, type WorkerOptions, type WorkerLogger } from './worker/run-worker';
+export { Scheduler, type SchedulerOptions } from './worker/scheduler';
+export {
+  compileSchedule,
+  dueFires,
+  firesBetween,
+  nextFires,
+  type CatchUpPolicy,
+  type CronCompiler,
+  type DueFires,
+  type FireTimes,
+  type ScheduleDeclaration,
+  type ScheduleDefinition,
+  type ScheduleFire,
+  type ScheduleOptions,
+  type ScheduleParams,
+  type ScheduleState,
+} from './core/schedule/schedule';
+export { compileCron } from './schedule/cron-times';
+export { localDate, tradingCalendar, type TradingCalendar, type TradingCalendarInit } from './core/schedule/trading-calendar';
+export { TRIGGER_SOURCES, type RunTrigger, type TriggerSource } from './core/schedule/trigger';
+export type { SignalRecord } from './core/store/signal';
+export type { FireOutcome, FireRecord, ScheduleFireWrite } from './core/store/run-store.port';
+export type { BackfillEntry, BackfillResult, ScheduleInfo } from './spine/spine.schedules';
 export type {
   CheckpointRecord,
   Fence,
@@ -121,7 +146,7 @@ export { SpineStartupError } from './spine/spine-startup.error';
 export { Spine } from './spine/spine';
 export type { SpineLogger, SpineOptions } from './spine/spine.options';
 export { defineConfig, type SpineConfig } from './spine/spine.config';
-export { LambdaStep, PipelineStep, Choice, Wait, MapStep, Pipeline, DecoratorMetadata } from './decorators';
+export { LambdaStep, PipelineStep, Choice, Wait, WaitForSignal, MapStep, Pipeline, Schedule, DecoratorMetadata } from './decorators';
 export type {
   ChoiceDecoratorOptions,
   Constructor,
@@ -132,6 +157,7 @@ export type {
   PipelineStepDecoratorOptions,
   StepDecorator,
   WaitDecoratorOptions,
+  WaitForSignalDecoratorOptions,
   WorkflowOptions,
 } from './decorators';
 export { StepError } from './core/errors/step-error';

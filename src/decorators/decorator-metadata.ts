@@ -1,3 +1,4 @@
+import type { ScheduleOptions } from '../core/schedule/schedule';
 import 'reflect-metadata';
 import type {
   ChoiceStepOptions,
@@ -8,7 +9,7 @@ import type {
   WaitStepOptions,
 } from '../core/definition/step-definition';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
-import { PIPELINE_METADATA, WORKFLOW_METADATA, WORKFLOW_STEPS_METADATA } from './metadata-keys';
+import { PIPELINE_METADATA, WORKFLOW_METADATA, WORKFLOW_STEPS_METADATA, SCHEDULES_METADATA } from './metadata-keys';
 
 /** A class constructor, as decorators see it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -51,6 +52,14 @@ export interface WaitDecoratorOptions extends Omit<WaitStepOptions, 'until'> {
   readonly name?: string;
 }
 
+/** Options of `@WaitForSignal`: the signal's `name` (default: the method's name), its timeout and what it does. */
+export interface WaitForSignalDecoratorOptions {
+  readonly name?: string;
+  readonly timeoutMs?: number | null;
+  readonly onTimeout?: 'fail' | 'continue';
+  readonly description?: string;
+}
+
 /** A map iterator as a decorator takes it: a `@Workflow` class, a workflow name, or a definition. */
 export type MapIteratorRef = Constructor | string | WorkflowDefinition;
 
@@ -90,6 +99,19 @@ export function recordStep(target: object, step: StepMetadata): void {
 }
 
 /** Records `@Workflow` options on a class. */
+/** What `@Schedule` recorded. */
+export interface ScheduleMetadata {
+  readonly cron: string;
+  readonly options: ScheduleOptions;
+}
+
+/** Records a `@Schedule` on a class (several allowed, kept in declaration order). */
+export function recordSchedule(target: Constructor, schedule: ScheduleMetadata): void {
+  const existing = (Reflect.getOwnMetadata(SCHEDULES_METADATA, target) as ScheduleMetadata[] | undefined) ?? [];
+  // class decorators apply bottom-up: put this one first so the list reads top-down
+  Reflect.defineMetadata(SCHEDULES_METADATA, [schedule, ...existing], target);
+}
+
 export function recordWorkflow(target: Constructor, options: WorkflowOptions): void {
   Reflect.defineMetadata(WORKFLOW_METADATA, options, target);
 }
@@ -101,6 +123,9 @@ export function recordPipeline(target: Constructor, metadata: PipelineMetadata):
 
 /** The one accessor of recorded metadata (discovery and compilation read through it). */
 export const DecoratorMetadata = {
+  schedules(target: unknown): readonly ScheduleMetadata[] {
+    return typeof target === 'function' ? ((Reflect.getOwnMetadata(SCHEDULES_METADATA, target) as ScheduleMetadata[] | undefined) ?? []) : [];
+  },
   workflow(target: unknown): WorkflowOptions | undefined {
     return typeof target === 'function' ? (Reflect.getOwnMetadata(WORKFLOW_METADATA, target) as WorkflowOptions | undefined) : undefined;
   },

@@ -1,6 +1,6 @@
 /** The decorator API: decorators record metadata; `src/discovery` compiles it. */
-export { LambdaStep, PipelineStep, Choice, Wait, MapStep, type StepDecorator } from './step.decorators';
-export { WorkflowDecorator, Pipeline } from './class.decorators';
+export { LambdaStep, PipelineStep, Choice, Wait, WaitForSignal, MapStep, type StepDecorator } from './step.decorators';
+export { WorkflowDecorator, Pipeline, Schedule } from './class.decorators';
 export {
   DecoratorMetadata,
   type ChoiceDecoratorOptions,
@@ -13,6 +13,8 @@ export {
   type PipelineStepDecoratorOptions,
   type StepMetadata,
   type WaitDecoratorOptions,
+  type WaitForSignalDecoratorOptions,
+  type ScheduleMetadata,
   type WorkflowOptions,
 } from './decorator-metadata';
-export { PIPELINE_METADATA, WORKFLOW_METADATA, WORKFLOW_STEPS_METADATA } from './metadata-keys';
+export { PIPELINE_METADATA, SCHEDULES_METADATA, WORKFLOW_METADATA, WORKFLOW_STEPS_METADATA } from './metadata-keys';

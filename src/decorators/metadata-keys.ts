@@ -4,3 +4,5 @@ export const WORKFLOW_METADATA = Symbol.for('spine-orchestration:workflow');
 export const WORKFLOW_STEPS_METADATA = Symbol.for('spine-orchestration:workflow-steps');
 /** The pipeline name and options of a `@Pipeline` class. */
 export const PIPELINE_METADATA = Symbol.for('spine-orchestration:pipeline');
+/** The schedules of a `@Workflow` class (`@Schedule`), in declaration order. */
+export const SCHEDULES_METADATA = Symbol.for('spine-orchestration:schedules');

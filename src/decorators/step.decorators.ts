@@ -6,6 +6,7 @@ import {
   type PipelineStepDecoratorOptions,
   type StepMetadata,
   type WaitDecoratorOptions,
+  type WaitForSignalDecoratorOptions,
 } from './decorator-metadata';
 
 /** A decorator for methods (it also accepts properties, so that misuse is reported, not hidden). */
@@ -46,4 +47,17 @@ export function Wait(options: WaitDecoratorOptions = {}): StepDecorator {
 /** Marks a method as a map step over items, each run through `iterator` (a `@Workflow` class or name). */
 export function MapStep(options: MapStepDecoratorOptions): StepDecorator {
   return stepDecorator('map', options);
+}
+
+/**
+ * Marks a method as a wait for a signal (`spine.signal(runId, name, payload)`): the payload is the
+ * step's output; the method's body is not called. See `Step.waitForSignal`.
+ */
+export function WaitForSignal(options: WaitForSignalDecoratorOptions = {}): StepDecorator {
+  return (target, member, descriptor) => {
+    const isMethod = descriptor !== undefined && typeof descriptor.value === 'function';
+    const { name, timeoutMs, onTimeout, description } = options;
+    const signal = { name: name ?? String(member), timeoutMs: timeoutMs ?? null, onTimeout: onTimeout ?? 'fail' };
+    recordStep(target, { kind: 'wait', method: member, isMethod, options: { signal, ...(description !== undefined && { description }) } } as StepMetadata);
+  };
 }

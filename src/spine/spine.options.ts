@@ -7,6 +7,8 @@ import type { Constructor } from '../decorators/decorator-metadata';
 import type { ClassProvider } from './class-provider';
 import type { QueueLimits } from '../core/store/run-queue';
 import type { WorkerOptions } from '../worker/run-worker';
+import type { ScheduleDeclaration } from '../core/schedule/schedule';
+import type { TradingCalendar } from '../core/schedule/trading-calendar';
 
 /** Where `Spine` tells about things that are not errors (a glob that matched nothing). */
 export interface SpineLogger {
@@ -69,5 +71,13 @@ export interface SpineOptions extends SpineRunnerOptions {
    * `queues` (default ['default']), `concurrency` (default 8) at once. `true`: the defaults.
    */
   readonly worker?: WorkerOptions | boolean;
+  /**
+   * Schedules declared in code (besides `@Schedule` on workflow classes): `[{ workflow, cron,
+   * timezone, params: (fireTime) => ({ … }), catchUp, calendar }]`. Registered on the database at
+   * start-up; fired by workers (`worker.scheduler`, on by default), each fire time once.
+   */
+  readonly schedules?: readonly ScheduleDeclaration[];
+  /** Trading calendars schedules may name (`calendar: 'XNYS'`), by name. */
+  readonly calendars?: Readonly<Record<string, TradingCalendar>>;
   readonly logger?: SpineLogger;
 }

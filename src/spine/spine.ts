@@ -20,6 +20,11 @@ import type { SpineLogger, SpineOptions } from './spine.options';
 import { RunWorker, type WorkerOptions } from '../worker/run-worker';
 import { checkQueueLimits, type QueueLimits, type QueueStats, type WorkerRecord } from '../core/store/run-queue';
 import type { EnqueueOptions } from '../core/runner/workflow-runner';
+import { SpineSchedules, type BackfillResult, type ScheduleInfo } from './spine.schedules';
+import { Scheduler } from '../worker/scheduler';
+import type { ScheduleState } from '../core/schedule/schedule';
+import type { SignalRecord } from '../core/store/signal';
+import { approvalSignal } from '../core/runner/signal-wait';
 
 /**
  * The application's entry point: discovers and compiles workflows and pipelines, binds them in the
@@ -44,6 +49,10 @@ export class Spine {
 
   /** This process's worker, once started (`worker` option, `startWorker`, `npx spine worker`). */
   private worker: RunWorker | null = null;
+  /** The schedules declared in this application (set by `create`). */
+  private schedules!: SpineSchedules;
+  /** Fires the schedules, in a worker (`worker.scheduler`, on by default). */
+  private scheduler: Scheduler | null = null;
 
   /** Aborted by close: every run this Spine executes hands itself off at its next step boundary. */
   private readonly shutdown = new AbortController();
@@ -136,6 +145,7 @@ export class Spine {
         problems.push((error as Error).message);
       }
     }
+    const schedules = SpineSchedules.compile(options.schedules ?? [], registry, options.calendars ?? {}, problems);
     for (const { definition } of registry.all()) {
       try {
         runner.validate(definition);
@@ -166,6 +176,12 @@ export class Spine {
       options.recoveryConcurrency ?? 8,
       options.queues ?? {},
     );
+    try {
+      spine.schedules = await SpineSchedules.open(schedules, store, runner, (name, params) => spine.prepare(name, { params }), spine.logger, () => spine.worker?.notify());
+    } catch (error) {
+      await opened.close();
+      throw error;
+    }
     if (options.recoverOnStart !== false) spine.startRecovery();
     if (options.worker !== undefined && options.worker !== false) {
       try {
@@ -276,7 +292,76 @@ export class Spine {
     const worker = new RunWorker(this.runner, this.store, () => this.registry.names(), this.queueLimits, options, this.logger);
     this.worker = worker;
     worker.start();
+    if (options.scheduler !== false && this.schedules.definitions.length > 0) {
+      this.scheduler = new Scheduler(this.store, this.schedules.definitions, this.schedules.fire, this.logger, options.scheduler === true || options.scheduler === undefined ? {} : options.scheduler);
+      this.scheduler.start();
+    }
     return worker;
+  }
+
+  /**
+   * The application's schedules: cron, time zone, calendar, catch-up policy, paused or not (the
+   * database's state), the next `upcoming` fire times, and the newest fire with its run's status.
+   */
+  listSchedules(options: { readonly upcoming?: number } = {}): Promise<ScheduleInfo[]> {
+    return this.schedules.list(new Date(), options.upcoming ?? 3);
+  }
+
+  /** Pauses a schedule: no process fires it until it is resumed (the state is on the database, it survives restarts). */
+  async pauseSchedule(name: string): Promise<ScheduleState> {
+    return this.schedules.setPaused(name, true);
+  }
+
+  /** Resumes a paused schedule from now: fires that fell while it was paused are not caught up (`backfill` fires them). */
+  async resumeSchedule(name: string): Promise<ScheduleState> {
+    const state = await this.schedules.setPaused(name, false);
+    this.scheduler?.notify();
+    return state;
+  }
+
+  /**
+   * Fires a schedule by hand, through the same path as its scheduler (trigger source 'manual'):
+   * `at` is the fire time its params are computed from (default now). Refused when that time was
+   * fired before. Returns the queued run.
+   */
+  async triggerSchedule(name: string, options: { readonly at?: Date } = {}): Promise<{ readonly runId: string; readonly fireTime: Date }> {
+    this.assertOpen('triggerSchedule');
+    return this.schedules.trigger(name, options.at, new Date());
+  }
+
+  /**
+   * One run per fire time of a schedule whose date (in its time zone) lies in [from, to]
+   * (yyyy-mm-dd) and that has no completed run: never fired → enqueued (trigger 'backfill'); its
+   * run failed, was cancelled or stopped → re-queued, resuming where it stopped; completed or under
+   * way → skipped. `dryRun` only reports the plan.
+   */
+  async backfill(name: string, options: { readonly from: string; readonly to: string; readonly dryRun?: boolean }): Promise<BackfillResult> {
+    this.assertOpen('backfill');
+    return this.schedules.backfill(name, options.from, options.to, options.dryRun ?? false);
+  }
+
+  /**
+   * Sends a signal to a run from any process (see `Step.waitForSignal`): kept until a wait of the
+   * run consumes it, each signal once; a run parked waiting for it is woken. Throws naming a run
+   * that is unknown or finished.
+   */
+  signal(runId: string, name: string, payload?: unknown): Promise<SignalRecord> {
+    return this.runner.signal(runId, name, payload);
+  }
+
+  /** The signals sent to a run, oldest first, each with the step execution that consumed it. */
+  listSignals(runId: string): Promise<SignalRecord[]> {
+    return this.store.listSignals?.(runId) ?? Promise.resolve([]);
+  }
+
+  /** Approves the breached 'approve' quality gate of `step` in a run: it goes on. */
+  approve(runId: string, step: string, options: { readonly note?: string; readonly by?: string } = {}): Promise<SignalRecord> {
+    return this.runner.signal(runId, approvalSignal(step), { approved: true, ...options });
+  }
+
+  /** Rejects the breached 'approve' quality gate of `step` in a run: the step fails (DATA_QUALITY) with the note. */
+  reject(runId: string, step: string, options: { readonly note?: string; readonly by?: string } = {}): Promise<SignalRecord> {
+    return this.runner.signal(runId, approvalSignal(step), { approved: false, ...options });
   }
 
   /** Per queue: queued (and due), running, waiting, the oldest queued run's enqueue time, and per concurrency key. */
@@ -401,6 +486,7 @@ export class Spine {
     this.closed = true;
     if (this.recoveryTimer !== null) clearInterval(this.recoveryTimer);
     const stopping = this.worker?.stop({ timeoutMs: options.timeoutMs ?? 30_000 });
+    const schedulerStopping = this.scheduler?.stop();
     this.shutdown.abort();
     const running = [...this.inFlight, ...this.recoveries];
     if (running.length > 0) {
@@ -410,6 +496,7 @@ export class Spine {
       clearTimeout(timer);
     }
     await stopping;
+    await schedulerStopping;
     await this.opened.close();
   }
 

@@ -4,6 +4,7 @@ import type { WorkflowRunner } from '../core/runner/workflow-runner';
 import type { WorkflowResult } from '../core/runner/workflow-result';
 import { checkQueueLimits, DEFAULT_QUEUE, type ClaimedRun, type QueueLimits, type WorkerRecord } from '../core/store/run-queue';
 import type { RunStore } from '../core/store/run-store.port';
+import type { SchedulerOptions } from './scheduler';
 
 /** How a worker runs: which queues it serves, how many runs at once, how often it looks for work. */
 export interface WorkerOptions {
@@ -17,6 +18,8 @@ export interface WorkerOptions {
   readonly parkAfterMs?: number;
   /** How often the worker's row (`core_workers`) is renewed (default 10 s). */
   readonly heartbeatIntervalMs?: number;
+  /** Fire the application's schedules from this worker (default true; every worker may: each fire time is fired once). */
+  readonly scheduler?: boolean | SchedulerOptions;
 }
 
 /** What a worker reports (logs). */

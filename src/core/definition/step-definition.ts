@@ -9,7 +9,13 @@ import type { WorkflowDeclaration, WorkflowDefinition } from './workflow-definit
 export type StepType = 'lambda' | 'pipeline' | 'choice' | 'wait' | 'map';
 
 /** 'fail': a breached quality threshold fails the step (hard gate); 'warn': it is only recorded. */
-export type QualityMode = 'fail' | 'warn';
+/**
+ * What a breach of a step's quality thresholds does: 'fail' the step (category DATA_QUALITY),
+ * 'warn' (recorded, the run goes on), or 'approve': the run waits — parked, holding no worker —
+ * for a person's decision, the signal `approval:<step>` with payload `{ approved: boolean, note? }`
+ * (`spine.approve` / `spine.reject`): approved goes on, rejected fails the step (DATA_QUALITY).
+ */
+export type QualityMode = 'fail' | 'warn' | 'approve';
 
 /** Values that live as long as one run (a map item is a run of its own). */
 export interface RunScope {
@@ -100,10 +106,30 @@ export interface ChoiceStepOptions extends StepOptions {
   readonly otherwise?: string | null;
 }
 
-/** Options of a wait step: `seconds` or `until`. */
+/**
+ * A wait for a signal (`spine.signal(runId, name, payload)`): its payload becomes the step's
+ * output. `timeoutMs` (default none) counts from when the step first began waiting; then the step
+ * fails with TIMEOUT (`onTimeout: 'fail'`, the default) or completes with `{ timedOut: true }`.
+ */
+export interface SignalWait {
+  readonly name: string;
+  readonly timeoutMs?: number | null;
+  readonly onTimeout?: 'fail' | 'continue';
+}
+
+/** Options of a wait step: `seconds`, `until`, or `signal`. */
 export interface WaitStepOptions extends StepOptions {
   readonly seconds?: number | null;
   readonly until?: WaitUntil | null;
+  readonly signal?: SignalWait | null;
+}
+
+/** Options of `Step.waitForSignal`: the signal's timeout (not an attempt timeout) and what it does. */
+export interface SignalWaitOptions extends Omit<StepOptions, 'timeoutMs'> {
+  /** The signal's name (default: the step's name). */
+  readonly signal?: string;
+  readonly timeoutMs?: number | null;
+  readonly onTimeout?: 'fail' | 'continue';
 }
 
 /** What a map step runs for each item: a workflow, a single step, or a workflow's name. */
@@ -182,6 +208,8 @@ export interface WaitStepDefinition extends StepDefinitionBase {
   readonly type: 'wait';
   readonly seconds: number | null;
   readonly until: WaitUntil | null;
+  /** A wait for a signal (then `seconds` and `until` are null). */
+  readonly signal: { readonly name: string; readonly timeoutMs: number | null; readonly onTimeout: 'fail' | 'continue' } | null;
 }
 
 /** A compiled map step; a single-step iterator is compiled too. */

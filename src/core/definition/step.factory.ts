@@ -6,6 +6,7 @@ import type {
   PipelineStepOptions,
   StepDeclaration,
   WaitStepOptions,
+  SignalWaitOptions,
 } from './step-definition';
 
 type Declared<T extends StepDeclaration['type']> = Extract<StepDeclaration, { type: T }>;
@@ -27,6 +28,18 @@ export const Step = {
   /** Waits a number of seconds, or until a time computed from the context. */
   wait(name: string, options: WaitStepOptions): Declared<'wait'> {
     return { ...options, type: 'wait', name };
+  },
+
+  /**
+   * Waits for the signal `options.signal` (default: the step's name) sent to the run
+   * (`spine.signal(runId, name, payload)`, from any process; one sent earlier is kept until a wait
+   * consumes it). Its payload is the step's output. A worker's run parks meanwhile (no process or
+   * lease held). After `timeoutMs`: fails with TIMEOUT, or with `onTimeout: 'continue'` completes
+   * with `{ timedOut: true }`.
+   */
+  waitForSignal(name: string, options: SignalWaitOptions = {}): Declared<'wait'> {
+    const { signal, timeoutMs, onTimeout, ...rest } = options;
+    return { ...rest, type: 'wait', name, signal: { name: signal ?? name, timeoutMs: timeoutMs ?? null, onTimeout: onTimeout ?? 'fail' } };
   },
   /** Runs the iterator once per item, at most `maxConcurrency` at a time; results in item order. */
   map(name: string, options: MapStepOptions): Declared<'map'> {

@@ -37,7 +37,7 @@ export function stepSpec(step: StepDefinition): Record<string, unknown> {
     case 'choice':
       return { ...common, when: fnName(step.when), then: step.then, otherwise: step.otherwise };
     case 'wait':
-      return { ...common, seconds: step.seconds, until: fnName(step.until) };
+      return step.signal === null ? { ...common, seconds: step.seconds, until: fnName(step.until) } : { ...common, signal: step.signal };
     case 'map':
       return {
         ...common,

@@ -113,7 +113,15 @@ function stepProblems(step: StepDeclaration | StepDefinition, names: ReadonlySet
     case 'wait': {
       const hasSeconds = step.seconds !== undefined && step.seconds !== null;
       const hasUntil = step.until !== undefined && step.until !== null;
-      if (hasSeconds === hasUntil) add('needs exactly one of "seconds" or "until"');
+      const signal = step.signal;
+      if (Number(hasSeconds) + Number(hasUntil) + Number(signal != null) !== 1) add('needs exactly one of "seconds", "until" or "signal"');
+      if (signal != null) {
+        if (!(typeof signal.name === 'string' && signal.name.length > 0 && signal.name.length <= 255)) add(`signal name must be a non-empty string of at most 255 characters (got ${JSON.stringify(signal.name)})`);
+        if (signal.timeoutMs != null && !(typeof signal.timeoutMs === 'number' && signal.timeoutMs > 0 && Number.isFinite(signal.timeoutMs))) {
+          add(`signal timeoutMs must be a number > 0 (got ${String(signal.timeoutMs)})`);
+        }
+        if (signal.onTimeout !== undefined && signal.onTimeout !== 'fail' && signal.onTimeout !== 'continue') add(`signal onTimeout must be 'fail' or 'continue' (got ${JSON.stringify(signal.onTimeout)})`);
+      }
       if (hasSeconds && !(typeof step.seconds === 'number' && Number.isFinite(step.seconds) && step.seconds >= 0)) {
         add(`seconds must be a number ≥ 0 (got ${String(step.seconds)})`);
       }
@@ -238,7 +246,13 @@ function buildStep(step: StepDeclaration | StepDefinition): StepDefinition {
     case 'choice':
       return Object.freeze({ ...base, type: 'choice', when: step.when, then: step.then, otherwise: step.otherwise ?? null });
     case 'wait':
-      return Object.freeze({ ...base, type: 'wait', seconds: step.seconds ?? null, until: step.until ?? null });
+      return Object.freeze({
+        ...base,
+        type: 'wait',
+        seconds: step.seconds ?? null,
+        until: step.until ?? null,
+        signal: step.signal == null ? null : Object.freeze({ name: step.signal.name, timeoutMs: step.signal.timeoutMs ?? null, onTimeout: step.signal.onTimeout ?? 'fail' }),
+      });
     case 'map': {
       const iterator = step.iterator;
       return Object.freeze({

@@ -18,6 +18,10 @@ export type RunEventType =
   | 'step_retried'
   | 'step_skipped'
   | 'quality_warning'
+  /** A step began waiting for a signal (`signal`); an 'approve' quality gate waits for `approval:<step>` (`violations`). */
+  | 'signal_waiting'
+  /** A signal wait consumed the signal named. */
+  | 'signal_received'
   /** A map step's items so far; handed to `onEvent` only (neither kept on the result nor stored). */
   | 'map_progress';
 
@@ -49,6 +53,9 @@ export interface RunEvent {
   readonly epoch?: number;
   /** Map items: the run that started this child run. */
   readonly parentRunId?: string;
+  /** signal_waiting / signal_received: the signal's name; signal_waiting: the wait's deadline (ISO), if any. */
+  readonly signal?: string;
+  readonly until?: string;
   /** Run events of a run a worker claimed from a queue (a distributed map's item too): the queue. */
   readonly queue?: string;
 }

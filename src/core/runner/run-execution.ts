@@ -17,6 +17,8 @@ import { lostExecutions, poisonStepMessage } from './lost-executions';
 import { attemptStep, type AttemptEnvironment } from './step-attempt';
 import { isThenable } from './thenable';
 import { PARKED, YIELDED } from './yielded.result';
+import { approvalSignal, NO_DEADLINE, SIGNAL_POLL_MS } from './signal-wait';
+import type { SignalRecord } from '../store/signal';
 import type { RunStore } from '../store/run-store.port';
 import { applyQualityGate, checkRoute, EMPTY_UPDATES, storableResult } from './step-outcome';
 import type { StepMiddleware } from './step-middleware';
@@ -84,6 +86,8 @@ export class RunExecution implements AttemptEnvironment {
   }
   /** When a step parked the run: its wake-up time. */
   private parkedUntil: number | null = null;
+  /** When it parked waiting for a signal: the signal's name (a signal that came meanwhile wakes it at once). */
+  private parkedFor: string | null = null;
   readonly store: RunStore;
   readonly parkAfterMs: number | null;
   readonly wokeFromPark: boolean;
@@ -178,6 +182,56 @@ export class RunExecution implements AttemptEnvironment {
   park(wakeAt: number): StepResult {
     this.parkedUntil = wakeAt;
     return PARKED;
+  }
+
+  async signalDeadline(step: StepDefinition, runtime: StepRuntime, signal: string, timeoutMs: number | null, violations?: readonly string[]): Promise<number | null> {
+    const key = runtime.idempotencyKey;
+    const recorded = this.ledger.wakes.get(key);
+    if (recorded !== undefined) return Number.isFinite(recorded) ? recorded : null;
+    const now = this.clock.now();
+    const deadline = timeoutMs === null ? null : now + timeoutMs;
+    const iteration = Number(key.slice(key.lastIndexOf(':') + 1));
+    await this.committed(this.ledger.waiting(step, iteration, key, now, deadline, signal));
+    this.ledger.wakes.set(key, deadline ?? Number.POSITIVE_INFINITY);
+    this.emit('signal_waiting', step.name, undefined, undefined, undefined, {
+      signal,
+      ...(deadline !== null && { until: new Date(deadline).toISOString() }),
+      ...(violations !== undefined && { violations }),
+    });
+    return deadline;
+  }
+
+  async receiveSignal(signal: string, consumer: string, deadline: number | null, abort: AbortSignal): Promise<SignalRecord | 'timeout' | StepResult> {
+    const store = this.services.store;
+    if (store.consumeSignal === undefined) {
+      return StepResult.fail(`the run store (${store.constructor.name}) cannot keep signals, so the signal "${signal}" can never arrive; use the in-memory store or a database`, {
+        category: ErrorCategory.CONFIGURATION,
+      });
+    }
+    for (;;) {
+      const received = await store.consumeSignal(this.runId, signal, consumer, this.fence, new Date(this.clock.now()));
+      if (received !== null) {
+        this.emit('signal_received', this.currentStepName ?? undefined, undefined, undefined, undefined, { signal });
+        return received;
+      }
+      const now = this.clock.now();
+      if (deadline !== null && now >= deadline) return 'timeout';
+      // a worker's run parks until the deadline; a signal sent meanwhile makes it due at once
+      if (this.parkAfterMs !== null && store.parkRun !== undefined) {
+        this.parkedUntil = deadline ?? NO_DEADLINE;
+        this.parkedFor = signal;
+        return PARKED;
+      }
+      const yielding = this.yieldSignal;
+      if (yielding?.aborted) return YIELDED;
+      const waitMs = Math.min(SIGNAL_POLL_MS, deadline === null ? SIGNAL_POLL_MS : deadline - now);
+      try {
+        await this.services.signals.wait(this.clock, this.runId, waitMs, yielding === null ? abort : AbortSignal.any([abort, yielding]));
+      } catch (error) {
+        if (abort.aborted || !yielding?.aborted) throw error;
+        return YIELDED;
+      }
+    }
   }
 
   /** Runs a map item as a child run (see `map-item.run.ts`). */
@@ -277,7 +331,7 @@ export class RunExecution implements AttemptEnvironment {
     } else {
       const lease = this.ownsGuard ? { owner: this.fence!.owner, expiresAt: new Date(startedAt + this.services.lease.durationMs) } : null;
       const family = { parentRunId: settings.parentRunId, rootRunId: settings.rootRunId };
-      const opened = await ledger.open(definition, this.initial, family, startedAt, lease);
+      const opened = await ledger.open(definition, this.initial, family, startedAt, lease, this.settings.trigger);
       if (!opened.created) return resultOfEarlierRun(this.services.store, definition, ledger, opened.run, startedAt);
       this.opened = true;
       if (this.ownsGuard) this.guard!.start();
@@ -408,7 +462,15 @@ export class RunExecution implements AttemptEnvironment {
   private async parkHere(ctx: WorkflowContext, startedAt: number, started: number): Promise<WorkflowResult> {
     const wakeAt = this.parkedUntil!;
     this.guard!.stop();
-    await this.services.store.parkRun!(this.runId, this.fence!, new Date(wakeAt));
+    const store = this.services.store;
+    await store.parkRun!(this.runId, this.fence!, new Date(wakeAt));
+    // a signal sent between the step's look and the park found the run still running: wake it now
+    // (a signal sent after the park made it due itself)
+    const awaited = this.parkedFor;
+    if (awaited !== null && store.listSignals !== undefined && store.wakeRun !== undefined) {
+      const pending = (await store.listSignals(this.runId)).some((s) => s.name === awaited && s.consumedBy === null);
+      if (pending) await store.wakeRun(this.runId, new Date(this.clock.now()));
+    }
     const durationMs = performance.now() - started;
     this.emit('run_parked', this.currentStepName ?? undefined, undefined, undefined, durationMs, { reason: `until ${new Date(wakeAt).toISOString()}`, ...this.claimedFrom });
     return this.result('waiting', ctx, startedAt, this.clock.now(), durationMs, { step: null, message: null, category: null });
@@ -441,6 +503,12 @@ export class RunExecution implements AttemptEnvironment {
         const gated = applyQualityGate(step, result);
         if (gated.warnings.length > 0) this.emit('quality_warning', step.name, attempt, iteration, undefined, { violations: gated.warnings });
         result = gated.result;
+        if (gated.approval) {
+          const decided = await this.awaitApproval(step, key, result, gated.warnings);
+          if (decided === YIELDED) return { result: decided, context: ctx, cancelled: false, yielded: true };
+          if (decided === PARKED) return { result: decided, context: ctx, cancelled: false, yielded: true, parked: true };
+          result = decided;
+        }
       }
       if (result.nextStep !== null) result = checkRoute(step, result, index);
       if (this.settings.persist) result = storableResult(this.services.store, step, result);
@@ -474,6 +542,26 @@ export class RunExecution implements AttemptEnvironment {
       }
       return { result, context: next, cancelled };
     }
+  }
+
+  /**
+   * An 'approve' quality gate breached: the run waits for the signal `approval:<step>` (parked, in
+   * a worker's run: the step runs again when it wakes). Approved: the step's result as it is (its
+   * breaches recorded); rejected: the step fails with DATA_QUALITY, naming the breaches and the note.
+   */
+  private async awaitApproval(step: StepDefinition, key: string, result: StepResult, violations: readonly string[]): Promise<StepResult> {
+    const signal = approvalSignal(step.name);
+    const runtime = { signal: this.runSignal, attempt: 1, idempotencyKey: key, scope: this.scope, epoch: this.epoch };
+    await this.signalDeadline(step, runtime, signal, null, violations);
+    const received = await this.receiveSignal(signal, key, null, this.runSignal);
+    if (received instanceof StepResult) return received;
+    if (received === 'timeout') return result; // no deadline: never
+    const decision = received.payload as { approved?: unknown; note?: unknown; by?: unknown } | null;
+    const note = typeof decision?.note === 'string' && decision.note.length > 0 ? ` (${decision.note})` : '';
+    const by = typeof decision?.by === 'string' && decision.by.length > 0 ? ` by ${decision.by}` : '';
+    if (decision?.approved === true) return result;
+    const why = decision?.approved === false ? `rejected${by}${note}` : `the approval signal's payload was not { approved: true | false } (got ${JSON.stringify(received.payload)})`;
+    return result.asFailure(`Quality gate of step "${step.name}" failed: ${violations.join('; ')}; ${why}`, ErrorCategory.DATA_QUALITY);
   }
 
   private async skip(step: StepDefinition, position: number, reason: string): Promise<void> {

@@ -1,3 +1,4 @@
+import type { RunTrigger } from '../schedule/trigger';
 import type { WorkflowContext } from '../context/workflow-context';
 import type { StepDefinition } from '../definition/step-definition';
 import { END, type WorkflowDefinition } from '../definition/workflow-definition';
@@ -77,6 +78,7 @@ export class RunLedger {
     family: { readonly parentRunId: string | null; readonly rootRunId: string | null },
     startedAt: number,
     lease: { readonly owner: string; readonly expiresAt: Date } | null,
+    trigger?: RunTrigger,
   ): Promise<CreateRunOutcome> {
     if (this.store === null) return CREATED;
     return this.store.createRun({
@@ -99,6 +101,7 @@ export class RunLedger {
       leaseOwner: lease?.owner ?? null,
       leaseExpiresAt: lease?.expiresAt ?? null,
       fence: family.rootRunId === null ? null : this.fence,
+      ...(trigger !== undefined && { trigger }),
     });
   }
 
@@ -134,6 +137,8 @@ export class RunLedger {
       if (record.status === 'waiting') {
         const wakeAt = Date.parse(String(record.output?.wakeAt));
         if (!Number.isNaN(wakeAt)) this.wakes.set(record.idempotencyKey, wakeAt);
+        // a signal wait without a deadline
+        else if (typeof record.output?.signal === 'string') this.wakes.set(record.idempotencyKey, Number.POSITIVE_INFINITY);
         continue;
       }
       const step = steps[at]!;
@@ -266,12 +271,16 @@ export class RunLedger {
     return this.write(step, iteration, attempts, status, key, startedAt, durationMs, result);
   }
 
-  /** Wake-up times of wait steps recorded before the run stopped, by step idempotency key. */
+  /** Wake-up times of wait steps (signal waits: deadlines, infinite when none) recorded before the run stopped, by step idempotency key. */
   readonly wakes = new Map<string, number>();
 
-  /** Records the wake-up time of a wait step as it begins waiting. */
-  waiting(step: StepDefinition, iteration: number, key: string, startedAt: number, wakeAt: number): Recorded {
-    return this.write(step, iteration, 1, 'waiting', key, startedAt, 0, StepResult.ok({ wakeAt: new Date(wakeAt).toISOString() }));
+  /**
+   * Records the wake-up time of a wait step as it begins waiting; for a signal wait, the signal
+   * and its deadline (null: none).
+   */
+  waiting(step: StepDefinition, iteration: number, key: string, startedAt: number, wakeAt: number | null, signal?: string): Recorded {
+    const output = { wakeAt: wakeAt === null ? null : new Date(wakeAt).toISOString(), ...(signal !== undefined && { signal }) };
+    return this.write(step, iteration, 1, 'waiting', key, startedAt, 0, StepResult.ok(output));
   }
 
   /** Records a step that was not run, and why. */

@@ -1,3 +1,5 @@
+import type { RunTrigger } from '../schedule/trigger';
+import type { SignalNotices } from './signal-notices';
 import type { Clock } from '../clock/clock.port';
 import type { StepDefinition } from '../definition/step-definition';
 import type { WorkflowDefinition } from '../definition/workflow-definition';
@@ -36,6 +38,8 @@ export interface RunnerServices {
   readonly queueLimits: Readonly<Record<string, QueueLimits>>;
   /** Workflows this runner can execute (what it may claim). */
   knownWorkflows(): readonly string[];
+  /** Wakes signal waits of this process's runs when it sends them a signal. */
+  readonly signals: SignalNotices;
 }
 
 /** Who owns the runs a runner executes, for how long a lease lasts, and how often it is renewed. */
@@ -79,6 +83,8 @@ export interface RunSettings {
   readonly resume: ResumeState | null;
   /** A worker's run: waits longer than this park the run (see `StepEnvironment.parkAfterMs`); null otherwise. */
   readonly parkAfterMs: number | null;
+  /** What started a new top-level run (recorded with it). */
+  readonly trigger?: RunTrigger;
 }
 
 /** What a resumed run continues from. */

@@ -1,3 +1,4 @@
+import type { TriggerSource } from '../schedule/trigger';
 import type { Clock } from '../clock/clock.port';
 import type { Partition } from '../context/workflow-context';
 import type { WorkflowDeclaration, WorkflowDefinition, WorkflowLookup } from '../definition/workflow-definition';
@@ -66,6 +67,8 @@ export interface NewRunOptions {
   readonly captureId?: string | null;
   /** A second start (or enqueue) with the same key returns the earlier run, whatever its state, instead of another. */
   readonly idempotencyKey?: string | null;
+  /** What started the run, recorded with it (default 'api'; the CLI records 'cli'). */
+  readonly triggerSource?: TriggerSource;
 }
 
 /** How one run is started. */

@@ -5,6 +5,7 @@ import type { WorkflowDefinition } from '../definition/workflow-definition';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import type { StepResult } from '../result/step-result';
 import type { Fence } from '../store/run-record';
+import type { SignalRecord } from '../store/signal';
 import type { RunStore } from '../store/run-store.port';
 import type { RunnerServices } from './run-settings';
 import type { WorkflowResult } from './workflow-result';
@@ -46,6 +47,19 @@ export interface StepEnvironment {
    * else `until`, recorded now (in a durable run) so that a restarted process keeps it.
    */
   wakeAt(step: StepDefinition, runtime: StepRuntime, until: number): Promise<number>;
+  /**
+   * The deadline of a signal wait (null: none): the one recorded for this execution when the run
+   * is resumed, else now + `timeoutMs`, recorded now with the signal's name (the run shows what it
+   * waits for).
+   */
+  signalDeadline(step: StepDefinition, runtime: StepRuntime, signal: string, timeoutMs: number | null): Promise<number | null>;
+  /**
+   * Waits for the signal and consumes it for the step execution `consumer`: the signal; 'timeout'
+   * once the deadline passed; or what the step returns to give way — PARKED (a worker's run parks
+   * until the deadline; a signal wakes it), YIELDED (stop or hand-off), or a failure (no signals in
+   * this store). A run executed in place looks every second (at once for a signal sent from here).
+   */
+  receiveSignal(signal: string, consumer: string, deadline: number | null, abort: AbortSignal): Promise<SignalRecord | 'timeout' | StepResult>;
   /**
    * The params a map item's run adds to its parent's: `params` as they are, or — when the runner
    * has a validator — the parent's and the item's together, checked (and converted) for the

@@ -11,6 +11,7 @@ import type {
 import { ErrorCategory } from '../policy/error-category';
 import { StepResult } from '../result/step-result';
 import { mapStepHandler } from './map-step.handler';
+import { signalOutput } from '../store/signal';
 import { isThenable } from './thenable';
 import { YIELDED } from './yielded.result';
 import type { StepEnvironment, StepHandler } from './step-environment';
@@ -44,7 +45,20 @@ const choice: StepHandler<ChoiceStepDefinition> = async (step, ctx, runtime) => 
   return StepResult.ok({ condition, next: target }, target === null ? {} : { nextStep: target });
 };
 
+/** A wait for a signal: its payload is the output; on timeout it fails (TIMEOUT) or completes with `{ timedOut: true }`. */
+const waitForSignal: StepHandler<WaitStepDefinition> = async (step, _ctx, runtime, env) => {
+  const { name, timeoutMs, onTimeout } = step.signal!;
+  if (env.dryRun) return StepResult.ok({ dryRun: true, signal: name });
+  const deadline = await env.signalDeadline(step, runtime, name, timeoutMs);
+  const received = await env.receiveSignal(name, runtime.idempotencyKey, deadline, runtime.signal);
+  if (received instanceof StepResult) return received;
+  if (received !== 'timeout') return StepResult.ok(signalOutput(received.payload));
+  if (onTimeout === 'continue') return StepResult.ok({ timedOut: true, signal: name });
+  return StepResult.fail(`no signal "${name}" arrived within ${timeoutMs} ms of step "${step.name}" beginning to wait`, { category: ErrorCategory.TIMEOUT });
+};
+
 const wait: StepHandler<WaitStepDefinition> = async (step, ctx, runtime, env) => {
+  if (step.signal !== null) return waitForSignal(step, ctx, runtime, env);
   const now = env.clock.now();
   let until: number;
   if (step.seconds !== null) until = now + step.seconds * 1000;

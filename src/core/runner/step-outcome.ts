@@ -9,13 +9,17 @@ const NONE: readonly string[] = Object.freeze([]);
 /** The shared empty updates object of results without context updates. */
 export const EMPTY_UPDATES = StepResult.ok().contextUpdates;
 
-/** Applies the step's quality gate: a breach fails the step (hard) or is only recorded (soft, as warnings). */
-export function applyQualityGate(step: StepDefinition, result: StepResult): { result: StepResult; warnings: readonly string[] } {
+/**
+ * Applies the step's quality gate: a breach fails the step (hard), is only recorded (soft, as
+ * warnings), or waits for a person's approval ('approve': `approval` set, the breaches as warnings).
+ */
+export function applyQualityGate(step: StepDefinition, result: StepResult): { result: StepResult; warnings: readonly string[]; approval?: boolean } {
   if (step.quality === null || !result.success) return { result, warnings: NONE };
   const metrics = result.quality;
   if (metrics === null) {
     const problem = 'the step reported no quality metrics (return them with StepResult.ok(output, { quality }))';
     if (step.qualityMode === 'warn') return { result, warnings: [problem] };
+    if (step.qualityMode === 'approve') return { result, warnings: [problem], approval: true };
     const failed = result.asFailure(
       `Quality gate of step "${step.name}" failed: ${problem}`,
       ErrorCategory.DATA_QUALITY,
@@ -26,6 +30,7 @@ export function applyQualityGate(step: StepDefinition, result: StepResult): { re
   if (violations.length === 0) return { result, warnings: NONE };
   const marked = result.withQuality(metrics.withFailures(violations));
   if (step.qualityMode === 'warn') return { result: marked, warnings: violations };
+  if (step.qualityMode === 'approve') return { result: marked, warnings: violations, approval: true };
   const failed = marked.asFailure(`Quality gate of step "${step.name}" failed: ${violations.join('; ')}`, ErrorCategory.DATA_QUALITY);
   return { result: failed, warnings: NONE };
 }

@@ -14,12 +14,15 @@ import type { Dispatcher } from '../pipeline/pipeline.types';
 import { RetryPolicy } from '../policy/retry-policy';
 import { InMemoryRunStore } from '../store/in-memory-run.store';
 import { assertWithinLimits } from '../store/record-limits';
-import type { RunStore } from '../store/run-store.port';
+import type { NewRun, RunStore } from '../store/run-store.port';
 import { resultOfEarlierRun } from './earlier-run.result';
 import { RunExecution, type RunnerServices } from './run-execution';
 import { RunLedger } from './run-ledger';
 import { ActiveRuns, contextOfRun, finishClaimed, readClaimedRecords } from './run-claims';
-import type { ClaimedRunOptions, EnqueueOptions, ExecuteOptions, RecoverOptions, ResumeOptions, WorkflowRunnerOptions } from './runner-options';
+import type { ClaimedRunOptions, EnqueueOptions, ExecuteOptions, NewRunOptions, RecoverOptions, ResumeOptions, WorkflowRunnerOptions } from './runner-options';
+import { API_TRIGGER, checkTriggerSource, type RunTrigger } from '../schedule/trigger';
+import { SignalNotices } from './signal-notices';
+import { checkSignalName, type SignalRecord } from '../store/signal';
 import { randomUUID as newRunId } from 'node:crypto';
 import { checkEnqueue, DEFAULT_QUEUE, type ClaimedRun } from '../store/run-queue';
 import type { RunSettings } from './run-settings';
@@ -75,6 +78,7 @@ export class WorkflowRunner {
       runClaimed: (claimed, claimedOptions) => this.runClaimed(claimed, claimedOptions),
       queueLimits: options.queues ?? {},
       knownWorkflows: () => this.workflows?.names() ?? [],
+      signals: new SignalNotices(),
     };
   }
 
@@ -215,10 +219,27 @@ export class WorkflowRunner {
     const where = `enqueue("${definition.name}")`;
     checkEnqueue(where, options);
     assertWithinLimits(definition.name, options);
+    const trigger = triggerOf(options, where);
+    const created = this.queuedRun(definition, options, trigger);
+    const outcome = await store.createRun(created);
+    if (!outcome.created && outcome.run.workflowName !== definition.name) {
+      throw new SpineError(
+        'idempotency-conflict',
+        `The idempotency key "${options.idempotencyKey}" belongs to run "${outcome.run.runId}" of workflow "${outcome.run.workflowName}"; it cannot enqueue ` +
+          `workflow "${definition.name}". Nothing was recorded.`,
+      );
+    }
+    return outcome.created ? { runId: created.runId, created: true } : { runId: outcome.run.runId, created: false };
+  }
+
+  /**
+   * The queued run `enqueue` records (params as given, over the workflow's defaults), without
+   * recording it: a schedule's fire records it together with the fire.
+   */
+  queuedRun(definition: WorkflowDefinition, options: EnqueueOptions, trigger: RunTrigger): NewRun {
     const now = this.services.clock.now();
-    const runId = options.runId ?? newRunId();
-    const outcome = await store.createRun({
-      runId,
+    return {
+      runId: options.runId ?? newRunId(),
       workflowName: definition.name,
       workflowVersion: definition.version,
       workflowHash: workflowHash(definition),
@@ -243,15 +264,24 @@ export class WorkflowRunner {
         concurrencyKey: options.concurrencyKey ?? null,
         notBefore: options.notBefore ?? new Date(now),
       },
-    });
-    if (!outcome.created && outcome.run.workflowName !== definition.name) {
-      throw new SpineError(
-        'idempotency-conflict',
-        `The idempotency key "${options.idempotencyKey}" belongs to run "${outcome.run.runId}" of workflow "${outcome.run.workflowName}"; it cannot enqueue ` +
-          `workflow "${definition.name}". Nothing was recorded.`,
-      );
+      trigger,
+    };
+  }
+
+  /**
+   * Sends a signal to a run (queued, running or waiting), from any process on the store: kept
+   * until a signal wait of the run consumes it; a run parked in a wait is made due at once, and a
+   * wait of a run executing here looks at once. Throws naming an unknown or finished run.
+   */
+  async signal(runId: string, name: string, payload?: unknown): Promise<SignalRecord> {
+    checkSignalName(`signal(${JSON.stringify(runId)})`, name);
+    const store = this.store;
+    if (store.sendSignal === undefined) {
+      throw new SpineError('invalid-argument', `signal: the run store (${store.constructor.name}) cannot keep signals; use the in-memory store or a database.`);
     }
-    return outcome.created ? { runId, created: true } : { runId: outcome.run.runId, created: false };
+    const sent = await store.sendSignal(runId, name, payload ?? null, new Date(this.services.clock.now()));
+    this.services.signals.notify(runId);
+    return sent;
   }
 
   /**
@@ -400,6 +430,7 @@ export class WorkflowRunner {
       guard: null,
       depth: 0,
       parkAfterMs: null,
+      trigger: triggerOf(options as NewRunOptions),
     };
   }
 
@@ -417,6 +448,13 @@ export class WorkflowRunner {
   private ledgerFor(definition: WorkflowDefinition, runId: string): RunLedger {
     return new RunLedger(runId, null, new Map(definition.steps.map((s, i) => [s.name, i])), null);
   }
+}
+
+/** The trigger a new run records: the caller's source (checked), else 'api'. */
+function triggerOf(options: NewRunOptions, where = 'run'): RunTrigger {
+  if (options.triggerSource === undefined) return API_TRIGGER;
+  checkTriggerSource(where, options.triggerSource);
+  return { source: options.triggerSource, schedule: null, fireTime: null };
 }
 
 function leaseHeld(where: string, run: RunRecord, holder: RunRecord | null): SpineError {

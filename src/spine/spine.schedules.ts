@@ -1,0 +1,279 @@
+import { SpineError } from '../core/errors/spine-error';
+import type { WorkflowDefinition } from '../core/definition/workflow-definition';
+import type { WorkflowRunner } from '../core/runner/workflow-runner';
+import {
+  compileSchedule,
+  fireParams,
+  firesBetween,
+  nextFires,
+  type ScheduleDeclaration,
+  type ScheduleDefinition,
+  type ScheduleState,
+} from '../core/schedule/schedule';
+import { localDate, weekdayOf, type TradingCalendar } from '../core/schedule/trading-calendar';
+import type { TriggerSource } from '../core/schedule/trigger';
+import type { RunStatus } from '../core/store/run-record';
+import type { FireOutcome, FireRecord, NewRun, RunStore } from '../core/store/run-store.port';
+import { DecoratorMetadata } from '../decorators/decorator-metadata';
+import type { WorkflowRegistry } from '../discovery/workflow.registry';
+import { compileCron } from '../schedule/cron-times';
+import type { SpineLogger } from './spine.options';
+
+/** A schedule as `spine.listSchedules()` reports it. */
+export interface ScheduleInfo {
+  readonly name: string;
+  readonly workflow: string;
+  readonly cron: string;
+  readonly timezone: string;
+  readonly calendar: string | null;
+  readonly catchUp: ScheduleDefinition['catchUp'];
+  readonly paused: boolean;
+  /** The next fire times (on open days of its calendar), soonest first. */
+  readonly nextFireTimes: readonly Date[];
+  /** Its newest fire and that run's status now (null: never fired). */
+  readonly lastFire: FireRecord | null;
+  readonly description: string | null;
+}
+
+/** One fire time of a backfill and what it does for it. */
+export interface BackfillEntry {
+  readonly fireTime: Date;
+  /** The fire's date in the schedule's time zone. */
+  readonly localDate: string;
+  /** 'enqueue': never fired (a new run); 'resume': its run failed, was cancelled or stopped (re-queued where it stopped); 'skip': nothing to do. */
+  readonly action: 'enqueue' | 'resume' | 'skip';
+  /** Why: 'missing', or the status of its run ('completed', 'running', …), or what prevents it. */
+  readonly reason: string;
+  /** The run it made, resumes or found (null for a dry run's new fire, or a fire without a run). */
+  readonly runId: string | null;
+}
+
+/** What a backfill did (or, dry, would do). */
+export interface BackfillResult {
+  readonly schedule: string;
+  readonly dryRun: boolean;
+  readonly entries: readonly BackfillEntry[];
+}
+
+const FINISHED_UNSUCCESSFULLY: readonly RunStatus[] = ['failed', 'cancelled', 'stopped'];
+
+/**
+ * The schedules of a Spine: compiled from `Spine.create({ schedules })` and `@Schedule` classes,
+ * registered on the store, fired by the scheduler of a worker (and by hand, by backfills).
+ */
+export class SpineSchedules {
+  private constructor(
+    readonly definitions: readonly ScheduleDefinition[],
+    private readonly store: RunStore,
+    private readonly runner: WorkflowRunner,
+    private readonly prepare: (workflow: string, params: Readonly<Record<string, unknown>>) => Promise<{ definition: WorkflowDefinition; params: Readonly<Record<string, unknown>> }>,
+    private readonly logger: SpineLogger,
+    private readonly enqueued: () => void,
+  ) {}
+
+  /** Compiles every declared schedule; problems (bad cron, unknown workflow or calendar, a name used twice) go to `problems`. */
+  static compile(
+    declared: readonly ScheduleDeclaration[],
+    registry: WorkflowRegistry,
+    calendars: Readonly<Record<string, TradingCalendar>>,
+    problems: string[],
+  ): ScheduleDefinition[] {
+    const all: ScheduleDeclaration[] = [...declared];
+    for (const entry of registry.all()) {
+      if (entry.type === null) continue;
+      for (const { cron, options } of DecoratorMetadata.schedules(entry.type)) all.push({ ...options, cron, workflow: entry.definition.name });
+    }
+    const compiled: ScheduleDefinition[] = [];
+    const names = new Set<string>();
+    for (const declaration of all) {
+      try {
+        const schedule = compileSchedule(declaration, compileCron, calendars);
+        if (registry.get(schedule.workflow) === undefined) {
+          problems.push(`schedule "${schedule.name}": workflow "${schedule.workflow}" is not registered`);
+          continue;
+        }
+        if (names.has(schedule.name)) {
+          problems.push(`schedule name "${schedule.name}" is used twice; give each schedule of a workflow its own name ({ name })`);
+          continue;
+        }
+        names.add(schedule.name);
+        compiled.push(schedule);
+      } catch (error) {
+        problems.push((error as Error).message.replace(/\.$/, ''));
+      }
+    }
+    return compiled;
+  }
+
+  /** Registers the schedules on the store (new ones start from now) and returns the manager. */
+  static async open(
+    definitions: readonly ScheduleDefinition[],
+    store: RunStore,
+    runner: WorkflowRunner,
+    prepare: SpineSchedules['prepare'],
+    logger: SpineLogger,
+    enqueued: () => void,
+  ): Promise<SpineSchedules> {
+    if (definitions.length > 0 && store.saveSchedules !== undefined) {
+      await store.saveSchedules(definitions.map((s) => ({ name: s.name, workflow: s.workflow, paused: s.paused })), new Date());
+    }
+    return new SpineSchedules(definitions, store, runner, prepare, logger, enqueued);
+  }
+
+  /** The schedule declared under `name`; throws listing the known ones. */
+  get(name: string): ScheduleDefinition {
+    const schedule = this.definitions.find((s) => s.name === name);
+    if (schedule === undefined) {
+      const known = this.definitions.map((s) => s.name);
+      throw new SpineError('unknown-schedule', `Schedule "${name}" is not declared in this application. ${known.length > 0 ? `Known schedules: ${known.join(', ')}.` : 'No schedules are declared.'}`);
+    }
+    return schedule;
+  }
+
+  /**
+   * Fires `schedule` for `fireTime`: its params computed from the fire time and checked by the
+   * workflow's params class, then the fire row and the queued run recorded in one transaction.
+   * Params that cannot be made record the fire with its error (a scheduler's fire is not tried
+   * for ever) and no run.
+   */
+  readonly fire = async (schedule: ScheduleDefinition, fireTime: Date, source: TriggerSource, scheduled: boolean): Promise<FireOutcome> => {
+    const store = this.requireSchedules();
+    let run: NewRun | null = null;
+    let error: string | null = null;
+    try {
+      const { definition, params } = await this.prepare(schedule.workflow, fireParams(schedule, fireTime));
+      run = this.runner.queuedRun(
+        definition,
+        {
+          params,
+          ...(schedule.queue !== null && { queue: schedule.queue }),
+          priority: schedule.priority,
+          concurrencyKey: schedule.concurrencyKey,
+          asOfDate: localDate(fireTime, schedule.timezone),
+        },
+        { source, schedule: schedule.name, fireTime },
+      );
+    } catch (caught) {
+      error = caught instanceof Error ? caught.message : String(caught);
+    }
+    const outcome = await store.fireSchedule!({ schedule: schedule.name, workflow: schedule.workflow, fireTime, source, run, error, scheduled });
+    if (outcome.fired && run !== null) this.enqueued();
+    if (outcome.fired && error !== null) this.logger.warn(`spine-orchestration: schedule "${schedule.name}": the fire at ${fireTime.toISOString()} made no run: ${error}`);
+    return outcome;
+  };
+
+  /** Every declared schedule with its state on the store, next fire times and newest fire. */
+  async list(now: Date, upcoming = 3): Promise<ScheduleInfo[]> {
+    const states = new Map<string, ScheduleState>(((await this.store.listScheduleStates?.()) ?? []).map((s) => [s.name, s]));
+    const latest = new Map<string, FireRecord>(((await this.store.latestFires?.(this.definitions.map((s) => s.name))) ?? []).map((f) => [f.schedule, f]));
+    return this.definitions.map((schedule) => {
+      const state = states.get(schedule.name);
+      return {
+        name: schedule.name,
+        workflow: schedule.workflow,
+        cron: schedule.cron,
+        timezone: schedule.timezone,
+        calendar: schedule.calendar?.name ?? null,
+        catchUp: schedule.catchUp,
+        paused: state?.paused ?? schedule.paused,
+        nextFireTimes: nextFires(schedule, now, upcoming),
+        lastFire: latest.get(schedule.name) ?? null,
+        description: schedule.description,
+      };
+    });
+  }
+
+  /** Pauses or resumes a schedule on the store (any process's scheduler sees it on its next pass). */
+  async setPaused(name: string, paused: boolean): Promise<ScheduleState> {
+    const schedule = this.get(name);
+    const store = this.requireSchedules();
+    const state = await store.setSchedulePaused!(schedule.name, paused, new Date());
+    if (state === null) throw new SpineError('unknown-schedule', `Schedule "${name}" is not registered on this database.`);
+    return state;
+  }
+
+  /** A manual fire through the same path (`at`: the fire time, default now to the second); refused when that time was fired. */
+  async trigger(name: string, at: Date | undefined, now: Date): Promise<{ readonly runId: string; readonly fireTime: Date }> {
+    const schedule = this.get(name);
+    const fireTime = new Date(Math.floor((at ?? now).getTime() / 1000) * 1000);
+    if (Number.isNaN(fireTime.getTime())) throw new SpineError('invalid-argument', `trigger "${name}": at must be a valid date.`);
+    const outcome = await this.fire(schedule, fireTime, 'manual', false);
+    if (!outcome.fired) {
+      throw new SpineError('invalid-argument', `Schedule "${name}" fired ${fireTime.toISOString()} before (run ${outcome.runId ?? 'none: its params failed'}); pick another time with --at, or resume that run.`);
+    }
+    if (outcome.runId === null) throw new SpineError('invalid-argument', `Schedule "${name}": the fire at ${fireTime.toISOString()} made no run (its params failed; see the warning).`);
+    return { runId: outcome.runId, fireTime };
+  }
+
+  /**
+   * Fire times of the schedule whose dates (in its time zone) lie in [from, to], each with what a
+   * backfill does: enqueue it (never fired), resume its run (failed, cancelled, stopped) or skip
+   * it (completed, or queued/running/waiting now). Unless `dryRun`, does it.
+   */
+  async backfill(name: string, from: string, to: string, dryRun: boolean): Promise<BackfillResult> {
+    const schedule = this.get(name);
+    const store = this.requireSchedules();
+    for (const [flag, value] of [['--from', from], ['--to', to]] as const) {
+      try {
+        weekdayOf(value);
+      } catch {
+        throw new SpineError('invalid-argument', `backfill "${name}": ${flag} must be a date like 2026-01-02 (got ${JSON.stringify(value)}).`);
+      }
+    }
+    if (from > to) throw new SpineError('invalid-argument', `backfill "${name}": --from ${from} is after --to ${to}.`);
+    // a day either side in UTC covers every time zone; then keep the fires whose local date is in range
+    const start = new Date(Date.parse(`${from}T00:00:00Z`) - 2 * 86_400_000);
+    const end = new Date(Date.parse(`${to}T00:00:00Z`) + 3 * 86_400_000);
+    const times = firesBetween(schedule, start, end, 100_001).filter((t) => {
+      const day = localDate(t, schedule.timezone);
+      return day >= from && day <= to;
+    });
+    if (times.length > 100_000) throw new SpineError('invalid-argument', `backfill "${name}": ${from}…${to} holds more than 100,000 fire times; backfill a shorter range at a time.`);
+    const fired = new Map<number, FireRecord>();
+    if (times.length > 0) for (const f of await store.listFires!(schedule.name, times[0]!, times[times.length - 1]!)) fired.set(f.fireTime.getTime(), f);
+    const entries: BackfillEntry[] = [];
+    for (const fireTime of times) {
+      const day = localDate(fireTime, schedule.timezone);
+      const existing = fired.get(fireTime.getTime());
+      if (existing === undefined) {
+        if (dryRun) {
+          entries.push({ fireTime, localDate: day, action: 'enqueue', reason: 'missing', runId: null });
+          continue;
+        }
+        const outcome = await this.fire(schedule, fireTime, 'backfill', false);
+        entries.push(
+          outcome.runId === null
+            ? { fireTime, localDate: day, action: 'skip', reason: 'its params failed (see the warning)', runId: null }
+            : { fireTime, localDate: day, action: outcome.fired ? 'enqueue' : 'skip', reason: outcome.fired ? 'missing' : 'fired meanwhile', runId: outcome.runId },
+        );
+        continue;
+      }
+      if (existing.runId === null) {
+        entries.push({ fireTime, localDate: day, action: 'skip', reason: `its fire made no run (${existing.error ?? 'no params'}); fire it again with \`spine schedules trigger ${name} --at ${fireTime.toISOString()}\` once fixed`, runId: null });
+      } else if (existing.runStatus === null) {
+        entries.push({ fireTime, localDate: day, action: 'skip', reason: 'its run was purged', runId: existing.runId });
+      } else if (FINISHED_UNSUCCESSFULLY.includes(existing.runStatus)) {
+        if (!dryRun) await this.resume(existing.runId);
+        entries.push({ fireTime, localDate: day, action: 'resume', reason: existing.runStatus, runId: existing.runId });
+      } else {
+        entries.push({ fireTime, localDate: day, action: 'skip', reason: existing.runStatus, runId: existing.runId });
+      }
+    }
+    if (!dryRun && entries.some((e) => e.action !== 'skip')) this.enqueued();
+    return { schedule: schedule.name, dryRun, entries };
+  }
+
+  /** Puts a finished, unsuccessful run of a fire back on its queue: it resumes where it stopped. */
+  private async resume(runId: string): Promise<void> {
+    const run = await this.store.getRun(runId);
+    if (run === null || this.store.requeueRuns === undefined) return;
+    await this.store.requeueRuns([{ runId, params: run.params }], null, new Date());
+  }
+
+  private requireSchedules(): RunStore {
+    if (this.store.fireSchedule === undefined) {
+      throw new SpineError('invalid-argument', `The run store (${this.store.constructor.name}) keeps no schedules; use the in-memory store or a database.`);
+    }
+    return this.store;
+  }
+}
