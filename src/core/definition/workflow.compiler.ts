@@ -148,8 +148,8 @@ function commonProblems(step: StepOptions & { name?: unknown }, names: ReadonlyS
   if (step.quality != null && !(step.quality instanceof QualityThresholds)) {
     for (const p of QualityThresholds.problemsOf(step.quality as QualityThresholdsInit)) add(`quality: ${p}`);
   }
-  if (step.qualityMode !== undefined && step.qualityMode !== 'fail' && step.qualityMode !== 'warn') {
-    add(`qualityMode must be 'fail' or 'warn' (got ${JSON.stringify(step.qualityMode)})`);
+  if (step.qualityMode !== undefined && step.qualityMode !== 'fail' && step.qualityMode !== 'warn' && step.qualityMode !== 'approve') {
+    add(`qualityMode must be 'fail', 'warn' or 'approve' (got ${JSON.stringify(step.qualityMode)})`);
   }
   if (step.next != null && (typeof step.next !== 'string' || (step.next !== END && !names.has(step.next)))) {
     add(`next target ${JSON.stringify(step.next)} is not a step of this workflow${known(names)}`);
