@@ -9,9 +9,9 @@ import { createSpineDataSource, FencingEpochs1767312000000, InitialSchema1767225
 import { testDrivers } from '../../support/databases';
 
 /**
- * A database made by the previous release (the schema up to the fencing migration) with a failed
- * run in it: migrating it to the run queue keeps the run, which reads as before (no queue) and
- * resumes to completion.
+ * A database made by an earlier release (the schema up to the fencing migration) with a failed
+ * run in it: migrating it to the run queue, schedules and signals keeps the run, which reads as
+ * before (no queue, trigger 'api') and resumes to completion.
  */
 describe.each(testDrivers())('migrating a database of the previous schema to the run queue (%s)', (driver) => {
   let options: DataSourceOptions;
@@ -55,10 +55,10 @@ describe.each(testDrivers())('migrating a database of the previous schema to the
     const dataSource = await createSpineDataSource(options).initialize();
     try {
       const applied = await dataSource.runMigrations();
-      expect(applied.map((m) => m.name)).toEqual(['RunQueue1767398400000']);
+      expect(applied.map((m) => m.name)).toEqual(['RunQueue1767398400000', 'SchedulesSignals1767484800000']);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       const store = new TypeOrmRunStore(dataSource);
-      expect(await store.getRun('old-run')).toMatchObject({ status: 'failed', queue: null, priority: 0, concurrencyKey: null, params: { n: 2 }, errorStep: 'second' });
+      expect(await store.getRun('old-run')).toMatchObject({ status: 'failed', queue: null, priority: 0, concurrencyKey: null, params: { n: 2 }, errorStep: 'second', triggerSource: 'api', triggerSchedule: null, triggerFireTime: null });
       const firstRuns: number[] = [];
       const wf = Workflow.define({
         name: 'migrated.wf',
