@@ -7,10 +7,11 @@ import { migrateDatabase, resolveDataSource } from '../spine/spine.database';
 import { collect, parseAge, parseDateTime, parseInteger, parseParams, parsePositiveInt, parseStatuses } from './cli.args';
 import { asUsageError, print, printJson, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
 import { addQueueCommands, enqueueRun } from './queue.commands';
+import { addScheduleCommands } from './schedule.commands';
 import { CliError, ExitCode } from './cli.error';
 import { loadConfig } from './config.loader';
 import { ProgressReporter, type ProgressMode } from './progress.reporter';
-import { formatDuration, formatRunHeader, formatRuns, formatSteps, summarizeSteps, table } from './run.format';
+import { formatDuration, formatRunHeader, formatRuns, formatSteps, formatTime, summarizeSteps, table } from './run.format';
 
 /** The run's record and its steps: what `show --json` and `run --json` print. */
 async function runReport(spine: Spine, runId: string): Promise<{ run: RunRecord; steps: StepRecord[]; items?: RunRecord[] }> {
@@ -19,6 +20,14 @@ async function runReport(spine: Spine, runId: string): Promise<{ run: RunRecord;
   const steps = await spine.getRunSteps(runId);
   const items = await spine.listRuns({ parentRunId: runId });
   return { run, steps, ...(items.length > 0 && { items }) };
+}
+
+/** The signal a run's newest waiting step execution waits for, when that execution has not ended. */
+function awaitedSignal(steps: readonly StepRecord[]): { signal: string; deadline: string | null } | null {
+  const last = steps[steps.length - 1];
+  if (last === undefined || last.status !== 'waiting' || typeof last.output?.signal !== 'string') return null;
+  const deadline = typeof last.output.wakeAt === 'string' ? last.output.wakeAt : null;
+  return { signal: last.output.signal, deadline };
 }
 
 function progressMode(io: CliIo, json: boolean): ProgressMode {
@@ -137,10 +146,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       const queueing = [opts.queue !== undefined && '--queue', opts.priority !== undefined && '--priority', opts.concurrencyKey !== undefined && '--concurrency-key', opts.notBefore !== undefined && '--not-before'].filter(Boolean);
       if (opts.enqueue !== true && queueing.length > 0) throw new CliError(`${queueing.join(', ')} ${queueing.length === 1 ? 'works' : 'work'} only with --enqueue (add it to record the run for a worker).`);
       if (opts.enqueue === true) return enqueueRun(io, global(), workflow, { ...opts, params });
-      setExitCode(await followRun(io, global(), opts.json === true, (spine, stopSignal) => spine.run(workflow, { params, stopSignal, ...idempotency })));
+      setExitCode(await followRun(io, global(), opts.json === true, (spine, stopSignal) => spine.run(workflow, { params, stopSignal, triggerSource: 'cli', ...idempotency })));
     });
 
   addQueueCommands(program, io, global);
+  addScheduleCommands(program, io, global);
 
   program
     .command('resume')
@@ -203,6 +213,19 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
           print(io, `\n  map items: ${[...counts].map(([status, n]) => `${n} ${status}`).join(', ')}`);
           for (const item of items.filter((i) => i.status !== 'completed').slice(0, 10)) {
             print(io, `    ${item.runId} ${item.status}${item.errorStep === null ? '' : ` at "${item.errorStep}"`}: ${item.error ?? ''}  params ${JSON.stringify(item.params)}`);
+          }
+        }
+        const signals = await spine.listSignals(runId);
+        if (signals.length > 0) {
+          print(io, `\n  signals: ${signals.map((s) => `"${s.name}" ${s.consumedBy === null ? 'pending' : 'consumed'} (sent ${formatTime(s.sentAt)})`).join(', ')}`);
+        }
+        const awaited = awaitedSignal(steps);
+        if (awaited !== null && (run.status === 'running' || run.status === 'waiting' || run.status === 'queued')) {
+          const until = awaited.deadline === null ? '' : ` until ${awaited.deadline}`;
+          if (awaited.signal.startsWith('approval:')) {
+            print(io, `\n  waiting for approval of step "${awaited.signal.slice('approval:'.length)}"${until}: spine approve ${runId}   or   spine reject ${runId} --note <why>`);
+          } else {
+            print(io, `\n  waiting for signal "${awaited.signal}"${until}: spine signal ${runId} ${awaited.signal} --payload '<json>'`);
           }
         }
         if (run.status === 'failed' || run.status === 'stopped') print(io, `\n  resume it: spine resume ${run.runId}`);

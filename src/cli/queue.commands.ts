@@ -24,6 +24,7 @@ export async function enqueueRun(io: CliIo, global: GlobalOptions, workflow: str
     const { runId } = await spine
       .enqueue(workflow, {
         params,
+        triggerSource: 'cli',
         ...idempotency,
         ...(opts.queue !== undefined && { queue: opts.queue }),
         ...(opts.priority !== undefined && { priority: opts.priority }),

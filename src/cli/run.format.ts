@@ -115,12 +115,19 @@ export function formatRunHeader(run: RunRecord): string {
     `  params    ${JSON.stringify(run.params)}`,
   ];
   if (run.parentRunId !== null) lines.push(`  item of   run ${run.parentRunId}`);
+  else {
+    const fire = run.triggerSchedule === null ? '' : ` of schedule "${run.triggerSchedule}"${run.triggerFireTime === null ? '' : ` for ${formatTime(run.triggerFireTime)}`}`;
+    lines.push(`  trigger   ${run.triggerSource}${fire}`);
+  }
   if (run.queue !== null) {
     const extra = [run.priority !== 0 && `priority ${run.priority}`, run.concurrencyKey !== null && `key ${run.concurrencyKey}`].filter(Boolean).join(', ');
     lines.push(`  queue     ${run.queue}${extra === '' ? '' : ` (${extra})`}`);
   }
   if (run.status === 'queued' && run.leaseExpiresAt !== null) lines.push(`  due       ${formatTime(run.leaseExpiresAt)} (a worker of queue "${run.queue}" starts it)`);
-  if (run.status === 'waiting' && run.leaseOwner === null && run.leaseExpiresAt !== null) lines.push(`  wakes     ${formatTime(run.leaseExpiresAt)} (any worker of queue "${run.queue}")`);
+  if (run.status === 'waiting' && run.leaseOwner === null && run.leaseExpiresAt !== null) {
+    const when = run.leaseExpiresAt.getUTCFullYear() >= 9999 ? 'when its signal comes' : `${formatTime(run.leaseExpiresAt)} (or when its signal comes, if it waits for one)`;
+    lines.push(`  wakes     ${when} (any worker of queue "${run.queue}")`);
+  }
   if (run.leaseOwner !== null && run.status !== 'queued') lines.push(`  owner     ${run.leaseOwner} (lease until ${formatTime(run.leaseExpiresAt)})`);
   if (run.error !== null) lines.push(`  error     ${run.errorStep === null ? '' : `at "${run.errorStep}": `}${run.error}`);
   if (run.cancelRequested && run.status === 'running') lines.push('  cancel    requested; the run stops at its next step boundary');

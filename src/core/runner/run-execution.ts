@@ -472,7 +472,9 @@ export class RunExecution implements AttemptEnvironment {
       if (pending) await store.wakeRun(this.runId, new Date(this.clock.now()));
     }
     const durationMs = performance.now() - started;
-    this.emit('run_parked', this.currentStepName ?? undefined, undefined, undefined, durationMs, { reason: `until ${new Date(wakeAt).toISOString()}`, ...this.claimedFrom });
+    const until = wakeAt >= NO_DEADLINE ? '' : ` until ${new Date(wakeAt).toISOString()}`;
+    const reason = awaited === null ? `until ${new Date(wakeAt).toISOString()}` : `for signal "${awaited}"${until}`;
+    this.emit('run_parked', this.currentStepName ?? undefined, undefined, undefined, durationMs, { reason, ...this.claimedFrom });
     return this.result('waiting', ctx, startedAt, this.clock.now(), durationMs, { step: null, message: null, category: null });
   }
 
