@@ -37,8 +37,8 @@ describe('architecture', () => {
     expect(offending).toEqual([]);
   });
 
-  it('keeps optional integrations in their own folders: Nest in src/nest, commander in src/cli, and nothing else imports them', () => {
-    const owners: Record<string, string> = { '@nestjs/': 'nest', commander: 'cli', typescript: 'cli' };
+  it('keeps integrations in their own folders: Nest in src/nest, commander in src/cli, croner in src/schedule, and nothing else imports them', () => {
+    const owners: Record<string, string> = { '@nestjs/': 'nest', commander: 'cli', typescript: 'cli', croner: 'schedule' };
     const offending = files(src).flatMap((file) =>
       imports(file)
         .filter((spec) => Object.entries(owners).some(([pkg, folder]) => (spec === pkg || spec.startsWith(pkg)) && !relative(src, file).startsWith(`${folder}/`)))

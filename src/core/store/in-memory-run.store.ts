@@ -275,10 +275,11 @@ export class InMemoryRunStore implements RunStore {
   }
 
   async fireSchedule(fire: ScheduleFireWrite): Promise<FireOutcome> {
-    if (fire.run !== null && this.runs.has(fire.run.runId)) {
-      throw new SpineError('invalid-argument', `Run "${fire.run.runId}" already exists; pick another run id for the fire.`);
-    }
-    const outcome = this.schedules.fire(fire);
+    const outcome = this.schedules.fire(fire, () => {
+      if (fire.run !== null && this.runs.has(fire.run.runId)) {
+        throw new SpineError('invalid-argument', `Run "${fire.run.runId}" already exists; pick another run id for the fire.`);
+      }
+    });
     if (outcome.fired && fire.run !== null) {
       const created = this.insert(fire.run);
       if (!created.created) return { fired: true, runId: created.run.runId };

@@ -44,8 +44,11 @@ export class InMemorySchedules {
     return { ...state };
   }
 
-  /** Records the fire (the caller creates the run when it returns `fired`, in the same synchronous step). */
-  fire(fire: ScheduleFireWrite): FireOutcome {
+  /**
+   * Records the fire (the caller creates the run when it returns `fired`, in the same synchronous
+   * step); `admit` runs just before the fire row is recorded and may throw (nothing recorded then).
+   */
+  fire(fire: ScheduleFireWrite, admit: () => void): FireOutcome {
     const state = this.states.get(fire.schedule);
     if (fire.scheduled) {
       if (state === undefined || state.paused) return { fired: false, reason: 'paused', runId: null };
@@ -55,6 +58,7 @@ export class InMemorySchedules {
     if (ofSchedule === undefined) this.fires.set(fire.schedule, (ofSchedule = new Map()));
     const existing = ofSchedule.get(fire.fireTime.getTime());
     if (existing !== undefined) return { fired: false, reason: 'exists', runId: existing.runId };
+    admit();
     ofSchedule.set(fire.fireTime.getTime(), {
       schedule: fire.schedule,
       fireTime: fire.fireTime,
