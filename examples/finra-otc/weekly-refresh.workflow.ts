@@ -1,6 +1,6 @@
 import { IsBoolean, IsIn, IsOptional, IsString, ValidateBy, type ValidationOptions } from 'class-validator';
 import { inject } from 'inversify';
-import { Choice, ErrorCategory, ErrorPolicy, LambdaStep, PipelineStep, StepResult, Workflow, type WorkflowContext } from 'spine-orchestration';
+import { Choice, ErrorCategory, ErrorPolicy, LambdaStep, PipelineStep, Schedule, StepResult, Workflow, type ScheduleFire, type WorkflowContext } from 'spine-orchestration';
 import { ROLLING_WEEKS, rollingWindow } from './compute-rolling.pipeline';
 import { isFriday, TIERS, type Tier } from './otc.format';
 import { OtcNotifier } from './otc.notifier';
@@ -31,6 +31,21 @@ export class WeeklyRefreshParams {
   @IsOptional()
   @IsBoolean()
   defer_rolling?: boolean;
+
+  /** A data steward approves a week whose valid rate is below the review threshold (scheduled runs ask for it). */
+  @IsOptional()
+  @IsBoolean()
+  steward_review?: boolean;
+}
+
+/** Valid rows below this share (but above the hard gate) wait for a data steward when `steward_review` is on. */
+export const STEWARD_REVIEW_RATE = 0.997;
+
+/** FINRA publishes a week's NMS Tier 1 data two weeks after the week ends: a Friday fire refreshes the week that ended 14 days before. */
+export function publishedWeek(fire: Pick<ScheduleFire, 'localDate'>): string {
+  const day = new Date(`${fire.localDate}T00:00:00Z`);
+  day.setUTCDate(day.getUTCDate() - 14 - ((day.getUTCDay() + 2) % 7)); // the Friday on or before, two weeks back
+  return day.toISOString().slice(0, 10);
 }
 
 /** Smallest and largest plausible row counts of a weekly file, per tier. */
@@ -41,16 +56,24 @@ export const TIER_RECORD_RANGES: Readonly<Record<Tier, readonly [number, number]
 };
 
 /**
- * One week of one tier: ingest → validate (quality gate) → normalize → aggregate → check history
- * → rolling metrics when six weeks are there (else skipped) → notify (a failed notification does
- * not fail the refresh).
+ * One week of one tier: ingest → validate (quality gate) → steward review when asked (a week below
+ * 99.7 % valid waits for a person's approval) → normalize → aggregate → check history → rolling
+ * metrics when six weeks are there (else skipped) → notify (a failed notification does not fail
+ * the refresh). Scheduled every Friday at 18:00 New York time for NMS Tier 1, with review.
  */
+@Schedule('0 18 * * FRI', {
+  name: 'finra.weekly_refresh.nms_tier_1',
+  timezone: 'America/New_York',
+  params: (_fireTime, fire) => ({ week_ending: publishedWeek(fire), tier: 'NMS Tier 1', steward_review: true }),
+  catchUp: 'latest',
+  description: 'Every Friday 18:00 New York: the NMS Tier 1 week FINRA published (ended two weeks before), with steward review',
+})
 @Workflow({
   name: 'finra.weekly_refresh',
   domain: 'finra.otc_transparency',
   description: 'Refresh one week of one tier of FINRA OTC transparency data',
   params: WeeklyRefreshParams,
-  defaults: { tier: 'NMS Tier 1', defer_rolling: false },
+  defaults: { tier: 'NMS Tier 1', defer_rolling: false, steward_review: false },
   queue: 'finra',
 })
 export class WeeklyRefreshWorkflow {
@@ -81,6 +104,21 @@ export class WeeklyRefreshWorkflow {
       });
     }
     return StepResult.ok({ validRows: ingest.validCount, rejected: ingest.rejectReasons }, { quality });
+  }
+
+  @Choice({ then: 'stewardReview', otherwise: 'normalize' })
+  needsReview(ctx: WorkflowContext): boolean {
+    return ctx.getParam<boolean>('steward_review', false);
+  }
+
+  /** The soft gate: below 99.7 % valid rows the run parks until a data steward approves (goes on) or rejects (fails) the week. */
+  @LambdaStep({ quality: { minValidRate: STEWARD_REVIEW_RATE }, qualityMode: 'approve' })
+  stewardReview(ctx: WorkflowContext) {
+    const ingest = ctx.getOutput<{ rowCount: number; validCount: number; rejectedCount: number; rejectReasons: Record<string, number> }>('ingest');
+    return StepResult.ok(
+      { reviewed: true, rejected: ingest.rejectReasons },
+      { quality: { recordCount: ingest.rowCount, validCount: ingest.validCount, invalidCount: ingest.rejectedCount } },
+    );
   }
 
   @PipelineStep('finra.otc_transparency.normalize_week')

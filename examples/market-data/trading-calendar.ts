@@ -1,3 +1,4 @@
+import { tradingCalendar, type TradingCalendar } from 'spine-orchestration';
 import { EXCHANGE_CALENDARS, type CalendarEntry } from './exchange-calendar.data';
 import { isWeekend } from './market.format';
 
@@ -18,4 +19,15 @@ export function sessionOf(mic: string, date: string, entries: readonly CalendarE
   if (entry?.kind === 'holiday') return { trading: false, note: `holiday: ${entry.name}`, closeTime: regularClose };
   if (entry?.kind === 'early_close') return { trading: true, note: `early close ${entry.closeTime} (${entry.name})`, closeTime: entry.closeTime ?? regularClose };
   return { trading: true, note: null, closeTime: regularClose };
+}
+
+/**
+ * An exchange's calendar as spine's public `TradingCalendar` (weekends and full-day holidays
+ * closed; early closes are trading days): what a schedule names to fire on trading days only,
+ * e.g. `@Schedule('0 18 * * *', { calendar: tradingCalendarOf('XNYS') })`.
+ */
+export function tradingCalendarOf(mic: string): TradingCalendar {
+  const calendar = EXCHANGE_CALENDARS[mic];
+  if (calendar === undefined) throw new Error(`No calendar for exchange "${mic}"; known: ${Object.keys(EXCHANGE_CALENDARS).join(', ')}`);
+  return tradingCalendar({ name: mic, timeZone: calendar.timeZone, holidays: calendar.entries.filter((e) => e.kind === 'holiday').map((e) => e.date) });
 }

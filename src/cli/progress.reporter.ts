@@ -77,8 +77,21 @@ export class ProgressReporter {
       case 'quality_warning':
         this.line(`  ! ${event.step}: quality warning: ${(event.violations ?? []).join('; ')}`);
         break;
+      case 'signal_waiting': {
+        const approval = event.signal?.startsWith('approval:') === true;
+        const breaches = (event.violations ?? []).join('; ');
+        const what = approval
+          ? `${breaches === '' ? 'quality gate breached' : breaches}: waiting for a person to approve or reject it (spine approve / spine reject ${event.runId})`
+          : `waiting for signal "${event.signal}"${event.until ? ` until ${event.until}` : ''}`;
+        this.line(`  ⏸ ${event.step} ${what}`);
+        break;
+      }
+      case 'signal_received':
+        this.line(`  ✉ ${event.step ?? ''} received signal "${event.signal}"`);
+        break;
       default:
-        // the run ended: stop following it (the next run_started begins another)
+        if (event.type === 'run_parked') this.line(`  ⏸ parked ${event.reason ?? ''}: no process holds it now; a worker continues it when it is due`);
+        // the run ended here: stop following it (the next run_started begins another)
         if (event.type.startsWith('run_')) {
           this.stop();
           this.runId = null;

@@ -125,8 +125,9 @@ export function formatRunHeader(run: RunRecord): string {
   }
   if (run.status === 'queued' && run.leaseExpiresAt !== null) lines.push(`  due       ${formatTime(run.leaseExpiresAt)} (a worker of queue "${run.queue}" starts it)`);
   if (run.status === 'waiting' && run.leaseOwner === null && run.leaseExpiresAt !== null) {
-    const when = run.leaseExpiresAt.getUTCFullYear() >= 9999 ? 'when its signal comes' : `${formatTime(run.leaseExpiresAt)} (or when its signal comes, if it waits for one)`;
-    lines.push(`  wakes     ${when} (any worker of queue "${run.queue}")`);
+    const when =
+      run.leaseExpiresAt.getUTCFullYear() >= 9999 ? 'when its signal comes' : run.leaseExpiresAt.getTime() <= Date.now() ? 'now (it is due)' : formatTime(run.leaseExpiresAt);
+    lines.push(`  wakes     ${when} (any worker of queue "${run.queue}" continues it)`);
   }
   if (run.leaseOwner !== null && run.status !== 'queued') lines.push(`  owner     ${run.leaseOwner} (lease until ${formatTime(run.leaseExpiresAt)})`);
   if (run.error !== null) lines.push(`  error     ${run.errorStep === null ? '' : `at "${run.errorStep}": `}${run.error}`);

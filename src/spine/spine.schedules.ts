@@ -105,7 +105,7 @@ export class SpineSchedules {
     return compiled;
   }
 
-  /** Registers the schedules on the store (new ones start from now) and returns the manager. */
+  /** Registers the schedules on the store (new ones start from `now`) and returns the manager. */
   static async open(
     definitions: readonly ScheduleDefinition[],
     store: RunStore,
@@ -113,9 +113,10 @@ export class SpineSchedules {
     prepare: SpineSchedules['prepare'],
     logger: SpineLogger,
     enqueued: () => void,
+    now: Date,
   ): Promise<SpineSchedules> {
     if (definitions.length > 0 && store.saveSchedules !== undefined) {
-      await store.saveSchedules(definitions.map((s) => ({ name: s.name, workflow: s.workflow, paused: s.paused })), new Date());
+      await store.saveSchedules(definitions.map((s) => ({ name: s.name, workflow: s.workflow, paused: s.paused })), now);
     }
     return new SpineSchedules(definitions, store, runner, prepare, logger, enqueued);
   }

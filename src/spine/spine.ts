@@ -177,7 +177,10 @@ export class Spine {
       options.queues ?? {},
     );
     try {
-      spine.schedules = await SpineSchedules.open(schedules, store, runner, (name, params) => spine.prepare(name, { params }), spine.logger, () => spine.worker?.notify());
+      // a schedule first seen fires from now: the scheduler's now, when the worker option gives it a clock of its own
+      const scheduler = typeof options.worker === 'object' ? options.worker.scheduler : undefined;
+      const seenAt = new Date(typeof scheduler === 'object' && scheduler.now !== undefined ? scheduler.now() : Date.now());
+      spine.schedules = await SpineSchedules.open(schedules, store, runner, (name, params) => spine.prepare(name, { params }), spine.logger, () => spine.worker?.notify(), seenAt);
     } catch (error) {
       await opened.close();
       throw error;

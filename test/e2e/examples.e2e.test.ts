@@ -42,7 +42,7 @@ describe('the examples as users run them', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('npm run demo: weekly refresh, a backfill failing at one week, its resume, and what to try next', () => {
+  it('npm run demo: weekly refresh, a backfill failing at one week, its resume, the Friday schedule waiting for approval, and what to try next', () => {
     const { out, cwd } = runExample('finra-otc/demo.js');
     dirs.push(cwd);
     expect(out).toContain('spine-orchestration demo: FINRA OTC transparency on the embedded SQLite store');
@@ -59,6 +59,12 @@ describe('the examples as users run them', () => {
     expect(out).toMatch(new RegExp(`: ${12 - completed} week\\(s\\) ran again, the other ${completed} were already done`));
     expect(out).toMatch(/12 weeks loaded, \d+ symbol-weeks, rolling metrics for 7 weeks \(\d+ rows\)/);
     expect(out).toMatch(/^ {3}TSLA .* M shares .* venues .* 6-week trend (up|down|flat)/m);
+    // the schedule's fire for Friday 2026-10-30 refreshes the week of 2026-10-16 (99.59 % valid): it waits for approval, then completes
+    expect(out).toMatch(/4\) the schedule finra\.weekly_refresh\.nms_tier_1 \(Fridays 18:00 New York\), fired for Friday 2026-10-30/);
+    expect(out).toMatch(/→ run \S+ queued on "finra" for week 2026-10-16 \(steward review on\)/);
+    expect(out).toMatch(/⏸ stewardReview validRate 0\.9959 is below minValidRate 0\.997: waiting for a person to approve or reject it/);
+    expect(out).toMatch(/→ parked: no process holds the run while it waits/);
+    expect(out).toMatch(/✉ stewardReview received signal "approval:stewardReview"\n {2}✓ stewardReview/);
     expect(out).toMatch(/npx spine show \S+ +# every step/);
     expect(out).toContain('npx spine runs');
   });
@@ -71,6 +77,18 @@ describe('the examples as users run them', () => {
     execFileSync(process.execPath, [demo], { cwd, encoding: 'utf8', env });
     const second = execFileSync(process.execPath, [demo], { cwd, encoding: 'utf8', env });
     expect(second).toMatch(/12 weeks loaded, 1320 symbol-weeks, rolling metrics for 7 weeks/);
+    // the Friday fire was recorded by the first demo: this one fires a second later, and completes too
+    expect(second).toMatch(/4\) the schedule [^\n]*\n[\s\S]*→ approved by the demo[\s\S]*→ completed in \d+ ms\n/);
+  });
+
+  it('npm run example:scheduled: the schedule fires each NYSE trading day of Thanksgiving week once, and a breach waits for approval', () => {
+    const { out, cwd } = runExample('scheduled/main.js');
+    dirs.push(cwd);
+    const fires = out.split('is closed):\n')[1]!;
+    expect(fires.match(/^ {2}2026-11-\d\d {2}schedule .* completed: close report/gm)).toHaveLength(4);
+    expect(fires).not.toContain('2026-11-26');
+    expect(out).toMatch(/load: validRate 0\.969 is below minValidRate 0\.99 → waiting for approval \(parked\)/);
+    expect(out).toMatch(/2026-11-27 {2}schedule 2026-11-27T23:00:00\.000Z {2}completed: close report 2026-11-27: 969 prices/);
   });
 
   it('npm run example:market-data: calendars, skipped closed days, the gate, partitions skipped on the second backfill', () => {

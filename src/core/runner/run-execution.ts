@@ -503,7 +503,8 @@ export class RunExecution implements AttemptEnvironment {
       if (this.runSignal.aborted && !cancelled) return { result, context: ctx, cancelled: false, yielded: true };
       if (step.quality !== null) {
         const gated = applyQualityGate(step, result);
-        if (gated.warnings.length > 0) this.emit('quality_warning', step.name, attempt, iteration, undefined, { violations: gated.warnings });
+        // an 'approve' gate's breaches go with its signal_waiting event
+        if (gated.warnings.length > 0 && gated.approval !== true) this.emit('quality_warning', step.name, attempt, iteration, undefined, { violations: gated.warnings });
         result = gated.result;
         if (gated.approval) {
           const decided = await this.awaitApproval(step, key, result, gated.warnings);
