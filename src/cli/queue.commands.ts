@@ -3,7 +3,7 @@ import type { RunEvent } from '../core/runner/run-event';
 import { parsePositiveInt, collect } from './cli.args';
 import { asUsageError, print, printJson, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
 import { formatQueues, formatWorkers } from './queue.format';
-import { formatDuration } from './run.format';
+import { formatDuration, formatTime } from './run.format';
 
 /** What `spine run --enqueue` takes. */
 export interface EnqueueCommandOptions {
@@ -81,6 +81,13 @@ export function addQueueCommands(program: Command, io: CliIo, global: () => Glob
         await withSpine(io, global(), { onEvent: log }, async (spine) => {
           const queues = (opts.queue.length > 0 ? opts.queue : ['default']).join(', ');
           print(io, `Worker ${spine.runner.owner} serving ${queues} (${opts.concurrency ?? 8} at once, ${spine.workflows().length} workflows). Stop with Ctrl-C or SIGTERM.`);
+          const schedules = await spine.listSchedules({ upcoming: 1 });
+          if (schedules.length > 0) {
+            const next = schedules
+              .filter((s) => !s.paused && s.nextFireTimes[0] !== undefined)
+              .sort((a, b) => a.nextFireTimes[0]!.getTime() - b.nextFireTimes[0]!.getTime())[0];
+            print(io, `Firing ${schedules.length} schedule${schedules.length === 1 ? '' : 's'} (each fire time once across every worker)${next === undefined ? '' : `; next: ${next.name} at ${formatTime(next.nextFireTimes[0]!)}`}.`);
+          }
           spine.startWorker(worker);
           await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
           const handedOff = spine.activeRuns;

@@ -9,6 +9,9 @@ import type { WorkflowResult } from '../core/runner/workflow-result';
 import type { QualityPoint, RunFilter, RunRecord, StepRecord } from '../core/store/run-record';
 import { DecoratorMetadata, type Constructor } from '../decorators/decorator-metadata';
 import { Spine } from '../spine/spine';
+import type { BackfillResult, ScheduleInfo } from '../spine/spine.schedules';
+import type { ScheduleState } from '../core/schedule/schedule';
+import type { SignalRecord } from '../core/store/signal';
 import { NestClassProvider } from './nest-class.provider';
 import { SPINE_MODULE_OPTIONS, type SpineModuleOptions } from './spine-module.options';
 
@@ -112,6 +115,46 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
   /** Worker processes registered on the database (see `Spine.listWorkers`). */
   listWorkers(): Promise<WorkerRecord[]> {
     return this.spine.listWorkers();
+  }
+
+  /** Sends a signal to a run, from any replica (see `Spine.signal`). */
+  signal(runId: string, name: string, payload?: unknown): Promise<SignalRecord> {
+    return this.spine.signal(runId, name, payload);
+  }
+
+  /** Approves a run's breached 'approve' quality gate of `step` (see `Spine.approve`). */
+  approve(runId: string, step: string, options?: { readonly note?: string; readonly by?: string }): Promise<SignalRecord> {
+    return this.spine.approve(runId, step, options);
+  }
+
+  /** Rejects a run's breached 'approve' quality gate of `step`: the step fails (see `Spine.reject`). */
+  reject(runId: string, step: string, options?: { readonly note?: string; readonly by?: string }): Promise<SignalRecord> {
+    return this.spine.reject(runId, step, options);
+  }
+
+  /** The application's schedules with their state, next and last fires (see `Spine.listSchedules`). */
+  listSchedules(options?: { readonly upcoming?: number }): Promise<ScheduleInfo[]> {
+    return this.spine.listSchedules(options);
+  }
+
+  /** Pauses a schedule on the database (see `Spine.pauseSchedule`). */
+  pauseSchedule(name: string): Promise<ScheduleState> {
+    return this.spine.pauseSchedule(name);
+  }
+
+  /** Resumes a schedule from now (see `Spine.resumeSchedule`). */
+  resumeSchedule(name: string): Promise<ScheduleState> {
+    return this.spine.resumeSchedule(name);
+  }
+
+  /** Fires a schedule by hand (see `Spine.triggerSchedule`). */
+  triggerSchedule(name: string, options?: { readonly at?: Date }): Promise<{ readonly runId: string; readonly fireTime: Date }> {
+    return this.spine.triggerSchedule(name, options);
+  }
+
+  /** Runs for the fire times of a schedule in a date range with no completed run (see `Spine.backfill`). */
+  backfill(name: string, options: { readonly from: string; readonly to: string; readonly dryRun?: boolean }): Promise<BackfillResult> {
+    return this.spine.backfill(name, options);
   }
 
   /** Continues a failed or stopped run (see `Spine.resume`). */

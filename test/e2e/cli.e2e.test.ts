@@ -185,6 +185,55 @@ describe('the spine command line', () => {
     expect((await spine(own, 'workers')).stdout).toContain('No workers registered.');
   }, 60_000);
 
+  it('lists, pauses, resumes, triggers and backfills schedules; a worker parks the fired run for approval and `spine approve` lets it finish', async () => {
+    const own = project('js');
+    dirs.push(own);
+    const name = 'finra.weekly_refresh.nms_tier_1';
+    const listed = await spine(own, 'schedules');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`^${name.replace(/\./g, '\\.')} +finra\\.weekly_refresh +0 18 \\* \\* FRI \\(America/New_York\\) +\\d{4}-\\d\\d-\\d\\d 2[23]:00:00Z +never +catch-up latest$`, 'm'));
+    expect((await spine(own, 'schedules', 'pause', name)).stdout).toContain(`Schedule "${name}" is paused.`);
+    expect((await spine(own, 'schedules')).stdout).toMatch(/ PAUSED$/m);
+    expect((await spine(own, 'schedules', 'resume', name)).stdout).toContain('is resumed');
+    const unknown = await spine(own, 'schedules', 'trigger', 'nope');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(`Schedule "nope" is not declared in this application. Known schedules: ${name}.`);
+
+    const fired = await spine(own, 'schedules', 'trigger', name, '--at', '2026-10-30T22:00:00Z');
+    expect(fired.code).toBe(0);
+    expect(fired.stdout).toMatch(/^Fired "finra\.weekly_refresh\.nms_tier_1" for 2026-10-30 22:00:00Z: run (\S+) of finra\.weekly_refresh queued on "finra", params .*"week_ending":"2026-10-16"/);
+    const runId = /run (\S+) of/.exec(fired.stdout)![1]!;
+    const again = await spine(own, 'schedules', 'trigger', name, '--at', '2026-10-30T22:00:00Z');
+    expect(again.stderr).toContain(`fired 2026-10-30T22:00:00.000Z before (run ${runId})`);
+    const plan = await spine(own, 'backfill', name, '--from', '2026-10-16', '--to', '2026-10-30', '--dry-run');
+    expect(plan.stdout).toMatch(/^2026-10-16 22:00:00Z +2026-10-16 +would enqueue +missing/m);
+    expect(plan.stdout).toMatch(new RegExp(`^2026-10-30 22:00:00Z +2026-10-30 +skip +queued +${runId}$`, 'm'));
+    expect(plan.stdout).toContain('2 of 3 fire times need a run. Run again without --dry-run to enqueue them.');
+    expect((await spine(own, 'backfill', name, '--from', '2026-10-30', '--to', '2026-10-16')).stderr).toContain('--from 2026-10-30 is after --to 2026-10-16');
+
+    const worker = spawn(process.execPath, [cli, 'worker', '--queue', 'finra', '--poll-interval', '50'], { cwd: own, env: { ...process.env, SPINE_DATABASE_URL: '' } });
+    let out = '';
+    worker.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
+    for (let i = 0; i < 600 && !out.includes('parked for signal'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(out).toMatch(/^Firing 1 schedule \(each fire time once across every worker\); next: finra\.weekly_refresh\.nms_tier_1 at /m);
+    expect(out).toContain(`${runId} parked for signal "approval:stewardReview" in "stewardReview" (lease and slot released)`);
+    const shown = await spine(own, 'show', runId);
+    expect(shown.stdout).toMatch(/WAITING[\s\S]*trigger {3}manual of schedule "finra\.weekly_refresh\.nms_tier_1" for 2026-10-30 22:00:00Z[\s\S]*wakes {5}when its signal comes/);
+    expect(shown.stdout).toContain(`waiting for approval of step "stewardReview": spine approve ${runId}`);
+    const approved = await spine(own, 'approve', runId, '--by', 'ana', '--note', 'vendor gap');
+    expect(approved.stdout).toContain(`Approved step "stewardReview" of run ${runId}`);
+    for (let i = 0; i < 600 && !out.includes(`${runId} completed in`); i++) await new Promise((r) => setTimeout(r, 25));
+    worker.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toContain(`${runId} resumed at "stewardReview"`);
+    expect((await spine(own, 'show', runId)).stdout).toMatch(/COMPLETED[\s\S]*signals: "approval:stewardReview" consumed/);
+    const late = await spine(own, 'signal', runId, 'approval:stewardReview');
+    expect(late.code).toBe(2);
+    expect(late.stderr).toContain(`Run "${runId}" of workflow "finra.weekly_refresh" is completed; the signal "approval:stewardReview" was not sent`);
+    expect((await spine(own, 'signal', runId, 'x', '--payload', '{bad')).stderr).toContain('--payload must be JSON');
+  }, 90_000);
+
   it('runs a workflow with plain progress lines when piped, and exits 0 when it completes', async () => {
     const { code, stdout } = await spine(dir, 'run', 'finra.weekly_refresh', '--param', 'week_ending=2026-08-28', '--param', 'tier=NMS Tier 1');
     expect(code).toBe(0);
