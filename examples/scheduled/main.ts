@@ -2,7 +2,7 @@
  * `npm run example:scheduled`: a schedule firing on its own, on an accelerated clock, and a run
  * waiting for a person. `market.close_report` is scheduled at 18:00 New York time on NYSE trading
  * days (the market-data example's exchange calendar as a `TradingCalendar`: Thanksgiving is
- * skipped). The scheduler of this process's worker reads a clock running 60,000× real time
+ * skipped). The scheduler of this process's worker reads a clock running 100,000× real time
  * through Thanksgiving week 2026; each fire enqueues one run; a day whose price file has too many
  * bad rows waits — parked, holding no process — until the script, acting as a data steward,
  * approves it with a signal. Nothing here is special to the example: a worker fires schedules on
@@ -12,9 +12,9 @@ import 'reflect-metadata';
 import { LambdaStep, Schedule, Spine, StepResult, Workflow, type RunEvent, type WorkflowContext } from 'spine-orchestration';
 import { tradingCalendarOf } from '../market-data/trading-calendar';
 
-/** Simulated time: Monday 2026-11-23 00:00 New York, running 60,000× real time. */
+/** Simulated time: Monday 2026-11-23 00:00 New York, running 100,000× real time. */
 const SIM_START = Date.parse('2026-11-23T05:00:00Z');
-const SPEED = 60_000;
+const SPEED = 100_000;
 const REAL_START = Date.now();
 const simNow = (): number => SIM_START + (Date.now() - REAL_START) * SPEED;
 const SIM_END = Date.parse('2026-11-28T05:00:00Z'); // Saturday 00:00 New York
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     worker: { queues: ['reports'], pollIntervalMs: 20, scheduler: { now: simNow, maxSleepMs: 20 } },
   });
   try {
-    console.log('spine-orchestration: a schedule on an accelerated clock (60,000× real time), Thanksgiving week 2026');
+    console.log('spine-orchestration: a schedule on an accelerated clock (100,000× real time), Thanksgiving week 2026');
     const [schedule] = await spine.listSchedules({ upcoming: 0 });
     console.log(`  schedule ${schedule!.name}: "${schedule!.cron}" in ${schedule!.timezone} on ${schedule!.calendar} trading days, catch-up ${schedule!.catchUp}\n`);
     while (simNow() < SIM_END) {

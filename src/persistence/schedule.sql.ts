@@ -110,7 +110,8 @@ export function* pausePlan(name: string, paused: boolean, now: Date, family: Dri
 /**
  * Sends a signal: the run's row locked first (so a run parking at the same time either parks
  * before — and is woken here — or after, and sees the signal when it looks again), refused for an
- * unknown or finished run; a run parked with no owner made due now; the signal inserted.
+ * unknown, completed or cancelled run (a failed or stopped one keeps it for its resume); a run
+ * parked with no owner made due now; the signal inserted.
  */
 export function* signalPlan(runId: string, name: string, payload: string, now: Date, family: DriverFamily): SqlPlan<SignalRecord> {
   const lock = family === 'mysql' ? ' FOR UPDATE' : '';
@@ -118,8 +119,8 @@ export function* signalPlan(runId: string, name: string, payload: string, now: D
   const row = rows[0];
   if (row === undefined) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; the signal "${name}" was not sent.`);
   const status = String(row.status);
-  if (status !== 'queued' && status !== 'running' && status !== 'waiting') {
-    throw new SpineError('run-finished', `Run "${runId}" of workflow "${String(row.workflow_name)}" is ${status}; the signal "${name}" was not sent (only a queued, running or waiting run takes signals).`);
+  if (status === 'completed' || status === 'cancelled') {
+    throw new SpineError('run-finished', `Run "${runId}" of workflow "${String(row.workflow_name)}" is ${status}; the signal "${name}" was not sent (a completed or cancelled run takes no signals).`);
   }
   const at = toSqlDatetime(now);
   if (status === 'waiting' && row.lease_owner === null) yield run(`UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ?`, [at, runId]);

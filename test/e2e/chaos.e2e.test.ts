@@ -236,6 +236,7 @@ describe('migrations started by many processes at once on an empty SQLite databa
         'InitialSchema1767225600000',
         'FencingEpochs1767312000000',
         'RunQueue1767398400000',
+        'SchedulesSignals1767484800000',
       ]);
       await dataSource.destroy();
     } finally {
@@ -284,6 +285,7 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
         'InitialSchema1767225600000',
         'FencingEpochs1767312000000',
         'RunQueue1767398400000',
+        'SchedulesSignals1767484800000',
       ]);
       await dataSource.destroy();
     }, 60_000);

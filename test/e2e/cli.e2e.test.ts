@@ -106,7 +106,7 @@ describe('the spine command line', () => {
     const { code, stdout, stderr } = await spine(ts, 'workflows');
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^finra\.weekly_refresh\s+9\s+Refresh one week of one tier/m);
+    expect(stdout).toMatch(/^finra\.weekly_refresh\s+11\s+Refresh one week of one tier/m);
     expect(stdout).toMatch(/^market\.daily_prices\s+5\s+/m);
     // the params DTO works only if class-validator's metadata survived the TypeScript loader
     const bad = await spine(ts, 'run', 'finra.weekly_refresh', '--param', 'week_ending=2026-10-22');
@@ -240,7 +240,7 @@ describe('the spine command line', () => {
     expect(stdout).toMatch(/^▶ finra\.weekly_refresh · run \S+$/m);
     expect(stdout).toMatch(/^ {2}✓ ingest \(\d+ ms\)$/m);
     expect(stdout).toMatch(/^ {2}– rolling skipped: "hasHistory" routed to "skipRolling"$/m);
-    expect(stdout).toMatch(/^✔ finra\.weekly_refresh completed in .* · 8\/9 steps, 1 skipped$/m);
+    expect(stdout).toMatch(/^✔ finra\.weekly_refresh completed in .* · 9\/11 steps, 2 skipped$/m);
     expect(stdout).not.toContain('\x1b[');
     expect(stdout).toContain(`details  spine show ${runIdOf(stdout)}`);
   });
@@ -250,7 +250,7 @@ describe('the spine command line', () => {
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as { run: { status: string; workflowName: string }; steps: { stepName: string; status: string }[]; deduplicated: boolean };
     expect(report.run).toMatchObject({ status: 'completed', workflowName: 'finra.weekly_refresh' });
-    expect(report.steps.map((s) => s.stepName)).toEqual(['ingest', 'validate', 'normalize', 'aggregate', 'checkHistory', 'hasHistory', 'rolling', 'skipRolling', 'notify']);
+    expect(report.steps.map((s) => s.stepName)).toEqual(['ingest', 'validate', 'needsReview', 'stewardReview', 'normalize', 'aggregate', 'checkHistory', 'hasHistory', 'rolling', 'skipRolling', 'notify']);
     expect(report.deduplicated).toBe(false);
   });
 
@@ -309,9 +309,9 @@ describe('the spine command line', () => {
     expect(mermaid.code).toBe(0);
     expect(mermaid.stdout).toMatch(/^flowchart TD$/m);
     expect(mermaid.stdout).toContain('subgraph w_1_iterator["each item: finra.weekly_refresh"]');
-    expect(mermaid.stdout).toContain('w_1_i_5{"hasHistory?"}');
-    expect(mermaid.stdout).toContain('w_1_i_5 -->|yes| w_1_i_6');
-    expect(mermaid.stdout).toContain('w_1_i_5 -->|no| w_1_i_7');
+    expect(mermaid.stdout).toContain('w_1_i_7{"hasHistory?"}');
+    expect(mermaid.stdout).toContain('w_1_i_7 -->|yes| w_1_i_8');
+    expect(mermaid.stdout).toContain('w_1_i_7 -->|no| w_1_i_9');
     const dot = await spine(dir, 'graph', 'market.daily_prices', '--format', 'dot');
     expect(dot.stdout).toMatch(/^digraph "market\.daily_prices" \{$/m);
     expect(dot.stdout).toContain('w_1 [label="isTradingDay?", shape=diamond];');
@@ -364,7 +364,7 @@ describe('the spine command line', () => {
   it('migrates (nothing left to do once the tables exist) and purges finished runs by age', async () => {
     const migrate = await spine(dir, 'migrate');
     expect(migrate.code).toBe(0);
-    expect(migrate.stdout).toMatch(/^The database is up to date \(5 migrations\)\.$/m);
+    expect(migrate.stdout).toMatch(/^The database is up to date \(6 migrations\)\.$/m);
     const kept = await spine(dir, 'purge', '--older-than', '30d');
     expect(kept.stdout).toBe('Deleted 0 runs older than 30 days.\n');
     const purged = await spine(dir, 'purge', '--older-than', '0m', '--json');

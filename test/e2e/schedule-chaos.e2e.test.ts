@@ -1,5 +1,5 @@
 /**
- * Schedule chaos: three worker processes run the schedulers of two schedules (every 10 minutes,
+ * Schedule chaos: three worker processes run the schedulers of two schedules (every 15 minutes,
  * and 18:00 New York on trading days, a holiday skipped) through a simulated week on an
  * accelerated clock, while the test SIGKILLs workers (replacing them) and once kills them all
  * (an outage: the missed fires are caught up). Every fired run waits for a signal the test
@@ -27,7 +27,7 @@ const random = (min: number, max: number): number => min + Math.floor(((seed = (
 
 const T0 = Date.parse('2027-03-01T00:00:00Z');
 const WEEK_MS = 7 * 86_400_000;
-const REAL_MS = 15_000;
+const REAL_MS = 10_000;
 const SPEED = WEEK_MS / REAL_MS;
 
 describe.each(testDrivers())('schedule chaos on %s', (driver) => {
@@ -150,7 +150,7 @@ describe.each(testDrivers())('schedule chaos on %s', (driver) => {
     expect(counts.outages).toBe(1);
     console.log(
       `schedule chaos on ${driver}: a simulated week (${SPEED.toFixed(0)}× real time), 3 workers; ${counts.kills} SIGKILLs (replaced) and 1 outage of every worker; ` +
-        `${total} fire times (${expected.get('every-10-min')!.length} every 10 min, ${expected.get('trading-close')!.length} trading-day closes) → ${runs.length} runs, each once; ` +
+        `${total} fire times (${expected.get('every-15-min')!.length} every 15 min, ${expected.get('trading-close')!.length} trading-day closes) → ${runs.length} runs, each once; ` +
         `${ticks} tick executions (${ticks - total} re-run after a kill), ${claims} claims, ${parks} parks waiting for a signal; ${signalled.size} signals sent, each consumed once; 0 violations`,
     );
   }, 240_000);

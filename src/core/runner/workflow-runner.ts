@@ -269,9 +269,10 @@ export class WorkflowRunner {
   }
 
   /**
-   * Sends a signal to a run (queued, running or waiting), from any process on the store: kept
-   * until a signal wait of the run consumes it; a run parked in a wait is made due at once, and a
-   * wait of a run executing here looks at once. Throws naming an unknown or finished run.
+   * Sends a signal to a run (not completed or cancelled), from any process on the store: kept
+   * until a signal wait of the run consumes it (a failed run's resume too); a run parked in a wait
+   * is made due at once, and a wait of a run executing here looks at once. Throws naming an
+   * unknown, completed or cancelled run.
    */
   async signal(runId: string, name: string, payload?: unknown): Promise<SignalRecord> {
     checkSignalName(`signal(${JSON.stringify(runId)})`, name);

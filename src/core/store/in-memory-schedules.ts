@@ -104,8 +104,8 @@ export class InMemorySchedules {
   send(runId: string, name: string, payload: unknown, now: Date): SignalRecord {
     const run = this.record(runId);
     if (run === undefined) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; the signal "${name}" was not sent.`);
-    if (run.status !== 'queued' && run.status !== 'running' && run.status !== 'waiting') {
-      throw new SpineError('run-finished', `Run "${runId}" of workflow "${run.workflowName}" is ${run.status}; the signal "${name}" was not sent (only a queued, running or waiting run takes signals).`);
+    if (run.status === 'completed' || run.status === 'cancelled') {
+      throw new SpineError('run-finished', `Run "${runId}" of workflow "${run.workflowName}" is ${run.status}; the signal "${name}" was not sent (a completed or cancelled run takes no signals).`);
     }
     const signal: Writable<SignalRecord> = { signalId: ++this.signalSequence, runId, name, payload: structuredClone(payload ?? null), sentAt: now, consumedBy: null, consumedAt: null };
     let ofRun = this.signals.get(runId);

@@ -283,9 +283,10 @@ export interface RunStore {
   // ── signals (optional: a store without them cannot deliver signals) ──
 
   /**
-   * Keeps a signal for a run that is not finished (queued, running or waiting), in one transaction
-   * with the run's row: a run parked in a wait (no owner) is made due now, so a worker wakes it.
-   * Throws `SpineError` 'unknown-run' / 'run-finished' naming the run otherwise.
+   * Keeps a signal for a run that is not completed or cancelled (a failed or stopped run keeps it
+   * for its resume), in one transaction with the run's row: a run parked in a wait (no owner) is
+   * made due now, so a worker wakes it. Throws `SpineError` 'unknown-run' / 'run-finished' naming
+   * the run otherwise.
    */
   sendSignal?(runId: string, name: string, payload: unknown, now: Date): Promise<SignalRecord>;
   /** The signals sent to a run, oldest first. */

@@ -1,6 +1,6 @@
 // One worker process of the schedule chaos test: a Spine on the shared database whose scheduler
 // reads an accelerated clock (simulated = t0 + (real - r0) × speed, or frozen at `freezeAt`), firing
-// two schedules of 'sc.tick': every 10 minutes, and 18:00 New York on trading days. Each run ticks
+// two schedules of 'sc.tick': every 15 minutes, and 18:00 New York on trading days. Each run ticks
 // (logged), waits for the signal 'ack' (sent by the test process) and ends.
 // argv[2]: JSON { database, log, t0, r0, speed, freezeAt? }
 'use strict';

@@ -9,7 +9,7 @@ function scheduleDeclarations({ tradingCalendar }) {
   const calendar = tradingCalendar({ name: 'XTEST', timeZone: 'America/New_York', holidays: [HOLIDAY] });
   const params = (fireTime) => ({ fire: fireTime.toISOString() });
   return [
-    { name: 'every-10-min', workflow: 'sc.tick', cron: '*/10 * * * *', catchUp: 'all', maxCatchUp: 100_000, params },
+    { name: 'every-15-min', workflow: 'sc.tick', cron: '*/15 * * * *', catchUp: 'all', maxCatchUp: 100_000, params },
     { name: 'trading-close', workflow: 'sc.tick', cron: '0 18 * * *', calendar, catchUp: 'all', maxCatchUp: 100_000, params },
   ];
 }

@@ -3,16 +3,9 @@ import type { DataSource } from 'typeorm';
 import { TypeOrmRunStore } from '../../../src/persistence';
 import { testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
+import { sleep, until as poll } from '../../support/polling';
+
+const until = <T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> => poll(probe, timeoutMs, 10);
 
 describe.each(testDrivers())('schedules and signals on a database (%s)', (driver) => {
   const others: DataSource[] = [];

@@ -1,16 +1,7 @@
 import 'reflect-metadata';
 import { InMemoryRunStore, LambdaStep, Schedule, Spine, SpineStartupError, Step, Workflow, type WorkflowContext } from 'spine-orchestration';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
+import { sleep, until } from '../../support/polling';
 
 const report = Workflow.define({
   name: 'report',

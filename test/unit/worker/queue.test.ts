@@ -1,16 +1,6 @@
 import { InMemoryRunStore, LeaseLostError, Spine, SpineError, Step, Workflow, WorkflowRunner, type RunEvent } from 'spine-orchestration';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
+import { sleep, until } from '../../support/polling';
 
 const linear = Workflow.define({
   name: 'linear',

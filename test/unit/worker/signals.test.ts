@@ -1,16 +1,7 @@
 import 'reflect-metadata';
 import { InMemoryRunStore, LambdaStep, Spine, Step, StepResult, WaitForSignal, Workflow, type RunEvent, type WorkflowContext } from 'spine-orchestration';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
+import { sleep, until } from '../../support/polling';
 
 const approvalFlow = Workflow.define({
   name: 'approval-flow',
@@ -81,7 +72,7 @@ describe('signals (in-memory store)', () => {
     expect(Date.now() - sent).toBeLessThan(900); // not a poll interval later
   });
 
-  it("timeouts: 'fail' fails the step with TIMEOUT, 'continue' goes on with { timedOut: true }", async () => {
+  it("timeouts: 'fail' fails the step with TIMEOUT (a signal sent then is kept for its resume), 'continue' goes on with { timedOut: true }", async () => {
     const store = new InMemoryRunStore();
     const strict = Workflow.define({ name: 'strict', queue: 'q', steps: [Step.waitForSignal('ok', { timeoutMs: 80 }), Step.lambda('after', () => ({}))] });
     const lenient = Workflow.define({ name: 'lenient', queue: 'q', steps: [Step.waitForSignal('ok', { timeoutMs: 80, onTimeout: 'continue' }), Step.lambda('after', () => ({}))] });
@@ -91,6 +82,11 @@ describe('signals (in-memory store)', () => {
     const failed = await spine.waitForResult(a.runId, { timeoutMs: 3_000 });
     expect(failed).toMatchObject({ status: 'failed', errorStep: 'ok', errorCategory: 'TIMEOUT' });
     expect(failed.error).toMatch(/no signal "ok" arrived within 80 ms of step "ok" beginning to wait/);
+    // the failed run keeps a signal sent now; its resume consumes it (the deadline has passed, the signal wins)
+    await spine.signal(a.runId, 'ok', { late: true });
+    const resumed = await spine.resume(a.runId);
+    expect(resumed.status).toBe('completed');
+    expect(resumed.context.getOutput('ok')).toEqual({ late: true });
     const went = await spine.waitForResult(b.runId, { timeoutMs: 3_000 });
     expect(went.status).toBe('completed');
     expect(went.context.getOutput('ok')).toEqual({ timedOut: true, signal: 'ok' });
