@@ -6,6 +6,9 @@
  *     once) and by another process (the worker finds it at its next poll, every 100 ms here)
  *   - a distributed map of 1,000 items, items queue limited to 10 at once, next to the same map run
  *     in place at concurrency 10
+ *   - schedules: fires per second (fire row + queued run in one transaction), next to enqueues per
+ *     second (the queued run alone) in the same run
+ *   - signals: signal → parked run's wait step done, sent by the worker's own process and by another
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +19,7 @@ import { Spine, WorkflowRunner, type RunEvent } from 'spine-orchestration';
 import { createSpineDataSource, mysqlOptions, runMigrationsExclusively, sqliteOptions, TypeOrmRunStore } from 'spine-orchestration/typeorm';
 import type { DataSource } from 'typeorm';
 import { benchMariaDb, MARIADB_NOT_MEASURED } from './bench-mariadb';
-import { benchWorkflows, distributedMap, localMap, threeSteps } from './queue.workflows';
+import { benchWorkflows, distributedMap, localMap, signalled, threeSteps } from './queue.workflows';
 
 const RUNS = 600;
 
@@ -119,21 +122,77 @@ async function maps(dataSource: DataSource): Promise<{ distributed: number; loca
   }
 }
 
+/** Fires per second of a schedule (each fire: its row and its queued run, one transaction) and enqueues per second of the same run. */
+async function fires(dataSource: DataSource): Promise<{ fires: number; enqueues: number }> {
+  const store = new TypeOrmRunStore(dataSource);
+  const runner = new WorkflowRunner({ store, workflows: lookup });
+  const name = `bench-schedule-${Date.now()}`;
+  await store.saveSchedules([{ name, workflow: threeSteps.name, paused: false }], new Date(0));
+  const count = 300;
+  let begin = performance.now();
+  for (let i = 1; i <= count; i++) {
+    const fireTime = new Date(i * 60_000);
+    const run = runner.queuedRun(threeSteps, { queue: 'bench-fires' }, { source: 'schedule', schedule: name, fireTime });
+    const outcome = await store.fireSchedule({ schedule: name, workflow: threeSteps.name, fireTime, source: 'schedule', run, error: null, scheduled: true });
+    if (!outcome.fired) throw new Error(`fire ${i} not made: ${outcome.reason}`);
+  }
+  const fireRate = count / ((performance.now() - begin) / 1000);
+  begin = performance.now();
+  for (let i = 0; i < count; i++) await runner.enqueue(threeSteps, { queue: 'bench-fires' });
+  return { fires: fireRate, enqueues: count / ((performance.now() - begin) / 1000) };
+}
+
+/** Milliseconds from a signal to the parked run's wait step done: sent by the worker's own process, and by another (the worker polls every 100 ms). */
+async function signals(dataSource: DataSource, other: DataSource): Promise<{ own: number[]; remote: number[] }> {
+  const received = new Map<string, number>();
+  const parked = new Set<string>();
+  const onEvent = (e: RunEvent): void => {
+    if (e.type === 'signal_received') received.set(e.runId, performance.timeOrigin + performance.now());
+    if (e.type === 'run_parked') parked.add(e.runId);
+  };
+  const spine = await Spine.create({ database: dataSource, workflows: benchWorkflows, recoverOnStart: false, onEvent, worker: { queues: ['bench-signals'], pollIntervalMs: 100 } });
+  const sender = new WorkflowRunner({ store: new TypeOrmRunStore(other), workflows: lookup });
+  const measure = async (send: (runId: string) => Promise<unknown>): Promise<number[]> => {
+    const out: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const { runId } = await spine.enqueue(signalled.name);
+      while (!parked.has(runId)) await new Promise((r) => setTimeout(r, 2));
+      const at = performance.timeOrigin + performance.now();
+      await send(runId);
+      await spine.waitForResult(runId, { pollIntervalMs: 5 });
+      out.push(received.get(runId)! - at);
+    }
+    return out;
+  };
+  try {
+    const own = await measure((runId) => spine.signal(runId, 'go'));
+    const remote = await measure((runId) => sender.signal(runId, 'go'));
+    return { own, remote };
+  } finally {
+    await spine.close();
+  }
+}
+
 async function driver(name: string, database: string, lines: string[]): Promise<void> {
   const open = async () => createSpineDataSource(database.startsWith('mysql://') ? mysqlOptions(database) : sqliteOptions(database)).initialize();
   const dataSource = await open();
   const other = await open();
   try {
     await runMigrationsExclusively(dataSource);
-    const rates: string[] = [];
-    for (const workers of [1, 2, 4]) rates.push(`${workers}: ${Math.round(await throughput(database, dataSource, workers))}`);
-    lines.push(row(`${name}: runs/s of a 3-step workflow by 1, 2, 4 worker processes`, '', rates.join(' · ')));
+    const perWorkers: string[] = [];
+    for (const workers of [1, 2, 4]) perWorkers.push(`${workers}: ${Math.round(await throughput(database, dataSource, workers))}`);
+    lines.push(row(`${name}: runs/s of a 3-step workflow by 1, 2, 4 worker processes`, '', perWorkers.join(' · ')));
     const { own, remote } = await latency(dataSource, other);
     lines.push(row(`${name}: enqueue → start, enqueued by the worker's own process`, `${percentile(own, 50).toFixed(1)} ms`, `p99 ${percentile(own, 99).toFixed(1)} ms`));
     lines.push(row(`${name}: enqueue → start, enqueued elsewhere (worker polls every 100 ms)`, `${percentile(remote, 50).toFixed(1)} ms`, `p99 ${percentile(remote, 99).toFixed(1)} ms`));
     const { distributed, local } = await maps(dataSource);
     lines.push(row(`${name}: map of 1,000 items at concurrency 10, distributed`, `${Math.round(distributed)} ms`, `${(distributed / local).toFixed(1)}× the map run in place`));
     lines.push(row(`${name}: the same map run in place`, `${Math.round(local)} ms`, ''));
+    const rates = await fires(dataSource);
+    lines.push(row(`${name}: schedule fires/s (fire row + queued run, one transaction)`, `${Math.round(rates.fires)}`, `${(rates.enqueues / rates.fires).toFixed(2)}× an enqueue's time (${Math.round(rates.enqueues)}/s)`));
+    const waits = await signals(dataSource, other);
+    lines.push(row(`${name}: signal → parked run's wait done, sent by the worker's process`, `${percentile(waits.own, 50).toFixed(1)} ms`, `p99 ${percentile(waits.own, 99).toFixed(1)} ms`));
+    lines.push(row(`${name}: signal → parked run's wait done, sent elsewhere (100 ms poll)`, `${percentile(waits.remote, 50).toFixed(1)} ms`, `p99 ${percentile(waits.remote, 99).toFixed(1)} ms`));
   } finally {
     await other.destroy();
     await dataSource.destroy();

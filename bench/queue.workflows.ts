@@ -19,4 +19,11 @@ export const localMap = Workflow.define({
   steps: [Step.map('fan', { items, iterator: mapItem.name, maxConcurrency: 10 }), Step.lambda('reduce', (ctx) => ({ n: ctx.getOutput('fan', 'succeeded') }))],
 });
 
-export const benchWorkflows = [threeSteps, mapItem, distributedMap, localMap];
+/** A run that waits for a signal between two steps (parked in a worker meanwhile). */
+export const signalled = Workflow.define({
+  name: 'bench.queue.signalled',
+  queue: 'bench-signals',
+  steps: [Step.lambda('before', () => ({ ok: true })), Step.waitForSignal('go'), Step.lambda('after', () => ({ ok: true }))],
+});
+
+export const benchWorkflows = [threeSteps, mapItem, distributedMap, localMap, signalled];

@@ -348,8 +348,10 @@ export class Spine {
    * run consumes it, each signal once; a run parked waiting for it is woken. Throws naming a run
    * that is unknown or finished.
    */
-  signal(runId: string, name: string, payload?: unknown): Promise<SignalRecord> {
-    return this.runner.signal(runId, name, payload);
+  async signal(runId: string, name: string, payload?: unknown): Promise<SignalRecord> {
+    const sent = await this.runner.signal(runId, name, payload);
+    this.worker?.notify(); // a run parked for it is due now: this process's worker looks at once
+    return sent;
   }
 
   /** The signals sent to a run, oldest first, each with the step execution that consumed it. */
@@ -359,12 +361,12 @@ export class Spine {
 
   /** Approves the breached 'approve' quality gate of `step` in a run: it goes on. */
   approve(runId: string, step: string, options: { readonly note?: string; readonly by?: string } = {}): Promise<SignalRecord> {
-    return this.runner.signal(runId, approvalSignal(step), { approved: true, ...options });
+    return this.signal(runId, approvalSignal(step), { approved: true, ...options });
   }
 
   /** Rejects the breached 'approve' quality gate of `step` in a run: the step fails (DATA_QUALITY) with the note. */
   reject(runId: string, step: string, options: { readonly note?: string; readonly by?: string } = {}): Promise<SignalRecord> {
-    return this.runner.signal(runId, approvalSignal(step), { approved: false, ...options });
+    return this.signal(runId, approvalSignal(step), { approved: false, ...options });
   }
 
   /** Per queue: queued (and due), running, waiting, the oldest queued run's enqueue time, and per concurrency key. */
