@@ -189,10 +189,10 @@ async function driver(name: string, database: string, lines: string[]): Promise<
     lines.push(row(`${name}: map of 1,000 items at concurrency 10, distributed`, `${Math.round(distributed)} ms`, `${(distributed / local).toFixed(1)}× the map run in place`));
     lines.push(row(`${name}: the same map run in place`, `${Math.round(local)} ms`, ''));
     const rates = await fires(dataSource);
-    lines.push(row(`${name}: schedule fires/s (fire row + queued run, one transaction)`, `${Math.round(rates.fires)}`, `${(rates.enqueues / rates.fires).toFixed(2)}× an enqueue's time (${Math.round(rates.enqueues)}/s)`));
+    lines.push(row(`${name}: schedule fires/s (fire row + its run, one transaction)`, `${Math.round(rates.fires)}`, `${(rates.enqueues / rates.fires).toFixed(2)}× an enqueue's time (${Math.round(rates.enqueues)}/s)`));
     const waits = await signals(dataSource, other);
-    lines.push(row(`${name}: signal → parked run's wait done, sent by the worker's process`, `${percentile(waits.own, 50).toFixed(1)} ms`, `p99 ${percentile(waits.own, 99).toFixed(1)} ms`));
-    lines.push(row(`${name}: signal → parked run's wait done, sent elsewhere (100 ms poll)`, `${percentile(waits.remote, 50).toFixed(1)} ms`, `p99 ${percentile(waits.remote, 99).toFixed(1)} ms`));
+    lines.push(row(`${name}: signal → parked wait done, sent by the worker's process`, `${percentile(waits.own, 50).toFixed(1)} ms`, `p99 ${percentile(waits.own, 99).toFixed(1)} ms`));
+    lines.push(row(`${name}: signal → parked wait done, sent elsewhere (100 ms poll)`, `${percentile(waits.remote, 50).toFixed(1)} ms`, `p99 ${percentile(waits.remote, 99).toFixed(1)} ms`));
   } finally {
     await other.destroy();
     await dataSource.destroy();
