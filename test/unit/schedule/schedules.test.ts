@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { InMemoryRunStore, LambdaStep, Schedule, Spine, SpineStartupError, Step, Workflow, type WorkflowContext } from 'spine-orchestration';
 
 import { sleep, until } from '../../support/polling';
+import { useSpines } from '../../support/spines';
 
 const report = Workflow.define({
   name: 'report',
@@ -19,16 +20,7 @@ class TestTime {
 }
 
 describe('schedules (in-memory store)', () => {
-  let spines: Spine[] = [];
-  afterEach(async () => {
-    await Promise.all(spines.map((s) => s.close({ timeoutMs: 1_000 })));
-    spines = [];
-  });
-  const create = async (options: Parameters<typeof Spine.create>[0]) => {
-    const spine = await Spine.create({ recoverOnStart: false, ...options });
-    spines.push(spine);
-    return spine;
-  };
+  const { create } = useSpines();
   const daily = { name: 'daily-report', workflow: 'report', cron: '0 18 * * *', timezone: 'America/New_York', params: (_t: Date, fire: { localDate: string }) => ({ day: fire.localDate, tier: 'T1' }) };
 
   it('fires each fire time once across three workers on one store, with params from its fire time, trigger source and schedule recorded', async () => {
@@ -54,7 +46,7 @@ describe('schedules (in-memory store)', () => {
       ['2027-06-03', 'schedule', 'daily-report', '2027-06-03T22:00:00.000Z', '2027-06-03'],
       ['2027-06-04', 'schedule', 'daily-report', '2027-06-04T22:00:00.000Z', '2027-06-04'],
     ]);
-    const [listed] = await spines[0]!.listSchedules();
+    const [listed] = await three[0]!.listSchedules();
     expect(listed).toMatchObject({ name: 'daily-report', paused: false, lastFire: { fireTime: new Date('2027-06-04T22:00:00Z'), runStatus: 'completed', source: 'schedule' } });
   });
 

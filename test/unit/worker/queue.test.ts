@@ -1,6 +1,7 @@
 import { InMemoryRunStore, LeaseLostError, Spine, SpineError, Step, Workflow, WorkflowRunner, type RunEvent } from 'spine-orchestration';
 
 import { sleep, until } from '../../support/polling';
+import { useSpines } from '../../support/spines';
 
 const linear = Workflow.define({
   name: 'linear',
@@ -9,16 +10,7 @@ const linear = Workflow.define({
 });
 
 describe('the run queue (in-memory store)', () => {
-  let spines: Spine[] = [];
-  afterEach(async () => {
-    await Promise.all(spines.map((s) => s.close({ timeoutMs: 1_000 })));
-    spines = [];
-  });
-  const create = async (options: Parameters<typeof Spine.create>[0]) => {
-    const spine = await Spine.create({ recoverOnStart: false, ...options });
-    spines.push(spine);
-    return spine;
-  };
+  const { create, forget } = useSpines();
 
   it('enqueue records a queued run and returns at once; a worker of its queue runs it; waitForResult returns its result', async () => {
     const store = new InMemoryRunStore();
@@ -154,7 +146,7 @@ describe('the run queue (in-memory store)', () => {
     expect(parked.leaseExpiresAt!.getTime()).toBeGreaterThanOrEqual(parked.startedAt.getTime() + 250);
     expect(first.activeRuns).toBe(0);
     await first.close();
-    spines = spines.filter((s) => s !== first);
+    forget(first);
     const second = await create({ store, workflows: [wf], worker: { pollIntervalMs: 10 } });
     const result = await second.waitForResult(runId, { timeoutMs: 5_000 });
     expect(result).toMatchObject({ status: 'completed', completedSteps: ['before', 'pause', 'after'] });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { InMemoryRunStore, LambdaStep, Spine, Step, StepResult, WaitForSignal, Workflow, type RunEvent, type WorkflowContext } from 'spine-orchestration';
 
 import { sleep, until } from '../../support/polling';
+import { useSpines } from '../../support/spines';
 
 const approvalFlow = Workflow.define({
   name: 'approval-flow',
@@ -14,16 +15,7 @@ const approvalFlow = Workflow.define({
 });
 
 describe('signals (in-memory store)', () => {
-  let spines: Spine[] = [];
-  afterEach(async () => {
-    await Promise.all(spines.map((s) => s.close({ timeoutMs: 1_000 })));
-    spines = [];
-  });
-  const create = async (options: Parameters<typeof Spine.create>[0]) => {
-    const spine = await Spine.create({ recoverOnStart: false, ...options });
-    spines.push(spine);
-    return spine;
-  };
+  const { create } = useSpines();
 
   it("a worker's run parks in the wait (no lease, no slot) until the signal comes; its payload is the step's output", async () => {
     const store = new InMemoryRunStore();
