@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { InMemoryRunStore, LambdaStep, Spine, Step, StepResult, WaitForSignal, Workflow, type RunEvent, type WorkflowContext } from 'spine-orchestration';
+import { InMemoryRunStore, LambdaStep, Step, StepResult, WaitForSignal, Workflow, type RunEvent, type WorkflowContext } from 'spine-orchestration';
 
-import { sleep, until } from '../../support/polling';
+import { until } from '../../support/polling';
 import { useSpines } from '../../support/spines';
 
 const approvalFlow = Workflow.define({
