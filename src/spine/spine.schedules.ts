@@ -157,7 +157,17 @@ export class SpineSchedules {
     } catch (caught) {
       error = caught instanceof Error ? caught.message : String(caught);
     }
-    const outcome = await store.fireSchedule!({ schedule: schedule.name, workflow: schedule.workflow, fireTime, source, run, error, scheduled });
+    const write = { schedule: schedule.name, workflow: schedule.workflow, fireTime, source, run, error, scheduled };
+    let outcome: FireOutcome;
+    try {
+      outcome = await store.fireSchedule!(write);
+    } catch (caught) {
+      // a run the store cannot keep (params too large to store, say): the fire is recorded with why, not tried for ever
+      if (!(caught instanceof SpineError) || run === null || !['unserializable-value', 'invalid-argument', 'limit-exceeded'].includes(caught.kind)) throw caught;
+      error = caught.message;
+      run = null;
+      outcome = await store.fireSchedule!({ ...write, run: null, error });
+    }
     if (outcome.fired && run !== null) this.enqueued();
     if (outcome.fired && error !== null) this.logger.warn(`spine-orchestration: schedule "${schedule.name}": the fire at ${fireTime.toISOString()} made no run: ${error}`);
     return outcome;

@@ -293,12 +293,14 @@ export class Spine {
     this.assertOpen('startWorker');
     if (this.worker !== null) throw new SpineError('invalid-argument', `This Spine already runs a worker (${this.worker.id}); one per Spine.`);
     const worker = new RunWorker(this.runner, this.store, () => this.registry.names(), this.queueLimits, options, this.logger);
+    const scheduler =
+      options.scheduler === false || this.schedules.definitions.length === 0
+        ? null
+        : new Scheduler(this.store, this.schedules.definitions, this.schedules.fire, this.logger, options.scheduler === true || options.scheduler === undefined ? {} : options.scheduler);
     this.worker = worker;
+    this.scheduler = scheduler;
     worker.start();
-    if (options.scheduler !== false && this.schedules.definitions.length > 0) {
-      this.scheduler = new Scheduler(this.store, this.schedules.definitions, this.schedules.fire, this.logger, options.scheduler === true || options.scheduler === undefined ? {} : options.scheduler);
-      this.scheduler.start();
-    }
+    scheduler?.start();
     return worker;
   }
 

@@ -1,3 +1,4 @@
+import { SpineError } from '../core/errors/spine-error';
 import { dueFires, type ScheduleDefinition, type ScheduleState } from '../core/schedule/schedule';
 import type { TriggerSource } from '../core/schedule/trigger';
 import type { FireOutcome, RunStore } from '../core/store/run-store.port';
@@ -38,8 +39,15 @@ export class Scheduler {
     private readonly logger: WorkerLogger,
     options: SchedulerOptions = {},
   ) {
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new SpineError('invalid-argument', `worker.scheduler.now must be a function returning epoch milliseconds (got ${typeof options.now}).`);
+    }
+    const maxSleepMs = options.maxSleepMs ?? 30_000;
+    if (!(typeof maxSleepMs === 'number' && maxSleepMs >= 1 && Number.isFinite(maxSleepMs))) {
+      throw new SpineError('invalid-argument', `worker.scheduler.maxSleepMs must be a number ≥ 1 (got ${String(options.maxSleepMs)}).`);
+    }
     this.now = options.now ?? Date.now;
-    this.maxSleepMs = options.maxSleepMs ?? 30_000;
+    this.maxSleepMs = maxSleepMs;
   }
 
   /** Passes made so far. */

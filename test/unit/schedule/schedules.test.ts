@@ -191,6 +191,23 @@ describe('schedules (in-memory store)', () => {
     await expect(spine.triggerSchedule('weekly-b', { at: new Date('2026-06-01T07:00:00Z') })).rejects.toThrow(/fired 2026-06-01T07:00:00.000Z before \(run none: its params failed\)/);
   });
 
+  it('a fire whose run the store cannot keep (params too large) is recorded with why, and the schedule goes on', async () => {
+    const { TypeOrmRunStore, createSpineDataSource, sqliteOptions, runMigrationsExclusively } = await import('../../../src/persistence');
+    const dataSource = await createSpineDataSource(sqliteOptions(':memory:')).initialize();
+    await runMigrationsExclusively(dataSource);
+    const store = new TypeOrmRunStore(dataSource, { maxOutputBytes: 1_000 });
+    const warnings: string[] = [];
+    const big = { name: 'big', workflow: 'report', cron: '0 18 * * *', params: () => ({ day: 'x'.repeat(5_000), tier: 'T1' }) };
+    const spine = await create({ store, workflows: [report], schedules: [big], logger: { warn: (m) => void warnings.push(m) } });
+    await expect(spine.triggerSchedule('big', { at: new Date('2027-01-01T18:00:00Z') })).rejects.toThrow(/made no run/);
+    const [state] = await spine.listSchedules();
+    expect(state!.lastFire).toMatchObject({ runId: null, error: expect.stringMatching(/params of run/) });
+    expect(warnings.join('\n')).toMatch(/schedule "big": the fire at 2027-01-01T18:00:00.000Z made no run: .*params of run/);
+    expect(() => spine.startWorker({ scheduler: { maxSleepMs: 0 } })).toThrow(/worker\.scheduler\.maxSleepMs must be a number ≥ 1 \(got 0\)/);
+    await spine.close();
+    await dataSource.destroy();
+  });
+
   it('start-up names a schedule of an unknown workflow, a bad cron and a duplicate name, all at once', async () => {
     const error = await Spine.create({
       store: new InMemoryRunStore(),
