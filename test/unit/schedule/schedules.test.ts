@@ -3,6 +3,7 @@ import { InMemoryRunStore, LambdaStep, Schedule, Spine, SpineStartupError, Step,
 
 import { sleep, until } from '../../support/polling';
 import { useSpines } from '../../support/spines';
+import { createSpineDataSource, runMigrationsExclusively, sqliteOptions, TypeOrmRunStore } from '../../../src/persistence';
 
 const report = Workflow.define({
   name: 'report',
@@ -192,7 +193,6 @@ describe('schedules (in-memory store)', () => {
   });
 
   it('a fire whose run the store cannot keep (params too large) is recorded with why, and the schedule goes on', async () => {
-    const { TypeOrmRunStore, createSpineDataSource, sqliteOptions, runMigrationsExclusively } = await import('../../../src/persistence');
     const dataSource = await createSpineDataSource(sqliteOptions(':memory:')).initialize();
     await runMigrationsExclusively(dataSource);
     const store = new TypeOrmRunStore(dataSource, { maxOutputBytes: 1_000 });
