@@ -16,19 +16,54 @@ function isDataSource(value: unknown): value is DataSource {
   return value !== null && typeof value === 'object' && typeof (value as DataSource).initialize === 'function' && 'options' in value;
 }
 
+/** The environment variable naming the database when the options do not. */
+export const DATABASE_URL_VARIABLE = 'SPINE_DATABASE_URL';
+
+/**
+ * Where a Spine records runs, and why there: `database` as given, else `SPINE_DATABASE_URL`, else
+ * the embedded SQLite file `.spine/spine.db` under `cwd`. For messages and `spine doctor`.
+ */
+export function databaseChoice(options: Pick<SpineOptions, 'database' | 'store'>, env: NodeJS.ProcessEnv = process.env): { readonly database: SpineOptions['database']; readonly source: string } {
+  if (options.store !== undefined) return { database: undefined, source: 'the store option (a RunStore of your own)' };
+  if (options.database !== undefined) return { database: options.database, source: 'the database option' };
+  const url = env[DATABASE_URL_VARIABLE];
+  if (url !== undefined && url.trim() !== '') return { database: url.trim(), source: `${DATABASE_URL_VARIABLE}` };
+  return { database: undefined, source: 'the default (.spine/spine.db under the working directory)' };
+}
+
+/** DataSource options for a database URL: 'sqlite:<file>' (relative to `cwd`), 'sqlite::memory:', 'mysql://…', 'mariadb://…'. */
+export function databaseUrlOptions(url: string, cwd: string): DataSourceOptions {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const persistence = require('../persistence') as typeof import('../persistence');
+  if (/^(mysql|mariadb):\/\//.test(url)) return persistence.mysqlOptions(url.replace(/^mariadb:/, 'mysql:'), url.startsWith('mysql:') ? 'mysql' : 'mariadb');
+  const sqlite = /^sqlite:(.+)$/.exec(url);
+  if (sqlite !== null) {
+    const file = sqlite[1]!.replace(/^\/\/(?=\/)/, ''); // sqlite:///abs/path → /abs/path
+    return persistence.sqliteOptions(file === ':memory:' || isAbsolute(file) ? file : join(cwd, file));
+  }
+  throw new SpineError(
+    'invalid-argument',
+    `database URL ${JSON.stringify(url.replace(/:[^:@/]*@/, ':***@'))} is not one spine opens: use 'sqlite:.spine/spine.db', 'sqlite::memory:', ` +
+      "'mysql://user:password@host:3306/db' or 'mariadb://…' (in the database option or SPINE_DATABASE_URL).",
+  );
+}
+
 /**
  * The TypeORM DataSource `database` names (not initialized yet when Spine makes it), and whether
- * Spine made it (and so closes it); null for 'memory'. TypeORM is loaded only when used.
+ * Spine made it (and so closes it); null for 'memory'. Without `database`, `SPINE_DATABASE_URL`
+ * when set, else the embedded SQLite file. TypeORM is loaded only when used.
  */
-export function resolveDataSource(options: Pick<SpineOptions, 'database' | 'cwd'>): { dataSource: DataSource; owned: boolean } | null {
-  const database = options.database;
+export function resolveDataSource(options: Pick<SpineOptions, 'database' | 'cwd'>, env: NodeJS.ProcessEnv = process.env): { dataSource: DataSource; owned: boolean } | null {
+  const database = databaseChoice(options, env).database;
   if (database === 'memory') return null;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const persistence = require('../persistence') as typeof import('../persistence');
+  const cwd = options.cwd ?? process.cwd();
   if (database === undefined) {
-    const file = join(options.cwd ?? process.cwd(), persistence.DEFAULT_SQLITE_FILE);
+    const file = join(cwd, persistence.DEFAULT_SQLITE_FILE);
     return { dataSource: persistence.createSpineDataSource(persistence.sqliteOptions(file)), owned: true };
   }
+  if (typeof database === 'string') return { dataSource: persistence.createSpineDataSource(databaseUrlOptions(database, cwd)), owned: true };
   if (isDataSource(database)) return { dataSource: database, owned: false };
   if (typeof database === 'object' && database !== null && typeof (database as DataSourceOptions).type === 'string') {
     const given = database as DataSourceOptions;
@@ -38,7 +73,7 @@ export function resolveDataSource(options: Pick<SpineOptions, 'database' | 'cwd'
   }
   throw new SpineError(
     'invalid-argument',
-    `Spine.create: database must be 'memory', TypeORM DataSourceOptions or a DataSource (got ${JSON.stringify(database)}).`,
+    `Spine.create: database must be 'memory', a database URL ('sqlite:…', 'mysql://…', 'mariadb://…'), TypeORM DataSourceOptions or a DataSource (got ${JSON.stringify(database)}).`,
   );
 }
 

@@ -40,11 +40,13 @@ export interface SpineOptions extends SpineRunnerOptions {
   /** The directory globs are relative to (default: the process's working directory). */
   readonly cwd?: string;
   /**
-   * Where runs are recorded: 'memory' (this process only), TypeORM `DataSourceOptions`
-   * (better-sqlite3, mysql, mariadb) or an existing `DataSource`. Default: the embedded SQLite
-   * file `.spine/spine.db` under `cwd`.
+   * Where runs are recorded: 'memory' (this process only), a URL ('sqlite:.spine/spine.db' —
+   * relative to `cwd` —, 'sqlite::memory:', 'mysql://user:pass@host:3306/db', 'mariadb://…'),
+   * TypeORM `DataSourceOptions` (better-sqlite3, mysql, mariadb) or an existing `DataSource`.
+   * Default: the URL in the environment variable `SPINE_DATABASE_URL` when set, else the embedded
+   * SQLite file `.spine/spine.db` under `cwd`.
    */
-  readonly database?: 'memory' | DataSourceOptions | DataSource;
+  readonly database?: 'memory' | string | DataSourceOptions | DataSource;
   /** Run pending migrations at start-up (default true). */
   readonly migrationsRun?: boolean;
   /** Largest output a step may store in a database (default 16 MiB). */
