@@ -1,9 +1,9 @@
-import { Body, Controller, Get, HttpCode, HttpException, HttpStatus, Inject, NotFoundException, Param, Post } from '@nestjs/common';
-import { SpineError, SpineValidationError } from 'spine-orchestration';
-import { SpineService } from 'spine-orchestration/nest';
+import { Body, Controller, Get, HttpCode, HttpStatus, Inject, NotFoundException, Param, Post, UseFilters } from '@nestjs/common';
+import { SpineExceptionFilter, SpineService } from 'spine-orchestration/nest';
 
-/** Starts runs and reads them back over HTTP. */
+/** Starts runs and reads them back over HTTP; spine's errors answer 400 / 404 / 409 / 503 (SpineExceptionFilter). */
 @Controller('runs')
+@UseFilters(SpineExceptionFilter)
 export class RunsController {
   constructor(@Inject(SpineService) private readonly spine: SpineService) {}
 
@@ -11,12 +11,8 @@ export class RunsController {
   @Post(':workflow')
   @HttpCode(HttpStatus.ACCEPTED)
   async start(@Param('workflow') workflow: string, @Body() params: Record<string, unknown> = {}) {
-    try {
-      const { runId } = await this.spine.start(workflow, { params });
-      return { runId, workflow, status: 'running', href: `/runs/${runId}` };
-    } catch (error) {
-      throw toHttpError(error);
-    }
+    const { runId } = await this.spine.start(workflow, { params });
+    return { runId, workflow, status: 'running', href: `/runs/${runId}` };
   }
 
   /** The run and its steps (status, attempts, duration, quality, error). */
@@ -36,13 +32,4 @@ export class RunsController {
   list() {
     return this.spine.listRuns({ limit: 50 });
   }
-}
-
-function toHttpError(error: unknown): unknown {
-  if (error instanceof SpineValidationError) {
-    return new HttpException({ statusCode: 400, message: error.message, violations: error.violations }, HttpStatus.BAD_REQUEST);
-  }
-  if (error instanceof SpineError && error.kind === 'unknown-workflow') return new NotFoundException(error.message);
-  if (error instanceof SpineError && error.kind === 'closed') return new HttpException('Shutting down; retry on another instance.', HttpStatus.SERVICE_UNAVAILABLE);
-  return error;
 }

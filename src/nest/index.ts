@@ -3,3 +3,4 @@ export { SpineModule } from './spine.module';
 export { SpineService } from './spine.service';
 export { SPINE_MODULE_OPTIONS, type SpineModuleOptions, type SpineModuleAsyncOptions } from './spine-module.options';
 export { NestClassProvider } from './nest-class.provider';
+export { SpineExceptionFilter, httpStatusOf, httpBodyOf } from './spine-exception.filter';

@@ -72,9 +72,10 @@ describe('the Nest example application (examples/nest-app) over real HTTP', () =
     expect(app.get(WeeklyReportService).sent).toContain(message);
   });
 
-  it('answers 400 naming each bad field, 404 naming the known workflows, 404 for an unknown run', async () => {
+  it('answers 400 naming each bad field, 404 naming the known workflows, 404 for an unknown run (SpineExceptionFilter)', async () => {
     const bad = await http('POST', '/runs/finra.weekly_refresh', { week_ending: '2026-10-22', tier: 'Pink' });
     expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ statusCode: 400, error: 'Bad Request', kind: 'validation-failed' });
     expect((bad.body.violations as { field: string }[]).map((v) => v.field)).toEqual(['week_ending', 'tier']);
     const unknown = await http('POST', '/runs/finra.nope', {});
     expect(unknown.status).toBe(404);
