@@ -11,7 +11,7 @@ import { addScheduleCommands } from './schedule.commands';
 import { CliError, ExitCode } from './cli.error';
 import { loadConfig } from './config.loader';
 import { ProgressReporter, type ProgressMode } from './progress.reporter';
-import { formatDuration, formatRunHeader, formatRuns, formatSteps, formatTime, summarizeSteps, table } from './run.format';
+import { formatDuration, formatRunHeader, formatRuns, formatSteps, formatTime, printable, summarizeSteps, table } from './run.format';
 
 /** The run's record and its steps: what `show --json` and `run --json` print. */
 async function runReport(spine: Spine, runId: string): Promise<{ run: RunRecord; steps: StepRecord[]; items?: RunRecord[] }> {
@@ -69,7 +69,7 @@ async function reportResult(io: CliIo, spine: Spine, result: WorkflowResult, jso
     print(io, `✔ ${result.workflowName} completed in ${formatDuration(result.durationMs)} · ${result.completedSteps.length}/${result.totalSteps} steps${skipped}`);
   } else {
     const where = result.errorStep === null ? '' : ` at step "${result.errorStep}"`;
-    print(io, `✘ ${result.workflowName} ${result.status}${where}${result.error === null ? '' : `: ${result.error}`}`);
+    print(io, `✘ ${result.workflowName} ${result.status}${where}${result.error === null ? '' : `: ${printable(result.error)}`}`);
   }
   print(io, `  run id   ${result.runId}`);
   if (durable) {
@@ -158,10 +158,14 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .argument('<runId>', 'the run (see spine runs)')
     .option('-p, --param <key=value>', 'override a param of the run; repeat for more', collect, [])
     .option('--params-file <file>', 'a JSON object of params to override')
+    .option('--allow-definition-change', 'resume even though the workflow changed since the run started (the changed definition runs from where it stopped)')
     .option('--json', 'print one JSON document instead of progress')
-    .action(async (runId: string, opts: { param: string[]; paramsFile?: string; json?: boolean }) => {
+    .action(async (runId: string, opts: { param: string[]; paramsFile?: string; allowDefinitionChange?: boolean; json?: boolean }) => {
       const override = parseParams(opts.param, opts.paramsFile, io.cwd);
-      const paramsOverride = Object.keys(override).length > 0 ? { paramsOverride: override } : {};
+      const paramsOverride = {
+        ...(Object.keys(override).length > 0 && { paramsOverride: override }),
+        ...(opts.allowDefinitionChange === true && { allowDefinitionChange: true }),
+      };
       setExitCode(
         await followRun(io, global(), opts.json === true, async (spine, stopSignal) => {
           const run = await spine.getRun(runId);
@@ -212,7 +216,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
           for (const item of items) counts.set(item.status, (counts.get(item.status) ?? 0) + 1);
           print(io, `\n  map items: ${[...counts].map(([status, n]) => `${n} ${status}`).join(', ')}`);
           for (const item of items.filter((i) => i.status !== 'completed').slice(0, 10)) {
-            print(io, `    ${item.runId} ${item.status}${item.errorStep === null ? '' : ` at "${item.errorStep}"`}: ${item.error ?? ''}  params ${JSON.stringify(item.params)}`);
+            print(io, `    ${item.runId} ${item.status}${item.errorStep === null ? '' : ` at "${item.errorStep}"`}: ${printable(item.error ?? '')}  params ${printable(JSON.stringify(item.params))}`);
           }
         }
         const signals = await spine.listSignals(runId);
@@ -296,7 +300,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       try {
         if (!dataSource.isInitialized) await dataSource.initialize();
         const applied = await migrateDatabase(dataSource);
-        if (applied.length === 0) print(io, `The database is up to date (${dataSource.migrations.length} migrations).`);
+        const count = dataSource.migrations.length;
+        if (applied.length === 0) print(io, `The database is up to date (${count} migration${count === 1 ? '' : 's'}).`);
         for (const migration of applied) print(io, `applied ${migration.name}`);
       } catch (error) {
         throw new CliError(`Migrating the database failed: ${error instanceof Error ? error.message : String(error)}. Check the database settings in the config.`, ExitCode.RUN_FAILED);

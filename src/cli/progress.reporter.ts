@@ -1,5 +1,5 @@
 import type { RunEvent } from '../core/runner/run-event';
-import { formatDuration } from './run.format';
+import { formatDuration, printable } from './run.format';
 
 /** Where progress goes and how: a redrawn status line on a terminal, plain lines when piped, nothing for --json. */
 export type ProgressMode = 'tty' | 'plain' | 'silent';
@@ -65,11 +65,11 @@ export class ProgressReporter {
         const text = `  ${event.type === 'step_completed' ? '✓' : '✗'} ${event.step}${this.mapSummary()} (${formatDuration(event.durationMs ?? 0)})`;
         this.step = null;
         this.map = null;
-        this.line(event.type === 'step_completed' ? text : `${text}: ${event.error}`);
+        this.line(event.type === 'step_completed' ? text : `${text}: ${printable(event.error ?? '')}`);
         break;
       }
       case 'step_retried':
-        this.line(`  ↻ ${event.step} attempt ${event.attempt} failed, retrying in ${formatDuration(event.delayMs ?? 0)}: ${event.error}`);
+        this.line(`  ↻ ${event.step} attempt ${event.attempt} failed, retrying in ${formatDuration(event.delayMs ?? 0)}: ${printable(event.error ?? '')}`);
         break;
       case 'step_skipped':
         this.line(`  – ${event.step} skipped${event.reason ? `: ${event.reason}` : ''}`);

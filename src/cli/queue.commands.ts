@@ -3,7 +3,7 @@ import type { RunEvent } from '../core/runner/run-event';
 import { parsePositiveInt, collect } from './cli.args';
 import { asUsageError, print, printJson, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
 import { formatQueues, formatWorkers } from './queue.format';
-import { formatDuration, formatTime } from './run.format';
+import { formatDuration, formatTime, printable } from './run.format';
 
 /** What `spine run --enqueue` takes. */
 export interface EnqueueCommandOptions {
@@ -68,7 +68,7 @@ export function addQueueCommands(program: Command, io: CliIo, global: () => Glob
           run_started: 'started',
           run_resumed: `resumed${event.step === undefined ? '' : ` at "${event.step}"`}`,
           run_completed: `completed in ${formatDuration(event.durationMs ?? 0)}`,
-          run_failed: `failed${event.step === undefined ? '' : ` at "${event.step}"`}: ${event.error ?? ''}`,
+          run_failed: `failed${event.step === undefined ? '' : ` at "${event.step}"`}: ${printable(event.error ?? '')}`,
           run_cancelled: 'cancelled',
           run_parked: `parked ${event.reason ?? ''}${event.step === undefined ? '' : ` in "${event.step}"`} (lease and slot released)`,
           run_handed_off: 'handed off',

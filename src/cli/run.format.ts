@@ -25,7 +25,20 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
   return [render(headers.map((h) => h.toUpperCase())), ...rows.map(render)].join('\n');
 }
 
-const shorten = (text: string | null, max: number): string => (text === null ? '' : text.length > max ? `${text.slice(0, max - 1)}…` : text);
+/**
+ * Stored text made safe for a terminal: control characters (escape sequences from an error
+ * message, a carriage return, a newline in a table cell) shown as escapes instead of acting.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+}
+
+const shorten = (text: string | null, max: number): string => {
+  if (text === null) return '';
+  const safe = printable(text);
+  return safe.length > max ? `${safe.slice(0, max - 1)}…` : safe;
+};
 
 /** "412 records, 98.3% valid" and the failed thresholds, if any. */
 export function formatQuality(quality: QualityMetricsInit | null): string {
@@ -49,13 +62,19 @@ export interface StepSummary {
   readonly error: string | null;
 }
 
-/** Folds a run's step records (retried attempts, a wait's 'waiting' row) into one summary per execution. */
+/**
+ * Folds a run's step records into one summary per execution: retried attempts and a wait's
+ * 'waiting' row join the record that ended them. An execution that ended (failed, say) and ran
+ * again when the run was resumed shows as two rows, so earlier failures stay visible.
+ */
 export function summarizeSteps(records: readonly StepRecord[]): StepSummary[] {
-  const byExecution = new Map<string, StepSummary>();
+  const rows: StepSummary[] = [];
+  const open = new Map<string, number>();
   for (const record of records) {
     const key = `${record.stepName}#${record.iteration}`;
-    const earlier = byExecution.get(key);
-    byExecution.set(key, {
+    const at = open.get(key);
+    const earlier = at === undefined ? undefined : rows[at];
+    const row: StepSummary = {
       step: record.stepName,
       type: record.stepType,
       iteration: record.iteration,
@@ -64,9 +83,14 @@ export function summarizeSteps(records: readonly StepRecord[]): StepSummary[] {
       durationMs: (earlier?.durationMs ?? 0) + record.durationMs,
       quality: record.quality ?? earlier?.quality ?? null,
       error: record.error,
-    });
+    };
+    if (at === undefined) rows.push(row);
+    else rows[at] = row;
+    // a record that ends the execution closes its row; a later record of the same execution (a resume) opens another
+    if (record.status === 'retried' || record.status === 'waiting') open.set(key, at ?? rows.length - 1);
+    else open.delete(key);
   }
-  return [...byExecution.values()];
+  return rows;
 }
 
 /** The step table of `spine show`. */
@@ -112,7 +136,7 @@ export function formatRunHeader(run: RunRecord): string {
     `Run ${run.runId}  ${run.workflowName}  ${run.status.toUpperCase()}`,
     `  started   ${formatTime(run.startedAt)}${run.finishedAt === null ? '' : `   finished ${formatTime(run.finishedAt)}`}${run.durationMs === null ? '' : `   (${formatDuration(run.durationMs)})`}`,
     `  steps     ${run.completedSteps}/${run.totalSteps} completed, ${run.failedSteps} failed, ${run.skippedSteps} skipped`,
-    `  params    ${JSON.stringify(run.params)}`,
+    `  params    ${printable(JSON.stringify(run.params))}`,
   ];
   if (run.parentRunId !== null) lines.push(`  item of   run ${run.parentRunId}`);
   else {
@@ -130,7 +154,7 @@ export function formatRunHeader(run: RunRecord): string {
     lines.push(`  wakes     ${when} (any worker of queue "${run.queue}" continues it)`);
   }
   if (run.leaseOwner !== null && run.status !== 'queued') lines.push(`  owner     ${run.leaseOwner} (lease until ${formatTime(run.leaseExpiresAt)})`);
-  if (run.error !== null) lines.push(`  error     ${run.errorStep === null ? '' : `at "${run.errorStep}": `}${run.error}`);
+  if (run.error !== null) lines.push(`  error     ${run.errorStep === null ? '' : `at "${run.errorStep}": `}${printable(run.error)}`);
   if (run.cancelRequested && run.status === 'running') lines.push('  cancel    requested; the run stops at its next step boundary');
   return lines.join('\n');
 }

@@ -88,7 +88,7 @@ describe('the spine command line', () => {
   it('prints its commands with --help from the project root through npx (exit 0)', async () => {
     const outcome = await exec('npx', ['--no-install', 'spine', '--help'], root);
     expect(outcome.code).toBe(0);
-    for (const command of ['run', 'resume', 'runs', 'show', 'workflows', 'graph', 'cancel', 'migrate', 'purge']) expect(outcome.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['run', 'worker', 'queues', 'workers', 'schedules', 'backfill', 'signal', 'approve', 'reject', 'resume', 'runs', 'show', 'workflows', 'graph', 'cancel', 'migrate', 'purge']) expect(outcome.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   }, 30_000); // npx resolves the bin first: seconds on a loaded machine
 
   it('tells the user how to create a config when none is found (exit 2)', async () => {

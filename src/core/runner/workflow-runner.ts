@@ -176,7 +176,7 @@ export class WorkflowRunner {
       throw new SpineError(
         'definition-changed',
         `${where} started with definition ${run.workflowHash.slice(0, 12)} (version ${run.workflowVersion}); the workflow is now ` +
-          `${hash.slice(0, 12)} (version ${definition.version}). Resume with { allowDefinitionChange: true } to run the changed ` +
+          `${hash.slice(0, 12)} (version ${definition.version}). Resume with { allowDefinitionChange: true } (\`spine resume --allow-definition-change\`) to run the changed ` +
           'definition from where the run stopped, or start a new run.',
       );
     }

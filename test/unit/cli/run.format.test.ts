@@ -1,5 +1,5 @@
 import type { StepRecord } from 'spine-orchestration';
-import { formatDuration, formatQuality, summarizeSteps, table } from '../../../src/cli/run.format';
+import { formatDuration, formatQuality, printable, summarizeSteps, table } from '../../../src/cli/run.format';
 
 const record = (stepName: string, status: StepRecord['status'], attempt: number, durationMs: number, extra: Partial<StepRecord> = {}): StepRecord => ({
   runId: 'r',
@@ -32,6 +32,29 @@ describe('summarizeSteps', () => {
       { step: 'ingest', type: 'pipeline', iteration: 1, status: 'completed', attempts: 2, durationMs: 250, quality: null, error: null },
       { step: 'validate', type: 'pipeline', iteration: 1, status: 'failed', attempts: 1, durationMs: 1, quality: { recordCount: 10, validCount: 9 }, error: 'gate' },
     ]);
+  });
+});
+
+describe('summarizeSteps of a resumed run', () => {
+  it('keeps the failed execution before the resume as a row of its own', () => {
+    const rows = summarizeSteps([
+      record('ingest', 'completed', 1, 10),
+      record('load', 'retried', 1, 5, { error: 'timeout' }),
+      record('load', 'failed', 2, 5, { error: 'source down' }),
+      record('load', 'completed', 1, 7),
+    ]);
+    expect(rows.map((r) => [r.step, r.status, r.attempts, r.error])).toEqual([
+      ['ingest', 'completed', 1, null],
+      ['load', 'failed', 2, 'source down'],
+      ['load', 'completed', 1, null],
+    ]);
+  });
+});
+
+describe('printable', () => {
+  it('shows control characters from stored text as escapes, so a stored error cannot drive the terminal', () => {
+    expect(printable('boom\u001b[2J\u001b[31mred\rline\nnext\u0007')).toBe('boom\\x1b[2J\\x1b[31mred\\rline\\nnext\\x07');
+    expect(printable('plain – ünïcode ✓')).toBe('plain – ünïcode ✓');
   });
 });
 
