@@ -11,7 +11,7 @@ import type { WorkflowResult } from '../core/runner/workflow-result';
 import type { RunEvent, RunEventListener } from '../core/runner/run-event';
 import { WorkflowRegistry } from '../discovery/workflow.registry';
 import { InversifyClassProvider } from '../di/inversify-class.provider';
-import { validateParams } from '../validation/params.validator';
+import { paramsMetadataProblem, validateParams } from '../validation/params.validator';
 import { assemble } from './spine.assembly';
 import { openStore, type OpenedStore } from './spine.database';
 import type { DataSource } from 'typeorm';
@@ -146,6 +146,10 @@ export class Spine {
       }
     }
     const schedules = SpineSchedules.compile(options.schedules ?? [], registry, options.calendars ?? {}, problems);
+    for (const entry of registry.all()) {
+      const missing = entry.paramsType === null ? null : paramsMetadataProblem(entry.definition.name, entry.paramsType);
+      if (missing !== null) problems.push(missing);
+    }
     for (const { definition } of registry.all()) {
       try {
         runner.validate(definition);

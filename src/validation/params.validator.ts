@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { validate, type ValidationError } from 'class-validator';
+import { getMetadataStorage, validate, type ValidationError } from 'class-validator';
 import { SpineValidationError, type FieldViolation } from '../core/errors/spine-validation.error';
 import type { Constructor } from '../decorators/decorator-metadata';
 
@@ -24,4 +24,21 @@ function flatten(errors: readonly ValidationError[], prefix: string): FieldViola
     const own: FieldViolation[] = error.constraints ? [{ field, value: error.value, constraints: Object.values(error.constraints) }] : [];
     return [...own, ...flatten(error.children ?? [], field)];
   });
+}
+
+/**
+ * Why a params class cannot be converted as written (null when it can): its validated fields
+ * carry no `design:type` metadata, so the class was compiled without `emitDecoratorMetadata`
+ * (esbuild and tsx drop it) and '4' would never become 4.
+ */
+export function paramsMetadataProblem(workflow: string, type: Constructor): string | null {
+  const fields = [...new Set(getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).map((m) => m.propertyName))];
+  if (fields.length === 0) return null;
+  const typed = fields.filter((field) => Reflect.getMetadata('design:type', type.prototype as object, field) !== undefined);
+  if (typed.length > 0) return null;
+  return (
+    `workflow "${workflow}": its params class ${type.name} has no decorator type metadata on its fields (${fields.join(', ')}): it was compiled ` +
+    'without "emitDecoratorMetadata" (esbuild and tsx drop it), so params would not be converted (\'4\' would stay a string). ' +
+    'Set "experimentalDecorators": true and "emitDecoratorMetadata": true in tsconfig.json and compile with tsc, ts-node or SWC (decoratorMetadata: true).'
+  );
 }

@@ -198,8 +198,11 @@ describe('Spine', () => {
   });
 
   it('rejects a database option it does not understand, naming what it accepts', async () => {
-    await expect(Spine.create({ database: 'sqlite' as never })).rejects.toThrow(
-      `Spine.create: database must be 'memory', TypeORM DataSourceOptions or a DataSource (got "sqlite").`,
+    await expect(Spine.create({ database: 'sqlite' })).rejects.toThrow(
+      `database URL "sqlite" is not one spine opens: use 'sqlite:.spine/spine.db', 'sqlite::memory:', 'mysql://user:password@host:3306/db' or 'mariadb://…'`,
+    );
+    await expect(Spine.create({ database: 42 as never })).rejects.toThrow(
+      `Spine.create: database must be 'memory', a database URL ('sqlite:…', 'mysql://…', 'mariadb://…'), TypeORM DataSourceOptions or a DataSource (got 42).`,
     );
   });
 });
