@@ -35,14 +35,22 @@ export function mysqlOptions(url: string, type: 'mysql' | 'mariadb' = 'mariadb')
   return { type, url, timezone: 'Z', charset: 'utf8mb4', supportBigNumbers: true, bigNumberStrings: false };
 }
 
-/** The options with spine's entities and migrations added (entities typed for the driver family). */
+/**
+ * The options with spine's entities and migrations added (entities typed for the driver family).
+ * Your own entities and migrations stay as given; with `synchronize: true` TypeORM keeps
+ * synchronizing *your* tables, while spine's are left out of it (their entities say
+ * `synchronize: false`) and made by spine's migrations, which `Spine.create` runs.
+ */
 export function withSpineSchema(options: DataSourceOptions): DataSourceOptions {
   const family = familyOf(options.type);
+  const synchronize = options.synchronize === true;
+  const spine = spineEntities(family);
+  if (synchronize) for (const entity of spine) (entity.options as { synchronize?: boolean }).synchronize = false;
   return {
     ...options,
-    entities: [...((options.entities as unknown[]) ?? []), ...spineEntities(family)],
+    entities: [...((options.entities as unknown[]) ?? []), ...spine],
     migrations: [...((options.migrations as unknown[]) ?? []), ...spineMigrations],
-    synchronize: false,
+    synchronize,
   } as DataSourceOptions;
 }
 
