@@ -1,0 +1,163 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import type { Command } from 'commander';
+import type { DataSource } from 'typeorm';
+import { Spine } from '../spine/spine';
+import { SpineStartupError } from '../spine/spine-startup.error';
+import { databaseChoice, resolveDataSource } from '../spine/spine.database';
+import { ExitCode } from './cli.error';
+import { print, type CliIo, type GlobalOptions } from './cli.shared';
+import { loadConfig } from './config.loader';
+
+/** One line of the report, and the fix when it is a problem. */
+interface Finding {
+  readonly label: string;
+  readonly text: string;
+  readonly fix?: string;
+}
+
+/** The package's own version (from its package.json, wherever it is installed). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The nearest tsconfig.json from `dir` up, read as JSON with comments (no TypeScript API: TS 7 has none). */
+function tsconfigFrom(dir: string): { file: string; options: Record<string, unknown>; extends: string | null; unreadable?: string } | null {
+  for (let at = dir; ; at = dirname(at)) {
+    const file = join(at, 'tsconfig.json');
+    if (existsSync(file)) {
+      try {
+        const json = JSON.parse(withoutComments(readFileSync(file, 'utf8'))) as { compilerOptions?: Record<string, unknown>; extends?: string };
+        return { file, options: json.compilerOptions ?? {}, extends: json.extends ?? null };
+      } catch (error) {
+        return { file, options: {}, extends: null, unreadable: (error as Error).message };
+      }
+    }
+    if (dirname(at) === at) return null;
+  }
+}
+
+/** JSON with comments and trailing commas (tsconfig's dialect) as plain JSON; strings are left alone. */
+export function withoutComments(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+      out += '\n';
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else if (c === ',' && /^\s*[}\]]/.test(text.slice(i + 1))) {
+      // a trailing comma
+    } else out += c;
+  }
+  return out;
+}
+
+/** Executed migrations of a DataSource (empty when its migrations table does not exist yet). */
+async function executedMigrations(dataSource: DataSource): Promise<Set<string>> {
+  try {
+    const rows = (await dataSource.query(`SELECT name FROM ${dataSource.driver.escape('migrations')}`)) as { name: string }[];
+    return new Set(rows.map((r) => r.name));
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * `spine doctor`: what the command line sees and whether it will work — Node and package versions,
+ * the config and what it registers, the database (and which setting chose it) with its schema's
+ * state, the TypeScript flags decorators need — with the fix for each problem. Changes nothing.
+ */
+export function addDoctorCommand(program: Command, io: CliIo, global: () => GlobalOptions, setExitCode: (code: number) => void): void {
+  program
+    .command('doctor')
+    .description('check the setup: Node, the package, the config and what it registers, the database and its schema, TypeScript decorator flags (changes nothing)')
+    .action(async () => {
+      const findings: Finding[] = [];
+      const node = process.versions.node;
+      const [major, minor] = node.split('.').map(Number) as [number, number];
+      findings.push(major > 20 || (major === 20 && minor >= 19) ? { label: 'node', text: `v${node}` } : { label: 'node', text: `v${node}`, fix: 'spine-orchestration needs Node 20.19 or newer' });
+      findings.push({ label: 'package', text: `spine-orchestration ${packageVersion()} (${relative(io.cwd, join(__dirname, '..', '..')) || '.'})` });
+      let loaded: Awaited<ReturnType<typeof loadConfig>>;
+      try {
+        loaded = await loadConfig(io.cwd, global().config);
+      } catch (error) {
+        findings.push({ label: 'config', text: 'not loaded', fix: error instanceof Error ? error.message : String(error) });
+        return report(io, findings, setExitCode);
+      }
+      findings.push({ label: 'config', text: relative(io.cwd, loaded.file) || loaded.file });
+      if (/\.[cm]?ts$/.test(loaded.file)) {
+        const tsconfig = tsconfigFrom(dirname(loaded.file));
+        if (tsconfig?.unreadable !== undefined) {
+          findings.push({ label: 'tsconfig', text: `${relative(io.cwd, tsconfig.file)} cannot be read`, fix: `${tsconfig.unreadable} — fix its JSON` });
+        } else if (tsconfig === null) {
+          findings.push({ label: 'tsconfig', text: 'none found', fix: 'add a tsconfig.json with "experimentalDecorators": true and "emitDecoratorMetadata": true' });
+        } else {
+          const flags = ['experimentalDecorators', 'emitDecoratorMetadata'].map((flag) => `${flag} ${String(tsconfig.options[flag] ?? 'unset')}`).join(', ');
+          const ok = tsconfig.options.experimentalDecorators === true && tsconfig.options.emitDecoratorMetadata === true;
+          const where = relative(io.cwd, tsconfig.file) || tsconfig.file;
+          findings.push(
+            ok || tsconfig.extends !== null
+              ? { label: 'tsconfig', text: `${where}: ${flags}${tsconfig.extends === null ? '' : ` (extends ${tsconfig.extends}: check the flags there too)`}` }
+              : { label: 'tsconfig', text: `${where}: ${flags}`, fix: `set "experimentalDecorators": true and "emitDecoratorMetadata": true in ${where} (decorators and params conversion need them)` },
+          );
+        }
+      }
+      const choice = databaseChoice(loaded.options);
+      const resolved = loaded.options.store === undefined ? resolveDataSource(loaded.options) : null;
+      if (resolved === null) {
+        findings.push({ label: 'database', text: `${loaded.options.store === undefined ? 'memory (this process only)' : 'a RunStore of your own'} (from ${choice.source})` });
+      } else {
+        const { dataSource, owned } = resolved;
+        const o = dataSource.options as { type: string; database?: unknown; url?: string };
+        const what = o.type === 'better-sqlite3' ? `SQLite ${String(o.database)}` : `${o.type} ${(o.url ?? String(o.database ?? '')).replace(/:[^:@/]*@/, ':***@')}`;
+        try {
+          if (!dataSource.isInitialized) await dataSource.initialize();
+          const executed = await executedMigrations(dataSource);
+          const pending = dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !executed.has(name));
+          findings.push(
+            pending.length === 0
+              ? { label: 'database', text: `${what} (from ${choice.source}); schema current (${dataSource.migrations.length} migration${dataSource.migrations.length === 1 ? '' : 's'})` }
+              : { label: 'database', text: `${what} (from ${choice.source}); ${pending.length} migration${pending.length === 1 ? '' : 's'} pending: ${pending.join(', ')}`, fix: 'run `npx spine migrate` (any spine command or Spine.create also migrates unless migrationsRun: false)' },
+          );
+        } catch (error) {
+          findings.push({ label: 'database', text: `${what} (from ${choice.source}): cannot be opened`, fix: `${error instanceof Error ? error.message : String(error)} — check the database settings (the database option or SPINE_DATABASE_URL)` });
+        } finally {
+          if (owned && dataSource.isInitialized) await dataSource.destroy();
+        }
+      }
+      try {
+        const spine = await Spine.create({ ...loaded.options, database: 'memory', store: undefined, recoverOnStart: false, worker: false });
+        const schedules = await spine.listSchedules();
+        findings.push({ label: 'workflows', text: `${spine.workflows().length}: ${spine.workflows().map((w) => w.name).join(', ') || 'none (check the discover globs)'}` });
+        findings.push({ label: 'schedules', text: `${schedules.length}${schedules.length === 0 ? '' : `: ${schedules.map((s) => s.name).join(', ')}`}` });
+        await spine.close();
+      } catch (error) {
+        const problems = error instanceof SpineStartupError ? error.problems : [error instanceof Error ? error.message : String(error)];
+        for (const problem of problems) findings.push({ label: 'start-up', text: 'refused', fix: problem });
+      }
+      report(io, findings, setExitCode);
+    });
+}
+
+function report(io: CliIo, findings: readonly Finding[], setExitCode: (code: number) => void): void {
+  const width = Math.max(...findings.map((f) => f.label.length));
+  for (const f of findings) print(io, `${f.fix === undefined ? '✓' : '✗'} ${f.label.padEnd(width)}  ${f.text}`);
+  const problems = findings.filter((f) => f.fix !== undefined);
+  if (problems.length === 0) return print(io, '\nNo problems found.');
+  print(io, `\n${problems.length} problem${problems.length === 1 ? '' : 's'}:`);
+  for (const f of problems) print(io, `  - ${f.label}: ${f.fix}`);
+  setExitCode(ExitCode.RUN_FAILED);
+}
+
