@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { Command } from 'commander';
 import type { DataSource } from 'typeorm';
@@ -8,6 +8,7 @@ import { databaseChoice, resolveDataSource } from '../spine/spine.database';
 import { ExitCode } from './cli.error';
 import { print, type CliIo, type GlobalOptions } from './cli.shared';
 import { loadConfig } from './config.loader';
+import { readTsConfig } from './tsconfig.reader';
 
 /** One line of the report, and the fix when it is a problem. */
 interface Finding {
@@ -23,45 +24,6 @@ function packageVersion(): string {
   } catch {
     return 'unknown';
   }
-}
-
-/** The nearest tsconfig.json from `dir` up, read as JSON with comments (no TypeScript API: TS 7 has none). */
-function tsconfigFrom(dir: string): { file: string; options: Record<string, unknown>; extends: string | null; unreadable?: string } | null {
-  for (let at = dir; ; at = dirname(at)) {
-    const file = join(at, 'tsconfig.json');
-    if (existsSync(file)) {
-      try {
-        const json = JSON.parse(withoutComments(readFileSync(file, 'utf8'))) as { compilerOptions?: Record<string, unknown>; extends?: string };
-        return { file, options: json.compilerOptions ?? {}, extends: json.extends ?? null };
-      } catch (error) {
-        return { file, options: {}, extends: null, unreadable: (error as Error).message };
-      }
-    }
-    if (dirname(at) === at) return null;
-  }
-}
-
-/** JSON with comments and trailing commas (tsconfig's dialect) as plain JSON; strings are left alone. */
-export function withoutComments(text: string): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j;
-    } else if (c === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') i++;
-      out += '\n';
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      i = end < 0 ? text.length : end + 1;
-    } else if (c === ',' && /^\s*[}\]]/.test(text.slice(i + 1))) {
-      // a trailing comma
-    } else out += c;
-  }
-  return out;
 }
 
 /** Executed migrations of a DataSource (empty when its migrations table does not exist yet). */
@@ -98,7 +60,7 @@ export function addDoctorCommand(program: Command, io: CliIo, global: () => Glob
       }
       findings.push({ label: 'config', text: relative(io.cwd, loaded.file) || loaded.file });
       if (/\.[cm]?ts$/.test(loaded.file)) {
-        const tsconfig = tsconfigFrom(dirname(loaded.file));
+        const tsconfig = readTsConfig(dirname(loaded.file));
         if (tsconfig?.unreadable !== undefined) {
           findings.push({ label: 'tsconfig', text: `${relative(io.cwd, tsconfig.file)} cannot be read`, fix: `${tsconfig.unreadable} — fix its JSON` });
         } else if (tsconfig === null) {
@@ -108,8 +70,8 @@ export function addDoctorCommand(program: Command, io: CliIo, global: () => Glob
           const ok = tsconfig.options.experimentalDecorators === true && tsconfig.options.emitDecoratorMetadata === true;
           const where = relative(io.cwd, tsconfig.file) || tsconfig.file;
           findings.push(
-            ok || tsconfig.extends !== null
-              ? { label: 'tsconfig', text: `${where}: ${flags}${tsconfig.extends === null ? '' : ` (extends ${tsconfig.extends}: check the flags there too)`}` }
+            ok
+              ? { label: 'tsconfig', text: `${where}: ${flags}` }
               : { label: 'tsconfig', text: `${where}: ${flags}`, fix: `set "experimentalDecorators": true and "emitDecoratorMetadata": true in ${where} (decorators and params conversion need them)` },
           );
         }

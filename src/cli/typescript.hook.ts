@@ -1,84 +1,108 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import type * as TypeScript from 'typescript';
+import { isAbsolute, join, resolve } from 'node:path';
 import { CliError } from './cli.error';
+import { readTsConfig } from './tsconfig.reader';
 
 type CompileModule = Module & { _compile(code: string, filename: string): void };
 type ModuleLoader = (module: Module, filename: string) => void;
+type ResolveFilename = (request: string, parent: Module | undefined, isMain: boolean, options?: unknown) => string;
 
-const TS_EXTENSIONS = ['.ts', '.cts', '.mts'] as const;
+/** The part of @swc/core the loader uses. */
+interface Swc {
+  transformSync(source: string, options: Record<string, unknown>): { code: string };
+}
+
+const TS_EXTENSIONS = ['.ts', '.cts', '.mts', '.tsx'] as const;
 let registered = false;
 
-/** Loads the project's own `typescript` (from `cwd`), else the one next to this package. */
-function loadTypeScript(cwd: string): typeof TypeScript {
+/** @swc/core: the project's own when it has one, else the one installed with this package. */
+function loadSwc(cwd: string): Swc {
   for (const base of [join(cwd, 'package.json'), __filename]) {
     try {
-      return createRequire(base)('typescript') as typeof TypeScript;
+      return createRequire(base)('@swc/core') as Swc;
     } catch {
       // try the next place
     }
   }
   throw new CliError(
-    `Loading a TypeScript config or workflow needs the "typescript" package, which is not installed in ${cwd}. ` +
-      'Run `npm install --save-dev typescript`, or write spine.config.js and point discovery at compiled .js files.',
+    `Loading a TypeScript config or workflow needs "@swc/core", which is not installed next to spine-orchestration or in ${cwd}. ` +
+      'Run `npm install --save-dev @swc/core`, or write spine.config.js and point discovery at compiled .js files.',
   );
 }
 
-/** The project's compiler options (its tsconfig.json), with what running from source needs. */
-function compilerOptions(ts: typeof TypeScript, cwd: string): TypeScript.CompilerOptions {
-  const file = ts.findConfigFile(cwd, (path) => ts.sys.fileExists(path));
-  let options: TypeScript.CompilerOptions = {};
-  if (file !== undefined) {
-    const read = ts.readConfigFile(file, (path) => ts.sys.readFile(path));
-    if (read.config !== undefined) options = ts.parseJsonConfigFileContent(read.config, ts.sys, dirname(file)).options;
-  }
-  return {
-    ...options,
-    // decorators must record their design types (TypeORM columns, class-transformer, inversify)
-    experimentalDecorators: true,
-    emitDecoratorMetadata: true,
-    module: ts.ModuleKind.CommonJS,
-    moduleResolution: ts.ModuleResolutionKind.Node10,
-    target: options.target ?? ts.ScriptTarget.ES2022,
-    esModuleInterop: true,
-    inlineSourceMap: true,
-    sourceMap: false,
-    declaration: false,
-    noEmit: false,
-    isolatedModules: false,
-    verbatimModuleSyntax: false,
-  };
+/** SWC's options for the project: legacy decorators with their `design:*` metadata, CommonJS, the tsconfig's `paths`. */
+function swcOptions(cwd: string): (filename: string) => Record<string, unknown> {
+  const tsconfig = readTsConfig(cwd);
+  const options = tsconfig?.options ?? {};
+  const paths = options.paths as Record<string, string[]> | undefined;
+  const baseUrl = typeof options.baseUrl === 'string' ? resolve(tsconfig!.pathsBase, options.baseUrl) : tsconfig?.pathsBase;
+  const target = typeof options.target === 'string' && /^es(20(1[5-9]|2[0-4])|next)$/i.test(options.target) ? options.target.toLowerCase() : 'es2022';
+  return (filename) => ({
+    filename,
+    swcrc: false,
+    configFile: false,
+    sourceMaps: 'inline',
+    module: { type: 'commonjs', strict: false, noInterop: false },
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true, tsx: filename.endsWith('.tsx') },
+      // decorators must record their design types (TypeORM columns, class-transformer, inversify)
+      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: options.useDefineForClassFields === true },
+      target: target === 'esnext' ? 'es2022' : target,
+      keepClassNames: true,
+      ...(paths !== undefined && baseUrl !== undefined && { baseUrl, paths }),
+    },
+  });
+}
+
+/** `./x.js` written for nodenext/ESM resolution, when only `./x.ts` exists: the TypeScript source. */
+function typescriptSource(request: string, parent: Module | undefined): string | null {
+  if (parent?.filename == null || !/^\.{1,2}\//.test(request) || !/\.[cm]?js$/.test(request)) return null;
+  const base = resolve(parent.filename, '..', request);
+  if (existsSync(base)) return null;
+  const source = base.replace(/\.js$/, '.ts').replace(/\.mjs$/, '.mts').replace(/\.cjs$/, '.cts');
+  if (existsSync(source)) return source;
+  const tsx = base.replace(/\.js$/, '.tsx');
+  return existsSync(tsx) ? tsx : null;
 }
 
 /**
- * Lets `require` load TypeScript files (the config and the modules discovery imports) by
- * transpiling each one with the TypeScript compiler. Unlike esbuild-based runners it emits the
- * `design:*` metadata decorators rely on. Files under node_modules are left to Node. The compiler
- * is loaded on the first TypeScript file required, so a JavaScript-only project never needs it.
+ * Lets `require` load TypeScript files (the config and the modules discovery imports), compiling
+ * each with SWC: legacy decorators *and* their `design:*` metadata (which esbuild-based runners
+ * drop), the project's tsconfig `paths`, CommonJS and ESM projects alike (a `.js` specifier finds
+ * its `.ts` source); no type check and no `rootDir` (the project's `tsc` checks). The
+ * `typescript` package is not used, so TypeScript 5, 6 and 7 projects load the same. Files under
+ * node_modules are left to Node; SWC is loaded on the first TypeScript file required.
  */
 export function registerTypeScript(cwd: string): void {
   if (registered) return;
   registered = true;
-  let compiler: { ts: typeof TypeScript; options: TypeScript.CompilerOptions } | null = null;
-  const extensions = (Module as unknown as { _extensions: Record<string, ModuleLoader> })._extensions;
+  let compiler: { swc: Swc; options: (filename: string) => Record<string, unknown> } | null = null;
+  const internals = Module as unknown as { _extensions: Record<string, ModuleLoader>; _resolveFilename: ResolveFilename };
+  const extensions = internals._extensions;
   const fallback = extensions['.js']!;
   for (const extension of TS_EXTENSIONS) {
     const previous = extensions[extension];
     extensions[extension] = (module, filename) => {
       if (filename.includes('/node_modules/')) return (previous ?? fallback)(module, filename);
-      if (compiler === null) {
-        const ts = loadTypeScript(cwd);
-        compiler = { ts, options: compilerOptions(ts, cwd) };
+      compiler ??= { swc: loadSwc(cwd), options: swcOptions(cwd) };
+      let code: string;
+      try {
+        code = compiler.swc.transformSync(readFileSync(filename, 'utf8'), compiler.options(filename)).code;
+      } catch (error) {
+        throw new CliError(`${filename} does not compile: ${error instanceof Error ? error.message : String(error)}`);
       }
-      const { ts, options } = compiler;
-      const source = readFileSync(filename, 'utf8');
-      const { outputText, diagnostics } = ts.transpileModule(source, { compilerOptions: options, fileName: filename, reportDiagnostics: true });
-      const errors = (diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
-      if (errors.length > 0) {
-        throw new CliError(`${filename} does not compile: ${errors.map((d) => ts.flattenDiagnosticMessageText(d.messageText, ' ')).join('; ')}`);
-      }
-      (module as CompileModule)._compile(outputText, filename);
+      (module as CompileModule)._compile(code, filename);
     };
   }
+  const resolveFilename = internals._resolveFilename;
+  internals._resolveFilename = function (request, parent, isMain, options) {
+    try {
+      return resolveFilename.call(this, request, parent, isMain, options);
+    } catch (error) {
+      const source = typescriptSource(request, parent);
+      if (source === null || isAbsolute(request)) throw error;
+      return source;
+    }
+  };
 }

@@ -129,6 +129,48 @@ describe('the spine command line', () => {
     expect((JSON.parse(runs.stdout) as { workflowName: string }[]).map((r) => r.workflowName)).toEqual(['app.greeting']);
   }, 60_000);
 
+  it('loads an ESM TypeScript project (nodenext .js specifiers, rootDir, paths) through SWC, decorator metadata intact, without the typescript package', async () => {
+    const user = userProject();
+    dirs.push(user);
+    rmSync(join(user, 'src', 'greeting.workflow.ts'));
+    writeFileSync(join(user, 'package.json'), JSON.stringify({ name: 'esm-app', private: true, type: 'module' }));
+    writeFileSync(
+      join(user, 'tsconfig.json'),
+      '{ "compilerOptions": { "module": "nodenext", "rootDir": "src", "outDir": "dist", "strict": true, "experimentalDecorators": true,\n' +
+        '  "emitDecoratorMetadata": true, "baseUrl": ".", "paths": { "@lib/*": ["src/lib/*"] } } }\n',
+    );
+    // the project depends on class-validator itself, as a user's project with a params class does
+    symlinkSync(join(root, 'node_modules', 'class-validator'), join(user, 'node_modules', 'class-validator'), 'dir');
+    mkdirSync(join(user, 'src', 'lib'));
+    writeFileSync(join(user, 'src', 'lib', 'greeter.ts'), 'export function greet(who: string, times: number): string { return `${"hello ".repeat(times)}${who}`; }\n');
+    writeFileSync(
+      join(user, 'src', 'limits.ts'),
+      "import { IsInt, Min } from 'class-validator';\nexport class GreetParams {\n  @IsInt() @Min(1) times!: number;\n}\n",
+    );
+    writeFileSync(
+      join(user, 'src', 'greeting.workflow.ts'),
+      [
+        "import { LambdaStep, Workflow, type WorkflowContext } from 'spine-orchestration';",
+        "import { GreetParams } from './limits.js';",
+        "import { greet } from '@lib/greeter';",
+        "@Workflow({ name: 'esm.greeting', params: GreetParams, defaults: { times: 1 } })",
+        'export class Greeting {',
+        "  @LambdaStep() greet(ctx: WorkflowContext) { return { text: greet('esm', ctx.getParam<number>('times')), type: typeof ctx.getParam('times') }; }",
+        '}',
+      ].join('\n'),
+    );
+    writeFileSync(join(user, 'spine.config.ts'), "import { defineConfig } from 'spine-orchestration';\nexport default defineConfig({ discover: ['src/**/*.workflow.ts'] });\n");
+    const run = await exec(join(user, 'node_modules', '.bin', 'spine'), ['run', 'esm.greeting', '--param', 'times=2', '--json'], user);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout) as { steps: { output: unknown }[] };
+    // '2' became 2: the params class kept its design:type metadata
+    expect(report.steps[0]!.output).toEqual({ text: 'hello hello esm', type: 'number' });
+    const bad = await exec(join(user, 'node_modules', '.bin', 'spine'), ['run', 'esm.greeting', '--param', 'times=0'], user);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('times must not be less than 1');
+  }, 60_000);
+
   it('doctor reports the setup and the fix for each problem: no tsconfig flags, a database to migrate; then none; SPINE_DATABASE_URL is named as the source', async () => {
     const user = userProject();
     dirs.push(user);
