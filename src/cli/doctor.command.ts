@@ -91,7 +91,12 @@ export function addDoctorCommand(program: Command, io: CliIo, global: () => Glob
           findings.push(
             pending.length === 0
               ? { label: 'database', text: `${what} (from ${choice.source}); schema current (${dataSource.migrations.length} migration${dataSource.migrations.length === 1 ? '' : 's'})` }
-              : { label: 'database', text: `${what} (from ${choice.source}); ${pending.length} migration${pending.length === 1 ? '' : 's'} pending: ${pending.join(', ')}`, fix: 'run `npx spine migrate` (any spine command or Spine.create also migrates unless migrationsRun: false)' },
+              : {
+                  label: 'database',
+                  text:
+                    `${what} (from ${choice.source}); ${pending.length} migration${pending.length === 1 ? '' : 's'} to run: ${pending.join(', ')} ` +
+                    '(the next spine command or Spine.create runs them, or `npx spine migrate`)',
+                },
           );
         } catch (error) {
           findings.push({ label: 'database', text: `${what} (from ${choice.source}): cannot be opened`, fix: `${error instanceof Error ? error.message : String(error)} — check the database settings (the database option or SPINE_DATABASE_URL)` });
