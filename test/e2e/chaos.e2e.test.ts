@@ -20,6 +20,9 @@ import { createSpineDataSource, mysqlOptions, sqliteOptions, TypeOrmRunStore } f
 import { mariaDbInstalled, startMariaDb, type ThrowawayMariaDb } from '../support/mariadb';
 import { endChildren, entriesOf, logged, startChild, verdict, type Child } from './support/chaos';
 
+// every test here spawns processes: seconds each on a loaded 2-core machine
+jest.setTimeout(60_000);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let seed = 20261128;
 const random = (min: number, max: number): number => min + Math.floor(((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * (max - min));

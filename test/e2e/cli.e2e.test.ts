@@ -6,6 +6,9 @@ import { describeOnMariaDb } from '../support/databases';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// every test here spawns processes: seconds each on a loaded 2-core machine
+jest.setTimeout(60_000);
+
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'dist', 'cli', 'main.js');
 

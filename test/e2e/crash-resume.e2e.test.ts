@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { TypeOrmRunStore } from '../../src/persistence';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases';
 
+// every test here spawns processes: seconds each on a loaded 2-core machine
+jest.setTimeout(60_000);
+
 const child = join(__dirname, 'support', 'crash-child.cjs');
 const KILLS = 30;
 const STEPS = 80;

@@ -3,6 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
+// every test here spawns processes: seconds each on a loaded 2-core machine
+jest.setTimeout(60_000);
+
 const root = join(__dirname, '..', '..');
 
 /** Runs the package and the examples as built by the test set-up (as `npm run demo` builds them), as a user would. */

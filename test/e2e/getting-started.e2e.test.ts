@@ -13,6 +13,9 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
 
+// every test here spawns processes: seconds each on a loaded 2-core machine
+jest.setTimeout(60_000);
+
 const root = join(__dirname, '..', '..');
 const guide = readFileSync(join(root, 'docs', 'GETTING-STARTED.md'), 'utf8');
 

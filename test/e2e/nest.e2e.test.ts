@@ -11,6 +11,9 @@ import { sqliteOptions } from 'spine-orchestration/typeorm';
 import { AppModule } from '../../examples/nest-app/app.module';
 import { WeeklyReportService } from '../../examples/nest-app/weekly-report.service';
 
+// every test here spawns processes: seconds each on a loaded 2-core machine
+jest.setTimeout(60_000);
+
 const root = join(__dirname, '..', '..');
 
 async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {

@@ -17,6 +17,9 @@ import { TypeOrmRunStore } from '../../src/persistence';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases';
 import { allEntries, endChildren, startChild, type Child } from './support/chaos';
 
+// every test here spawns processes: seconds each on a loaded 2-core machine
+jest.setTimeout(60_000);
+
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const defs = require('./support/schedule-defs.cjs') as { scheduleDeclarations(lib: { tradingCalendar: typeof tradingCalendar }): Parameters<typeof compileSchedule>[0][] };
 
