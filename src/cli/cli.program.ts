@@ -14,6 +14,9 @@ import { loadConfig } from './config.loader';
 import { ProgressReporter, type ProgressMode } from './progress.reporter';
 import { formatDuration, formatRunHeader, formatRuns, formatSteps, formatTime, printable, summarizeSteps, table } from './run.format';
 
+/** Commands that only read definitions (workflows, graph) do not open the database: they start faster and work without one. */
+const DEFINITIONS_ONLY = { database: 'memory', store: undefined } as const;
+
 /** The run's record and its steps: what `show --json` and `run --json` print. */
 async function runReport(spine: Spine, runId: string): Promise<{ run: RunRecord; steps: StepRecord[]; items?: RunRecord[] }> {
   const run = await spine.getRun(runId);
@@ -243,7 +246,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .description('list the workflows the config registers')
     .option('--json', 'print the workflow specs as JSON')
     .action(async (opts: { json?: boolean }) => {
-      await withSpine(io, global(), {}, async (spine) => {
+      await withSpine(io, global(), DEFINITIONS_ONLY, async (spine) => {
         const workflows = spine.workflows();
         if (opts.json === true) return printJson(io, workflows.map((w) => ({ name: w.name, domain: w.domain, description: w.description, steps: w.steps.map((s) => ({ name: s.name, type: s.type })), defaults: w.defaults })));
         if (workflows.length === 0) return print(io, 'No workflows registered. Check the discover globs in the config.');
@@ -258,7 +261,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .argument('<workflow>', 'workflow name (see spine workflows)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))
     .action(async (workflow: string, opts: { format: GraphFormat }) => {
-      await withSpine(io, global(), {}, async (spine) => {
+      await withSpine(io, global(), DEFINITIONS_ONLY, async (spine) => {
         const definition = (() => {
           try {
             return spine.workflow(workflow);
