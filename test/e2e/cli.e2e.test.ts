@@ -1,4 +1,5 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { exec, type Outcome } from '../support/exec';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'mysql2/promise';
@@ -11,21 +12,6 @@ jest.setTimeout(60_000);
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'dist', 'cli', 'main.js');
-
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs an executable as a user would: a real process in `cwd`, output piped. */
-function exec(file: string, args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<Outcome> {
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd, encoding: 'utf8', env: { ...process.env, SPINE_DATABASE_URL: '', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
-    });
-  });
-}
 
 /** Runs the built `spine` executable in `cwd`. */
 const spine = (cwd: string, ...args: string[]): Promise<Outcome> => exec(process.execPath, [cli, ...args], cwd);

@@ -6,7 +6,8 @@
  * come from this repository's node_modules (linked; TypeScript 6 and 7 from its workspaces
  * test/fixtures/typescript-6 and -7), so nothing is fetched from the network.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { exec as run } from '../support/exec';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,20 +19,6 @@ jest.setTimeout(60_000);
 
 const root = join(__dirname, '..', '..');
 const guide = readFileSync(join(root, 'docs', 'GETTING-STARTED.md'), 'utf8');
-
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(file: string, args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<Outcome> {
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd, encoding: 'utf8', env: { ...process.env, SPINE_DATABASE_URL: '', ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
-    });
-  });
-}
 
 /** The guide's files: fenced blocks whose info string names a file (```ts file=src/x.ts). */
 function guideFiles(): Map<string, string> {
