@@ -8,21 +8,22 @@ import { FinraNestModule } from './finra-nest.module';
 import { RunsController } from './runs.controller';
 
 /**
- * The application: TypeORM's DataSource (spine's tables and the FINRA tables in one SQLite file),
- * Spine on that DataSource, the FINRA feature module, and the runs API.
+ * The application: TypeORM's DataSource (spine's tables and the FINRA tables in one SQLite file;
+ * the FINRA entities come from the feature module's `TypeOrmModule.forFeature` through
+ * `autoLoadEntities`, spine's from `withSpineSchema`), Spine on that DataSource, the FINRA feature
+ * module, and the runs API.
  */
 @Module({})
 export class AppModule {
   static register(options: { readonly database?: string; readonly shutdownTimeoutMs?: number } = {}): DynamicModule {
     const database: DataSourceOptions = withSpineSchema({
       ...sqliteOptions(options.database ?? DEFAULT_SQLITE_FILE),
-      entities: [...FINRA_SCHEMA.entities],
       migrations: [...FINRA_SCHEMA.migrations],
     } as DataSourceOptions);
     return {
       module: AppModule,
       imports: [
-        TypeOrmModule.forRoot({ ...database, migrationsRun: true }),
+        TypeOrmModule.forRoot({ ...database, autoLoadEntities: true, migrationsRun: true }),
         SpineModule.forRootAsync({
           inject: [DataSource],
           useFactory: (dataSource: DataSource) => ({ database: dataSource, shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000 }),
