@@ -162,3 +162,13 @@ export type {
 } from './decorators';
 export { StepError } from './core/errors/step-error';
 export { StepTimeoutError, RunCancelledError, RunHaltedError } from './core/errors/step-timeout.error';
+
+/**
+ * DataSource options for MySQL/MariaDB from a URL, as `spine-orchestration/typeorm` exports it
+ * (TypeORM is loaded when this is called, not with the root entry). A URL in `database` or
+ * `SPINE_DATABASE_URL` does the same without it.
+ */
+export function mysqlOptions(url: string, type: 'mysql' | 'mariadb' = 'mariadb'): import('typeorm').DataSourceOptions {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('./persistence') as typeof import('./persistence')).mysqlOptions(url, type);
+}

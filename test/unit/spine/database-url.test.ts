@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InMemoryRunStore, Spine, Step, Workflow } from 'spine-orchestration';
+import { InMemoryRunStore, mysqlOptions, Spine, Step, Workflow } from 'spine-orchestration';
 import { databaseChoice, resolveDataSource } from '../../../src/spine/spine.database';
 
 const optionsOf = (database: string, cwd = '/srv/app', env: NodeJS.ProcessEnv = {}) => resolveDataSource({ database, cwd }, env)!.dataSource.options as unknown as Record<string, unknown>;
@@ -13,6 +13,10 @@ describe('database URLs and SPINE_DATABASE_URL', () => {
     expect(optionsOf('sqlite::memory:')).toMatchObject({ type: 'better-sqlite3', database: ':memory:' });
     expect(optionsOf('mysql://spine:secret@db.internal:3306/runs')).toMatchObject({ type: 'mysql', url: 'mysql://spine:secret@db.internal:3306/runs' });
     expect(optionsOf('mariadb://spine:secret@db.internal:3306/runs')).toMatchObject({ type: 'mariadb', url: 'mysql://spine:secret@db.internal:3306/runs' });
+  });
+
+  it('mysqlOptions is exported from the root entry too', () => {
+    expect(mysqlOptions('mysql://spine:secret@db.internal:3306/runs')).toMatchObject({ type: 'mariadb', url: 'mysql://spine:secret@db.internal:3306/runs', timezone: 'Z' });
   });
 
   it('refuses another URL, naming the forms it takes and hiding the password', () => {
