@@ -28,6 +28,8 @@ export interface WorkflowOptions {
   readonly tags?: readonly string[];
   /** The queue `spine.enqueue` puts its runs on unless told otherwise (default 'default'). */
   readonly queue?: string;
+  /** A context snapshot every this many completed steps (besides steps marked `checkpoint: true`). */
+  readonly checkpointEvery?: number;
 }
 
 /** Options of `@LambdaStep`. */

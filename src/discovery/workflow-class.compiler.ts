@@ -107,6 +107,7 @@ export function declareWorkflowClass(
     ...(options.maxSteps !== undefined && { maxSteps: options.maxSteps }),
     ...(options.tags !== undefined && { tags: options.tags }),
     ...(options.queue !== undefined && { queue: options.queue }),
+    ...(options.checkpointEvery !== undefined && { checkpointEvery: options.checkpointEvery }),
   };
   return { declared: { type, declaration, paramsType: options.params ?? null, iteratorTypes }, problems };
 }

@@ -6,6 +6,8 @@ export { familyOf, type DriverFamily } from './schema/column-types';
 export { InitialSchema1767225600000 } from './migrations/1767225600000-initial-schema';
 export { FencingEpochs1767312000000 } from './migrations/1767312000000-fencing-epochs';
 export { RunQueue1767398400000 } from './migrations/1767398400000-run-queue';
+export { SchedulesSignals1767484800000 } from './migrations/1767484800000-schedules-signals';
+export { DurableHotPath1767571200000 } from './migrations/1767571200000-durable-hot-path';
 export { runMigrationsExclusively } from './migrations-lock';
 export { DEFAULT_MAX_OUTPUT_BYTES } from './json-codec';
 export { runInTransaction, type ApplicationTransactionOptions, type IsolationLevel } from './application-transaction';

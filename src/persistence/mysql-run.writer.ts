@@ -1,9 +1,9 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { Fence, StepCommit } from '../core/store/run-record';
 import type { RunRow } from './row-mapping';
-import { fenceHolds, holderOf, missingRun, staleWrite, type FencedOutcome, type RunWriter, type Statement, type StepWrite } from './run.writer';
+import { fenceHolds, GroupCommit, holderOf, isForeignKeyError, missingRun, staleWrite, type FencedOutcome, type PendingRow, type RowWrite, type RunWriter, type Statement } from './run.writer';
 import { TABLES } from './schema/entities';
-import { SQL } from './step.sql';
+import { FENCE_ROW, hotPathSql } from './step.sql';
 import type { SqlPlan } from './queue.sql';
 import { toSqlDatetime } from './json-codec';
 
@@ -15,35 +15,110 @@ import { toSqlDatetime } from './json-codec';
  * first is seen by the claimer.
  */
 export class MysqlRunWriter implements RunWriter {
+  /** Up to four group commits in flight (each on its own pooled connection). */
+  private readonly group = new GroupCommit((rows) => this.flush(rows), 4);
+  private readonly sql = hotPathSql('mysql');
+
   constructor(private readonly dataSource: DataSource) {}
 
-  commitStep(write: StepWrite): Promise<StepCommit> {
-    return this.inTransaction(async (runner) => {
-      let commit: StepCommit = 'recorded';
-      const { fence, runId, progress } = write;
-      const now = Date.now();
-      const at = toSqlDatetime(now);
+  commitRow(write: RowWrite): Promise<StepCommit> {
+    return this.group.submit(write);
+  }
+
+  /** One row: a single autocommit `INSERT … SELECT` when nothing else goes with it; several: one transaction. */
+  private async flush(rows: readonly PendingRow[]): Promise<void> {
+    if (rows.length === 1) {
+      const [row] = rows as [PendingRow];
+      await this.commitOne(row.write).then(row.resolve, row.reject);
+      return;
+    }
+    let results: (StepCommit | { error: unknown })[];
+    try {
+      results = await retryDeadlock(() => this.inTransaction((runner) => this.commitGroup(runner, rows)));
+    } catch {
+      // one row broke the group (its run deleted under it, say): each on its own then
+      for (const row of rows) await this.commitOne(row.write).then(row.resolve, row.reject);
+      return;
+    }
+    for (const [i, row] of rows.entries()) {
+      const result = results[i]!;
+      if (typeof result === 'string') row.resolve(result);
+      else row.reject(result.error);
+    }
+  }
+
+  private async commitOne(w: RowWrite): Promise<StepCommit> {
+    try {
+      return await retryDeadlock(async () => {
+        if (w.progress === null && w.snapshot === null) return this.insertOne(this.dataSource.createQueryRunner(), w, true);
+        return this.inTransaction(async (runner) => {
+          // the run row's exclusive lock first (its counters), before the insert's shared locks:
+          // the other order deadlocks with a concurrent heartbeat
+          if (w.progress !== null) await affected(runner, this.sql.progress, [...w.progress, w.runId]);
+          const commit = await this.insertOne(runner, w, false);
+          if (w.snapshot !== null) await affected(runner, this.sql.unfenced.snapshot, [...w.snapshot, w.runId]);
+          return commit;
+        });
+      });
+    } catch (error) {
+      throw isForeignKeyError(error) ? missingRun(w.runId) : error;
+    }
+  }
+
+  /** The fenced insert of one row on `runner` (released after when `release`). */
+  private async insertOne(runner: QueryRunner, w: RowWrite, release: boolean): Promise<StepCommit> {
+    try {
+      const { fence, runId } = w;
       if (fence === null) {
-        if ((await affected(runner, SQL.progress, [...progress, runId])) === 0) throw missingRun(runId);
-      } else if (fence.runId === runId) {
-        // the run row's exclusive lock first: before the step insert's foreign-key check takes a
-        // shared one (the other order deadlocks with a concurrent heartbeat)
-        if ((await affected(runner, SQL.progressFenced, [...progress, runId, fence.epoch, at])) === 0) {
-          const row = await lockedFenceRow(runner, fence, 'FOR UPDATE');
-          if (!fenceHolds(row, fence, now)) throw staleWrite(runId, fence, row);
-          if ((await affected(runner, SQL.progressFencedAnyway, [...progress, runId, fence.epoch, at])) === 0) throw missingRun(runId);
-          commit = 'cancel-requested';
-        }
-      } else {
-        const row = await lockedFenceRow(runner, fence, 'LOCK IN SHARE MODE');
-        if (!fenceHolds(row, fence, now)) throw staleWrite(runId, fence, row);
-        if (Number(row.cancel_requested)) commit = 'cancel-requested';
-        if ((await affected(runner, SQL.progress, [...progress, runId])) === 0) throw missingRun(runId);
+        if ((await affected(runner, this.sql.unfenced[w.kind], [...w.values, runId])) === 0) throw missingRun(runId);
+        return 'recorded';
       }
-      await runner.query(SQL.insertStep, [...write.step]);
-      if (write.checkpoint !== null) await runner.query(SQL.insertCheckpoint, [...write.checkpoint]);
-      return commit;
-    });
+      const now = Date.now();
+      const where = [fence.runId, fence.epoch, toSqlDatetime(now)];
+      if ((await affected(runner, this.sql.fenced[w.kind], [...w.values, ...where])) > 0) return 'recorded';
+      const row = await lockedFenceRow(runner, fence, 'LOCK IN SHARE MODE');
+      if (!fenceHolds(row, fence, now)) throw staleWrite(runId, fence, row);
+      if ((await affected(runner, this.sql.fencedAnyway[w.kind], [...w.values, ...where])) === 0) {
+        const again = await lockedFenceRow(runner, fence, 'LOCK IN SHARE MODE');
+        throw fenceHolds(again, fence, Date.now()) ? missingRun(runId) : staleWrite(runId, fence, again);
+      }
+      return 'cancel-requested';
+    } finally {
+      if (release) await runner.release();
+    }
+  }
+
+  /**
+   * A group in one transaction: the fence rows of every row locked and read in one statement,
+   * then multi-row inserts of the rows whose fence held; the others are refused on their own.
+   */
+  private async commitGroup(runner: QueryRunner, rows: readonly PendingRow[]): Promise<(StepCommit | { error: unknown })[]> {
+    const now = Date.now();
+    const fenceIds = [...new Set(rows.map(({ write }) => write.fence?.runId ?? write.runId))].sort();
+    const fenceRows = new Map<string, RunRow>();
+    for (const row of (await runner.query(`${FENCE_ROW.replace('run_id = ?', `run_id IN (${fenceIds.map(() => '?').join(', ')})`)} FOR UPDATE`, fenceIds)) as RunRow[]) {
+      fenceRows.set(String(row.run_id), row);
+    }
+    const results: (StepCommit | { error: unknown })[] = [];
+    const held: Record<'step' | 'item' | 'snapshot', (readonly unknown[])[]> = { step: [], item: [], snapshot: [] };
+    const progress: RowWrite[] = [];
+    for (const { write } of rows) {
+      const { fence } = write;
+      const row = fenceRows.get(fence?.runId ?? write.runId);
+      if (fence === null ? row === undefined : !fenceHolds(row, fence, now)) {
+        results.push({ error: fence === null ? missingRun(write.runId) : staleWrite(write.runId, fence, row) });
+        continue;
+      }
+      results.push(fence !== null && Number(row!.cancel_requested) ? 'cancel-requested' : 'recorded');
+      held[write.kind].push(write.values);
+      if (write.snapshot !== null) held.snapshot.push(write.snapshot);
+      if (write.progress !== null) progress.push(write);
+    }
+    for (const w of progress) await affected(runner, this.sql.progress, [...w.progress!, w.runId]);
+    for (const kind of ['step', 'item', 'snapshot'] as const) {
+      for (const chunk of byBytes(held[kind])) await runner.query(this.sql.multi(kind, chunk.length), chunk.flat());
+    }
+    return results;
   }
 
   fenced(fence: Fence, statements: readonly Statement[], updatesFencedRun: boolean): Promise<FencedOutcome> {
@@ -68,24 +143,18 @@ export class MysqlRunWriter implements RunWriter {
     });
   }
 
-  async plan<T>(makePlan: () => SqlPlan<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.inTransaction(async (runner) => {
-          const plan = makePlan();
-          let step = plan.next();
-          while (step.done !== true) {
-            const op = step.value;
-            step = plan.next(op.kind === 'all' ? await runner.query(op.sql, [...op.values]) : await affected(runner, op.sql, op.values));
-          }
-          return step.value;
-        }, 'READ COMMITTED');
-      } catch (error) {
-        const code = (error as { driverError?: { errno?: number }; errno?: number }).driverError?.errno ?? (error as { errno?: number }).errno;
-        if (attempt >= 5 || (code !== 1213 && code !== 1205)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 5 * attempt * Math.random()));
-      }
-    }
+  plan<T>(makePlan: () => SqlPlan<T>): Promise<T> {
+    return retryDeadlock(() =>
+      this.inTransaction(async (runner) => {
+        const plan = makePlan();
+        let step = plan.next();
+        while (step.done !== true) {
+          const op = step.value;
+          step = plan.next(op.kind === 'all' ? await runner.query(op.sql, [...op.values]) : await affected(runner, op.sql, op.values));
+        }
+        return step.value;
+      }, 'READ COMMITTED'),
+    );
   }
 
   /** Runs `work` in a transaction: committed unless it throws or asks for a rollback. */
@@ -113,6 +182,42 @@ async function affected(runner: QueryRunner, sql: string, values: readonly unkno
 }
 
 async function lockedFenceRow(runner: QueryRunner, fence: Fence, lock: 'FOR UPDATE' | 'LOCK IN SHARE MODE'): Promise<RunRow | undefined> {
-  const rows = (await runner.query(`${SQL.fenceRow} ${lock}`, [fence.runId])) as RunRow[];
+  const rows = (await runner.query(`${FENCE_ROW} ${lock}`, [fence.runId])) as RunRow[];
   return rows[0];
+}
+
+/** Runs `work` again (up to five times, after a short random pause) when the server chose it as a deadlock victim or it timed out on a lock. */
+async function retryDeadlock<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const code = (error as { driverError?: { errno?: number }; errno?: number }).driverError?.errno ?? (error as { errno?: number }).errno;
+      if (attempt >= 5 || (code !== 1213 && code !== 1205)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt * Math.random()));
+    }
+  }
+}
+
+/** Bytes of a multi-row insert's values at most (well under the default max_allowed_packet of 16 MiB): rows beyond go in the next statement. */
+const GROUP_BYTES = 4 * 1024 * 1024;
+
+/** Splits rows into chunks whose values stay under `GROUP_BYTES` (a larger row goes alone) and 200 rows. */
+function byBytes(rows: readonly (readonly unknown[])[]): (readonly unknown[])[][] {
+  const chunks: (readonly unknown[])[][] = [];
+  let chunk: (readonly unknown[])[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    let size = 64;
+    for (const value of row) if (typeof value === 'string') size += 2 * value.length;
+    if (chunk.length > 0 && (bytes + size > GROUP_BYTES || chunk.length >= 200)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(row);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }

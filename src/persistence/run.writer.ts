@@ -8,16 +8,23 @@ import type { SqlPlan } from './queue.sql';
 /** One SQL statement and its values. */
 export type Statement = readonly [sql: string, values: readonly unknown[]];
 
-/** The values of one step commit: the step row, its checkpoint (completed steps only), the run's progress. */
-export interface StepWrite {
-  /** The run the step belongs to. */
+/**
+ * One row of an execution to commit under its fence: a step row or a map item's row, with what
+ * goes in the same transaction when the row does (the run's counters when they are due, a
+ * context snapshot).
+ */
+export interface RowWrite {
+  readonly kind: 'step' | 'item';
+  /** The run the row belongs to. */
   readonly runId: string;
   /** The claim the write is made under (a map item: its top-level run's); null for an unleased writer. */
   readonly fence: Fence | null;
-  readonly step: readonly unknown[];
-  readonly checkpoint: readonly unknown[] | null;
-  /** executed, completed, failed, skipped, last completed step, updated at. */
-  readonly progress: readonly unknown[];
+  /** The row's values, in the column order of its kind (`step.sql.ts`). */
+  readonly values: readonly unknown[];
+  /** executed, completed, failed, skipped, last completed step, updated at (run id appended by the writer); null when not due. */
+  readonly progress: readonly unknown[] | null;
+  /** A context snapshot row (`SNAPSHOT_COLUMNS`); null when the checkpoint strategy takes none here. */
+  readonly snapshot: readonly unknown[] | null;
 }
 
 /** What a fenced write found: the fence held and the statements ran (with their row counts), or it did not and nothing ran. */
@@ -31,8 +38,12 @@ export type FencedOutcome =
  * with the fenced run's row locked first.
  */
 export interface RunWriter {
-  /** Commits a step row, its checkpoint and the run's progress in one transaction, under the write's fence. */
-  commitStep(write: StepWrite): StepCommit | Promise<StepCommit>;
+  /**
+   * Commits a row under its fence. Rows submitted in the same tick (steps of concurrent runs, map
+   * items) share one transaction — group commit — each still fenced on its own: a stale writer's
+   * promise rejects with `LeaseLostError`, the others commit.
+   */
+  commitRow(write: RowWrite): Promise<StepCommit>;
   /**
    * Runs `statements` in one transaction if `fence` is still the claim of `fence.runId`, whose row
    * is locked first: exclusively when the statements update it (`updatesFencedRun`), else shared
@@ -74,4 +85,74 @@ export function fenceHolds(row: RunRow | null | undefined, fence: Fence, now: nu
   if (row.claim_queue === null || row.claim_queue === undefined || row.lease_owner === null) return true;
   const expires = fromSqlDatetime(row.lease_expires_at);
   return expires === null || expires.getTime() > now;
+}
+
+/** A row waiting for its group's commit. */
+export interface PendingRow {
+  readonly write: RowWrite;
+  readonly resolve: (commit: StepCommit) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit: rows submitted in one tick — every run and map item whose step finished before
+ * the event loop moves on — are handed to `flush` together (it commits them in one transaction
+ * and settles each row's promise). At most `parallel` flushes are in flight; rows submitted
+ * meanwhile wait for the next one, so a slow commit gathers a larger group.
+ */
+export class GroupCommit {
+  private pending: PendingRow[] = [];
+  private scheduled = false;
+  private inFlight = 0;
+
+  constructor(
+    private readonly flush: (rows: readonly PendingRow[]) => Promise<void> | void,
+    private readonly parallel: number,
+  ) {}
+
+  submit(write: RowWrite): Promise<StepCommit> {
+    return new Promise<StepCommit>((resolve, reject) => {
+      this.pending.push({ write, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.parallel || this.pending.length === 0) return;
+    this.scheduled = true;
+    // after the promise jobs queued now: steps finishing in this tick join the group
+    process.nextTick(this.drain);
+  }
+
+  private readonly drain = (): void => {
+    this.scheduled = false;
+    if (this.inFlight >= this.parallel || this.pending.length === 0) return;
+    const rows = this.pending;
+    this.pending = [];
+    this.inFlight++;
+    const failAll = (error: unknown): void => {
+      for (const row of rows) row.reject(error);
+    };
+    const done = (): void => {
+      this.inFlight--;
+      this.schedule();
+    };
+    let flushed: Promise<void> | void;
+    try {
+      flushed = this.flush(rows);
+    } catch (error) {
+      failAll(error);
+      done();
+      return;
+    }
+    if (flushed === undefined) done();
+    else flushed.catch(failAll).finally(done);
+  };
+}
+
+/** A row whose run is gone (a map item's run deleted while it ran). */
+export function isForeignKeyError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  const errno = (error as { errno?: unknown; driverError?: { errno?: unknown } } | null)?.errno ?? (error as { driverError?: { errno?: unknown } } | null)?.driverError?.errno;
+  return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || errno === 1452;
 }

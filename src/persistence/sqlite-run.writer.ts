@@ -1,21 +1,23 @@
 import type { Fence, StepCommit } from '../core/store/run-record';
 import type { RunRow } from './row-mapping';
-import { fenceHolds, holderOf, missingRun, staleWrite, type FencedOutcome, type RunWriter, type Statement, type StepWrite } from './run.writer';
+import { fenceHolds, GroupCommit, holderOf, isForeignKeyError, missingRun, staleWrite, type FencedOutcome, type PendingRow, type RowWrite, type RunWriter, type Statement } from './run.writer';
 import { afterOpenTransaction, type SqliteClient, type SqliteDatabase, type SqliteStatement } from './sql-client';
 import { TABLES } from './schema/entities';
-import { SQL } from './step.sql';
+import { FENCE_ROW, hotPathSql, type RowKind } from './step.sql';
 import type { SqlPlan } from './queue.sql';
 import { toSqlDatetime } from './json-codec';
 
 /**
  * The run store's transactions on better-sqlite3, on the connection TypeORM opened: prepared
- * statements (cached by text), run synchronously, so a step commit completes without a promise.
+ * statements (cached by text), run synchronously. Rows of executions (steps, map items) submitted
+ * in one tick commit in one BEGIN IMMEDIATE … COMMIT (group commit), each fenced on its own.
  * better-sqlite3 runs one statement at a time, so nothing of this process interleaves; other
  * processes are kept out by SQLite's write lock (BEGIN IMMEDIATE where a read decides a write).
  * While the application has a transaction open on that connection, a write waits for it to end.
  */
 export class SqliteRunWriter implements RunWriter {
-  private commit: ((write: StepWrite) => StepCommit) | null = null;
+  private readonly group = new GroupCommit((rows) => this.flush(rows), 1);
+  private commitGroup: ((rows: readonly PendingRow[]) => void) | null = null;
   private readonly fencedTx: (fence: Fence, statements: readonly Statement[]) => FencedOutcome;
   private readonly claimTx: (update: Statement, runId: string) => { changed: number; row: RunRow | null };
   private readonly planTx: (plan: SqlPlan<unknown>) => unknown;
@@ -25,7 +27,7 @@ export class SqliteRunWriter implements RunWriter {
     private readonly client: SqliteClient,
   ) {
     this.fencedTx = db.transaction((fence: Fence, statements: readonly Statement[]): FencedOutcome => {
-      const row = this.statement(SQL.fenceRow).get(fence.runId);
+      const row = this.statement(FENCE_ROW).get(fence.runId);
       if (!fenceHolds(row, fence, Date.now())) return { held: false, holder: holderOf(row) };
       const changes = statements.map(([sql, values]) => this.statement(sql).run(...values).changes);
       return { held: true, cancelRequested: Boolean(Number(row.cancel_requested)), changes };
@@ -52,11 +54,8 @@ export class SqliteRunWriter implements RunWriter {
     return this.planTx(plan()) as T;
   }
 
-  commitStep(write: StepWrite): StepCommit | Promise<StepCommit> {
-    const open = afterOpenTransaction(this.db);
-    if (open !== null) return open.then(() => this.commitStep(write));
-    this.commit ??= this.prepareCommit();
-    return this.commit(write);
+  commitRow(write: RowWrite): Promise<StepCommit> {
+    return this.group.submit(write);
   }
 
   async fenced(fence: Fence, statements: readonly Statement[]): Promise<FencedOutcome> {
@@ -71,35 +70,66 @@ export class SqliteRunWriter implements RunWriter {
     return this.claimTx(update, runId);
   }
 
-  private prepareCommit(): (write: StepWrite) => StepCommit {
-    const insertStep = this.statement(SQL.insertStep);
-    const insertCheckpoint = this.statement(SQL.insertCheckpoint);
-    const fenceRow = this.statement(SQL.fenceRow);
-    const own = [this.statement(SQL.progressFenced), this.statement(SQL.progressFencedAnyway)] as const;
-    const item = [this.statement(SQL.progressItemFenced), this.statement(SQL.progressItemFencedAnyway)] as const;
-    const unfenced = this.statement(SQL.progress);
-    return this.db.transaction((w: StepWrite): StepCommit => {
+  /** One transaction for every row of the group; a row whose fence is stale is refused on its own. */
+  private flush(rows: readonly PendingRow[]): Promise<void> | void {
+    const open = afterOpenTransaction(this.db);
+    if (open !== null) return open.then(() => this.flush(rows));
+    this.commitGroup ??= this.prepareGroup();
+    this.commitGroup(rows);
+  }
+
+  private prepareGroup(): (rows: readonly PendingRow[]) => void {
+    const sql = hotPathSql('sqlite');
+    const prepared = (texts: Record<RowKind, string>) => ({ step: this.statement(texts.step), item: this.statement(texts.item), snapshot: this.statement(texts.snapshot) });
+    const fast = prepared(sql.fenced);
+    const anyway = prepared(sql.fencedAnyway);
+    const unfenced = prepared(sql.unfenced);
+    const fenceRow = this.statement(FENCE_ROW);
+    const progress = this.statement(sql.progress);
+    const one = (w: RowWrite, now: number, at: string): StepCommit => {
       let commit: StepCommit = 'recorded';
-      const { fence, runId, progress } = w;
-      if (fence === null) {
-        if (unfenced.run(...progress, runId).changes === 0) throw missingRun(runId);
-      } else {
-        const [fast, anyway] = fence.runId === runId ? own : item;
-        const now = Date.now();
-        const at = toSqlDatetime(now);
-        const where = fence.runId === runId ? [runId, fence.epoch, at] : [runId, fence.runId, fence.epoch, at];
-        if (fast.run(...progress, ...where).changes === 0) {
+      const { fence, runId } = w;
+      try {
+        if (fence === null) {
+          if (unfenced[w.kind].run(...w.values, runId).changes === 0) throw missingRun(runId);
+        } else if (fast[w.kind].run(...w.values, fence.runId, fence.epoch, at).changes === 0) {
           // stale (or lapsed), or a cancel is pending: the fence row tells which
           const row = fenceRow.get(fence.runId);
           if (!fenceHolds(row, fence, now)) throw staleWrite(runId, fence, row);
-          if (anyway.run(...progress, ...where).changes === 0) throw missingRun(runId);
+          if (anyway[w.kind].run(...w.values, fence.runId, fence.epoch, at).changes === 0) throw missingRun(runId);
           commit = 'cancel-requested';
         }
+      } catch (error) {
+        throw isForeignKeyError(error) ? missingRun(runId) : error;
       }
-      insertStep.run(...w.step);
-      if (w.checkpoint !== null) insertCheckpoint.run(...w.checkpoint);
+      if (w.progress !== null) progress.run(...w.progress, runId);
+      if (w.snapshot !== null) unfenced.snapshot.run(...w.snapshot, runId);
       return commit;
-    });
+    };
+    const results: (StepCommit | { error: unknown })[] = [];
+    const tx = this.db.transaction((group: readonly PendingRow[]) => {
+      results.length = 0;
+      const now = Date.now();
+      const at = toSqlDatetime(now);
+      for (const row of group) {
+        try {
+          results.push(one(row.write, now, at));
+        } catch (error) {
+          // a failed statement is undone on its own; a transaction SQLite rolled back fails the group
+          if (!this.db.inTransaction) throw error;
+          results.push({ error });
+        }
+      }
+    }).immediate;
+    return (group) => {
+      tx(group);
+      // settled once committed
+      for (const [i, row] of group.entries()) {
+        const result = results[i]!;
+        if (typeof result === 'string') row.resolve(result);
+        else row.reject(result.error);
+      }
+    };
   }
 
   private statement(sql: string): SqliteStatement {

@@ -1,38 +1,92 @@
+import type { DriverFamily } from './schema/column-types';
 import { TABLES } from './schema/entities';
 
-const STEP_COLUMNS = [
+export const STEP_COLUMNS = [
   'run_id', 'step_name', 'step_type', 'iteration', 'attempt', 'status', 'idempotency_key', 'started_at', 'finished_at',
   'duration_ms', 'output', 'context_updates', 'error', 'error_category', 'next_step', 'record_count', 'valid_count',
   'invalid_count', 'null_count', 'quality_passed', 'quality',
 ] as const;
 
-// status stays 'running' while steps commit (set by create / reopen / finish): leaving it out of
-// the SET list spares the two indexes on it a rewrite per step.
-const PROGRESS = `UPDATE ${TABLES.runs} SET executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, last_completed_step = ?, updated_at = ?`;
+export const ITEM_COLUMNS = [
+  'run_id', 'step_name', 'iteration', 'item_index', 'status', 'attempts', 'output', 'error', 'error_step', 'error_category',
+  'epoch', 'started_at', 'finished_at', 'duration_ms',
+] as const;
+
+export const SNAPSHOT_COLUMNS = ['run_id', 'step_name', 'iteration', 'executed_steps', 'context', 'created_at'] as const;
+
+/** The rows a fenced write inserts. */
+export type RowKind = 'step' | 'item' | 'snapshot';
+
+const COLUMNS: Record<RowKind, readonly string[]> = { step: STEP_COLUMNS, item: ITEM_COLUMNS, snapshot: SNAPSHOT_COLUMNS };
+const TABLE: Record<RowKind, string> = { step: TABLES.steps, item: TABLES.mapItems, snapshot: TABLES.checkpoints };
 
 /** A queue run's claim also lapses with its lease (its slot may be another run's): values … now. */
-const LIVE = '(claim_queue IS NULL OR lease_expires_at > ?)';
+const LIVE = '(f.claim_queue IS NULL OR f.lease_expires_at > ?)';
+
+const list = (columns: readonly string[]): string => columns.join(', ');
+const marks = (columns: readonly string[]): string => columns.map(() => '?').join(', ');
+
+/** An item row written again (a failed item that ran again) replaces the earlier one. */
+function upsert(family: DriverFamily, kind: RowKind): string {
+  if (kind !== 'item') return '';
+  const updated = ITEM_COLUMNS.filter((c) => !['run_id', 'step_name', 'iteration', 'item_index'].includes(c));
+  return family === 'mysql'
+    ? ` ON DUPLICATE KEY UPDATE ${updated.map((c) => `${c} = VALUES(${c})`).join(', ')}`
+    : ` ON CONFLICT (run_id, step_name, iteration, item_index) DO UPDATE SET ${updated.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+}
 
 /**
- * The statements of a step commit. SQL that both drivers accept: '?' placeholders, unquoted
- * snake_case names. The progress update carries the fence: the run's own epoch for a top-level
- * run, its top-level run's for a map item (an `EXISTS` on SQLite; MySQL locks that row first,
- * since it refuses a subquery on the table it updates). The fast variants also match only while
- * no cancel is pending, so one statement both fences the write and reads the cancel flag: when
- * it matches nothing the writer looks why (stale, or a cancel) and, for a cancel, writes anyway.
+ * The statements of the hot path, per driver family: SQL that both accept ('?' placeholders,
+ * unquoted snake_case names) except an item row's upsert.
+ *
+ * A step row (or a map item's row, or a context snapshot) is inserted by one `INSERT … SELECT`
+ * that reads the fence row in the same statement: `FROM runs f WHERE f.run_id = <fenced run> AND
+ * f.lease_epoch = <epoch>` — the run's own row for a top-level run, its top-level run's for a map
+ * item — so a stale writer inserts nothing. The fast variant also matches only while no cancel is
+ * pending, so one statement both fences the write and reads the cancel flag: when it inserts
+ * nothing the writer reads the fence row to tell why (stale, or a cancel) and, for a cancel,
+ * inserts with the `anyway` variant. The run's counters are not rewritten per step.
  */
-export const SQL = {
-  insertStep: `INSERT INTO ${TABLES.steps} (${STEP_COLUMNS.join(', ')}) VALUES (${STEP_COLUMNS.map(() => '?').join(', ')})`,
-  insertCheckpoint: `INSERT INTO ${TABLES.checkpoints} (run_id, step_name, iteration, executed_steps, created_at) VALUES (?, ?, ?, ?, ?)`,
-  /** Values: progress…, run id, epoch, now. */
-  progressFenced: `${PROGRESS} WHERE run_id = ? AND lease_epoch = ? AND cancel_requested = 0 AND ${LIVE}`,
-  progressFencedAnyway: `${PROGRESS} WHERE run_id = ? AND lease_epoch = ? AND ${LIVE}`,
-  /** Values: progress…, item run id, top-level run id, epoch, now (SQLite). */
-  progressItemFenced:
-    `${PROGRESS} WHERE run_id = ? AND EXISTS (SELECT 1 FROM ${TABLES.runs} f WHERE f.run_id = ? AND f.lease_epoch = ? AND f.cancel_requested = 0 AND ${LIVE.replace(/(claim_queue|lease_expires_at)/g, 'f.$1')})`,
-  progressItemFencedAnyway: `${PROGRESS} WHERE run_id = ? AND EXISTS (SELECT 1 FROM ${TABLES.runs} f WHERE f.run_id = ? AND f.lease_epoch = ? AND ${LIVE.replace(/(claim_queue|lease_expires_at)/g, 'f.$1')})`,
-  /** Values: progress…, run id (no fence: an unleased writer). */
-  progress: `${PROGRESS} WHERE run_id = ?`,
+export interface HotPathSql {
+  /** Values: row…, fenced run id, epoch, now. */
+  readonly fenced: Record<RowKind, string>;
+  readonly fencedAnyway: Record<RowKind, string>;
+  /** Values: row…, the row's run id (an unleased writer: inserts nothing when the run is gone). */
+  readonly unfenced: Record<RowKind, string>;
+  /** Multi-row insert of `n` rows (a group commit whose fences were read and locked first). */
+  multi(kind: RowKind, n: number): string;
+  /** Values: executed, completed, failed, skipped, last completed step, updated at, run id. */
+  readonly progress: string;
   /** Who holds a run: what a writer learns when its fenced write matched nothing. */
-  fenceRow: `SELECT lease_epoch, lease_owner, status, cancel_requested, claim_queue, lease_expires_at FROM ${TABLES.runs} WHERE run_id = ?`,
-} as const;
+  readonly fenceRow: string;
+}
+
+const cache = new Map<DriverFamily, HotPathSql>();
+
+export function hotPathSql(family: DriverFamily): HotPathSql {
+  let sql = cache.get(family);
+  if (sql !== undefined) return sql;
+  const build = (where: string) => {
+    const out = {} as Record<RowKind, string>;
+    for (const kind of ['step', 'item', 'snapshot'] as const) {
+      out[kind] = `INSERT INTO ${TABLE[kind]} (${list(COLUMNS[kind])}) SELECT ${marks(COLUMNS[kind])} FROM ${TABLES.runs} f WHERE ${where}${upsert(family, kind)}`;
+    }
+    return out;
+  };
+  sql = {
+    fenced: build(`f.run_id = ? AND f.lease_epoch = ? AND f.cancel_requested = 0 AND ${LIVE}`),
+    fencedAnyway: build(`f.run_id = ? AND f.lease_epoch = ? AND ${LIVE}`),
+    unfenced: build('f.run_id = ?'),
+    multi: (kind, n) =>
+      `INSERT INTO ${TABLE[kind]} (${list(COLUMNS[kind])}) VALUES ${Array.from({ length: n }, () => `(${marks(COLUMNS[kind])})`).join(', ')}${upsert(family, kind)}`,
+    progress:
+      `UPDATE ${TABLES.runs} SET executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, last_completed_step = ?, ` +
+      'updated_at = ? WHERE run_id = ?',
+    fenceRow: `SELECT run_id, lease_epoch, lease_owner, status, cancel_requested, claim_queue, lease_expires_at FROM ${TABLES.runs} WHERE run_id = ?`,
+  };
+  cache.set(family, sql);
+  return sql;
+}
+
+/** The fence row query (the same on both drivers). */
+export const FENCE_ROW = `SELECT run_id, lease_epoch, lease_owner, status, cancel_requested, claim_queue, lease_expires_at FROM ${TABLES.runs} WHERE run_id = ?`;

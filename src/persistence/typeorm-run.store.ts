@@ -1,7 +1,12 @@
 import type { DataSource } from 'typeorm';
 import { LeaseLostError, SpineError } from '../core/errors/spine-error';
+import type { ErrorCategory } from '../core/policy/error-category';
 import type {
   CheckpointRecord,
+  CheckpointSnapshot,
+  Fenced,
+  MapItemRecord,
+  RunCounters,
   Fence,
   LostExecutions,
   PurgeCriteria,
@@ -28,7 +33,7 @@ import { partitionKey, runFromRow, stepFromRow } from './row-mapping';
 import { holderOf, type RunWriter, type Statement } from './run.writer';
 import { SqliteRunWriter } from './sqlite-run.writer';
 import { MysqlRunWriter } from './mysql-run.writer';
-import { SQL } from './step.sql';
+import { FENCE_ROW, hotPathSql } from './step.sql';
 import { SqliteClient, sqliteDatabaseOf, TypeOrmClient, type SqlClient } from './sql-client';
 import { StoredValues } from './stored-values';
 import { purgeRuns } from './run-purge';
@@ -256,14 +261,15 @@ export class TypeOrmRunStore implements RunStore {
     return this.schedules.wakeRun(runId, now);
   }
 
-  recordStep(step: StepRecord, progress: RunProgress): StepCommit | Promise<StepCommit> {
+  recordStep(step: StepRecord, progress: RunProgress): Promise<StepCommit> {
     const quality = step.quality;
     const updatedAt = toSqlDatetime(step.finishedAt);
     const values = this.values;
-    return this.writer.commitStep({
+    return this.writer.commitRow({
+      kind: 'step',
       runId: step.runId,
       fence: progress.fence,
-      step: [
+      values: [
         step.runId, step.stepName, step.stepType, step.iteration, step.attempt, step.status, step.idempotencyKey,
         toSqlDatetime(step.startedAt), updatedAt, step.durationMs,
         step.output === null ? null : values.json(step.output, `the output of step "${step.stepName}"`),
@@ -273,9 +279,60 @@ export class TypeOrmRunStore implements RunStore {
         quality === null ? null : this.bool(quality.passed ?? true),
         quality === null ? null : JSON.stringify(quality),
       ],
-      checkpoint: step.status === 'completed' ? [step.runId, step.stepName, step.iteration, progress.executedSteps, updatedAt] : null,
-      progress: [progress.executedSteps, progress.completedSteps, progress.failedSteps, progress.skippedSteps, progress.lastCompletedStep, updatedAt],
+      progress: progress.countersDue
+        ? [progress.executedSteps, progress.completedSteps, progress.failedSteps, progress.skippedSteps, progress.lastCompletedStep, updatedAt]
+        : null,
+      snapshot:
+        progress.snapshot === null
+          ? null
+          : [step.runId, step.stepName, step.iteration, progress.executedSteps, values.json(progress.snapshot, `the context after step "${step.stepName}"`), updatedAt],
     });
+  }
+
+  async recordMapItem(item: MapItemRecord, fence: Fence | null): Promise<void> {
+    const values = this.values;
+    await this.writer.commitRow({
+      kind: 'item',
+      runId: item.runId,
+      fence,
+      values: [
+        item.runId, item.stepName, item.iteration, item.index, item.status, item.attempts,
+        item.output === null || item.output === undefined ? null : values.json(item.output, `the output of item ${item.index} of map step "${item.stepName}"`),
+        values.clip(item.error), item.errorStep, item.errorCategory, item.epoch, toSqlDatetime(item.startedAt), toSqlDatetime(item.finishedAt), item.durationMs,
+      ],
+      progress: null,
+      snapshot: null,
+    });
+  }
+
+  async listMapItems(runId: string, step: string, iteration: number): Promise<MapItemRecord[]> {
+    const rows = await this.sql.all(`SELECT * FROM ${TABLES.mapItems} WHERE run_id = ? AND step_name = ? AND iteration = ? ORDER BY item_index`, [runId, step, iteration]);
+    return rows.map((row) => ({
+      runId: String(row.run_id),
+      stepName: String(row.step_name),
+      iteration: Number(row.iteration),
+      index: Number(row.item_index),
+      status: String(row.status) as MapItemRecord['status'],
+      attempts: Number(row.attempts),
+      output: row.output === null ? null : decodeStored(row.output),
+      error: row.error === null ? null : String(row.error),
+      errorStep: row.error_step === null ? null : String(row.error_step),
+      errorCategory: row.error_category === null ? null : (String(row.error_category) as ErrorCategory),
+      epoch: Number(row.epoch),
+      startedAt: fromSqlDatetime(row.started_at)!,
+      finishedAt: fromSqlDatetime(row.finished_at)!,
+      durationMs: Number(row.duration_ms),
+    }));
+  }
+
+  async recordProgress(runId: string, progress: RunCounters & Fenced): Promise<void> {
+    const { fence } = progress;
+    // a stale execution's counters are not the run's: the epoch guards a top-level run (an item's run has no claim of its own)
+    const guard = fence !== null && fence.runId === runId ? ' AND lease_epoch = ?' : '';
+    await this.sql.run(`${hotPathSql(this.family).progress}${guard}`, [
+      progress.executedSteps, progress.completedSteps, progress.failedSteps, progress.skippedSteps, progress.lastCompletedStep,
+      toSqlDatetime(Date.now()), runId, ...(guard === '' ? [] : [fence!.epoch]),
+    ]);
   }
 
   async reopenRun(runId: string, params: Readonly<Record<string, unknown>>, fence: Fence | null, lost: LostExecutions): Promise<void> {
@@ -328,7 +385,7 @@ export class TypeOrmRunStore implements RunStore {
       `UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ? AND lease_epoch = ? AND lease_owner IS NOT NULL AND (claim_queue IS NULL OR lease_expires_at > ?)`,
       [toSqlDatetime(expiresAt), runId, fence.epoch, toSqlDatetime(Date.now())],
     );
-    const [row] = await this.sql.all(SQL.fenceRow, [runId]);
+    const [row] = await this.sql.all(FENCE_ROW, [runId]);
     const cancelRequested = row !== undefined && Boolean(Number(row.cancel_requested));
     return changed > 0 ? { held: true, cancelRequested, holder: null } : { held: false, cancelRequested, holder: holderOf(row) };
   }
@@ -434,17 +491,31 @@ export class TypeOrmRunStore implements RunStore {
   }
 
   async listCheckpoints(runId: string): Promise<CheckpointRecord[]> {
-    const rows = await this.sql.all(
-      `SELECT run_id, step_name, iteration, executed_steps, created_at FROM ${TABLES.checkpoints} WHERE run_id = ? ORDER BY id`,
-      [runId],
-    );
-    return rows.map((row) => ({
-      runId: String(row.run_id),
-      stepName: String(row.step_name),
-      iteration: Number(row.iteration),
-      executedSteps: Number(row.executed_steps),
-      createdAt: fromSqlDatetime(row.created_at)!,
-    }));
+    // every completed step row is a checkpoint; snapshots say which carry the context
+    const rows = await this.sql.all(`SELECT step_name, iteration, status, finished_at FROM ${TABLES.steps} WHERE run_id = ? ORDER BY id`, [runId]);
+    const snapshots = new Set((await this.sql.all(`SELECT step_name, iteration FROM ${TABLES.checkpoints} WHERE run_id = ?`, [runId])).map((r) => `${String(r.step_name)}\u0000${Number(r.iteration)}`));
+    const checkpoints: CheckpointRecord[] = [];
+    let executed = 0;
+    for (const row of rows) {
+      if (row.status === 'completed' || row.status === 'failed') executed++;
+      if (row.status !== 'completed') continue;
+      const stepName = String(row.step_name);
+      const iteration = Number(row.iteration);
+      checkpoints.push({ runId, stepName, iteration, executedSteps: executed, createdAt: fromSqlDatetime(row.finished_at)!, hasContext: snapshots.has(`${stepName}\u0000${iteration}`) });
+    }
+    return checkpoints;
+  }
+
+  async getCheckpoint(runId: string, step: string): Promise<CheckpointSnapshot | null> {
+    const checkpoint = (await this.listCheckpoints(runId)).filter((c) => c.stepName === step).pop();
+    if (checkpoint === undefined || !checkpoint.hasContext) return null;
+    const [row] = await this.sql.all(`SELECT context FROM ${TABLES.checkpoints} WHERE run_id = ? AND step_name = ? AND iteration = ? ORDER BY id DESC LIMIT 1`, [
+      runId,
+      step,
+      checkpoint.iteration,
+    ]);
+    const context = row === undefined ? null : decodeStored<Record<string, unknown>>(row.context);
+    return context === null || context === undefined ? null : { ...checkpoint, context };
   }
 
   async qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]> {

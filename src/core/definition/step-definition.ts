@@ -82,6 +82,8 @@ export interface StepOptions {
   readonly next?: string | null;
   /** Steps that must have completed in this run; otherwise this step is skipped. */
   readonly dependsOn?: readonly string[];
+  /** Keep a snapshot of the run's context when this step completes (served by `getCheckpoint`); the design's per-step checkpoint flag. */
+  readonly checkpoint?: boolean;
 }
 
 /** Options of a lambda step. */
@@ -178,6 +180,7 @@ export interface StepDefinitionBase {
   readonly qualityMode: QualityMode;
   readonly next: string | null;
   readonly dependsOn: readonly string[];
+  readonly checkpoint: boolean;
 }
 
 /** A compiled lambda step. */

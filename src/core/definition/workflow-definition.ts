@@ -14,6 +14,12 @@ export interface WorkflowDeclaration {
   readonly tags?: readonly string[];
   /** The queue its enqueued runs go to unless the caller names one (default 'default'). */
   readonly queue?: string | null;
+  /**
+   * Checkpoint strategy: keep a snapshot of the run's context every this many completed steps
+   * (besides steps marked `checkpoint: true`). Default: only at marked steps — every completed
+   * step row is a checkpoint of the run's cursor already; snapshots serve `getCheckpoint`.
+   */
+  readonly checkpointEvery?: number | null;
 }
 
 /** A compiled, validated, frozen workflow: what the runner executes. */
@@ -28,6 +34,8 @@ export interface WorkflowDefinition {
   readonly tags: readonly string[];
   /** The queue its enqueued runs go to (null: 'default'). Not part of its hash: moving a workflow to another queue does not change what it does. */
   readonly queue: string | null;
+  /** A context snapshot every this many completed steps (null: only at steps marked `checkpoint`). */
+  readonly checkpointEvery: number | null;
 }
 
 /** Where a step may route to end the run at once. */

@@ -28,6 +28,8 @@ export function stepSpec(step: StepDefinition): Record<string, unknown> {
     qualityMode: step.qualityMode,
     next: step.next,
     dependsOn: step.dependsOn,
+    // only when set: definitions without it keep the hash they had
+    ...(step.checkpoint && { checkpoint: true }),
   };
   switch (step.type) {
     case 'lambda':

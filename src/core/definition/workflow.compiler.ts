@@ -59,6 +59,10 @@ export function workflowProblems(declaration: WorkflowDeclaration): string[] {
   if (queue !== undefined && queue !== null && !(typeof queue === 'string' && queue.length > 0 && queue.length <= 255)) {
     problems.push(`queue must be a non-empty string of at most 255 characters (got ${JSON.stringify(queue)})`);
   }
+  const every = declaration.checkpointEvery;
+  if (every !== undefined && every !== null && !(Number.isInteger(every) && every >= 1)) {
+    problems.push(`checkpointEvery must be a whole number ≥ 1 (got ${String(every)})`);
+  }
   const names = new Set<string>();
   const seen = new Set<string>();
   for (const step of steps) {
@@ -151,6 +155,7 @@ function commonProblems(step: StepOptions & { name?: unknown }, names: ReadonlyS
   if (step.qualityMode !== undefined && step.qualityMode !== 'fail' && step.qualityMode !== 'warn' && step.qualityMode !== 'approve') {
     add(`qualityMode must be 'fail', 'warn' or 'approve' (got ${JSON.stringify(step.qualityMode)})`);
   }
+  if (step.checkpoint !== undefined && typeof step.checkpoint !== 'boolean') add(`checkpoint must be true or false (got ${JSON.stringify(step.checkpoint)})`);
   if (step.next != null && (typeof step.next !== 'string' || (step.next !== END && !names.has(step.next)))) {
     add(`next target ${JSON.stringify(step.next)} is not a step of this workflow${known(names)}`);
   }
@@ -215,6 +220,7 @@ function build(declaration: WorkflowDeclaration): WorkflowDefinition {
     maxSteps: declaration.maxSteps ?? DEFAULT_MAX_STEPS,
     tags: Object.freeze([...(declaration.tags ?? [])]),
     queue: declaration.queue ?? null,
+    checkpointEvery: declaration.checkpointEvery ?? null,
   });
   compiled.add(definition);
   return definition;
@@ -231,6 +237,7 @@ function buildStep(step: StepDeclaration | StepDefinition): StepDefinition {
     qualityMode: step.qualityMode ?? 'fail',
     next: step.next ?? null,
     dependsOn: Object.freeze([...(step.dependsOn ?? [])]),
+    checkpoint: step.checkpoint === true,
   };
   switch (step.type) {
     case 'lambda':

@@ -21,13 +21,14 @@ export function mapItemRunId(stepKey: string, index: number, rootRunId: string):
 
 /**
  * Runs a map item as a child run of `parent`, fenced by the parent's claim (its top-level run's).
+ * With `asRun` false it runs unrecorded: its map keeps it as an item row instead.
  * In a durable store the item is recorded as a run of its own (parent_run_id set, its run id as
  * idempotency key): an item that completed before a crash or failure is not run again (its
  * recorded result is returned), an unfinished one is resumed.
  */
-export async function runMapItem(parent: RunExecution, definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal): Promise<WorkflowResult> {
+export async function runMapItem(parent: RunExecution, definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal, asRun = true): Promise<WorkflowResult> {
   const { services, settings: parentSettings } = parent;
-  const persist = parentSettings.persist && services.store.durable === true;
+  const persist = asRun && parentSettings.persist && services.store.durable === true;
   const depth = parentSettings.depth + 1;
   if (depth > RECORD_LIMITS.mapDepth) {
     throw new Error(

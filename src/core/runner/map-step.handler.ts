@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { WorkflowContext } from '../context/workflow-context';
 import type { MapStepDefinition, StepRuntime } from '../definition/step-definition';
+import type { MapItemRecord } from '../store/run-record';
 import type { WorkflowDefinition } from '../definition/workflow-definition';
 import { ErrorCategory } from '../policy/error-category';
 import { QualityMetrics } from '../quality/quality-metrics';
@@ -46,6 +47,11 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
   if (step.distribute !== null && !env.dryRun) return distributedMap(step, ctx, runtime, env, items, iterator, tolerated, paramsOf);
   const results: unknown[] = new Array(total).fill(null);
   const errors: MapItemError[] = [];
+  // a durable map of one-step items keeps one row per item: completed ones are not run again
+  const asRows = env.itemRows(iterator);
+  const iteration = Number(runtime.idempotencyKey.slice(runtime.idempotencyKey.lastIndexOf(':') + 1));
+  const recorded = new Map<number, MapItemRecord>();
+  if (asRows) for (const item of await env.listMapItems(step.name, iteration)) recorded.set(item.index, item);
   const halt = new AbortController();
   const itemSignal = AbortSignal.any([runtime.signal, halt.signal]);
   setMaxListeners(0, itemSignal); // one listener per item in flight
@@ -63,6 +69,13 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
   };
   const runItem = async (index: number): Promise<void> => {
     const item = items[index];
+    const done = recorded.get(index);
+    if (done?.status === 'completed') {
+      succeeded++;
+      results[index] = done.output;
+      env.mapProgress(step.name, succeeded + errors.length, errors.length, total);
+      return;
+    }
     let params = paramsOf(index);
     try {
       const checked = env.itemParams(iterator, ctx, params);
@@ -73,21 +86,37 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
       return;
     }
     const child = ctx.spawn({ runId: mapItemRunId(runtime.idempotencyKey, index, env.rootRunId), startedAt: new Date(env.clock.now()), params });
-    const result = await env.runChild(iterator, child, itemSignal);
+    const result = await env.runChild(iterator, child, itemSignal, asRows);
     // stopped because the parent gives way or the map halted: unfinished, not failed (a re-run continues it)
     if (result.status === 'stopped' && (env.yieldSignal?.aborted === true || halt.signal.aborted)) return;
+    const last = result.completedSteps[result.completedSteps.length - 1];
+    const output = result.status === 'completed' && last !== undefined ? result.context.getOutput(last, undefined, null) : null;
+    const error = result.status === 'completed' ? null : (result.error ?? `item run ended ${result.status}`);
+    const errorCategory = result.status === 'completed' ? null : (result.errorCategory ?? ErrorCategory.INTERNAL);
+    if (asRows) {
+      const finishedAt = env.clock.now();
+      await env.recordMapItem({
+        runId: env.runId,
+        stepName: step.name,
+        iteration,
+        index,
+        status: result.status === 'completed' ? 'completed' : 'failed',
+        attempts: result.steps[result.steps.length - 1]?.attempts ?? 0,
+        output,
+        error,
+        errorStep: result.errorStep,
+        errorCategory,
+        epoch: env.epoch,
+        startedAt: new Date(result.startedAt.getTime()),
+        finishedAt: new Date(finishedAt),
+        durationMs: result.durationMs,
+      });
+    }
     if (result.status === 'completed') {
       succeeded++;
-      const last = result.completedSteps[result.completedSteps.length - 1];
-      results[index] = last === undefined ? null : result.context.getOutput(last, undefined, null);
+      results[index] = output;
     } else {
-      failed({
-        index,
-        item,
-        step: result.errorStep,
-        error: result.error ?? `item run ended ${result.status}`,
-        errorCategory: result.errorCategory ?? ErrorCategory.INTERNAL,
-      });
+      failed({ index, item, step: result.errorStep, error: error!, errorCategory: errorCategory! });
     }
     env.mapProgress(step.name, succeeded + errors.length, errors.length, total);
   };

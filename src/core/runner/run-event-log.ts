@@ -5,6 +5,9 @@ import type { Fence } from '../store/run-record';
 import type { RunStore } from '../store/run-store.port';
 import type { RunEvent, RunEventListener, RunEventType } from './run-event';
 
+/** Events a store need not keep: its step rows tell them (a step's start, end, retry or skip, with times). */
+const TOLD_BY_STEP_ROWS: ReadonlySet<RunEventType> = new Set<RunEventType>(['step_started', 'step_completed', 'step_failed', 'step_retried', 'step_skipped']);
+
 /** Where a run's events go: kept on the result, handed to the listener, saved in batches to a store that keeps them. */
 export class RunEventLog {
   readonly events: RunEvent[] = [];
@@ -47,7 +50,7 @@ export class RunEventLog {
     if (parentRunId !== null) (event as { parentRunId?: string }).parentRunId = parentRunId;
     if (extra !== undefined) Object.assign(event, extra);
     if (keep) this.events.push(event);
-    if (store !== null) {
+    if (store !== null && !TOLD_BY_STEP_ROWS.has(type)) {
       this.unsaved.push(event);
       if (this.unsaved.length >= 64) void this.save();
     }

@@ -8,7 +8,7 @@ import { ErrorCategory } from '../policy/error-category';
 import { ErrorPolicy } from '../policy/error-policy';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import { StepResult } from '../result/step-result';
-import type { Fence, RunOutcomeStatus, StepCommit } from '../store/run-record';
+import type { Fence, MapItemRecord, RunOutcomeStatus, StepCommit } from '../store/run-record';
 import type { RunEventType } from './run-event';
 import { RunEventLog } from './run-event-log';
 import { resultOfEarlierRun } from './earlier-run.result';
@@ -121,10 +121,11 @@ export class RunExecution implements AttemptEnvironment {
       const queueRun = settings.parkAfterMs !== null && settings.resume?.run.queue != null;
       this.guard = new LeaseGuard(this.fence, services.store, services.clock, services.lease, listener, claim.at, queueRun);
     } else {
-      this.guard = settings.persist ? settings.guard : null;
+      // a map item runs under its parent's claim, recorded as a run or not (an item row): its steps see that epoch
+      this.guard = settings.guard;
       this.fence = this.guard?.fence ?? null;
     }
-    this.ledger = new RunLedger(this.runId, settings.persist ? services.store : null, stepIndex(definition), this.fence);
+    this.ledger = new RunLedger(this.runId, settings.persist ? services.store : null, stepIndex(definition), this.fence, definition.checkpointEvery);
     const savesEvents = settings.persist && typeof services.store.recordEvents === 'function';
     this.log = new RunEventLog(
       { runId: this.runId, traceId: initial.traceId, workflow: definition.name, parentRunId: settings.parentRunId },
@@ -235,8 +236,23 @@ export class RunExecution implements AttemptEnvironment {
   }
 
   /** Runs a map item as a child run (see `map-item.run.ts`). */
-  runChild(definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal): Promise<WorkflowResult> {
-    return runMapItem(this, definition, ctx, signal);
+  runChild(definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal, asRow = false): Promise<WorkflowResult> {
+    return runMapItem(this, definition, ctx, signal, !asRow);
+  }
+
+  itemRows(iterator: WorkflowDefinition): boolean {
+    const store = this.store;
+    if (!this.settings.persist || store.durable !== true || store.recordMapItem === undefined || store.listMapItems === undefined) return false;
+    const only = iterator.steps.length === 1 ? iterator.steps[0]! : null;
+    return only !== null && (only.type === 'lambda' || only.type === 'pipeline');
+  }
+
+  listMapItems(step: string, iteration: number): Promise<MapItemRecord[]> {
+    return this.store.listMapItems!(this.runId, step, iteration);
+  }
+
+  recordMapItem(item: MapItemRecord): Promise<void> {
+    return this.store.recordMapItem!(item, this.fence);
   }
 
   /** The top-level run this run belongs to (itself, for a top-level run). */
@@ -253,6 +269,7 @@ export class RunExecution implements AttemptEnvironment {
       throw await this.interruption(error);
     } finally {
       if (this.ownsGuard) this.guard?.stop();
+      await this.ledger.settle();
       if (this.opened) await this.log.save();
       unfollow();
     }
@@ -537,7 +554,7 @@ export class RunExecution implements AttemptEnvironment {
         }
         continue;
       }
-      await this.committed(this.ledger.settled(step, position, iteration, attempt, key, startedAt, durationMs, result));
+      await this.committed(this.ledger.settled(step, position, iteration, attempt, key, startedAt, durationMs, result, result.success ? next : null));
       if (result.success) {
         this.emit('step_completed', step.name, attempt, iteration, durationMs);
       } else {

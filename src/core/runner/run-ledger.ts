@@ -13,6 +13,9 @@ import type { StepExecution, WorkflowResult } from './workflow-result';
 
 const CREATED: CreateRunOutcome = Object.freeze({ created: true });
 
+/** How often a running run's counters reach the store at most (listings show live progress; the hot path writes only the step row). */
+const COUNTERS_EVERY_MS = 250;
+
 /** Where and why a run failed (all null when it did not). */
 export interface RunError {
   readonly step: string | null;
@@ -51,7 +54,11 @@ export class RunLedger {
     skippedSteps: 0,
     lastCompletedStep: null,
     fence: null,
+    countersDue: false,
+    snapshot: null,
   };
+  /** When the run's counters last went to the store (performance.now()). */
+  private countersAt = performance.now();
   /** By step position: how often each step ran, and how its last execution ended. */
   private readonly iterations: Uint32Array;
   private readonly lastStatus: (StepStatus | undefined)[];
@@ -62,6 +69,8 @@ export class RunLedger {
     private readonly positions: ReadonlyMap<string, number>,
     /** The claim every write is made under (the store refuses it once stale); null for runs without one. */
     private readonly fence: Fence | null,
+    /** Keep a context snapshot every this many completed steps (null: only at steps marked `checkpoint`). */
+    private readonly checkpointEvery: number | null = null,
   ) {
     this.running.fence = fence;
     this.iterations = new Uint32Array(positions.size);
@@ -203,9 +212,44 @@ export class RunLedger {
     };
   }
 
+  /** A pending write of counters held back from the hot path. */
+  private trailing: ReturnType<typeof setTimeout> | null = null;
+
+  /** Writes the counters held back since the last step that carried them (best effort: the next step or the run's end writes them too). */
+  private readonly writeCounters = (): Promise<void> => {
+    this.trailing = null;
+    if (this.store?.recordProgress === undefined) return Promise.resolve();
+    this.countersAt = performance.now();
+    this.syncCounters();
+    return this.store.recordProgress(this.runId, this.running).catch(() => undefined);
+  };
+
+  private syncCounters(): void {
+    const running = this.running;
+    running.executedSteps = this.executed;
+    running.completedSteps = this.completed.length;
+    running.failedSteps = this.failed.length;
+    running.skippedSteps = this.skipped.length;
+    running.lastCompletedStep = this.lastCompletedStep;
+  }
+
+  /** Drops the counters held back (a step commit or the run's end carries them). */
+  private stop(): void {
+    if (this.trailing !== null) clearTimeout(this.trailing);
+    this.trailing = null;
+  }
+
+  /** The run's part here ends (it parked, stopped or gave way): counters held back are written now. */
+  async settle(): Promise<void> {
+    if (this.trailing === null) return;
+    this.stop();
+    await this.writeCounters();
+  }
+
   /** Records how the run ended. */
   async close(status: RunOutcomeStatus, finishedAt: number, durationMs: number, error: RunError): Promise<void> {
     if (this.store === null) return;
+    this.stop();
     await this.store.finishRun(this.runId, {
       status,
       executedSteps: this.executed,
@@ -249,6 +293,8 @@ export class RunLedger {
     startedAt: number,
     durationMs: number,
     result: StepResult,
+    /** The context right after the step (a completed step): kept as a snapshot when the checkpoint strategy says so. */
+    after: WorkflowContext | null = null,
   ): Recorded {
     const status = result.success ? 'completed' : 'failed';
     if (result.success) {
@@ -268,7 +314,9 @@ export class RunLedger {
       quality: result.quality,
       idempotencyKey: key,
     });
-    return this.write(step, iteration, attempts, status, key, startedAt, durationMs, result);
+    const every = this.checkpointEvery;
+    const snapshot = result.success && after !== null && (step.checkpoint || (every !== null && this.completed.length % every === 0)) ? after : null;
+    return this.write(step, iteration, attempts, status, key, startedAt, durationMs, result, snapshot);
   }
 
   /** Wake-up times of wait steps (signal waits: deadlines, infinite when none) recorded before the run stopped, by step idempotency key. */
@@ -280,6 +328,8 @@ export class RunLedger {
    */
   waiting(step: StepDefinition, iteration: number, key: string, startedAt: number, wakeAt: number | null, signal?: string): Recorded {
     const output = { wakeAt: wakeAt === null ? null : new Date(wakeAt).toISOString(), ...(signal !== undefined && { signal }) };
+    // the run is about to wait: its counters go with this record
+    this.countersAt = Number.NEGATIVE_INFINITY;
     return this.write(step, iteration, 1, 'waiting', key, startedAt, 0, StepResult.ok(output));
   }
 
@@ -314,14 +364,18 @@ export class RunLedger {
     startedAt: number,
     durationMs: number,
     result: StepResult | null,
+    snapshot: WorkflowContext | null = null,
   ): Recorded {
     if (this.store === null) return undefined;
     const running = this.running;
-    running.executedSteps = this.executed;
-    running.completedSteps = this.completed.length;
-    running.failedSteps = this.failed.length;
-    running.skippedSteps = this.skipped.length;
-    running.lastCompletedStep = this.lastCompletedStep;
+    this.syncCounters();
+    const now = performance.now();
+    running.countersDue = now - this.countersAt >= COUNTERS_EVERY_MS;
+    if (running.countersDue) this.countersAt = now;
+    // counters held back: they follow on their own unless another step takes them first
+    else this.trailing ??= setTimeout(this.writeCounters, COUNTERS_EVERY_MS).unref();
+    running.snapshot = snapshot === null ? null : (snapshot.toJSON() as unknown as Record<string, unknown>);
+    if (running.countersDue && this.trailing !== null) this.stop();
     return this.store.recordStep(
       {
         runId: this.runId,

@@ -4,7 +4,7 @@ import type { StepDefinition, StepRuntime } from '../definition/step-definition'
 import type { WorkflowDefinition } from '../definition/workflow-definition';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import type { StepResult } from '../result/step-result';
-import type { Fence } from '../store/run-record';
+import type { Fence, MapItemRecord } from '../store/run-record';
 import type { SignalRecord } from '../store/signal';
 import type { RunStore } from '../store/run-store.port';
 import type { RunnerServices } from './run-settings';
@@ -77,8 +77,22 @@ export interface StepEnvironment {
   beforeItem(): void | Promise<void>;
   /** Reports how many of a map step's items have finished (a `map_progress` event for listeners). */
   mapProgress(step: string, done: number, failed: number, total: number): void;
-  /** Runs a child workflow (a map item) with the runner's dispatcher, clock, middleware and listener. */
-  runChild(definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal): Promise<WorkflowResult>;
+  /**
+   * Runs a child workflow (a map item) with the runner's dispatcher, clock, middleware and
+   * listener; recorded as a run of its own in a durable store unless `asRow` (its map records it
+   * as an item row instead).
+   */
+  runChild(definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal, asRow?: boolean): Promise<WorkflowResult>;
+  /**
+   * True when a map over `iterator` run in place keeps each item as one row (`recordMapItem`): a
+   * durable run whose store keeps item rows, and an iterator of one lambda or pipeline step. Else
+   * items are child runs (a durable store) or not kept.
+   */
+  itemRows(iterator: WorkflowDefinition): boolean;
+  /** The recorded items of this run's map step execution (when `itemRows`). */
+  listMapItems(step: string, iteration: number): Promise<MapItemRecord[]>;
+  /** Records a map item's outcome under the run's fence (when `itemRows`); `LeaseLostError` when the claim is stale. */
+  recordMapItem(item: MapItemRecord): Promise<void>;
 }
 
 /** Executes one attempt of one kind of step. */

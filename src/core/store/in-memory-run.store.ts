@@ -1,6 +1,7 @@
 import { LeaseLostError, SpineError } from '../errors/spine-error';
 import type {
   CheckpointRecord,
+  CheckpointSnapshot,
   Fence,
   LostExecutions,
   PurgeCriteria,
@@ -26,6 +27,8 @@ interface StoredRun {
   readonly record: Writable<RunRecord>;
   readonly steps: StepRecord[];
   readonly sequence: number;
+  /** Context snapshots the checkpoint strategy kept, by `<step>\u0000<iteration>`. */
+  snapshots?: Map<string, Readonly<Record<string, unknown>>>;
 }
 
 
@@ -80,6 +83,7 @@ export class InMemoryRunStore implements RunStore {
     const claimed = this.fence(step.runId, progress.fence) ?? stored;
     stored.steps.push(step);
     this.stepRecords++;
+    if (progress.snapshot !== null) (stored.snapshots ??= new Map()).set(`${step.stepName}\u0000${step.iteration}`, structuredClone(progress.snapshot));
     // the status stays as create / reopen / finish set it (as in the SQL stores)
     applyCounters(stored.record, progress);
     return claimed.record.cancelRequested ? 'cancel-requested' : 'recorded';
@@ -337,13 +341,21 @@ export class InMemoryRunStore implements RunStore {
   async listCheckpoints(runId: string): Promise<CheckpointRecord[]> {
     let executed = 0;
     const checkpoints: CheckpointRecord[] = [];
-    for (const step of this.runs.get(runId)?.steps ?? []) {
+    const stored = this.runs.get(runId);
+    for (const step of stored?.steps ?? []) {
       if (step.status === 'completed' || step.status === 'failed') executed++;
       if (step.status === 'completed') {
-        checkpoints.push({ runId, stepName: step.stepName, iteration: step.iteration, executedSteps: executed, createdAt: step.finishedAt });
+        const hasContext = stored?.snapshots?.has(`${step.stepName}\u0000${step.iteration}`) === true;
+        checkpoints.push({ runId, stepName: step.stepName, iteration: step.iteration, executedSteps: executed, createdAt: step.finishedAt, hasContext });
       }
     }
     return checkpoints;
+  }
+
+  async getCheckpoint(runId: string, step: string): Promise<CheckpointSnapshot | null> {
+    const checkpoint = (await this.listCheckpoints(runId)).filter((c) => c.stepName === step).pop();
+    const context = checkpoint === undefined ? undefined : this.runs.get(runId)?.snapshots?.get(`${step}\u0000${checkpoint.iteration}`);
+    return checkpoint === undefined || context === undefined ? null : { ...checkpoint, context: structuredClone(context) };
   }
 
   async qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]> {

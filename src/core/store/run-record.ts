@@ -46,10 +46,21 @@ export interface RunCounters {
   readonly lastCompletedStep: string | null;
 }
 
-/** Counters and cursor of a run, written with every step record, under the writer's fence. */
-export interface RunProgress extends RunCounters {
+/** The claim a write is made under. */
+export interface Fenced {
   /** The claim this write is made under (null: an unleased writer); a store refuses the write when the claim is stale. */
   readonly fence: Fence | null;
+}
+
+/**
+ * Counters and cursor of a run, handed with every step record under the writer's fence. A store
+ * need not rewrite them per step: `countersDue` says when they should reach the run's row (at
+ * most every ~250 ms while the run goes on, and on a wait), so listings show live progress.
+ */
+export interface RunProgress extends RunCounters, Fenced {
+  readonly countersDue: boolean;
+  /** A context snapshot to keep with this step (the checkpoint strategy chose it), else null. */
+  readonly snapshot: Readonly<Record<string, unknown>> | null;
 }
 
 /** What a step commit learned besides that it committed: someone asked to cancel the run. */
@@ -133,7 +144,7 @@ export interface StepRecord {
 }
 
 /** How a run ended, written once at its end (the lease is released with it), under the writer's fence. */
-export interface RunOutcome extends RunProgress {
+export interface RunOutcome extends RunCounters, Fenced {
   readonly status: RunOutcomeStatus;
   readonly finishedAt: Date;
   readonly durationMs: number;
@@ -155,7 +166,11 @@ export interface RunFilter {
   readonly includeChildren?: boolean;
 }
 
-/** A checkpoint: the run's cursor after a step completed. */
+/**
+ * A checkpoint: the run's cursor after a step completed (every completed step row is one). Where
+ * the checkpoint strategy kept a context snapshot at that step, `hasContext` is true and
+ * `getCheckpoint` returns it.
+ */
 export interface CheckpointRecord {
   readonly runId: string;
   readonly stepName: string;
@@ -163,6 +178,39 @@ export interface CheckpointRecord {
   /** Step executions in the run when this step completed. */
   readonly executedSteps: number;
   readonly createdAt: Date;
+  readonly hasContext: boolean;
+}
+
+/** A checkpoint with the run's context as it was right after the step (a `WorkflowContext.toJSON()` form). */
+export interface CheckpointSnapshot extends CheckpointRecord {
+  readonly context: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * One item of a map step run in place, as a durable store keeps it: one row per item (not a run
+ * of its own), written under the top-level run's fence once the item finished. A re-run of the
+ * map step takes completed items' outputs from these rows and runs the others again.
+ */
+export interface MapItemRecord {
+  /** The run whose map step it is. */
+  readonly runId: string;
+  readonly stepName: string;
+  /** The map step's iteration in its run. */
+  readonly iteration: number;
+  readonly index: number;
+  readonly status: 'completed' | 'failed';
+  /** Attempts of the item's step. */
+  readonly attempts: number;
+  /** The item's result (a completed item), or null. */
+  readonly output: unknown;
+  readonly error: string | null;
+  readonly errorStep: string | null;
+  readonly errorCategory: ErrorCategory | null;
+  /** The epoch of the claim it was written under. */
+  readonly epoch: number;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly durationMs: number;
 }
 
 /** One step execution's quality metrics, for trends across runs. */

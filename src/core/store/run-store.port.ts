@@ -2,6 +2,10 @@ import type { RunEvent } from '../runner/run-event';
 import type { WorkflowSpec } from '../definition/workflow-spec';
 import type {
   CheckpointRecord,
+  CheckpointSnapshot,
+  Fenced,
+  RunCounters,
+  MapItemRecord,
   Fence,
   LostExecutions,
   PurgeCriteria,
@@ -135,12 +139,20 @@ export interface RunStore {
   /** Creates the run; when its idempotency key was used before, creates nothing and returns that run. */
   createRun(run: NewRun): Promise<CreateRunOutcome>;
   /**
-   * Records one step execution and the run's new progress, atomically, under `progress.fence`.
-   * May complete synchronously (the hot path skips a promise then). `progress` is only valid
-   * during the call: copy what you keep. Reports a pending cancellation request of the fenced run
-   * (read in the same statement); a stale fence writes nothing and throws `LeaseLostError`.
+   * Records one step execution under `progress.fence` — with the run's counters when
+   * `progress.countersDue` (a store may write them every time) and the context snapshot when
+   * `progress.snapshot` is set, atomically. May complete synchronously (the hot path skips a
+   * promise then). `progress` is only valid during the call: copy what you keep. Reports a pending
+   * cancellation request of the fenced run (read in the same statement); a stale fence writes
+   * nothing and throws `LeaseLostError`.
    */
   recordStep(step: StepRecord, progress: RunProgress): StepCommit | Promise<StepCommit>;
+  /**
+   * Optional: writes a running run's counters (and cursor) under `progress.fence` (ignored when
+   * stale): the counters a step commit held back (see `RunProgress.countersDue`) follow within
+   * ~250 ms, so a run busy in a long step shows where it is.
+   */
+  recordProgress?(runId: string, progress: RunCounters & Fenced): Promise<void>;
   /**
    * Optional: why a step's output or context updates cannot be stored (null when they can).
    * Stores that serialise implement it, so such a step fails cleanly (category VALIDATION) and
@@ -191,8 +203,22 @@ export interface RunStore {
   recordEvents?(events: readonly RunEvent[], fence: Fence | null): Promise<void> | void;
   /** Optional: keeps a workflow definition (its JSON spec and hash) once per name and hash. */
   saveDefinition?(spec: WorkflowSpec, hash: string): Promise<void>;
-  /** The run's checkpoints (one per completed step), in order. */
+  /** The run's checkpoints (one per completed step: its step row), in order. */
   listCheckpoints(runId: string): Promise<CheckpointRecord[]>;
+  /**
+   * Optional: the checkpoint of the latest completed execution of `step` in the run, with the
+   * run's context right after it (a kept snapshot, else rebuilt from the step rows up to it);
+   * null when the step never completed in the run.
+   */
+  getCheckpoint?(runId: string, step: string): Promise<CheckpointSnapshot | null>;
+  /**
+   * Optional (durable stores): records a map item's outcome as one row under `fence` (its
+   * top-level run's claim); an item recorded before (it failed, and ran again) is replaced.
+   * Items finishing in the same tick may share a transaction; a stale fence throws `LeaseLostError`.
+   */
+  recordMapItem?(item: MapItemRecord, fence: Fence | null): Promise<void>;
+  /** Optional: the recorded items of a map step's execution (run, step, iteration), by index. */
+  listMapItems?(runId: string, step: string, iteration: number): Promise<MapItemRecord[]>;
   /** Quality metrics a workflow's step recorded in runs started since `since`, oldest first (completed and failed executions). */
   qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]>;
   /** Deletes finished top-level runs per the criteria, each with its map items' runs; returns how many top-level runs went. */

@@ -15,6 +15,7 @@ export const TABLES = {
   schedules: 'core_schedules',
   fires: 'core_schedule_fires',
   signals: 'core_workflow_signals',
+  mapItems: 'core_workflow_map_items',
 } as const;
 
 type Columns = Record<string, EntitySchemaColumnOptions>;
@@ -122,7 +123,24 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     step_name: c.str(255),
     iteration: c.int(),
     executed_steps: c.int(),
+    context: c.json(true),
     created_at: c.time(),
+  };
+  const mapItems: Columns = {
+    run_id: { ...c.str(255), primary: true },
+    step_name: { ...c.str(255), primary: true },
+    iteration: { ...c.int(), primary: true },
+    item_index: { ...c.int(), primary: true },
+    status: c.str(16),
+    attempts: c.int(),
+    output: c.json(true),
+    error: c.text(),
+    error_step: c.str(255, true),
+    error_category: c.str(32, true),
+    epoch: c.int(),
+    started_at: c.time(),
+    finished_at: c.time(),
+    duration_ms: c.double(false),
   };
   const events: Columns = {
     id: c.id,
@@ -241,6 +259,13 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
       columns: checkpoints,
       relations: { run: { type: 'many-to-one', ...runFk(TABLES.checkpoints) } },
       indices: [{ name: 'ix_core_workflow_checkpoints_run', columns: ['run_id', 'id'] }],
+    }),
+    new EntitySchema({
+      name: TABLES.mapItems,
+      tableName: TABLES.mapItems,
+      columns: mapItems,
+      // the primary key is the only index: one row per item, written once it finished
+      relations: { run: { type: 'many-to-one', ...runFk(TABLES.mapItems) } },
     }),
     new EntitySchema({
       name: TABLES.events,

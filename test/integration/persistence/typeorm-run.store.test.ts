@@ -68,17 +68,16 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
         idempotencyKey: `${result.runId}:fetch:1`,
       });
       expect(steps[1]!.nextStep).toBe('load');
-      const checkpoints = (await other.query(`SELECT step_name, executed_steps FROM ${TABLES.checkpoints} WHERE run_id = ? ORDER BY id`, [result.runId])) as {
-        step_name: string;
-        executed_steps: number;
-      }[];
-      expect(checkpoints.map((c) => [c.step_name, Number(c.executed_steps)])).toEqual([['fetch', 1], ['route', 2], ['load', 3]]);
-      const events = await store.getRunEvents(result.runId);
-      expect(events.map((e) => `${e.type}${e.step ? `:${e.step}` : ''}`)).toEqual([
-        'run_started', 'step_started:fetch', 'step_completed:fetch', 'step_started:route', 'step_completed:route',
-        'step_skipped:skipped_by_route', 'step_started:load', 'step_completed:load', 'run_completed',
+      // the completed step rows are the checkpoints: no snapshot rows unless the strategy asks
+      expect((await new TypeOrmRunStore(other).listCheckpoints(result.runId)).map((c) => [c.stepName, c.executedSteps, c.hasContext])).toEqual([
+        ['fetch', 1, false],
+        ['route', 2, false],
+        ['load', 3, false],
       ]);
-      expect(events[2]!.payload).toEqual({ iteration: 1, durationMs: expect.any(Number) });
+      expect(await other.query(`SELECT id FROM ${TABLES.checkpoints} WHERE run_id = ?`, [result.runId])).toEqual([]);
+      // events the step rows tell (start, end, skip) are not stored again
+      const events = await store.getRunEvents(result.runId);
+      expect(events.map((e) => `${e.type}${e.step ? `:${e.step}` : ''}`)).toEqual(['run_started', 'run_completed']);
       const quality = (await other.query(`SELECT record_count, valid_count, null_count FROM ${TABLES.steps} WHERE run_id = ? AND step_name = 'fetch'`, [result.runId])) as Record<string, unknown>[];
       expect(quality.map((q) => [Number(q.record_count), Number(q.valid_count), Number(q.null_count)])).toEqual([[3, 2, 1]]);
     } finally {
@@ -189,7 +188,7 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
     expect(await store.getRun(c.runId)).toBeNull();
   });
 
-  it('records map items as child runs: on resume only unfinished items run again', async () => {
+  it('records a one-step map item as one row (no run of its own): on resume only unfinished items run again', async () => {
     const calls = new Map<number, number>();
     let failItem3 = true;
     const item = Workflow.define({
@@ -211,8 +210,10 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
     const runner = new WorkflowRunner({ store });
     const failed = await runner.execute(wf);
     expect(failed).toMatchObject({ status: 'failed', errorStep: 'fan' });
-    const children = await store.listRuns({ parentRunId: failed.runId });
-    expect(children.map((c) => c.status).sort()).toContain('failed');
+    expect(await store.listRuns({ parentRunId: failed.runId })).toEqual([]);
+    const rows = await store.listMapItems(failed.runId, 'fan', 1);
+    expect(rows.find((r) => r.index === 3)).toMatchObject({ status: 'failed', error: 'item 3 upstream missing', errorStep: 'work', errorCategory: 'INTERNAL', epoch: 1 });
+    expect(rows.filter((r) => r.status === 'completed').every((r) => (r.output as { square: number }).square === r.index ** 2)).toBe(true);
     expect((await store.listRuns({ workflow: 'durable.item' })).length).toBe(0);
 
     failItem3 = false;
@@ -224,6 +225,37 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
       const before = startedBefore.get(n) ?? 0;
       expect(count - before).toBe(n === 3 || before === 0 ? 1 : 0);
     }
+    expect((await store.listMapItems(failed.runId, 'fan', 1)).map((r) => `${r.index}:${r.status}`)).toEqual(['0:completed', '1:completed', '2:completed', '3:completed', '4:completed', '5:completed']);
+  });
+
+  it('records the items of a multi-step iterator as child runs: on resume only unfinished items run again', async () => {
+    const calls: string[] = [];
+    let failItem1 = true;
+    const item = Workflow.define({
+      name: 'durable.item2',
+      steps: [
+        Step.lambda('fetch', (ctx) => (calls.push(`fetch${ctx.getParam<number>('n')}`), { n: ctx.getParam<number>('n') })),
+        Step.lambda('load', (ctx) => {
+          const n = ctx.getParam<number>('n');
+          calls.push(`load${n}`);
+          if (n === 1 && failItem1) throw new Error('item 1 target locked');
+          return { loaded: n };
+        }),
+      ],
+    });
+    const wf = Workflow.define({ name: 'durable.map2', steps: [Step.map('fan', { items: [0, 1, 2], itemParam: 'n', iterator: item, maxConcurrency: 1 })] });
+    const store = new TypeOrmRunStore(db.dataSource);
+    const runner = new WorkflowRunner({ store });
+    const failed = await runner.execute(wf);
+    expect(failed).toMatchObject({ status: 'failed', errorStep: 'fan' });
+    expect((await store.listRuns({ parentRunId: failed.runId })).map((c) => c.status).sort()).toEqual(['completed', 'failed']);
+    expect(await store.listMapItems(failed.runId, 'fan', 1)).toEqual([]);
+    failItem1 = false;
+    calls.length = 0;
+    const resumed = await runner.resume(failed.runId, { workflow: wf });
+    expect(resumed.context.getOutput('fan', 'results')).toEqual([{ loaded: 0 }, { loaded: 1 }, { loaded: 2 }]);
+    // item 1 resumes at its failed step; item 0 is not run again
+    expect(calls).toEqual(['load1', 'fetch2', 'load2']);
   });
 
   it('fails a step whose output is over maxOutputBytes', async () => {

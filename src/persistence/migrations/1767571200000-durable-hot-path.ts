@@ -1,0 +1,111 @@
+import { Table, TableForeignKey, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
+import { columnTypes, familyOf } from '../schema/column-types';
+
+/** Legacy item runs converted per statement. */
+const CHUNK = 500;
+
+/**
+ * The durable hot path: a completed step row is the run's checkpoint, so the per-step rows of
+ * `core_workflow_checkpoints` (which only repeated step and iteration) are dropped and the table
+ * keeps context snapshots (`context`) taken by the checkpoint strategy. `core_workflow_map_items`
+ * holds one row per item of a map step run in place (not a run of its own).
+ *
+ * Existing databases keep their runs and can resume them: the completed items of maps whose
+ * iterator is one step — recorded as child runs until now — become item rows (their output is
+ * their step's), so a resumed map does not run them again. Items whose run id cannot be read back
+ * (a hashed id, for very long run ids) and unfinished items run again. Frozen.
+ */
+export class DurableHotPath1767571200000 implements MigrationInterface {
+  name = 'DurableHotPath1767571200000';
+
+  async up(runner: QueryRunner): Promise<void> {
+    const t = columnTypes(familyOf(runner.connection.options.type));
+    const escape = (name: string): string => runner.connection.driver.escape(name);
+    await runner.query(`ALTER TABLE ${escape('core_workflow_checkpoints')} ADD COLUMN ${escape('context')} ${String(t.json)} NULL`);
+    await runner.query(`DELETE FROM ${escape('core_workflow_checkpoints')}`);
+
+    const precision = t.datetimePrecision === undefined ? {} : { precision: t.datetimePrecision };
+    const str = (name: string, length: number, isNullable = false, isPrimary = false): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isNullable, isPrimary });
+    const int = (name: string, isPrimary = false): TableColumnOptions => ({ name, type: t.int as string, isNullable: false, isPrimary });
+    await runner.createTable(
+      new Table({
+        name: 'core_workflow_map_items',
+        columns: [
+          str('run_id', 255, false, true),
+          str('step_name', 255, false, true),
+          int('iteration', true),
+          int('item_index', true),
+          str('status', 16),
+          int('attempts'),
+          { name: 'output', type: t.json as string, isNullable: true },
+          { name: 'error', type: t.text as string, isNullable: true },
+          str('error_step', 255, true),
+          str('error_category', 32, true),
+          int('epoch'),
+          { name: 'started_at', type: t.datetime as string, isNullable: false, ...precision },
+          { name: 'finished_at', type: t.datetime as string, isNullable: false, ...precision },
+          { name: 'duration_ms', type: t.double as string, isNullable: false },
+        ],
+        foreignKeys: [
+          new TableForeignKey({
+            name: 'fk_core_workflow_map_items_run',
+            columnNames: ['run_id'],
+            referencedTableName: 'core_workflow_runs',
+            referencedColumnNames: ['run_id'],
+            onDelete: 'CASCADE',
+            onUpdate: 'NO ACTION',
+          }),
+        ],
+      }),
+    );
+    await convertLegacyItems(runner, familyOf(runner.connection.options.type) === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE');
+  }
+
+  async down(runner: QueryRunner): Promise<void> {
+    await runner.dropTable('core_workflow_map_items');
+    await runner.dropColumn('core_workflow_checkpoints', 'context');
+  }
+}
+
+/**
+ * Completed one-step item runs of maps run in place (`parent_run_id` set, never queued) become
+ * item rows. Their run id is `<parent run id>:<step>:<iteration>:<index>`: read from the right, so
+ * a step name with ':' in it is kept whole.
+ */
+async function convertLegacyItems(runner: QueryRunner, insertIgnore: string): Promise<void> {
+  let after = '';
+  for (;;) {
+    const rows = (await runner.query(
+      'SELECT r.run_id, r.parent_run_id, s.attempt, s.output, s.started_at, s.finished_at, s.duration_ms FROM core_workflow_runs r ' +
+        "JOIN core_workflow_run_steps s ON s.run_id = r.run_id AND s.status = 'completed' " +
+        "WHERE r.parent_run_id IS NOT NULL AND r.queue IS NULL AND r.total_steps = 1 AND r.status = 'completed' AND r.run_id > ? " +
+        `ORDER BY r.run_id LIMIT ${CHUNK}`,
+      [after],
+    )) as Record<string, unknown>[];
+    if (rows.length === 0) return;
+    after = String(rows[rows.length - 1]!.run_id);
+    const values: unknown[] = [];
+    let count = 0;
+    for (const row of rows) {
+      const item = parseItemRunId(String(row.run_id), String(row.parent_run_id));
+      if (item === null) continue;
+      values.push(row.parent_run_id, item.step, item.iteration, item.index, 'completed', row.attempt, row.output, row.started_at, row.finished_at, row.duration_ms);
+      count++;
+    }
+    if (count === 0) continue;
+    const marks = Array.from({ length: count }, () => "(?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0, ?, ?, ?)").join(', ');
+    const insert =
+      `${insertIgnore} INTO core_workflow_map_items (run_id, step_name, iteration, item_index, status, attempts, output, error, error_step, error_category, epoch, ` +
+      `started_at, finished_at, duration_ms) VALUES ${marks}`;
+    await runner.query(insert, values);
+  }
+}
+
+/** The step, iteration and index a legacy item run id names, or null when it is not of that form. */
+export function parseItemRunId(runId: string, parentRunId: string): { step: string; iteration: number; index: number } | null {
+  if (!runId.startsWith(`${parentRunId}:`)) return null;
+  const rest = runId.slice(parentRunId.length + 1);
+  const match = /^(.+):(\d+):(\d+)$/.exec(rest);
+  if (match === null) return null;
+  return { step: match[1]!, iteration: Number(match[2]), index: Number(match[3]) };
+}

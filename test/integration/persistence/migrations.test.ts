@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createConnection } from 'mysql2/promise';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { Step, Workflow, WorkflowRunner } from 'spine-orchestration';
+import { createSpineDataSource, FencingEpochs1767312000000, InitialSchema1767225600000, mysqlOptions, spineMigrations, sqliteOptions, TypeOrmRunStore } from '../../../src/persistence';
+import { testDrivers } from '../../support/databases';
+
+/**
+ * Databases made by earlier releases, with runs in them: migrating them to the current schema
+ * keeps the runs, which read as before and resume to completion.
+ */
+describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (driver) => {
+  const cleanups: (() => Promise<void>)[] = [];
+  /** A new, empty database. */
+  const freshOptions = async (): Promise<DataSourceOptions> => {
+    if (driver === 'sqlite') {
+      const dir = mkdtempSync(join(tmpdir(), 'spine-migrate-'));
+      cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+      return sqliteOptions(join(dir, 'old.db'));
+    }
+    const server = process.env.SPINE_TEST_MYSQL_URL!;
+    const name = `spine_migrate_${randomBytes(4).toString('hex')}`;
+    const admin = await createConnection(server);
+    await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
+    cleanups.push(async () => {
+      await admin.query(`DROP DATABASE ${name}`);
+      await admin.end();
+    });
+    return mysqlOptions(`${server.replace(/\/[^/]*$/, '')}/${name}`);
+  };
+  afterAll(async () => {
+    for (const cleanup of cleanups) await cleanup();
+  });
+
+  it('from the fencing schema to the run queue and on: keeps the runs recorded before it, and they resume', async () => {
+    const options = await freshOptions();
+    const old = await new DataSource({ ...options, migrations: [InitialSchema1767225600000, FencingEpochs1767312000000] } as DataSourceOptions).initialize();
+    await old.runMigrations();
+    const at = driver === 'sqlite' ? '2026-11-27 10:00:00.000' : new Date('2026-11-27T10:00:00Z');
+    await old.query(
+      'INSERT INTO core_workflow_runs (run_id, workflow_name, workflow_version, workflow_hash, status, params, trace_id, total_steps, executed_steps, ' +
+        'completed_steps, failed_steps, skipped_steps, started_at, updated_at, cancel_requested, lease_epoch, lost_executions, error_step, error) ' +
+        "VALUES ('old-run', 'migrated.wf', 1, ?, 'failed', '{\"n\":2}', 't', 2, 2, 1, 1, 0, ?, ?, 0, 1, 0, 'second', 'boom')",
+      ['h'.repeat(64), at, at],
+    );
+    await old.query(
+      'INSERT INTO core_workflow_run_steps (run_id, step_name, step_type, iteration, attempt, status, idempotency_key, started_at, finished_at, duration_ms, output) ' +
+        "VALUES ('old-run', 'first', 'lambda', 1, 1, 'completed', 'old-run:first:1', ?, ?, 1, '{\"doubled\":4}')",
+      [at, at],
+    );
+    await old.destroy();
+
+    const dataSource = await createSpineDataSource(options).initialize();
+    try {
+      const applied = await dataSource.runMigrations();
+      expect(applied.map((m) => m.name)).toEqual(['RunQueue1767398400000', 'SchedulesSignals1767484800000', 'DurableHotPath1767571200000']);
+      expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
+      const store = new TypeOrmRunStore(dataSource);
+      expect(await store.getRun('old-run')).toMatchObject({ status: 'failed', queue: null, priority: 0, concurrencyKey: null, params: { n: 2 }, errorStep: 'second', triggerSource: 'api', triggerSchedule: null, triggerFireTime: null });
+      const firstRuns: number[] = [];
+      const wf = Workflow.define({
+        name: 'migrated.wf',
+        steps: [
+          Step.lambda('first', (ctx) => {
+            firstRuns.push(1);
+            return { doubled: ctx.getParam<number>('n') * 2 };
+          }),
+          Step.lambda('second', (ctx) => ({ plus: ctx.getOutput<number>('first', 'doubled') + 1 })),
+        ],
+      });
+      const runner = new WorkflowRunner({ store });
+      const resumed = await runner.resume('old-run', { workflow: wf, allowDefinitionChange: true });
+      expect(resumed.status).toBe('completed');
+      expect(resumed.context.getOutput('second', 'plus')).toBe(5);
+      expect(firstRuns).toEqual([]);
+      expect((await store.queueStats(new Date())).length).toBe(0);
+    } finally {
+      await dataSource.destroy();
+    }
+  }, 60_000);
+
+  it('to the durable hot path: a map whose items were child runs resumes running only the item that failed; per-step checkpoint rows go', async () => {
+    const options = await freshOptions();
+    const old = await new DataSource({ ...options, migrations: spineMigrations.slice(0, 4) } as DataSourceOptions).initialize();
+    await old.runMigrations();
+    const at = driver === 'sqlite' ? '2026-11-27 10:00:00.000' : new Date('2026-11-27T10:00:00Z');
+    const runColumns =
+      'run_id, workflow_name, workflow_version, workflow_hash, status, params, trace_id, total_steps, executed_steps, completed_steps, failed_steps, ' +
+      'skipped_steps, started_at, updated_at, cancel_requested, lease_epoch, lost_executions, parent_run_id, root_run_id, error_step, error';
+    const insertRun = (runId: string, workflow: string, status: string, totalSteps: number, parent: string | null, errorStep: string | null, params: string) =>
+      old.query(`INSERT INTO core_workflow_runs (${runColumns}) VALUES (?, ?, 1, ?, ?, ?, 't', ?, 1, 1, 0, 0, ?, ?, 0, 1, 0, ?, ?, ?, ?)`, [
+        runId, workflow, 'h'.repeat(64), status, params, totalSteps, at, at, parent, parent, errorStep, errorStep === null ? null : 'boom',
+      ]);
+    const insertStep = (runId: string, step: string, status: string, output: string | null) =>
+      old.query(
+        'INSERT INTO core_workflow_run_steps (run_id, step_name, step_type, iteration, attempt, status, idempotency_key, started_at, finished_at, duration_ms, output) ' +
+          "VALUES (?, ?, 'lambda', 1, 1, ?, ?, ?, ?, 1, ?)",
+        [runId, step, status, `${runId}:${step}:1`, at, at, output],
+      );
+    await insertRun('legacy', 'legacy.map', 'failed', 1, null, 'fan', '{}');
+    for (const [index, status] of ['completed', 'completed', 'failed'].entries()) {
+      const item = `legacy:fan:1:${index}`;
+      await insertRun(item, 'legacy.item', status, 1, 'legacy', status === 'failed' ? 'square' : null, JSON.stringify({ n: index }));
+      await insertStep(item, 'square', status, status === 'completed' ? JSON.stringify({ sq: index * index }) : null);
+      if (status === 'completed') {
+        await old.query('INSERT INTO core_workflow_checkpoints (run_id, step_name, iteration, executed_steps, created_at) VALUES (?, ?, 1, 1, ?)', [item, 'square', at]);
+      }
+    }
+    await old.destroy();
+
+    const dataSource = await createSpineDataSource(options).initialize();
+    try {
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DurableHotPath1767571200000']);
+      expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
+      expect(await dataSource.query('SELECT id FROM core_workflow_checkpoints')).toEqual([]);
+      const store = new TypeOrmRunStore(dataSource);
+      expect((await store.listMapItems('legacy', 'fan', 1)).map((i) => [i.index, i.status, i.output])).toEqual([
+        [0, 'completed', { sq: 0 }],
+        [1, 'completed', { sq: 1 }],
+      ]);
+      // a completed step row still reads as the item run's checkpoint
+      expect((await store.listCheckpoints('legacy:fan:1:0')).map((c) => c.stepName)).toEqual(['square']);
+      const squared: number[] = [];
+      const item = Workflow.define({ name: 'legacy.item', steps: [Step.lambda('square', (ctx) => (squared.push(ctx.getParam<number>('n')), { sq: ctx.getParam<number>('n') ** 2 }))] });
+      const wf = Workflow.define({ name: 'legacy.map', steps: [Step.map('fan', { items: [0, 1, 2], itemParam: 'n', iterator: item })] });
+      const resumed = await new WorkflowRunner({ store }).resume('legacy', { workflow: wf, allowDefinitionChange: true });
+      expect(resumed.status).toBe('completed');
+      expect(squared).toEqual([2]);
+      expect(resumed.context.getOutput('fan', 'results')).toEqual([{ sq: 0 }, { sq: 1 }, { sq: 4 }]);
+    } finally {
+      await dataSource.destroy();
+    }
+  }, 60_000);
+});
