@@ -1,7 +1,12 @@
 /**
- * Durable engine benchmark (part of `npm run bench`): a 10-step lambda workflow recorded in a
- * database, next to the floor measured in the same run — one single-row INSERT per transaction
- * through the raw driver with the same settings — and bytes written per step.
+ * Durable engine benchmark (part of `npm run bench`), each figure next to a floor measured in the
+ * same run with the raw driver and the same settings:
+ *   - a 10-step lambda workflow, per step, against one single-row INSERT per transaction
+ *     (SQLite WAL NORMAL and FULL) or per autocommit statement (MariaDB)
+ *   - 16 such runs at once: steps/s against the floor's rows/s (group commit)
+ *   - a map of 1,000 items at concurrency 10 plus a reduce step, against 1,001 single-row
+ *     transactions; 10,000 items: cost per item against the 1,000-item figure
+ *   - bytes written per step as a run grows
  */
 import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +15,9 @@ import Database from 'better-sqlite3';
 import { createConnection } from 'mysql2/promise';
 import { Step, Workflow, WorkflowRunner } from 'spine-orchestration';
 import { createSpineDataSource, mysqlOptions, sqliteOptions, TypeOrmRunStore } from 'spine-orchestration/typeorm';
+import type { DataSource } from 'typeorm';
 import { benchMariaDb, MARIADB_NOT_MEASURED } from './bench-mariadb';
+import { track } from './targets';
 
 const ROUNDS = 5;
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -36,7 +43,36 @@ const tenSteps = Workflow.define({
 });
 
 function row(label: string, value: string, note = ''): string {
-  return `| ${label.padEnd(56)} | ${value.padStart(12)} | ${note.padEnd(22)} |`;
+  return `| ${label.padEnd(60)} | ${value.padStart(12)} | ${note.padEnd(26)} |`;
+}
+
+/** A map of `n` items at concurrency 10 whose results a reduce step adds up. */
+function mapAndReduce(n: number) {
+  return Workflow.define({
+    name: `bench.map_${n}`,
+    steps: [
+      Step.map('fan', { items: Array.from({ length: n }, (_, i) => i), itemParam: 'n', maxConcurrency: 10, iterator: Step.lambda('square', (ctx) => ({ sq: ctx.getParam<number>('n') ** 2 })) }),
+      Step.lambda('reduce', (ctx) => ({ sum: ctx.getOutput<{ sq: number }[]>('fan', 'results').reduce((t, r) => t + r.sq, 0) })),
+    ],
+  });
+}
+
+/** Milliseconds per run of `wf` (median of `rounds`), after one warm-up run. */
+async function msPerRun(runner: WorkflowRunner, wf: ReturnType<typeof mapAndReduce>, rounds: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i <= rounds; i++) {
+    const start = performance.now();
+    const result = await runner.execute(wf);
+    if (result.status !== 'completed') throw new Error(`${wf.name} ${result.status}: ${result.error}`);
+    if (i > 0) times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+async function openStore(options: Parameters<typeof createSpineDataSource>[0]): Promise<{ dataSource: DataSource; runner: WorkflowRunner }> {
+  const dataSource = await createSpineDataSource(options).initialize();
+  await dataSource.runMigrations();
+  return { dataSource, runner: new WorkflowRunner({ store: new TypeOrmRunStore(dataSource) }) };
 }
 
 async function sqlite(synchronous: 'NORMAL' | 'FULL', lines: string[]): Promise<void> {
@@ -52,13 +88,28 @@ async function sqlite(synchronous: 'NORMAL' | 'FULL', lines: string[]): Promise<
     const floorUs = await perUnit(1, 300, () => commit(n++));
     floorDb.close();
 
-    const dataSource = await createSpineDataSource(sqliteOptions(join(dir, 'spine.db'), { synchronous })).initialize();
-    await dataSource.runMigrations();
-    const runner = new WorkflowRunner({ store: new TypeOrmRunStore(dataSource) });
+    const { dataSource, runner } = await openStore(sqliteOptions(join(dir, 'spine.db'), { synchronous }));
     const stepUs = await perUnit(10, 600, () => runner.execute(tenSteps));
+    lines.push(row(`SQLite WAL ${synchronous}: floor, one-row INSERT per transaction`, `${floorUs.toFixed(1)} µs`, `${Math.round(1e6 / floorUs).toLocaleString('en-US')} rows/s`));
+    lines.push(
+      row(`SQLite WAL ${synchronous}: durable 10-step workflow, per step`, `${stepUs.toFixed(1)} µs`, track(`SQLite ${synchronous}: durable 10-step workflow ÷ floor`, stepUs / floorUs, synchronous === 'NORMAL' ? 2.0 : 1.3, 'max')),
+    );
+    if (synchronous === 'NORMAL') {
+      const concurrentUs = await perUnit(160, 800, () => Promise.all(Array.from({ length: 16 }, () => runner.execute(tenSteps))));
+      lines.push(
+        row('SQLite WAL NORMAL: 16 concurrent 10-step runs, steps/s', Math.round(1e6 / concurrentUs).toLocaleString('en-US'), track('SQLite NORMAL: 16 concurrent runs, steps/s ÷ floor rows/s', floorUs / concurrentUs, 1.5, 'min')),
+      );
+    }
+    const thousand = await msPerRun(runner, mapAndReduce(1000), 5);
+    const floorMs = (1001 * floorUs) / 1000;
+    lines.push(row(`SQLite WAL ${synchronous}: map 1,000 items (concurrency 10) + reduce`, `${thousand.toFixed(1)} ms`, track(`SQLite ${synchronous}: map of 1,000 items + reduce ÷ 1,001 rows`, thousand / floorMs, 3, 'max')));
+    if (synchronous === 'NORMAL') {
+      const tenThousand = await msPerRun(runner, mapAndReduce(10_000), 3);
+      lines.push(
+        row('SQLite WAL NORMAL: map 10,000 items, per item', `${((tenThousand * 1000) / 10_000).toFixed(1)} µs`, track('SQLite NORMAL: map per-item cost, 10,000 ÷ 1,000 items', tenThousand / 10 / thousand, 1.2, 'max')),
+      );
+    }
     await dataSource.destroy();
-    lines.push(row(`SQLite WAL ${synchronous}: floor, one-row INSERT per transaction`, `${floorUs.toFixed(1)} µs`));
-    lines.push(row(`SQLite WAL ${synchronous}: durable 10-step workflow, per step`, `${stepUs.toFixed(1)} µs`, `${(stepUs / floorUs).toFixed(2)}× floor (≤ 1.5)`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -107,22 +158,24 @@ async function mariadb(lines: string[]): Promise<void> {
     await admin.query('DROP TABLE IF EXISTS floor_t');
     await admin.query('CREATE TABLE floor_t (id INT AUTO_INCREMENT PRIMARY KEY, run_id VARCHAR(255), step VARCHAR(255), payload LONGTEXT, at DATETIME(3))');
     const floorUs = await perUnit(1, 600, () => admin.execute('INSERT INTO floor_t (run_id, step, payload, at) VALUES (?, ?, ?, ?)', ['run', 's1', '{"i":1}', new Date()]));
-    const dataSource = await createSpineDataSource(mysqlOptions(`${url.replace(/\/[^/]*$/, '')}/spine_bench`)).initialize();
-    await dataSource.runMigrations();
-    const runner = new WorkflowRunner({ store: new TypeOrmRunStore(dataSource) });
+    const { dataSource, runner } = await openStore(mysqlOptions(`${url.replace(/\/[^/]*$/, '')}/spine_bench`));
     const stepUs = await perUnit(10, 1500, () => runner.execute(tenSteps));
+    const concurrentUs = await perUnit(160, 1500, () => Promise.all(Array.from({ length: 16 }, () => runner.execute(tenSteps))));
+    const mapMs = await msPerRun(runner, mapAndReduce(1000), 3);
     await dataSource.destroy();
     await admin.query('DROP DATABASE spine_bench');
     await admin.end();
-    lines.push(row('MariaDB: floor, mysql2 one-row INSERT autocommit', `${floorUs.toFixed(0)} µs`));
-    lines.push(row('MariaDB: durable 10-step workflow, per step', `${stepUs.toFixed(0)} µs`, `${(stepUs / floorUs).toFixed(2)}× floor`));
+    lines.push(row('MariaDB: floor, mysql2 one-row INSERT autocommit', `${floorUs.toFixed(0)} µs`, `${Math.round(1e6 / floorUs).toLocaleString('en-US')} rows/s`));
+    lines.push(row('MariaDB: durable 10-step workflow, per step', `${stepUs.toFixed(0)} µs`, track('MariaDB: durable 10-step workflow ÷ autocommit floor', stepUs / floorUs, 2.0, 'max')));
+    lines.push(row('MariaDB: 16 concurrent 10-step runs, steps/s', Math.round(1e6 / concurrentUs).toLocaleString('en-US'), `${(floorUs / concurrentUs).toFixed(2)}× floor rows/s`));
+    lines.push(row('MariaDB: map 1,000 items (concurrency 10) + reduce', `${mapMs.toFixed(0)} ms`, `${(mapMs / ((1001 * floorUs) / 1000)).toFixed(2)}× 1,001 rows`));
   } finally {
     await server.stop();
   }
 }
 
 export async function durableBenchmark(): Promise<string[]> {
-  const lines = [row('durable measure', 'value', 'against the floor'), row('-'.repeat(56), '-'.repeat(12), '-'.repeat(22))];
+  const lines = [row('durable measure', 'value', 'against the floor'), row('-'.repeat(60), '-'.repeat(12), '-'.repeat(26))];
   await sqlite('NORMAL', lines);
   await sqlite('FULL', lines);
   await bytesPerStep(lines);

@@ -134,6 +134,14 @@ export class MysqlRunWriter implements RunWriter {
     });
   }
 
+  write(statements: readonly Statement[]): Promise<readonly number[]> {
+    return this.inTransaction(async (runner) => {
+      const changes: number[] = [];
+      for (const [sql, values] of statements) changes.push(await affected(runner, sql, values));
+      return changes;
+    });
+  }
+
   updateAndRead(update: Statement, runId: string): Promise<{ changed: number; row: RunRow | null }> {
     return this.inTransaction(async (runner) => {
       const changed = await affected(runner, update[0], update[1]);

@@ -50,6 +50,8 @@ export interface RunWriter {
    * (a map item's writes: items of one map commit side by side).
    */
   fenced(fence: Fence, statements: readonly Statement[], updatesFencedRun: boolean): Promise<FencedOutcome>;
+  /** Runs `statements` in one transaction without a fence (an unleased writer, a new top-level run); their row counts. */
+  write(statements: readonly Statement[]): Promise<readonly number[]>;
   /** Runs `update` (a claim) and reads the run's row back in the same transaction; null row when the update matched nothing. */
   updateAndRead(update: Statement, runId: string): Promise<{ readonly changed: number; readonly row: RunRow | null }>;
   /**
@@ -87,12 +89,15 @@ export function fenceHolds(row: RunRow | null | undefined, fence: Fence, now: nu
   return expires === null || expires.getTime() > now;
 }
 
-/** A row waiting for its group's commit. */
-export interface PendingRow {
-  readonly write: RowWrite;
-  readonly resolve: (commit: StepCommit) => void;
+/** A write waiting for its group's commit. */
+export interface Pending<W, R> {
+  readonly write: W;
+  readonly resolve: (result: R) => void;
   readonly reject: (error: unknown) => void;
 }
+
+/** A row waiting for its group's commit. */
+export type PendingRow = Pending<RowWrite, StepCommit>;
 
 /**
  * Group commit: rows submitted in one tick — every run and map item whose step finished before
@@ -100,18 +105,18 @@ export interface PendingRow {
  * and settles each row's promise). At most `parallel` flushes are in flight; rows submitted
  * meanwhile wait for the next one, so a slow commit gathers a larger group.
  */
-export class GroupCommit {
-  private pending: PendingRow[] = [];
+export class GroupCommit<W = RowWrite, R = StepCommit> {
+  private pending: Pending<W, R>[] = [];
   private scheduled = false;
   private inFlight = 0;
 
   constructor(
-    private readonly flush: (rows: readonly PendingRow[]) => Promise<void> | void,
+    private readonly flush: (rows: readonly Pending<W, R>[]) => Promise<void> | void,
     private readonly parallel: number,
   ) {}
 
-  submit(write: RowWrite): Promise<StepCommit> {
-    return new Promise<StepCommit>((resolve, reject) => {
+  submit(write: W): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       this.pending.push({ write, resolve, reject });
       this.schedule();
     });

@@ -1,24 +1,33 @@
 import type { Fence, StepCommit } from '../core/store/run-record';
 import type { RunRow } from './row-mapping';
-import { fenceHolds, GroupCommit, holderOf, isForeignKeyError, missingRun, staleWrite, type FencedOutcome, type PendingRow, type RowWrite, type RunWriter, type Statement } from './run.writer';
+import { fenceHolds, GroupCommit, holderOf, isForeignKeyError, missingRun, staleWrite, type FencedOutcome, type Pending, type RowWrite, type RunWriter, type Statement } from './run.writer';
 import { afterOpenTransaction, type SqliteClient, type SqliteDatabase, type SqliteStatement } from './sql-client';
 import { TABLES } from './schema/entities';
 import { FENCE_ROW, hotPathSql, type RowKind } from './step.sql';
 import type { SqlPlan } from './queue.sql';
 import { toSqlDatetime } from './json-codec';
 
+/** Statements to run under a fence (null: unfenced) in a group's transaction. */
+interface StatementsJob {
+  readonly fence: Fence | null;
+  readonly statements: readonly Statement[];
+}
+
+/** What the SQLite group commit takes: a row of an execution, or statements under a fence. */
+type Job = { readonly row: RowWrite } | StatementsJob;
+
 /**
  * The run store's transactions on better-sqlite3, on the connection TypeORM opened: prepared
- * statements (cached by text), run synchronously. Rows of executions (steps, map items) submitted
- * in one tick commit in one BEGIN IMMEDIATE … COMMIT (group commit), each fenced on its own.
+ * statements (cached by text), run synchronously. Rows of executions (steps, map items) and the
+ * fenced writes of runs (create, finish, events) submitted in one tick commit in one BEGIN
+ * IMMEDIATE … COMMIT (group commit), each fenced on its own.
  * better-sqlite3 runs one statement at a time, so nothing of this process interleaves; other
  * processes are kept out by SQLite's write lock (BEGIN IMMEDIATE where a read decides a write).
  * While the application has a transaction open on that connection, a write waits for it to end.
  */
 export class SqliteRunWriter implements RunWriter {
-  private readonly group = new GroupCommit((rows) => this.flush(rows), 1);
-  private commitGroup: ((rows: readonly PendingRow[]) => void) | null = null;
-  private readonly fencedTx: (fence: Fence, statements: readonly Statement[]) => FencedOutcome;
+  private readonly group = new GroupCommit<Job, StepCommit | FencedOutcome>((jobs) => this.flush(jobs), 1);
+  private commitGroup: ((jobs: readonly Pending<Job, StepCommit | FencedOutcome>[]) => void) | null = null;
   private readonly claimTx: (update: Statement, runId: string) => { changed: number; row: RunRow | null };
   private readonly planTx: (plan: SqlPlan<unknown>) => unknown;
 
@@ -26,12 +35,6 @@ export class SqliteRunWriter implements RunWriter {
     private readonly db: SqliteDatabase,
     private readonly client: SqliteClient,
   ) {
-    this.fencedTx = db.transaction((fence: Fence, statements: readonly Statement[]): FencedOutcome => {
-      const row = this.statement(FENCE_ROW).get(fence.runId);
-      if (!fenceHolds(row, fence, Date.now())) return { held: false, holder: holderOf(row) };
-      const changes = statements.map(([sql, values]) => this.statement(sql).run(...values).changes);
-      return { held: true, cancelRequested: Boolean(Number(row.cancel_requested)), changes };
-    }).immediate;
     this.claimTx = db.transaction((update: Statement, runId: string) => {
       const changed = this.statement(update[0]).run(...update[1]).changes;
       const row = changed === 0 ? null : (this.statement(`SELECT * FROM ${TABLES.runs} WHERE run_id = ?`).get(runId) ?? null);
@@ -55,13 +58,17 @@ export class SqliteRunWriter implements RunWriter {
   }
 
   commitRow(write: RowWrite): Promise<StepCommit> {
-    return this.group.submit(write);
+    return this.group.submit({ row: write }) as Promise<StepCommit>;
   }
 
-  async fenced(fence: Fence, statements: readonly Statement[]): Promise<FencedOutcome> {
-    const open = afterOpenTransaction(this.db);
-    if (open !== null) await open;
-    return this.fencedTx(fence, statements);
+  /** Joins the group commit: statements of runs starting and finishing in one tick share a transaction too. */
+  fenced(fence: Fence | null, statements: readonly Statement[]): Promise<FencedOutcome> {
+    return this.group.submit({ fence, statements }) as Promise<FencedOutcome>;
+  }
+
+  async write(statements: readonly Statement[]): Promise<readonly number[]> {
+    const outcome = (await this.group.submit({ fence: null, statements })) as FencedOutcome;
+    return outcome.held ? outcome.changes : [];
   }
 
   async updateAndRead(update: Statement, runId: string): Promise<{ changed: number; row: RunRow | null }> {
@@ -70,15 +77,15 @@ export class SqliteRunWriter implements RunWriter {
     return this.claimTx(update, runId);
   }
 
-  /** One transaction for every row of the group; a row whose fence is stale is refused on its own. */
-  private flush(rows: readonly PendingRow[]): Promise<void> | void {
+  /** One transaction for every write of the group; a write whose fence is stale is refused on its own. */
+  private flush(jobs: readonly Pending<Job, StepCommit | FencedOutcome>[]): Promise<void> | void {
     const open = afterOpenTransaction(this.db);
-    if (open !== null) return open.then(() => this.flush(rows));
+    if (open !== null) return open.then(() => this.flush(jobs));
     this.commitGroup ??= this.prepareGroup();
-    this.commitGroup(rows);
+    this.commitGroup(jobs);
   }
 
-  private prepareGroup(): (rows: readonly PendingRow[]) => void {
+  private prepareGroup(): (jobs: readonly Pending<Job, StepCommit | FencedOutcome>[]) => void {
     const sql = hotPathSql('sqlite');
     const prepared = (texts: Record<RowKind, string>) => ({ step: this.statement(texts.step), item: this.statement(texts.item), snapshot: this.statement(texts.snapshot) });
     const fast = prepared(sql.fenced);
@@ -89,14 +96,16 @@ export class SqliteRunWriter implements RunWriter {
     const one = (w: RowWrite, now: number, at: string): StepCommit => {
       let commit: StepCommit = 'recorded';
       const { fence, runId } = w;
+      // a step row's sequence in its run is computed from its run id
+      const values = w.kind === 'step' ? [...w.values, runId] : w.values;
       try {
         if (fence === null) {
-          if (unfenced[w.kind].run(...w.values, runId).changes === 0) throw missingRun(runId);
-        } else if (fast[w.kind].run(...w.values, fence.runId, fence.epoch, at).changes === 0) {
+          if (unfenced[w.kind].run(...values, runId).changes === 0) throw missingRun(runId);
+        } else if (fast[w.kind].run(...values, fence.runId, fence.epoch, at).changes === 0) {
           // stale (or lapsed), or a cancel is pending: the fence row tells which
           const row = fenceRow.get(fence.runId);
           if (!fenceHolds(row, fence, now)) throw staleWrite(runId, fence, row);
-          if (anyway[w.kind].run(...w.values, fence.runId, fence.epoch, at).changes === 0) throw missingRun(runId);
+          if (anyway[w.kind].run(...values, fence.runId, fence.epoch, at).changes === 0) throw missingRun(runId);
           commit = 'cancel-requested';
         }
       } catch (error) {
@@ -106,14 +115,25 @@ export class SqliteRunWriter implements RunWriter {
       if (w.snapshot !== null) unfenced.snapshot.run(...w.snapshot, runId);
       return commit;
     };
-    const results: (StepCommit | { error: unknown })[] = [];
-    const tx = this.db.transaction((group: readonly PendingRow[]) => {
+    // a job's statements all or none: a savepoint of their own inside the group's transaction
+    const statements = this.db.transaction((job: StatementsJob, now: number): FencedOutcome => {
+      let cancelRequested = false;
+      if (job.fence !== null) {
+        const row = fenceRow.get(job.fence.runId);
+        if (!fenceHolds(row, job.fence, now)) return { held: false, holder: holderOf(row) };
+        cancelRequested = Boolean(Number(row.cancel_requested));
+      }
+      const changes = job.statements.map(([sql, values]) => this.statement(sql).run(...values).changes);
+      return { held: true, cancelRequested, changes };
+    });
+    const results: (StepCommit | FencedOutcome | { error: unknown })[] = [];
+    const tx = this.db.transaction((group: readonly Pending<Job, StepCommit | FencedOutcome>[]) => {
       results.length = 0;
       const now = Date.now();
       const at = toSqlDatetime(now);
-      for (const row of group) {
+      for (const { write: job } of group) {
         try {
-          results.push(one(row.write, now, at));
+          results.push('row' in job ? one(job.row, now, at) : statements(job, now));
         } catch (error) {
           // a failed statement is undone on its own; a transaction SQLite rolled back fails the group
           if (!this.db.inTransaction) throw error;
@@ -124,10 +144,10 @@ export class SqliteRunWriter implements RunWriter {
     return (group) => {
       tx(group);
       // settled once committed
-      for (const [i, row] of group.entries()) {
+      for (const [i, job] of group.entries()) {
         const result = results[i]!;
-        if (typeof result === 'string') row.resolve(result);
-        else row.reject(result.error);
+        if (typeof result === 'object' && 'error' in result) job.reject(result.error);
+        else job.resolve(result);
       }
     };
   }

@@ -45,7 +45,8 @@ function upsert(family: DriverFamily, kind: RowKind): string {
  * item — so a stale writer inserts nothing. The fast variant also matches only while no cancel is
  * pending, so one statement both fences the write and reads the cancel flag: when it inserts
  * nothing the writer reads the fence row to tell why (stale, or a cancel) and, for a cancel,
- * inserts with the `anyway` variant. The run's counters are not rewritten per step.
+ * inserts with the `anyway` variant. The run's counters are not rewritten per step. On SQLite a
+ * step row's values end with its run id once more (its sequence in the run is computed from it).
  */
 export interface HotPathSql {
   /** Values: row…, fenced run id, epoch, now. */
@@ -69,7 +70,11 @@ export function hotPathSql(family: DriverFamily): HotPathSql {
   const build = (where: string) => {
     const out = {} as Record<RowKind, string>;
     for (const kind of ['step', 'item', 'snapshot'] as const) {
-      out[kind] = `INSERT INTO ${TABLE[kind]} (${list(COLUMNS[kind])}) SELECT ${marks(COLUMNS[kind])} FROM ${TABLES.runs} f WHERE ${where}${upsert(family, kind)}`;
+      // SQLite's step table is keyed by (run, sequence): the next sequence of the run (value: its run id) comes in the same statement
+      const sequenced = family === 'sqlite' && kind === 'step';
+      const columns = sequenced ? `${list(COLUMNS[kind])}, id` : list(COLUMNS[kind]);
+      const values = sequenced ? `${marks(COLUMNS[kind])}, COALESCE((SELECT s.id FROM ${TABLES.steps} s WHERE s.run_id = ? ORDER BY s.id DESC LIMIT 1), 0) + 1` : marks(COLUMNS[kind]);
+      out[kind] = `INSERT INTO ${TABLE[kind]} (${columns}) SELECT ${values} FROM ${TABLES.runs} f WHERE ${where}${upsert(family, kind)}`;
     }
     return out;
   };

@@ -102,8 +102,7 @@ export class TypeOrmRunStore implements RunStore {
     }
     const insert = this.insertRuns([run], 'INSERT');
     try {
-      if (run.fence === null) await this.sql.run(...insert);
-      else await this.fencedWrite(run.runId, run.fence, [insert]);
+      await this.fencedWrite(run.runId, run.fence, [insert]);
     } catch (error) {
       if (error instanceof SpineError && error.kind === 'lease-lost') throw error;
       if (run.idempotencyKey !== null) {
@@ -351,7 +350,8 @@ export class TypeOrmRunStore implements RunStore {
     else await this.writer.fenced(fence, [update], fence.runId === runId); // a stale execution's cause is not the run's: dropped
   }
 
-  async finishRun(runId: string, outcome: RunOutcome): Promise<void> {
+  async finishRun(runId: string, outcome: RunOutcome, events: readonly RunEvent[] = []): Promise<void> {
+    // the run's unsaved events go in the same transaction
     await this.fencedWrite(runId, outcome.fence, [
       [
         `UPDATE ${TABLES.runs} SET status = ?, executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, ` +
@@ -363,6 +363,7 @@ export class TypeOrmRunStore implements RunStore {
           outcome.errorCategory, toSqlDatetime(Date.now()), runId,
         ],
       ],
+      ...(events.length === 0 ? [] : [this.insertEvents(events)]),
     ]);
   }
 
@@ -446,18 +447,19 @@ export class TypeOrmRunStore implements RunStore {
 
   async recordEvents(events: readonly RunEvent[], fence: Fence | null): Promise<void> {
     if (events.length === 0) return;
+    const insert = this.insertEvents(events);
+    if (fence === null) await this.sql.run(...insert);
+    else await this.fencedWrite(events[0]!.runId, fence, [insert], false);
+  }
+
+  private insertEvents(events: readonly RunEvent[]): Statement {
     const values: unknown[] = [];
     for (const event of events) {
       // run id, trace id and workflow are the run row's; type, step, attempt and time have columns
       const { type, runId, step, attempt, timestamp, traceId: _trace, workflow: _workflow, ...payload } = event;
       values.push(runId, type, step ?? null, attempt ?? null, JSON.stringify(payload), toSqlDatetime(timestamp));
     }
-    const insert: Statement = [
-      `INSERT INTO ${TABLES.events} (run_id, type, step, attempt, payload, created_at) VALUES ${events.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
-      values,
-    ];
-    if (fence === null) await this.sql.run(...insert);
-    else await this.fencedWrite(events[0]!.runId, fence, [insert], false);
+    return [`INSERT INTO ${TABLES.events} (run_id, type, step, attempt, payload, created_at) VALUES ${events.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`, values];
   }
 
   async saveDefinition(spec: WorkflowSpec, hash: string): Promise<void> {
@@ -540,7 +542,7 @@ export class TypeOrmRunStore implements RunStore {
   /** Runs `statements` under `fence` (plainly for an unleased writer); a stale fence writes nothing and throws `LeaseLostError`. */
   private async fencedWrite(runId: string, fence: Fence | null, statements: readonly Statement[], updatesFencedRun = fence?.runId === runId): Promise<void> {
     if (fence === null) {
-      for (const statement of statements) await this.sql.run(...statement);
+      await this.writer.write(statements);
       return;
     }
     const outcome = await this.writer.fenced(fence, statements, updatesFencedRun);

@@ -8,12 +8,20 @@ let sliceStartedAt = performance.now();
  * HTTP handlers keep running. Returns undefined (no promise) while the slice lasts.
  */
 export function maybeYieldToEventLoop(): Promise<void> | undefined {
+  if (pending !== null) return pending;
   const now = performance.now();
   if (now - sliceStartedAt < SLICE_MS) return undefined;
-  return new Promise<void>((resolve) =>
+  // every run that yields in this slice waits for the same turn: they go on side by side (their
+  // step commits share a group commit) instead of one per turn of the loop
+  pending = new Promise<void>((resolve) =>
     setImmediate(() => {
       sliceStartedAt = performance.now();
+      pending = null;
       resolve();
     }),
   );
+  return pending;
 }
+
+/** The turn of the event loop the runs that yielded wait for (null when none is pending). */
+let pending: Promise<void> | null = null;

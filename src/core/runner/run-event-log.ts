@@ -33,8 +33,20 @@ export class RunEventLog {
     durationMs: number | undefined,
     extra?: Partial<RunEvent>,
   ): void {
-    const { keep, listener, store } = this;
-    if (!keep && listener === null && store === null) return;
+    const event = this.make(type, step, attempt, iteration, durationMs, extra);
+    if (event !== null) this.dispatch(event, true);
+  }
+
+  /** Builds an event as `emit` would, without handing it on (null when nobody takes events). */
+  make(
+    type: RunEventType,
+    step: string | undefined,
+    attempt: number | undefined,
+    iteration: number | undefined,
+    durationMs: number | undefined,
+    extra?: Partial<RunEvent>,
+  ): RunEvent | null {
+    if (!this.keep && this.listener === null && this.store === null) return null;
     const { runId, traceId, workflow, parentRunId } = this.identity;
     const timestamp = this.clock.now();
     let event: RunEvent;
@@ -49,18 +61,34 @@ export class RunEventLog {
     }
     if (parentRunId !== null) (event as { parentRunId?: string }).parentRunId = parentRunId;
     if (extra !== undefined) Object.assign(event, extra);
-    if (keep) this.events.push(event);
-    if (store !== null && !TOLD_BY_STEP_ROWS.has(type)) {
+    return event;
+  }
+
+  /** Hands an event to the result, the store (when `save` and it keeps that type) and the listener. */
+  dispatch(event: RunEvent, save: boolean): void {
+    if (this.keep) this.events.push(event);
+    if (save && this.store !== null && !TOLD_BY_STEP_ROWS.has(event.type)) {
       this.unsaved.push(event);
       if (this.unsaved.length >= 64) void this.save();
     }
-    if (listener !== null) {
+    if (this.listener !== null) {
       try {
-        listener(event);
+        this.listener(event);
       } catch (error) {
-        console.warn(`spine-orchestration: an onEvent listener threw on ${type}: ${messageOf(error)}`);
+        console.warn(`spine-orchestration: an onEvent listener threw on ${event.type}: ${messageOf(error)}`);
       }
     }
+  }
+
+  /**
+   * Takes the events not saved yet, and `last` when the store keeps it, for a write that saves
+   * them itself: a run's finish writes them in its own transaction.
+   */
+  drain(last: RunEvent | null): RunEvent[] {
+    if (this.store === null) return [];
+    const events = this.unsaved.splice(0, this.unsaved.length);
+    if (last !== null && !TOLD_BY_STEP_ROWS.has(last.type)) events.push(last);
+    return events;
   }
 
   /** Hands a progress event to the listener alone: frequent, and of no use once the run is over. */

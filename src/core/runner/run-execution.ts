@@ -424,14 +424,16 @@ export class RunExecution implements AttemptEnvironment {
     const finishedAt = this.clock.now();
     const durationMs = performance.now() - started;
     if (this.ownsGuard) this.guard!.stop();
-    await ledger.close(status, finishedAt, durationMs, { step: errorStep, message: error, category: errorCategory });
     const runEvent: RunEventType =
       status === 'completed' ? 'run_completed' : status === 'failed' ? 'run_failed' : status === 'cancelled' ? 'run_cancelled' : 'run_stopped';
-    this.emit(runEvent, errorStep ?? undefined, undefined, undefined, durationMs, {
+    const end = this.log.make(runEvent, errorStep ?? undefined, undefined, undefined, durationMs, {
       ...this.claimedFrom,
       ...(error !== null && { error }),
       ...(errorCategory !== null && { errorCategory }),
     });
+    // the run's events go with its finish, in one transaction; listeners hear of the end once it is recorded
+    await ledger.close(status, finishedAt, durationMs, { step: errorStep, message: error, category: errorCategory }, this.log.drain(end));
+    if (end !== null) this.log.dispatch(end, false);
     return this.result(status, ctx, startedAt, finishedAt, durationMs, { step: errorStep, message: error, category: errorCategory });
   }
 

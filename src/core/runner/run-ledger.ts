@@ -10,6 +10,7 @@ import { ErrorPolicy } from '../policy/error-policy';
 import type { Fence, LostExecutions, RunOutcomeStatus, RunProgress, StepCommit, StepRecord, StepStatus } from '../store/run-record';
 import type { CreateRunOutcome, RunStore } from '../store/run-store.port';
 import type { StepExecution, WorkflowResult } from './workflow-result';
+import type { RunEvent } from './run-event';
 
 const CREATED: CreateRunOutcome = Object.freeze({ created: true });
 
@@ -247,7 +248,7 @@ export class RunLedger {
   }
 
   /** Records how the run ended. */
-  async close(status: RunOutcomeStatus, finishedAt: number, durationMs: number, error: RunError): Promise<void> {
+  async close(status: RunOutcomeStatus, finishedAt: number, durationMs: number, error: RunError, events: readonly RunEvent[] = []): Promise<void> {
     if (this.store === null) return;
     this.stop();
     await this.store.finishRun(this.runId, {
@@ -263,7 +264,7 @@ export class RunLedger {
       errorStep: error.step,
       error: error.message,
       errorCategory: error.category,
-    });
+    }, events);
   }
 
   /** The first dependency of `step` that has not completed in this run, if any. */

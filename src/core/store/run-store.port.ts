@@ -194,7 +194,7 @@ export interface RunStore {
    */
   recordInterruption?(runId: string, fence: Fence | null, step: string | null, error: string): Promise<void>;
   /** Records how the run ended and releases its lease, under `outcome.fence` (`LeaseLostError` when stale). */
-  finishRun(runId: string, outcome: RunOutcome): Promise<void>;
+  finishRun(runId: string, outcome: RunOutcome, events?: readonly RunEvent[]): Promise<void>;
   getRun(runId: string): Promise<RunRecord | null>;
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
   /** Every recorded step execution of a run, in the order they were recorded. */

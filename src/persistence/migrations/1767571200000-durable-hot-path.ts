@@ -1,8 +1,19 @@
-import { Table, TableForeignKey, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
+import { Table, TableForeignKey, TableIndex, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
 import { columnTypes, familyOf } from '../schema/column-types';
 
 /** Legacy item runs converted per statement. */
 const CHUNK = 500;
+
+/** SQLite: indexes on columns most runs leave NULL, made partial (a NULL costs no index write). */
+const PARTIAL_SQLITE: readonly [name: string, columns: string[], where: string][] = [
+  ['ix_core_workflow_runs_batch', ['batch_id'], 'batch_id IS NOT NULL'],
+  ['ix_core_workflow_runs_partition', ['partition_key'], 'partition_key IS NOT NULL'],
+  ['ix_core_workflow_runs_as_of', ['as_of_date'], 'as_of_date IS NOT NULL'],
+  ['ix_core_workflow_runs_claim', ['claim_queue', 'priority', 'lease_expires_at'], 'claim_queue IS NOT NULL'],
+  ['ix_core_workflow_runs_leased', ['claim_queue', 'lease_owner'], 'claim_queue IS NOT NULL'],
+  ['ix_core_workflow_runs_key', ['concurrency_key', 'lease_expires_at'], 'concurrency_key IS NOT NULL'],
+  ['ix_core_workflow_runs_parent', ['parent_run_id', 'status'], 'parent_run_id IS NOT NULL'],
+];
 
 /**
  * The durable hot path: a completed step row is the run's checkpoint, so the per-step rows of
@@ -13,7 +24,11 @@ const CHUNK = 500;
  * Existing databases keep their runs and can resume them: the completed items of maps whose
  * iterator is one step — recorded as child runs until now — become item rows (their output is
  * their step's), so a resumed map does not run them again. Items whose run id cannot be read back
- * (a hashed id, for very long run ids) and unfinished items run again. Frozen.
+ * (a hashed id, for very long run ids) and unfinished items run again.
+ *
+ * The runs table's indexes get cheaper to write: none on `status` alone (the lease index starts
+ * with it); on SQLite, partial indexes for columns most runs leave NULL; and an index for
+ * top-level runs newest first (what `listRuns` and the CLI's `runs` read). Frozen.
  */
 export class DurableHotPath1767571200000 implements MigrationInterface {
   name = 'DurableHotPath1767571200000';
@@ -58,6 +73,19 @@ export class DurableHotPath1767571200000 implements MigrationInterface {
         ],
       }),
     );
+    // the runs table's indexes as `runIndexes` has them now (frozen here: later changes get a migration of their own)
+    const family = familyOf(runner.connection.options.type);
+    await runner.dropIndex('core_workflow_runs', 'ix_core_workflow_runs_status');
+    if (family === 'sqlite') {
+      for (const [name, columnNames, where] of PARTIAL_SQLITE) {
+        await runner.dropIndex('core_workflow_runs', name);
+        await runner.createIndex('core_workflow_runs', new TableIndex({ name, columnNames, where }));
+      }
+      await runner.createIndex('core_workflow_runs', new TableIndex({ name: 'ix_core_workflow_runs_top', columnNames: ['started_at', 'run_id'], where: 'parent_run_id IS NULL' }));
+    } else {
+      await runner.createIndex('core_workflow_runs', new TableIndex({ name: 'ix_core_workflow_runs_top', columnNames: ['parent_run_id', 'started_at'] }));
+    }
+    if (family === 'sqlite') await clusterStepsByRun(runner);
     await convertLegacyItems(runner, familyOf(runner.connection.options.type) === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE');
   }
 
@@ -65,6 +93,45 @@ export class DurableHotPath1767571200000 implements MigrationInterface {
     await runner.dropTable('core_workflow_map_items');
     await runner.dropColumn('core_workflow_checkpoints', 'context');
   }
+}
+
+/**
+ * SQLite: the step table rebuilt WITHOUT ROWID with primary key (run id, id), so a step commit
+ * writes one B-tree instead of the table and its index by run. Rows keep their ids: ids were
+ * increasing, so they stay in order within each run.
+ */
+async function clusterStepsByRun(runner: QueryRunner): Promise<void> {
+  const old = await runner.getTable('core_workflow_run_steps');
+  if (old === undefined) throw new Error('core_workflow_run_steps is missing: the schema is not the one this migration upgrades');
+  await runner.query('ALTER TABLE "core_workflow_run_steps" RENAME TO "core_workflow_run_steps_before_clustering"');
+  await runner.query('DROP INDEX IF EXISTS "ix_core_workflow_run_steps_run"');
+  // the primary key's columns in this order: run first
+  const columns = [...old.columns].sort((a, b) => Number(b.name === 'run_id') - Number(a.name === 'run_id')).map((column) => {
+    const copy = column.clone();
+    if (copy.name === 'id') Object.assign(copy, { isGenerated: false, generationStrategy: undefined, isPrimary: true });
+    if (copy.name === 'run_id') copy.isPrimary = true;
+    return copy;
+  });
+  await runner.createTable(
+    new Table({
+      name: 'core_workflow_run_steps',
+      columns,
+      withoutRowid: true,
+      foreignKeys: [
+        new TableForeignKey({
+          name: 'fk_core_workflow_run_steps_run',
+          columnNames: ['run_id'],
+          referencedTableName: 'core_workflow_runs',
+          referencedColumnNames: ['run_id'],
+          onDelete: 'CASCADE',
+          onUpdate: 'NO ACTION',
+        }),
+      ],
+    }),
+  );
+  const names = columns.map((c) => `"${c.name}"`).join(', ');
+  await runner.query(`INSERT INTO "core_workflow_run_steps" (${names}) SELECT ${names} FROM "core_workflow_run_steps_before_clustering"`);
+  await runner.query('DROP TABLE "core_workflow_run_steps_before_clustering"');
 }
 
 /**

@@ -32,6 +32,41 @@ function columns(family: DriverFamily) {
   return { str, int, time, json, text, double, id, bool: (nullable = false): EntitySchemaColumnOptions => ({ type: t.boolean, nullable }) };
 }
 
+/** A secondary index of the runs table. */
+export interface RunIndex {
+  readonly name: string;
+  readonly columns: string[];
+  /** SQLite: a partial index (rows with NULL in the column are not in it, and cost nothing to write). */
+  readonly where?: string;
+}
+
+/**
+ * The runs table's secondary indexes. Every one is paid on each run's insert and on each status
+ * change, so: none on status alone (the lease index starts with it); on SQLite, indexes on
+ * columns most runs leave NULL (batch, partition, as-of date, queue columns, concurrency key,
+ * parent) are partial, and top-level runs newest first have their own partial index; MySQL has no
+ * partial indexes, so there `(parent_run_id, started_at)` serves the top-level listing.
+ */
+export function runIndexes(family: DriverFamily): RunIndex[] {
+  const partial = (column: string): string | undefined => (family === 'sqlite' ? `${column} IS NOT NULL` : undefined);
+  const at = (name: string, columns: string[], where: string | undefined): RunIndex => ({ name, columns, ...(where !== undefined && { where }) });
+  return [
+    at('ix_core_workflow_runs_workflow', ['workflow_name', 'started_at'], undefined),
+    at('ix_core_workflow_runs_batch', ['batch_id'], partial('batch_id')),
+    at('ix_core_workflow_runs_trace', ['trace_id'], undefined),
+    at('ix_core_workflow_runs_partition', ['partition_key'], partial('partition_key')),
+    at('ix_core_workflow_runs_as_of', ['as_of_date'], partial('as_of_date')),
+    at('ix_core_workflow_runs_lease', ['status', 'lease_expires_at'], undefined),
+    at('ix_core_workflow_runs_claim', ['claim_queue', 'priority', 'lease_expires_at'], partial('claim_queue')),
+    at('ix_core_workflow_runs_leased', ['claim_queue', 'lease_owner'], partial('claim_queue')),
+    at('ix_core_workflow_runs_key', ['concurrency_key', 'lease_expires_at'], partial('concurrency_key')),
+    at('ix_core_workflow_runs_parent', ['parent_run_id', 'status'], partial('parent_run_id')),
+    family === 'sqlite'
+      ? at('ix_core_workflow_runs_top', ['started_at', 'run_id'], 'parent_run_id IS NULL')
+      : at('ix_core_workflow_runs_top', ['parent_run_id', 'started_at'], undefined),
+  ];
+}
+
 /**
  * The schema as TypeORM entities (one set per driver family, so JSON columns get the right type).
  * The store writes with lean SQL on the same tables; these define and check the schema.
@@ -93,9 +128,12 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     trigger_schedule: c.str(255, true),
     trigger_fire_time: c.time(true),
   };
+  // SQLite: clustered by run (WITHOUT ROWID, primary key run id + a per-run sequence): a step
+  // commit writes one B-tree, and a run's steps are one range. MySQL: an auto-increment id and an
+  // index by run (InnoDB buffers that index's writes).
+  // (the primary key's columns in this order: run first)
   const steps: Columns = {
-    id: c.id,
-    run_id: c.str(255),
+    ...(family === 'sqlite' ? { run_id: { ...c.str(255), primary: true }, id: { ...c.int(), primary: true } } : { id: c.id, run_id: c.str(255) }),
     step_name: c.str(255),
     step_type: c.str(16),
     iteration: c.int(),
@@ -230,28 +268,16 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
       tableName: TABLES.runs,
       columns: runs,
       uniques: [{ name: 'uq_core_workflow_runs_idempotency', columns: ['idempotency_key'] }],
-      indices: [
-        { name: 'ix_core_workflow_runs_status', columns: ['status'] },
-        { name: 'ix_core_workflow_runs_workflow', columns: ['workflow_name', 'started_at'] },
-        { name: 'ix_core_workflow_runs_batch', columns: ['batch_id'] },
-        { name: 'ix_core_workflow_runs_trace', columns: ['trace_id'] },
-        { name: 'ix_core_workflow_runs_partition', columns: ['partition_key'] },
-        { name: 'ix_core_workflow_runs_as_of', columns: ['as_of_date'] },
-        { name: 'ix_core_workflow_runs_lease', columns: ['status', 'lease_expires_at'] },
-        { name: 'ix_core_workflow_runs_claim', columns: ['claim_queue', 'priority', 'lease_expires_at'] },
-        { name: 'ix_core_workflow_runs_leased', columns: ['claim_queue', 'lease_owner'] },
-        { name: 'ix_core_workflow_runs_key', columns: ['concurrency_key', 'lease_expires_at'] },
-        { name: 'ix_core_workflow_runs_parent', columns: ['parent_run_id', 'status'] },
-      ],
+      indices: runIndexes(family).map(({ name, columns, where }) => ({ name, columns, ...(where !== undefined && { where }) })),
     }),
     new EntitySchema({
       name: TABLES.steps,
       tableName: TABLES.steps,
       columns: steps,
       relations: { run: { type: 'many-to-one', ...runFk(TABLES.steps) } },
-      // One secondary index only: every index on this table is paid on each step's commit (an index
-      // on step_name cost a third of it). Trends reach steps through the run index.
-      indices: [{ name: 'ix_core_workflow_run_steps_run', columns: ['run_id', 'id'] }],
+      // Every index on this table is paid on each step's commit (an index on step_name cost a third
+      // of it): on MySQL one by run; on SQLite none beside the primary key. Trends reach steps by run.
+      ...(family === 'sqlite' ? { withoutRowid: true } : { indices: [{ name: 'ix_core_workflow_run_steps_run', columns: ['run_id', 'id'] }] }),
     }),
     new EntitySchema({
       name: TABLES.checkpoints,
