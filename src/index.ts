@@ -124,6 +124,9 @@ export type { FireOutcome, FireRecord, ScheduleFireWrite } from './core/store/ru
 export type { BackfillEntry, BackfillResult, ScheduleInfo } from './spine/spine.schedules';
 export type {
   CheckpointRecord,
+  CheckpointSnapshot,
+  MapItemRecord,
+  Fenced,
   Fence,
   LostExecutions,
   RunCounters,

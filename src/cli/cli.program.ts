@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { renderWorkflowGraph, type GraphFormat } from '../core/definition/workflow.graph';
 import type { WorkflowResult } from '../core/runner/workflow-result';
-import { RUN_STATUSES, type RunRecord, type RunStatus, type StepRecord } from '../core/store/run-record';
+import { RUN_STATUSES, type MapItemRecord, type RunRecord, type RunStatus, type StepRecord } from '../core/store/run-record';
 import type { Spine } from '../spine/spine';
 import { migrateDatabase, resolveDataSource } from '../spine/spine.database';
 import { collect, parseAge, parseDateTime, parseInteger, parseParams, parsePositiveInt, parseStatuses } from './cli.args';
@@ -18,12 +18,20 @@ import { formatDuration, formatRunHeader, formatRuns, formatSteps, formatTime, p
 const DEFINITIONS_ONLY = { database: 'memory', store: undefined } as const;
 
 /** The run's record and its steps: what `show --json` and `run --json` print. */
-async function runReport(spine: Spine, runId: string): Promise<{ run: RunRecord; steps: StepRecord[]; items?: RunRecord[] }> {
+async function runReport(spine: Spine, runId: string): Promise<{ run: RunRecord; steps: StepRecord[]; items?: RunRecord[]; mapItems?: MapItemRecord[] }> {
   const run = await spine.getRun(runId);
   if (run === null) throw new CliError(`Run "${runId}" was not found. List recorded runs with: spine runs`);
   const steps = await spine.getRunSteps(runId);
   const items = await spine.listRuns({ parentRunId: runId });
-  return { run, steps, ...(items.length > 0 && { items }) };
+  const mapItems = await spine.listMapItems(runId);
+  return { run, steps, ...(items.length > 0 && { items }), ...(mapItems.length > 0 && { mapItems }) };
+}
+
+/** `items` grouped by `key`, in their order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
 }
 
 /** The signal a run's newest waiting step execution waits for, when that execution has not ended. */
@@ -212,7 +220,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       await withSpine(io, global(), {}, async (spine) => {
         const report = await runReport(spine, runId);
         if (opts.json === true) return printJson(io, report);
-        const { run, steps, items = [] } = report;
+        const { run, steps, items = [], mapItems = [] } = report;
         print(io, formatRunHeader(run));
         print(io, '');
         print(io, formatSteps(summarizeSteps(steps)));
@@ -223,6 +231,12 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
           for (const item of items.filter((i) => i.status !== 'completed').slice(0, 10)) {
             print(io, `    ${item.runId} ${item.status}${item.errorStep === null ? '' : ` at "${item.errorStep}"`}: ${printable(item.error ?? '')}  params ${printable(JSON.stringify(item.params))}`);
           }
+        }
+        for (const [step, rows] of groupBy(mapItems, (i) => `${i.stepName}${i.iteration > 1 ? ` (iteration ${i.iteration})` : ''}`)) {
+          const failed = rows.filter((i) => i.status === 'failed');
+          print(io, `\n  map "${printable(step)}": ${rows.length - failed.length} items completed${failed.length > 0 ? `, ${failed.length} failed` : ''}`);
+          for (const item of failed.slice(0, 10)) print(io, `    item ${item.index} failed${item.errorStep === null ? '' : ` at "${printable(item.errorStep)}"`}: ${printable(item.error ?? '')}`);
+          if (failed.length > 10) print(io, `    … ${failed.length - 10} more failed items (spine show ${runId} --json lists them all)`);
         }
         const signals = await spine.listSignals(runId);
         if (signals.length > 0) {

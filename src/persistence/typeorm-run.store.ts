@@ -304,8 +304,12 @@ export class TypeOrmRunStore implements RunStore {
     });
   }
 
-  async listMapItems(runId: string, step: string, iteration: number): Promise<MapItemRecord[]> {
-    const rows = await this.sql.all(`SELECT * FROM ${TABLES.mapItems} WHERE run_id = ? AND step_name = ? AND iteration = ? ORDER BY item_index`, [runId, step, iteration]);
+  async listMapItems(runId: string, step?: string, iteration?: number): Promise<MapItemRecord[]> {
+    const one = step !== undefined && iteration !== undefined;
+    const rows = await this.sql.all(
+      `SELECT * FROM ${TABLES.mapItems} WHERE run_id = ?${one ? ' AND step_name = ? AND iteration = ?' : ''} ORDER BY step_name, iteration, item_index`,
+      one ? [runId, step, iteration] : [runId],
+    );
     return rows.map((row) => ({
       runId: String(row.run_id),
       stepName: String(row.step_name),

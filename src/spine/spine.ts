@@ -4,7 +4,7 @@ import type { WorkflowDefinition } from '../core/definition/workflow-definition'
 import { SpineError } from '../core/errors/spine-error';
 import { workflowHash, workflowSpec } from '../core/definition/workflow-spec';
 import { InProcessDispatcher } from '../core/pipeline/in-process.dispatcher';
-import type { CheckpointRecord, QualityPoint, RunFilter, RunRecord, StepRecord } from '../core/store/run-record';
+import type { CheckpointRecord, CheckpointSnapshot, MapItemRecord, QualityPoint, RunFilter, RunRecord, StepRecord } from '../core/store/run-record';
 import type { RunStore } from '../core/store/run-store.port';
 import { WorkflowRunner, type ExecuteOptions, type ResumeOptions } from '../core/runner/workflow-runner';
 import type { WorkflowResult } from '../core/runner/workflow-result';
@@ -435,9 +435,23 @@ export class Spine {
     return this.store.getRunSteps(runId);
   }
 
-  /** The run's checkpoints (one per completed step), in order. */
+  /** The run's checkpoints (one per completed step; `hasContext` where a context snapshot was kept), in order. */
   listCheckpoints(runId: string): Promise<CheckpointRecord[]> {
     return this.store.listCheckpoints(runId);
+  }
+
+  /** The items of the run's maps run in place (one row each), by step, iteration and index; map items run as runs of their own are `listRuns({ parentRunId })`. */
+  async listMapItems(runId: string): Promise<MapItemRecord[]> {
+    return (await this.store.listMapItems?.(runId)) ?? [];
+  }
+
+  /**
+   * The context snapshot kept at the latest completed execution of `step` (the checkpoint
+   * strategy: `checkpointEvery` on the workflow, `checkpoint: true` on the step); null when none
+   * was kept there. `WorkflowContext.fromJSON(snapshot.context)` rebuilds the context.
+   */
+  async getCheckpoint(runId: string, step: string): Promise<CheckpointSnapshot | null> {
+    return (await this.store.getCheckpoint?.(runId, step)) ?? null;
   }
 
   /** Quality metrics of a workflow's step over the last `days` days, oldest first. */

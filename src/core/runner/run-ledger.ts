@@ -374,7 +374,7 @@ export class RunLedger {
     running.countersDue = now - this.countersAt >= COUNTERS_EVERY_MS;
     if (running.countersDue) this.countersAt = now;
     // counters held back: they follow on their own unless another step takes them first
-    else this.trailing ??= setTimeout(this.writeCounters, COUNTERS_EVERY_MS).unref();
+    else if (this.trailing === null && this.store.recordProgress !== undefined) this.trailing = setTimeout(this.writeCounters, COUNTERS_EVERY_MS).unref();
     running.snapshot = snapshot === null ? null : (snapshot.toJSON() as unknown as Record<string, unknown>);
     if (running.countersDue && this.trailing !== null) this.stop();
     return this.store.recordStep(

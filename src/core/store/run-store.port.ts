@@ -217,8 +217,8 @@ export interface RunStore {
    * Items finishing in the same tick may share a transaction; a stale fence throws `LeaseLostError`.
    */
   recordMapItem?(item: MapItemRecord, fence: Fence | null): Promise<void>;
-  /** Optional: the recorded items of a map step's execution (run, step, iteration), by index. */
-  listMapItems?(runId: string, step: string, iteration: number): Promise<MapItemRecord[]>;
+  /** Optional: the recorded items of a run's maps run in place — of one step's execution when `step` and `iteration` are given — by step, iteration and index. */
+  listMapItems?(runId: string, step?: string, iteration?: number): Promise<MapItemRecord[]>;
   /** Quality metrics a workflow's step recorded in runs started since `since`, oldest first (completed and failed executions). */
   qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]>;
   /** Deletes finished top-level runs per the criteria, each with its map items' runs; returns how many top-level runs went. */

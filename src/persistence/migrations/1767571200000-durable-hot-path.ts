@@ -82,8 +82,10 @@ export class DurableHotPath1767571200000 implements MigrationInterface {
         await runner.createIndex('core_workflow_runs', new TableIndex({ name, columnNames, where }));
       }
       await runner.createIndex('core_workflow_runs', new TableIndex({ name: 'ix_core_workflow_runs_top', columnNames: ['started_at', 'run_id'], where: 'parent_run_id IS NULL' }));
+      await runner.createIndex('core_workflow_runs', new TableIndex({ name: 'ix_core_workflow_runs_status_started', columnNames: ['status', 'started_at'], where: 'parent_run_id IS NULL' }));
     } else {
       await runner.createIndex('core_workflow_runs', new TableIndex({ name: 'ix_core_workflow_runs_top', columnNames: ['parent_run_id', 'started_at'] }));
+      await runner.createIndex('core_workflow_runs', new TableIndex({ name: 'ix_core_workflow_runs_status_started', columnNames: ['status', 'started_at'] }));
     }
     if (family === 'sqlite') await clusterStepsByRun(runner);
     await convertLegacyItems(runner, familyOf(runner.connection.options.type) === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE');

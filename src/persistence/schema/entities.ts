@@ -44,7 +44,7 @@ export interface RunIndex {
  * The runs table's secondary indexes. Every one is paid on each run's insert and on each status
  * change, so: none on status alone (the lease index starts with it); on SQLite, indexes on
  * columns most runs leave NULL (batch, partition, as-of date, queue columns, concurrency key,
- * parent) are partial, and top-level runs newest first have their own partial index; MySQL has no
+ * parent) are partial, and top-level runs newest first (all, and by status) have partial indexes; MySQL has no
  * partial indexes, so there `(parent_run_id, started_at)` serves the top-level listing.
  */
 export function runIndexes(family: DriverFamily): RunIndex[] {
@@ -64,6 +64,8 @@ export function runIndexes(family: DriverFamily): RunIndex[] {
     family === 'sqlite'
       ? at('ix_core_workflow_runs_top', ['started_at', 'run_id'], 'parent_run_id IS NULL')
       : at('ix_core_workflow_runs_top', ['parent_run_id', 'started_at'], undefined),
+    // runs of a status newest first (failed runs to resume, a console's filter) without sorting them all
+    at('ix_core_workflow_runs_status_started', ['status', 'started_at'], family === 'sqlite' ? 'parent_run_id IS NULL' : undefined),
   ];
 }
 
