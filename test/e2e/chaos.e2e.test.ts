@@ -240,6 +240,7 @@ describe('migrations started by many processes at once on an empty SQLite databa
         'FencingEpochs1767312000000',
         'RunQueue1767398400000',
         'SchedulesSignals1767484800000',
+        'DurableHotPath1767571200000',
       ]);
       await dataSource.destroy();
     } finally {
@@ -289,6 +290,7 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
         'FencingEpochs1767312000000',
         'RunQueue1767398400000',
         'SchedulesSignals1767484800000',
+        'DurableHotPath1767571200000',
       ]);
       await dataSource.destroy();
     }, 60_000);

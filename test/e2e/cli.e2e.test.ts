@@ -169,7 +169,7 @@ describe('the spine command line', () => {
     expect(first.stdout).toMatch(/^✓ node +v\d+/m);
     expect(first.stdout).toMatch(/^✓ config +spine\.config\.ts$/m);
     expect(first.stdout).toMatch(/^✗ tsconfig +none found$/m);
-    expect(first.stdout).toMatch(/^✓ database +SQLite .*\.spine\/spine\.db \(from the default \(\.spine\/spine\.db under the working directory\)\); 4 migrations to run: InitialSchema1767225600000, .*\(the next spine command or Spine\.create runs them, or `npx spine migrate`\)$/m);
+    expect(first.stdout).toMatch(/^✓ database +SQLite .*\.spine\/spine\.db \(from the default \(\.spine\/spine\.db under the working directory\)\); 5 migrations to run: InitialSchema1767225600000, .*\(the next spine command or Spine\.create runs them, or `npx spine migrate`\)$/m);
     expect(first.stdout).toMatch(/^✓ workflows +2: app\.greeting, app\.settle$/m);
     expect(first.stdout).toContain('1 problem:');
     expect(first.stdout).toContain('- tsconfig: add a tsconfig.json with "experimentalDecorators": true and "emitDecoratorMetadata": true');
@@ -177,11 +177,11 @@ describe('the spine command line', () => {
     writeFileSync(join(user, 'tsconfig.json'), '{\n  // as tsc --init writes it, with the two flags on\n  "compilerOptions": { "experimentalDecorators": true, "emitDecoratorMetadata": true, "paths": { "a/*": ["./src/*"] }, },\n}\n');
     const second = await exec(bin, ['doctor'], user);
     expect(second.stdout).toMatch(/^✓ tsconfig +tsconfig\.json: experimentalDecorators true, emitDecoratorMetadata true$/m);
-    expect(second.stdout).toMatch(/schema current \(4 migrations\)$/m);
+    expect(second.stdout).toMatch(/schema current \(5 migrations\)$/m);
     expect(second.stdout).toContain('No problems found.');
     expect(second.code).toBe(0);
     const env = await exec(bin, ['doctor'], user, { SPINE_DATABASE_URL: 'sqlite:elsewhere.db' });
-    expect(env.stdout).toMatch(/^✓ database +SQLite .*elsewhere\.db \(from SPINE_DATABASE_URL\); 4 migrations to run/m);
+    expect(env.stdout).toMatch(/^✓ database +SQLite .*elsewhere\.db \(from SPINE_DATABASE_URL\); 5 migrations to run/m);
     expect(env.code).toBe(0);
   }, 60_000);
 
@@ -334,7 +334,7 @@ describe('the spine command line', () => {
     expect(failed.code).toBe(1);
     const runId = runIdOf(failed.stdout);
     // the failed week fails the (distributed) map: weeks not finished by then are cancelled
-    expect(failed.stdout).toMatch(/^ {2}✗ refresh \d+\/12 items, 1 failed \(\d+ ms\): map step "refresh": 1 of 12 items failed/m);
+    expect(failed.stdout).toMatch(/^ {2}✗ refresh \d+\/12 items, 1 failed \((\d+ ms|[\d.]+ s)\): map step "refresh": 1 of 12 items failed/m);
     expect(failed.stdout).toContain('✘ finra.backfill failed at step "refresh": map step "refresh": 1 of 12 items failed');
     expect(failed.stdout).toContain(`resume   spine resume ${runId}`);
 
@@ -420,7 +420,7 @@ describe('the spine command line', () => {
   it('migrates (nothing left to do once the tables exist) and purges finished runs by age', async () => {
     const migrate = await spine(dir, 'migrate');
     expect(migrate.code).toBe(0);
-    expect(migrate.stdout).toMatch(/^The database is up to date \(6 migrations\)\.$/m);
+    expect(migrate.stdout).toMatch(/^The database is up to date \(7 migrations\)\.$/m);
     const kept = await spine(dir, 'purge', '--older-than', '30d');
     expect(kept.stdout).toBe('Deleted 0 runs older than 30 days.\n');
     const purged = await spine(dir, 'purge', '--older-than', '0m', '--json');
