@@ -87,38 +87,55 @@ export class DurableHotPath1767571200000 implements MigrationInterface {
       await runner.createIndex('core_workflow_runs', new TableIndex({ name: 'ix_core_workflow_runs_top', columnNames: ['parent_run_id', 'started_at'] }));
       await runner.createIndex('core_workflow_runs', new TableIndex({ name: 'ix_core_workflow_runs_status_started', columnNames: ['status', 'started_at'] }));
     }
-    if (family === 'sqlite') await clusterStepsByRun(runner);
+    if (family === 'sqlite') await rebuildSteps(runner, true);
     await convertLegacyItems(runner, familyOf(runner.connection.options.type) === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE');
   }
 
+  /**
+   * Back to the previous schema: the indexes as they were, SQLite's step table with its rowid and
+   * its index by run (ids kept), no item rows (their maps run again, item by item), no snapshots.
+   * Per-step checkpoint rows are not made again: they only repeated the step rows.
+   */
   async down(runner: QueryRunner): Promise<void> {
+    const family = familyOf(runner.connection.options.type);
     await runner.dropTable('core_workflow_map_items');
     await runner.dropColumn('core_workflow_checkpoints', 'context');
+    await runner.dropIndex('core_workflow_runs', 'ix_core_workflow_runs_top');
+    await runner.dropIndex('core_workflow_runs', 'ix_core_workflow_runs_status_started');
+    await runner.createIndex('core_workflow_runs', new TableIndex({ name: 'ix_core_workflow_runs_status', columnNames: ['status'] }));
+    if (family !== 'sqlite') return;
+    for (const [name, columnNames] of PARTIAL_SQLITE) {
+      await runner.dropIndex('core_workflow_runs', name);
+      await runner.createIndex('core_workflow_runs', new TableIndex({ name, columnNames }));
+    }
+    await rebuildSteps(runner, false);
   }
 }
 
 /**
  * SQLite: the step table rebuilt WITHOUT ROWID with primary key (run id, id), so a step commit
- * writes one B-tree instead of the table and its index by run. Rows keep their ids: ids were
- * increasing, so they stay in order within each run.
+ * writes one B-tree instead of the table and its index by run (`clustered`); or back to a rowid
+ * table with an auto-increment id and that index. Clustering keeps the ids (they were increasing,
+ * so they stay in order within each run); going back draws new ones in each run's order.
  */
-async function clusterStepsByRun(runner: QueryRunner): Promise<void> {
+async function rebuildSteps(runner: QueryRunner, clustered: boolean): Promise<void> {
   const old = await runner.getTable('core_workflow_run_steps');
   if (old === undefined) throw new Error('core_workflow_run_steps is missing: the schema is not the one this migration upgrades');
-  await runner.query('ALTER TABLE "core_workflow_run_steps" RENAME TO "core_workflow_run_steps_before_clustering"');
+  await runner.query('ALTER TABLE "core_workflow_run_steps" RENAME TO "core_workflow_run_steps_before_rebuild"');
   await runner.query('DROP INDEX IF EXISTS "ix_core_workflow_run_steps_run"');
-  // the primary key's columns in this order: run first
-  const columns = [...old.columns].sort((a, b) => Number(b.name === 'run_id') - Number(a.name === 'run_id')).map((column) => {
+  // clustered: the primary key's columns in this order, run first; else the id alone, generated
+  const columns = [...old.columns].sort((a, b) => (clustered ? Number(b.name === 'run_id') - Number(a.name === 'run_id') : Number(b.name === 'id') - Number(a.name === 'id'))).map((column) => {
     const copy = column.clone();
-    if (copy.name === 'id') Object.assign(copy, { isGenerated: false, generationStrategy: undefined, isPrimary: true });
-    if (copy.name === 'run_id') copy.isPrimary = true;
+    if (copy.name === 'id') Object.assign(copy, clustered ? { isGenerated: false, generationStrategy: undefined, isPrimary: true } : { isGenerated: true, generationStrategy: 'increment', isPrimary: true });
+    if (copy.name === 'run_id') copy.isPrimary = clustered;
     return copy;
   });
   await runner.createTable(
     new Table({
       name: 'core_workflow_run_steps',
       columns,
-      withoutRowid: true,
+      withoutRowid: clustered,
+      ...(!clustered && { indices: [new TableIndex({ name: 'ix_core_workflow_run_steps_run', columnNames: ['run_id', 'id'] })] }),
       foreignKeys: [
         new TableForeignKey({
           name: 'fk_core_workflow_run_steps_run',
@@ -131,9 +148,11 @@ async function clusterStepsByRun(runner: QueryRunner): Promise<void> {
       ],
     }),
   );
-  const names = columns.map((c) => `"${c.name}"`).join(', ');
-  await runner.query(`INSERT INTO "core_workflow_run_steps" (${names}) SELECT ${names} FROM "core_workflow_run_steps_before_clustering"`);
-  await runner.query('DROP TABLE "core_workflow_run_steps_before_clustering"');
+  // to the clustered table ids are kept; back, ids per run are not unique across runs: new ones
+  // are drawn, in each run's order
+  const names = columns.filter((c) => clustered || c.name !== 'id').map((c) => `"${c.name}"`).join(', ');
+  await runner.query(`INSERT INTO "core_workflow_run_steps" (${names}) SELECT ${names} FROM "core_workflow_run_steps_before_rebuild" ORDER BY "run_id", "id"`);
+  await runner.query('DROP TABLE "core_workflow_run_steps_before_rebuild"');
 }
 
 /**

@@ -130,6 +130,13 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
       expect(resumed.status).toBe('completed');
       expect(squared).toEqual([2]);
       expect(resumed.context.getOutput('fan', 'results')).toEqual([{ sq: 0 }, { sq: 1 }, { sq: 4 }]);
+      // and back: the previous schema again (steps kept, in order), then up once more with no drift
+      const stepsBefore = (await store.getRunSteps('legacy')).map((r) => r.stepName);
+      await dataSource.undoLastMigration();
+      expect((await dataSource.query('SELECT step_name FROM core_workflow_run_steps WHERE run_id = ? ORDER BY id', ['legacy'])).map((r: { step_name: string }) => r.step_name)).toEqual(stepsBefore);
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DurableHotPath1767571200000']);
+      expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
+      expect((await store.getRunSteps('legacy')).map((r) => r.stepName)).toEqual(stepsBefore);
     } finally {
       await dataSource.destroy();
     }
