@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DataSource, DataSourceOptions, EntitySchema, ValueTransformer } from 'typeorm';
 import { createSpineDataSource, DEFAULT_SQLITE_FILE, mysqlOptions, sqliteOptions } from 'spine-orchestration/typeorm';
 
@@ -13,11 +13,17 @@ export interface ExampleSchema {
 
 /**
  * One DataSource for spine's tables and the examples' domain tables: the embedded SQLite file
- * (`.spine/spine.db` under `cwd`) unless `SPINE_DATABASE_URL` names a MySQL/MariaDB server.
+ * (`.spine/spine.db` under `cwd`) unless `SPINE_DATABASE_URL` names another SQLite file or a
+ * MySQL/MariaDB server.
  */
 export function exampleDataSource(schemas: readonly ExampleSchema[], cwd: string = process.cwd()): DataSource {
-  const url = process.env.SPINE_DATABASE_URL;
-  const base = url ? mysqlOptions(url) : sqliteOptions(`${cwd}/${DEFAULT_SQLITE_FILE}`);
+  const url = process.env.SPINE_DATABASE_URL?.trim();
+  // the URL forms spine itself takes: 'sqlite:<file>' (relative to cwd; sqlite:///abs), 'mysql://…', 'mariadb://…'
+  const base = !url
+    ? sqliteOptions(`${cwd}/${DEFAULT_SQLITE_FILE}`)
+    : url.startsWith('sqlite:')
+      ? sqliteOptions(resolve(cwd, url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')))
+      : mysqlOptions(url.replace(/^mariadb:/, 'mysql:'));
   return createSpineDataSource({ ...base, entities: schemas.flatMap((s) => s.entities), migrations: schemas.flatMap((s) => s.migrations) } as DataSourceOptions);
 }
 

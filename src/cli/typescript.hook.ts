@@ -35,7 +35,12 @@ function loadSwc(cwd: string): Swc {
 function swcOptions(cwd: string): (filename: string) => Record<string, unknown> {
   const tsconfig = readTsConfig(cwd);
   const options = tsconfig?.options ?? {};
-  const paths = options.paths as Record<string, string[]> | undefined;
+  // the project's `paths` except those naming spine itself (this repository maps it to its
+  // sources): the command line runs one copy of spine, and the project's modules must load that
+  // same copy — a second one would not know its classes (a StepResult would read as plain output)
+  const declared = options.paths as Record<string, string[]> | undefined;
+  const kept = Object.entries(declared ?? {}).filter(([key]) => key !== 'spine-orchestration' && !key.startsWith('spine-orchestration/'));
+  const paths = kept.length > 0 ? Object.fromEntries(kept) : undefined;
   const baseUrl = typeof options.baseUrl === 'string' ? resolve(tsconfig!.pathsBase, options.baseUrl) : tsconfig?.pathsBase;
   const target = typeof options.target === 'string' && /^es(20(1[5-9]|2[0-4])|next)$/i.test(options.target) ? options.target.toLowerCase() : 'es2022';
   return (filename) => ({

@@ -80,6 +80,22 @@ describe('the spine command line', () => {
     for (const command of ['run', 'worker', 'queues', 'workers', 'schedules', 'backfill', 'signal', 'approve', 'reject', 'resume', 'runs', 'show', 'workflows', 'graph', 'cancel', 'migrate', 'purge']) expect(outcome.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   }, 30_000); // npx resolves the bin first: seconds on a loaded machine
 
+  it("runs the repository's own examples from its root, as the demo's next steps say: the examples use the same copy of spine as the command (a quality gate sees the step's metrics)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spine-root-'));
+    try {
+      // the root tsconfig maps spine-orchestration to its sources: the command must not load a second copy through that mapping
+      const outcome = await exec(process.execPath, [cli, 'run', 'finra.weekly_refresh', '--param', 'week_ending=2026-10-23', '--param', 'tier=OTC', '--json'], root, {
+        SPINE_DATABASE_URL: `sqlite:${join(dir, 'root.db')}`,
+      });
+      expect(outcome.stderr).toBe('');
+      const report = JSON.parse(outcome.stdout) as { run: { status: string }; steps: { stepName: string; status: string; quality: { recordCount: number } | null }[] };
+      expect(report.run.status).toBe('completed');
+      expect(report.steps.find((s) => s.stepName === 'validate')).toMatchObject({ status: 'completed', quality: { recordCount: expect.any(Number) } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('tells the user how to create a config when none is found (exit 2)', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'spine-cli-none-'));
     dirs.push(empty);

@@ -25,15 +25,8 @@ export class RunEventLog {
   ) {}
 
   /** Emits one event: the common fields in one literal; rarer fields only when given. */
-  emit(
-    type: RunEventType,
-    step: string | undefined,
-    attempt: number | undefined,
-    iteration: number | undefined,
-    durationMs: number | undefined,
-    extra?: Partial<RunEvent>,
-  ): void {
-    const event = this.make(type, step, attempt, iteration, durationMs, extra);
+  emit(...args: Parameters<RunEventLog['make']>): void {
+    const event = this.make(...args);
     if (event !== null) this.dispatch(event, true);
   }
 
