@@ -6,7 +6,7 @@ import { SpineError } from '../core/errors/spine-error';
 import type { EnqueueOptions, ExecuteOptions, ResumeOptions } from '../core/runner/workflow-runner';
 import type { QueueStats, WorkerRecord } from '../core/store/run-queue';
 import type { WorkflowResult } from '../core/runner/workflow-result';
-import type { QualityPoint, RunFilter, RunRecord, StepRecord } from '../core/store/run-record';
+import type { CheckpointRecord, CheckpointSnapshot, MapItemRecord, QualityPoint, RunFilter, RunRecord, StepRecord } from '../core/store/run-record';
 import { DecoratorMetadata, type Constructor } from '../decorators/decorator-metadata';
 import { Spine } from '../spine/spine';
 import type { BackfillResult, ScheduleInfo } from '../spine/spine.schedules';
@@ -177,6 +177,21 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
 
   getRunSteps(runId: string): Promise<StepRecord[]> {
     return this.spine.getRunSteps(runId);
+  }
+
+  /** The run's checkpoints (its completed step rows), and which carry a context snapshot. */
+  listCheckpoints(runId: string): Promise<CheckpointRecord[]> {
+    return this.spine.listCheckpoints(runId);
+  }
+
+  /** The context snapshot kept at a step (the checkpoint strategy), or null. */
+  getCheckpoint(runId: string, step: string): Promise<CheckpointSnapshot | null> {
+    return this.spine.getCheckpoint(runId, step);
+  }
+
+  /** The item rows of the run's maps run in place. */
+  listMapItems(runId: string): Promise<MapItemRecord[]> {
+    return this.spine.listMapItems(runId);
   }
 
   qualityTrend(workflow: string, step: string, days?: number): Promise<QualityPoint[]> {
