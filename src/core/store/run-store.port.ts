@@ -134,7 +134,7 @@ export type CreateRunOutcome = { readonly created: true } | { readonly created: 
  * another run's). Map items' writes carry their top-level run's fence.
  */
 export interface RunStore {
-  /** True when records outlive the process (a database): map items are then recorded as runs of their own. */
+  /** True when records outlive the process (a database): map items are then recorded (one row each, or runs of their own for a multi-step iterator). */
   readonly durable?: boolean;
   /** Creates the run; when its idempotency key was used before, creates nothing and returns that run. */
   createRun(run: NewRun): Promise<CreateRunOutcome>;
