@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newRunId } from '../core/context/run-id';
 import { WorkflowContext } from '../core/context/workflow-context';
 import { categoryOf, messageOf } from '../core/errors/step-error';
 import { InProcessDispatcher } from '../core/pipeline/in-process.dispatcher';
@@ -44,7 +44,7 @@ export class GroupRunner {
 
   /** Runs the plan by its policy; a step starts once all its dependencies completed. */
   async execute(plan: ExecutionPlan, options: { readonly runId?: string; readonly batchId?: string; readonly signal?: AbortSignal } = {}): Promise<GroupResult> {
-    const runId = options.runId ?? randomUUID();
+    const runId = options.runId ?? newRunId();
     const started = performance.now();
     const results = new Map<string, GroupStepResult>();
     const running = new Map<string, Promise<void>>();

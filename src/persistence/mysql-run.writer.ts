@@ -1,5 +1,6 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { Fence, StepCommit } from '../core/store/run-record';
+import type { LeaseHolder } from '../core/store/run-store.port';
 import type { RunRow } from './row-mapping';
 import { fenceHolds, GroupCommit, holderOf, isForeignKeyError, missingRun, staleWrite, type FencedOutcome, type PendingRow, type RowWrite, type RunWriter, type Statement } from './run.writer';
 import { TABLES } from './schema/entities';
@@ -134,7 +135,37 @@ export class MysqlRunWriter implements RunWriter {
     });
   }
 
-  write(statements: readonly Statement[]): Promise<readonly number[]> {
+  fencedUpdate(fence: Fence, update: Statement, more: readonly Statement[]): Promise<{ held: true } | { held: false; holder: LeaseHolder | null }> {
+    if (!/ WHERE run_id = \?$/.test(update[0]) || update[1][update[1].length - 1] !== fence.runId) {
+      throw new Error(`fencedUpdate takes an UPDATE of the fenced run's row ending "WHERE run_id = ?" (got ${update[0]})`);
+    }
+    return this.inTransaction(async (runner, rollback) => {
+      const now = Date.now();
+      // the row's exclusive lock and the fence in one statement; when it matched nothing, the fence row says why
+      const changed = await affected(runner, `${update[0]} AND lease_epoch = ? AND (claim_queue IS NULL OR lease_expires_at > ?)`, [...update[1], fence.epoch, toSqlDatetime(now)]);
+      if (changed === 0) {
+        const row = await lockedFenceRow(runner, fence, 'FOR UPDATE');
+        if (!fenceHolds(row, fence, now)) {
+          rollback();
+          return { held: false as const, holder: holderOf(row) };
+        }
+        await affected(runner, update[0], update[1]); // held (the values were the row's already): write it plainly
+      }
+      for (const [sql, values] of more) await affected(runner, sql, values);
+      return { held: true as const };
+    });
+  }
+
+  async write(statements: readonly Statement[]): Promise<readonly number[]> {
+    if (statements.length === 1) {
+      // one statement is atomic on its own: autocommit, one round trip (a new run's row)
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        return [await affected(runner, statements[0]![0], statements[0]![1])];
+      } finally {
+        await runner.release();
+      }
+    }
     return this.inTransaction(async (runner) => {
       const changes: number[] = [];
       for (const [sql, values] of statements) changes.push(await affected(runner, sql, values));

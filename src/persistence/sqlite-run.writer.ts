@@ -1,4 +1,5 @@
 import type { Fence, StepCommit } from '../core/store/run-record';
+import type { LeaseHolder } from '../core/store/run-store.port';
 import type { RunRow } from './row-mapping';
 import { fenceHolds, GroupCommit, holderOf, isForeignKeyError, missingRun, staleWrite, type FencedOutcome, type Pending, type RowWrite, type RunWriter, type Statement } from './run.writer';
 import { afterOpenTransaction, type SqliteClient, type SqliteDatabase, type SqliteStatement } from './sql-client';
@@ -64,6 +65,11 @@ export class SqliteRunWriter implements RunWriter {
   /** Joins the group commit: statements of runs starting and finishing in one tick share a transaction too. */
   fenced(fence: Fence | null, statements: readonly Statement[]): Promise<FencedOutcome> {
     return this.group.submit({ fence, statements }) as Promise<FencedOutcome>;
+  }
+
+  async fencedUpdate(fence: Fence, update: Statement, more: readonly Statement[]): Promise<{ held: true } | { held: false; holder: LeaseHolder | null }> {
+    const outcome = await this.fenced(fence, [update, ...more]);
+    return outcome.held ? { held: true } : { held: false, holder: outcome.holder };
   }
 
   async write(statements: readonly Statement[]): Promise<readonly number[]> {

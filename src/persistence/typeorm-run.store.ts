@@ -356,19 +356,21 @@ export class TypeOrmRunStore implements RunStore {
 
   async finishRun(runId: string, outcome: RunOutcome, events: readonly RunEvent[] = []): Promise<void> {
     // the run's unsaved events go in the same transaction
-    await this.fencedWrite(runId, outcome.fence, [
+    const update: Statement = [
+      `UPDATE ${TABLES.runs} SET status = ?, executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, ` +
+        'last_completed_step = ?, finished_at = ?, duration_ms = ?, error_step = ?, error = ?, error_category = ?, updated_at = ?, ' +
+        'lease_owner = NULL, lease_expires_at = NULL, claim_queue = NULL WHERE run_id = ?',
       [
-        `UPDATE ${TABLES.runs} SET status = ?, executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, ` +
-          'last_completed_step = ?, finished_at = ?, duration_ms = ?, error_step = ?, error = ?, error_category = ?, updated_at = ?, ' +
-          'lease_owner = NULL, lease_expires_at = NULL, claim_queue = NULL WHERE run_id = ?',
-        [
-          outcome.status, outcome.executedSteps, outcome.completedSteps, outcome.failedSteps, outcome.skippedSteps,
-          outcome.lastCompletedStep, toSqlDatetime(outcome.finishedAt), outcome.durationMs, outcome.errorStep, this.values.clip(outcome.error),
-          outcome.errorCategory, toSqlDatetime(Date.now()), runId,
-        ],
+        outcome.status, outcome.executedSteps, outcome.completedSteps, outcome.failedSteps, outcome.skippedSteps,
+        outcome.lastCompletedStep, toSqlDatetime(outcome.finishedAt), outcome.durationMs, outcome.errorStep, this.values.clip(outcome.error),
+        outcome.errorCategory, toSqlDatetime(Date.now()), runId,
       ],
-      ...(events.length === 0 ? [] : [this.insertEvents(events)]),
-    ]);
+    ];
+    const more = events.length === 0 ? [] : [this.insertEvents(events)];
+    const { fence } = outcome;
+    if (fence === null || fence.runId !== runId) return this.fencedWrite(runId, fence, [update, ...more]);
+    const written = await this.writer.fencedUpdate(fence, update, more);
+    if (!written.held) throw new LeaseLostError(runId, fence, written.holder);
   }
 
   async claimRun(runId: string, lease: Lease, now: Date): Promise<ClaimOutcome> {

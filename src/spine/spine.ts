@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newRunId } from '../core/context/run-id';
 import { Container } from 'inversify';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
 import { SpineError } from '../core/errors/spine-error';
@@ -234,7 +234,7 @@ export class Spine {
     this.assertOpen('start');
     const { definition, params } = await this.prepare(name, options);
     this.assertOpen('start');
-    const runId = options.runId ?? randomUUID();
+    const runId = options.runId ?? newRunId();
     const recorded = this.startedRuns.waitFor(runId);
     const result = this.track(this.runner.execute(definition, { ...options, runId, params, handoffSignal: this.handoffSignal(options.handoffSignal) }));
     result.catch((error: unknown) => this.logger.warn(`spine-orchestration: run ${runId} of ${name} ended with an error: ${error instanceof Error ? error.message : String(error)}`));

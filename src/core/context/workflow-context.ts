@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newRunId } from './run-id';
 import { SpineError } from '../errors/spine-error';
 import { assertSafeKeys, deepFreeze, isRecord } from './safe-values';
 import { VersionedView } from './versioned-view';
@@ -114,7 +114,7 @@ export class WorkflowContext {
     assertSafeKeys(metadata, 'metadata');
     const partition = init.partition ?? null;
     if (partition !== null) checkPartition(partition);
-    const runId = init.runId ?? randomUUID();
+    const runId = init.runId ?? newRunId();
     return new WorkflowContext({
       runId,
       traceId: init.traceId ?? runId,

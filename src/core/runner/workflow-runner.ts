@@ -23,7 +23,7 @@ import type { ClaimedRunOptions, EnqueueOptions, ExecuteOptions, NewRunOptions, 
 import { API_TRIGGER, checkTriggerSource, type RunTrigger } from '../schedule/trigger';
 import { SignalNotices } from './signal-notices';
 import { checkSignalName, type SignalRecord } from '../store/signal';
-import { randomUUID as newRunId } from 'node:crypto';
+import { newRunId } from '../context/run-id';
 import { checkEnqueue, DEFAULT_QUEUE, type ClaimedRun } from '../store/run-queue';
 import type { RunSettings } from './run-settings';
 import { WorkflowChecks } from './workflow-checks';
