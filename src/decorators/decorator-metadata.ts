@@ -30,6 +30,8 @@ export interface WorkflowOptions {
   readonly queue?: string;
   /** A context snapshot every this many completed steps (besides steps marked `checkpoint: true`). */
   readonly checkpointEvery?: number;
+  /** Run-level timeout of each execution (see `WorkflowDeclaration.timeoutMs`). */
+  readonly timeoutMs?: number;
 }
 
 /** Options of `@LambdaStep`. */

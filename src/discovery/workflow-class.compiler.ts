@@ -108,6 +108,7 @@ export function declareWorkflowClass(
     ...(options.tags !== undefined && { tags: options.tags }),
     ...(options.queue !== undefined && { queue: options.queue }),
     ...(options.checkpointEvery !== undefined && { checkpointEvery: options.checkpointEvery }),
+    ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
   };
   return { declared: { type, declaration, paramsType: options.params ?? null, iteratorTypes }, problems };
 }

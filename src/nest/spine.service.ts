@@ -189,6 +189,11 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
     return this.spine.getCheckpoint(runId, step);
   }
 
+  /** See `Spine.deleteCheckpoints`. */
+  deleteCheckpoints(runId: string): Promise<number> {
+    return this.spine.deleteCheckpoints(runId);
+  }
+
   /** The item rows of the run's maps run in place. */
   listMapItems(runId: string): Promise<MapItemRecord[]> {
     return this.spine.listMapItems(runId);

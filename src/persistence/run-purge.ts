@@ -14,7 +14,7 @@ const BATCH = 200;
  * the items a resume needs. The event loop gets its turn between batches.
  */
 export async function purgeRuns(sql: SqlClient, criteria: PurgeCriteria): Promise<number> {
-  const statuses = criteria.keepFailed === true ? ['completed', 'cancelled'] : ['completed', 'cancelled', 'failed'];
+  const statuses = criteria.keepFailed === true ? ['completed', 'partial', 'cancelled'] : ['completed', 'partial', 'cancelled', 'failed'];
   const marks = statuses.map(() => '?').join(', ');
   let purged = 0;
   for (;;) {

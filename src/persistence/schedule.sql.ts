@@ -119,7 +119,7 @@ export function* signalPlan(runId: string, name: string, payload: string, now: D
   const row = rows[0];
   if (row === undefined) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; the signal "${name}" was not sent.`);
   const status = String(row.status);
-  if (status === 'completed' || status === 'cancelled') {
+  if (status === 'completed' || status === 'partial' || status === 'cancelled') {
     throw new SpineError('run-finished', `Run "${runId}" of workflow "${String(row.workflow_name)}" is ${status}; the signal "${name}" was not sent (a completed or cancelled run takes no signals).`);
   }
   const at = toSqlDatetime(now);

@@ -377,7 +377,7 @@ export class TypeOrmRunStore implements RunStore {
     const { row } = await this.writer.updateAndRead(
       [
         `UPDATE ${TABLES.runs} SET lease_owner = ?, lease_expires_at = ?, lease_epoch = lease_epoch + 1, updated_at = ? WHERE run_id = ? ` +
-          "AND parent_run_id IS NULL AND status NOT IN ('completed', 'cancelled') AND (lease_owner IS NULL OR lease_expires_at < ?)",
+          "AND parent_run_id IS NULL AND status NOT IN ('completed', 'partial', 'cancelled') AND (lease_owner IS NULL OR lease_expires_at < ?)",
         [lease.owner, toSqlDatetime(lease.expiresAt), toSqlDatetime(now), runId, toSqlDatetime(now)],
       ],
       runId,
@@ -402,7 +402,7 @@ export class TypeOrmRunStore implements RunStore {
   }
 
   async requestCancel(runId: string): Promise<RunRecord | null> {
-    await this.sql.run(`UPDATE ${TABLES.runs} SET cancel_requested = ? WHERE run_id = ? AND status NOT IN ('completed', 'cancelled')`, [this.bool(true), runId]);
+    await this.sql.run(`UPDATE ${TABLES.runs} SET cancel_requested = ? WHERE run_id = ? AND status NOT IN ('completed', 'partial', 'cancelled')`, [this.bool(true), runId]);
     return this.getRun(runId);
   }
 
@@ -524,6 +524,10 @@ export class TypeOrmRunStore implements RunStore {
     ]);
     const context = row === undefined ? null : decodeStored<Record<string, unknown>>(row.context);
     return context === null || context === undefined ? null : { ...checkpoint, context };
+  }
+
+  async deleteCheckpoints(runId: string): Promise<number> {
+    return this.sql.run(`DELETE FROM ${TABLES.checkpoints} WHERE run_id = ?`, [runId]);
   }
 
   async qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]> {

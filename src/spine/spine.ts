@@ -446,12 +446,22 @@ export class Spine {
   }
 
   /**
-   * The context snapshot kept at the latest completed execution of `step` (the checkpoint
-   * strategy: `checkpointEvery` on the workflow, `checkpoint: true` on the step); null when none
-   * was kept there. `WorkflowContext.fromJSON(snapshot.context)` rebuilds the context.
+   * The checkpoint of the latest completed execution of `step`, with the run's context right
+   * after it: the snapshot kept there (checkpoint strategy: `checkpointEvery` on the workflow,
+   * `checkpoint: true` on the step; `hasContext`), else rebuilt from the run's params and step
+   * rows. Null when the step never completed in the run. `WorkflowContext.fromJSON(snapshot.context)`
+   * rebuilds the context; `execute(workflow, { context, startFrom })` starts a run from it.
    */
   async getCheckpoint(runId: string, step: string): Promise<CheckpointSnapshot | null> {
-    return (await this.store.getCheckpoint?.(runId, step)) ?? null;
+    return this.runner.getCheckpoint(runId, step);
+  }
+
+  /**
+   * Deletes the context snapshots kept for a run; returns how many went. Its step rows stay (its
+   * history, and where a resume continues); `purge` removes whole finished runs.
+   */
+  deleteCheckpoints(runId: string): Promise<number> {
+    return this.runner.deleteCheckpoints(runId);
   }
 
   /** Quality metrics of a workflow's step over the last `days` days, oldest first. */

@@ -84,7 +84,7 @@ describe('the public API contract', () => {
 
   it('exports the policy, category and quality types by their names', () => {
     expect(Object.values(ErrorPolicy)).toEqual(['STOP', 'CONTINUE', 'RETRY']);
-    expect(Object.values(ErrorCategory)).toEqual(['TRANSIENT', 'TIMEOUT', 'DATA_QUALITY', 'CONFIGURATION', 'DEPENDENCY', 'VALIDATION', 'INTERNAL']);
+    expect(Object.values(ErrorCategory)).toEqual(['TRANSIENT', 'NETWORK', 'TIMEOUT', 'DATA_QUALITY', 'QUALITY_GATE', 'CONFIGURATION', 'DEPENDENCY', 'VALIDATION', 'INTERNAL']);
     expect(new RetryPolicy({ backoff: 'linear' }).backoff).toBe('linear');
     expect(new QualityThresholds({ minValidRate: 0.9 }).check(new QualityMetrics({ recordCount: 10, validCount: 8 }))).toHaveLength(1);
     expect(LambdaStepResult).toBe(StepResult);

@@ -180,6 +180,12 @@ export class WorkflowContext {
     return this.#params.toObject();
   }
 
+  /** The name of the workflow this run executes (`metadata.workflow`, set by the runner); null outside a run. */
+  get workflowName(): string | null {
+    const name = this.metadata.workflow;
+    return typeof name === 'string' ? name : null;
+  }
+
   /** Every step's output by step name, frozen (built on first access; prefer `getOutput`). */
   get stepOutputs(): Readonly<Record<string, unknown>> {
     return this.#outputs.toObject();

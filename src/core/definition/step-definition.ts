@@ -137,6 +137,9 @@ export interface SignalWaitOptions extends Omit<StepOptions, 'timeoutMs'> {
 /** What a map step runs for each item: a workflow, a single step, or a workflow's name. */
 export type MapIterator = WorkflowDefinition | WorkflowDeclaration | StepDeclaration | string;
 
+/** What a map step does when an item fails: see `MapStepOptions.onItemError`. */
+export type MapItemErrorPolicy = 'fail' | 'partial';
+
 /** Options of a map step: one of `items`, `itemsFrom`, `itemsPath`, and an `iterator`. */
 export interface MapStepOptions extends StepOptions {
   readonly items?: readonly unknown[] | null;
@@ -152,6 +155,13 @@ export interface MapStepOptions extends StepOptions {
   readonly maxConcurrency?: number;
   readonly toleratedFailureCount?: number | null;
   readonly toleratedFailurePercentage?: number | null;
+  /**
+   * What a failed item does to the map: 'fail' (default) fails the map once more items failed than
+   * tolerated (`toleratedFailureCount` / `toleratedFailurePercentage`, default none), halting the
+   * items in flight; 'partial' (the design's MapErrorPolicy.PARTIAL) runs every item, the map
+   * completes with the failed items in its output, and the run ends 'partial'.
+   */
+  readonly onItemError?: MapItemErrorPolicy | null;
   /**
    * Distributed map: each item is enqueued as a run of its own on a queue (`true`: the iterator
    * workflow's queue, else the queue named) and run by any worker; the parent waits for them
@@ -227,6 +237,7 @@ export interface MapStepDefinition extends StepDefinitionBase {
   readonly maxConcurrency: number;
   readonly toleratedFailureCount: number | null;
   readonly toleratedFailurePercentage: number | null;
+  readonly onItemError: MapItemErrorPolicy;
   /** Distributed map: `true` (the iterator's queue) or a queue name; null for a map run in place. */
   readonly distribute: true | string | null;
 }

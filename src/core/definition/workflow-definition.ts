@@ -20,6 +20,12 @@ export interface WorkflowDeclaration {
    * step row is a checkpoint of the run's cursor already; snapshots serve `getCheckpoint`.
    */
   readonly checkpointEvery?: number | null;
+  /**
+   * Run-level timeout: an execution of the run (a start, a resume) that has not finished this many
+   * milliseconds after it began fails with TIMEOUT; its running step's signal is aborted. The run
+   * is resumable like any failed run (a resume gets the full time again).
+   */
+  readonly timeoutMs?: number | null;
 }
 
 /** A compiled, validated, frozen workflow: what the runner executes. */
@@ -36,6 +42,8 @@ export interface WorkflowDefinition {
   readonly queue: string | null;
   /** A context snapshot every this many completed steps (null: only at steps marked `checkpoint`). */
   readonly checkpointEvery: number | null;
+  /** Run-level timeout of each execution (null: none). */
+  readonly timeoutMs: number | null;
 }
 
 /** Where a step may route to end the run at once. */

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { StepDefinition } from './step-definition';
+import { ErrorCategory } from '../policy/error-category';
+import { DEFAULT_RETRYABLE, type RetryPolicy } from '../policy/retry-policy';
 import { isWorkflowLike, type WorkflowDefinition } from './workflow-definition';
 
 /** A JSON description of a workflow (functions by name): what is stored and hashed. */
@@ -11,9 +13,21 @@ export interface WorkflowSpec {
   readonly defaults: Readonly<Record<string, unknown>>;
   readonly maxSteps: number;
   readonly steps: readonly Record<string, unknown>[];
+  readonly timeoutMs?: number;
 }
 
 const fnName = (fn: unknown): string | null => (typeof fn === 'function' ? fn.name || 'anonymous' : null);
+
+/**
+ * A retry policy as hashed: the default categories as they were before NETWORK joined them, so
+ * definitions that keep the default keep the hash they had (their runs stay resumable).
+ */
+function retrySpec(retry: RetryPolicy | null): Record<string, unknown> | null {
+  if (retry === null) return null;
+  const json = retry.toJSON() as { retryableCategories: readonly string[] };
+  const defaults = json.retryableCategories.length === DEFAULT_RETRYABLE.length && DEFAULT_RETRYABLE.every((c) => json.retryableCategories.includes(c));
+  return defaults ? { ...json, retryableCategories: json.retryableCategories.filter((c) => c !== ErrorCategory.NETWORK) } : { ...json };
+}
 
 /** Describes a step as JSON; functions appear by name. */
 export function stepSpec(step: StepDefinition): Record<string, unknown> {
@@ -22,7 +36,7 @@ export function stepSpec(step: StepDefinition): Record<string, unknown> {
     type: step.type,
     description: step.description,
     onError: step.onError,
-    retry: step.retry?.toJSON() ?? null,
+    retry: retrySpec(step.retry),
     timeoutMs: step.timeoutMs,
     quality: step.quality?.toJSON() ?? null,
     qualityMode: step.qualityMode,
@@ -59,6 +73,7 @@ export function stepSpec(step: StepDefinition): Record<string, unknown> {
         toleratedFailurePercentage: step.toleratedFailurePercentage,
         // only when set: maps run in place keep the hash they had before distributed maps existed
         ...(step.distribute !== null && { distribute: step.distribute }),
+        ...(step.onItemError !== 'fail' && { onItemError: step.onItemError }),
       };
   }
 }
@@ -73,6 +88,8 @@ export function workflowSpec(definition: WorkflowDefinition): WorkflowSpec {
     defaults: definition.defaults,
     maxSteps: definition.maxSteps,
     steps: definition.steps.map(stepSpec),
+    // only when set: definitions without it keep the hash they had
+    ...(definition.timeoutMs !== null && { timeoutMs: definition.timeoutMs }),
   };
 }
 

@@ -63,6 +63,10 @@ export function workflowProblems(declaration: WorkflowDeclaration): string[] {
   if (every !== undefined && every !== null && !(Number.isInteger(every) && every >= 1)) {
     problems.push(`checkpointEvery must be a whole number ≥ 1 (got ${String(every)})`);
   }
+  const runTimeout = declaration.timeoutMs;
+  if (runTimeout !== undefined && runTimeout !== null && !(typeof runTimeout === 'number' && runTimeout > 0 && Number.isFinite(runTimeout))) {
+    problems.push(`timeoutMs must be a number > 0 (got ${String(runTimeout)})`);
+  }
   const names = new Set<string>();
   const seen = new Set<string>();
   for (const step of steps) {
@@ -187,6 +191,13 @@ function mapProblems(step: Extract<StepDeclaration, { type: 'map' }>, add: (p: s
   if (pct != null && !(typeof pct === 'number' && pct >= 0 && pct <= 100)) {
     add(`toleratedFailurePercentage must be between 0 and 100 (got ${String(pct)})`);
   }
+  const onItemError = step.onItemError;
+  if (onItemError !== undefined && onItemError !== null && onItemError !== 'fail' && onItemError !== 'partial') {
+    add(`onItemError must be 'fail' or 'partial' (got ${JSON.stringify(onItemError)})`);
+  }
+  if (onItemError === 'partial' && (step.toleratedFailureCount != null || step.toleratedFailurePercentage != null)) {
+    add("onItemError 'partial' tolerates every failed item; drop toleratedFailureCount / toleratedFailurePercentage (or use them with onItemError 'fail')");
+  }
   const distribute = step.distribute;
   if (distribute !== undefined && distribute !== null && distribute !== false && distribute !== true && !(typeof distribute === 'string' && distribute.length > 0 && distribute.length <= 255)) {
     add(`distribute must be true, false or a queue name (got ${JSON.stringify(distribute)})`);
@@ -221,6 +232,7 @@ function build(declaration: WorkflowDeclaration): WorkflowDefinition {
     tags: Object.freeze([...(declaration.tags ?? [])]),
     queue: declaration.queue ?? null,
     checkpointEvery: declaration.checkpointEvery ?? null,
+    timeoutMs: declaration.timeoutMs ?? null,
   });
   compiled.add(definition);
   return definition;
@@ -275,6 +287,7 @@ function buildStep(step: StepDeclaration | StepDefinition): StepDefinition {
         maxConcurrency: step.maxConcurrency ?? 4,
         toleratedFailureCount: step.toleratedFailureCount ?? null,
         toleratedFailurePercentage: step.toleratedFailurePercentage ?? null,
+        onItemError: step.onItemError ?? 'fail',
         distribute: step.distribute === true ? true : typeof step.distribute === 'string' ? step.distribute : null,
       });
     }

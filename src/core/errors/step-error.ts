@@ -1,4 +1,4 @@
-import { ErrorCategory, isErrorCategory } from '../policy/error-category';
+import { ErrorCategory, isErrorCategory, NETWORK_ERROR_CODES, unknownCategoryMessage } from '../policy/error-category';
 
 /** An error a step (lambda or pipeline) may throw to say which category its failure belongs to. */
 export class StepError extends Error {
@@ -10,16 +10,23 @@ export class StepError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    if (!isErrorCategory(category)) throw new RangeError(unknownCategoryMessage(`new StepError(${JSON.stringify(message)})`, category));
   }
 }
 
-/** The category a thrown value belongs to: its own `category` when valid, TIMEOUT for timeouts, else INTERNAL. */
+/**
+ * The category a thrown value belongs to: its own `category` when valid, TIMEOUT for timeouts,
+ * NETWORK for Node's network errors (`code` ECONNREFUSED, ECONNRESET, ENOTFOUND, …, also on a
+ * `cause`), else INTERNAL.
+ */
 export function categoryOf(error: unknown): ErrorCategory {
   if (error !== null && typeof error === 'object') {
     const category = (error as { category?: unknown }).category;
     if (isErrorCategory(category)) return category;
     const name = (error as { name?: unknown }).name;
     if (name === 'TimeoutError') return ErrorCategory.TIMEOUT;
+    const code = (error as { code?: unknown }).code ?? ((error as { cause?: { code?: unknown } }).cause?.code);
+    if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return ErrorCategory.NETWORK;
   }
   return ErrorCategory.INTERNAL;
 }

@@ -25,3 +25,13 @@ export class RunHaltedError extends StepError {
     super(`stopped early: ${reason}`, ErrorCategory.INTERNAL);
   }
 }
+
+/**
+ * The reason a run's signal is aborted when the workflow's `timeoutMs` runs out: the running step
+ * is aborted and the run fails with TIMEOUT (resumable).
+ */
+export class RunTimeoutError extends StepError {
+  constructor(workflow: string, timeoutMs: number) {
+    super(`run timed out: workflow "${workflow}" allows an execution ${timeoutMs} ms (timeoutMs)`, ErrorCategory.TIMEOUT);
+  }
+}

@@ -1,4 +1,4 @@
-import { ErrorCategory, isErrorCategory } from './error-category';
+import { ErrorCategory, isErrorCategory, unknownCategoryMessage } from './error-category';
 
 /** How the delay between attempts grows. */
 export type BackoffKind = 'exponential' | 'linear' | 'constant';
@@ -15,12 +15,14 @@ export interface RetryPolicyOptions {
   readonly maxDelayMs?: number;
   /** Spread each delay randomly between 50 % and 100 % of its value (default true). */
   readonly jitter?: boolean;
-  /** Categories worth another attempt (default TRANSIENT, TIMEOUT, DEPENDENCY, INTERNAL). */
+  /** Categories worth another attempt (default TRANSIENT, NETWORK, TIMEOUT, DEPENDENCY, INTERNAL). */
   readonly retryableCategories?: readonly ErrorCategory[];
 }
 
-const DEFAULT_RETRYABLE: readonly ErrorCategory[] = [
+/** The categories retried by default. */
+export const DEFAULT_RETRYABLE: readonly ErrorCategory[] = [
   ErrorCategory.TRANSIENT,
+  ErrorCategory.NETWORK,
   ErrorCategory.TIMEOUT,
   ErrorCategory.DEPENDENCY,
   ErrorCategory.INTERNAL,
@@ -71,7 +73,7 @@ export class RetryPolicy {
       }
     }
     for (const category of retryableCategories ?? []) {
-      if (!isErrorCategory(category)) problems.push(`retryableCategories has an unknown category ${JSON.stringify(category)}`);
+      if (!isErrorCategory(category)) problems.push(unknownCategoryMessage('retryableCategories', category));
     }
     return problems;
   }

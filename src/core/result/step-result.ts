@@ -1,4 +1,4 @@
-import { ErrorCategory } from '../policy/error-category';
+import { ErrorCategory, isErrorCategory, unknownCategoryMessage } from '../policy/error-category';
 import { QualityMetrics, type QualityMetricsInit } from '../quality/quality-metrics';
 
 /** A structured log record a step emits alongside its result. */
@@ -39,6 +39,7 @@ interface StepResultInit {
   readonly quality: QualityMetrics | null;
   readonly events: readonly StepEvent[];
   readonly nextStep: string | null;
+  readonly skipped: string | null;
 }
 
 const NO_UPDATES: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -54,6 +55,8 @@ export class StepResult {
   readonly quality: QualityMetrics | null;
   readonly events: readonly StepEvent[];
   readonly nextStep: string | null;
+  /** `StepResult.skip(reason)`: the step chose not to do its work; the reason (null otherwise). */
+  readonly skipped: string | null;
 
   private constructor(init: StepResultInit) {
     this.success = init.success;
@@ -64,6 +67,7 @@ export class StepResult {
     this.quality = init.quality;
     this.events = init.events;
     this.nextStep = init.nextStep;
+    this.skipped = init.skipped;
     Object.freeze(this);
   }
 
@@ -78,11 +82,35 @@ export class StepResult {
       quality: options.quality === undefined ? null : QualityMetrics.from(options.quality),
       events: options.events ?? NO_EVENTS,
       nextStep: options.nextStep ?? null,
+      skipped: null,
     });
   }
 
-  /** A failed result; the category defaults to INTERNAL. */
+  /**
+   * The step did nothing this time (no new data, already processed): it is recorded as skipped
+   * with the reason, stores no output, and the run goes on as after a completed step (steps that
+   * depend on it are skipped too).
+   */
+  static skip(reason: string, options: { readonly events?: readonly StepEvent[]; readonly nextStep?: string } = {}): StepResult {
+    if (typeof reason !== 'string' || reason.trim() === '') throw new RangeError('StepResult.skip(reason) needs a reason: say why the step did nothing');
+    return new StepResult({
+      success: true,
+      output: EMPTY_OUTPUT,
+      contextUpdates: NO_UPDATES,
+      error: null,
+      errorCategory: null,
+      quality: null,
+      events: options.events ?? NO_EVENTS,
+      nextStep: options.nextStep ?? null,
+      skipped: reason,
+    });
+  }
+
+  /** A failed result; the category defaults to INTERNAL (an unknown category throws, naming the known ones). */
   static fail(error: string | Error, options: FailOptions = {}): StepResult {
+    if (options.category !== undefined && !isErrorCategory(options.category)) {
+      throw new RangeError(unknownCategoryMessage('StepResult.fail', options.category));
+    }
     return new StepResult({
       success: false,
       output: toOutput(options.output),
@@ -92,6 +120,7 @@ export class StepResult {
       quality: options.quality === undefined ? null : QualityMetrics.from(options.quality),
       events: options.events ?? NO_EVENTS,
       nextStep: null,
+      skipped: null,
     });
   }
 
@@ -102,7 +131,7 @@ export class StepResult {
 
   /** The same result turned into a failure (a quality gate or a merge that was refused). */
   asFailure(error: string, category: ErrorCategory): StepResult {
-    return new StepResult({ ...this, success: false, error, errorCategory: category, contextUpdates: NO_UPDATES, nextStep: null });
+    return new StepResult({ ...this, success: false, error, errorCategory: category, contextUpdates: NO_UPDATES, nextStep: null, skipped: null });
   }
 }
 

@@ -1,3 +1,4 @@
+import { reachedEnd } from '../store/run-record';
 import type { WorkflowContext } from '../context/workflow-context';
 import type { MapStepDefinition, StepRuntime } from '../definition/step-definition';
 import type { WorkflowDefinition } from '../definition/workflow-definition';
@@ -187,7 +188,7 @@ export async function distributedMap(
       if (invalid.has(index)) return;
       const child = children.get(id);
       if (child === undefined || UNSETTLED.has(child.status)) unsettled++;
-      else if (child.status === 'completed') completed.push(index);
+      else if (reachedEnd(child.status)) completed.push(index);
       else if (child.status === 'cancelled') cancelled++; // asked to once the map failed (or its run was cancelled)
       else {
         failed.push({

@@ -1,3 +1,4 @@
+import { reachedEnd } from '../store/run-record';
 import { createHash } from 'node:crypto';
 import type { WorkflowContext } from '../context/workflow-context';
 import type { WorkflowDefinition } from '../definition/workflow-definition';
@@ -57,7 +58,7 @@ export async function runMapItem(parent: RunExecution, definition: WorkflowDefin
   if (!persist) return new RunExecution(services, definition, ctx, settings).run();
   const own = ctx.withFields({ idempotencyKey: ctx.runId });
   const existing = await services.store.getRun(ctx.runId);
-  if (existing === null || existing.status === 'completed') return new RunExecution(services, definition, own, settings).run();
+  if (existing === null || reachedEnd(existing.status)) return new RunExecution(services, definition, own, settings).run();
   const records = await services.store.getRunSteps(ctx.runId);
   // still 'running': its last execution neither finished nor stopped (lost with its process or its claim)
   const resume = { run: existing, records, claim: null, lost: existing.status === 'running' };

@@ -1,3 +1,4 @@
+import { reachedEnd } from '../store/run-record';
 import { setMaxListeners } from 'node:events';
 import type { WorkflowContext } from '../context/workflow-context';
 import type { MapStepDefinition, StepRuntime } from '../definition/step-definition';
@@ -90,9 +91,10 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
     // stopped because the parent gives way or the map halted: unfinished, not failed (a re-run continues it)
     if (result.status === 'stopped' && (env.yieldSignal?.aborted === true || halt.signal.aborted)) return;
     const last = result.completedSteps[result.completedSteps.length - 1];
-    const output = result.status === 'completed' && last !== undefined ? result.context.getOutput(last, undefined, null) : null;
-    const error = result.status === 'completed' ? null : (result.error ?? `item run ended ${result.status}`);
-    const errorCategory = result.status === 'completed' ? null : (result.errorCategory ?? ErrorCategory.INTERNAL);
+    const ok = reachedEnd(result.status);
+    const output = ok && last !== undefined ? result.context.getOutput(last, undefined, null) : null;
+    const error = ok ? null : (result.error ?? `item run ended ${result.status}`);
+    const errorCategory = ok ? null : (result.errorCategory ?? ErrorCategory.INTERNAL);
     if (asRows) {
       const finishedAt = env.clock.now();
       await env.recordMapItem({
@@ -100,7 +102,7 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
         stepName: step.name,
         iteration,
         index,
-        status: result.status === 'completed' ? 'completed' : 'failed',
+        status: ok ? 'completed' : 'failed',
         attempts: result.steps[result.steps.length - 1]?.attempts ?? 0,
         output,
         error,
@@ -112,7 +114,7 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
         durationMs: result.durationMs,
       });
     }
-    if (result.status === 'completed') {
+    if (ok) {
       succeeded++;
       results[index] = output;
     } else {
@@ -170,8 +172,9 @@ function describeSource(step: MapStepDefinition): string {
   return step.itemsFrom !== null ? 'itemsFrom' : 'items';
 }
 
-/** How many item failures the map accepts: the larger of the count and the percentage, default 0. */
+/** How many item failures the map accepts: all with onItemError 'partial', else the larger of the count and the percentage, default 0. */
 function toleratedFailures(step: MapStepDefinition, total: number): number {
+  if (step.onItemError === 'partial') return total;
   const byCount = step.toleratedFailureCount ?? 0;
   const byPercentage = Math.floor(((step.toleratedFailurePercentage ?? 0) * total) / 100);
   return Math.max(byCount, byPercentage);

@@ -1,12 +1,12 @@
 import { LeaseLostError } from '../errors/spine-error';
-import { RunCancelledError, RunHaltedError } from '../errors/step-timeout.error';
+import { RunCancelledError, RunHaltedError, RunTimeoutError } from '../errors/step-timeout.error';
 import type { LeaseGuard } from './lease-guard';
 import type { RunSettings } from './run-settings';
 
 const NO_OP = (): void => undefined;
 
 /** How a run ends at a step boundary instead of going on. */
-export type Halt = 'cancelled' | 'stopped' | 'handoff';
+export type Halt = 'cancelled' | 'stopped' | 'handoff' | 'timeout';
 
 /**
  * How a run is told to stop, and what each reason means. One signal is handed to the running
@@ -33,6 +33,11 @@ export class RunControl {
   /** Cancels the run: it stops at its next step boundary, and its running step's signal is aborted now. */
   cancel(reason?: unknown): void {
     if (!this.signal.aborted) this.controller?.abort(new RunCancelledError(reason));
+  }
+
+  /** The workflow's run timeout ran out: the running step is aborted and the run fails with TIMEOUT. */
+  timeOut(error: RunTimeoutError): void {
+    if (!this.signal.aborted) this.controller?.abort(error);
   }
 
   /** The claim is stale: the running step is aborted and the execution ends at once. */
@@ -67,10 +72,14 @@ export class RunControl {
     return null;
   }
 
-  /** What an abort of the run means: a lost claim throws; a halted map item stops unrecorded; otherwise a cancel. */
-  abortedAs(): 'cancelled' | 'stopped' {
+  /**
+   * What an abort of the run means: a lost claim throws; a halted map item stops unrecorded (so
+   * does an item of a map whose run timed out); a run timeout; otherwise a cancel.
+   */
+  abortedAs(): 'cancelled' | 'stopped' | 'timeout' {
     const reason: unknown = this.signal.reason;
     if (reason instanceof LeaseLostError) throw reason;
+    if (reason instanceof RunTimeoutError) return this.controller === null ? 'stopped' : 'timeout';
     return reason instanceof RunHaltedError ? 'stopped' : 'cancelled';
   }
 }

@@ -22,6 +22,8 @@ export type RunEventType =
   | 'signal_waiting'
   /** A signal wait consumed the signal named. */
   | 'signal_received'
+  /** A record a step returned in its result's `events` (`event`): stored, tied to run, step and attempt. */
+  | 'step_event'
   /** A map step's items so far; handed to `onEvent` only (neither kept on the result nor stored). */
   | 'map_progress';
 
@@ -58,6 +60,12 @@ export interface RunEvent {
   readonly until?: string;
   /** Run events of a run a worker claimed from a queue (a distributed map's item too): the queue. */
   readonly queue?: string;
+  /** step_event: the record the step returned. */
+  readonly event?: Readonly<Record<string, unknown>>;
+  /** run_completed of a 'partial' run: true, with the steps that failed under CONTINUE and the map steps' failed item counts. */
+  readonly partial?: boolean;
+  readonly failedSteps?: readonly string[];
+  readonly failedItems?: Readonly<Record<string, number>>;
 }
 
 /** Receives every event of every run the runner executes (children of map steps included). */

@@ -11,6 +11,8 @@ import { StepResult } from '../result/step-result';
 import type { Fence, MapItemRecord, RunOutcomeStatus, StepCommit } from '../store/run-record';
 import type { RunEventType } from './run-event';
 import { RunEventLog } from './run-event-log';
+import { RunTimeoutError } from '../errors/step-timeout.error';
+import { checkStepEvents } from './step-events';
 import { resultOfEarlierRun } from './earlier-run.result';
 import { LeaseGuard } from './lease-guard';
 import { lostExecutions, poisonStepMessage } from './lost-executions';
@@ -41,6 +43,8 @@ interface StepOutcome {
   readonly yielded?: boolean;
   /** The run parked in the step (see `park`). */
   readonly parked?: boolean;
+  /** The workflow's run timeout ran out during the step (recorded failed with TIMEOUT). */
+  readonly timedOut?: boolean;
 }
 
 const stepIndexes = new WeakMap<WorkflowDefinition, ReadonlyMap<string, number>>();
@@ -263,11 +267,15 @@ export class RunExecution implements AttemptEnvironment {
   /** Runs the workflow to its end and reports what happened. */
   async run(): Promise<WorkflowResult> {
     const unfollow = this.control.follow(this.settings.signal);
+    const limit = this.settings.parentRunId === null ? this.definition.timeoutMs : null;
+    const timer = limit === null ? null : setTimeout(() => this.control.timeOut(new RunTimeoutError(this.definition.name, limit)), limit);
+    timer?.unref();
     try {
       return await this.runSteps();
     } catch (error) {
       throw await this.interruption(error);
     } finally {
+      if (timer !== null) clearTimeout(timer);
       if (this.ownsGuard) this.guard?.stop();
       await this.ledger.settle();
       if (this.opened) await this.log.save();
@@ -337,6 +345,7 @@ export class RunExecution implements AttemptEnvironment {
       if (this.ownsGuard) this.guard!.start();
       const event = settings.resume.firstStart === true ? 'run_started' : 'run_resumed';
       this.emit(event, steps[i]?.name, undefined, undefined, undefined, { ...(this.fence !== null && { epoch: this.fence.epoch }), ...this.claimedFrom });
+      if (settings.startFrom !== null) i = await this.jumpTo(i, index.get(settings.startFrom)!, `the run was resumed from "${settings.startFrom}"`);
       if (lost.count >= this.services.maxLostExecutions) {
         const step = steps[i]!;
         status = 'failed';
@@ -354,7 +363,14 @@ export class RunExecution implements AttemptEnvironment {
       if (this.ownsGuard) this.guard!.start();
       this.emit('run_started', undefined, undefined, undefined, undefined, this.fence === null ? undefined : { epoch: this.fence.epoch });
       i = settings.startFrom === null ? 0 : index.get(settings.startFrom)!;
-      for (let j = 0; j < i; j++) await this.skip(steps[j]!, j, `the run started from "${settings.startFrom}"`);
+      // a run started from a given context: the steps before startFrom keep that context's outputs on their skipped rows
+      const seeded = settings.seeded === true ? this.initial : null;
+      for (let j = 0; j < i; j++) {
+        const name = steps[j]!.name;
+        const output = seeded?.stepOutputs[name];
+        const why = output === undefined ? `the run started from "${settings.startFrom}"` : `the run started from "${settings.startFrom}" with its output taken from a given context`;
+        await this.skip(steps[j]!, j, why, output === undefined ? undefined : (output as Record<string, unknown>));
+      }
     }
 
     while (i < steps.length) {
@@ -369,6 +385,10 @@ export class RunExecution implements AttemptEnvironment {
       if (halt === 'handoff') {
         if (this.canHandOff()) return this.handOff(ctx, startedAt, started);
         status = 'stopped';
+        break;
+      }
+      if (halt === 'timeout') {
+        ({ status, errorStep, error, errorCategory } = this.timedOut(step.name));
         break;
       }
       if (halt !== null) {
@@ -398,6 +418,10 @@ export class RunExecution implements AttemptEnvironment {
         break;
       }
       if (outcome.parked === true) return this.parkHere(ctx, startedAt, started);
+      if (outcome.timedOut === true) {
+        ({ status, errorStep, error, errorCategory } = this.timedOut(step.name));
+        break;
+      }
       if (outcome.yielded === true) {
         if (settings.handoffSignal?.aborted && this.canHandOff()) return this.handOff(ctx, startedAt, started);
         status = 'stopped';
@@ -421,13 +445,15 @@ export class RunExecution implements AttemptEnvironment {
       i = target;
     }
 
+    if (status === 'completed' && ledger.partial()) status = 'partial';
     const finishedAt = this.clock.now();
     const durationMs = performance.now() - started;
     if (this.ownsGuard) this.guard!.stop();
     const runEvent: RunEventType =
-      status === 'completed' ? 'run_completed' : status === 'failed' ? 'run_failed' : status === 'cancelled' ? 'run_cancelled' : 'run_stopped';
+      status === 'completed' || status === 'partial' ? 'run_completed' : status === 'failed' ? 'run_failed' : status === 'cancelled' ? 'run_cancelled' : 'run_stopped';
     const end = this.log.make(runEvent, errorStep ?? undefined, undefined, undefined, durationMs, {
       ...this.claimedFrom,
+      ...(status === 'partial' && { partial: true, failedSteps: [...ledger.failed], ...this.failedItems() }),
       ...(error !== null && { error }),
       ...(errorCategory !== null && { errorCategory }),
     });
@@ -518,8 +544,28 @@ export class RunExecution implements AttemptEnvironment {
       if (result === YIELDED) return { result, context: ctx, cancelled: false, yielded: true };
       if (result === PARKED) return { result, context: ctx, cancelled: false, yielded: true, parked: true };
       // aborted meanwhile: a lost claim throws, a halted map item gives way unrecorded (a re-run runs the step again), a cancel is recorded
-      const cancelled = this.runSignal.aborted && this.control.abortedAs() === 'cancelled';
-      if (this.runSignal.aborted && !cancelled) return { result, context: ctx, cancelled: false, yielded: true };
+      const aborted = this.runSignal.aborted ? this.control.abortedAs() : null;
+      const cancelled = aborted === 'cancelled';
+      if (aborted === 'stopped') return { result, context: ctx, cancelled: false, yielded: true };
+      // the run timed out while the step ran: a step that failed (its signal was aborted) is recorded
+      // as failed with TIMEOUT and ends the run; one that finished anyway is kept, and the run ends at
+      // the next step boundary
+      if (aborted === 'timeout' && !result.success) {
+        result = result.asFailure(`${messageOf(this.runSignal.reason)} during step "${step.name}": ${result.error}`, ErrorCategory.TIMEOUT);
+        const durationMs = performance.now() - started;
+        await this.committed(this.ledger.settled(step, position, iteration, attempt, key, startedAt, durationMs, result, null));
+        this.emit('step_failed', step.name, attempt, iteration, durationMs, { error: result.error!, errorCategory: ErrorCategory.TIMEOUT });
+        return { result, context: ctx, cancelled: false, timedOut: true };
+      }
+      const tooMany = checkStepEvents(step.name, result.events);
+      if (tooMany !== null) result = result.asFailure(tooMany, ErrorCategory.VALIDATION);
+      // a step's own skip: no quality gate (it handled no data), its route checked like any
+      if (result.skipped !== null && result.nextStep !== null) result = checkRoute(step, result, index);
+      if (result.skipped !== null) {
+        await this.skip(step, position, result.skipped, undefined, result.nextStep ?? step.next);
+        await this.stepEvents(step, attempt, iteration, result);
+        return { result, context: ctx, cancelled };
+      }
       if (step.quality !== null) {
         const gated = applyQualityGate(step, result);
         // an 'approve' gate's breaches go with its signal_waiting event
@@ -547,16 +593,24 @@ export class RunExecution implements AttemptEnvironment {
       if (!result.success && !cancelled && retry !== null && retry.shouldRetry(result.errorCategory!, attempt)) {
         const delayMs = retry.delayAfter(attempt, this.services.random);
         await this.committed(this.ledger.retried(step, iteration, attempt, key, startedAt, durationMs, result));
+        if (tooMany === null) await this.stepEvents(step, attempt, iteration, result);
         this.emit('step_retried', step.name, attempt, iteration, durationMs, { error: result.error!, errorCategory: result.errorCategory!, delayMs });
         try {
           await this.clock.sleep(delayMs, this.runSignal);
         } catch {
-          if (this.control.abortedAs() === 'stopped') return { result, context: ctx, cancelled: false, yielded: true };
+          const why = this.control.abortedAs();
+          if (why === 'stopped') return { result, context: ctx, cancelled: false, yielded: true };
+          if (why === 'timeout') {
+            result = result.asFailure(`${messageOf(this.runSignal.reason)} while step "${step.name}" waited to retry: ${result.error}`, ErrorCategory.TIMEOUT);
+            await this.committed(this.ledger.settled(step, position, iteration, attempt, key, startedAt, durationMs, result, null));
+            return { result, context: ctx, cancelled: false, timedOut: true };
+          }
           return { result, context: ctx, cancelled: true };
         }
         continue;
       }
       await this.committed(this.ledger.settled(step, position, iteration, attempt, key, startedAt, durationMs, result, result.success ? next : null));
+      if (tooMany === null) await this.stepEvents(step, attempt, iteration, result);
       if (result.success) {
         this.emit('step_completed', step.name, attempt, iteration, durationMs);
       } else {
@@ -586,8 +640,44 @@ export class RunExecution implements AttemptEnvironment {
     return result.asFailure(`Quality gate of step "${step.name}" failed: ${violations.join('; ')}; ${why}`, ErrorCategory.DATA_QUALITY);
   }
 
-  private async skip(step: StepDefinition, position: number, reason: string): Promise<void> {
-    await this.committed(this.ledger.skip(step, position, reason, this.clock.now()));
+  private async skip(step: StepDefinition, position: number, reason: string, seededOutput?: Readonly<Record<string, unknown>>, route: string | null = null): Promise<void> {
+    await this.committed(this.ledger.skip(step, position, reason, this.clock.now(), seededOutput, route));
     this.emit('step_skipped', step.name, undefined, undefined, undefined, { reason });
+  }
+
+  /**
+   * The events a step's result carries: each goes to the result's events, `onEvent` and the store
+   * (a `step_event` tied to run, step and attempt), saved once the step is recorded.
+   */
+  private async stepEvents(step: StepDefinition, attempt: number, iteration: number, result: StepResult): Promise<void> {
+    if (result.events.length === 0) return;
+    for (const event of result.events) this.emit('step_event', step.name, attempt, iteration, undefined, { event });
+    await this.log.save();
+  }
+
+  /**
+   * A resume told where to start (`startFrom`): forward, the steps in between are recorded as
+   * skipped; backward, the steps from there run again (new iterations).
+   */
+  private async jumpTo(from: number, to: number, reason: string): Promise<number> {
+    const steps = this.definition.steps;
+    for (let j = from; j < to; j++) await this.skip(steps[j]!, j, reason);
+    return to;
+  }
+
+  /** How a run whose timeout ran out ends. */
+  private timedOut(stepName: string): { status: RunOutcomeStatus; errorStep: string; error: string; errorCategory: ErrorCategory } {
+    const reason = this.runSignal.reason;
+    const error = `${messageOf(reason)}; it was at step "${stepName}". Resume the run to continue from there.`;
+    return { status: 'failed', errorStep: stepName, error, errorCategory: ErrorCategory.TIMEOUT };
+  }
+
+  /** A partial run's map steps with failed items, for its end event. */
+  private failedItems(): { failedItems?: Record<string, number> } {
+    const out: Record<string, number> = {};
+    for (const execution of this.ledger.executions) {
+      if (execution.type === 'map' && execution.status === 'completed' && (execution.quality?.invalidCount ?? 0) > 0) out[execution.name] = execution.quality!.invalidCount;
+    }
+    return Object.keys(out).length === 0 ? {} : { failedItems: out };
   }
 }

@@ -156,7 +156,11 @@ export class RunLedger {
       if (record.status === 'skipped') {
         this.skipped.push(step.name);
         this.lastStatus[at] = 'skipped';
-        this.executions.push({ ...timing, status: 'skipped', attempts: 0, error: null, errorCategory: null, quality: null });
+        this.executions.push({ ...timing, status: 'skipped', attempts: 0, error: null, errorCategory: null, quality: null, ...(record.error !== null && { reason: record.error }) });
+        // a start from a given context: its output for this step; a step's own skip may have routed
+        if (record.output !== null) context = context.withStepOutput(step.name, record.output, undefined, { lastCompletedStep: context.checkpoint?.lastCompletedStep ?? null, executedSteps: this.executed });
+        // a skip where the run stood (a dependency not met, a start further on, the step's own skip) moves it on
+        if (at >= position) position = record.nextStep === null ? at + 1 : routeFrom(at, record.nextStep);
         continue;
       }
       const quality = record.quality === null ? null : QualityMetrics.from(record.quality);
@@ -334,8 +338,21 @@ export class RunLedger {
     return this.write(step, iteration, 1, 'waiting', key, startedAt, 0, StepResult.ok(output));
   }
 
-  /** Records a step that was not run, and why. */
-  skip(step: StepDefinition, position: number, reason: string, now: number): Recorded {
+  /**
+   * True when the run, having gone to its end, is 'partial': a step failed under CONTINUE, or a
+   * map step completed with failed items (it tolerated them).
+   */
+  partial(): boolean {
+    if (this.failed.length > 0) return true;
+    return this.executions.some((e) => e.type === 'map' && e.status === 'completed' && (e.quality?.invalidCount ?? 0) > 0);
+  }
+
+  /**
+   * Records a step that was not run, and why: routed past, a dependency not met, a start from a
+   * later step (with the output a given context had for it: `seededOutput`), or the step's own
+   * `StepResult.skip` (which may route: `nextStep`).
+   */
+  skip(step: StepDefinition, position: number, reason: string, now: number, seededOutput?: Readonly<Record<string, unknown>>, nextStep: string | null = null): Recorded {
     const iteration = this.iterations[position]! + 1;
     const key = `${this.runId}:${step.name}:${iteration}`;
     this.skipped.push(step.name);
@@ -353,7 +370,9 @@ export class RunLedger {
       idempotencyKey: key,
       reason,
     });
-    return this.write(step, iteration, 0, 'skipped', key, now, 0, null);
+    // the reason is kept in the row's error column (a skipped row has no error); a given context's output in its output
+    const row = StepResult.ok(seededOutput ?? null, nextStep === null ? {} : { nextStep });
+    return this.write(step, iteration, 0, 'skipped', key, now, 0, row, null, reason);
   }
 
   private write(
@@ -366,6 +385,7 @@ export class RunLedger {
     durationMs: number,
     result: StepResult | null,
     snapshot: WorkflowContext | null = null,
+    skipReason: string | null = null,
   ): Recorded {
     if (this.store === null) return undefined;
     const running = this.running;
@@ -389,9 +409,9 @@ export class RunLedger {
         startedAt: new Date(startedAt),
         finishedAt: new Date(startedAt + durationMs),
         durationMs,
-        output: result === null ? null : result.output,
-        contextUpdates: result === null || !result.success ? null : result.contextUpdates,
-        error: result?.error ?? null,
+        output: result === null || (status === 'skipped' && Object.keys(result.output).length === 0) ? null : result.output,
+        contextUpdates: result === null || !result.success || status === 'skipped' ? null : result.contextUpdates,
+        error: result?.error ?? skipReason,
         errorCategory: result?.errorCategory ?? null,
         quality: result?.quality?.toJSON() ?? null,
         nextStep: result?.nextStep ?? null,

@@ -53,6 +53,8 @@ export interface LeaseSettings {
 export interface RunSettings {
   readonly dryRun: boolean;
   readonly startFrom: string | null;
+  /** A new run started from a given context: the steps before `startFrom` keep its outputs (on their skipped rows). */
+  readonly seeded?: boolean;
   /** Cancels the run and aborts its running step. */
   readonly signal: AbortSignal | null;
   /**

@@ -1,6 +1,6 @@
 import type { TriggerSource } from '../schedule/trigger';
 import type { Clock } from '../clock/clock.port';
-import type { Partition } from '../context/workflow-context';
+import type { Partition, WorkflowContext } from '../context/workflow-context';
 import type { WorkflowDeclaration, WorkflowDefinition, WorkflowLookup } from '../definition/workflow-definition';
 import type { Dispatcher, PipelineLookup } from '../pipeline/pipeline.types';
 import type { RetryPolicy, RetryPolicyOptions } from '../policy/retry-policy';
@@ -74,8 +74,20 @@ export interface NewRunOptions {
 /** How one run is started. */
 export interface ExecuteOptions extends NewRunOptions {
   readonly metadata?: Readonly<Record<string, unknown>>;
-  /** Starts at this step; earlier steps are recorded as skipped. */
+  /**
+   * Starts at this step; earlier steps are recorded as skipped. With the `runId` of an existing
+   * run (failed, stopped or interrupted), that run is resumed from this step instead (see
+   * `ResumeOptions.startFrom`).
+   */
   readonly startFrom?: string;
+  /**
+   * A new run starting from a given context (e.g. `WorkflowContext.fromJSON((await
+   * spine.getCheckpoint(runId, step)).context).withParams({ force: true })`): its params,
+   * partition and metadata, and the outputs of the steps before `startFrom` (kept on their skipped
+   * rows, so a resume after a crash has them too). `startFrom` defaults to the step after the
+   * context's last completed step. The run gets a run id of its own.
+   */
+  readonly context?: WorkflowContext;
   /** Pipelines are not called (they report what would run); lambdas see `ctx.metadata.dryRun === true`. */
   readonly dryRun?: boolean;
   /** Aborting it cancels the run and aborts the running step's signal. */
@@ -118,6 +130,11 @@ export interface ResumeOptions {
   readonly workflow?: WorkflowDefinition | WorkflowDeclaration;
   /** Resume even when the definition changed since the run started. */
   readonly allowDefinitionChange?: boolean;
+  /**
+   * Continue at this step instead of where the run stopped: a later step skips the ones in
+   * between (recorded as skipped), an earlier one runs the steps from there again.
+   */
+  readonly startFrom?: string;
   readonly signal?: AbortSignal;
   readonly stopSignal?: AbortSignal;
   /** See `ExecuteOptions.handoffSignal`. */

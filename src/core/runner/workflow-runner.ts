@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { SystemClock } from '../clock/clock.port';
-import type { RunRecord } from '../store/run-record';
+import { reachedEnd, type CheckpointSnapshot, type RunRecord } from '../store/run-record';
 import { WorkflowContext } from '../context/workflow-context';
 import type { StepDefinition } from '../definition/step-definition';
 import { compileWorkflow } from '../definition/workflow.compiler';
@@ -126,6 +126,11 @@ export class WorkflowRunner {
     }
     assertWithinLimits(definition.name, options);
     const dryRun = options.dryRun === true;
+    if (options.runId !== undefined && !dryRun) {
+      const existing = await this.store.getRun(options.runId);
+      if (existing !== null) return this.executeExisting(definition, existing, options);
+    }
+    if (options.context !== undefined) return this.executeFromContext(definition, options.context, options);
     const context = WorkflowContext.create({
       runId: options.runId,
       traceId: options.traceId,
@@ -140,6 +145,107 @@ export class WorkflowRunner {
     });
     const execution = new RunExecution(this.services, definition, context, this.topLevel(options, { dryRun, startFrom, persist: !dryRun, resume: null }));
     return this.executeHere(context.runId, definition.name, execution);
+  }
+
+  /**
+   * `execute` with the run id of a run that exists: that run is resumed (the design's "resume a
+   * specific run"), at `startFrom` when given; `params` override its params.
+   */
+  private executeExisting(definition: WorkflowDefinition, run: RunRecord, options: ExecuteOptions): Promise<WorkflowResult> {
+    const where = `execute("${definition.name}", { runId: "${run.runId}" })`;
+    if (run.workflowName !== definition.name) {
+      throw new SpineError('invalid-argument', `${where}: run "${run.runId}" is a run of workflow "${run.workflowName}"; pick another run id. Nothing was recorded.`);
+    }
+    if (options.context !== undefined) {
+      throw new SpineError('invalid-argument', `${where}: give either the run id of an existing run (to resume it) or a context (to start a new run from it), not both.`);
+    }
+    return this.resume(run.runId, {
+      workflow: definition,
+      ...(options.startFrom !== undefined && { startFrom: options.startFrom }),
+      ...(options.params !== undefined && { paramsOverride: options.params }),
+      ...(options.signal !== undefined && { signal: options.signal }),
+      ...(options.stopSignal !== undefined && { stopSignal: options.stopSignal }),
+      ...(options.handoffSignal !== undefined && { handoffSignal: options.handoffSignal }),
+    });
+  }
+
+  /** A new run from a given context: its params, partition and metadata, and the outputs of the steps before `startFrom`. */
+  private executeFromContext(definition: WorkflowDefinition, given: WorkflowContext, options: ExecuteOptions): Promise<WorkflowResult> {
+    const where = `execute("${definition.name}", { context })`;
+    if (!(given instanceof WorkflowContext)) {
+      throw new SpineError('invalid-argument', `${where}: context must be a WorkflowContext (rebuild a stored one with WorkflowContext.fromJSON).`);
+    }
+    const steps = definition.steps;
+    let startFrom = options.startFrom ?? null;
+    if (startFrom === null) {
+      const last = given.checkpoint?.lastCompletedStep ?? null;
+      const at = last === null ? -1 : steps.findIndex((s) => s.name === last);
+      if (at < 0 || at + 1 >= steps.length) {
+        throw new SpineError(
+          'invalid-argument',
+          `${where}: say which step to start from (startFrom); the context's last completed step ${last === null ? 'is not known' : `"${last}" ${at < 0 ? 'is not a step of the workflow' : 'is its last step'}`}.`,
+        );
+      }
+      startFrom = steps[at + 1]!.name;
+    }
+    const before = new Set(steps.slice(0, steps.findIndex((s) => s.name === startFrom)).map((s) => s.name));
+    const json = given.toJSON();
+    const outputs = Object.fromEntries(Object.entries(json.stepOutputs).filter(([name]) => before.has(name)));
+    const runId = options.runId ?? newRunId();
+    const context = WorkflowContext.fromJSON({
+      ...json,
+      runId,
+      traceId: options.traceId ?? runId,
+      batchId: options.batchId ?? json.batchId,
+      startedAt: new Date(this.services.clock.now()).toISOString(),
+      params: { ...definition.defaults, ...json.params, ...(options.params ?? {}) },
+      stepOutputs: outputs,
+      metadata: { ...json.metadata, ...(options.metadata ?? {}), workflow: definition.name, startedFromContext: json.runId },
+      checkpoint: null,
+      partition: options.partition === undefined ? json.partition : options.partition,
+      asOfDate: options.asOfDate ?? json.asOfDate,
+      captureId: options.captureId ?? json.captureId,
+      idempotencyKey: options.idempotencyKey ?? null,
+      currentStep: null,
+      stepIdempotencyKey: null,
+    });
+    const execution = new RunExecution(this.services, definition, context, { ...this.topLevel(options, { dryRun: false, startFrom, persist: true, resume: null }), seeded: true });
+    return this.executeHere(runId, definition.name, execution);
+  }
+
+  /**
+   * The checkpoint of the latest completed execution of `step` in the run, with the run's context
+   * right after it: the snapshot kept there (checkpoint strategy), else rebuilt from the run's
+   * params and its step rows up to it. Null when the step never completed in the run.
+   */
+  async getCheckpoint(runId: string, step: string): Promise<CheckpointSnapshot | null> {
+    const kept = (await this.store.getCheckpoint?.(runId, step)) ?? null;
+    if (kept !== null) return kept;
+    const checkpoint = (await this.store.listCheckpoints(runId)).filter((c) => c.stepName === step).pop();
+    const run = checkpoint === undefined ? null : await this.store.getRun(runId);
+    if (checkpoint === undefined || run === null) return null;
+    let context = contextOfRun(run, run.params, { workflow: run.workflowName });
+    let executed = 0;
+    for (const record of await this.store.getRunSteps(runId)) {
+      if (record.status === 'completed') executed++;
+      const seeded = record.status === 'skipped' && record.output !== null;
+      if (record.status === 'completed' || seeded) {
+        const last = record.status === 'completed' ? record.stepName : (context.checkpoint?.lastCompletedStep ?? null);
+        context = context.withStepOutput(record.stepName, record.output ?? {}, record.contextUpdates ?? undefined, { lastCompletedStep: last, executedSteps: executed });
+      }
+      if (record.status === 'completed' && record.stepName === step && record.iteration === checkpoint.iteration) break;
+    }
+    return { ...checkpoint, context: context.toJSON() as unknown as Record<string, unknown> };
+  }
+
+  /**
+   * Deletes the context snapshots kept for a run (its checkpoints' contexts); returns how many
+   * went. The step rows stay: they are the run's history and where a resume continues (purge
+   * removes whole finished runs).
+   */
+  async deleteCheckpoints(runId: string): Promise<number> {
+    if (this.store.deleteCheckpoints === undefined) return 0;
+    return this.store.deleteCheckpoints(runId);
   }
 
   /**
@@ -160,7 +266,13 @@ export class WorkflowRunner {
         `${where} is an item of a map step of run "${run.rootRunId ?? run.parentRunId}"; resume that run instead (its map step runs only the unfinished items again).`,
       );
     }
-    if (run.status === 'completed') throw new SpineError('invalid-argument', `${where} already completed; there is nothing to resume.`);
+    if (reachedEnd(run.status)) {
+      throw new SpineError(
+        'invalid-argument',
+        `${where} already ${run.status === 'partial' ? 'went to its end (partial: some steps or map items failed)' : 'completed'}; there is nothing to resume. ` +
+          'To run steps of it again, start a new run from its context: execute(workflow, { context: WorkflowContext.fromJSON((await getCheckpoint(runId, step)).context), startFrom }).',
+      );
+    }
     if (run.status === 'cancelled') throw new SpineError('invalid-argument', `${where} was cancelled; cancelled runs are final. Start a new run instead.`);
     if (run.queue !== null && (run.status === 'queued' || run.status === 'waiting' || (run.status === 'running' && run.leaseOwner === null))) {
       throw new SpineError(
@@ -171,6 +283,12 @@ export class WorkflowRunner {
     const found = options.workflow ?? this.workflows?.get(run.workflowName);
     if (found === undefined) throw new SpineError('unknown-workflow', `${where}: ${this.checks.unknownWorkflow(run.workflowName)}`);
     const definition = this.validate(found);
+    if (options.startFrom !== undefined && !definition.steps.some((s) => s.name === options.startFrom)) {
+      throw new SpineError(
+        'unknown-step',
+        `${where}: workflow "${definition.name}" has no step "${options.startFrom}" to resume from. Steps: ${definition.steps.map((s) => s.name).join(', ')}.`,
+      );
+    }
     const hash = workflowHash(definition);
     if (hash !== run.workflowHash && options.allowDefinitionChange !== true) {
       throw new SpineError(
@@ -197,7 +315,7 @@ export class WorkflowRunner {
       // taken over from an owner that neither finished nor handed it off: its execution was lost
       const lost = run.status === 'running' && run.leaseOwner !== null;
       const resume = { run, records, claim: { epoch: claimed.leaseEpoch, at: now }, lost };
-      const execution = new RunExecution(this.services, definition, context, this.topLevel(options, { dryRun: false, startFrom: null, persist: true, resume }));
+      const execution = new RunExecution(this.services, definition, context, this.topLevel(options, { dryRun: false, startFrom: options.startFrom ?? null, persist: true, resume }));
       this.active.attach(runId, execution);
       return await execution.run();
     } finally {
@@ -332,7 +450,7 @@ export class WorkflowRunner {
     } finally {
       this.active.release(run.runId);
       const ended = result !== null && result.status !== 'running' && result.status !== 'waiting' && result.status !== 'queued';
-      if (ended && run.parentRunId !== null) await this.store.settleChild?.(run.parentRunId, result!.status !== 'completed', new Date(clock.now()));
+      if (ended && run.parentRunId !== null) await this.store.settleChild?.(run.parentRunId, !reachedEnd(result!.status), new Date(clock.now()));
     }
   }
 
@@ -353,7 +471,7 @@ export class WorkflowRunner {
     const run = (await this.store.requestCancel(runId)) ?? found;
     // a distributed map's items run on their own: they are asked too
     await this.store.cancelChildren?.(runId);
-    if (run.status === 'completed' || run.status === 'cancelled') {
+    if (reachedEnd(run.status) || run.status === 'cancelled') {
       throw new SpineError('run-finished', `${where} is already ${run.status}; only a run that has not finished can be cancelled. Nothing was changed.`);
     }
     const here = this.active.get(runId);

@@ -14,6 +14,7 @@ import type {
   StepCommit,
   StepRecord,
 } from './run-record';
+import { FINAL_STATUSES } from './run-record';
 import { qualityPoint } from './quality-point';
 import type { ClaimOutcome, CreateRunOutcome, FireOutcome, FireRecord, Lease, LeaseHolder, NewRun, RenewOutcome, RunStore, ScheduleFireWrite } from './run-store.port';
 import type { ChildRunSummary, ClaimedRun, QueueClaimRequest, QueueStats, WorkerRecord } from './run-queue';
@@ -94,7 +95,7 @@ export class InMemoryRunStore implements RunStore {
     if (stored === undefined) return { claimed: false, run: null };
     const { record } = stored;
     const free = record.leaseOwner === null || (record.leaseExpiresAt !== null && record.leaseExpiresAt < now);
-    if (!free || record.parentRunId !== null || record.status === 'completed' || record.status === 'cancelled') return { claimed: false, run: snapshot(stored) };
+    if (!free || record.parentRunId !== null || FINAL_STATUSES.includes(record.status)) return { claimed: false, run: snapshot(stored) };
     record.leaseOwner = lease.owner;
     record.leaseExpiresAt = lease.expiresAt;
     record.leaseEpoch++;
@@ -121,7 +122,7 @@ export class InMemoryRunStore implements RunStore {
   async requestCancel(runId: string): Promise<RunRecord | null> {
     const stored = this.runs.get(runId);
     if (stored === undefined) return null;
-    if (stored.record.status !== 'completed' && stored.record.status !== 'cancelled') stored.record.cancelRequested = true;
+    if (!FINAL_STATUSES.includes(stored.record.status)) stored.record.cancelRequested = true;
     return snapshot(stored);
   }
 
@@ -358,6 +359,13 @@ export class InMemoryRunStore implements RunStore {
     return checkpoint === undefined || context === undefined ? null : { ...checkpoint, context: structuredClone(context) };
   }
 
+  async deleteCheckpoints(runId: string): Promise<number> {
+    const stored = this.runs.get(runId);
+    const count = stored?.snapshots?.size ?? 0;
+    stored?.snapshots?.clear();
+    return count;
+  }
+
   async qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]> {
     const points: QualityPoint[] = [];
     for (const { record, steps } of this.runs.values()) {
@@ -377,7 +385,7 @@ export class InMemoryRunStore implements RunStore {
     for (const [runId, stored] of this.runs) {
       const { record } = stored;
       if (record.parentRunId !== null) continue;
-      const finished = record.status === 'completed' || record.status === 'cancelled' || (record.status === 'failed' && criteria.keepFailed !== true);
+      const finished = FINAL_STATUSES.includes(record.status) || (record.status === 'failed' && criteria.keepFailed !== true);
       if (!finished || record.finishedAt === null || record.finishedAt >= criteria.before) continue;
       this.drop(runId, stored);
       purgedRoots.add(runId);

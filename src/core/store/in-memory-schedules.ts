@@ -1,6 +1,6 @@
 import { SpineError } from '../errors/spine-error';
 import type { ScheduleState } from '../schedule/schedule';
-import type { RunRecord } from './run-record';
+import { FINAL_STATUSES, type RunRecord } from './run-record';
 import type { FireOutcome, FireRecord, ScheduleFireWrite } from './run-store.port';
 import type { SignalRecord } from './signal';
 import type { Writable } from './in-memory-queue';
@@ -104,7 +104,7 @@ export class InMemorySchedules {
   send(runId: string, name: string, payload: unknown, now: Date): SignalRecord {
     const run = this.record(runId);
     if (run === undefined) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; the signal "${name}" was not sent.`);
-    if (run.status === 'completed' || run.status === 'cancelled') {
+    if (FINAL_STATUSES.includes(run.status)) {
       throw new SpineError('run-finished', `Run "${runId}" of workflow "${run.workflowName}" is ${run.status}; the signal "${name}" was not sent (a completed or cancelled run takes no signals).`);
     }
     const signal: Writable<SignalRecord> = { signalId: ++this.signalSequence, runId, name, payload: structuredClone(payload ?? null), sentAt: now, consumedBy: null, consumedAt: null };

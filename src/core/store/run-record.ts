@@ -9,13 +9,24 @@ import type { TriggerSource } from '../schedule/trigger';
  * 'waiting': a worker's run parked in a durable wait or a distributed map, its lease released
  * until its wake-up time (`leaseExpiresAt`).
  */
-export type RunStatus = 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'stopped' | 'cancelled';
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'completed' | 'partial' | 'failed' | 'stopped' | 'cancelled';
 
 /** Every run status, in the order a run goes through them. */
-export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'waiting', 'completed', 'failed', 'stopped', 'cancelled'];
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'waiting', 'completed', 'partial', 'failed', 'stopped', 'cancelled'];
 
-/** How a run ended, as a result reports it. */
-export type RunOutcomeStatus = 'completed' | 'failed' | 'stopped' | 'cancelled';
+/**
+ * How a run ended, as a result reports it. 'partial': the run went to its end, but a step failed
+ * under `onError: CONTINUE` or a map step tolerated failed items (the design's PARTIAL).
+ */
+export type RunOutcomeStatus = 'completed' | 'partial' | 'failed' | 'stopped' | 'cancelled';
+
+/** The run went to its end: 'completed' or 'partial' (final, like 'cancelled'). */
+export function reachedEnd(status: string): status is 'completed' | 'partial' {
+  return status === 'completed' || status === 'partial';
+}
+
+/** Statuses no execution, recovery or cancel changes any more (SQL lists them). */
+export const FINAL_STATUSES: readonly RunStatus[] = ['completed', 'partial', 'cancelled'];
 
 /**
  * The state of one recorded step execution; 'retried' is a failed attempt that was tried again;

@@ -211,6 +211,8 @@ export interface RunStore {
    * null when the step never completed in the run.
    */
   getCheckpoint?(runId: string, step: string): Promise<CheckpointSnapshot | null>;
+  /** Optional: deletes the context snapshots kept for a run (not its step rows); returns how many went. */
+  deleteCheckpoints?(runId: string): Promise<number>;
   /**
    * Optional (durable stores): records a map item's outcome as one row under `fence` (its
    * top-level run's claim); an item recorded before (it failed, and ran again) is replaced.

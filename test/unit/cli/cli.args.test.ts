@@ -54,7 +54,7 @@ describe('parseAge', () => {
 describe('parseStatuses and parsePositiveInt', () => {
   it('accepts run statuses, comma-separated, and lists them on a mistake', () => {
     expect(parseStatuses('failed,stopped')).toEqual(['failed', 'stopped']);
-    expect(() => parseStatuses('failed,broken')).toThrow('--status broken is not a run status. Use one or more of: queued, running, waiting, completed, failed, stopped, cancelled.');
+    expect(() => parseStatuses('failed,broken')).toThrow('--status broken is not a run status. Use one or more of: queued, running, waiting, completed, partial, failed, stopped, cancelled.');
   });
 
   it('accepts whole numbers from 1', () => {

@@ -231,7 +231,7 @@ describe('Spine map items', () => {
     const spine = await Spine.create({ workflows: [Fan], database: 'memory', recoverOnStart: false });
     try {
       const result = await spine.run('items.fan', { params: { ns: ['3', 'x', 0] } });
-      expect(result.status).toBe('completed');
+      expect(result.status).toBe('partial');
       const map = result.context.getOutput<{ results: unknown[]; errors: { index: number; error: string; errorCategory: string; step: string | null }[] }>('each');
       expect(map.results[0]).toEqual({ type: 'number', square: 9 });
       expect(map.errors.map((e) => [e.index, e.errorCategory, e.step])).toEqual([

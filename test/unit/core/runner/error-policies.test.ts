@@ -24,13 +24,13 @@ describe('WorkflowRunner error policies', () => {
   });
 
   describe('CONTINUE', () => {
-    it('records the failure and goes on; the run completes', async () => {
+    it('records the failure and goes on; the run ends partial (the design’s PARTIAL)', async () => {
       const wf = Workflow.define({
         name: 'cont',
         steps: [valueStep('a'), failingStep('notify', { onError: ErrorPolicy.CONTINUE }), valueStep('c')],
       });
       const result = await testRunner().runner.execute(wf);
-      expect(result.status).toBe('completed');
+      expect(result.status).toBe('partial');
       expect(result.failedSteps).toEqual(['notify']);
       expect(result.completedSteps).toEqual(['a', 'c']);
       expect(result.context.hasOutput('notify')).toBe(false);

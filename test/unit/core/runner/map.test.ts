@@ -74,7 +74,7 @@ describe('WorkflowRunner map steps', () => {
     const iterator = Step.lambda('maybe', (ctx) => (ctx.getParam<number>('item') === 2 ? StepResult.fail('two is bad') : { n: ctx.getParam('item') }));
     const wf = Workflow.define({ name: 'tol2', steps: [Step.map('m', { items: [0, 1, 2, 3], iterator, toleratedFailurePercentage: 25 })] });
     const result = await testRunner().runner.execute(wf);
-    expect(result.status).toBe('completed');
+    expect(result.status).toBe('partial');
     expect(result.context.getOutput('m')).toEqual({
       results: [{ n: 0 }, { n: 1 }, null, { n: 3 }],
       total: 4,
@@ -137,7 +137,7 @@ describe('WorkflowRunner map progress', () => {
       },
     });
     const result = await runner.execute(wf);
-    expect(result.status).toBe('completed');
+    expect(result.status).toBe('partial');
     expect(seen).toEqual(['items 0/4 failed 0', 'items 1/4 failed 0', 'items 2/4 failed 1', 'items 3/4 failed 1', 'items 4/4 failed 1']);
     expect(result.events.filter((e) => e.type === 'map_progress')).toEqual([]);
   });

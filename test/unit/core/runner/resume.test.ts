@@ -43,7 +43,7 @@ describe('WorkflowRunner.resume', () => {
     expect(failed).toMatchObject({ status: 'failed', errorStep: 'load' });
     state.broken = false;
     const resumed = await runner.resume(failed.runId, { workflow: wf });
-    expect(resumed.status).toBe('completed');
+    expect(resumed.status).toBe('partial');
     expect(resumed.runId).toBe(failed.runId);
     expect(calls).toEqual({ fetch: 1, notify_early: 1, load: 2, report: 1 });
     expect(resumed.context.getOutput('load')).toEqual({ loaded: 3, resumed: true, fetchedAt: 'morning' });
@@ -51,7 +51,7 @@ describe('WorkflowRunner.resume', () => {
     expect(resumed.failedSteps).toEqual(['notify_early']);
     expect(keys.filter((k) => k.startsWith('load='))).toEqual([`load=${failed.runId}:load:1`, `load=${failed.runId}:load:1`]);
     const run = await runner.store.getRun(failed.runId);
-    expect(run).toMatchObject({ status: 'completed', completedSteps: 3, failedSteps: 1, errorStep: null, error: null });
+    expect(run).toMatchObject({ status: 'partial', completedSteps: 3, failedSteps: 1, errorStep: null, error: null });
     expect((await runner.store.listRuns()).length).toBe(1);
   });
 
@@ -60,7 +60,7 @@ describe('WorkflowRunner.resume', () => {
     const { runner } = testRunner({ workflows: { get: (n) => (n === 'etl' ? wf : undefined), names: () => ['etl'] } });
     const failed = await runner.execute(wf, { params: { region: 'us' } });
     const resumed = await runner.resume(failed.runId, { paramsOverride: { fixed: true } });
-    expect(resumed.status).toBe('completed');
+    expect(resumed.status).toBe('partial');
     expect(resumed.context.getParam('region')).toBe('us');
     expect((await runner.store.getRun(failed.runId))?.params).toEqual({ region: 'us', fixed: true });
     expect(calls.fetch).toBe(1);
@@ -152,7 +152,7 @@ describe('idempotent start', () => {
     const first = await runner.execute(wf, { idempotencyKey: 'week-2026-01-09', params: { n: 1 } });
     const second = await runner.execute(wf, { idempotencyKey: 'week-2026-01-09', params: { n: 2 } });
     expect(first.deduplicated).toBe(false);
-    expect(second).toMatchObject({ deduplicated: true, runId: first.runId, status: 'completed', completedSteps: ['fetch', 'load', 'report'] });
+    expect(second).toMatchObject({ deduplicated: true, runId: first.runId, status: 'partial', completedSteps: ['fetch', 'load', 'report'] });
     expect(second.context.getOutput('load', 'loaded')).toBe(3);
     expect(second.context.getParam('n')).toBe(1);
     expect(calls).toEqual({ fetch: 1, notify_early: 1, load: 1, report: 1 });

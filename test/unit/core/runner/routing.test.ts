@@ -161,7 +161,7 @@ describe('WorkflowRunner routing', () => {
         ],
       });
       const result = await testRunner().runner.execute(w);
-      expect(result.status).toBe('completed');
+      expect(result.status).toBe('partial');
       expect(result.failedSteps).toEqual(['ingest']);
       expect(result.skippedSteps).toEqual(['normalize']);
       expect(result.completedSteps).toEqual(['independent']);
