@@ -68,7 +68,8 @@ function stopOnInterrupt(io: CliIo): { signal: AbortSignal; dispose(): void } {
 
 /** Prints how a run ended and what to do next; the exit code follows the run's status. */
 async function reportResult(io: CliIo, spine: Spine, result: WorkflowResult, json: boolean): Promise<number> {
-  const exitCode = result.status === 'completed' ? ExitCode.OK : ExitCode.RUN_FAILED;
+  // a partial run went to its end: exit 0, with a warning line naming what failed
+  const exitCode = result.status === 'completed' || result.status === 'partial' ? ExitCode.OK : ExitCode.RUN_FAILED;
   const durable = spine.store.durable === true;
   if (json) {
     const report = durable ? await runReport(spine, result.runId) : { run: summaryOf(result) };
@@ -79,6 +80,9 @@ async function reportResult(io: CliIo, spine: Spine, result: WorkflowResult, jso
   const skipped = result.skippedSteps.length > 0 ? `, ${result.skippedSteps.length} skipped` : '';
   if (result.status === 'completed') {
     print(io, `✔ ${result.workflowName} completed in ${formatDuration(result.durationMs)} · ${result.completedSteps.length}/${result.totalSteps} steps${skipped}`);
+  } else if (result.status === 'partial') {
+    print(io, `⚠ ${result.workflowName} partial in ${formatDuration(result.durationMs)} · ${result.completedSteps.length}/${result.totalSteps} steps${skipped}`);
+    print(io, `  warning  ${partialWarning(result)}`);
   } else {
     const where = result.errorStep === null ? '' : ` at step "${result.errorStep}"`;
     print(io, `✘ ${result.workflowName} ${result.status}${where}${result.error === null ? '' : `: ${printable(result.error)}`}`);
@@ -91,6 +95,17 @@ async function reportResult(io: CliIo, spine: Spine, result: WorkflowResult, jso
     }
   }
   return exitCode;
+}
+
+/** What a partial run's warning line says: the steps that failed under CONTINUE and the maps' failed items. */
+function partialWarning(result: WorkflowResult): string {
+  const parts: string[] = [];
+  if (result.failedSteps.length > 0) parts.push(`${result.failedSteps.length === 1 ? 'step' : 'steps'} ${result.failedSteps.map((s) => `"${s}"`).join(', ')} failed (onError: continue)`);
+  for (const step of result.steps) {
+    const failed = step.type === 'map' && step.status === 'completed' ? (step.quality?.invalidCount ?? 0) : 0;
+    if (failed > 0) parts.push(`map "${step.name}": ${failed} of ${step.quality!.recordCount} items failed`);
+  }
+  return `the run went to its end, but ${parts.join('; ') || 'some work failed'}`;
 }
 
 function summaryOf(result: WorkflowResult): Record<string, unknown> {
@@ -183,7 +198,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         await followRun(io, global(), opts.json === true, async (spine, stopSignal) => {
           const run = await spine.getRun(runId);
           if (run === null) throw new CliError(`Run "${runId}" was not found. List recorded runs with: spine runs`);
-          if (run.status === 'completed' || run.status === 'cancelled') {
+          if (run.status === 'completed' || run.status === 'partial' || run.status === 'cancelled') {
             throw new CliError(`Run "${runId}" is ${run.status}; only failed or stopped runs can be resumed. Start a new one with: spine run ${run.workflowName}`);
           }
           return spine.resume(runId, { stopSignal, ...paramsOverride });

@@ -4,7 +4,7 @@ import { TABLES } from './schema/entities';
 export const STEP_COLUMNS = [
   'run_id', 'step_name', 'step_type', 'iteration', 'attempt', 'status', 'idempotency_key', 'started_at', 'finished_at',
   'duration_ms', 'output', 'context_updates', 'error', 'error_category', 'next_step', 'record_count', 'valid_count',
-  'invalid_count', 'null_count', 'quality_passed', 'quality',
+  'invalid_count', 'null_count', 'quality_passed', 'quality', 'quality_null_rate',
 ] as const;
 
 export const ITEM_COLUMNS = [

@@ -132,14 +132,15 @@ export class TypeOrmRunStore implements RunStore {
         run.totalSteps, toSqlDatetime(run.startedAt), now, this.bool(false), leaseOwner, leaseExpiresAt === null ? null : toSqlDatetime(leaseExpiresAt),
         leaseOwner === null ? 0 : 1, queued?.queue ?? null, queued?.queue ?? null, queued?.priority ?? 0, queued?.concurrencyKey ?? null,
         run.trigger?.source ?? 'api', run.trigger?.schedule ?? null, run.trigger?.fireTime == null ? null : toSqlDatetime(run.trigger.fireTime),
+        now,
       );
     }
-    const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)';
+    const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)';
     return [
       `${verb} INTO ${TABLES.runs} (run_id, workflow_name, workflow_version, workflow_hash, domain, status, params, run_partition, ` +
         'partition_key, batch_id, trace_id, as_of_date, capture_id, idempotency_key, parent_run_id, root_run_id, total_steps, executed_steps, ' +
         'completed_steps, failed_steps, skipped_steps, started_at, updated_at, cancel_requested, lease_owner, lease_expires_at, lease_epoch, ' +
-        `lost_executions, queue, claim_queue, priority, concurrency_key, trigger_source, trigger_schedule, trigger_fire_time) VALUES ${runs.map(() => row).join(', ')}${tail}`,
+        `lost_executions, queue, claim_queue, priority, concurrency_key, trigger_source, trigger_schedule, trigger_fire_time, created_at) VALUES ${runs.map(() => row).join(', ')}${tail}`,
       values,
     ];
   }
@@ -277,6 +278,7 @@ export class TypeOrmRunStore implements RunStore {
         quality?.recordCount ?? null, quality?.validCount ?? null, quality?.invalidCount ?? null, quality?.nullCount ?? null,
         quality === null ? null : this.bool(quality.passed ?? true),
         quality === null ? null : JSON.stringify(quality),
+        quality === null ? null : nullRateOf(quality),
       ],
       progress: progress.countersDue
         ? [progress.executedSteps, progress.completedSteps, progress.failedSteps, progress.skippedSteps, progress.lastCompletedStep, updatedAt]
@@ -472,13 +474,16 @@ export class TypeOrmRunStore implements RunStore {
     const existing = await this.sql.all(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash]);
     if (existing.length > 0) return;
     try {
-      await this.sql.run(`INSERT INTO ${TABLES.workflows} (name, domain, version, spec, spec_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`, [
+      const now = toSqlDatetime(Date.now());
+      await this.sql.run(`INSERT INTO ${TABLES.workflows} (name, domain, version, spec, spec_hash, created_at, updated_at, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
         spec.name,
         spec.domain,
         spec.version,
         JSON.stringify(spec),
         hash,
-        toSqlDatetime(Date.now()),
+        now,
+        now,
+        spec.description,
       ]);
     } catch (error) {
       const again = await this.sql.all(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash]);
@@ -562,4 +567,10 @@ export class TypeOrmRunStore implements RunStore {
   private bool(value: boolean): number | boolean {
     return this.family === 'sqlite' ? Number(value) : value;
   }
+}
+
+/** A step's null rate as the `quality_null_rate` column keeps it: the rate the step gave, else its counts'. */
+function nullRateOf(quality: QualityMetricsInit): number {
+  if (typeof quality.nullRate === 'number') return quality.nullRate;
+  return quality.recordCount > 0 ? (quality.nullCount ?? 0) / quality.recordCount : 0;
 }

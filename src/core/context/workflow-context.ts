@@ -218,6 +218,11 @@ export class WorkflowContext {
     return this.derive({ params: this.#params.setAll(deepFreeze(updates)) });
   }
 
+  /** The design's name for `withUpdates`: a context whose params have `params` merged in. */
+  withParams(params: Readonly<Record<string, unknown>>): WorkflowContext {
+    return this.withUpdates(params);
+  }
+
   /** A context with `output` stored under `step`, optional param updates merged and a new checkpoint. */
   withStepOutput(
     step: string,

@@ -369,7 +369,8 @@ export class RunExecution implements AttemptEnvironment {
         const name = steps[j]!.name;
         const output = seeded?.stepOutputs[name];
         const why = output === undefined ? `the run started from "${settings.startFrom}"` : `the run started from "${settings.startFrom}" with its output taken from a given context`;
-        await this.skip(steps[j]!, j, why, output === undefined ? undefined : (output as Record<string, unknown>));
+        // a JSON copy: what the row keeps, made here (a context rebuilt elsewhere may hold values of another realm)
+        await this.skip(steps[j]!, j, why, output === undefined ? undefined : (JSON.parse(JSON.stringify(output)) as Record<string, unknown>));
       }
     }
 

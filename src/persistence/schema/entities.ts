@@ -8,8 +8,6 @@ export const TABLES = {
   steps: 'core_workflow_run_steps',
   checkpoints: 'core_workflow_checkpoints',
   events: 'core_workflow_events',
-  groupRuns: 'core_group_runs',
-  groupRunSteps: 'core_group_run_steps',
   queues: 'core_queues',
   workers: 'core_workers',
   schedules: 'core_schedules',
@@ -85,6 +83,12 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     spec: c.json(),
     spec_hash: c.str(64),
     created_at: c.time(),
+    description: c.text(),
+    tags: c.json(true),
+    is_active: { ...c.bool(), default: true },
+    updated_at: c.time(true),
+    created_by: c.str(255, true),
+    kind: { ...c.str(16), default: 'code' },
   };
   const runs: Columns = {
     run_id: { ...c.str(255), primary: true },
@@ -129,6 +133,7 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     trigger_source: { ...c.str(16), default: 'api' },
     trigger_schedule: c.str(255, true),
     trigger_fire_time: c.time(true),
+    created_at: c.time(true),
   };
   // SQLite: clustered by run (WITHOUT ROWID, primary key run id + a per-run sequence): a step
   // commit writes one B-tree, and a run's steps are one range. MySQL: an auto-increment id and an
@@ -155,6 +160,7 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     invalid_count: c.int(true),
     null_count: c.int(true),
     quality_passed: c.bool(true),
+    quality_null_rate: c.double(),
     quality: c.json(true),
   };
   const checkpoints: Columns = {
@@ -190,28 +196,6 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     attempt: c.int(true),
     payload: c.json(),
     created_at: c.time(),
-  };
-  const groupRuns: Columns = {
-    run_id: { ...c.str(255), primary: true },
-    group_name: c.str(255),
-    status: c.str(16),
-    params: c.json(),
-    started_at: c.time(),
-    finished_at: c.time(true),
-    duration_ms: c.double(),
-    error: c.text(),
-  };
-  const groupRunSteps: Columns = {
-    id: c.id,
-    run_id: c.str(255),
-    step_name: c.str(255),
-    pipeline: c.str(255),
-    status: c.str(16),
-    output: c.json(true),
-    error: c.text(),
-    error_category: c.str(32, true),
-    started_at: c.time(),
-    duration_ms: c.double(),
   };
   const queues: Columns = {
     name: { ...c.str(255), primary: true },
@@ -264,7 +248,16 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     }),
     new EntitySchema({ name: TABLES.queues, tableName: TABLES.queues, columns: queues }),
     new EntitySchema({ name: TABLES.workers, tableName: TABLES.workers, columns: workers }),
-    new EntitySchema({ name: TABLES.workflows, tableName: TABLES.workflows, columns: workflows, uniques: [{ name: 'uq_core_workflows_name_hash', columns: ['name', 'spec_hash'] }] }),
+    new EntitySchema({
+      name: TABLES.workflows,
+      tableName: TABLES.workflows,
+      columns: workflows,
+      uniques: [{ name: 'uq_core_workflows_name_hash', columns: ['name', 'spec_hash'] }],
+      indices: [
+        { name: 'ix_core_workflows_domain', columns: ['domain'] },
+        { name: 'ix_core_workflows_kind', columns: ['kind', 'name', 'is_active'] },
+      ],
+    }),
     new EntitySchema({
       name: TABLES.runs,
       tableName: TABLES.runs,
@@ -301,22 +294,6 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
       columns: events,
       relations: { run: { type: 'many-to-one', ...runFk(TABLES.events) } },
       indices: [{ name: 'ix_core_workflow_events_run', columns: ['run_id', 'id'] }],
-    }),
-    new EntitySchema({ name: TABLES.groupRuns, tableName: TABLES.groupRuns, columns: groupRuns, indices: [{ name: 'ix_core_group_runs_group', columns: ['group_name', 'started_at'] }] }),
-    new EntitySchema({
-      name: TABLES.groupRunSteps,
-      tableName: TABLES.groupRunSteps,
-      columns: groupRunSteps,
-      relations: {
-        run: {
-          type: 'many-to-one',
-          target: TABLES.groupRuns,
-          joinColumn: { name: 'run_id', foreignKeyConstraintName: `fk_${TABLES.groupRunSteps}_run` },
-          onDelete: 'CASCADE',
-          onUpdate: 'NO ACTION',
-        },
-      },
-      indices: [{ name: 'ix_core_group_run_steps_run', columns: ['run_id', 'id'] }],
     }),
   ];
 }

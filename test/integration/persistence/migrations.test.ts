@@ -56,7 +56,7 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
     const dataSource = await createSpineDataSource(options).initialize();
     try {
       const applied = await dataSource.runMigrations();
-      expect(applied.map((m) => m.name)).toEqual(['RunQueue1767398400000', 'SchedulesSignals1767484800000', 'DurableHotPath1767571200000']);
+      expect(applied.map((m) => m.name)).toEqual(['RunQueue1767398400000', 'SchedulesSignals1767484800000', 'DurableHotPath1767571200000', 'DesignSchema1767657600000']);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       const store = new TypeOrmRunStore(dataSource);
       expect(await store.getRun('old-run')).toMatchObject({ status: 'failed', queue: null, priority: 0, concurrencyKey: null, params: { n: 2 }, errorStep: 'second', triggerSource: 'api', triggerSchedule: null, triggerFireTime: null });
@@ -113,7 +113,7 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
 
     const dataSource = await createSpineDataSource(options).initialize();
     try {
-      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DurableHotPath1767571200000']);
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DurableHotPath1767571200000', 'DesignSchema1767657600000']);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       expect(await dataSource.query('SELECT id FROM core_workflow_checkpoints')).toEqual([]);
       const store = new TypeOrmRunStore(dataSource);
@@ -133,10 +133,66 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
       // and back: the previous schema again (steps kept, in order), then up once more with no drift
       const stepsBefore = (await store.getRunSteps('legacy')).map((r) => r.stepName);
       await dataSource.undoLastMigration();
+      await dataSource.undoLastMigration();
       expect((await dataSource.query('SELECT step_name FROM core_workflow_run_steps WHERE run_id = ? ORDER BY id', ['legacy'])).map((r: { step_name: string }) => r.step_name)).toEqual(stepsBefore);
-      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DurableHotPath1767571200000']);
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DurableHotPath1767571200000', 'DesignSchema1767657600000']);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       expect((await store.getRunSteps('legacy')).map((r) => r.stepName)).toEqual(stepsBefore);
+    } finally {
+      await dataSource.destroy();
+    }
+  }, 60_000);
+
+  it("to the design's schema: runs get created_at, steps quality_null_rate, definitions their columns; the empty v1 tables go; the dashboard views answer the design's queries; and back", async () => {
+    const options = await freshOptions();
+    const old = await new DataSource({ ...options, migrations: spineMigrations.slice(0, 5) } as DataSourceOptions).initialize();
+    await old.runMigrations();
+    const at = driver === 'sqlite' ? '2026-11-27 10:00:00.000' : new Date('2026-11-27T10:00:00Z');
+    await old.query(
+      'INSERT INTO core_workflow_runs (run_id, workflow_name, workflow_version, workflow_hash, status, params, run_partition, trace_id, total_steps, executed_steps, ' +
+        'completed_steps, failed_steps, skipped_steps, started_at, finished_at, duration_ms, updated_at, cancel_requested, lease_epoch, lost_executions, trigger_source) ' +
+        "VALUES ('old-run', 'finra.weekly', 1, ?, 'completed', '{}', '{\"date\":\"2026-11-20\",\"tier\":\"NMS_TIER_1\"}', 't', 1, 1, 1, 0, 0, ?, ?, 2500, ?, 0, 1, 0, 'cli')",
+      ['h'.repeat(64), at, at, at],
+    );
+    await old.query(
+      'INSERT INTO core_workflow_run_steps (run_id, id, step_name, step_type, iteration, attempt, status, idempotency_key, started_at, finished_at, duration_ms, ' +
+        "record_count, valid_count, invalid_count, null_count, quality_passed) VALUES ('old-run', 1, 'ingest', 'pipeline', 1, 1, 'completed', 'k', ?, ?, 40, 200, 190, 10, 5, 1)",
+      [at, at],
+    );
+    await old.query("INSERT INTO core_workflows (name, domain, version, spec, spec_hash, created_at) VALUES ('finra.weekly', NULL, 1, '{}', ?, ?)", ['h'.repeat(64), at]);
+    await old.destroy();
+
+    const dataSource = await createSpineDataSource(options).initialize();
+    try {
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DesignSchema1767657600000']);
+      expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
+      const [run] = await dataSource.query("SELECT created_at, started_at FROM core_workflow_runs WHERE run_id = 'old-run'");
+      expect(String(run.created_at)).toBe(String(run.started_at));
+      const [step] = await dataSource.query("SELECT quality_null_rate FROM core_workflow_run_steps WHERE run_id = 'old-run'");
+      expect(Number(step.quality_null_rate)).toBeCloseTo(0.025);
+      const [definition] = await dataSource.query("SELECT is_active, kind, updated_at, created_at FROM core_workflows WHERE name = 'finra.weekly'");
+      expect([Number(definition.is_active), definition.kind, String(definition.updated_at)]).toEqual([1, 'code', String(definition.created_at)]);
+      for (const table of ['core_group_runs', 'core_group_run_steps']) expect(await dataSource.createQueryRunner().hasTable(table)).toBe(false);
+      // the design's dashboard queries, unchanged
+      const summary = await dataSource.query(
+        'SELECT id, workflow_name, status, trigger_source, total_steps, completed_steps, duration_seconds, partition_date, partition_tier, error_step ' +
+          "FROM v_workflow_run_summary WHERE partition_tier = 'NMS_TIER_1' ORDER BY created_at DESC",
+      );
+      expect(summary.map((r: Record<string, unknown>) => ({ ...r, duration_seconds: Number(r.duration_seconds), total_steps: Number(r.total_steps), completed_steps: Number(r.completed_steps) }))).toEqual([
+        { id: 'old-run', workflow_name: 'finra.weekly', status: 'completed', trigger_source: 'cli', total_steps: 1, completed_steps: 1, duration_seconds: 2.5, partition_date: '2026-11-20', partition_tier: 'NMS_TIER_1', error_step: null },
+      ]);
+      const quality = await dataSource.query("SELECT workflow_name, step_name, step_type, run_count, success_count, avg_null_rate, quality_pass_count, quality_fail_count FROM v_workflow_step_quality WHERE workflow_name = 'finra.weekly'");
+      expect(quality.map((r: Record<string, unknown>) => [r.step_name, r.step_type, Number(r.run_count), Number(r.success_count), Number(r.avg_null_rate), Number(r.quality_pass_count), Number(r.quality_fail_count)])).toEqual([
+        ['ingest', 'pipeline', 1, 1, 0.025, 1, 0],
+      ]);
+      // and back: the v1 tables return, the new columns and views go; then up again with no drift
+      await dataSource.undoLastMigration();
+      expect(await dataSource.createQueryRunner().hasTable('core_group_runs')).toBe(true);
+      expect(await dataSource.createQueryRunner().hasColumn('core_workflow_runs', 'created_at')).toBe(false);
+      await expect(dataSource.query('SELECT * FROM v_workflow_run_summary')).rejects.toThrow();
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DesignSchema1767657600000']);
+      expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
+      expect((await dataSource.query("SELECT run_id FROM core_workflow_runs")).length).toBe(1);
     } finally {
       await dataSource.destroy();
     }
