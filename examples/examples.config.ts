@@ -1,10 +1,14 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
+import { relative, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import type { SpineOptions } from 'spine-orchestration';
 import { exampleDataSource } from './example.database';
 import { bindFinraServices, FINRA_SCHEMA } from './finra-otc/finra.module';
 import { bindMarketDataServices, MARKET_DATA_SCHEMA } from './market-data/market-data.module';
+
+/** The examples' source folder (this file's, or the one it was compiled from). */
+const SOURCE_DIR = __filename.endsWith('.ts') ? __dirname : resolve(__dirname, '..', '..', 'examples');
 
 /**
  * The Spine options for the FINRA OTC and market-data examples: their services in an inversify
@@ -23,6 +27,7 @@ export function examplesConfig(databaseDir: string): SpineOptions {
     container,
     database: dataSource,
     cwd: __dirname,
-    discover: [`{finra-otc,market-data}/*.workflow.${ext}`, `{finra-otc,market-data}/*.pipeline.${ext}`],
+    // YAML definitions stay in the source tree (the compiled examples find them there)
+    discover: [`{finra-otc,market-data}/*.{workflow,pipeline,handlers}.${ext}`, `${ext === 'ts' ? '.' : relative(__dirname, SOURCE_DIR)}/finra-otc/workflows/*.yaml`],
   };
 }

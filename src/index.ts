@@ -46,6 +46,7 @@ export type {
   StepType,
   WaitStepDefinition,
   WaitStepOptions,
+  MapItemErrorPolicy,
   WaitUntil,
   SignalWait,
   SignalWaitOptions,
@@ -54,7 +55,7 @@ export type { GroupShape } from './core/definition/group-conversion';
 export { workflowSpec, workflowHash, type WorkflowSpec } from './core/definition/workflow-spec';
 export { renderWorkflowGraph, type GraphFormat } from './core/definition/workflow.graph';
 export { ErrorPolicy } from './core/policy/error-policy';
-export { ErrorCategory } from './core/policy/error-category';
+export { ErrorCategory, ERROR_CATEGORIES } from './core/policy/error-category';
 export { RetryPolicy, type BackoffKind, type RetryPolicyOptions } from './core/policy/retry-policy';
 export { QualityMetrics, type QualityMetricsInit } from './core/quality/quality-metrics';
 export { QualityThresholds, type QualityThresholdsInit } from './core/quality/quality-thresholds';
@@ -149,7 +150,7 @@ export { SpineStartupError } from './spine/spine-startup.error';
 export { Spine } from './spine/spine';
 export type { SpineLogger, SpineOptions } from './spine/spine.options';
 export { defineConfig, type SpineConfig } from './spine/spine.config';
-export { LambdaStep, PipelineStep, Choice, Wait, WaitForSignal, MapStep, Pipeline, Schedule, DecoratorMetadata } from './decorators';
+export { LambdaStep, PipelineStep, Choice, Wait, WaitForSignal, MapStep, Pipeline, Schedule, Handler, DecoratorMetadata } from './decorators';
 export type {
   ChoiceDecoratorOptions,
   Constructor,
@@ -164,7 +165,11 @@ export type {
   WorkflowOptions,
 } from './decorators';
 export { StepError } from './core/errors/step-error';
-export { StepTimeoutError, RunCancelledError, RunHaltedError } from './core/errors/step-timeout.error';
+export { StepTimeoutError, RunCancelledError, RunHaltedError, RunTimeoutError } from './core/errors/step-timeout.error';
+export { HandlerRegistry, type HandlerLookup } from './declarative/handler-registry';
+export { loadWorkflow, workflowFromDocument, type LoadWorkflowOptions } from './declarative/load-workflow';
+export { WORKFLOW_SCHEMA_FILE, type WorkflowDocument } from './declarative/workflow-document';
+export { compileExpression, ExpressionError, type CompiledExpression, type ExpressionScope } from './declarative/expression';
 
 /**
  * DataSource options for MySQL/MariaDB from a URL, as `spine-orchestration/typeorm` exports it

@@ -4,6 +4,7 @@ import { FinraOtcSchema1780000000000 } from './finra.migration';
 import { defaultDataDir, FINRA_OTC_DATA_DIR, OtcFileSource } from './otc-file.source';
 import { OtcNotifier } from './otc.notifier';
 import { OtcRepository } from './otc.repository';
+import { WeeklyRefreshSteps } from './weekly-refresh.handlers';
 
 /** The FINRA example's tables and migrations, for the application's DataSource. */
 export const FINRA_SCHEMA = { entities: FINRA_ENTITIES, migrations: [FinraOtcSchema1780000000000] } as const;
@@ -17,4 +18,5 @@ export function bindFinraServices(container: Container, dataDir: string = defaul
   container.bind(OtcFileSource).toSelf().inSingletonScope();
   container.bind(OtcRepository).toSelf().inSingletonScope();
   container.bind(OtcNotifier).toSelf().inSingletonScope();
+  container.bind(WeeklyRefreshSteps).toSelf().inSingletonScope();
 }

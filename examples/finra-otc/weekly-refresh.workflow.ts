@@ -1,10 +1,11 @@
 import { IsBoolean, IsIn, IsOptional, IsString, ValidateBy, type ValidationOptions } from 'class-validator';
 import { inject } from 'inversify';
-import { Choice, ErrorCategory, ErrorPolicy, LambdaStep, PipelineStep, Schedule, StepResult, Workflow, type ScheduleFire, type WorkflowContext } from 'spine-orchestration';
-import { ROLLING_WEEKS, rollingWindow } from './compute-rolling.pipeline';
+import { Choice, ErrorPolicy, LambdaStep, PipelineStep, Schedule, Workflow, type ScheduleFire, type WorkflowContext } from 'spine-orchestration';
+import { ROLLING_WEEKS } from './compute-rolling.pipeline';
 import { isFriday, TIERS, type Tier } from './otc.format';
-import { OtcNotifier } from './otc.notifier';
-import { OtcRepository } from './otc.repository';
+import { STEWARD_REVIEW_RATE, WeeklyRefreshSteps } from './weekly-refresh.handlers';
+
+export { STEWARD_REVIEW_RATE, TIER_RECORD_RANGES } from './weekly-refresh.handlers';
 
 /** A yyyy-mm-dd Friday: FINRA's weeks end on Fridays. */
 export function IsWeekEnding(options?: ValidationOptions): PropertyDecorator {
@@ -38,22 +39,12 @@ export class WeeklyRefreshParams {
   steward_review?: boolean;
 }
 
-/** Valid rows below this share (but above the hard gate) wait for a data steward when `steward_review` is on. */
-export const STEWARD_REVIEW_RATE = 0.997;
-
 /** FINRA publishes a week's NMS Tier 1 data two weeks after the week ends: a Friday fire refreshes the week that ended 14 days before. */
 export function publishedWeek(fire: Pick<ScheduleFire, 'localDate'>): string {
   const day = new Date(`${fire.localDate}T00:00:00Z`);
   day.setUTCDate(day.getUTCDate() - 14 - ((day.getUTCDay() + 2) % 7)); // the Friday on or before, two weeks back
   return day.toISOString().slice(0, 10);
 }
-
-/** Smallest and largest plausible row counts of a weekly file, per tier. */
-export const TIER_RECORD_RANGES: Readonly<Record<Tier, readonly [number, number]>> = {
-  'NMS Tier 1': [500, 1500],
-  'NMS Tier 2': [250, 800],
-  OTC: [150, 800],
-};
 
 /**
  * One week of one tier: ingest → validate (quality gate) → steward review when asked (a week below
@@ -77,10 +68,7 @@ export const TIER_RECORD_RANGES: Readonly<Record<Tier, readonly [number, number]
   queue: 'finra',
 })
 export class WeeklyRefreshWorkflow {
-  constructor(
-    @inject(OtcRepository) private readonly repository: OtcRepository,
-    @inject(OtcNotifier) private readonly notifier: OtcNotifier,
-  ) {}
+  constructor(@inject(WeeklyRefreshSteps) private readonly steps: WeeklyRefreshSteps) {}
 
   @PipelineStep({ pipeline: 'finra.otc_transparency.ingest_week', retry: { maxAttempts: 2, initialDelayMs: 200, jitter: false } })
   ingest() {}
@@ -88,22 +76,7 @@ export class WeeklyRefreshWorkflow {
   /** The quality gate: at least 99 % of rows valid, and a row count in the tier's usual range. */
   @LambdaStep({ quality: { minValidRate: 0.99 } })
   validate(ctx: WorkflowContext) {
-    const ingest = ctx.getOutput<{ rowCount: number; validCount: number; rejectedCount: number; rejectReasons: Record<string, number> }>('ingest');
-    const tier = ctx.getParam<Tier>('tier');
-    const [low, high] = TIER_RECORD_RANGES[tier];
-    const quality = {
-      recordCount: ingest.rowCount,
-      validCount: ingest.validCount,
-      invalidCount: ingest.rejectedCount,
-      customMetrics: { expectedMin: low, expectedMax: high },
-    };
-    if (ingest.rowCount < low || ingest.rowCount > high) {
-      return StepResult.fail(`${tier} week ${ctx.getParam('week_ending')} has ${ingest.rowCount} rows; a ${tier} file has ${low}–${high}`, {
-        category: ErrorCategory.DATA_QUALITY,
-        quality: { ...quality, failureReasons: [`recordCount ${ingest.rowCount} outside ${low}–${high}`] },
-      });
-    }
-    return StepResult.ok({ validRows: ingest.validCount, rejected: ingest.rejectReasons }, { quality });
+    return this.steps.validate(ctx);
   }
 
   @Choice({ then: 'stewardReview', otherwise: 'normalize' })
@@ -114,11 +87,7 @@ export class WeeklyRefreshWorkflow {
   /** The soft gate: below 99.7 % valid rows the run parks until a data steward approves (goes on) or rejects (fails) the week. */
   @LambdaStep({ quality: { minValidRate: STEWARD_REVIEW_RATE }, qualityMode: 'approve' })
   stewardReview(ctx: WorkflowContext) {
-    const ingest = ctx.getOutput<{ rowCount: number; validCount: number; rejectedCount: number; rejectReasons: Record<string, number> }>('ingest');
-    return StepResult.ok(
-      { reviewed: true, rejected: ingest.rejectReasons },
-      { quality: { recordCount: ingest.rowCount, validCount: ingest.validCount, invalidCount: ingest.rejectedCount } },
-    );
+    return this.steps.stewardReview(ctx);
   }
 
   @PipelineStep('finra.otc_transparency.normalize_week')
@@ -128,10 +97,8 @@ export class WeeklyRefreshWorkflow {
   aggregate() {}
 
   @LambdaStep()
-  async checkHistory(ctx: WorkflowContext) {
-    const window = rollingWindow(ctx.getParam<string>('week_ending'));
-    const present = await this.repository.aggregatedWeeks(ctx.getParam('tier'), window);
-    return { weeksAvailable: present.length, weeksNeeded: ROLLING_WEEKS, window };
+  checkHistory(ctx: WorkflowContext) {
+    return this.steps.checkHistory(ctx);
   }
 
   @Choice({ then: 'rolling', otherwise: 'skipRolling' })
@@ -144,23 +111,11 @@ export class WeeklyRefreshWorkflow {
 
   @LambdaStep()
   skipRolling(ctx: WorkflowContext) {
-    const reason = ctx.getParam<boolean>('defer_rolling', false)
-      ? 'deferred to the caller'
-      : `${ctx.getOutput('checkHistory', 'weeksAvailable')} of ${ROLLING_WEEKS} weeks of history`;
-    return { rolling: 'skipped', reason };
+    return this.steps.skipRolling(ctx);
   }
 
   @LambdaStep({ onError: ErrorPolicy.CONTINUE })
-  async notify(ctx: WorkflowContext) {
-    const week = ctx.getParam<string>('week_ending');
-    const tier = ctx.getParam<string>('tier');
-    const top = ctx.getOutput<{ symbol: string; shares: number }[]>('aggregate', 'top', []);
-    const rolling = ctx.getOutput<{ rollingRows?: number } | null>('rolling', undefined, null);
-    const message =
-      `FINRA OTC ${tier} week ${week}: ${ctx.getOutput('aggregate', 'symbols')} symbols, ` +
-      `${ctx.getOutput('ingest', 'rejectedCount')} rows rejected; top ${top.map((t) => t.symbol).join(', ')}` +
-      (rolling?.rollingRows !== undefined ? `; rolling metrics for ${rolling.rollingRows} symbols` : '; no rolling metrics yet');
-    await this.notifier.send(week, tier, message);
-    return { sent: true, message };
+  notify(ctx: WorkflowContext) {
+    return this.steps.notify(ctx);
   }
 }

@@ -9,7 +9,7 @@ import type {
   WaitStepOptions,
 } from '../core/definition/step-definition';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
-import { PIPELINE_METADATA, WORKFLOW_METADATA, WORKFLOW_STEPS_METADATA, SCHEDULES_METADATA } from './metadata-keys';
+import { PIPELINE_METADATA, WORKFLOW_METADATA, WORKFLOW_STEPS_METADATA, SCHEDULES_METADATA, HANDLERS_METADATA } from './metadata-keys';
 
 /** A class constructor, as decorators see it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -120,6 +120,19 @@ export function recordWorkflow(target: Constructor, options: WorkflowOptions): v
   Reflect.defineMetadata(WORKFLOW_METADATA, options, target);
 }
 
+/** A `@Handler` method: the name declarative workflows call it by. */
+export interface HandlerMetadata {
+  readonly name: string;
+  readonly method: string | symbol;
+}
+
+/** Records a `@Handler` method on its class. */
+export function recordHandler(prototype: object, handler: HandlerMetadata): void {
+  const type = (prototype as { constructor: Constructor }).constructor;
+  const existing = (Reflect.getOwnMetadata(HANDLERS_METADATA, type) as HandlerMetadata[] | undefined) ?? [];
+  Reflect.defineMetadata(HANDLERS_METADATA, [...existing, handler], type);
+}
+
 /** Records `@Pipeline` on a class. */
 export function recordPipeline(target: Constructor, metadata: PipelineMetadata): void {
   Reflect.defineMetadata(PIPELINE_METADATA, metadata, target);
@@ -146,6 +159,12 @@ export const DecoratorMetadata = {
   },
   isWorkflowClass(target: unknown): target is Constructor {
     return DecoratorMetadata.workflow(target) !== undefined;
+  },
+  handlers(target: unknown): readonly HandlerMetadata[] {
+    return typeof target === 'function' ? ((Reflect.getOwnMetadata(HANDLERS_METADATA, target) as HandlerMetadata[] | undefined) ?? []) : [];
+  },
+  isHandlerClass(target: unknown): target is Constructor {
+    return DecoratorMetadata.handlers(target).length > 0;
   },
   isPipelineClass(target: unknown): target is Constructor {
     return DecoratorMetadata.pipeline(target) !== undefined;

@@ -1,6 +1,6 @@
 /** The decorator API: decorators record metadata; `src/discovery` compiles it. */
 export { LambdaStep, PipelineStep, Choice, Wait, WaitForSignal, MapStep, type StepDecorator } from './step.decorators';
-export { WorkflowDecorator, Pipeline, Schedule } from './class.decorators';
+export { WorkflowDecorator, Pipeline, Schedule, Handler } from './class.decorators';
 export {
   DecoratorMetadata,
   type ChoiceDecoratorOptions,
@@ -9,6 +9,7 @@ export {
   type MapIteratorRef,
   type MapStepDecoratorOptions,
   type PipelineMetadata,
+  type HandlerMetadata,
   type PipelineOptions,
   type PipelineStepDecoratorOptions,
   type StepMetadata,
@@ -17,4 +18,4 @@ export {
   type ScheduleMetadata,
   type WorkflowOptions,
 } from './decorator-metadata';
-export { PIPELINE_METADATA, SCHEDULES_METADATA, WORKFLOW_METADATA, WORKFLOW_STEPS_METADATA } from './metadata-keys';
+export { HANDLERS_METADATA, PIPELINE_METADATA, SCHEDULES_METADATA, WORKFLOW_METADATA, WORKFLOW_STEPS_METADATA } from './metadata-keys';

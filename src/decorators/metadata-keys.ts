@@ -6,3 +6,5 @@ export const WORKFLOW_STEPS_METADATA = Symbol.for('spine-orchestration:workflow-
 export const PIPELINE_METADATA = Symbol.for('spine-orchestration:pipeline');
 /** The schedules of a `@Workflow` class (`@Schedule`), in declaration order. */
 export const SCHEDULES_METADATA = Symbol.for('spine-orchestration:schedules');
+/** The `@Handler` methods of a class: handler name → method. */
+export const HANDLERS_METADATA = Symbol.for('spine-orchestration:handlers');

@@ -9,10 +9,16 @@ import { exploreModules } from '../discovery/module.explorer';
 import { declareWorkflowClass, describeClass } from '../discovery/workflow-class.compiler';
 import type { WorkflowRegistry } from '../discovery/workflow.registry';
 import type { SpineLogger, SpineOptions } from './spine.options';
+import type { LambdaHandler } from '../core/definition/step-definition';
+import { CompositeHandlerLookup, HandlerRegistry, type HandlerLookup } from '../declarative/handler-registry';
+import { readWorkflowFile } from '../declarative/workflow-document';
+import { declareWorkflowDocument } from '../declarative/document.compiler';
 
 /** What start-up assembled, and every problem it met on the way. */
 export interface Assembly {
   readonly pipelines: PipelineLookup;
+  /** Lambda handlers of declarative workflows, by name. */
+  readonly handlers: HandlerLookup;
   readonly problems: readonly string[];
 }
 
@@ -38,8 +44,81 @@ export async function assemble(options: SpineOptions, classes: ClassProvider, re
   problems.push(...explored.problems);
 
   const pipelines = assemblePipelines([...(options.pipelines ?? []), ...explored.pipelines], classes, problems);
+  const handlers = assembleHandlers([...(options.handlers ?? []), ...explored.handlers], classes, problems);
   assembleWorkflows([...(options.workflows ?? []), ...explored.workflows], classes, registry, pipelines, problems);
-  return { pipelines, problems };
+  for (const file of explored.workflowFiles) assembleWorkflowFile(file, handlers, registry, problems);
+  return { pipelines, handlers, problems };
+}
+
+function isHandlerLookup(value: unknown): value is HandlerLookup {
+  return value !== null && typeof value === 'object' && typeof (value as HandlerLookup).get === 'function' && typeof (value as HandlerLookup).names === 'function';
+}
+
+/**
+ * `@Handler` classes (bound once in the container; their instance made on first call) and
+ * handler registries as one lookup; a name claimed twice is a problem naming both.
+ */
+function assembleHandlers(items: readonly unknown[], classes: ClassProvider, problems: string[]): HandlerLookup {
+  const own = new HandlerRegistry();
+  const owners = new Map<string, string>();
+  const lookups: HandlerLookup[] = [own];
+  const claim = (name: string, owner: string): boolean => {
+    const existing = owners.get(name);
+    if (existing !== undefined && existing !== owner) {
+      problems.push(`handler name "${name}" is claimed by both ${existing} and ${owner}; give each handler its own name`);
+      return false;
+    }
+    owners.set(name, owner);
+    return true;
+  };
+  const seen = new Set<unknown>();
+  for (const item of items) {
+    if (seen.has(item)) continue;
+    seen.add(item);
+    if (isHandlerLookup(item)) {
+      lookups.push(item);
+      for (const name of item.names()) claim(name, 'a HandlerRegistry');
+      continue;
+    }
+    if (!DecoratorMetadata.isHandlerClass(item)) {
+      problems.push(`handlers: ${typeof item === 'function' ? describeClass(item as Constructor) : typeof item} is neither a class with @Handler methods nor a HandlerRegistry`);
+      continue;
+    }
+    const type = item;
+    classes.register(type, 'pipeline');
+    problems.push(...classes.problemsOf(type, 'pipeline'));
+    let instance: Promise<object> | null = null;
+    for (const { name, method } of DecoratorMetadata.handlers(type)) {
+      const where = `${describeClass(type)}.${String(method)}`;
+      if (typeof (type.prototype as Record<string | symbol, unknown>)[method] !== 'function') {
+        problems.push(`@Handler('${name}') on ${where}: not a method`);
+        continue;
+      }
+      if (!claim(name, where)) continue;
+      own.handler(name, async (ctx, config, runtime) => {
+        instance ??= Promise.resolve(classes.workflowInstance(type));
+        const target = (await instance) as Record<string | symbol, (...args: unknown[]) => unknown>;
+        return target[method]!(ctx, config, runtime) as ReturnType<LambdaHandler>;
+      });
+    }
+  }
+  return new CompositeHandlerLookup(lookups);
+}
+
+/** A YAML/JSON workflow file found by discovery: checked, compiled and registered (problems name file and line). */
+function assembleWorkflowFile(file: string, handlers: HandlerLookup, registry: WorkflowRegistry, problems: string[]): void {
+  const parsed = readWorkflowFile(file);
+  if (parsed.document === null) {
+    problems.push(...parsed.problems);
+    return;
+  }
+  const declared = declareWorkflowDocument(parsed.document, handlers, parsed.locate);
+  if (declared.declaration === null) {
+    problems.push(...declared.problems);
+    return;
+  }
+  const conflict = registry.add({ definition: compileWorkflow(declared.declaration), source: `the file ${file}`, type: null, paramsType: null });
+  if (conflict !== null) problems.push(conflict);
 }
 
 function assemblePipelines(items: readonly unknown[], classes: ClassProvider, problems: string[]): PipelineLookup {

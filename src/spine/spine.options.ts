@@ -5,6 +5,7 @@ import type { PipelineLookup } from '../core/pipeline/pipeline.types';
 import type { WorkflowRunnerOptions } from '../core/runner/workflow-runner';
 import type { Constructor } from '../decorators/decorator-metadata';
 import type { ClassProvider } from './class-provider';
+import type { HandlerLookup } from '../declarative/handler-registry';
 import type { QueueLimits } from '../core/store/run-queue';
 import type { WorkerOptions } from '../worker/run-worker';
 import type { ScheduleDeclaration } from '../core/schedule/schedule';
@@ -35,7 +36,16 @@ export interface SpineOptions extends SpineRunnerOptions {
   readonly workflows?: readonly (Constructor | WorkflowDefinition | WorkflowDeclaration)[];
   /** `@Pipeline` classes and registries (a `PipelineRegistry` or any `PipelineLookup`). */
   readonly pipelines?: readonly (Constructor | PipelineLookup)[];
-  /** Globs of modules to import at start-up; their exported decorated classes are registered. */
+  /**
+   * Lambda handlers of declarative (YAML/JSON) workflows: classes with `@Handler(name)` methods
+   * (resolved from the container once) and `HandlerRegistry`s.
+   */
+  readonly handlers?: readonly (Constructor | HandlerLookup)[];
+  /**
+   * Globs of modules to import at start-up; their exported decorated classes (`@Workflow`,
+   * `@Pipeline`, `@Handler`) are registered. YAML and JSON files matched are workflow definitions
+   * (`workflows/*.yaml`), checked against the JSON Schema and compiled like `Workflow.define`.
+   */
   readonly discover?: readonly string[];
   /** The directory globs are relative to (default: the process's working directory). */
   readonly cwd?: string;

@@ -122,6 +122,11 @@ export interface SignalWait {
 /** Options of a wait step: `seconds`, `until`, or `signal`. */
 export interface WaitStepOptions extends StepOptions {
   readonly seconds?: number | null;
+  /**
+   * The design's `duration_path`: where in the context the wait's seconds are, read when the step
+   * starts — a param (`'wait_seconds'` or `'params.wait_seconds'`) or `'outputs.<step>.<key>'`.
+   */
+  readonly durationPath?: string | null;
   readonly until?: WaitUntil | null;
   readonly signal?: SignalWait | null;
 }
@@ -220,6 +225,7 @@ export interface ChoiceStepDefinition extends StepDefinitionBase {
 export interface WaitStepDefinition extends StepDefinitionBase {
   readonly type: 'wait';
   readonly seconds: number | null;
+  readonly durationPath: string | null;
   readonly until: WaitUntil | null;
   /** A wait for a signal (then `seconds` and `until` are null). */
   readonly signal: { readonly name: string; readonly timeoutMs: number | null; readonly onTimeout: 'fail' | 'continue' } | null;

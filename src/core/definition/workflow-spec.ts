@@ -53,7 +53,9 @@ export function stepSpec(step: StepDefinition): Record<string, unknown> {
     case 'choice':
       return { ...common, when: fnName(step.when), then: step.then, otherwise: step.otherwise };
     case 'wait':
-      return step.signal === null ? { ...common, seconds: step.seconds, until: fnName(step.until) } : { ...common, signal: step.signal };
+      if (step.signal !== null) return { ...common, signal: step.signal };
+      // only when set: waits without it keep the hash they had
+      return { ...common, seconds: step.seconds, until: fnName(step.until), ...(step.durationPath !== null && { durationPath: step.durationPath }) };
     case 'map':
       return {
         ...common,

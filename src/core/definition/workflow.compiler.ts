@@ -121,8 +121,12 @@ function stepProblems(step: StepDeclaration | StepDefinition, names: ReadonlySet
     case 'wait': {
       const hasSeconds = step.seconds !== undefined && step.seconds !== null;
       const hasUntil = step.until !== undefined && step.until !== null;
+      const hasPath = step.durationPath !== undefined && step.durationPath !== null;
+      if (hasPath && !(typeof step.durationPath === 'string' && /^((params\.)?[A-Za-z_$][\w$]*|outputs\.[^.]+\.[^.]+)$/.test(step.durationPath))) {
+        add(`durationPath ${JSON.stringify(step.durationPath)} must look like 'wait_seconds', 'params.<key>' or 'outputs.<step>.<key>'`);
+      }
       const signal = step.signal;
-      if (Number(hasSeconds) + Number(hasUntil) + Number(signal != null) !== 1) add('needs exactly one of "seconds", "until" or "signal"');
+      if (Number(hasSeconds) + Number(hasUntil) + Number(hasPath) + Number(signal != null) !== 1) add('needs exactly one of "seconds", "durationPath", "until" or "signal"');
       if (signal != null) {
         if (!(typeof signal.name === 'string' && signal.name.length > 0 && signal.name.length <= 255)) add(`signal name must be a non-empty string of at most 255 characters (got ${JSON.stringify(signal.name)})`);
         if (signal.timeoutMs != null && !(typeof signal.timeoutMs === 'number' && signal.timeoutMs > 0 && Number.isFinite(signal.timeoutMs))) {
@@ -269,6 +273,7 @@ function buildStep(step: StepDeclaration | StepDefinition): StepDefinition {
         ...base,
         type: 'wait',
         seconds: step.seconds ?? null,
+        durationPath: step.durationPath ?? null,
         until: step.until ?? null,
         signal: step.signal == null ? null : Object.freeze({ name: step.signal.name, timeoutMs: step.signal.timeoutMs ?? null, onTimeout: step.signal.onTimeout ?? 'fail' }),
       });

@@ -62,7 +62,15 @@ const wait: StepHandler<WaitStepDefinition> = async (step, ctx, runtime, env) =>
   const now = env.clock.now();
   let until: number;
   if (step.seconds !== null) until = now + step.seconds * 1000;
-  else {
+  else if (step.durationPath !== null) {
+    const seconds = valueAtPath(ctx, step.durationPath);
+    if (!(typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0)) {
+      return StepResult.fail(`wait step "${step.name}": durationPath "${step.durationPath}" holds ${JSON.stringify(seconds) ?? 'nothing'}, not a number of seconds ≥ 0`, {
+        category: ErrorCategory.VALIDATION,
+      });
+    }
+    until = now + seconds * 1000;
+  } else {
     const value = await step.until!(ctx, runtime);
     until = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : value;
     if (typeof until !== 'number' || Number.isNaN(until)) {
@@ -111,4 +119,13 @@ export function runStepAttempt(
   env: StepEnvironment,
 ): StepResult | Promise<StepResult> {
   return (handlers[step.type] as StepHandler)(step, ctx, runtime, env);
+}
+
+/** The value at a wait's `durationPath`: a param ('x' or 'params.x') or 'outputs.<step>.<key>'. */
+function valueAtPath(ctx: WorkflowContext, path: string): unknown {
+  if (path.startsWith('outputs.')) {
+    const [, step, key] = path.split('.');
+    return ctx.getOutput(step!, key, null);
+  }
+  return ctx.getParam(path.startsWith('params.') ? path.slice('params.'.length) : path, null);
 }

@@ -17,6 +17,7 @@ import { defaultDataDir } from '../../../examples/finra-otc/otc-file.source';
 import { addDays, OTC_HEADER, weeklyFileName } from '../../../examples/finra-otc/otc.format';
 import { SAMPLE_WEEKS } from '../../../examples/finra-otc/data/generate-sample';
 import { WeeklyRefreshWorkflow } from '../../../examples/finra-otc/weekly-refresh.workflow';
+import { WeeklyRefreshSteps } from '../../../examples/finra-otc/weekly-refresh.handlers';
 import { testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
 
 const PIPELINES = [IngestWeekPipeline, NormalizeWeekPipeline, AggregateWeekPipeline, ComputeRollingPipeline];
@@ -27,7 +28,18 @@ async function finraSpine(db: TestDatabase, dataDir = defaultDataDir()): Promise
   const container = new Container();
   container.bind(DataSource).toConstantValue(db.dataSource);
   bindFinraServices(container, dataDir);
-  return Spine.create({ container, database: db.dataSource, workflows: WORKFLOWS, pipelines: PIPELINES, recoverOnStart: false, logger: { warn: () => undefined } });
+  return Spine.create({
+    container,
+    database: db.dataSource,
+    workflows: WORKFLOWS,
+    pipelines: PIPELINES,
+    // the weekly refresh defined in YAML too, its lambda steps on the same handler class
+    handlers: [WeeklyRefreshSteps],
+    discover: ['workflows/weekly-refresh.yaml'],
+    cwd: join(__dirname, '../../../examples/finra-otc'),
+    recoverOnStart: false,
+    logger: { warn: () => undefined },
+  });
 }
 
 describe.each(testDrivers())('the FINRA OTC example on %s', (driver) => {
@@ -166,6 +178,38 @@ describe.each(testDrivers())('the FINRA OTC example on %s', (driver) => {
       expect(run.context.getOutput('summary')).toMatchObject({ tiersRefreshed: 3, tiers: 3 });
       const captures = await repo(OtcCapture).findBy({ weekEnding: week });
       expect(captures.map((c) => c.tier).sort()).toEqual(['NMS Tier 1', 'NMS Tier 2', 'OTC']);
+    }, 60_000);
+  });
+
+  describe('finra.weekly_refresh_v2 (workflows/weekly-refresh.yaml)', () => {
+    it('runs the YAML definition with the same result as the class version: steps, routes, outputs and quality', async () => {
+      const params = { week_ending: '2026-09-04', tier: 'NMS Tier 2' };
+      const byClass = await spine.run('finra.weekly_refresh', { params });
+      const byYaml = await spine.run('finra.weekly_refresh_v2', { params });
+      expect(byYaml.status).toBe('completed');
+      expect(byYaml.status).toBe(byClass.status);
+      expect(byYaml.completedSteps).toEqual(byClass.completedSteps);
+      expect(byYaml.skippedSteps).toEqual(byClass.skippedSteps);
+      // the second ingest of a week finds its capture unchanged (idempotent per week and tier); the rest is equal
+      const output = (result: typeof byClass, step: string) => ({ ...result.context.getOutput<Record<string, unknown>>(step), unchanged: undefined });
+      for (const step of ['ingest', 'validate', 'normalize', 'aggregate', 'checkHistory', 'skipRolling', 'notify']) {
+        expect([step, output(byYaml, step)]).toEqual([step, output(byClass, step)]);
+      }
+      expect(byYaml.steps.map((s) => [s.name, s.status, s.quality?.validRate ?? null])).toEqual(byClass.steps.map((s) => [s.name, s.status, s.quality?.validRate ?? null]));
+      // the stored spec names the handlers and the conditions
+      const definition = spine.workflow('finra.weekly_refresh_v2');
+      expect(definition.queue).toBe('finra');
+      const steps = definition.steps.map((s) => [s.name, s.type === 'lambda' ? s.handler.name : s.type === 'choice' ? s.when.name : s.type]);
+      expect(steps).toContainEqual(['validate', 'finra.otc_transparency.steps.validate_ingest']);
+      expect(steps).toContainEqual(['hasHistory', 'condition: not defer_rolling and outputs.checkHistory.weeksAvailable >= outputs.checkHistory.weeksNeeded']);
+    }, 60_000);
+
+    it('takes the same routes on params: steward review parks a week below 99.7 % valid in both versions', async () => {
+      const params = { week_ending: '2026-09-11', tier: 'NMS Tier 1', steward_review: true, defer_rolling: true };
+      const byClass = await spine.run('finra.weekly_refresh', { params });
+      const byYaml = await spine.run('finra.weekly_refresh_v2', { params });
+      expect([byYaml.status, byYaml.completedSteps, byYaml.skippedSteps]).toEqual([byClass.status, byClass.completedSteps, byClass.skippedSteps]);
+      expect(byYaml.context.getOutput('skipRolling')).toEqual({ rolling: 'skipped', reason: 'deferred to the caller' });
     }, 60_000);
   });
 });

@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { Document, Node as YamlNode } from 'yaml';
+
+export { isWorkflowFile, WORKFLOW_FILE_EXTENSIONS } from './workflow-files';
+
+// yaml and ajv load on first use: an application without declarative workflows never pays for them
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const yaml = (): typeof import('yaml') => require('yaml') as typeof import('yaml');
+
+/** A workflow as a YAML or JSON file writes it (snake_case keys, the design's spellings); checked against the JSON Schema. */
+export type WorkflowDocument = Readonly<Record<string, unknown>> & { readonly name: string; readonly steps: readonly Readonly<Record<string, unknown>>[] };
+
+/** A parsed file: its document, or every problem found, each naming file, line and column. */
+export interface ParsedWorkflow {
+  readonly document: WorkflowDocument | null;
+  readonly problems: readonly string[];
+  /** "file:line:col" of a path in the document (the file alone when the path is not found). */
+  locate(path: readonly (string | number)[]): string;
+}
+
+/** Where the published JSON Schema is (shipped in the package: `spine-orchestration/schema/workflow.schema.json`). */
+export const WORKFLOW_SCHEMA_FILE = join(__dirname, '..', '..', 'schema', 'workflow.schema.json');
+
+let validator: ValidateFunction | null = null;
+
+/** The schema's validator, compiled once (ajv: a maintained JSON Schema implementation; it compiles our own schema, never user input). */
+function schemaValidator(): ValidateFunction {
+  if (validator === null) {
+    const schema = JSON.parse(readFileSync(WORKFLOW_SCHEMA_FILE, 'utf8')) as Record<string, unknown>;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { default: Ajv } = require('ajv') as typeof import('ajv');
+    validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  }
+  return validator;
+}
+
+/** Reads and checks a workflow file (YAML or JSON, by extension). */
+export function readWorkflowFile(file: string): ParsedWorkflow {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    return { document: null, problems: [`${file}: cannot be read (${(error as Error).message})`], locate: () => file };
+  }
+  return parseWorkflowText(text, file);
+}
+
+/**
+ * Parses a workflow's text (YAML; JSON is YAML too) and checks it against the JSON Schema.
+ * Problems name the place: `weekly.yaml:14:5: steps[3]: unknown field "then" …`.
+ */
+export function parseWorkflowText(text: string, source: string): ParsedWorkflow {
+  const { LineCounter, parseDocument } = yaml();
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number | undefined): string => {
+    if (offset === undefined) return source;
+    const { line, col } = lines.linePos(offset);
+    return `${source}:${line}:${col}`;
+  };
+  const locate = (path: readonly (string | number)[]): string => at(nodeAt(doc, path)?.range?.[0]);
+  if (doc.errors.length > 0) {
+    return { document: null, problems: doc.errors.map((e) => `${at(e.pos[0])}: ${e.message.split('\n')[0]}`), locate };
+  }
+  const value: unknown = doc.toJS();
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { document: null, problems: [`${source}: a workflow file holds one object (name, steps, …); found ${Array.isArray(value) ? 'a list' : String(value)}`], locate };
+  }
+  const problems = schemaProblems(value, locate);
+  return { document: problems.length === 0 ? (value as WorkflowDocument) : null, problems, locate };
+}
+
+/** Checks a document (parsed already, or given in code) against the JSON Schema. */
+export function schemaProblems(value: unknown, locate: (path: readonly (string | number)[]) => string): string[] {
+  const validate = schemaValidator();
+  if (validate(value)) return [];
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  for (const error of validate.errors ?? []) {
+    const message = describeError(error, value);
+    if (message === null) continue;
+    const path = pointerPath(error.instancePath);
+    const line = `${locate(path)}: ${pathText(path)}${message}`;
+    if (!seen.has(line)) {
+      seen.add(line);
+      problems.push(line);
+    }
+  }
+  return problems;
+}
+
+/** The steps' fields by type, for "unknown field" messages. */
+const STEP_FIELDS: Readonly<Record<string, string>> = {
+  pipeline: 'pipeline, params',
+  lambda: 'handler, config',
+  choice: 'condition, then_step, else_step',
+  wait: 'seconds, duration_path or signal',
+  map: 'iterator, items or items_path, item_param, index_param, max_concurrency, on_item_error, tolerated_failure_count, tolerated_failure_percentage, distribute',
+};
+
+function describeError(error: ErrorObject, root: unknown): string | null {
+  // the branches of a step's type report through their own keywords; the wrappers add nothing
+  if (error.keyword === 'if' || error.keyword === 'allOf') return null;
+  // the alternatives of a oneOf report once, through the oneOf
+  if (error.schemaPath.includes('/oneOf/')) return null;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const field = String(params.additionalProperty);
+      const step = stepOf(error.instancePath, root);
+      const type = typeof step?.type === 'string' ? step.type : null;
+      const hint = type !== null && STEP_FIELDS[type] !== undefined ? ` (a ${type} step has: name, type, ${STEP_FIELDS[type]}, and the common step fields)` : '';
+      return `unknown field "${field}"${hint}`;
+    }
+    case 'required':
+      return `needs "${String(params.missingProperty)}"`;
+    case 'oneOf': {
+      const step = stepOf(error.instancePath, root);
+      if (step?.type === 'wait') return 'needs exactly one of "seconds", "duration_path" or "signal"';
+      if (step?.type === 'map') return 'needs exactly one of "items" or "items_path"';
+      return error.message ?? 'does not match the schema';
+    }
+    case 'enum':
+      return `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return error.message ?? 'does not match the schema';
+  }
+}
+
+function stepOf(pointer: string, root: unknown): Record<string, unknown> | null {
+  const match = /^\/steps\/(\d+)/.exec(pointer);
+  const steps = (root as { steps?: unknown }).steps;
+  if (match === null || !Array.isArray(steps)) return null;
+  const step: unknown = steps[Number(match[1])];
+  return step !== null && typeof step === 'object' ? (step as Record<string, unknown>) : null;
+}
+
+function pointerPath(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+/** `steps[3].retry.max_attempts: ` (empty for the document itself). */
+export function pathText(path: readonly (string | number)[]): string {
+  if (path.length === 0) return '';
+  let text = '';
+  for (const part of path) text += typeof part === 'number' ? `[${part}]` : text === '' ? part : `.${part}`;
+  return `${text}: `;
+}
+
+function nodeAt(doc: Document, path: readonly (string | number)[]): YamlNode | null {
+  const { isMap, isScalar, isSeq } = yaml();
+  let node: unknown = doc.contents;
+  for (const part of path) {
+    if (isMap(node)) node = node.get(part, true);
+    else if (isSeq(node)) node = node.get(Number(part), true);
+    else return isScalar(node) ? node : null;
+  }
+  return (node as YamlNode | undefined) ?? null;
+}
