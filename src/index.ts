@@ -142,12 +142,14 @@ export type {
   RunStatus,
   StepRecord,
   StepStatus,
+  StoredDefinition,
 } from './core/store/run-record';
 export { RUN_STATUSES } from './core/store/run-record';
 export { SpineError, WorkflowDefinitionError, LeaseLostError, type SpineErrorKind } from './core/errors/spine-error';
 export { SpineValidationError, type FieldViolation } from './core/errors/spine-validation.error';
 export { SpineStartupError } from './spine/spine-startup.error';
 export { Spine } from './spine/spine';
+export type { DefinitionSource, SavedDefinition } from './spine/spine.definitions';
 export type { SpineLogger, SpineOptions } from './spine/spine.options';
 export { defineConfig, type SpineConfig } from './spine/spine.config';
 export { LambdaStep, PipelineStep, Choice, Wait, WaitForSignal, MapStep, Pipeline, Schedule, Handler, DecoratorMetadata } from './decorators';

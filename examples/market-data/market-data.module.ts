@@ -4,6 +4,7 @@ import { MarketDataSchema1780000100000 } from './market.migration';
 import { MarketRepository } from './market.repository';
 import { defaultPriceDir, MARKET_DATA_DIR, PriceFileSource } from './price-file.source';
 import { PriceAggregator } from './price.aggregator';
+import { UpdateRateLimiter } from './realtime-update.workflow';
 
 /** The market-data example's tables and migrations, for the application's DataSource. */
 export const MARKET_DATA_SCHEMA = { entities: MARKET_ENTITIES, migrations: [MarketDataSchema1780000100000] } as const;
@@ -14,4 +15,5 @@ export function bindMarketDataServices(container: Container, priceDir: string = 
   container.bind(PriceFileSource).toSelf().inSingletonScope();
   container.bind(PriceAggregator).toSelf().inSingletonScope();
   container.bind(MarketRepository).toSelf().inSingletonScope();
+  container.bind(UpdateRateLimiter).toSelf().inSingletonScope();
 }

@@ -26,11 +26,19 @@ export class PriceAggregator {
   constructor(@inject(PriceFileSource) private readonly source: PriceFileSource) {}
 
   aggregate(date: string, sources: readonly string[], previous: ReadonlyMap<string, number>, symbols: readonly string[]): AggregatedDay {
+    return this.resolve(date, sources.map((name) => ({ name, quotes: this.source.quotes(name, date) })), previous, symbols);
+  }
+
+  /**
+   * The same from quotes fetched already (a map over the sources fetched them in parallel): the
+   * order of `fetched` is the order of trust.
+   */
+  resolve(date: string, fetched: readonly { readonly name: string; readonly quotes: readonly SourceQuote[] }[], previous: ReadonlyMap<string, number>, symbols: readonly string[]): AggregatedDay {
     const bySource: Record<string, number> = {};
     const staleSources: string[] = [];
     const quotes = new Map<string, Map<string, SourceQuote>>();
-    for (const name of sources) {
-      const list = this.source.quotes(name, date);
+    const sources = fetched.map((f) => f.name);
+    for (const { name, quotes: list } of fetched) {
       if (list.length > 0 && list.every((q) => q.asOf < date)) staleSources.push(name);
       quotes.set(name, new Map(list.filter((q) => q.asOf === date).map((q) => [q.symbol, q])));
     }

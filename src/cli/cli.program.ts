@@ -270,9 +270,9 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       });
     });
 
-  program
+  const workflowsCommand = program
     .command('workflows')
-    .description('list the workflows the config registers')
+    .description('list the workflows the config registers (code, YAML files found by discovery); `workflows import` stores YAML/JSON definitions')
     .option('--json', 'print the workflow specs as JSON')
     .action(async (opts: { json?: boolean }) => {
       await withSpine(io, global(), DEFINITIONS_ONLY, async (spine) => {
@@ -281,6 +281,27 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         if (workflows.length === 0) return print(io, 'No workflows registered. Check the discover globs in the config.');
         print(io, table(['workflow', 'steps', 'description'], workflows.map((w) => [w.name, String(w.steps.length), w.description ?? ''])));
         print(io, '\nRun one: spine run <workflow> --param key=value   Draw one: spine graph <workflow>');
+      });
+    });
+
+  workflowsCommand
+    .command('import')
+    .description('store YAML/JSON workflow definitions in the database (core_workflows): checked, compiled with the handlers and pipelines of the config, versioned; workers load them when they start')
+    .argument('<files...>', 'workflow definition files (.yaml, .yml, .json)')
+    .option('--by <name>', 'who imports them (created_by)')
+    .action(async (files: string[], opts: { by?: string }) => {
+      await withSpine(io, global(), {}, async (spine) => {
+        for (const file of files) {
+          let saved;
+          try {
+            saved = await spine.saveDefinition(file, { createdBy: opts.by ?? null });
+          } catch (error) {
+            throw asUsageError(error);
+          }
+          const state = saved.created ? 'stored' : 'already stored (now the active version)';
+          print(io, `✔ ${saved.name} version ${saved.version} ${state} · ${saved.hash.slice(0, 12)} · from ${file}`);
+        }
+        print(io, '\nWorkers with the handlers and pipelines it names run it once they (re)start: spine worker');
       });
     });
 

@@ -153,7 +153,7 @@ function declareStep(
     }
     case 'wait': {
       const { name: _name, ...options } = step.options;
-      return options.seconds == null && options.signal == null ? Step.wait(name, { ...options, until: viaScope as never }) : Step.wait(name, options);
+      return options.seconds == null && options.signal == null && options.durationPath == null ? Step.wait(name, { ...options, until: viaScope as never }) : Step.wait(name, options);
     }
     case 'map': {
       const { name: _name, itemsFrom, iterator, ...options } = step.options;

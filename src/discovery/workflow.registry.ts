@@ -9,6 +9,8 @@ export interface RegisteredWorkflow {
   readonly source: string;
   readonly type: Constructor | null;
   readonly paramsType: Constructor | null;
+  /** A declarative definition loaded from the store (`core_workflows`). */
+  readonly stored?: boolean;
 }
 
 /** Compiled workflows by name; frozen once the application has started. */

@@ -1,3 +1,4 @@
+import type { DefinitionSource, SavedDefinition } from '../spine/spine.definitions';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
@@ -187,6 +188,11 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
   /** The context snapshot kept at a step (the checkpoint strategy), or null. */
   getCheckpoint(runId: string, step: string): Promise<CheckpointSnapshot | null> {
     return this.spine.getCheckpoint(runId, step);
+  }
+
+  /** See `Spine.saveDefinition`. */
+  saveDefinition(source: DefinitionSource, options: { readonly createdBy?: string | null } = {}): Promise<SavedDefinition> {
+    return this.spine.saveDefinition(source, options);
   }
 
   /** See `Spine.deleteCheckpoints`. */

@@ -16,8 +16,7 @@ import type {
   RunProgress,
   RunRecord,
   StepCommit,
-  StepRecord,
-} from '../core/store/run-record';
+  StepRecord, StoredDefinition } from '../core/store/run-record';
 import { qualityPoint } from '../core/store/quality-point';
 import type { QualityMetricsInit } from '../core/quality/quality-metrics';
 import type { RunEvent } from '../core/runner/run-event';
@@ -489,6 +488,48 @@ export class TypeOrmRunStore implements RunStore {
       const again = await this.sql.all(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash]);
       if (again.length === 0) throw error;
     }
+  }
+
+  async saveStoredDefinition(definition: Omit<StoredDefinition, 'isActive' | 'createdAt' | 'updatedAt'>, now: Date): Promise<{ readonly created: boolean }> {
+    const at = toSqlDatetime(now);
+    const document = this.values.json(definition.document, `the definition of workflow "${definition.name}"`);
+    const { name, hash } = definition;
+    const on = this.bool(true);
+    const off = this.bool(false);
+    return this.writer.plan(function* () {
+      const found = (yield { kind: 'all', sql: `SELECT id FROM ${TABLES.workflows} WHERE kind = 'declarative' AND name = ? AND spec_hash = ?`, values: [name, hash] }) as unknown[];
+      if (found.length > 0) {
+        yield { kind: 'run', sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE kind = 'declarative' AND name = ? AND spec_hash = ?`, values: [on, at, name, hash] };
+      } else {
+        yield {
+          kind: 'run',
+          sql:
+            `INSERT INTO ${TABLES.workflows} (name, domain, version, spec, spec_hash, created_at, updated_at, description, tags, is_active, created_by, kind) ` +
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'declarative')",
+          values: [name, definition.domain, definition.version, document, hash, at, at, definition.description, JSON.stringify(definition.tags), on, definition.createdBy],
+        };
+      }
+      // one active version per name
+      yield { kind: 'run', sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE kind = 'declarative' AND name = ? AND spec_hash <> ? AND is_active = ?`, values: [off, at, name, hash, on] };
+      return { created: found.length === 0 };
+    });
+  }
+
+  async listStoredDefinitions(): Promise<StoredDefinition[]> {
+    const rows = await this.sql.all(`SELECT * FROM ${TABLES.workflows} WHERE kind = 'declarative' AND is_active = ? ORDER BY name`, [this.bool(true)]);
+    return rows.map((row) => ({
+      name: String(row.name),
+      domain: row.domain === null ? null : String(row.domain),
+      version: Number(row.version),
+      description: row.description === null ? null : String(row.description),
+      tags: decodeStored<string[]>(row.tags) ?? [],
+      document: decodeStored<Record<string, unknown>>(row.spec) ?? {},
+      hash: String(row.spec_hash),
+      isActive: Boolean(Number(row.is_active)),
+      createdBy: row.created_by === null ? null : String(row.created_by),
+      createdAt: fromSqlDatetime(row.created_at)!,
+      updatedAt: fromSqlDatetime(row.updated_at ?? row.created_at)!,
+    }));
   }
 
   /** The events recorded for a run, in order. */

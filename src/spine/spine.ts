@@ -14,6 +14,9 @@ import { InversifyClassProvider } from '../di/inversify-class.provider';
 import { paramsMetadataProblem, validateParams } from '../validation/params.validator';
 import { assemble } from './spine.assembly';
 import { openStore, type OpenedStore } from './spine.database';
+import { loadStoredDefinitions, saveDefinition, type DefinitionSource, type SavedDefinition } from './spine.definitions';
+import type { HandlerLookup } from '../declarative/handler-registry';
+import type { StoredDefinition } from '../core/store/run-record';
 import type { DataSource } from 'typeorm';
 import { SpineStartupError } from './spine-startup.error';
 import type { SpineLogger, SpineOptions } from './spine.options';
@@ -45,6 +48,7 @@ export class Spine {
     private readonly recoveryIntervalMs: number,
     private readonly recoveryConcurrency: number,
     private readonly queueLimits: Readonly<Record<string, QueueLimits>>,
+    private readonly handlers: HandlerLookup,
   ) {}
 
   /** This process's worker, once started (`worker` option, `startWorker`, `npx spine worker`). */
@@ -138,6 +142,8 @@ export class Spine {
       },
     });
     const problems = [...assembly.problems];
+    // declarative definitions stored in the database (saveDefinition): those this process can run
+    if (problems.length === 0) await loadStoredDefinitions(store, registry, assembly.handlers, runner, options.logger ?? console);
     for (const [name, limits] of Object.entries(options.queues ?? {})) {
       try {
         checkQueueLimits(name, limits);
@@ -179,6 +185,7 @@ export class Spine {
       recoveryIntervalMs,
       options.recoveryConcurrency ?? 8,
       options.queues ?? {},
+      assembly.handlers,
     );
     try {
       // a schedule first seen fires from now: the scheduler's now, when the worker option gives it a clock of its own
@@ -454,6 +461,22 @@ export class Spine {
    */
   async getCheckpoint(runId: string, step: string): Promise<CheckpointSnapshot | null> {
     return this.runner.getCheckpoint(runId, step);
+  }
+
+  /**
+   * Stores a declarative workflow definition in the database (`core_workflows`, versioned, one
+   * active version per name) — "an alternative to code definitions": a YAML/JSON file's path, its
+   * text, or the document. It is checked against the schema and compiled with this application's
+   * handlers and pipelines first. Workers (processes that start after it) load the active
+   * definitions whose handlers and pipelines they have. `npx spine workflows import file.yaml`.
+   */
+  saveDefinition(source: DefinitionSource, options: { readonly createdBy?: string | null } = {}): Promise<SavedDefinition> {
+    return saveDefinition(source, options, { store: this.store, handlers: this.handlers, runner: this.runner, registry: this.registry });
+  }
+
+  /** The declarative definitions stored in the database (active versions), by name. */
+  async listStoredDefinitions(): Promise<StoredDefinition[]> {
+    return (await this.store.listStoredDefinitions?.()) ?? [];
   }
 
   /**

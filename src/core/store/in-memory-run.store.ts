@@ -14,7 +14,7 @@ import type {
   StepCommit,
   StepRecord,
 } from './run-record';
-import { FINAL_STATUSES } from './run-record';
+import { FINAL_STATUSES, type StoredDefinition } from './run-record';
 import { qualityPoint } from './quality-point';
 import type { ClaimOutcome, CreateRunOutcome, FireOutcome, FireRecord, Lease, LeaseHolder, NewRun, RenewOutcome, RunStore, ScheduleFireWrite } from './run-store.port';
 import type { ChildRunSummary, ClaimedRun, QueueClaimRequest, QueueStats, WorkerRecord } from './run-queue';
@@ -357,6 +357,25 @@ export class InMemoryRunStore implements RunStore {
     const checkpoint = (await this.listCheckpoints(runId)).filter((c) => c.stepName === step).pop();
     const context = checkpoint === undefined ? undefined : this.runs.get(runId)?.snapshots?.get(`${step}\u0000${checkpoint.iteration}`);
     return checkpoint === undefined || context === undefined ? null : { ...checkpoint, context: structuredClone(context) };
+  }
+
+  private readonly storedDefinitions: StoredDefinition[] = [];
+
+  async saveStoredDefinition(definition: Omit<StoredDefinition, 'isActive' | 'createdAt' | 'updatedAt'>, now: Date): Promise<{ readonly created: boolean }> {
+    const index = this.storedDefinitions.findIndex((d) => d.name === definition.name && d.hash === definition.hash);
+    for (const [i, stored] of this.storedDefinitions.entries()) {
+      if (stored.name === definition.name && stored.isActive && i !== index) this.storedDefinitions[i] = { ...stored, isActive: false, updatedAt: now };
+    }
+    if (index >= 0) {
+      this.storedDefinitions[index] = { ...this.storedDefinitions[index]!, isActive: true, updatedAt: now };
+      return { created: false };
+    }
+    this.storedDefinitions.push({ ...structuredClone(definition), isActive: true, createdAt: now, updatedAt: now });
+    return { created: true };
+  }
+
+  async listStoredDefinitions(): Promise<StoredDefinition[]> {
+    return this.storedDefinitions.filter((d) => d.isActive).sort((a, b) => a.name.localeCompare(b.name)).map((d) => structuredClone(d));
   }
 
   async deleteCheckpoints(runId: string): Promise<number> {

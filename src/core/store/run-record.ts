@@ -245,3 +245,24 @@ export interface PurgeCriteria {
   readonly before: Date;
   readonly keepFailed?: boolean;
 }
+
+/**
+ * A workflow definition kept in the store as a document (YAML/JSON, the design's "alternative to
+ * code definitions"): versioned, with its description, tags and active flag. Workers load the
+ * active ones whose handlers and pipelines they have.
+ */
+export interface StoredDefinition {
+  readonly name: string;
+  readonly domain: string | null;
+  readonly version: number;
+  readonly description: string | null;
+  readonly tags: readonly string[];
+  /** The document as written (the JSON of the YAML). */
+  readonly document: Readonly<Record<string, unknown>>;
+  /** SHA-256 of the document's canonical JSON. */
+  readonly hash: string;
+  readonly isActive: boolean;
+  readonly createdBy: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}

@@ -16,8 +16,7 @@ import type {
   RunRecord,
   RunStatus,
   StepCommit,
-  StepRecord,
-} from './run-record';
+  StepRecord, StoredDefinition } from './run-record';
 import type { ChildRunSummary, ClaimedRun, EnqueueSpec, QueueClaimRequest, QueueStats, WorkerRecord } from './run-queue';
 import type { RunTrigger, TriggerSource } from '../schedule/trigger';
 import type { ScheduleState } from '../schedule/schedule';
@@ -203,6 +202,14 @@ export interface RunStore {
   recordEvents?(events: readonly RunEvent[], fence: Fence | null): Promise<void> | void;
   /** Optional: keeps a workflow definition (its JSON spec and hash) once per name and hash. */
   saveDefinition?(spec: WorkflowSpec, hash: string): Promise<void>;
+  /**
+   * Optional: keeps a declarative definition (kind 'declarative'): a new (name, hash) is inserted
+   * active, the same one again is re-activated; every other stored version of the name is made
+   * inactive. Returns whether a row was inserted.
+   */
+  saveStoredDefinition?(definition: Omit<StoredDefinition, 'isActive' | 'createdAt' | 'updatedAt'>, now: Date): Promise<{ readonly created: boolean }>;
+  /** Optional: the active declarative definitions (one per name), by name. */
+  listStoredDefinitions?(): Promise<StoredDefinition[]>;
   /** The run's checkpoints (one per completed step: its step row), in order. */
   listCheckpoints(runId: string): Promise<CheckpointRecord[]>;
   /**

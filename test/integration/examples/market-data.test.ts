@@ -1,4 +1,7 @@
 import 'reflect-metadata';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Container } from 'inversify';
 import { DataSource } from 'typeorm';
 import { ErrorCategory, Spine } from 'spine-orchestration';
@@ -13,6 +16,9 @@ import { MdCalendarDay, MdDailyPrice, MdPartition } from '../../../examples/mark
 import { bindMarketDataServices, MARKET_DATA_SCHEMA } from '../../../examples/market-data/market-data.module';
 import { SyncCalendarPipeline } from '../../../examples/market-data/sync-calendar.pipeline';
 import { sessionOf } from '../../../examples/market-data/trading-calendar';
+import { FetchSourceWorkflow, MultiSourcePricesWorkflow } from '../../../examples/market-data/multi-source.workflow';
+import { RealtimeUpdateWorkflow } from '../../../examples/market-data/realtime-update.workflow';
+import { defaultPriceDir } from '../../../examples/market-data/price-file.source';
 import { testDrivers, useTestDatabase } from '../../support/databases';
 
 describe('the exchange calendars shipped with the market-data example', () => {
@@ -50,7 +56,7 @@ describe.each(testDrivers())('the market-data example on %s', (driver) => {
     spine = await Spine.create({
       container,
       database: db().dataSource,
-      workflows: [CalendarSyncWorkflow, CalendarSyncExchangeWorkflow, DailyPricesWorkflow, MarketBackfillWorkflow, BackfillMonthWorkflow],
+      workflows: [CalendarSyncWorkflow, CalendarSyncExchangeWorkflow, DailyPricesWorkflow, MarketBackfillWorkflow, BackfillMonthWorkflow, MultiSourcePricesWorkflow, RealtimeUpdateWorkflow],
       pipelines: [SyncCalendarPipeline, AggregatePricesPipeline, LoadMonthPipeline],
       recoverOnStart: false,
     });
@@ -124,5 +130,56 @@ describe.each(testDrivers())('the market-data example on %s', (driver) => {
   it('lets a caller put another source first', async () => {
     const run = await spine.run('market.daily_prices', { params: { date: '2026-03-03', sources: ['vendor_b', 'exchange'] } });
     expect(run.context.getOutput('aggregate', 'bySource')).toEqual({ vendor_b: 40 });
+  });
+
+  it("aggregates several sources fetched in parallel by a map (the design's example 3): the same closes as the daily feed, conflicts counted", async () => {
+    const date = '2026-03-04';
+    const daily = await spine.run('market.daily_prices', { params: { date } });
+    const multi = await spine.run('market.multi_source_prices', { params: { date } });
+    expect(multi.status).toBe('completed');
+    expect(multi.context.getOutput('aggregateSources')).toMatchObject({ resolved_count: 40, by_source: daily.context.getOutput('aggregate', 'bySource'), missing_sources: 0 });
+    expect(multi.context.getOutput<number>('aggregateSources', 'conflict_count')).toBeGreaterThan(30);
+    expect((await spine.listMapItems(multi.runId)).map((i) => [i.index, i.status])).toEqual([
+      [0, 'completed'],
+      [1, 'completed'],
+      [2, 'completed'],
+    ]);
+  });
+
+  it('goes on without a source that is down (onItemError partial): the run ends partial, naming the source', async () => {
+    // a price directory where vendor_a has no files: that source fails, the other two are aggregated
+    const dir = mkdtempSync(join(tmpdir(), 'spine-prices-'));
+    for (const source of ['exchange', 'vendor_b']) cpSync(join(defaultPriceDir(), source), join(dir, source), { recursive: true });
+    const container = new Container();
+    container.bind(DataSource).toConstantValue(db().dataSource);
+    bindMarketDataServices(container, dir);
+    const partial = await Spine.create({ container, database: db().dataSource, workflows: [MultiSourcePricesWorkflow, FetchSourceWorkflow], recoverOnStart: false });
+    try {
+      const run = await partial.run('market.multi_source_prices', { params: { date: '2026-03-05' } });
+      expect(run.status).toBe('partial');
+      expect(run.context.getOutput('fetchAllSources', 'errors')).toEqual([expect.objectContaining({ index: 1, item: 'vendor_a', errorCategory: 'DEPENDENCY' })]);
+      expect(run.context.getOutput('aggregateSources')).toMatchObject({ resolved_count: 40, missing_sources: 1 });
+      expect((await partial.getRun(run.runId))?.status).toBe('partial');
+    } finally {
+      await partial.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("throttles a symbol's updates with a wait whose seconds the rate check computed (the design's example 5, duration_path)", async () => {
+    const params = { symbol: 'AAPL', price: 245.1, max_updates: 2, window_seconds: 0.4 };
+    const first = await spine.run('market.realtime_update', { params });
+    const second = await spine.run('market.realtime_update', { params });
+    expect([first.completedSteps, second.completedSteps]).toEqual([
+      ['checkRate', 'rateCheck', 'process'],
+      ['checkRate', 'rateCheck', 'process'],
+    ]);
+    const started = Date.now();
+    const third = await spine.run('market.realtime_update', { params });
+    expect(third.completedSteps).toEqual(['checkRate', 'rateCheck', 'throttle', 'process']);
+    const waited = third.context.getOutput<number>('checkRate', 'wait_seconds');
+    expect(waited).toBeGreaterThan(0);
+    expect(waited).toBeLessThanOrEqual(0.4);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(waited * 1000 - 5);
   });
 });
