@@ -52,7 +52,19 @@ async function main(): Promise<void> {
     say(`   → ${outcome(again)}; loaded ${JSON.stringify(again.context.getOutput('summary', 'loaded'))}, skipped ${JSON.stringify(again.context.getOutput('summary', 'skipped'))}`);
     const flagged = again.context.getOutput<{ date: string; symbol: string; changePct: number; source: string }[]>('summary', 'extremeMoves');
     say(`     flagged for review: ${flagged.map((e) => `${e.date} ${e.symbol} ${(e.changePct * 100).toFixed(0)}% (${e.source})`).join(', ') || 'none'}`);
-    if (sync.status !== 'completed' || backfill.status !== 'completed' || again.status !== 'completed') process.exitCode = 1;
+
+    say('\n5) market.multi_source_prices 2026-03-04: the three sources fetched in parallel (a map), conflicts resolved by priority');
+    const multi = await spine.run('market.multi_source_prices', { params: { date: '2026-03-04' } });
+    const resolved = multi.context.getOutput<{ resolved_count: number; conflict_count: number; by_source: Record<string, number> }>('aggregateSources');
+    say(`   → ${outcome(multi)}; ${resolved.resolved_count} closes, ${resolved.conflict_count} symbols priced by several sources, by source ${JSON.stringify(resolved.by_source)}`);
+
+    say('\n6) market.realtime_update ×3 for AAPL, at most 2 updates per 0.5 s: the third waits (seconds computed by the rate check)');
+    for (let i = 1; i <= 3; i++) {
+      const update = await spine.run('market.realtime_update', { params: { symbol: 'AAPL', price: 245 + i / 10, max_updates: 2, window_seconds: 0.5 } });
+      const throttled = update.completedSteps.includes('throttle');
+      say(`   update ${i}: ${outcome(update)}${throttled ? ` after waiting ${update.context.getOutput<number>('checkRate', 'wait_seconds').toFixed(2)} s` : ''}`);
+    }
+    if (sync.status !== 'completed' || backfill.status !== 'completed' || again.status !== 'completed' || multi.status !== 'completed') process.exitCode = 1;
   } finally {
     await spine.close();
     if (dataSource.isInitialized) await dataSource.destroy();
