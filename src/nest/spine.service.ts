@@ -49,15 +49,18 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
     const wrappers = new Map<Constructor, InstanceWrapper>();
     const workflows: Constructor[] = [];
     const pipelines: Constructor[] = [];
+    const handlers: Constructor[] = [];
     for (const wrapper of this.discovery.getProviders()) {
       const type = wrapper.metatype as Constructor | null;
       if (typeof type !== 'function' || wrapper.isFactory || wrappers.has(type)) continue;
       const isWorkflow = DecoratorMetadata.isWorkflowClass(type);
       const isPipeline = DecoratorMetadata.isPipelineClass(type);
-      if (!isWorkflow && !isPipeline) continue;
+      const isHandler = DecoratorMetadata.isHandlerClass(type);
+      if (!isWorkflow && !isPipeline && !isHandler) continue;
       wrappers.set(type, wrapper);
       if (isWorkflow) workflows.push(type);
       if (isPipeline) pipelines.push(type);
+      if (isHandler) handlers.push(type);
     }
     // the worker starts with the application (onApplicationBootstrap), as recovery does
     const { global: _global, shutdownTimeoutMs: _timeout, worker: _worker, ...options } = this.options;
@@ -68,6 +71,8 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
       classProvider: new NestClassProvider(this.moduleRef, wrappers),
       workflows: [...(options.workflows ?? []), ...workflows],
       pipelines: [...(options.pipelines ?? []), ...pipelines],
+      // providers with @Handler methods: the lambda handlers of YAML/JSON workflows
+      handlers: [...(options.handlers ?? []), ...handlers],
       recoverOnStart: false,
     });
   }

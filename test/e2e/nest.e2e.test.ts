@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Injectable, Module, Scope, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { Choice, LambdaStep, MapStep, Pipeline, PipelineStep, Spine, SpineStartupError, Workflow, type WorkflowContext } from 'spine-orchestration';
+import { Choice, Handler, LambdaStep, MapStep, Pipeline, PipelineStep, Spine, SpineStartupError, Workflow, type WorkflowContext } from 'spine-orchestration';
 import { SpineModule, SpineService } from 'spine-orchestration/nest';
 import { sqliteOptions } from 'spine-orchestration/typeorm';
 import { AppModule } from '../../examples/nest-app/app.module';
@@ -162,6 +162,38 @@ describe('SpineModule provider scopes', () => {
       expect(perRun[0]).not.toBe(perRun[1]);
     }
     expect(seen[0]).toBe(seen[1]);
+  });
+});
+
+describe('SpineModule declarative workflows', () => {
+  it('finds @Handler providers through Nest and runs a YAML workflow found by discovery, its handler using a Nest dependency', async () => {
+    @Injectable()
+    class GreetingHandlers {
+      constructor(private readonly counter: Counter) {}
+
+      @Handler('greet.hello')
+      hello(ctx: WorkflowContext, config: Readonly<Record<string, unknown>>) {
+        this.counter.next++;
+        return { greeting: `${String(config.word)} ${ctx.getParam<string>('who')}`, calls: this.counter.next };
+      }
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'spine-nest-yaml-'));
+    writeFileSync(
+      join(dir, 'greet.yaml'),
+      'name: greet.yaml\nsteps:\n  - { name: hello, type: lambda, handler: greet.hello, config: { word: Hello } }\n  - { name: loud, type: choice, condition: "outputs.hello.calls >= 1", then_step: done }\n  - { name: done, type: wait, seconds: 0 }\n',
+    );
+    @Module({ imports: [SpineModule.forRoot({ database: 'memory', global: true, discover: ['*.yaml'], cwd: dir })], providers: [Counter, GreetingHandlers] })
+    class YamlModule {}
+    const app = (await Test.createTestingModule({ imports: [YamlModule] }).compile()).createNestApplication({ logger: false });
+    await app.init();
+    try {
+      const result = await app.get(SpineService).run('greet.yaml', { params: { who: 'Nest' } });
+      expect(result.status).toBe('completed');
+      expect(result.context.getOutput('hello')).toEqual({ greeting: 'Hello Nest', calls: 1 });
+    } finally {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
