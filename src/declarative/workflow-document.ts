@@ -61,6 +61,8 @@ export function parseWorkflowText(text: string, source: string): ParsedWorkflow 
     return `${source}:${line}:${col}`;
   };
   const locate = (path: readonly (string | number)[]): string => at(nodeAt(doc, path)?.range?.[0]);
+  // an unknown field is shown at its key (the value may be far below)
+  const locateKey = (path: readonly (string | number)[]): string => at(keyAt(doc, path)?.range?.[0] ?? nodeAt(doc, path.slice(0, -1))?.range?.[0]);
   if (doc.errors.length > 0) {
     return { document: null, problems: doc.errors.map((e) => `${at(e.pos[0])}: ${e.message.split('\n')[0]}`), locate };
   }
@@ -68,12 +70,12 @@ export function parseWorkflowText(text: string, source: string): ParsedWorkflow 
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { document: null, problems: [`${source}: a workflow file holds one object (name, steps, …); found ${Array.isArray(value) ? 'a list' : String(value)}`], locate };
   }
-  const problems = schemaProblems(value, locate);
+  const problems = schemaProblems(value, locate, locateKey);
   return { document: problems.length === 0 ? (value as WorkflowDocument) : null, problems, locate };
 }
 
 /** Checks a document (parsed already, or given in code) against the JSON Schema. */
-export function schemaProblems(value: unknown, locate: (path: readonly (string | number)[]) => string): string[] {
+export function schemaProblems(value: unknown, locate: (path: readonly (string | number)[]) => string, locateKey = locate): string[] {
   const validate = schemaValidator();
   if (validate(value)) return [];
   const seen = new Set<string>();
@@ -82,7 +84,8 @@ export function schemaProblems(value: unknown, locate: (path: readonly (string |
     const message = describeError(error, value);
     if (message === null) continue;
     const path = pointerPath(error.instancePath);
-    const line = `${locate(path)}: ${pathText(path)}${message}`;
+    const where = error.keyword === 'additionalProperties' ? locateKey([...path, String((error.params as { additionalProperty?: unknown }).additionalProperty)]) : locate(path);
+    const line = `${where}: ${pathText(path)}${message}`;
     if (!seen.has(line)) {
       seen.add(line);
       problems.push(line);
@@ -163,4 +166,13 @@ function nodeAt(doc: Document, path: readonly (string | number)[]): YamlNode | n
     else return isScalar(node) ? node : null;
   }
   return (node as YamlNode | undefined) ?? null;
+}
+
+/** The key node of the last part of `path` in a map (for problems about a field itself). */
+function keyAt(doc: Document, path: readonly (string | number)[]): YamlNode | null {
+  const { isMap, isScalar } = yaml();
+  const parent = nodeAt(doc, path.slice(0, -1));
+  if (!isMap(parent)) return null;
+  const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path[path.length - 1]);
+  return (pair?.key as YamlNode | undefined) ?? null;
 }

@@ -16,6 +16,12 @@ export interface SpineModuleOptions extends Omit<SpineOptions, 'container' | 'cl
    * the runs are then handed off, their leases released for another instance.
    */
   readonly shutdownTimeoutMs?: number;
+  /**
+   * Globs of YAML/JSON workflow definition files (relative to `cwd`): `['workflows/*.yaml']`.
+   * Their lambda handlers are the providers with `@Handler` methods (classes come from Nest's
+   * module graph, not from globs).
+   */
+  readonly workflowFiles?: readonly string[];
 }
 
 /** `SpineModule.forRootAsync`: options from a factory with injected dependencies (a config service, TypeORM's DataSource). */

@@ -63,12 +63,17 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
       if (isHandler) handlers.push(type);
     }
     // the worker starts with the application (onApplicationBootstrap), as recovery does
-    const { global: _global, shutdownTimeoutMs: _timeout, worker: _worker, ...options } = this.options;
+    const { global: _global, shutdownTimeoutMs: _timeout, worker: _worker, workflowFiles, ...options } = this.options;
+    const yamlOnly = (workflowFiles ?? []).filter((glob) => !/\.(yaml|yml|json)$/i.test(glob));
+    if (yamlOnly.length > 0) {
+      throw new SpineError('invalid-argument', `SpineModule workflowFiles takes globs of .yaml, .yml or .json files; ${yamlOnly.join(', ')} ${yamlOnly.length === 1 ? 'is' : 'are'} not (classes are found through Nest's providers).`);
+    }
     this.instance = await Spine.create({
       // Spine's notices (recovered runs, globs) through Nest's logger unless the options name one
       logger: { warn: (message) => this.logger.warn(message), info: (message) => this.logger.log(message) },
       ...options,
       classProvider: new NestClassProvider(this.moduleRef, wrappers),
+      ...(workflowFiles !== undefined && { discover: workflowFiles }),
       workflows: [...(options.workflows ?? []), ...workflows],
       pipelines: [...(options.pipelines ?? []), ...pipelines],
       // providers with @Handler methods: the lambda handlers of YAML/JSON workflows

@@ -134,6 +134,44 @@ describe('the spine command line', () => {
     expect((JSON.parse(runs.stdout) as { workflowName: string }[]).map((r) => r.workflowName)).toEqual(['app.greeting']);
   }, 60_000);
 
+  it("reports a partial run (exit 0, a warning line naming what failed); imports a YAML definition that the user's handlers run, and refuses a broken one naming the line (exit 2)", async () => {
+    const user = userProject();
+    dirs.push(user);
+    writeFileSync(
+      join(user, 'src', 'partial.workflow.ts'),
+      [
+        "import { ErrorPolicy, Handler, LambdaStep, StepResult, Workflow } from 'spine-orchestration';",
+        "@Workflow({ name: 'app.partial' })",
+        'export class Partial {',
+        '  @LambdaStep() load() { return { rows: 3 }; }',
+        "  @LambdaStep({ onError: ErrorPolicy.CONTINUE, retry: { maxAttempts: 1 } }) notify() { return StepResult.fail('mail server down', { category: 'NETWORK' }); }",
+        '}',
+        'export class Greetings {',
+        "  @Handler('app.greet') greet(ctx: any, config: any) { return { text: `${config.word} ${ctx.getParam('who')}` }; }",
+        '}',
+      ].join('\n'),
+    );
+    const bin = join(user, 'node_modules', '.bin', 'spine');
+    const partial = await exec(bin, ['run', 'app.partial'], user);
+    expect(partial.code).toBe(0);
+    expect(partial.stdout).toMatch(/^⚠ app\.partial partial in .* · 1\/2 steps$/m);
+    expect(partial.stdout).toContain('warning  the run went to its end, but step "notify" failed (onError: continue)');
+    const listed = await exec(bin, ['runs', '--status', 'partial'], user);
+    expect(listed.stdout).toContain('partial');
+
+    writeFileSync(join(user, 'hello.yaml'), 'name: app.hello\nversion: 2\nsteps:\n  - name: greet\n    type: lambda\n    handler: app.greet\n    config: { word: Hello }\n');
+    writeFileSync(join(user, 'broken.yaml'), 'name: app.broken\nsteps:\n  - name: greet\n    type: lambda\n    handler: app.greet\n    retries: 3\n');
+    const imported = await exec(bin, ['workflows', 'import', 'hello.yaml', '--by', 'ops'], user);
+    expect(imported.stderr).toBe('');
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toMatch(/^✔ app\.hello version 2 stored · [0-9a-f]{12} · from hello\.yaml$/m);
+    const ran = await exec(bin, ['run', 'app.hello', '--param', 'who=YAML', '--json'], user);
+    expect((JSON.parse(ran.stdout) as { steps: { output: unknown }[] }).steps[0]!.output).toEqual({ text: 'Hello YAML' });
+    const broken = await exec(bin, ['workflows', 'import', 'broken.yaml'], user);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toContain('broken.yaml:6:5: steps[0]: unknown field "retries"');
+  }, 60_000);
+
   it('loads an ESM TypeScript project (nodenext .js specifiers, rootDir, paths) through SWC, decorator metadata intact, without the typescript package', async () => {
     const user = userProject();
     dirs.push(user);

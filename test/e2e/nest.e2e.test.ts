@@ -182,7 +182,7 @@ describe('SpineModule declarative workflows', () => {
       join(dir, 'greet.yaml'),
       'name: greet.yaml\nsteps:\n  - { name: hello, type: lambda, handler: greet.hello, config: { word: Hello } }\n  - { name: loud, type: choice, condition: "outputs.hello.calls >= 1", then_step: done }\n  - { name: done, type: wait, seconds: 0 }\n',
     );
-    @Module({ imports: [SpineModule.forRoot({ database: 'memory', global: true, discover: ['*.yaml'], cwd: dir })], providers: [Counter, GreetingHandlers] })
+    @Module({ imports: [SpineModule.forRoot({ database: 'memory', global: true, workflowFiles: ['*.yaml'], cwd: dir })], providers: [Counter, GreetingHandlers] })
     class YamlModule {}
     const app = (await Test.createTestingModule({ imports: [YamlModule] }).compile()).createNestApplication({ logger: false });
     await app.init();

@@ -112,7 +112,7 @@ steps:
     );
     expect(problems).toEqual([
       expect.stringMatching(/bad\.yaml:6:15: steps\[0\]\.on_error: must be one of "stop", "continue", "retry"/),
-      expect.stringMatching(/bad\.yaml:7:5: steps\[1\]: unknown field "then" \(a choice step has: name, type, condition, then_step, else_step/),
+      expect.stringMatching(/bad\.yaml:10:5: steps\[1\]: unknown field "then" \(a choice step has: name, type, condition, then_step, else_step/),
       expect.stringMatching(/bad\.yaml:12:5: steps\[2\]: needs exactly one of "seconds", "duration_path" or "signal"/),
       expect.stringMatching(/bad\.yaml:14:5: steps\[3\]: needs exactly one of "items" or "items_path"/),
     ]);
