@@ -241,6 +241,7 @@ describe('migrations started by many processes at once on an empty SQLite databa
         'RunQueue1767398400000',
         'SchedulesSignals1767484800000',
         'DurableHotPath1767571200000',
+        'DesignSchema1767657600000',
       ]);
       await dataSource.destroy();
     } finally {
@@ -291,6 +292,7 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
         'RunQueue1767398400000',
         'SchedulesSignals1767484800000',
         'DurableHotPath1767571200000',
+        'DesignSchema1767657600000',
       ]);
       await dataSource.destroy();
     }, 60_000);
