@@ -26,7 +26,7 @@ describe('Spine with a discovered application', () => {
     const { spine } = await startFixtureApp(warnings);
     expect(spine.workflows().map((w) => w.name)).toEqual(['fixture.all_tiers', 'fixture.weekly']);
     expect(warnings).toEqual([
-      expect.stringMatching(/not-decorated\.workflow\.ts exports no @Workflow or @Pipeline class/),
+      expect.stringMatching(/not-decorated\.workflow\.ts exports no @Workflow, @Pipeline or @Handler class/),
       expect.stringMatching(/discover pattern "test\/fixtures\/app\/\*\*\/\*\.missing\.ts" matched no files/),
     ]);
     await spine.close();

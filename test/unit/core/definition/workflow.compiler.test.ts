@@ -70,7 +70,7 @@ describe('WorkflowCompiler', () => {
           expect.stringMatching(/step "fan": needs an iterator/),
           expect.stringMatching(/step "next_bad": next target "ghost"/),
           expect.stringMatching(/step "next_bad": depends on "phantom"/),
-          expect.stringMatching(/step "w": needs exactly one of "seconds", "until" or "signal"/),
+          expect.stringMatching(/step "w": needs exactly one of "seconds", "durationPath", "until" or "signal"/),
           expect.stringMatching(/step "policies": retry: maxAttempts/),
           expect.stringMatching(/step "policies": timeoutMs/),
           expect.stringMatching(/step "policies": quality: minValidRate/),
