@@ -100,6 +100,7 @@ async function main(): Promise<void> {
       ['npx spine runs', 'the runs just recorded'],
       ['npx spine graph finra.weekly_refresh', 'the workflow as a Mermaid chart (--format dot for Graphviz)'],
       ['npx spine run finra.all_tiers --param week_ending=2026-10-23', 'the three tiers in parallel, with live progress'],
+      ['npx spine run finra.weekly_refresh_v2 --param week_ending=2026-10-23', 'the same refresh defined in YAML (finra-otc/workflows/weekly-refresh.yaml)'],
       ['npx spine run finra.backfill --param from=2026-08-07 --param to=2026-10-23 --param tier=OTC --param fail_week=2026-09-04', ''],
       [`npx spine backfill ${SCHEDULE} --from 2026-08-21 --to 2026-11-06 --dry-run`, ''],
       ['npm run example:market-data', 'exchange calendars, multi-source prices, monthly partitions'],
