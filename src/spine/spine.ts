@@ -16,7 +16,7 @@ import { assemble } from './spine.assembly';
 import { openStore, type OpenedStore } from './spine.database';
 import { loadStoredDefinitions, saveDefinition, type DefinitionSource, type SavedDefinition } from './spine.definitions';
 import type { HandlerLookup } from '../declarative/handler-registry';
-import type { StoredDefinition } from '../core/store/run-record';
+import { reachedEnd, type StoredDefinition } from '../core/store/run-record';
 import type { DataSource } from 'typeorm';
 import { SpineStartupError } from './spine-startup.error';
 import type { SpineLogger, SpineOptions } from './spine.options';
@@ -280,7 +280,7 @@ export class Spine {
     for (let poll = 0; ; poll++) {
       const run = await this.store.getRun(runId);
       if (run === null) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; check the id (spine.listRuns shows recent runs).`);
-      if (run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled' || run.status === 'stopped') {
+      if (reachedEnd(run.status) || run.status === 'failed' || run.status === 'cancelled' || run.status === 'stopped') {
         const definition = this.registry.get(run.workflowName);
         if (definition === undefined) throw this.unknownWorkflow(run.workflowName);
         return this.runner.resultOf(run, definition);

@@ -564,7 +564,7 @@ export class RunExecution implements AttemptEnvironment {
       if (result.skipped !== null && result.nextStep !== null) result = checkRoute(step, result, index);
       if (result.skipped !== null) {
         await this.skip(step, position, result.skipped, undefined, result.nextStep ?? step.next);
-        await this.stepEvents(step, attempt, iteration, result);
+        if (result.events.length > 0) await this.stepEvents(step, attempt, iteration, result);
         return { result, context: ctx, cancelled };
       }
       if (step.quality !== null) {
@@ -594,7 +594,7 @@ export class RunExecution implements AttemptEnvironment {
       if (!result.success && !cancelled && retry !== null && retry.shouldRetry(result.errorCategory!, attempt)) {
         const delayMs = retry.delayAfter(attempt, this.services.random);
         await this.committed(this.ledger.retried(step, iteration, attempt, key, startedAt, durationMs, result));
-        if (tooMany === null) await this.stepEvents(step, attempt, iteration, result);
+        if (tooMany === null && result.events.length > 0) await this.stepEvents(step, attempt, iteration, result);
         this.emit('step_retried', step.name, attempt, iteration, durationMs, { error: result.error!, errorCategory: result.errorCategory!, delayMs });
         try {
           await this.clock.sleep(delayMs, this.runSignal);
@@ -611,7 +611,7 @@ export class RunExecution implements AttemptEnvironment {
         continue;
       }
       await this.committed(this.ledger.settled(step, position, iteration, attempt, key, startedAt, durationMs, result, result.success ? next : null));
-      if (tooMany === null) await this.stepEvents(step, attempt, iteration, result);
+      if (tooMany === null && result.events.length > 0) await this.stepEvents(step, attempt, iteration, result);
       if (result.success) {
         this.emit('step_completed', step.name, attempt, iteration, durationMs);
       } else {

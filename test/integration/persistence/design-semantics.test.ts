@@ -1,4 +1,4 @@
-import { ErrorCategory, ErrorPolicy, RetryPolicy, Step, StepError, StepResult, Workflow, WorkflowContext, WorkflowRunner, type RunEvent } from 'spine-orchestration';
+import { ErrorCategory, ErrorPolicy, RetryPolicy, Spine, Step, StepError, StepResult, Workflow, WorkflowContext, WorkflowRunner, type RunEvent } from 'spine-orchestration';
 import { TABLES, TypeOrmRunStore } from '../../../src/persistence';
 import { testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
 
@@ -92,6 +92,14 @@ describe.each(testDrivers())('the design semantics recorded on %s', (driver) => 
     ]);
     expect((await store.listRuns({ status: 'partial', workflow: wf.name })).map((r) => r.runId)).toEqual([result.runId]);
     expect(events.find((e) => e.type === 'run_completed' && e.runId === result.runId)).toMatchObject({ partial: true, failedSteps: ['notify'], failedItems: { fan: 1 } });
+    // a queued run that ends partial is a result for waitForResult, from a worker
+    const spine = await Spine.create({ database: db.dataSource, workflows: [wf, item], recoverOnStart: false, worker: { concurrency: 1, pollIntervalMs: 20 }, logger: { warn: () => undefined } });
+    try {
+      const { runId } = await spine.enqueue(wf.name);
+      expect((await spine.waitForResult(runId, { timeoutMs: 20_000 })).status).toBe('partial');
+    } finally {
+      await spine.close();
+    }
     // final, like completed: nothing to resume, and recovery and cancel leave it alone
     await expect(runner().resume(result.runId, { workflow: wf })).rejects.toThrow(/went to its end \(partial/);
     await expect(runner().cancel(result.runId)).rejects.toThrow('already partial');
