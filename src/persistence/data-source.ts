@@ -9,9 +9,10 @@ import { RunQueue1767398400000 } from './migrations/1767398400000-run-queue';
 import { SchedulesSignals1767484800000 } from './migrations/1767484800000-schedules-signals';
 import { DurableHotPath1767571200000 } from './migrations/1767571200000-durable-hot-path';
 import { DesignSchema1767657600000 } from './migrations/1767657600000-design-schema';
+import { RunTraceparent1767744000000 } from './migrations/1767744000000-run-traceparent';
 
 /** Every migration, in order. */
-export const spineMigrations = [InitialSchema1767225600000, FencingEpochs1767312000000, RunQueue1767398400000, SchedulesSignals1767484800000, DurableHotPath1767571200000, DesignSchema1767657600000];
+export const spineMigrations = [InitialSchema1767225600000, FencingEpochs1767312000000, RunQueue1767398400000, SchedulesSignals1767484800000, DurableHotPath1767571200000, DesignSchema1767657600000, RunTraceparent1767744000000];
 
 /** The default embedded database: a file under `.spine/` in the working directory. */
 export const DEFAULT_SQLITE_FILE = '.spine/spine.db';

@@ -9,6 +9,7 @@ export { RunQueue1767398400000 } from './migrations/1767398400000-run-queue';
 export { SchedulesSignals1767484800000 } from './migrations/1767484800000-schedules-signals';
 export { DurableHotPath1767571200000 } from './migrations/1767571200000-durable-hot-path';
 export { DesignSchema1767657600000 } from './migrations/1767657600000-design-schema';
+export { RunTraceparent1767744000000 } from './migrations/1767744000000-run-traceparent';
 export { runMigrationsExclusively } from './migrations-lock';
 export { DEFAULT_MAX_OUTPUT_BYTES } from './json-codec';
 export { runInTransaction, type ApplicationTransactionOptions, type IsolationLevel } from './application-transaction';

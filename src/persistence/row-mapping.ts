@@ -47,6 +47,7 @@ export function runFromRow(row: RunRow): RunRecord {
     partition: json<Partition | null>('run_partition', null),
     batchId: str(row.batch_id),
     traceId: String(row.trace_id),
+    traceparent: str(row.traceparent),
     asOfDate: str(row.as_of_date),
     captureId: str(row.capture_id),
     idempotencyKey: str(row.idempotency_key),

@@ -132,14 +132,15 @@ export class TypeOrmRunStore implements RunStore {
         leaseOwner === null ? 0 : 1, queued?.queue ?? null, queued?.queue ?? null, queued?.priority ?? 0, queued?.concurrencyKey ?? null,
         run.trigger?.source ?? 'api', run.trigger?.schedule ?? null, run.trigger?.fireTime == null ? null : toSqlDatetime(run.trigger.fireTime),
         now,
+        run.traceparent ?? null,
       );
     }
-    const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)';
+    const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
     return [
       `${verb} INTO ${TABLES.runs} (run_id, workflow_name, workflow_version, workflow_hash, domain, status, params, run_partition, ` +
         'partition_key, batch_id, trace_id, as_of_date, capture_id, idempotency_key, parent_run_id, root_run_id, total_steps, executed_steps, ' +
         'completed_steps, failed_steps, skipped_steps, started_at, updated_at, cancel_requested, lease_owner, lease_expires_at, lease_epoch, ' +
-        `lost_executions, queue, claim_queue, priority, concurrency_key, trigger_source, trigger_schedule, trigger_fire_time, created_at) VALUES ${runs.map(() => row).join(', ')}${tail}`,
+        `lost_executions, queue, claim_queue, priority, concurrency_key, trigger_source, trigger_schedule, trigger_fire_time, created_at, traceparent) VALUES ${runs.map(() => row).join(', ')}${tail}`,
       values,
     ];
   }

@@ -92,4 +92,11 @@ export interface SpineOptions extends SpineRunnerOptions {
   /** Trading calendars schedules may name (`calendar: 'XNYS'`), by name. */
   readonly calendars?: Readonly<Record<string, TradingCalendar>>;
   readonly logger?: SpineLogger;
+  /**
+   * OpenTelemetry traces and metrics through `@opentelemetry/api` (on by default): a
+   * `workflow.run` span per execution of a run, a `step <name>` span per attempt, map items as
+   * child spans, and `spine.*` metrics — recorded only when the application registers a tracer or
+   * meter provider (the OTel SDK); otherwise nothing is done. `false` turns it off.
+   */
+  readonly telemetry?: boolean;
 }

@@ -14,6 +14,7 @@ import { InversifyClassProvider } from '../di/inversify-class.provider';
 import { paramsMetadataProblem, validateParams } from '../validation/params.validator';
 import { assemble } from './spine.assembly';
 import { openStore, type OpenedStore } from './spine.database';
+import { OtelRunTelemetry } from '../telemetry/otel-telemetry';
 import { loadStoredDefinitions, saveDefinition, type DefinitionSource, type SavedDefinition } from './spine.definitions';
 import type { HandlerLookup } from '../declarative/handler-registry';
 import { reachedEnd, type StoredDefinition } from '../core/store/run-record';
@@ -125,6 +126,7 @@ export class Spine {
     const { middleware, defaultRetry, defaultTimeoutMs, clock, lease, maxLostExecutions } = options;
     const startedRuns = new StartedRuns(options.onEvent);
     const runner = new WorkflowRunner({
+      telemetry: options.telemetry === false ? null : new OtelRunTelemetry(),
       lease,
       maxLostExecutions,
       queues: options.queues ?? {},

@@ -242,6 +242,7 @@ describe('migrations started by many processes at once on an empty SQLite databa
         'SchedulesSignals1767484800000',
         'DurableHotPath1767571200000',
         'DesignSchema1767657600000',
+        'RunTraceparent1767744000000',
       ]);
       await dataSource.destroy();
     } finally {
@@ -293,6 +294,7 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
         'SchedulesSignals1767484800000',
         'DurableHotPath1767571200000',
         'DesignSchema1767657600000',
+        'RunTraceparent1767744000000',
       ]);
       await dataSource.destroy();
     }, 60_000);

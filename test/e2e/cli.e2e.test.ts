@@ -223,7 +223,7 @@ describe('the spine command line', () => {
     expect(first.stdout).toMatch(/^✓ node +v\d+/m);
     expect(first.stdout).toMatch(/^✓ config +spine\.config\.ts$/m);
     expect(first.stdout).toMatch(/^✗ tsconfig +none found$/m);
-    expect(first.stdout).toMatch(/^✓ database +SQLite .*\.spine\/spine\.db \(from the default \(\.spine\/spine\.db under the working directory\)\); 6 migrations to run: InitialSchema1767225600000, .*\(the next spine command or Spine\.create runs them, or `npx spine migrate`\)$/m);
+    expect(first.stdout).toMatch(/^✓ database +SQLite .*\.spine\/spine\.db \(from the default \(\.spine\/spine\.db under the working directory\)\); 7 migrations to run: InitialSchema1767225600000, .*\(the next spine command or Spine\.create runs them, or `npx spine migrate`\)$/m);
     expect(first.stdout).toMatch(/^✓ workflows +2: app\.greeting, app\.settle$/m);
     expect(first.stdout).toContain('1 problem:');
     expect(first.stdout).toContain('- tsconfig: add a tsconfig.json with "experimentalDecorators": true and "emitDecoratorMetadata": true');
@@ -231,11 +231,11 @@ describe('the spine command line', () => {
     writeFileSync(join(user, 'tsconfig.json'), '{\n  // as tsc --init writes it, with the two flags on\n  "compilerOptions": { "experimentalDecorators": true, "emitDecoratorMetadata": true, "paths": { "a/*": ["./src/*"] }, },\n}\n');
     const second = await exec(bin, ['doctor'], user);
     expect(second.stdout).toMatch(/^✓ tsconfig +tsconfig\.json: experimentalDecorators true, emitDecoratorMetadata true$/m);
-    expect(second.stdout).toMatch(/schema current \(6 migrations\)$/m);
+    expect(second.stdout).toMatch(/schema current \(7 migrations\)$/m);
     expect(second.stdout).toContain('No problems found.');
     expect(second.code).toBe(0);
     const env = await exec(bin, ['doctor'], user, { SPINE_DATABASE_URL: 'sqlite:elsewhere.db' });
-    expect(env.stdout).toMatch(/^✓ database +SQLite .*elsewhere\.db \(from SPINE_DATABASE_URL\); 6 migrations to run/m);
+    expect(env.stdout).toMatch(/^✓ database +SQLite .*elsewhere\.db \(from SPINE_DATABASE_URL\); 7 migrations to run/m);
     expect(env.code).toBe(0);
   }, 60_000);
 
@@ -474,7 +474,7 @@ describe('the spine command line', () => {
   it('migrates (nothing left to do once the tables exist) and purges finished runs by age', async () => {
     const migrate = await spine(dir, 'migrate');
     expect(migrate.code).toBe(0);
-    expect(migrate.stdout).toMatch(/^The database is up to date \(8 migrations\)\.$/m);
+    expect(migrate.stdout).toMatch(/^The database is up to date \(9 migrations\)\.$/m);
     const kept = await spine(dir, 'purge', '--older-than', '30d');
     expect(kept.stdout).toBe('Deleted 0 runs older than 30 days.\n');
     const purged = await spine(dir, 'purge', '--older-than', '0m', '--json');

@@ -13,6 +13,7 @@ import type { RunEventType } from './run-event';
 import { RunEventLog } from './run-event-log';
 import { RunTimeoutError } from '../errors/step-timeout.error';
 import { checkStepEvents } from './step-events';
+import type { AttemptTrace, AttemptTraceOutcome, RunTrace, RunTraceInfo } from './run-telemetry';
 import { resultOfEarlierRun } from './earlier-run.result';
 import { LeaseGuard } from './lease-guard';
 import { lostExecutions, poisonStepMessage } from './lost-executions';
@@ -264,8 +265,66 @@ export class RunExecution implements AttemptEnvironment {
     return this.settings.rootRunId ?? this.runId;
   }
 
+  /** This execution's trace (null: not traced). */
+  private trace: RunTrace | null = null;
+  /** The span of the step attempt running now, and when it began. */
+  private attemptSpan: AttemptTrace | null = null;
+  private attemptStarted = 0;
+
+  private openAttempt(step: StepDefinition, attempt: number, iteration: number): AttemptTrace {
+    this.attemptSpan = this.trace!.startAttempt({ step: step.name, type: step.type, attempt, iteration });
+    this.attemptStarted = performance.now();
+    return this.attemptSpan;
+  }
+
+  private closeAttempt(status: AttemptTraceOutcome['status'], result: StepResult | null): void {
+    const span = this.attemptSpan;
+    if (span === null) return;
+    this.attemptSpan = null;
+    const failed = result !== null && !result.success;
+    span.end({
+      status,
+      durationMs: performance.now() - this.attemptStarted,
+      error: failed ? result.error : null,
+      errorCategory: failed ? result.errorCategory : null,
+      quality: result?.quality ?? null,
+    });
+  }
+
+  /** What the telemetry is told of this execution. */
+  private traceInfo(): RunTraceInfo {
+    const { settings, initial } = this;
+    const stored = settings.resume?.run ?? null;
+    const partition = initial.partition;
+    return {
+      workflow: this.definition.name,
+      runId: this.runId,
+      parentRunId: settings.parentRunId,
+      trigger: settings.trigger?.source ?? stored?.triggerSource ?? null,
+      partitionKey: partition === null ? null : Object.keys(partition).sort().map((k) => `${k}=${partition[k]}`).join(','),
+      queue: stored?.queue ?? null,
+      resumed: settings.resume !== null && settings.resume.firstStart !== true,
+      traceparent: settings.parentRunId === null ? (stored?.traceparent ?? null) : null,
+    };
+  }
+
   /** Runs the workflow to its end and reports what happened. */
   async run(): Promise<WorkflowResult> {
+    this.trace = this.settings.trace ?? this.services.telemetry?.startRun(this.traceInfo()) ?? null;
+    if (this.trace === null) return this.runTraced();
+    const started = performance.now();
+    try {
+      const result = await this.runTraced();
+      this.trace.end({ status: result.status, durationMs: result.durationMs, error: result.error, errorCategory: result.errorCategory });
+      return result;
+    } catch (error) {
+      this.closeAttempt('yielded', null);
+      this.trace.end({ status: 'interrupted', durationMs: performance.now() - started, error: messageOf(error) });
+      throw error;
+    }
+  }
+
+  private async runTraced(): Promise<WorkflowResult> {
     const unfollow = this.control.follow(this.settings.signal);
     const limit = this.settings.parentRunId === null ? this.definition.timeoutMs : null;
     const timer = limit === null ? null : setTimeout(() => this.control.timeOut(new RunTimeoutError(this.definition.name, limit)), limit);
@@ -357,7 +416,7 @@ export class RunExecution implements AttemptEnvironment {
     } else {
       const lease = this.ownsGuard ? { owner: this.fence!.owner, expiresAt: new Date(startedAt + this.services.lease.durationMs) } : null;
       const family = { parentRunId: settings.parentRunId, rootRunId: settings.rootRunId };
-      const opened = await ledger.open(definition, this.initial, family, startedAt, lease, this.settings.trigger);
+      const opened = await ledger.open(definition, this.initial, family, startedAt, lease, this.settings.trigger, this.settings.traceparent ?? this.trace?.traceparent ?? null);
       if (!opened.created) return resultOfEarlierRun(this.services.store, definition, ledger, opened.run, startedAt);
       this.opened = true;
       if (this.ownsGuard) this.guard!.start();
@@ -414,6 +473,10 @@ export class RunExecution implements AttemptEnvironment {
       const iteration = ledger.begin(i);
       this.currentStepName = step.name;
       const outcome = await this.executeStep(step, i, ctx, iteration, index);
+      if (this.attemptSpan !== null) {
+        const r = outcome.result;
+        this.closeAttempt(outcome.yielded === true ? 'yielded' : r.skipped !== null ? 'skipped' : r.success ? 'completed' : 'failed', r);
+      }
       if (outcome.cancelled) {
         status = 'cancelled';
         break;
@@ -540,7 +603,8 @@ export class RunExecution implements AttemptEnvironment {
       this.emit('step_started', step.name, attempt, iteration, undefined);
       const startedAt = this.clock.now();
       const started = performance.now();
-      let result = attemptStep(this, step, stepCtx, attempt, iteration, key, timeoutMs);
+      const span = this.trace === null ? null : this.openAttempt(step, attempt, iteration);
+      let result = span === null ? attemptStep(this, step, stepCtx, attempt, iteration, key, timeoutMs) : span.run(() => attemptStep(this, step, stepCtx, attempt, iteration, key, timeoutMs));
       if (isThenable(result)) result = await result;
       if (result === YIELDED) return { result, context: ctx, cancelled: false, yielded: true };
       if (result === PARKED) return { result, context: ctx, cancelled: false, yielded: true, parked: true };
@@ -595,6 +659,7 @@ export class RunExecution implements AttemptEnvironment {
         const delayMs = retry.delayAfter(attempt, this.services.random);
         await this.committed(this.ledger.retried(step, iteration, attempt, key, startedAt, durationMs, result));
         if (tooMany === null && result.events.length > 0) await this.stepEvents(step, attempt, iteration, result);
+        this.closeAttempt('retried', result);
         this.emit('step_retried', step.name, attempt, iteration, durationMs, { error: result.error!, errorCategory: result.errorCategory!, delayMs });
         try {
           await this.clock.sleep(delayMs, this.runSignal);

@@ -89,6 +89,7 @@ export class RunLedger {
     startedAt: number,
     lease: { readonly owner: string; readonly expiresAt: Date } | null,
     trigger?: RunTrigger,
+    traceparent: string | null = null,
   ): Promise<CreateRunOutcome> {
     if (this.store === null) return CREATED;
     return this.store.createRun({
@@ -112,6 +113,7 @@ export class RunLedger {
       leaseExpiresAt: lease?.expiresAt ?? null,
       fence: family.rootRunId === null ? null : this.fence,
       ...(trigger !== undefined && { trigger }),
+      ...(traceparent !== null && { traceparent }),
     });
   }
 

@@ -1,4 +1,5 @@
 import type { RunTrigger } from '../schedule/trigger';
+import type { RunTelemetry, RunTrace } from './run-telemetry';
 import type { SignalNotices } from './signal-notices';
 import type { Clock } from '../clock/clock.port';
 import type { StepDefinition } from '../definition/step-definition';
@@ -40,6 +41,8 @@ export interface RunnerServices {
   knownWorkflows(): readonly string[];
   /** Wakes signal waits of this process's runs when it sends them a signal. */
   readonly signals: SignalNotices;
+  /** Traces and metrics of runs (null: none). */
+  readonly telemetry: RunTelemetry | null;
 }
 
 /** Who owns the runs a runner executes, for how long a lease lasts, and how often it is renewed. */
@@ -87,6 +90,10 @@ export interface RunSettings {
   readonly parkAfterMs: number | null;
   /** What started a new top-level run (recorded with it). */
   readonly trigger?: RunTrigger;
+  /** The trace begun for a new run before its context was made (its trace id is the run's). */
+  readonly trace?: RunTrace | null;
+  /** The W3C traceparent a new run is recorded with (its resumes continue that trace). */
+  readonly traceparent?: string | null;
 }
 
 /** What a resumed run continues from. */

@@ -6,6 +6,7 @@ import type { Dispatcher, PipelineLookup } from '../pipeline/pipeline.types';
 import type { RetryPolicy, RetryPolicyOptions } from '../policy/retry-policy';
 import type { RunStore } from '../store/run-store.port';
 import type { RunEventListener } from './run-event';
+import type { RunTelemetry } from './run-telemetry';
 import type { StepMiddleware } from './step-middleware';
 import type { QueueLimits } from '../store/run-queue';
 
@@ -48,6 +49,8 @@ export interface WorkflowRunnerOptions {
   readonly maxLostExecutions?: number;
   /** Limits of queues declared in code (`{ finra: { concurrency: 2 } }`): claims made by this runner respect them. */
   readonly queues?: Readonly<Record<string, QueueLimits>>;
+  /** Traces and metrics of runs (`Spine` passes its OpenTelemetry adapter); default none. */
+  readonly telemetry?: RunTelemetry | null;
 }
 
 /** Checks a run's params for a workflow; returns them (converted as need be) or throws naming what is wrong. */
@@ -69,6 +72,8 @@ export interface NewRunOptions {
   readonly idempotencyKey?: string | null;
   /** What started the run, recorded with it (default 'api'; the CLI records 'cli'). */
   readonly triggerSource?: TriggerSource;
+  /** W3C traceparent the run continues (default: the span active when it is started or enqueued, if telemetry is on). */
+  readonly traceparent?: string | null;
 }
 
 /** How one run is started. */

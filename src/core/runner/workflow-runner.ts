@@ -79,6 +79,7 @@ export class WorkflowRunner {
       queueLimits: options.queues ?? {},
       knownWorkflows: () => this.workflows?.names() ?? [],
       signals: new SignalNotices(),
+      telemetry: options.telemetry ?? null,
     };
   }
 
@@ -131,9 +132,21 @@ export class WorkflowRunner {
       if (existing !== null) return this.executeExisting(definition, existing, options);
     }
     if (options.context !== undefined) return this.executeFromContext(definition, options.context, options);
+    const runId = options.runId ?? newRunId();
+    // traced: the run's trace id is its span's (a child of the caller's span when one is active)
+    const trace = dryRun ? null : (this.services.telemetry?.startRun({
+      workflow: definition.name,
+      runId,
+      parentRunId: null,
+      trigger: options.triggerSource ?? 'api',
+      partitionKey: options.partition == null ? null : Object.keys(options.partition).sort().map((k) => `${k}=${options.partition![k]}`).join(','),
+      queue: null,
+      resumed: false,
+      traceparent: options.traceparent ?? null,
+    }) ?? null);
     const context = WorkflowContext.create({
-      runId: options.runId,
-      traceId: options.traceId,
+      runId,
+      traceId: options.traceId ?? trace?.traceId ?? undefined,
       batchId: options.batchId ?? null,
       startedAt: new Date(this.services.clock.now()),
       params: { ...definition.defaults, ...(options.params ?? {}) },
@@ -143,7 +156,8 @@ export class WorkflowRunner {
       captureId: options.captureId ?? null,
       idempotencyKey: options.idempotencyKey ?? null,
     });
-    const execution = new RunExecution(this.services, definition, context, this.topLevel(options, { dryRun, startFrom, persist: !dryRun, resume: null }));
+    const settings = { ...this.topLevel(options, { dryRun, startFrom, persist: !dryRun, resume: null }), trace, traceparent: options.traceparent ?? trace?.traceparent ?? null };
+    const execution = new RunExecution(this.services, definition, context, settings);
     return this.executeHere(context.runId, definition.name, execution);
   }
 
@@ -356,6 +370,9 @@ export class WorkflowRunner {
    */
   queuedRun(definition: WorkflowDefinition, options: EnqueueOptions, trigger: RunTrigger): NewRun {
     const now = this.services.clock.now();
+    // enqueued inside a span (an HTTP request's): the run's trace is that trace, continued by the worker
+    const active = options.traceId === undefined && options.traceparent === undefined ? (this.services.telemetry?.activeTrace() ?? null) : null;
+    const traceparent = options.traceparent ?? active?.traceparent ?? null;
     return {
       runId: options.runId ?? newRunId(),
       workflowName: definition.name,
@@ -365,7 +382,8 @@ export class WorkflowRunner {
       params: { ...definition.defaults, ...(options.params ?? {}) },
       partition: options.partition ?? null,
       batchId: options.batchId ?? null,
-      traceId: options.traceId ?? newRunId(),
+      traceId: options.traceId ?? active?.traceId ?? newRunId(),
+      ...(traceparent !== null && { traceparent }),
       asOfDate: options.asOfDate ?? null,
       captureId: options.captureId ?? null,
       idempotencyKey: options.idempotencyKey ?? null,

@@ -55,6 +55,8 @@ export interface NewRun
   readonly enqueue?: EnqueueSpec | null;
   /** What started it (default: 'api'). */
   readonly trigger?: RunTrigger;
+  /** W3C traceparent its executions continue (default none). */
+  readonly traceparent?: string | null;
 }
 
 /** One fire of a schedule to record (see `RunStore.fireSchedule`). */

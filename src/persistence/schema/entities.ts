@@ -134,6 +134,7 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     trigger_schedule: c.str(255, true),
     trigger_fire_time: c.time(true),
     created_at: c.time(true),
+    traceparent: c.str(64, true),
   };
   // SQLite: clustered by run (WITHOUT ROWID, primary key run id + a per-run sequence): a step
   // commit writes one B-tree, and a run's steps are one range. MySQL: an auto-increment id and an
