@@ -2,7 +2,7 @@ import { candidateWindow, pickClaims, rateWindow, type ClaimCandidate, type Clai
 import type { RunStatus } from '../core/store/run-record';
 import type { DriverFamily } from './schema/column-types';
 import { TABLES } from './schema/entities';
-import { decodeStored, toSqlDatetime } from './json-codec';
+import { decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
 import { runFromRow, type RunRow } from './row-mapping';
 
 /**
@@ -31,7 +31,7 @@ export const UNFINISHED = "('queued', 'running', 'waiting')";
 export function claimCandidatesSql(family: DriverFamily, window: number, workflows: number, ofParent = false): string {
   const mysql = family === 'mysql';
   return (
-    `SELECT run_id, status, concurrency_key, lease_owner FROM ${TABLES.runs}${mysql ? ' FORCE INDEX (ix_core_workflow_runs_claim)' : ''} ` +
+    `SELECT run_id, status, concurrency_key, lease_owner, lease_expires_at FROM ${TABLES.runs}${mysql ? ' FORCE INDEX (ix_core_workflow_runs_claim)' : ''} ` +
     `WHERE claim_queue = ? AND lease_expires_at <= ? AND workflow_name IN (${Array.from({ length: workflows }, () => '?').join(', ')}) ` +
     (ofParent ? 'AND parent_run_id = ? ' : '') +
     `ORDER BY priority, lease_expires_at LIMIT ${window}${mysql ? ' FOR UPDATE SKIP LOCKED' : ''}`
@@ -90,6 +90,7 @@ export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): Sq
       status: String(row.status) as RunStatus,
       concurrencyKey: row.concurrency_key === null ? null : String(row.concurrency_key),
       leaseOwner: row.lease_owner === null ? null : String(row.lease_owner),
+      dueAt: fromSqlDatetime(row.lease_expires_at),
     }));
     const keys = [...new Set(candidates.flatMap((c) => (c.concurrencyKey === null ? [] : [c.concurrencyKey])))];
     if (keys.length > 0 && starts === null) starts = yield* lockQueue();
@@ -129,7 +130,8 @@ export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): Sq
     if (taken.length === 0) continue;
     const back = (yield all(`SELECT * FROM ${TABLES.runs} WHERE run_id IN (${taken.map(() => '?').join(', ')})`, taken)) as RunRow[];
     const byId = new Map(back.map((row) => [String(row.run_id), row]));
-    for (const runId of taken) claimed.push({ run: runFromRow(byId.get(runId)!), firstStart: first.has(runId), lost: lost.has(runId) });
+    const due = new Map(picked.map((p) => [p.runId, p.dueAt ?? null]));
+    for (const runId of taken) claimed.push({ run: runFromRow(byId.get(runId)!), firstStart: first.has(runId), lost: lost.has(runId), dueAt: due.get(runId) ?? null });
   }
   return claimed;
 }

@@ -11,6 +11,7 @@ import {
   trace,
   TraceFlags,
   type Attributes,
+  type BatchObservableResult,
   type Context,
   type Counter,
   type Histogram,
@@ -18,6 +19,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
+import type { QueueStats } from '../core/store/run-queue';
 import type { AttemptTrace, AttemptTraceInfo, AttemptTraceOutcome, RunTelemetry, RunTrace, RunTraceInfo, RunTraceOutcome } from '../core/runner/run-telemetry';
 
 /** The package's version (the instrumentation scope's). */
@@ -65,6 +67,7 @@ interface Instruments {
   readonly retries: Counter;
   readonly quality: Counter;
   readonly mapItems: Counter;
+  readonly claimLatency: Histogram;
 }
 
 function instrumentsOf(meter: Meter): Instruments {
@@ -76,6 +79,7 @@ function instrumentsOf(meter: Meter): Instruments {
     retries: meter.createCounter('spine.step.retries', { description: 'Step attempts that failed and were tried again' }),
     quality: meter.createCounter('spine.quality.checks', { description: 'Steps that reported quality metrics, by result (pass/fail)' }),
     mapItems: meter.createCounter('spine.map.items', { description: 'Map items ended, by status' }),
+    claimLatency: meter.createHistogram('spine.queue.claim_latency', { description: 'Time a run waited in its queue before a worker claimed it', unit: 'ms' }),
   };
 }
 
@@ -110,6 +114,28 @@ export class OtelRunTelemetry implements RunTelemetry {
 
   activeTrace(): { readonly traceId: string; readonly traceparent: string } | null {
     return activeTrace();
+  }
+
+  claimed(queue: string, waitedMs: readonly number[]): void {
+    const instruments = this.metricsOn();
+    if (instruments === null) return;
+    for (const ms of waitedMs) instruments.claimLatency.record(Math.max(0, ms), { 'spine.queue': queue });
+  }
+
+  observeQueues(read: () => Promise<readonly QueueStats[]>): () => void {
+    const meter = metrics.getMeter(INSTRUMENTATION_NAME, this.version);
+    if (meter.constructor === NOOP_METER) return () => undefined;
+    const depth = meter.createObservableGauge('spine.queue.depth', { description: 'Runs of a queue by state: queued (due or not), running, waiting' });
+    const oldest = meter.createObservableGauge('spine.queue.oldest_age', { description: 'Age of the oldest queued run of a queue', unit: 'ms' });
+    const batch = async (observer: BatchObservableResult): Promise<void> => {
+      const now = Date.now();
+      for (const stats of await read()) {
+        for (const state of ['queued', 'running', 'waiting'] as const) observer.observe(depth, stats[state], { 'spine.queue': stats.queue, 'spine.state': state });
+        if (stats.oldestQueuedAt !== null) observer.observe(oldest, now - stats.oldestQueuedAt.getTime(), { 'spine.queue': stats.queue });
+      }
+    };
+    meter.addBatchObservableCallback(batch, [depth, oldest]);
+    return () => meter.removeBatchObservableCallback(batch, [depth, oldest]);
   }
 
   startRun(info: RunTraceInfo): RunTrace | null {

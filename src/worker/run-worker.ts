@@ -49,6 +49,23 @@ export class RunWorker {
   private loop: Promise<void> | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private claims = 0;
+  /** Stops reporting the queues' depth to the metrics. */
+  private unobserve: (() => void) | null = null;
+
+  /** Claim latency for the metrics: how long each claimed run had been due (enqueued and past its not-before time, woken, or its lease expired). */
+  private reportClaims(claimed: readonly ClaimedRun[], now: number): void {
+    const telemetry = this.runner.telemetry;
+    if (telemetry === null) return;
+    const byQueue = new Map<string, number[]>();
+    for (const { run, dueAt } of claimed) {
+      // a handed-off run's lease was released (set to the epoch's first second): due at once, its wait unknown
+      if (dueAt == null || dueAt.getTime() <= 1_000 || run.queue === null) continue;
+      const list = byQueue.get(run.queue) ?? [];
+      list.push(now - dueAt.getTime());
+      byQueue.set(run.queue, list);
+    }
+    for (const [queue, waited] of byQueue) telemetry.claimed(queue, waited);
+  }
 
   constructor(
     private readonly runner: WorkflowRunner,
@@ -100,6 +117,8 @@ export class RunWorker {
   /** Starts claiming (once). */
   start(): void {
     if (this.loop !== null || this.stopping) return;
+    const stats = this.store.queueStats?.bind(this.store);
+    if (stats !== undefined) this.unobserve = this.runner.telemetry?.observeQueues(() => stats(new Date())) ?? null;
     this.loop = this.claimLoop();
     void this.saveRow();
     this.heartbeat = setInterval(() => void this.saveRow(), this.heartbeatIntervalMs);
@@ -120,6 +139,7 @@ export class RunWorker {
   async stop(options: { readonly timeoutMs?: number } = {}): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.unobserve?.();
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     this.handoff.abort();
     this.wake?.();
@@ -174,6 +194,7 @@ export class RunWorker {
           this.claims++;
           failures = 0;
           taken = claimed.length;
+          if (claimed.length > 0) this.reportClaims(claimed, now);
           for (const run of claimed) this.launch(run);
         } catch (error) {
           failures++;

@@ -135,7 +135,7 @@ describe.each(testDrivers())('OpenTelemetry traces and metrics (%s)', (driver) =
     expect(parentOf(run!)).toBe(request.spanId);
   });
 
-  it('counts runs by workflow and status, step durations, retries, quality checks and map items', async () => {
+  it('counts runs by workflow and status, step durations, retries, quality checks, map items, claim latency and queue depth', async () => {
     expect(await sumOf('spine.runs.started', { 'spine.workflow': 'otel.weekly' })).toBeGreaterThanOrEqual(3);
     expect(await sumOf('spine.runs.finished', { 'spine.workflow': 'otel.weekly', 'spine.status': 'failed' })).toBe(1);
     expect(await sumOf('spine.runs.finished', { 'spine.workflow': 'otel.weekly', 'spine.status': 'partial' })).toBe(2);
@@ -146,5 +146,14 @@ describe.each(testDrivers())('OpenTelemetry traces and metrics (%s)', (driver) =
     const load = durations.dataPoints.filter((p) => p.attributes['spine.step'] === 'load');
     expect(load.reduce((n, p) => n + p.value.count, 0)).toBe(3);
     expect(durations.descriptor.unit).toBe('ms');
+    // the worker's claims and its queues' depth
+    const latency = (await metric('spine.queue.claim_latency')) as HistogramMetricData;
+    expect(latency.dataPoints.filter((p) => p.attributes['spine.queue'] === 'default').reduce((n, p) => n + p.value.count, 0)).toBeGreaterThanOrEqual(1);
+    // a run waiting for its not-before time: the queue's depth as the worker reports it at collection
+    const later = await spine.enqueue('otel.weekly', { notBefore: new Date(Date.now() + 3_600_000) });
+    const depth = (await metric('spine.queue.depth')) as unknown as { dataPoints: { attributes: Record<string, unknown>; value: number }[] };
+    const ofDefault = depth.dataPoints.filter((p) => p.attributes['spine.queue'] === 'default');
+    expect(Object.fromEntries(ofDefault.map((p) => [p.attributes['spine.state'], p.value]))).toEqual({ queued: 1, running: 0, waiting: 0 });
+    await spine.cancel(later.runId);
   });
 });

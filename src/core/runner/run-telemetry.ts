@@ -1,3 +1,4 @@
+import type { QueueStats } from '../store/run-queue';
 import type { ErrorCategory } from '../policy/error-category';
 import type { QualityMetrics } from '../quality/quality-metrics';
 
@@ -11,6 +12,10 @@ export interface RunTelemetry {
   startRun(info: RunTraceInfo): RunTrace | null;
   /** The trace active now (the caller's span, an HTTP request's): its id and traceparent; null when none. */
   activeTrace(): { readonly traceId: string; readonly traceparent: string } | null;
+  /** A worker claimed runs of a queue: how long each waited, from enqueue (or its not-before time) to the claim. */
+  claimed(queue: string, waitedMs: readonly number[]): void;
+  /** A worker reports the queues' depth whenever metrics are collected; returns the function that stops it. */
+  observeQueues(read: () => Promise<readonly QueueStats[]>): () => void;
 }
 
 /** What a run's execution is, for its span and metrics. */

@@ -26,6 +26,7 @@ import { checkSignalName, type SignalRecord } from '../store/signal';
 import { newRunId } from '../context/run-id';
 import { checkEnqueue, DEFAULT_QUEUE, type ClaimedRun } from '../store/run-queue';
 import type { RunSettings } from './run-settings';
+import type { RunTelemetry } from './run-telemetry';
 import { WorkflowChecks } from './workflow-checks';
 import type { WorkflowResult } from './workflow-result';
 
@@ -81,6 +82,11 @@ export class WorkflowRunner {
       signals: new SignalNotices(),
       telemetry: options.telemetry ?? null,
     };
+  }
+
+  /** Where runs' traces and metrics go (null: none). */
+  get telemetry(): RunTelemetry | null {
+    return this.services.telemetry;
   }
 
   /** Who owns the runs this runner claims (`lease.owner`). */

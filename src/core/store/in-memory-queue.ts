@@ -60,6 +60,7 @@ export class InMemoryQueue {
         const record = this.runs.get(pick.runId)!.record;
         const firstStart = record.status === 'queued';
         const lost = record.status === 'running' && record.leaseOwner !== null;
+        const dueAt = record.leaseExpiresAt;
         if (firstStart) {
           record.status = 'running';
           record.startedAt = now;
@@ -68,7 +69,7 @@ export class InMemoryQueue {
         record.leaseOwner = request.owner;
         record.leaseExpiresAt = request.leaseExpiresAt;
         record.leaseEpoch++;
-        claimed.push({ run: this.snapshot(record), firstStart, lost });
+        claimed.push({ run: this.snapshot(record), firstStart, lost, dueAt });
       }
       if (limits.rateLimit !== undefined) this.rateStarts.set(name, window.recent);
     }

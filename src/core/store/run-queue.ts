@@ -51,6 +51,8 @@ export interface ClaimedRun {
   readonly firstStart: boolean;
   /** It was running under a lease that expired: its last execution was lost (its process died or was cut off). */
   readonly lost: boolean;
+  /** When it became claimable (enqueued and due, its wake-up time, its lease's expiry); for claim latency. */
+  readonly dueAt?: Date | null;
 }
 
 /** What is on one queue now. */
@@ -147,6 +149,8 @@ export interface ClaimCandidate {
   readonly concurrencyKey: string | null;
   /** Who held it (null: queued, parked or handed off). */
   readonly leaseOwner: string | null;
+  /** When it became claimable (its not-before time, wake-up time or lease expiry). */
+  readonly dueAt?: Date | null;
 }
 
 /**
