@@ -70,7 +70,11 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
     }
     this.instance = await Spine.create({
       // Spine's notices (recovered runs, globs) through Nest's logger unless the options name one
-      logger: { warn: (message) => this.logger.warn(message), info: (message) => this.logger.log(message) },
+      logger: {
+        warn: (fields, message) => this.logger.warn(withFields(message, fields)),
+        info: (fields, message) => this.logger.log(withFields(message, fields)),
+        error: (fields, message) => this.logger.error(withFields(message, fields)),
+      },
       ...options,
       classProvider: new NestClassProvider(this.moduleRef, wrappers),
       ...(workflowFiles !== undefined && { discover: workflowFiles }),
@@ -223,4 +227,10 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
   workflows(): readonly WorkflowDefinition[] {
     return this.spine.workflows();
   }
+}
+
+/** A Nest log line: the message, then the record's fields (run id, step, trace id) as JSON. */
+function withFields(message: string, fields: Readonly<Record<string, unknown>>): string {
+  const shown = Object.entries(fields).filter(([, v]) => v !== undefined && v !== null);
+  return shown.length === 0 ? message : `${message} ${JSON.stringify(Object.fromEntries(shown))}`;
 }

@@ -1,3 +1,4 @@
+import { consoleLogger } from '../core/logging/logger.port';
 import type { DataSource } from 'typeorm';
 import { LeaseLostError, SpineError } from '../core/errors/spine-error';
 import type { ErrorCategory } from '../core/policy/error-category';
@@ -44,7 +45,7 @@ import type { ChildRunSummary, ClaimedRun, QueueClaimRequest, QueueStats, Worker
 export interface TypeOrmRunStoreOptions {
   /** Largest output or context update a step may store (default 16 MiB; on MySQL also bounded by the server's max_allowed_packet). */
   readonly maxOutputBytes?: number;
-  /** Where the store says what is not an error (a run skipped in a listing because a column of it is unreadable). Default: console.warn. */
+  /** Where the store says what is not an error (a run skipped in a listing because a column of it is unreadable). Default: the console logger. */
   readonly warn?: (message: string) => void;
 }
 
@@ -84,7 +85,7 @@ export class TypeOrmRunStore implements RunStore {
       this.writer = new MysqlRunWriter(dataSource);
     }
     this.values = new StoredValues(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES, this.family === 'mysql' ? this.sql : null);
-    this.warn = options.warn ?? ((message) => console.warn(`spine-orchestration: ${message}`));
+    this.warn = options.warn ?? ((message) => consoleLogger.warn({}, message));
     this.queueRecords = new QueueRecords(this.sql, this.family);
     this.schedules = new ScheduleRecords(this.sql, this.writer, this.family, this.values, (run) => this.insertRuns([run], 'INSERT'));
   }

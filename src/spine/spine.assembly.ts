@@ -40,7 +40,7 @@ function isLookup(value: unknown): value is PipelineLookup {
 export async function assemble(options: SpineOptions, classes: ClassProvider, registry: WorkflowRegistry, logger: SpineLogger): Promise<Assembly> {
   const problems: string[] = [];
   const explored = await exploreModules(options.discover ?? [], options.cwd ?? process.cwd());
-  for (const warning of explored.warnings) logger.warn(`spine-orchestration: ${warning}`);
+  for (const warning of explored.warnings) logger.warn({}, warning);
   problems.push(...explored.problems);
 
   const pipelines = assemblePipelines([...(options.pipelines ?? []), ...explored.pipelines], classes, problems);

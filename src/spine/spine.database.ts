@@ -1,3 +1,4 @@
+import { consoleLogger } from '../core/logging/logger.port';
 import { join, isAbsolute } from 'node:path';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import { SpineError } from '../core/errors/spine-error';
@@ -103,10 +104,10 @@ export async function openStore(options: SpineOptions): Promise<OpenedStore> {
     if (owned && dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
     throw new SpineError('invalid-argument', `Spine.create: the database could not be opened or migrated: ${(error as Error).message}`, { cause: error });
   }
-  const logger = options.logger ?? console;
+  const logger = options.logger ?? consoleLogger;
   const store = new persistence.TypeOrmRunStore(dataSource, {
     ...(options.maxOutputBytes !== undefined && { maxOutputBytes: options.maxOutputBytes }),
-    warn: (message) => logger.warn(`spine-orchestration: ${message}`),
+    warn: (message) => logger.warn({}, message),
   });
   return {
     store,

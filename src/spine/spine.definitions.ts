@@ -106,7 +106,7 @@ export async function loadStoredDefinitions(store: RunStore, registry: WorkflowR
     const what = `stored definition "${stored.name}" (version ${stored.version}, core_workflows)`;
     const owner = registry.entry(stored.name);
     if (owner !== undefined) {
-      logger.warn(`spine-orchestration: the ${what} is not loaded: ${owner.source} defines that name.`);
+      logger.warn({ workflow: stored.name, version: stored.version }, `the ${what} is not loaded: ${owner.source} defines that name.`);
       continue;
     }
     try {
@@ -115,7 +115,7 @@ export async function loadStoredDefinitions(store: RunStore, registry: WorkflowR
       if (conflict === null) loaded.push(definition.name);
     } catch (error) {
       const problems = (error as { problems?: readonly string[] }).problems ?? [(error as Error).message];
-      logger.warn(`spine-orchestration: the ${what} is not run by this process: ${problems.join('; ')}`);
+      logger.warn({ workflow: stored.name, version: stored.version }, `the ${what} is not run by this process: ${problems.join('; ')}`);
     }
   }
   return loaded;

@@ -11,11 +11,9 @@ import type { WorkerOptions } from '../worker/run-worker';
 import type { ScheduleDeclaration } from '../core/schedule/schedule';
 import type { TradingCalendar } from '../core/schedule/trading-calendar';
 
-/** Where `Spine` tells about things that are not errors (a glob that matched nothing). */
-export interface SpineLogger {
-  warn(message: string): void;
-  info?(message: string): void;
-}
+import type { SpineLogger } from '../core/logging/logger.port';
+
+export type { SpineLogger } from '../core/logging/logger.port';
 
 /** Runner settings `Spine.create` passes through to its `WorkflowRunner`. */
 export type SpineRunnerOptions = Pick<
@@ -71,7 +69,6 @@ export interface SpineOptions extends SpineRunnerOptions {
   readonly recoveryConcurrency?: number;
   // store (a RunStore of your own, overriding `database`), middleware, onEvent, defaultRetry,
   // defaultTimeoutMs and clock are passed to the WorkflowRunner as they are.
-  /** Default: console. */
   /**
    * Queues declared in code, with limits that hold across every worker on the database:
    * `{ finra: { concurrency: 2, rateLimit: { max: 10, perMs: 60_000 }, perKeyConcurrency: 1 } }`.
@@ -91,6 +88,11 @@ export interface SpineOptions extends SpineRunnerOptions {
   readonly schedules?: readonly ScheduleDeclaration[];
   /** Trading calendars schedules may name (`calendar: 'XNYS'`), by name. */
   readonly calendars?: Readonly<Record<string, TradingCalendar>>;
+  /**
+   * Where spine logs (default: one line per record on the console): pino, or any object with
+   * `info/warn/error(fields, message)`. Records about a run carry `runId`, `workflow`, `step` and
+   * `traceId`.
+   */
   readonly logger?: SpineLogger;
   /**
    * OpenTelemetry traces and metrics through `@opentelemetry/api` (on by default): a

@@ -169,7 +169,7 @@ export class SpineSchedules {
       outcome = await store.fireSchedule!({ ...write, run: null, error });
     }
     if (outcome.fired && run !== null) this.enqueued();
-    if (outcome.fired && error !== null) this.logger.warn(`spine-orchestration: schedule "${schedule.name}": the fire at ${fireTime.toISOString()} made no run: ${error}`);
+    if (outcome.fired && error !== null) this.logger.warn({ schedule: schedule.name, workflow: schedule.workflow, fireTime: fireTime.toISOString() }, `schedule "${schedule.name}": the fire at ${fireTime.toISOString()} made no run: ${error}`);
     return outcome;
   };
 

@@ -15,6 +15,7 @@ import { paramsMetadataProblem, validateParams } from '../validation/params.vali
 import { assemble } from './spine.assembly';
 import { openStore, type OpenedStore } from './spine.database';
 import { OtelRunTelemetry } from '../telemetry/otel-telemetry';
+import { consoleLogger, logError, logInfo } from '../core/logging/logger.port';
 import { loadStoredDefinitions, saveDefinition, type DefinitionSource, type SavedDefinition } from './spine.definitions';
 import type { HandlerLookup } from '../declarative/handler-registry';
 import { reachedEnd, type StoredDefinition } from '../core/store/run-record';
@@ -81,9 +82,11 @@ export class Spine {
       const recovery: Promise<void> = this.runner
         .recover({ handoffSignal: this.shutdown.signal, concurrency: this.recoveryConcurrency })
         .then((results) => {
-          for (const result of results) (this.logger.info ?? this.logger.warn).call(this.logger, `spine-orchestration: recovered run ${result.runId} of ${result.workflowName}: ${result.status}`);
+          for (const result of results) {
+            logInfo(this.logger, { runId: result.runId, workflow: result.workflowName, traceId: result.context.traceId, status: result.status }, `recovered run ${result.runId} of ${result.workflowName}: ${result.status}`);
+          }
         })
-        .catch((error: unknown) => this.logger.warn(`spine-orchestration: recovering expired runs failed: ${error instanceof Error ? error.message : String(error)}`))
+        .catch((error: unknown) => this.logger.warn({ error: error instanceof Error ? error.message : String(error) }, `recovering expired runs failed: ${error instanceof Error ? error.message : String(error)}`))
         .finally(() => void this.recoveries.delete(recovery));
       this.recoveries.add(recovery);
     };
@@ -120,13 +123,14 @@ export class Spine {
     const container = options.container ?? new Container();
     const registry = new WorkflowRegistry();
     const classes = options.classProvider ?? new InversifyClassProvider(container);
-    const assembly = await assemble(options, classes, registry, options.logger ?? console);
+    const assembly = await assemble(options, classes, registry, options.logger ?? consoleLogger);
     const opened = await openStore(options);
     const store = opened.store;
     const { middleware, defaultRetry, defaultTimeoutMs, clock, lease, maxLostExecutions } = options;
     const startedRuns = new StartedRuns(options.onEvent);
     const runner = new WorkflowRunner({
       telemetry: options.telemetry === false ? null : new OtelRunTelemetry(),
+      logger: options.logger ?? consoleLogger,
       lease,
       maxLostExecutions,
       queues: options.queues ?? {},
@@ -145,7 +149,7 @@ export class Spine {
     });
     const problems = [...assembly.problems];
     // declarative definitions stored in the database (saveDefinition): those this process can run
-    if (problems.length === 0) await loadStoredDefinitions(store, registry, assembly.handlers, runner, options.logger ?? console);
+    if (problems.length === 0) await loadStoredDefinitions(store, registry, assembly.handlers, runner, options.logger ?? consoleLogger);
     for (const [name, limits] of Object.entries(options.queues ?? {})) {
       try {
         checkQueueLimits(name, limits);
@@ -182,7 +186,7 @@ export class Spine {
       registry,
       startedAt,
       opened,
-      options.logger ?? console,
+      options.logger ?? consoleLogger,
       startedRuns,
       recoveryIntervalMs,
       options.recoveryConcurrency ?? 8,
@@ -246,7 +250,9 @@ export class Spine {
     const runId = options.runId ?? newRunId();
     const recorded = this.startedRuns.waitFor(runId);
     const result = this.track(this.runner.execute(definition, { ...options, runId, params, handoffSignal: this.handoffSignal(options.handoffSignal) }));
-    result.catch((error: unknown) => this.logger.warn(`spine-orchestration: run ${runId} of ${name} ended with an error: ${error instanceof Error ? error.message : String(error)}`));
+    result.catch((error: unknown) =>
+      logError(this.logger, { runId, workflow: name, error: error instanceof Error ? error.message : String(error) }, `run ${runId} of ${name} ended with an error: ${error instanceof Error ? error.message : String(error)}`),
+    );
     try {
       const first = await Promise.race([recorded.promise.then(() => null), result.then((r) => r, () => null)]);
       return { runId: first?.runId ?? runId, result };

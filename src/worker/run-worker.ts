@@ -1,3 +1,4 @@
+import type { SpineLogger } from '../core/logging/logger.port';
 import { hostname } from 'node:os';
 import { SpineError } from '../core/errors/spine-error';
 import type { WorkflowRunner } from '../core/runner/workflow-runner';
@@ -22,11 +23,8 @@ export interface WorkerOptions {
   readonly scheduler?: boolean | SchedulerOptions;
 }
 
-/** What a worker reports (logs). */
-export interface WorkerLogger {
-  warn(message: string): void;
-  info?(message: string): void;
-}
+/** What a worker reports (logs): the application's logger. */
+export type WorkerLogger = SpineLogger;
 
 /**
  * A worker: claims due runs of its queues from the store (within each queue's limits, enforced
@@ -169,7 +167,7 @@ export class RunWorker {
 
   private async saveRow(): Promise<void> {
     if (this.stopping) return;
-    await this.store.saveWorker?.(this.record()).catch((error: unknown) => this.logger.warn(`spine-orchestration: worker ${this.id}: saving its heartbeat failed: ${messageOf(error)}`));
+    await this.store.saveWorker?.(this.record()).catch((error: unknown) => this.logger.warn({ workerId: this.id, error: messageOf(error) }, `worker ${this.id}: saving its heartbeat failed: ${messageOf(error)}`));
   }
 
   private async claimLoop(): Promise<void> {
@@ -198,7 +196,7 @@ export class RunWorker {
           for (const run of claimed) this.launch(run);
         } catch (error) {
           failures++;
-          this.logger.warn(`spine-orchestration: worker ${this.id}: claiming runs failed (${messageOf(error)}); trying again.`);
+          this.logger.warn({ workerId: this.id, error: messageOf(error) }, `worker ${this.id}: claiming runs failed (${messageOf(error)}); trying again.`);
         }
       }
       if (this.stopping) break;
@@ -228,7 +226,10 @@ export class RunWorker {
       .runClaimed(claimed, { handoffSignal: this.handoff.signal, ...(this.parkAfterMs !== undefined && { parkAfterMs: this.parkAfterMs }) })
       .catch((error: unknown) => {
         if (!(error instanceof SpineError && error.kind === 'lease-lost')) {
-          this.logger.warn(`spine-orchestration: worker ${this.id}: run ${runId} of ${claimed.run.workflowName} ended with an error: ${messageOf(error)}`);
+          this.logger.warn(
+            { workerId: this.id, runId, workflow: claimed.run.workflowName, traceId: claimed.run.traceId, error: messageOf(error) },
+            `worker ${this.id}: run ${runId} of ${claimed.run.workflowName} ended with an error: ${messageOf(error)}`,
+          );
         }
         return null;
       })

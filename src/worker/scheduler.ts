@@ -81,7 +81,8 @@ export class Scheduler {
       } catch (error) {
         failures++;
         sleepMs = Math.min(this.maxSleepMs, 500 * 2 ** Math.min(failures, 6));
-        this.logger.warn(`spine-orchestration: scheduler: a pass failed (${error instanceof Error ? error.message : String(error)}); trying again in ${sleepMs} ms.`);
+        const why = error instanceof Error ? error.message : String(error);
+        this.logger.warn({ error: why }, `scheduler: a pass failed (${why}); trying again in ${sleepMs} ms.`);
       }
       if (this.stopping) break;
       await this.idle(sleepMs);
@@ -102,7 +103,8 @@ export class Scheduler {
       if (due.skipped !== null && this.reported.get(schedule.name) !== due.skipped.before.getTime()) {
         this.reported.set(schedule.name, due.skipped.before.getTime());
         this.logger.warn(
-          `spine-orchestration: schedule "${schedule.name}": fires missed between ${due.skipped.after.toISOString()} and ${due.skipped.before.toISOString()} ` +
+          { schedule: schedule.name, workflow: schedule.workflow },
+          `schedule "${schedule.name}": fires missed between ${due.skipped.after.toISOString()} and ${due.skipped.before.toISOString()} ` +
             `were skipped (catchUp '${schedule.catchUp}'); \`npx spine backfill ${schedule.name} --from … --to …\` fires them.`,
         );
       }

@@ -15,7 +15,7 @@ async function startFixtureApp(warnings: string[] = []) {
     container,
     cwd: root,
     discover: ['test/fixtures/app/**/*.workflow.ts', 'test/fixtures/app/**/*.pipeline.ts', 'test/fixtures/app/**/*.missing.ts'],
-    logger: { warn: (message) => warnings.push(message) },
+    logger: { warn: (_fields, message) => warnings.push(message) },
   });
   return { spine, container };
 }

@@ -70,7 +70,7 @@ describe('Spine on a database', () => {
       hang = false;
 
       const infos: string[] = [];
-      const survivor = await Spine.create({ cwd, workflows: [Hangs, DurableWeekly], logger: { warn: (m) => infos.push(m), info: (m) => infos.push(m) } });
+      const survivor = await Spine.create({ cwd, workflows: [Hangs, DurableWeekly], logger: { warn: (_f, m) => infos.push(m), info: (_f, m) => infos.push(m) } });
       for (let i = 0; i < 100 && infos.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
       expect(infos).toEqual([expect.stringMatching(/recovered run .* of durable.hangs: completed/)]);
       const [run] = await survivor.listRuns({ workflow: 'durable.hangs' });

@@ -4,6 +4,7 @@ import { LeaseLostError } from '../errors/spine-error';
 import type { Fence } from '../store/run-record';
 import type { RunStore } from '../store/run-store.port';
 import type { RunEvent, RunEventListener, RunEventType } from './run-event';
+import { consoleLogger, type LogFields, type SpineLogger } from '../logging/logger.port';
 
 /** Events a store need not keep: its step rows tell them (a step's start, end, retry or skip, with times). */
 const TOLD_BY_STEP_ROWS: ReadonlySet<RunEventType> = new Set<RunEventType>(['step_started', 'step_completed', 'step_failed', 'step_retried', 'step_skipped']);
@@ -22,7 +23,14 @@ export class RunEventLog {
     private readonly store: RunStore | null,
     /** The claim the events are written under: a stale execution's events are refused. */
     private readonly fence: Fence | null = null,
+    private readonly logger: SpineLogger = consoleLogger,
   ) {}
+
+  /** The fields of a log record about this run. */
+  private fields(step: string | undefined): LogFields {
+    const { runId, traceId, workflow } = this.identity;
+    return { runId, workflow, traceId, ...(step !== undefined && { step }) };
+  }
 
   /** Emits one event: the common fields in one literal; rarer fields only when given. */
   emit(...args: Parameters<RunEventLog['make']>): void {
@@ -68,7 +76,7 @@ export class RunEventLog {
       try {
         this.listener(event);
       } catch (error) {
-        console.warn(`spine-orchestration: an onEvent listener threw on ${event.type}: ${messageOf(error)}`);
+        this.logger.warn(this.fields(event.step), `an onEvent listener threw on ${event.type}: ${messageOf(error)}`);
       }
     }
   }
@@ -93,7 +101,7 @@ export class RunEventLog {
     try {
       this.listener(event);
     } catch (error) {
-      console.warn(`spine-orchestration: an onEvent listener threw on map_progress: ${messageOf(error)}`);
+      this.logger.warn(this.fields(step), `an onEvent listener threw on map_progress: ${messageOf(error)}`);
     }
   }
 
@@ -106,7 +114,7 @@ export class RunEventLog {
     } catch (error) {
       // a stale execution's events are not the run's: the newer execution records its own
       if (error instanceof LeaseLostError) return;
-      console.warn(`spine-orchestration: ${batch.length} events of run ${this.identity.runId} could not be stored: ${messageOf(error)}`);
+      this.logger.warn(this.fields(undefined), `${batch.length} events of run ${this.identity.runId} could not be stored: ${messageOf(error)}`);
     }
   }
 }

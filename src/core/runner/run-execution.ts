@@ -139,6 +139,7 @@ export class RunExecution implements AttemptEnvironment {
       services.onEvent,
       savesEvents ? services.store : null,
       this.fence,
+      services.logger,
     );
   }
 

@@ -1,5 +1,6 @@
 import type { RunTrigger } from '../schedule/trigger';
 import type { RunTelemetry, RunTrace } from './run-telemetry';
+import type { SpineLogger } from '../logging/logger.port';
 import type { SignalNotices } from './signal-notices';
 import type { Clock } from '../clock/clock.port';
 import type { StepDefinition } from '../definition/step-definition';
@@ -43,6 +44,8 @@ export interface RunnerServices {
   readonly signals: SignalNotices;
   /** Traces and metrics of runs (null: none). */
   readonly telemetry: RunTelemetry | null;
+  /** Where the runner logs (a listener that threw, events it could not store). */
+  readonly logger: SpineLogger;
 }
 
 /** Who owns the runs a runner executes, for how long a lease lasts, and how often it is renewed. */

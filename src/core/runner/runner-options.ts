@@ -7,6 +7,7 @@ import type { RetryPolicy, RetryPolicyOptions } from '../policy/retry-policy';
 import type { RunStore } from '../store/run-store.port';
 import type { RunEventListener } from './run-event';
 import type { RunTelemetry } from './run-telemetry';
+import type { SpineLogger } from '../logging/logger.port';
 import type { StepMiddleware } from './step-middleware';
 import type { QueueLimits } from '../store/run-queue';
 
@@ -51,6 +52,8 @@ export interface WorkflowRunnerOptions {
   readonly queues?: Readonly<Record<string, QueueLimits>>;
   /** Traces and metrics of runs (`Spine` passes its OpenTelemetry adapter); default none. */
   readonly telemetry?: RunTelemetry | null;
+  /** Where the runner logs: pino or any `info/warn/error(fields, message)` (default: the console). */
+  readonly logger?: SpineLogger;
 }
 
 /** Checks a run's params for a workflow; returns them (converted as need be) or throws naming what is wrong. */

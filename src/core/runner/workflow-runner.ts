@@ -27,6 +27,7 @@ import { newRunId } from '../context/run-id';
 import { checkEnqueue, DEFAULT_QUEUE, type ClaimedRun } from '../store/run-queue';
 import type { RunSettings } from './run-settings';
 import type { RunTelemetry } from './run-telemetry';
+import { consoleLogger } from '../logging/logger.port';
 import { WorkflowChecks } from './workflow-checks';
 import type { WorkflowResult } from './workflow-result';
 
@@ -81,6 +82,7 @@ export class WorkflowRunner {
       knownWorkflows: () => this.workflows?.names() ?? [],
       signals: new SignalNotices(),
       telemetry: options.telemetry ?? null,
+      logger: options.logger ?? consoleLogger,
     };
   }
 

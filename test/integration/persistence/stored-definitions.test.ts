@@ -70,7 +70,7 @@ describe.each(testDrivers())('stored workflow definitions on %s', (driver) => {
     expect(result.context.getOutput('report')).toEqual({ reported: 2 });
 
     const warnings: string[] = [];
-    const other = await open({ logger: { warn: (m) => warnings.push(m) } });
+    const other = await open({ logger: { warn: (_f, m) => warnings.push(m) } });
     expect(other.workflows().map((w) => w.name)).not.toContain('stored.weekly');
     expect(warnings.join('\n')).toContain('stored definition "stored.weekly" (version 2, core_workflows) is not run by this process');
     expect(warnings.join('\n')).toContain('no handler named "demo.count" is registered');

@@ -59,7 +59,7 @@ describe('schedules (in-memory store)', () => {
       store,
       workflows: [report],
       schedules: [daily],
-      logger: { warn: (m) => void warnings.push(m), info: () => undefined },
+      logger: { warn: (_f, m) => void warnings.push(m), info: () => undefined },
     });
     await store.moveScheduleCursor('daily-report', new Date(time.at));
     spine.startWorker({ queues: ['reports'], pollIntervalMs: 5, scheduler: { now: time.now, maxSleepMs: 5 } });
@@ -177,7 +177,7 @@ describe('schedules (in-memory store)', () => {
     }
     const store = new InMemoryRunStore();
     const warnings: string[] = [];
-    const spine = await create({ store, workflows: [WeeklyWorkflow], logger: { warn: (m) => void warnings.push(m) } });
+    const spine = await create({ store, workflows: [WeeklyWorkflow], logger: { warn: (_f, m) => void warnings.push(m) } });
     expect((await spine.listSchedules()).map((s) => [s.name, s.cron, s.timezone, s.catchUp])).toEqual([
       ['weekly-a', '0 6 * * MON', 'UTC', 'latest'],
       ['weekly-b', '0 7 * * MON', 'UTC', 'latest'],
@@ -198,7 +198,7 @@ describe('schedules (in-memory store)', () => {
     const store = new TypeOrmRunStore(dataSource, { maxOutputBytes: 1_000 });
     const warnings: string[] = [];
     const big = { name: 'big', workflow: 'report', cron: '0 18 * * *', params: () => ({ day: 'x'.repeat(5_000), tier: 'T1' }) };
-    const spine = await create({ store, workflows: [report], schedules: [big], logger: { warn: (m) => void warnings.push(m) } });
+    const spine = await create({ store, workflows: [report], schedules: [big], logger: { warn: (_f, m) => void warnings.push(m) } });
     await expect(spine.triggerSchedule('big', { at: new Date('2027-01-01T18:00:00Z') })).rejects.toThrow(/made no run/);
     const [state] = await spine.listSchedules();
     expect(state!.lastFire).toMatchObject({ runId: null, error: expect.stringMatching(/params of run/) });
