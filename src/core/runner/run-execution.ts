@@ -13,7 +13,7 @@ import type { RunEventType } from './run-event';
 import { RunEventLog } from './run-event-log';
 import { RunTimeoutError } from '../errors/step-timeout.error';
 import { checkStepEvents } from './step-events';
-import type { AttemptTrace, AttemptTraceOutcome, RunTrace, RunTraceInfo } from './run-telemetry';
+import { partitionLabel, type AttemptTrace, type AttemptTraceOutcome, type RunTrace, type RunTraceInfo } from './run-telemetry';
 import { resultOfEarlierRun } from './earlier-run.result';
 import { LeaseGuard } from './lease-guard';
 import { lostExecutions, poisonStepMessage } from './lost-executions';
@@ -296,13 +296,12 @@ export class RunExecution implements AttemptEnvironment {
   private traceInfo(): RunTraceInfo {
     const { settings, initial } = this;
     const stored = settings.resume?.run ?? null;
-    const partition = initial.partition;
     return {
       workflow: this.definition.name,
       runId: this.runId,
       parentRunId: settings.parentRunId,
       trigger: settings.trigger?.source ?? stored?.triggerSource ?? null,
-      partitionKey: partition === null ? null : Object.keys(partition).sort().map((k) => `${k}=${partition[k]}`).join(','),
+      partitionKey: partitionLabel(initial.partition),
       queue: stored?.queue ?? null,
       resumed: settings.resume !== null && settings.resume.firstStart !== true,
       traceparent: settings.parentRunId === null ? (stored?.traceparent ?? null) : null,

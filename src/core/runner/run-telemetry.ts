@@ -18,6 +18,15 @@ export interface RunTelemetry {
   observeQueues(read: () => Promise<readonly QueueStats[]>): () => void;
 }
 
+/** A partition as a span attribute: `tier=OTC,week=2026-10-23` (keys sorted); null without one. */
+export function partitionLabel(partition: Readonly<Record<string, string>> | null | undefined): string | null {
+  if (partition == null) return null;
+  return Object.keys(partition)
+    .sort()
+    .map((k) => `${k}=${partition[k]}`)
+    .join(',');
+}
+
 /** What a run's execution is, for its span and metrics. */
 export interface RunTraceInfo {
   readonly workflow: string;

@@ -26,7 +26,7 @@ import { checkSignalName, type SignalRecord } from '../store/signal';
 import { newRunId } from '../context/run-id';
 import { checkEnqueue, DEFAULT_QUEUE, type ClaimedRun } from '../store/run-queue';
 import type { RunSettings } from './run-settings';
-import type { RunTelemetry } from './run-telemetry';
+import { partitionLabel, type RunTelemetry } from './run-telemetry';
 import { consoleLogger } from '../logging/logger.port';
 import { WorkflowChecks } from './workflow-checks';
 import type { WorkflowResult } from './workflow-result';
@@ -147,7 +147,7 @@ export class WorkflowRunner {
       runId,
       parentRunId: null,
       trigger: options.triggerSource ?? 'api',
-      partitionKey: options.partition == null ? null : Object.keys(options.partition).sort().map((k) => `${k}=${options.partition![k]}`).join(','),
+      partitionKey: partitionLabel(options.partition),
       queue: null,
       resumed: false,
       traceparent: options.traceparent ?? null,
