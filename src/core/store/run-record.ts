@@ -95,6 +95,8 @@ export interface RunRecord extends RunCounters {
   readonly partition: Partition | null;
   readonly batchId: string | null;
   readonly traceId: string;
+  /** When the run was recorded (enqueued or started); null for runs recorded before this field existed. */
+  readonly createdAt: Date | null;
   /** W3C traceparent the run's executions continue (the span active when it was started or enqueued, else its first run span); null when not traced. */
   readonly traceparent: string | null;
   readonly asOfDate: string | null;
