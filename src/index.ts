@@ -53,7 +53,7 @@ export type {
 } from './core/definition/step-definition';
 export type { GroupShape } from './core/definition/group-conversion';
 export { workflowSpec, workflowHash, type WorkflowSpec } from './core/definition/workflow-spec';
-export { renderWorkflowGraph, type GraphFormat } from './core/definition/workflow.graph';
+export { renderWorkflowGraph, workflowGraph, type GraphFormat, type GraphEdge, type GraphNode, type WorkflowGraph } from './core/definition/workflow.graph';
 export { ErrorPolicy } from './core/policy/error-policy';
 export { ErrorCategory, ERROR_CATEGORIES } from './core/policy/error-category';
 export { RetryPolicy, type BackoffKind, type RetryPolicyOptions } from './core/policy/retry-policy';
@@ -143,6 +143,9 @@ export type {
   StepRecord,
   StepStatus,
   StoredDefinition,
+  RunCount,
+  QualityStepSummary,
+  StoredRunEvent,
 } from './core/store/run-record';
 export { RUN_STATUSES } from './core/store/run-record';
 export { SpineError, WorkflowDefinitionError, LeaseLostError, type SpineErrorKind } from './core/errors/spine-error';
@@ -172,6 +175,7 @@ export { HandlerRegistry, type HandlerLookup } from './declarative/handler-regis
 export { loadWorkflow, workflowFromDocument, type LoadWorkflowOptions } from './declarative/load-workflow';
 export { WORKFLOW_SCHEMA_FILE, type WorkflowDocument } from './declarative/workflow-document';
 export { compileExpression, ExpressionError, type CompiledExpression, type ExpressionScope } from './declarative/expression';
+export { createConsoleHandler, startConsole, type ConsoleHandler, type ConsoleOptions, type ConsoleServer, type ConsoleServerOptions } from './console';
 
 /**
  * DataSource options for MySQL/MariaDB from a URL, as `spine-orchestration/typeorm` exports it

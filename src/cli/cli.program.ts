@@ -8,6 +8,7 @@ import { collect, parseAge, parseDateTime, parseInteger, parseParams, parsePosit
 import { asUsageError, print, printJson, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
 import { addQueueCommands, enqueueRun } from './queue.commands';
 import { addScheduleCommands } from './schedule.commands';
+import { addConsoleCommand } from './console.command';
 import { addDoctorCommand } from './doctor.command';
 import { CliError, ExitCode } from './cli.error';
 import { loadConfig } from './config.loader';
@@ -178,6 +179,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
 
   addQueueCommands(program, io, global);
   addScheduleCommands(program, io, global);
+  addConsoleCommand(program, io, global);
   addDoctorCommand(program, io, global, setExitCode);
 
   program

@@ -17,7 +17,7 @@ import type {
   RunProgress,
   RunRecord,
   StepCommit,
-  StepRecord, StoredDefinition } from '../core/store/run-record';
+  StepRecord, StoredDefinition, RunCount, QualityStepSummary, StoredRunEvent } from '../core/store/run-record';
 import { qualityPoint } from '../core/store/quality-point';
 import type { QualityMetricsInit } from '../core/quality/quality-metrics';
 import type { RunEvent } from '../core/runner/run-event';
@@ -30,6 +30,7 @@ import { familyOf, type DriverFamily } from './schema/column-types';
 import { TABLES } from './schema/entities';
 import { DEFAULT_MAX_OUTPUT_BYTES, decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
 import { partitionKey, runFromRow, stepFromRow } from './row-mapping';
+import { countRuns, listQualitySteps, listRunEvents, runFilterSql } from './run-insights.sql';
 import { holderOf, type RunWriter, type Statement } from './run.writer';
 import { SqliteRunWriter } from './sqlite-run.writer';
 import { MysqlRunWriter } from './mysql-run.writer';
@@ -424,21 +425,10 @@ export class TypeOrmRunStore implements RunStore {
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    const where: string[] = [];
-    const values: unknown[] = [];
-    if (filter.workflow !== undefined) (where.push('workflow_name = ?'), values.push(filter.workflow));
-    if (filter.status !== undefined) {
-      const statuses = [filter.status].flat();
-      where.push(`status IN (${statuses.map(() => '?').join(', ')})`);
-      values.push(...statuses);
-    }
-    if (filter.batchId !== undefined) (where.push('batch_id = ?'), values.push(filter.batchId));
-    if (filter.parentRunId !== undefined) (where.push('parent_run_id = ?'), values.push(filter.parentRunId));
-    else if (filter.includeChildren !== true) where.push('parent_run_id IS NULL');
-    if (filter.since !== undefined) (where.push('started_at >= ?'), values.push(toSqlDatetime(filter.since)));
+    const { where, values } = runFilterSql(filter);
     const limit = filter.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
     const rows = await this.sql.all(
-      `SELECT * FROM ${TABLES.runs}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, run_id DESC${limit}`,
+      `SELECT * FROM ${TABLES.runs}${where} ORDER BY started_at DESC, run_id DESC${limit}`,
       values,
     );
     const runs: RunRecord[] = [];
@@ -586,6 +576,18 @@ export class TypeOrmRunStore implements RunStore {
       [workflow, toSqlDatetime(since), step, toSqlDatetime(since)],
     );
     return rows.map((row) => qualityPoint(String(row.run_id), fromSqlDatetime(row.started_at)!, decodeStored<QualityMetricsInit>(row.quality)!));
+  }
+
+  countRuns(since: Date): Promise<RunCount[]> {
+    return countRuns(this.sql, since);
+  }
+
+  listQualitySteps(since: Date): Promise<QualityStepSummary[]> {
+    return listQualitySteps(this.sql, since);
+  }
+
+  listRunEvents(runId: string, limit: number): Promise<StoredRunEvent[]> {
+    return listRunEvents(this.sql, runId, limit);
   }
 
   purge(criteria: PurgeCriteria): Promise<number> {

@@ -45,7 +45,8 @@ export class Spine {
     private readonly registry: WorkflowRegistry,
     private readonly startedAt: string,
     private readonly opened: OpenedStore,
-    private readonly logger: SpineLogger,
+    /** Where spine logs (the `logger` option, else the console). */
+    readonly logger: SpineLogger,
     private readonly startedRuns: StartedRuns,
     private readonly recoveryIntervalMs: number,
     private readonly recoveryConcurrency: number,

@@ -4,26 +4,30 @@ import { END, isWorkflowLike, type WorkflowDefinition, type WorkflowLookup } fro
 /** The formats `renderWorkflowGraph` draws. */
 export type GraphFormat = 'mermaid' | 'dot';
 
-/** One drawn step: its id, label and shape. */
-interface GraphNode {
+/** One drawn step: its id, label and shape, and the step it draws (null for start and end). */
+export interface GraphNode {
   readonly id: string;
   readonly label: string;
   readonly shape: 'box' | 'diamond' | 'hexagon' | 'subroutine' | 'terminal';
+  readonly step: string | null;
 }
 
-interface GraphEdge {
+/** A route between two drawn steps; a choice's are labelled yes / no. */
+export interface GraphEdge {
   readonly from: string;
   readonly to: string;
   readonly label: string | null;
 }
 
-/** A workflow's routes (and its map iterators' routes, nested) as nodes and edges. */
-interface Graph {
+/** A workflow's routes (and its map iterators' routes, nested) as nodes and edges: what the console lays out. */
+export interface WorkflowGraph {
   readonly title: string;
   readonly nodes: GraphNode[];
   readonly edges: GraphEdge[];
-  readonly clusters: { readonly id: string; readonly title: string; readonly graph: Graph }[];
+  readonly clusters: { readonly id: string; readonly title: string; readonly graph: WorkflowGraph }[];
 }
+
+type Graph = WorkflowGraph;
 
 /**
  * Draws a workflow as Mermaid (`flowchart TD`) or Graphviz DOT: every step with a shape by kind,
@@ -31,23 +35,28 @@ interface Graph {
  * map step's iterator as a nested cluster. Iterators given by name are looked up in `workflows`.
  */
 export function renderWorkflowGraph(definition: WorkflowDefinition, format: GraphFormat = 'mermaid', workflows?: Pick<WorkflowLookup, 'get'>): string {
-  const graph = buildGraph(definition, 'w', workflows, new Set([definition.name]));
+  const graph = workflowGraph(definition, workflows);
   return format === 'dot' ? toDot(graph) : toMermaid(graph);
 }
 
-function stepLabel(step: StepDefinition): { label: string; shape: GraphNode['shape'] } {
+/** A workflow's graph as data (nodes, edges, iterator clusters), as `renderWorkflowGraph` draws it. */
+export function workflowGraph(definition: WorkflowDefinition, workflows?: Pick<WorkflowLookup, 'get'>): WorkflowGraph {
+  return buildGraph(definition, 'w', workflows, new Set([definition.name]));
+}
+
+function stepLabel(step: StepDefinition): Omit<GraphNode, 'id'> {
   switch (step.type) {
     case 'lambda':
-      return { label: step.name, shape: 'box' };
+      return { label: step.name, shape: 'box' , step: step.name };
     case 'pipeline':
-      return { label: `${step.name}\n(pipeline ${step.pipeline})`, shape: 'box' };
+      return { label: `${step.name}\n(pipeline ${step.pipeline})`, shape: 'box' , step: step.name };
     case 'choice':
-      return { label: `${step.name}?`, shape: 'diamond' };
+      return { label: `${step.name}?`, shape: 'diamond' , step: step.name };
     case 'wait':
-      return { label: `${step.name}\n(wait${step.seconds !== null ? ` ${step.seconds} s` : ' until'})`, shape: 'hexagon' };
+      return { label: `${step.name}\n(wait${step.seconds !== null ? ` ${step.seconds} s` : ' until'})`, shape: 'hexagon' , step: step.name };
     case 'map': {
       const over = step.itemsPath ?? (step.items !== null ? `${step.items.length} items` : 'items');
-      return { label: `${step.name}\n(map over ${over}, ≤ ${step.maxConcurrency} at a time)`, shape: 'subroutine' };
+      return { label: `${step.name}\n(map over ${over}, ≤ ${step.maxConcurrency} at a time)`, shape: 'subroutine' , step: step.name };
     }
   }
 }
@@ -57,7 +66,7 @@ function buildGraph(definition: WorkflowDefinition, prefix: string, workflows: P
   const idOf = new Map(steps.map((step, index) => [step.name, `${prefix}_${index}`]));
   const start = `${prefix}_start`;
   const end = `${prefix}_end`;
-  const graph: Graph = { title: definition.name, nodes: [{ id: start, label: 'start', shape: 'terminal' }], edges: [], clusters: [] };
+  const graph: Graph = { title: definition.name, nodes: [{ id: start, label: 'start', shape: 'terminal', step: null }], edges: [], clusters: [] };
   const target = (name: string | null, index: number): string =>
     name === END ? end : name !== null ? (idOf.get(name) ?? end) : (idOf.get(steps[index + 1]?.name ?? '') ?? end);
 
@@ -79,7 +88,7 @@ function buildGraph(definition: WorkflowDefinition, prefix: string, workflows: P
       graph.edges.push({ from: id, to: `${id}_i_start`, label: 'per item' });
     }
   });
-  graph.nodes.push({ id: end, label: 'end', shape: 'terminal' });
+  graph.nodes.push({ id: end, label: 'end', shape: 'terminal', step: null });
   return graph;
 }
 

@@ -14,7 +14,8 @@ import type {
   StepCommit,
   StepRecord,
 } from './run-record';
-import { FINAL_STATUSES, type StoredDefinition } from './run-record';
+import { FINAL_STATUSES, type QualityStepSummary, type RunCount, type StoredDefinition } from './run-record';
+import { partitionKey } from './record-limits';
 import { qualityPoint } from './quality-point';
 import type { ClaimOutcome, CreateRunOutcome, FireOutcome, FireRecord, Lease, LeaseHolder, NewRun, RenewOutcome, RunStore, ScheduleFireWrite } from './run-store.port';
 import type { ChildRunSummary, ClaimedRun, QueueClaimRequest, QueueStats, WorkerRecord } from './run-queue';
@@ -192,11 +193,47 @@ export class InMemoryRunStore implements RunStore {
           (statuses === null || statuses.has(record.status)) &&
           (filter.batchId === undefined || record.batchId === filter.batchId) &&
           (filter.parentRunId !== undefined ? record.parentRunId === filter.parentRunId : filter.includeChildren === true || record.parentRunId === null) &&
-          (filter.since === undefined || record.startedAt >= filter.since),
+          (filter.since === undefined || record.startedAt >= filter.since) &&
+          (filter.until === undefined || record.startedAt < filter.until) &&
+          (filter.trigger === undefined || record.triggerSource === filter.trigger) &&
+          (filter.partition === undefined || (partitionKey(record.partition) ?? '').includes(filter.partition)),
       )
       .sort((a, b) => b.record.startedAt.getTime() - a.record.startedAt.getTime() || b.sequence - a.sequence)
       .map(snapshot);
-    return filter.limit === undefined ? matches : matches.slice(0, filter.limit);
+    const page = filter.before === undefined ? matches : matches.slice(afterCursor(matches, filter.before));
+    return filter.limit === undefined ? page : page.slice(0, filter.limit);
+  }
+
+  async countRuns(since: Date): Promise<RunCount[]> {
+    const counts = new Map<string, { workflow: string; status: RunCount['status']; count: number; lastStartedAt: Date }>();
+    for (const { record } of this.runs.values()) {
+      if (record.parentRunId !== null || record.startedAt < since) continue;
+      const key = `${record.workflowName}\u0000${record.status}`;
+      const found = counts.get(key) ?? { workflow: record.workflowName, status: record.status, count: 0, lastStartedAt: record.startedAt };
+      found.count++;
+      if (record.startedAt > found.lastStartedAt) found.lastStartedAt = record.startedAt;
+      counts.set(key, found);
+    }
+    return [...counts.values()];
+  }
+
+  async listQualitySteps(since: Date): Promise<QualityStepSummary[]> {
+    const summaries = new Map<string, { workflow: string; step: string; executions: number; passed: number; failed: number; lastAt: Date }>();
+    for (const { record, steps } of this.runs.values()) {
+      if (record.startedAt < since) continue;
+      for (const step of steps) {
+        if (step.quality === null || (step.status !== 'completed' && step.status !== 'failed')) continue;
+        const key = `${record.workflowName}\u0000${step.stepName}`;
+        const found = summaries.get(key) ?? { workflow: record.workflowName, step: step.stepName, executions: 0, passed: 0, failed: 0, lastAt: step.startedAt };
+        const { passed } = qualityPoint(step.runId, step.startedAt, step.quality);
+        found.executions++;
+        if (passed) found.passed++;
+        else found.failed++;
+        if (step.startedAt > found.lastAt) found.lastAt = step.startedAt;
+        summaries.set(key, found);
+      }
+    }
+    return [...summaries.values()].sort((a, b) => a.workflow.localeCompare(b.workflow) || a.step.localeCompare(b.step));
   }
 
   async getRunSteps(runId: string): Promise<StepRecord[]> {
@@ -555,4 +592,12 @@ function copyRecord(r: RunRecord): Writable<RunRecord> {
     triggerSchedule: r.triggerSchedule,
     triggerFireTime: r.triggerFireTime,
   };
+}
+
+/** Where a keyset page starts in a newest-first listing: after the cursor's run, or after the runs started at or after it. */
+function afterCursor(runs: readonly RunRecord[], cursor: { readonly startedAt: Date; readonly runId: string }): number {
+  const at = runs.findIndex((run) => run.runId === cursor.runId);
+  if (at >= 0) return at + 1;
+  const next = runs.findIndex((run) => run.startedAt < cursor.startedAt);
+  return next < 0 ? runs.length : next;
 }

@@ -179,6 +179,48 @@ export interface RunFilter {
   readonly parentRunId?: string;
   /** List map items' child runs too. */
   readonly includeChildren?: boolean;
+  /** What started the runs (api, schedule, …). */
+  readonly trigger?: TriggerSource;
+  /** Runs whose partition key (`date=2026-10-23|tier=NMS Tier 1`: keys sorted, `|`-joined) contains this text. */
+  readonly partition?: string;
+  /** Runs started before this time. */
+  readonly until?: Date;
+  /**
+   * Keyset paging: runs after this one in the listing's order (newest first, then run id), so the
+   * next page costs the same at any depth; pass the last run of the page before.
+   */
+  readonly before?: { readonly startedAt: Date; readonly runId: string };
+}
+
+/** How many top-level runs of a workflow ended up in a status (see `RunStore.countRuns`). */
+export interface RunCount {
+  readonly workflow: string;
+  readonly status: RunStatus;
+  readonly count: number;
+  /** When the newest of them started. */
+  readonly lastStartedAt: Date;
+}
+
+/** A step of a workflow that recorded quality metrics, with their totals (the design's `v_workflow_step_quality`). */
+export interface QualityStepSummary {
+  readonly workflow: string;
+  readonly step: string;
+  /** Executions with quality metrics. */
+  readonly executions: number;
+  readonly passed: number;
+  readonly failed: number;
+  readonly lastAt: Date;
+}
+
+/** A stored run event (the events table's row): what the run said, in order. */
+export interface StoredRunEvent {
+  readonly id: number;
+  readonly type: string;
+  readonly step: string | null;
+  readonly attempt: number | null;
+  /** The event's own fields (error, reason, status, …). */
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly at: Date;
 }
 
 /**

@@ -16,7 +16,10 @@ import type {
   RunRecord,
   RunStatus,
   StepCommit,
-  StepRecord, StoredDefinition } from './run-record';
+  StepRecord, StoredDefinition,
+  RunCount,
+  QualityStepSummary,
+  StoredRunEvent } from './run-record';
 import type { ChildRunSummary, ClaimedRun, EnqueueSpec, QueueClaimRequest, QueueStats, WorkerRecord } from './run-queue';
 import type { RunTrigger, TriggerSource } from '../schedule/trigger';
 import type { ScheduleState } from '../schedule/schedule';
@@ -232,6 +235,12 @@ export interface RunStore {
   listMapItems?(runId: string, step?: string, iteration?: number): Promise<MapItemRecord[]>;
   /** Quality metrics a workflow's step recorded in runs started since `since`, oldest first (completed and failed executions). */
   qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]>;
+  /** Optional (a console's workflow page): top-level runs started since `since`, counted by workflow and status. */
+  countRuns?(since: Date): Promise<RunCount[]>;
+  /** Optional (a console's quality page): the workflow steps that recorded quality metrics in runs started since `since`. */
+  listQualitySteps?(since: Date): Promise<QualityStepSummary[]>;
+  /** Optional (durable stores): the run's stored events, oldest first, at most `limit`. */
+  listRunEvents?(runId: string, limit: number): Promise<StoredRunEvent[]>;
   /** Deletes finished top-level runs per the criteria, each with its map items' runs; returns how many top-level runs went. */
   purge(criteria: PurgeCriteria): Promise<number>;
 

@@ -1,0 +1,352 @@
+import { SpineError } from '../core/errors/spine-error';
+import { SpineValidationError } from '../core/errors/spine-validation.error';
+import { workflowGraph, type WorkflowGraph } from '../core/definition/workflow.graph';
+import type { WorkflowDefinition } from '../core/definition/workflow-definition';
+import { RUN_STATUSES, type RunFilter, type RunRecord, type RunStatus, type StepRecord } from '../core/store/run-record';
+import { TRIGGER_SOURCES, type TriggerSource } from '../core/schedule/trigger';
+import type { Spine } from '../spine/spine';
+
+/** What an API route answers: an HTTP status and a JSON body. */
+export interface ApiReply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** A request the API is asked to answer (the path is relative to `/api`). */
+export interface ApiRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly body: unknown;
+}
+
+/** A client's mistake: answered with its status and message. */
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const PAGE_SIZE = 50;
+const MAX_PAGE_SIZE = 500;
+/** Outputs, params and payloads longer than this (JSON) are cut for the page; the CLI's `spine show --json` has them whole. */
+const MAX_VALUE_CHARS = 32_768;
+const MAX_CHILDREN = 1_000;
+const MAX_EVENTS = 500;
+const MAX_QUALITY_POINTS = 500;
+const DAY_MS = 86_400_000;
+const RESUMABLE: readonly RunStatus[] = ['failed', 'stopped'];
+const SETTLED: readonly RunStatus[] = ['completed', 'partial', 'failed', 'stopped', 'cancelled'];
+
+/** A value as the page shows it: itself, or its JSON's start when it is too long. */
+export function clipped(value: unknown): unknown {
+  if (value === null || value === undefined) return value ?? null;
+  const json = JSON.stringify(value);
+  if (json === undefined || json.length <= MAX_VALUE_CHARS) return value;
+  return { truncated: true, chars: json.length, preview: json.slice(0, MAX_VALUE_CHARS) };
+}
+
+/** A run as listings show it (no params, no outputs). */
+function runSummary(run: RunRecord): Record<string, unknown> {
+  return {
+    runId: run.runId,
+    workflow: run.workflowName,
+    version: run.workflowVersion,
+    status: run.status,
+    trigger: run.triggerSource,
+    schedule: run.triggerSchedule,
+    partition: run.partition,
+    queue: run.queue,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    durationMs: run.durationMs,
+    totalSteps: run.totalSteps,
+    executedSteps: run.executedSteps,
+    completedSteps: run.completedSteps,
+    failedSteps: run.failedSteps,
+    skippedSteps: run.skippedSteps,
+    errorStep: run.errorStep,
+    error: run.error,
+    errorCategory: run.errorCategory,
+    cancelRequested: run.cancelRequested,
+    parentRunId: run.parentRunId,
+    paramsText: paramsText(run.params),
+  };
+}
+
+/** Params as a short `key=value, …` line for listings. */
+function paramsText(params: Readonly<Record<string, unknown>>): string {
+  const text = Object.entries(params)
+    .filter(([, v]) => v !== '' && v !== null && v !== undefined)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ');
+  return text.length > 160 ? `${text.slice(0, 159)}…` : text;
+}
+
+function stepView(step: StepRecord): Record<string, unknown> {
+  return { ...step, output: clipped(step.output), contextUpdates: clipped(step.contextUpdates) };
+}
+
+function oneOf<T extends string>(name: string, value: string | null, allowed: readonly T[]): T | undefined {
+  if (value === null || value === '') return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new ApiError(400, `${name} must be one of ${allowed.join(', ')} (got "${value}").`);
+  return value as T;
+}
+
+function dateParam(name: string, value: string | null): Date | undefined {
+  if (value === null || value === '') return undefined;
+  const at = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(at.getTime())) throw new ApiError(400, `${name} must be a date (2026-10-23) or an ISO time (got "${value}").`);
+  return at;
+}
+
+function intParam(name: string, value: string | null, fallback: number, max: number): number {
+  if (value === null || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new ApiError(400, `${name} must be a whole number from 1 to ${max} (got "${value}").`);
+  return n;
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'The request body must be a JSON object.');
+  return body as Record<string, unknown>;
+}
+
+/** SpineError kinds that are the caller's to fix, and their HTTP status. */
+const CLIENT_ERRORS: Readonly<Record<string, number>> = {
+  'unknown-run': 404,
+  'unknown-workflow': 404,
+  'run-finished': 409,
+  'run-in-progress': 409,
+  'lease-held': 409,
+  'definition-changed': 409,
+  'invalid-argument': 400,
+  validation: 400,
+};
+
+/**
+ * The console's JSON API (`/api/…`): what the pages read and users may script. Reads go through
+ * the run store's indexed queries (paging by keyset); actions (resume, cancel) go through Spine,
+ * with the same checks as the CLI.
+ */
+export class ConsoleApi {
+  /** Resumes started from the console, still running in this process (by run id). */
+  private readonly resuming = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly spine: Spine,
+    private readonly options: { readonly readOnly: boolean },
+  ) {}
+
+  async handle(request: ApiRequest): Promise<ApiReply> {
+    try {
+      return await this.route(request);
+    } catch (error) {
+      if (error instanceof ApiError) return { status: error.status, body: { error: error.message } };
+      if (error instanceof SpineError && CLIENT_ERRORS[error.kind] !== undefined) return { status: CLIENT_ERRORS[error.kind]!, body: { error: error.message, kind: error.kind } };
+      if (error instanceof SpineValidationError) return { status: 400, body: { error: error.message } };
+      throw error;
+    }
+  }
+
+  private async route({ method, path, query, body }: ApiRequest): Promise<ApiReply> {
+    const parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
+    const [head, id, action] = parts;
+    if (method === 'GET') {
+      if (head === 'runs' && id === undefined) return this.ok(await this.listRuns(query));
+      if (head === 'runs' && id !== undefined && action === undefined) return this.ok(await this.runDetail(id));
+      if (head === 'workflows' && id === undefined) return this.ok(await this.listWorkflows(query));
+      if (head === 'workflows' && id !== undefined && action === undefined) return this.ok(await this.workflowDetail(id));
+      if (head === 'quality' && id === undefined) return this.ok(await this.quality(query));
+      if (head === 'queues' && id === undefined) return this.ok(await this.queues());
+      if (head === 'session' && id === undefined) return this.ok({ readOnly: this.options.readOnly, statuses: RUN_STATUSES, triggers: TRIGGER_SOURCES });
+    } else if (method === 'POST' && head === 'runs' && id !== undefined && parts.length === 3) {
+      if (this.options.readOnly) throw new ApiError(403, 'This console is read-only (readOnly: true); resume or cancel with the CLI instead.');
+      if (action === 'resume') return { status: 202, body: await this.resume(id, objectBody(body)) };
+      if (action === 'cancel') return this.ok(await this.cancel(id));
+    }
+    throw new ApiError(404, `No API route ${method} /api/${parts.join('/')}. See README, "The console", for the routes.`);
+  }
+
+  private ok(body: unknown): ApiReply {
+    return { status: 200, body };
+  }
+
+  private async listRuns(query: URLSearchParams): Promise<unknown> {
+    const limit = intParam('limit', query.get('limit'), PAGE_SIZE, MAX_PAGE_SIZE);
+    const statuses = query.getAll('status').flatMap((s) => s.split(',')).filter((s) => s !== '');
+    for (const status of statuses) oneOf('status', status, RUN_STATUSES);
+    const beforeId = query.get('before');
+    let before: RunFilter['before'];
+    if (beforeId !== null && beforeId !== '') {
+      const cursor = await this.spine.getRun(beforeId);
+      if (cursor === null) throw new ApiError(400, `before: run "${beforeId}" is not in the store (it may have been purged); start from the newest page.`);
+      before = { startedAt: cursor.startedAt, runId: cursor.runId };
+    }
+    const text = (name: string): string | undefined => (query.get(name) ?? '').trim() || undefined;
+    const trigger = oneOf<TriggerSource>('trigger', query.get('trigger'), TRIGGER_SOURCES);
+    const since = dateParam('since', query.get('since'));
+    const until = dateParam('until', query.get('until'));
+    const workflow = text('workflow');
+    const partition = text('partition');
+    const parent = text('parent');
+    const filter: RunFilter = {
+      limit: limit + 1,
+      ...(workflow !== undefined && { workflow }),
+      ...(statuses.length > 0 && { status: statuses as RunStatus[] }),
+      ...(trigger !== undefined && { trigger }),
+      ...(partition !== undefined && { partition }),
+      ...(since !== undefined && { since }),
+      // a date alone means that whole day
+      ...(until !== undefined && { until: /^\d{4}-\d{2}-\d{2}$/.test(query.get('until') ?? '') ? new Date(until.getTime() + DAY_MS) : until }),
+      ...(parent !== undefined && { parentRunId: parent }),
+      ...(before !== undefined && { before }),
+    };
+    const runs = await this.spine.listRuns(filter);
+    const page = runs.slice(0, limit);
+    return { runs: page.map(runSummary), next: runs.length > limit ? page[page.length - 1]!.runId : null };
+  }
+
+  private definitionOf(name: string): WorkflowDefinition | null {
+    return this.spine.workflows().find((w) => w.name === name) ?? null;
+  }
+
+  private graphOf(definition: WorkflowDefinition | null): WorkflowGraph | null {
+    if (definition === null) return null;
+    const all = new Map(this.spine.workflows().map((w) => [w.name, w]));
+    return workflowGraph(definition, { get: (name: string) => all.get(name) });
+  }
+
+  private async runDetail(runId: string): Promise<unknown> {
+    const run = await this.spine.getRun(runId);
+    if (run === null) throw new ApiError(404, `Run "${runId}" is not in the store; check the id (the runs page lists recent runs).`);
+    const store = this.spine.store;
+    const [steps, mapItems, children, events] = await Promise.all([
+      this.spine.getRunSteps(runId),
+      this.spine.listMapItems(runId),
+      this.spine.listRuns({ parentRunId: runId, limit: MAX_CHILDREN }),
+      store.listRunEvents === undefined ? Promise.resolve(null) : store.listRunEvents(runId, MAX_EVENTS),
+    ]);
+    const definition = this.definitionOf(run.workflowName);
+    const leaseLapsed = run.status === 'running' && run.queue === null && (run.leaseExpiresAt === null || run.leaseExpiresAt.getTime() < Date.now());
+    const canResume = !this.options.readOnly && definition !== null && !this.resuming.has(runId) && (RESUMABLE.includes(run.status) || leaseLapsed);
+    return {
+      run: { ...runSummary(run), params: clipped(run.params), traceId: run.traceId, batchId: run.batchId, leaseOwner: run.leaseOwner, leaseExpiresAt: run.leaseExpiresAt, lastCompletedStep: run.lastCompletedStep, rootRunId: run.rootRunId },
+      steps: steps.map(stepView),
+      mapItems: mapItems.map((item) => ({ ...item, output: clipped(item.output) })),
+      children: children.map(runSummary).sort((a, b) => String(a.runId).localeCompare(String(b.runId), 'en', { numeric: true })),
+      childrenCapped: children.length === MAX_CHILDREN,
+      events: events?.map((e) => ({ ...e, payload: clipped(e.payload) })) ?? null,
+      workflowKnown: definition !== null,
+      stepNames: definition?.steps.map((s) => s.name) ?? [],
+      graph: this.graphOf(definition),
+      actions: { resume: canResume, cancel: !this.options.readOnly && !SETTLED.includes(run.status) && !run.cancelRequested, resuming: this.resuming.has(runId) },
+    };
+  }
+
+  private async resume(runId: string, body: Record<string, unknown>): Promise<unknown> {
+    const params = body.params;
+    if (params !== undefined && (params === null || typeof params !== 'object' || Array.isArray(params))) {
+      throw new ApiError(400, 'params must be a JSON object of the params to override, e.g. {"fail_week": ""}.');
+    }
+    const startFrom = body.startFrom;
+    if (startFrom !== undefined && startFrom !== null && typeof startFrom !== 'string') throw new ApiError(400, 'startFrom must be a step name.');
+    if (this.resuming.has(runId)) throw new ApiError(409, `Run "${runId}" is already being resumed by this console.`);
+    const resumed = this.spine.resume(runId, {
+      ...(params !== undefined && { paramsOverride: params as Record<string, unknown> }),
+      ...(typeof startFrom === 'string' && startFrom !== '' && { startFrom }),
+    });
+    const tracked = resumed.finally(() => this.resuming.delete(runId));
+    this.resuming.set(runId, tracked);
+    // the checks (status, lease, definition, params) answer at once; a run that got going is answered 202 and watched on its page
+    const early = await Promise.race([resumed.then(() => 'finished' as const), new Promise<'going'>((resolve) => setTimeout(() => resolve('going'), 300).unref())]);
+    tracked.catch(() => undefined);
+    return { runId, resumed: early === 'finished' ? 'finished' : 'started' };
+  }
+
+  private async cancel(runId: string): Promise<unknown> {
+    const run = await this.spine.cancel(runId);
+    return { run: runSummary(run) };
+  }
+
+  private async statsByWorkflow(days: number): Promise<Map<string, { total: number; byStatus: Record<string, number>; lastStartedAt: Date | null }>> {
+    const counts = (await this.spine.store.countRuns?.(new Date(Date.now() - days * DAY_MS))) ?? [];
+    const stats = new Map<string, { total: number; byStatus: Record<string, number>; lastStartedAt: Date | null }>();
+    for (const c of counts) {
+      const s = stats.get(c.workflow) ?? { total: 0, byStatus: {}, lastStartedAt: null };
+      s.total += c.count;
+      s.byStatus[c.status] = (s.byStatus[c.status] ?? 0) + c.count;
+      if (s.lastStartedAt === null || c.lastStartedAt > s.lastStartedAt) s.lastStartedAt = c.lastStartedAt;
+      stats.set(c.workflow, s);
+    }
+    return stats;
+  }
+
+  private async listWorkflows(query: URLSearchParams): Promise<unknown> {
+    const days = intParam('days', query.get('days'), 30, 3650);
+    const stats = await this.statsByWorkflow(days);
+    const workflows = this.spine.workflows().map((w) => {
+      const s = stats.get(w.name) ?? { total: 0, byStatus: {}, lastStartedAt: null };
+      const settled = (s.byStatus.completed ?? 0) + (s.byStatus.partial ?? 0) + (s.byStatus.failed ?? 0);
+      return {
+        name: w.name,
+        version: w.version,
+        domain: w.domain,
+        description: w.description,
+        tags: w.tags,
+        queue: w.queue,
+        steps: w.steps.length,
+        runs: s.total,
+        byStatus: s.byStatus,
+        successRate: settled === 0 ? null : ((s.byStatus.completed ?? 0) + (s.byStatus.partial ?? 0)) / settled,
+        lastStartedAt: s.lastStartedAt,
+      };
+    });
+    return { days, workflows };
+  }
+
+  private async workflowDetail(name: string): Promise<unknown> {
+    const definition = this.definitionOf(name);
+    if (definition === null) throw new ApiError(404, `Workflow "${name}" is not registered in this application (the workflows page lists those that are).`);
+    const [recent, stats] = await Promise.all([this.spine.listRuns({ workflow: name, limit: 20 }), this.statsByWorkflow(30)]);
+    return {
+      name: definition.name,
+      version: definition.version,
+      domain: definition.domain,
+      description: definition.description,
+      tags: definition.tags,
+      queue: definition.queue,
+      defaults: clipped(definition.defaults),
+      timeoutMs: definition.timeoutMs,
+      steps: definition.steps.map((s) => ({ name: s.name, type: s.type, description: s.description ?? null, quality: s.quality ?? null, qualityMode: s.qualityMode })),
+      graph: this.graphOf(definition),
+      recentRuns: recent.map(runSummary),
+      stats: stats.get(name) ?? { total: 0, byStatus: {}, lastStartedAt: null },
+      schedules: (await this.spine.listSchedules({ upcoming: 3 })).filter((s) => s.workflow === name),
+    };
+  }
+
+  private async quality(query: URLSearchParams): Promise<unknown> {
+    const days = intParam('days', query.get('days'), 30, 3650);
+    const since = new Date(Date.now() - days * DAY_MS);
+    const workflow = (query.get('workflow') ?? '').trim();
+    const steps = ((await this.spine.store.listQualitySteps?.(since)) ?? []).filter((s) => workflow === '' || s.workflow === workflow);
+    const series = await Promise.all(
+      steps.map(async (s) => {
+        const points = await this.spine.store.qualityTrend(s.workflow, s.step, since);
+        const gate = this.definitionOf(s.workflow)?.steps.find((d) => d.name === s.step);
+        return { ...s, thresholds: gate?.quality ?? null, qualityMode: gate?.qualityMode ?? null, points: points.slice(-MAX_QUALITY_POINTS) };
+      }),
+    );
+    return { days, steps: series };
+  }
+
+  private async queues(): Promise<unknown> {
+    const [queues, workers, schedules] = await Promise.all([this.spine.queueStats(), this.spine.listWorkers(), this.spine.listSchedules({ upcoming: 3 })]);
+    return { queues, workers, schedules };
+  }
+}

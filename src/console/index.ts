@@ -1,0 +1,2 @@
+export { createConsoleHandler, type ConsoleHandler, type ConsoleOptions } from './console-handler';
+export { startConsole, type ConsoleServer, type ConsoleServerOptions } from './console-server';
