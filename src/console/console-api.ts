@@ -256,15 +256,20 @@ export class ConsoleApi {
     const startFrom = body.startFrom;
     if (startFrom !== undefined && startFrom !== null && typeof startFrom !== 'string') throw new ApiError(400, 'startFrom must be a step name.');
     if (this.resuming.has(runId)) throw new ApiError(409, `Run "${runId}" is already being resumed by this console.`);
+    const run = await this.spine.getRun(runId);
+    if (run !== null && SETTLED.includes(run.status) && !RESUMABLE.includes(run.status)) {
+      throw new ApiError(409, `Run "${runId}" is ${run.status}; only a failed, stopped or interrupted run can be resumed.`);
+    }
     const resumed = this.spine.resume(runId, {
       ...(params !== undefined && { paramsOverride: params as Record<string, unknown> }),
       ...(typeof startFrom === 'string' && startFrom !== '' && { startFrom }),
     });
     const tracked = resumed.finally(() => this.resuming.delete(runId));
+    // how it ends is the run's page's to show; a failure after the answer is not this request's
+    tracked.catch(() => undefined);
     this.resuming.set(runId, tracked);
     // the checks (status, lease, definition, params) answer at once; a run that got going is answered 202 and watched on its page
     const early = await Promise.race([resumed.then(() => 'finished' as const), new Promise<'going'>((resolve) => setTimeout(() => resolve('going'), 300).unref())]);
-    tracked.catch(() => undefined);
     return { runId, resumed: early === 'finished' ? 'finished' : 'started' };
   }
 

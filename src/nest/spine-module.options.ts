@@ -1,5 +1,6 @@
 import type { ModuleMetadata } from '@nestjs/common';
 import type { SpineOptions } from '../spine/spine.options';
+import type { ConsoleOptions } from '../console/console-handler';
 
 /** Injection token of the options `SpineModule.forRoot` / `forRootAsync` was given. */
 export const SPINE_MODULE_OPTIONS = Symbol.for('spine-orchestration:nest-module-options');
@@ -22,6 +23,17 @@ export interface SpineModuleOptions extends Omit<SpineOptions, 'container' | 'cl
    * module graph, not from globs).
    */
   readonly workflowFiles?: readonly string[];
+  /**
+   * Mounts the web console in the application at `path` (default '/spine'), e.g.
+   * `{ console: { path: '/spine', readOnly: true } }`. The token defaults to
+   * `SPINE_CONSOLE_TOKEN`; without one only loopback clients are answered.
+   */
+  readonly console?: SpineConsoleMount;
+}
+
+/** Where and how `SpineModule` mounts the console. */
+export interface SpineConsoleMount extends Omit<ConsoleOptions, 'basePath'> {
+  readonly path?: string;
 }
 
 /** `SpineModule.forRootAsync`: options from a factory with injected dependencies (a config service, TypeORM's DataSource). */

@@ -57,6 +57,38 @@ describe('InMemoryRunStore', () => {
     expect((await store.listRuns({ since: new Date(Date.UTC(2026, 0, 1, 0, 1)) })).map((r) => r.runId)).toEqual([third.runId, second.runId]);
   });
 
+  it('pages by keyset (before a run: no run twice, none missed, even with equal start times), filters by trigger, partition and until, and counts runs and quality steps', async () => {
+    const clock = new FakeClock({ start: Date.UTC(2026, 0, 1) });
+    const store = new InMemoryRunStore();
+    const runner = new WorkflowRunner({ store, clock });
+    const gated = Workflow.define({
+      name: 'gated',
+      steps: [Step.lambda('load', (ctx) => StepResult.ok({}, { quality: { recordCount: 10, validCount: ctx.getParam<number>('valid') ?? 10 } }), { quality: { minValidRate: 0.9 }, qualityMode: 'warn' })],
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      // pairs of runs start in the same millisecond: the run id breaks the tie
+      if (i % 2 === 0) clock.advance(60_000);
+      ids.push((await runner.execute(gated, { partition: { tier: i < 3 ? 'OTC' : 'ATS', week: `w${i}` }, triggerSource: i < 2 ? 'cli' : 'api', params: { valid: i === 4 ? 5 : 10 } })).runId);
+    }
+    const newestFirst = (await store.listRuns()).map((r) => r.runId);
+    expect(new Set(newestFirst)).toEqual(new Set(ids));
+    const paged: string[] = [];
+    let page = await store.listRuns({ limit: 3 });
+    while (page.length > 0) {
+      paged.push(...page.map((r) => r.runId));
+      const last = page[page.length - 1]!;
+      page = await store.listRuns({ limit: 3, before: { startedAt: last.startedAt, runId: last.runId } });
+    }
+    expect(paged).toEqual(newestFirst);
+    expect((await store.listRuns({ trigger: 'cli' })).map((r) => r.runId).sort()).toEqual(ids.slice(0, 2).sort());
+    expect(await store.listRuns({ partition: 'tier=ATS' })).toHaveLength(4);
+    expect((await store.listRuns({ partition: 'week=w5' })).map((r) => r.runId)).toEqual([ids[5]]);
+    expect(await store.listRuns({ until: new Date(Date.UTC(2026, 0, 1, 0, 2)) })).toHaveLength(2); // before, not at
+    expect(await store.countRuns(new Date(0))).toEqual([expect.objectContaining({ workflow: 'gated', status: 'completed', count: 7 })]);
+    expect(await store.listQualitySteps(new Date(0))).toEqual([expect.objectContaining({ workflow: 'gated', step: 'load', executions: 7, failed: 1, passed: 6 })]);
+  });
+
   it('returns the earlier run for a repeated idempotency key', async () => {
     const store = new InMemoryRunStore();
     expect(await store.createRun(newRun({ runId: 'r1', idempotencyKey: 'week-2026-01-09' }))).toEqual({ created: true });
