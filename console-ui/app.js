@@ -201,7 +201,7 @@
         el('td', { class: 'nowrap' }, fmtTime(r.startedAt)),
         el('td', { class: 'num' }, fmtDuration(r.durationMs)),
         el('td', { class: 'num' }, `${r.completedSteps}/${r.totalSteps}`, r.failedSteps > 0 ? el('span', { class: 'bad' }, ` · ${r.failedSteps} failed`) : null),
-        el('td', { class: 'error-cell' }, r.error ? `${r.errorStep ? `${r.errorStep}: ` : ''}${r.error}` : ''),
+        el('td', { class: 'error-cell' }, r.error ? visible(`${r.errorStep ? `${r.errorStep}: ` : ''}${r.error}`) : ''),
       ),
     );
   }
@@ -504,7 +504,7 @@
               table(
                 ['Status', 'Item run', 'Partition / params', 'Duration', 'Error'],
                 items.map((i) =>
-                  el('tr', { 'data-item': i.runId, 'data-status': i.status }, el('td', null, badge(i.status)), el('td', { class: 'mono' }, link(runPath(i.runId), i.runId)), el('td', { class: 'small' }, i.partition ? fmtPartition(i.partition) : i.paramsText), el('td', { class: 'num' }, fmtDuration(i.durationMs)), el('td', { class: 'error-cell' }, i.error ? `${i.errorStep ? `${i.errorStep}: ` : ''}${i.error}` : '')),
+                  el('tr', { 'data-item': i.runId, 'data-status': i.status }, el('td', null, badge(i.status)), el('td', { class: 'mono' }, link(runPath(i.runId), i.runId)), el('td', { class: 'small' }, i.partition ? fmtPartition(i.partition) : i.paramsText), el('td', { class: 'num' }, fmtDuration(i.durationMs)), el('td', { class: 'error-cell' }, i.error ? visible(`${i.errorStep ? `${i.errorStep}: ` : ''}${i.error}`) : '')),
                 ),
                 { 'data-testid': 'map-items' },
               ),
@@ -516,7 +516,7 @@
               table(
                 ['Step', 'Item', 'Status', 'Attempts', 'Duration', 'Error', 'Output'],
                 d.mapItems.map((i) =>
-                  el('tr', { 'data-item': `${i.stepName}:${i.index}`, 'data-status': i.status }, el('td', null, i.stepName), el('td', { class: 'num' }, i.index), el('td', null, badge(i.status)), el('td', { class: 'num' }, i.attempts), el('td', { class: 'num' }, fmtDuration(i.durationMs)), el('td', { class: 'error-cell' }, i.error || ''), el('td', null, i.output === null ? '' : el('details', null, el('summary', null, 'output'), pre(i.output)))),
+                  el('tr', { 'data-item': `${i.stepName}:${i.index}`, 'data-status': i.status }, el('td', null, i.stepName), el('td', { class: 'num' }, i.index), el('td', null, badge(i.status)), el('td', { class: 'num' }, i.attempts), el('td', { class: 'num' }, fmtDuration(i.durationMs)), el('td', { class: 'error-cell' }, visible(i.error || '')), el('td', null, i.output === null ? '' : el('details', null, el('summary', null, 'output'), pre(i.output)))),
                 ),
                 { 'data-testid': 'map-items-in-place' },
               ),

@@ -1,0 +1,220 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { exec } from '../support/exec';
+
+/**
+ * The console in a real headless Chromium (Debian's `chromium`; `SPINE_CHROMIUM` points
+ * elsewhere), on a database the FINRA demo filled: the runs list, the failed backfill with its
+ * failed week, a resume from the page watched to completion, the quality chart's points, a stored
+ * XSS payload shown as text, and a refused non-loopback bind. Screenshots of every page go to
+ * test/artifacts/console/; SPINE_UPDATE_SCREENSHOTS=1 also refreshes README's picture of the run
+ * page (docs/images/console-run.png).
+ */
+
+const root = join(__dirname, '..', '..');
+const cli = join(root, 'dist', 'cli', 'main.js');
+const chromiumPath = process.env.SPINE_CHROMIUM ?? '/usr/bin/chromium';
+const artifacts = join(root, 'test', 'artifacts', 'console');
+const hasBrowser = existsSync(chromiumPath);
+if (!hasBrowser) {
+  if (process.env.SPINE_REQUIRE_BROWSER === '1') throw new Error(`SPINE_REQUIRE_BROWSER=1 but there is no Chromium at ${chromiumPath}: apt-get install chromium (or set SPINE_CHROMIUM).`);
+  console.warn(`The console's browser tests did not run: no Chromium at ${chromiumPath}. Install Debian's chromium (apt-get install chromium) or set SPINE_CHROMIUM to a Chromium binary.`);
+}
+const describeInBrowser = hasBrowser ? describe : describe.skip;
+
+jest.setTimeout(60_000);
+
+// the XSS payload a step's error could carry: markup, an inline script, a terminal escape
+const PAYLOAD = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>\u001b[31mred alert\u001b[0m';
+
+/** Starts `spine console` and reads the URL it prints. */
+function startConsoleProcess(env: Record<string, string>, args: readonly string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'console', '--port', '0', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`spine console printed no URL in 20 s: ${out}${err}`)), 20_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const found = /spine console on (http:\/\/\S+)\/runs/.exec(out);
+      if (found) {
+        clearTimeout(timer);
+        resolve({ child, url: found[1]! });
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`spine console exited (${code}) before serving: ${out}${err}`));
+    });
+  });
+}
+
+describeInBrowser('the console in headless Chromium, on the FINRA demo database', () => {
+  let dir: string;
+  let env: Record<string, string>;
+  let consoleProcess: ChildProcess | undefined;
+  let base: string;
+  let browser: Browser;
+  let page: Page;
+  let failedBackfill: string;
+  let xssRun: string;
+  const pageErrors: string[] = [];
+
+  const shot = async (name: string): Promise<string> => {
+    const file = join(artifacts, `${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    return file;
+  };
+  const apiGet = async <T>(path: string): Promise<T> => (await (await fetch(`${base}/api/${path}`)).json()) as T;
+
+  beforeAll(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    dir = mkdtempSync(join(tmpdir(), 'spine-console-e2e-'));
+    const database = join(dir, 'spine.db');
+    env = { SPINE_DATABASE_URL: `sqlite:${database}`, SPINE_CONSOLE_TOKEN: '' };
+    const demo = await exec(process.execPath, [join(root, 'build', 'examples', 'finra-otc', 'demo.js')], root, env);
+    expect(demo.code).toBe(0);
+    const backfill = await exec(process.execPath, [cli, 'run', 'finra.backfill', '--param', 'from=2026-08-07', '--param', 'to=2026-10-23', '--param', 'tier=OTC', '--param', 'fail_week=2026-09-04'], root, env);
+    expect(backfill.code).toBe(1);
+    failedBackfill = /finra\.backfill · run (\S+)/.exec(backfill.stdout)![1]!;
+    // a stored error carrying markup and terminal codes, as a failing step could write it
+    const db = new Database(database);
+    xssRun = (db.prepare(`SELECT run_id FROM core_workflow_runs WHERE workflow_name = 'finra.backfill' AND status = 'completed'`).get() as { run_id: string }).run_id;
+    db.prepare('UPDATE core_workflow_runs SET error = ?, error_step = ? WHERE run_id = ?').run(PAYLOAD, 'refresh', xssRun);
+    db.close();
+
+    const started = await startConsoleProcess(env);
+    consoleProcess = started.child;
+    base = started.url;
+    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (consoleProcess?.pid !== undefined && consoleProcess.exitCode === null) {
+      const exited = new Promise((r) => consoleProcess!.once('exit', r));
+      process.kill(consoleProcess.pid, 'SIGTERM');
+      await exited;
+    }
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  afterEach(() => {
+    // a script error on any page is a failure of that test
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('lists the runs, newest first, with the failed backfill at the top', async () => {
+    await page.goto(`${base}/runs`);
+    const rows = page.locator('[data-testid=runs] tbody tr');
+    await rows.first().waitFor();
+    const api = await apiGet<{ runs: { runId: string; workflow: string; status: string }[] }>('runs');
+    expect(await rows.count()).toBe(api.runs.length);
+    const first = rows.first();
+    expect(await first.textContent()).toContain('finra.backfill');
+    expect(await first.locator('[data-status]').first().getAttribute('data-status')).toBe('failed');
+    expect(api.runs[0]!.runId).toBe(failedBackfill);
+    await shot('runs');
+
+    // the filter form narrows the list through the URL
+    await page.locator('[data-testid=run-filters] select[name=status]').selectOption('failed');
+    await page.locator('[data-testid=run-filters] button[type=submit]').click();
+    await page.waitForURL(/status=failed/);
+    await page.locator('[data-testid=runs] tbody tr').first().waitFor();
+    const statuses = await page.locator('[data-testid=runs] tbody tr td:first-child [data-status]').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(new Set(statuses)).toEqual(new Set(['failed']));
+  });
+
+  it('opens the failed backfill: its error, the failed week among its map items, the failed step red in the graph', async () => {
+    await page.goto(`${base}/runs`);
+    await page.locator(`[data-testid=runs] a[href="runs/${failedBackfill}"]`).first().click();
+    await page.locator('[data-testid=run-page]').waitFor();
+    expect(await page.locator('[data-testid=run-error]').textContent()).toContain('2026-09-04');
+    const items = page.locator('[data-testid=map-items] tbody tr');
+    expect(await items.count()).toBe(12);
+    const failed = page.locator('[data-testid=map-items] tbody tr[data-status=failed]');
+    expect(await failed.count()).toBe(1);
+    expect(await failed.textContent()).toContain('2026-09-04');
+    await page.locator('[data-testid=graph]').waitFor();
+    expect(await page.locator('[data-testid=graph] [data-step=refresh]').getAttribute('data-status')).toBe('failed');
+    expect(await page.locator('[data-testid=graph] [data-step=weeks]').getAttribute('data-status')).toBe('completed');
+    expect(await page.locator('[data-testid=timeline] .gantt-row').count()).toBeGreaterThanOrEqual(2);
+    await shot('run-failed');
+  });
+
+  it('resumes the backfill from the page with a params override, after confirming, and shows it complete', async () => {
+    await page.goto(`${base}/runs/${failedBackfill}`);
+    await page.locator('[data-testid=resume]').click();
+    await page.locator('textarea[name=params]').fill('{"fail_week": ""}');
+    await page.locator('[data-testid=confirm-resume]').click();
+    // the page follows the run live until it settles
+    await page.locator('h1 [data-status=completed]').waitFor({ timeout: 45_000 });
+    await page.locator('[data-testid=map-items] tbody tr[data-status=completed]').nth(11).waitFor();
+    expect(await page.locator('[data-testid=map-items] tbody tr[data-status=failed]').count()).toBe(0);
+    expect(await page.locator('[data-testid=graph] [data-step=refresh]').getAttribute('data-status')).toBe('completed');
+    expect(await page.locator('[data-testid=resume]').count()).toBe(0);
+    const run = await apiGet<{ run: { status: string; params: Record<string, unknown> } }>(`runs/${failedBackfill}`);
+    expect(run.run).toMatchObject({ status: 'completed', params: { fail_week: '' } });
+    await shot('run');
+    // README's picture (the run, its timeline and its graph); docs/images/console-run.png is this file, refreshed with SPINE_UPDATE_SCREENSHOTS=1
+    const picture = join(artifacts, 'readme-run.png');
+    await page.screenshot({ path: picture, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1760 } });
+    if (process.env.SPINE_UPDATE_SCREENSHOTS === '1') copyFileSync(picture, join(root, 'docs', 'images', 'console-run.png'));
+  });
+
+  it('draws the quality trend of each step with the points and breaches of the API', async () => {
+    await page.goto(`${base}/quality`);
+    const charts = page.locator('[data-testid=quality-chart]');
+    await charts.first().waitFor();
+    const api = await apiGet<{ steps: { workflow: string; step: string; points: { passed: boolean }[] }[] }>('quality');
+    expect(api.steps.length).toBeGreaterThan(0);
+    expect(await charts.count()).toBe(api.steps.length);
+    const drawn = await charts.evaluateAll((els) => els.map((e) => [Number(e.getAttribute('data-points')), Number(e.getAttribute('data-breaches')), e.querySelectorAll('canvas').length]));
+    expect(drawn.map(([points, breaches]) => [points, breaches])).toEqual(api.steps.map((s) => [s.points.length, s.points.filter((p) => !p.passed).length]));
+    expect(drawn.every(([points, , canvases]) => points === 0 || canvases! > 0)).toBe(true);
+    await shot('quality');
+  });
+
+  it('shows a stored error with markup and terminal codes as text: nothing of it runs', async () => {
+    await page.goto(`${base}/runs/${xssRun}`);
+    const box = page.locator('[data-testid=run-error]');
+    await box.waitFor();
+    const text = (await box.textContent())!;
+    expect(text).toContain('<script>window.__xss=2</script>');
+    expect(text).toContain('<img src=x onerror=');
+    expect(text).toContain('␛[31mred alert␛[0m');
+    expect(await box.locator('img, script').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
+    await shot('run-xss');
+  });
+
+  it('shows the workflows with their graph, and the queues, workers and schedules', async () => {
+    await page.goto(`${base}/workflows`);
+    await page.locator('[data-testid=workflows]').waitFor();
+    expect(await page.locator('[data-testid=workflows]').textContent()).toContain('finra.weekly_refresh');
+    await shot('workflows');
+    await page.goto(`${base}/workflows/finra.backfill`);
+    await page.locator('[data-testid=workflow-page] [data-testid=graph]').waitFor();
+    await shot('workflow');
+    await page.goto(`${base}/queues`);
+    await page.locator('[data-testid=schedules]').waitFor();
+    expect(await page.locator('[data-testid=schedules] tbody tr').count()).toBeGreaterThan(0);
+    await shot('queues');
+  });
+
+  it('refuses to listen on a non-loopback address without a token, and says how to give one', async () => {
+    const refused = await exec(process.execPath, [cli, 'console', '--host', '0.0.0.0', '--port', '0'], root, env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('Refusing to serve the console on 0.0.0.0 without a token');
+    expect(refused.stderr).toContain('SPINE_CONSOLE_TOKEN');
+    expect(refused.stdout).not.toContain('spine console on');
+  });
+});
