@@ -29,28 +29,33 @@ const probes: Probe[] = [
   { label: 'listExpiredRuns (recovery)', run: (s) => s.listExpiredRuns(new Date(), 10), sql: "SELECT * FROM core_workflow_runs WHERE status IN ('running', 'waiting') AND lease_expires_at < '2030' AND parent_run_id IS NULL AND queue IS NULL ORDER BY lease_expires_at LIMIT 10" },
 ];
 
-/** Fills the database with `runs` finished runs of 10 steps each (1 in 50 failed, 1 in 100 still running with an expired lease): every probe reads as many rows at both sizes. */
-function fill(dataSource: DataSource, runs: number): string {
+/**
+ * Fills the database with `runs` finished runs of `steps` steps each (10), one a minute up to now (1 in 50
+ * failed, 1 in 100 still running with an expired lease, 1 in 10 started by a schedule, partitions
+ * by tier and by week of 1,000 runs): every probe reads as many rows at both sizes. Returns the
+ * run in the middle.
+ */
+export function fill(dataSource: DataSource, runs: number, steps = STEPS): string {
   const db = (dataSource.driver as unknown as { databaseConnection: import('better-sqlite3').Database }).databaseConnection;
   const run = db.prepare(
     'INSERT INTO core_workflow_runs (run_id, workflow_name, workflow_version, workflow_hash, status, params, trace_id, total_steps, executed_steps, completed_steps, ' +
-      'failed_steps, skipped_steps, started_at, updated_at, finished_at, cancel_requested, lease_epoch, lost_executions, lease_owner, lease_expires_at, trigger_source) ' +
-      "VALUES (?, ?, 1, 'h', ?, '{\"week\":\"2026-01-02\"}', ?, 10, 10, 10, 0, 0, ?, ?, ?, 0, 1, 0, ?, ?, 'api')",
+      'failed_steps, skipped_steps, started_at, updated_at, finished_at, cancel_requested, lease_epoch, lost_executions, lease_owner, lease_expires_at, trigger_source, partition_key) ' +
+      "VALUES (?, ?, 1, 'h', ?, '{\"week\":\"2026-01-02\"}', ?, 10, 10, 10, 0, 0, ?, ?, ?, 0, 1, 0, ?, ?, ?, ?)",
   );
   const step = db.prepare(
     'INSERT INTO core_workflow_run_steps (run_id, id, step_name, step_type, iteration, attempt, status, idempotency_key, started_at, finished_at, duration_ms, output) ' +
       "VALUES (?, ?, ?, 'lambda', 1, 1, 'completed', ?, ?, ?, 1.5, '{\"rows\":1000,\"note\":\"a small output\"}')",
   );
   let sample = '';
-  const base = Date.parse('2025-01-01T00:00:00Z');
+  const base = Date.now() - runs * 60_000;
   const insert = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const id = randomUUID();
       const at = new Date(base + i * 60_000).toISOString().replace('T', ' ').slice(0, 23);
       const running = i % 100 === 99;
       const status = running ? 'running' : i % 50 === 49 ? 'failed' : 'completed';
-      run.run(id, `wf.${i % WORKFLOWS}`, status, randomUUID(), at, at, running ? null : at, running ? 'gone' : null, running ? at : null);
-      for (let s = 1; s <= STEPS; s++) step.run(id, s, `s${s}`, `${id}:s${s}:1`, at, at);
+      run.run(id, `wf.${i % WORKFLOWS}`, status, randomUUID(), at, at, running ? null : at, running ? 'gone' : null, running ? at : null, i % 10 === 0 ? 'schedule' : 'api', `tier=T${i % 3}|week=w${Math.floor(i / 1000)}`);
+      for (let s = 1; s <= steps; s++) step.run(id, s, `s${s}`, `${id}:s${s}:1`, at, at);
       if (i === Math.floor(runs / 2)) sample = id;
     }
   });

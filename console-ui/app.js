@@ -185,7 +185,6 @@
 
   // ── runs ───────────────────────────────────────────────────────────────────────────────────
 
-  let workflowNames = null;
   let session = null;
 
   function runRows(runs) {
@@ -207,9 +206,10 @@
   }
 
   async function runsPage() {
-    session = session || (await api('session'));
-    workflowNames = workflowNames || (await api('workflows')).workflows.map((w) => w.name);
     const query = new URLSearchParams(location.search);
+    const load = () => api(`runs?${query}`);
+    const [known, page] = await Promise.all([session || api('session'), load()]);
+    session = known;
     const select = (name, values, label) =>
       el('label', null, label, el('select', { name }, el('option', { value: '' }, 'any'), values.map((v) => el('option', { value: v, selected: query.get(name) === v }, v))));
     const input = (name, type, label, placeholder) => el('label', null, label, el('input', { name, type, value: query.get(name) || '', placeholder }));
@@ -225,7 +225,7 @@
           navigate(`runs${params.size > 0 ? `?${params}` : ''}`);
         },
       },
-      select('workflow', workflowNames, 'Workflow'),
+      select('workflow', session.workflows, 'Workflow'),
       select('status', session.statuses, 'Status'),
       select('trigger', session.triggers, 'Trigger'),
       input('partition', 'text', 'Partition', 'e.g. 2026-09-18'),
@@ -234,8 +234,6 @@
       el('button', { type: 'submit' }, 'Filter'),
       query.size > 0 ? link('runs', 'Clear') : null,
     );
-    const load = () => api(`runs?${query}`);
-    const page = await load();
     const body = el('tbody', null, runRows(page.runs));
     const list = el(
       'table',

@@ -163,7 +163,9 @@ export class ConsoleApi {
       if (head === 'workflows' && id !== undefined && action === undefined) return this.ok(await this.workflowDetail(id));
       if (head === 'quality' && id === undefined) return this.ok(await this.quality(query));
       if (head === 'queues' && id === undefined) return this.ok(await this.queues());
-      if (head === 'session' && id === undefined) return this.ok({ readOnly: this.options.readOnly, statuses: RUN_STATUSES, triggers: TRIGGER_SOURCES });
+      if (head === 'session' && id === undefined) {
+        return this.ok({ readOnly: this.options.readOnly, statuses: RUN_STATUSES, triggers: TRIGGER_SOURCES, workflows: this.spine.workflows().map((w) => w.name).sort() });
+      }
     } else if (method === 'POST' && head === 'runs' && id !== undefined && parts.length === 3) {
       if (this.options.readOnly) throw new ApiError(403, 'This console is read-only (readOnly: true); resume or cancel with the CLI instead.');
       if (action === 'resume') return { status: 202, body: await this.resume(id, objectBody(body)) };

@@ -27,7 +27,8 @@ export function runFilterSql(filter: RunFilter): { where: string; values: unknow
   if (filter.partition !== undefined) add("partition_key LIKE ? ESCAPE '!'", `%${filter.partition.replace(/[!%_]/g, (c) => `!${c}`)}%`);
   if (filter.before !== undefined) {
     const at = toSqlDatetime(filter.before.startedAt);
-    add('(started_at < ? OR (started_at = ? AND run_id < ?))', at, at, filter.before.runId);
+    // the bound on started_at alone lets the index walk start at the cursor instead of at the newest run
+    add('started_at <= ? AND (started_at < ? OR run_id < ?)', at, at, filter.before.runId);
   }
   return { where: where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '', values };
 }
