@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import 'reflect-metadata';
 import express from 'express';
@@ -348,6 +348,23 @@ describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
       const logout = await call(`${base}/logout`, { method: 'POST', headers: { cookie, 'x-spine-csrf': csrfOf(page.text) } });
       expect(logout.headers['set-cookie']![0]).toContain('Max-Age=0');
     });
+  });
+
+  it('serves under a base path on a plain node:http server (as Fastify hands it the raw request), and 404s outside it', async () => {
+    const handler = createConsoleHandler(spine, { token: null, basePath: '/ops/spine/' });
+    const server = createServer((req, res) => handler(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const page = await call(`${base}/ops/spine/quality`);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('<base href="/ops/spine/">');
+      expect((await call(`${base}/ops/spine/api/runs/${failedBackfill}`)).status).toBe(200);
+      expect((await call(`${base}/elsewhere/api/runs`)).status).toBe(404);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('mounts in Express under a path, and hands other paths on to the next handler', async () => {
