@@ -613,7 +613,7 @@
     const low = Math.min(...rate, min === null ? 100 : min);
     const data = [xs, rate, records, breaches];
     const opts = {
-      width: Math.min(900, Math.max(320, main.clientWidth - 48)),
+      width: 320,
       height: 220,
       scales: { x: xs.length === 1 ? { time: true, range: [xs[0] - 3600, xs[0] + 3600] } : { time: true }, pct: { range: [Math.max(0, Math.floor(low - 1)), 100] }, n: { range: (u, lo, hi) => [0, Math.max(1, hi * 1.1)] } },
       series: [
@@ -622,13 +622,14 @@
         { label: 'records', scale: 'n', stroke: '#4c6ef5', width: 1, dash: [4, 3] },
         { label: 'gate breached', scale: 'pct', stroke: '#d6336c', width: 0, paths: () => null, points: { show: true, size: 9, fill: '#d6336c', stroke: '#d6336c' } },
       ],
-      axes: [{}, { scale: 'pct', values: (u, ticks) => ticks.map((t) => `${t}%`) }, { scale: 'n', side: 1, grid: { show: false } }],
+      axes: [{}, { scale: 'pct', size: 64, values: (u, ticks) => ticks.map((t) => `${t}%`) }, { scale: 'n', side: 1, size: 56, grid: { show: false } }],
     };
     if (min !== null) {
       data.push(xs.map(() => min));
       opts.series.push({ label: `gate ≥ ${min}%`, scale: 'pct', stroke: '#999', width: 1, dash: [2, 4], points: { show: false } });
     }
-    requestAnimationFrame(() => new uPlot(opts, data, box));
+    // sized to its card once the card is on the page
+    requestAnimationFrame(() => new uPlot({ ...opts, width: Math.max(320, box.clientWidth) }, data, box));
     return box;
   }
 

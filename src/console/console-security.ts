@@ -91,7 +91,7 @@ export class ConsoleSecurity {
       if (host !== req.headers.host) return `the request comes from another site (${origin})`;
     }
     const sent = req.headers[CSRF_HEADER];
-    if (typeof sent !== 'string' || !same(sent, this.csrfToken)) return `the ${CSRF_HEADER} header is missing or wrong (reload the page)`;
+    if (typeof sent !== 'string' || !same(sent, this.csrfToken)) return `the ${CSRF_HEADER} header is missing or wrong (reload the page; a script sends Authorization: Bearer <SPINE_CONSOLE_TOKEN>, or the content of a page's <meta name="spine-csrf"> in ${CSRF_HEADER})`;
     return null;
   }
 }
