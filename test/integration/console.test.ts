@@ -7,6 +7,7 @@ import { SpineModule, SpineService } from 'spine-orchestration/nest';
 import { Spine, Step, StepResult, Workflow } from 'spine-orchestration';
 import { ConsoleSecurity, createConsoleHandler, startConsole, type ConsoleServer } from 'spine-orchestration/console';
 import { testDrivers, useTestDatabase } from '../support/databases';
+import { until } from '../support/polling';
 
 jest.setTimeout(30_000);
 
@@ -38,15 +39,6 @@ async function call(url: string, init: { method?: string; headers?: Record<strin
 }
 
 const csrfOf = (page: string): string => /<meta name="spine-csrf" content="([^"]+)">/.exec(page)![1]!;
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** A week of the map: fails when it is the run's `fail_week`. */
 const week = Workflow.define({
@@ -215,11 +207,11 @@ describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
     const accepted = await call(resumeUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-spine-csrf': csrf, origin: `http://${host}` }, body });
     expect(accepted.status).toBe(202);
     expect(accepted.json.runId).toBe(failedBackfill);
-    const done = await until(
-      async () => (await call(`${api}/runs/${failedBackfill}`)).json as { run: { status: string; params: Record<string, unknown> }; mapItems: { status: string }[]; actions: { resume: boolean } },
-      (d) => d.run.status === 'completed',
-      'the resumed run to complete',
-    );
+    type Detail = { run: { status: string; params: Record<string, unknown> }; mapItems: { status: string }[]; actions: { resume: boolean } };
+    const done = await until(async () => {
+      const detail = (await call(`${api}/runs/${failedBackfill}`)).json as Detail;
+      return detail.run.status === 'completed' && detail;
+    }, 10_000, 25);
     expect(done.run.params.fail_week).toBe('');
     expect(done.mapItems.map((i) => i.status)).toEqual(['completed', 'completed', 'completed']);
     expect(done.actions.resume).toBe(false);
