@@ -6,7 +6,7 @@
  * come from this repository's node_modules (linked; TypeScript 6 and 7 from its workspaces
  * test/fixtures/typescript-6 and -7), so nothing is fetched from the network.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { exec as run } from '../support/exec';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,9 +66,9 @@ describe('docs/GETTING-STARTED.md on the packed package', () => {
     return dir;
   }
 
-  it('ships what a user needs: dist, README and docs (the guide, the architecture), no sources or tests', () => {
+  it('ships what a user needs: dist, README, docs (the guide, the architecture) and the console\'s pages, no sources or tests', () => {
     const shipped = readdirSync(packed).sort();
-    expect(shipped).toEqual(expect.arrayContaining(['README.md', 'dist', 'docs', 'package.json']));
+    expect(shipped).toEqual(expect.arrayContaining(['README.md', 'console-ui', 'dist', 'docs', 'package.json']));
     expect(shipped).not.toContain('src');
     expect(shipped).not.toContain('test');
     expect(readdirSync(join(packed, 'docs'))).toEqual(expect.arrayContaining(['ARCHITECTURE.md', 'GETTING-STARTED.md']));
@@ -101,6 +101,33 @@ describe('docs/GETTING-STARTED.md on the packed package', () => {
       expect(program.stdout.trim()).toBe('completed: 2 closes stored for 2026-11-27');
     }, 90_000);
   }
+
+  it('serves the console from the installed package: its pages, the chart and graph libraries, the API on the project\'s runs', async () => {
+    const dir = project('typescript', false);
+    const spine = join(dir, 'node_modules', '.bin', 'spine');
+    expect((await run(spine, ['run', 'prices.daily', '--param', 'date=2026-11-27'], dir)).code).toBe(0);
+    const child = spawn(process.execPath, [spine, 'console', '--port', '0'], { cwd: dir, env: { ...process.env, SPINE_DATABASE_URL: '', SPINE_CONSOLE_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const base = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const found = /spine console on (http:\/\/\S+)\/runs/.exec(out);
+          if (found) resolve(found[1]!);
+        });
+        child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.on('exit', (code) => reject(new Error(`spine console exited (${code}): ${out}`)));
+      });
+      for (const asset of ['app.js', 'app.css', 'uplot.js', 'uplot.css', 'dagre.js']) expect((await fetch(`${base}/assets/${asset}`)).status).toBe(200);
+      expect(await (await fetch(`${base}/runs`)).text()).toContain('assets/app.js');
+      const runs = (await (await fetch(`${base}/api/runs`)).json()) as { runs: { workflow: string; status: string }[] };
+      expect(runs.runs.map((r) => [r.workflow, r.status])).toEqual([['prices.daily', 'completed']]);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      if (child.exitCode === null) process.kill(child.pid!, 'SIGTERM');
+      await exited;
+    }
+  }, 90_000);
 
   const mysql = process.env.SPINE_TEST_MYSQL_URL;
   if (!mysql) console.log('getting started on MariaDB NOT RUN: no MySQL suite server (SPINE_TEST_MYSQL_URL unset; see the MySQL suite line above).');
