@@ -89,6 +89,16 @@
     return el('a', { href: path, ...attrs }, text);
   }
 
+  /** A long id as its start and end (the whole id is the link's title). */
+  function shortId(id) {
+    return id.length > 16 ? `${id.slice(0, 8)}…${id.slice(-4)}` : id;
+  }
+
+  /** Text cut to three lines in a listing; the whole of it shows on hover. */
+  function clamped(text) {
+    return el('div', { class: 'clamp', title: text }, text);
+  }
+
   function runPath(runId) {
     return `runs/${encodeURIComponent(runId)}`;
   }
@@ -193,14 +203,14 @@
         'tr',
         { 'data-run': r.runId },
         el('td', null, badge(r.status)),
-        el('td', { class: 'mono' }, link(runPath(r.runId), r.runId)),
+        el('td', { class: 'mono nowrap' }, link(runPath(r.runId), shortId(r.runId), { title: r.runId })),
         el('td', null, link(workflowPath(r.workflow), r.workflow)),
         el('td', { class: 'small' }, r.partition ? fmtPartition(r.partition) : el('span', { class: 'muted' }, r.paramsText)),
-        el('td', null, r.trigger, r.schedule ? el('span', { class: 'muted' }, ` (${r.schedule})`) : null),
+        el('td', null, r.trigger, r.schedule ? el('div', { class: 'muted small' }, r.schedule) : null),
         el('td', { class: 'nowrap' }, fmtTime(r.startedAt)),
         el('td', { class: 'num' }, fmtDuration(r.durationMs)),
         el('td', { class: 'num' }, `${r.completedSteps}/${r.totalSteps}`, r.failedSteps > 0 ? el('span', { class: 'bad' }, ` · ${r.failedSteps} failed`) : null),
-        el('td', { class: 'error-cell' }, r.error ? visible(`${r.errorStep ? `${r.errorStep}: ` : ''}${r.error}`) : ''),
+        el('td', { class: 'error-cell' }, r.error ? clamped(visible(`${r.errorStep ? `${r.errorStep}: ` : ''}${r.error}`)) : ''),
       ),
     );
   }
@@ -265,7 +275,7 @@
       every(2000, refresh);
     }
     const empty = page.runs.length === 0 ? el('p', { class: 'muted' }, query.size > 0 ? 'No run matches these filters.' : 'No runs yet. Start one with: npx spine run <workflow>') : null;
-    return el('div', null, el('h1', null, 'Runs ', live), form, empty || list, pager);
+    return el('div', null, el('h1', null, 'Runs ', live), form, empty || el('div', { class: 'scroll' }, list), pager);
   }
 
   // ── one run ────────────────────────────────────────────────────────────────────────────────
@@ -502,7 +512,7 @@
               table(
                 ['Status', 'Item run', 'Partition / params', 'Duration', 'Error'],
                 items.map((i) =>
-                  el('tr', { 'data-item': i.runId, 'data-status': i.status }, el('td', null, badge(i.status)), el('td', { class: 'mono' }, link(runPath(i.runId), i.runId)), el('td', { class: 'small' }, i.partition ? fmtPartition(i.partition) : i.paramsText), el('td', { class: 'num' }, fmtDuration(i.durationMs)), el('td', { class: 'error-cell' }, i.error ? visible(`${i.errorStep ? `${i.errorStep}: ` : ''}${i.error}`) : '')),
+                  el('tr', { 'data-item': i.runId, 'data-status': i.status }, el('td', null, badge(i.status)), el('td', { class: 'mono nowrap' }, link(runPath(i.runId), i.runId.startsWith(`${run.runId}:`) ? `…${i.runId.slice(run.runId.length)}` : shortId(i.runId), { title: i.runId })), el('td', { class: 'small' }, i.partition ? fmtPartition(i.partition) : i.paramsText), el('td', { class: 'num' }, fmtDuration(i.durationMs)), el('td', { class: 'error-cell' }, i.error ? visible(`${i.errorStep ? `${i.errorStep}: ` : ''}${i.error}`) : '')),
                 ),
                 { 'data-testid': 'map-items' },
               ),
