@@ -6,12 +6,13 @@
  *   2. a 1,000-step workflow's cost per step divided by the 10-step figure (should stay near 1)
  *   3. a map over 10,000 items at concurrency 16
  * then the durable engine against its database floors (durable.bench.ts), reads as history grows
- * (history.bench.ts), the console's API and runs page at 1 k and 100 k runs (console.bench.ts), cancel latency (cancel.bench.ts) and the run queue (queue.bench.ts); last,
+ * (history.bench.ts), the console's API and runs page at 1 k and 100 k runs (console.bench.ts), cancel latency (cancel.bench.ts), the run queue (queue.bench.ts) and the CLI's start-up (cli.bench.ts); last,
  * the table of targets. `npm run bench -- --check` exits non-zero when a target is missed by more
  * than 20 % (run it on a quiet machine).
  */
 import { Step, Workflow, WorkflowRunner, type LambdaHandler, type StepRuntime, type WorkflowContext } from 'spine-orchestration';
 import { cancelBenchmark } from './cancel.bench';
+import { cliBenchmark } from './cli.bench';
 import { consoleBenchmark } from './console.bench';
 import { durableBenchmark } from './durable.bench';
 import { historyBenchmark } from './history.bench';
@@ -138,6 +139,8 @@ async function main(): Promise<void> {
   console.log((await cancelBenchmark()).join('\n'));
   console.log('');
   console.log((await queueBenchmark()).join('\n'));
+  console.log('');
+  console.log(cliBenchmark().join('\n'));
   const { lines: report, missed } = targetReport();
   console.log('');
   console.log(report.join('\n'));

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { CliError } from './cli.error';
 import { readTsConfig } from './tsconfig.reader';
 
@@ -16,15 +17,23 @@ interface Swc {
 const TS_EXTENSIONS = ['.ts', '.cts', '.mts', '.tsx'] as const;
 let registered = false;
 
-/** @swc/core: the project's own when it has one, else the one installed with this package. */
-function loadSwc(cwd: string): Swc {
+/** Where @swc/core is: the project's own when it has one, else the one installed with this package; null when neither. */
+function swcPackage(cwd: string): { readonly require: NodeJS.Require; readonly version: string } | null {
   for (const base of [join(cwd, 'package.json'), __filename]) {
     try {
-      return createRequire(base)('@swc/core') as Swc;
+      const from = createRequire(base);
+      const { version } = from('@swc/core/package.json') as { version: string };
+      return { require: from, version };
     } catch {
       // try the next place
     }
   }
+  return null;
+}
+
+/** @swc/core, from where `swcPackage` found it. */
+function loadSwc(cwd: string, found: ReturnType<typeof swcPackage>): Swc {
+  if (found !== null) return found.require('@swc/core') as Swc;
   throw new CliError(
     `Loading a TypeScript config or workflow needs "@swc/core", which is not installed next to spine-orchestration or in ${cwd}. ` +
       'Run `npm install --save-dev @swc/core`, or write spine.config.js and point discovery at compiled .js files.',
@@ -72,17 +81,65 @@ function typescriptSource(request: string, parent: Module | undefined): string |
 }
 
 /**
+ * Compiled files kept between runs, so a second `spine …` neither compiles nor loads SWC:
+ * `node_modules/.cache/spine-orchestration/` of the project (nothing is kept when the project has
+ * no node_modules, or with SPINE_TS_CACHE=off). An entry is named by a hash of everything its
+ * output depends on — the source, the file's path, SWC's options (the tsconfig's `paths`, target,
+ * class fields) and SWC's version — so a change to any of them compiles again; entries are written
+ * whole (a temporary file renamed), so a process never reads half of one.
+ */
+class CompileCache {
+  constructor(private readonly dir: string | null) {}
+
+  static for(cwd: string): CompileCache {
+    const modules = join(cwd, 'node_modules');
+    return new CompileCache(process.env.SPINE_TS_CACHE === 'off' || !existsSync(modules) ? null : join(modules, '.cache', 'spine-orchestration'));
+  }
+
+  key(...parts: readonly string[]): string {
+    const hash = createHash('sha256');
+    for (const part of parts) hash.update(part).update('\0');
+    return hash.digest('hex');
+  }
+
+  read(key: string): string | null {
+    if (this.dir === null) return null;
+    try {
+      return readFileSync(join(this.dir, `${key}.js`), 'utf8');
+    } catch {
+      return null;
+    }
+  }
+
+  write(key: string, code: string): void {
+    if (this.dir === null) return;
+    const file = join(this.dir, `${key}.js`);
+    const temporary = `${file}.${process.pid}.tmp`;
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(temporary, code);
+      renameSync(temporary, file);
+    } catch {
+      // a read-only or full disk: compile again next time
+    }
+  }
+}
+
+/**
  * Lets `require` load TypeScript files (the config and the modules discovery imports), compiling
  * each with SWC: legacy decorators *and* their `design:*` metadata (which esbuild-based runners
  * drop), the project's tsconfig `paths`, CommonJS and ESM projects alike (a `.js` specifier finds
  * its `.ts` source); no type check and no `rootDir` (the project's `tsc` checks). The
  * `typescript` package is not used, so TypeScript 5, 6 and 7 projects load the same. Files under
- * node_modules are left to Node; SWC is loaded on the first TypeScript file required.
+ * node_modules are left to Node; SWC is loaded on the first TypeScript file the cache does not
+ * have compiled already.
  */
 export function registerTypeScript(cwd: string): void {
   if (registered) return;
   registered = true;
-  let compiler: { swc: Swc; options: (filename: string) => Record<string, unknown> } | null = null;
+  const cache = CompileCache.for(cwd);
+  let setup: { found: ReturnType<typeof swcPackage>; options: (filename: string) => Record<string, unknown> } | null = null;
+  let swc: Swc | null = null;
   const internals = Module as unknown as { _extensions: Record<string, ModuleLoader>; _resolveFilename: ResolveFilename };
   const extensions = internals._extensions;
   const fallback = extensions['.js']!;
@@ -90,12 +147,19 @@ export function registerTypeScript(cwd: string): void {
     const previous = extensions[extension];
     extensions[extension] = (module, filename) => {
       if (filename.includes('/node_modules/')) return (previous ?? fallback)(module, filename);
-      compiler ??= { swc: loadSwc(cwd), options: swcOptions(cwd) };
-      let code: string;
-      try {
-        code = compiler.swc.transformSync(readFileSync(filename, 'utf8'), compiler.options(filename)).code;
-      } catch (error) {
-        throw new CliError(`${filename} does not compile: ${error instanceof Error ? error.message : String(error)}`);
+      setup ??= { found: swcPackage(cwd), options: swcOptions(cwd) };
+      const source = readFileSync(filename, 'utf8');
+      const options = setup.options(filename);
+      const key = cache.key(setup.found?.version ?? '', JSON.stringify(options), source);
+      let code = cache.read(key);
+      if (code === null) {
+        swc ??= loadSwc(cwd, setup.found);
+        try {
+          code = swc.transformSync(source, options).code;
+        } catch (error) {
+          throw new CliError(`${filename} does not compile: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        cache.write(key, code);
       }
       (module as CompileModule)._compile(code, filename);
     };

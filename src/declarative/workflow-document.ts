@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
@@ -25,13 +26,32 @@ export const WORKFLOW_SCHEMA_FILE = join(__dirname, '..', '..', 'schema', 'workf
 
 let validator: ValidateFunction | null = null;
 
-/** The schema's validator, compiled once (ajv: a maintained JSON Schema implementation; it compiles our own schema, never user input). */
+/** The build's validator of the schema (scripts/schema-validator.cjs), when it exists and was made from this schema. */
+function prebuiltValidator(schemaText: string): ValidateFunction | null {
+  let built: ValidateFunction & { schemaSha256?: string };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    built = require('./workflow-schema.validator.js') as ValidateFunction & { schemaSha256?: string };
+  } catch {
+    return null; // running from the sources (tests): no build output here
+  }
+  return built.schemaSha256 === createHash('sha256').update(schemaText).digest('hex') ? built : null;
+}
+
+/**
+ * The schema's validator (ajv: a maintained JSON Schema implementation; it compiles our own
+ * schema, never user input): the one the build generated, else compiled once here.
+ */
 function schemaValidator(): ValidateFunction {
   if (validator === null) {
-    const schema = JSON.parse(readFileSync(WORKFLOW_SCHEMA_FILE, 'utf8')) as Record<string, unknown>;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { default: Ajv } = require('ajv') as typeof import('ajv');
-    validator = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    const text = readFileSync(WORKFLOW_SCHEMA_FILE, 'utf8');
+    validator = prebuiltValidator(text);
+    if (validator === null) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { default: Ajv } = require('ajv') as typeof import('ajv');
+      // the same options as scripts/schema-validator.cjs
+      validator = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(text) as Record<string, unknown>);
+    }
   }
   return validator;
 }

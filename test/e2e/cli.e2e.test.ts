@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { exec, type Outcome } from '../support/exec';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'mysql2/promise';
 import { describeOnMariaDb } from '../support/databases';
 import { tmpdir } from 'node:os';
@@ -117,6 +117,38 @@ describe('the spine command line', () => {
     const bad = await spine(ts, 'run', 'finra.weekly_refresh', '--param', 'week_ending=2026-10-22');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('week_ending must be a Friday date');
+  }, 60_000);
+
+  it('keeps compiled TypeScript in node_modules/.cache: a second command loads no SWC, an edited file is compiled again, SPINE_TS_CACHE=off keeps nothing', async () => {
+    const user = userProject();
+    dirs.push(user);
+    const bin = join(user, 'node_modules', '.bin', 'spine');
+    const cache = join(user, 'node_modules', '.cache', 'spine-orchestration');
+    // prints at exit whether @swc/core was loaded in the process
+    const probe = join(user, 'swc-probe.cjs');
+    writeFileSync(probe, "process.on('exit', () => process.stderr.write(Object.keys(require.cache).some((f) => f.includes('@swc/core') && !f.endsWith('package.json')) ? 'swc loaded' : 'swc not loaded'));\n");
+    const withProbe = { NODE_OPTIONS: `--require ${probe}` };
+    const entries = (): string[] => (existsSync(cache) ? readdirSync(cache).filter((f) => f.endsWith('.js')) : []);
+
+    const first = await exec(bin, ['run', 'app.greeting', '--json'], user, withProbe);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toBe('swc loaded');
+    expect(entries()).toHaveLength(2); // the config and the workflow module
+    const second = await exec(bin, ['run', 'app.greeting', '--json'], user, withProbe);
+    expect(second.stderr).toBe('swc not loaded');
+    expect((JSON.parse(second.stdout) as { steps: { output: unknown }[] }).steps[0]!.output).toEqual({ text: 'hello world' });
+
+    const workflow = join(user, 'src', 'greeting.workflow.ts');
+    writeFileSync(workflow, readFileSync(workflow, 'utf8').replace("defaults: { who: 'world' }", "defaults: { who: 'cache' }"));
+    const edited = await exec(bin, ['run', 'app.greeting', '--json'], user, withProbe);
+    expect(edited.stderr).toBe('swc loaded');
+    expect((JSON.parse(edited.stdout) as { steps: { output: unknown }[] }).steps[0]!.output).toEqual({ text: 'hello cache' });
+    expect(entries()).toHaveLength(3);
+
+    writeFileSync(workflow, readFileSync(workflow, 'utf8').replace("defaults: { who: 'cache' }", "defaults: { who: 'off' }"));
+    const off = await exec(bin, ['run', 'app.greeting', '--json'], user, { SPINE_TS_CACHE: 'off' });
+    expect((JSON.parse(off.stdout) as { steps: { output: unknown }[] }).steps[0]!.output).toEqual({ text: 'hello off' });
+    expect(entries()).toHaveLength(3);
   }, 60_000);
 
   it("works as an installed package's bin in a user's own TypeScript project, recording in its .spine/spine.db", async () => {
