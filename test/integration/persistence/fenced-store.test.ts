@@ -3,7 +3,7 @@ import { TABLES, TypeOrmRunStore } from '../../../src/persistence';
 import { testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
 import { gate, pausableStore } from '../../fixtures/stores';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep, until } from '../../support/polling';
 const lookup = (...wfs: WorkflowDefinition[]) => ({ get: (n: string) => wfs.find((w) => w.name === n), names: () => wfs.map((w) => w.name) });
 
 describe.each(testDrivers())('the durable store under faults (%s)', (driver) => {
@@ -33,7 +33,7 @@ describe.each(testDrivers())('the durable store under faults (%s)', (driver) => 
       const a = new WorkflowRunner({ store: paused, lease: { owner: 'A', durationMs: 150, heartbeatMs: 30 }, workflows: lookup(wf, item) });
       const b = new WorkflowRunner({ store: inner, lease: { owner: 'B', durationMs: 60_000 }, workflows: lookup(wf, item) });
       const stale = a.execute(wf).then(() => null, (e: unknown) => e);
-      await sleep(60);
+      await until(async () => starts.length === 2); // A's two items are in flight
       paused.pause();
       await sleep(250);
       const [run] = await inner.listRuns({ workflow: wf.name });

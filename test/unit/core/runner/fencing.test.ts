@@ -2,8 +2,8 @@ import { InMemoryRunStore, LeaseLostError, SpineError, Step, Workflow, WorkflowR
 import { FakeClock } from 'spine-orchestration/testing';
 import { newRun } from '../../../fixtures/records';
 import { gate, pausableStore } from '../../../fixtures/stores';
+import { sleep, until } from '../../../support/polling';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const lookup = (wf: WorkflowDefinition) => ({ get: (n: string) => (n === wf.name ? wf : undefined), names: () => [wf.name] });
 
 /** first → slow (waits for the gate, watching its signal) → last; records who ran what. */
@@ -24,18 +24,19 @@ function gatedWorkflow() {
       Step.lambda('last', (_ctx, _c, step) => void calls.push(`last@${step.epoch}`)),
     ],
   });
-  return { wf, calls, signals, open: slow.open };
+  const slowStarted = () => until(async () => signals.length > 0);
+  return { wf, calls, signals, open: slow.open, slowStarted };
 }
 
 describe('fencing epochs', () => {
   describe('a claim of a run', () => {
     it('takes a new epoch each time: 1 at start, 2 when another process takes the run over, handed to steps as their fencing token', async () => {
       const store = new InMemoryRunStore();
-      const { wf, calls, open } = gatedWorkflow();
+      const { wf, calls, open, slowStarted } = gatedWorkflow();
       const a = new WorkflowRunner({ store, lease: { owner: 'A', durationMs: 60, heartbeatMs: 60_000 }, workflows: lookup(wf) });
       const b = new WorkflowRunner({ store, lease: { owner: 'B', durationMs: 60_000 }, workflows: lookup(wf) });
       const stale = a.execute(wf).then(() => null, (e: unknown) => e);
-      await sleep(20);
+      await slowStarted();
       const [run] = await store.listRuns();
       expect(run).toMatchObject({ leaseOwner: 'A', leaseEpoch: 1 });
       await sleep(80);
@@ -56,11 +57,11 @@ describe('fencing epochs', () => {
     it('learns at its next renewal that the run was claimed meanwhile, aborts its running step and starts nothing more', async () => {
       const inner = new InMemoryRunStore();
       const paused = pausableStore(inner);
-      const { wf, calls, signals, open } = gatedWorkflow();
+      const { wf, calls, signals, open, slowStarted } = gatedWorkflow();
       const a = new WorkflowRunner({ store: paused, lease: { owner: 'A', durationMs: 80, heartbeatMs: 20 }, workflows: lookup(wf) });
       const b = new WorkflowRunner({ store: inner, lease: { owner: 'B', durationMs: 60_000 }, workflows: lookup(wf) });
       const stale = a.execute(wf).then(() => null, (e: unknown) => e);
-      await sleep(30);
+      await slowStarted();
       paused.pause(); // A stops renewing, as a paused process would
       await sleep(120);
       const [run] = await inner.listRuns();
@@ -111,10 +112,10 @@ describe('fencing epochs', () => {
     it('refuses to resume or start again a run this runner is executing, and its recovery never takes it', async () => {
       const inner = new InMemoryRunStore();
       const paused = pausableStore(inner);
-      const { wf, calls, open } = gatedWorkflow();
+      const { wf, calls, open, slowStarted } = gatedWorkflow();
       const runner = new WorkflowRunner({ store: paused, lease: { owner: 'A', durationMs: 60, heartbeatMs: 20 }, workflows: lookup(wf) });
       const running = runner.execute(wf, { runId: 'only-once' });
-      await sleep(20);
+      await slowStarted();
       await expect(runner.resume('only-once')).rejects.toThrow(/Run "only-once" of workflow "fenced" is already being executed by this process \(epoch 1\)/);
       await expect(runner.execute(wf, { runId: 'only-once' })).rejects.toMatchObject({ kind: 'run-in-progress' });
       paused.pause(); // heartbeats stall: the lease expires in the store while the run still executes here
@@ -132,10 +133,10 @@ describe('fencing epochs', () => {
 describe('cancellation', () => {
   it('in the same process: the running step is aborted at once and nothing more runs', async () => {
     const store = new InMemoryRunStore();
-    const { wf, calls, signals, open } = gatedWorkflow();
+    const { wf, calls, signals, open, slowStarted } = gatedWorkflow();
     const runner = new WorkflowRunner({ store });
     const running = runner.execute(wf, { runId: 'cancel-here' });
-    await sleep(10);
+    await slowStarted();
     const asked = await runner.cancel('cancel-here');
     expect(asked).toMatchObject({ status: 'running', cancelRequested: true });
     expect(signals[0]!.aborted).toBe(true);
@@ -184,9 +185,10 @@ describe('cancellation', () => {
 
   it('of a run whose owner died: marked cancelled at once, never resumed by recovery', async () => {
     const store = new InMemoryRunStore();
-    const { wf, open } = gatedWorkflow();
+    const { wf, open, slowStarted } = gatedWorkflow();
     const dead = new WorkflowRunner({ store, lease: { owner: 'dead', durationMs: 30, heartbeatMs: 60_000 }, workflows: lookup(wf) });
     const zombie = dead.execute(wf, { runId: 'orphan' }).then(() => null, (e: unknown) => e);
+    await slowStarted();
     await sleep(60);
     const other = new WorkflowRunner({ store, lease: { owner: 'other' }, workflows: lookup(wf) });
     expect(await other.cancel('orphan')).toMatchObject({ status: 'cancelled', leaseOwner: null });
@@ -198,10 +200,10 @@ describe('cancellation', () => {
 
   it('pending when a run is claimed: recovery marks it cancelled and runs no step', async () => {
     const store = new InMemoryRunStore();
-    const { wf, calls, open } = gatedWorkflow();
+    const { wf, calls, open, slowStarted } = gatedWorkflow();
     const dead = new WorkflowRunner({ store, lease: { owner: 'dead', durationMs: 30, heartbeatMs: 60_000 }, workflows: lookup(wf) });
     const zombie = dead.execute(wf, { runId: 'asked' }).then(() => null, (e: unknown) => e);
-    await sleep(5);
+    await slowStarted(); // the owner is inside "slow", past the step boundary where it would see the request itself
     await store.requestCancel('asked'); // asked while the owner still held the lease; then it died
     await sleep(60);
     const recovered = await new WorkflowRunner({ store, lease: { owner: 'other' }, workflows: lookup(wf) }).recover();
