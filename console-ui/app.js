@@ -413,6 +413,18 @@
           onclick: () => {
             const params = el('textarea', { name: 'params', rows: 4, spellcheck: 'false', 'aria-label': 'params override (JSON)' }, '{}');
             const from = el('select', { name: 'startFrom', 'aria-label': 'start from' }, el('option', { value: '' }, 'where it stopped'), detail.stepNames.map((s) => el('option', { value: s }, s)));
+            const via = el(
+              'select',
+              { name: 'via', 'aria-label': 'where it runs' },
+              actions.resumeVia.map((v) => el('option', { value: v }, v === 'queue' ? `on its queue \u201c${run.queue}\u201d (a worker resumes it)` : 'in this console\u2019s process')),
+            );
+            // a worker resumes a queued run where it stopped: no other start step
+            const sync = () => {
+              from.disabled = via.value === 'queue';
+              if (from.disabled) from.value = '';
+            };
+            via.addEventListener('change', sync);
+            sync();
             const confirm = el('button', { type: 'button', class: 'primary', 'data-testid': 'confirm-resume' }, 'Resume the run');
             confirm.addEventListener('click', () =>
               act(confirm, async () => {
@@ -422,8 +434,11 @@
                 } catch {
                   throw new Error('The params override is not JSON: write an object such as {"fail_week": ""}.');
                 }
-                const body = { params: override, ...(from.value && { startFrom: from.value }) };
+                const body = { params: override, via: via.value, ...(from.value && { startFrom: from.value }) };
                 const reply = await post(`runs/${encodeURIComponent(run.runId)}/resume`, body);
+                if (reply.resumed === 'queued') {
+                  return `Back on queue \u201c${reply.queue}\u201d: a worker resumes it, and this page follows it.${reply.workers === 0 ? ` No worker serves that queue now; start one with: npx spine worker --queue ${reply.queue}` : ''}`;
+                }
                 return reply.resumed === 'finished' ? 'Resumed; the run has already finished.' : 'Resumed; this page follows it.';
               }),
             );
@@ -431,6 +446,7 @@
               el('p', null, 'Resume this run where it stopped? Params override, merged over the run\u2019s params: ', el('span', { class: 'muted mono' }, JSON.stringify(run.params))),
               params,
               el('label', null, 'Start from ', from),
+              actions.resumeVia.length > 1 ? el('label', null, ' Runs ', via) : null,
               el('div', null, confirm, ' ', el('button', { type: 'button', onclick: () => (panel.hidden = true) }, 'Never mind')),
             );
           },
@@ -470,7 +486,7 @@
         ['Finished', fmtTime(run.finishedAt)],
         ['Duration', fmtDuration(run.durationMs)],
         ['Steps', `${run.completedSteps} completed, ${run.failedSteps} failed, ${run.skippedSteps} skipped of ${run.totalSteps}`],
-        ['Queue', run.queue || '— (runs where it was started)'],
+        ['Queue', d.queue ? `${d.queue.name} · ${d.queue.workers === 0 ? 'no worker serving it now' : `${d.queue.workers} worker${d.queue.workers === 1 ? '' : 's'} serving it`}` : '— (runs where it was started)'],
         ['Trace', el('span', { class: 'mono' }, run.traceId)],
         run.parentRunId ? ['Map item of', link(runPath(run.parentRunId), run.parentRunId)] : null,
         run.leaseOwner ? ['Held by', `${run.leaseOwner} until ${fmtTime(run.leaseExpiresAt)}`] : null,
@@ -479,7 +495,10 @@
       view.replaceChildren();
       append(view, [
         el('h1', null, run.workflow, ' ', badge(run.status), run.cancelRequested && LIVE.has(run.status) ? el('span', { class: 'muted' }, ' cancel requested') : null),
-        run.error ? el('div', { class: 'card error-box', 'data-testid': 'run-error' }, el('strong', null, `${run.errorCategory || 'ERROR'}${run.errorStep ? ` at step “${run.errorStep}”` : ''}: `), el('pre', { class: 'value' }, visible(run.error))) : null,
+        run.status === 'queued' && d.queue && d.queue.workers === 0
+          ? el('div', { class: 'card notice', 'data-testid': 'no-worker' }, `Queued on \u201c${d.queue.name}\u201d, and no worker serves that queue now: start one with `, el('code', null, `npx spine worker --queue ${d.queue.name}`), '.')
+          : null,
+        run.error ? el('div', { class: 'card error-box', 'data-testid': 'run-error' }, el('strong', null, `${LIVE.has(run.status) ? 'Before it was resumed: ' : ''}${run.errorCategory || 'ERROR'}${run.errorStep ? ` at step “${run.errorStep}”` : ''}: `), el('pre', { class: 'value' }, visible(run.error))) : null,
         actionPanel(d, async () => (fill(await api(`runs/${encodeURIComponent(runId)}`)), startFollowing())),
         el('div', { class: 'columns' }, section('Run', el('dl', { class: 'meta' }, meta.map(([k, v]) => [el('dt', null, k), el('dd', null, v)]))), section('Params', pre(run.params))),
         section('Timeline', timeline(run, d.steps)),

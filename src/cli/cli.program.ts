@@ -6,7 +6,7 @@ import type { Spine } from '../spine/spine';
 import { migrateDatabase, resolveDataSource } from '../spine/spine.database';
 import { collect, parseAge, parseDateTime, parseInteger, parseParams, parsePositiveInt, parseStatuses } from './cli.args';
 import { asUsageError, print, printJson, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
-import { addQueueCommands, enqueueRun } from './queue.commands';
+import { addQueueCommands, enqueueRun, requeueRun } from './queue.commands';
 import { addScheduleCommands } from './schedule.commands';
 import { addConsoleCommand } from './console.command';
 import { addDoctorCommand } from './doctor.command';
@@ -189,13 +189,15 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('-p, --param <key=value>', 'override a param of the run; repeat for more', collect, [])
     .option('--params-file <file>', 'a JSON object of params to override')
     .option('--allow-definition-change', 'resume even though the workflow changed since the run started (the changed definition runs from where it stopped)')
+    .option('--enqueue', "put the run back on its workflow's queue and return at once: a worker resumes it (see spine worker)")
     .option('--json', 'print one JSON document instead of progress')
-    .action(async (runId: string, opts: { param: string[]; paramsFile?: string; allowDefinitionChange?: boolean; json?: boolean }) => {
+    .action(async (runId: string, opts: { param: string[]; paramsFile?: string; allowDefinitionChange?: boolean; enqueue?: boolean; json?: boolean }) => {
       const override = parseParams(opts.param, opts.paramsFile, io.cwd);
       const paramsOverride = {
         ...(Object.keys(override).length > 0 && { paramsOverride: override }),
         ...(opts.allowDefinitionChange === true && { allowDefinitionChange: true }),
       };
+      if (opts.enqueue === true) return requeueRun(io, global(), runId, paramsOverride, opts.json === true);
       setExitCode(
         await followRun(io, global(), opts.json === true, async (spine, stopSignal) => {
           const run = await spine.getRun(runId);
@@ -268,7 +270,9 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
             print(io, `\n  waiting for signal "${awaited.signal}"${until}: spine signal ${runId} ${awaited.signal} --payload '<json>'`);
           }
         }
-        if (run.status === 'failed' || run.status === 'stopped') print(io, `\n  resume it: spine resume ${run.runId}`);
+        if (run.status === 'failed' || run.status === 'stopped') {
+          print(io, `\n  resume it: spine resume ${run.runId}${run.queue === null ? '' : `   (or with --enqueue: a worker on queue "${run.queue}" resumes it)`}`);
+        }
       });
     });
 

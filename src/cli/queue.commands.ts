@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RunEvent } from '../core/runner/run-event';
+import type { RunRecord } from '../core/store/run-record';
 import { parsePositiveInt, collect } from './cli.args';
 import { asUsageError, print, printJson, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
 import { formatQueues, formatWorkers } from './queue.format';
@@ -35,9 +36,29 @@ export async function enqueueRun(io: CliIo, global: GlobalOptions, workflow: str
     const run = (await spine.getRun(runId))!;
     if (opts.json === true) return printJson(io, run);
     print(io, `Enqueued run ${runId} of ${run.workflowName} on queue "${run.queue}"${run.status === 'queued' ? '' : ` (an earlier run with this key: ${run.status})`}.`);
-    print(io, `  a worker runs it   spine worker --queue ${run.queue}`);
-    print(io, `  follow it          spine show ${runId}`);
+    printQueuedHints(io, run);
   });
+}
+
+/** `spine resume <runId> --enqueue`: the run goes back on its queue for a worker; nothing of it runs here. */
+export async function requeueRun(
+  io: CliIo,
+  global: GlobalOptions,
+  runId: string,
+  options: { readonly paramsOverride?: Readonly<Record<string, unknown>>; readonly allowDefinitionChange?: boolean },
+  json: boolean,
+): Promise<void> {
+  await withSpine(io, global, { recoverOnStart: false }, async (spine) => {
+    const run = await spine.requeue(runId, options).catch((error: unknown) => Promise.reject(asUsageError(error)));
+    if (json) return printJson(io, run);
+    print(io, `Run ${runId} of ${run.workflowName} is back on queue "${run.queue}": a worker resumes it where it stopped.`);
+    printQueuedHints(io, run);
+  });
+}
+
+function printQueuedHints(io: CliIo, run: RunRecord): void {
+  print(io, `  a worker runs it   spine worker --queue ${run.queue}`);
+  print(io, `  follow it          spine show ${run.runId}`);
 }
 
 /** The commands of the run queue: `worker`, `queues`, `workers`. */

@@ -38,6 +38,8 @@ const MAX_CHILDREN = 1_000;
 const MAX_EVENTS = 500;
 const MAX_QUALITY_POINTS = 500;
 const DAY_MS = 86_400_000;
+/** A worker that reported within this long counts as serving its queues. */
+const LIVE_WORKER_MS = 60_000;
 const RESUMABLE: readonly RunStatus[] = ['failed', 'stopped'];
 const SETTLED: readonly RunStatus[] = ['completed', 'partial', 'failed', 'stopped', 'cancelled'];
 
@@ -234,6 +236,7 @@ export class ConsoleApi {
       store.listRunEvents === undefined ? Promise.resolve(null) : store.listRunEvents(runId, MAX_EVENTS),
     ]);
     const definition = this.definitionOf(run.workflowName);
+    const queue = run.queue === null ? null : { name: run.queue, workers: await this.liveWorkers(run.queue) };
     const leaseLapsed = run.status === 'running' && run.queue === null && (run.leaseExpiresAt === null || run.leaseExpiresAt.getTime() < Date.now());
     const canResume = !this.options.readOnly && definition !== null && !this.resuming.has(runId) && (RESUMABLE.includes(run.status) || leaseLapsed);
     return {
@@ -246,8 +249,21 @@ export class ConsoleApi {
       workflowKnown: definition !== null,
       stepNames: definition?.steps.map((s) => s.name) ?? [],
       graph: this.graphOf(definition),
-      actions: { resume: canResume, cancel: !this.options.readOnly && !SETTLED.includes(run.status) && !run.cancelRequested, resuming: this.resuming.has(runId) },
+      queue,
+      actions: {
+        resume: canResume,
+        // a run on a queue goes back on it by default (a worker resumes it); "here" runs it in this console's process
+        resumeVia: !canResume ? [] : run.queue !== null && RESUMABLE.includes(run.status) ? ['queue', 'here'] : ['here'],
+        cancel: !this.options.readOnly && !SETTLED.includes(run.status) && !run.cancelRequested,
+        resuming: this.resuming.has(runId),
+      },
     };
+  }
+
+  /** Workers serving `queue` that reported within the last minute. */
+  private async liveWorkers(queue: string): Promise<number> {
+    const since = Date.now() - LIVE_WORKER_MS;
+    return (await this.spine.listWorkers()).filter((w) => w.queues.includes(queue) && w.heartbeatAt.getTime() >= since).length;
   }
 
   private async resume(runId: string, body: Record<string, unknown>): Promise<unknown> {
@@ -257,10 +273,19 @@ export class ConsoleApi {
     }
     const startFrom = body.startFrom;
     if (startFrom !== undefined && startFrom !== null && typeof startFrom !== 'string') throw new ApiError(400, 'startFrom must be a step name.');
+    const via = body.via;
+    if (via !== undefined && via !== 'queue' && via !== 'here') throw new ApiError(400, 'via must be "queue" (a worker resumes the run) or "here" (this console\'s process does).');
     if (this.resuming.has(runId)) throw new ApiError(409, `Run "${runId}" is already being resumed by this console.`);
     const run = await this.spine.getRun(runId);
     if (run !== null && SETTLED.includes(run.status) && !RESUMABLE.includes(run.status)) {
       throw new ApiError(409, `Run "${runId}" is ${run.status}; only a failed, stopped or interrupted run can be resumed.`);
+    }
+    if (via === 'queue' || (via === undefined && run?.queue != null && RESUMABLE.includes(run.status))) {
+      if (typeof startFrom === 'string' && startFrom !== '') {
+        throw new ApiError(400, 'startFrom cannot go through the queue: a worker resumes the run where it stopped. Resume it here (via: "here") to start from another step.');
+      }
+      const queued = await this.spine.requeue(runId, params === undefined ? {} : { paramsOverride: params as Record<string, unknown> });
+      return { runId, resumed: 'queued', queue: queued.queue, workers: await this.liveWorkers(queued.queue!) };
     }
     const resumed = this.spine.resume(runId, {
       ...(params !== undefined && { paramsOverride: params as Record<string, unknown> }),

@@ -177,6 +177,11 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
     return this.spine.resume(runId, options);
   }
 
+  /** Puts a failed or stopped run that was enqueued back on its queue for a worker (see `Spine.requeue`). */
+  requeue(runId: string, options?: Pick<ResumeOptions, 'paramsOverride' | 'allowDefinitionChange'>): Promise<RunRecord> {
+    return this.spine.requeue(runId, options);
+  }
+
   /** Cancels a run, here or in another instance (see `Spine.cancel`). */
   cancel(runId: string): Promise<RunRecord> {
     return this.spine.cancel(runId);

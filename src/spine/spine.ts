@@ -417,23 +417,51 @@ export class Spine {
    */
   async resume(runId: string, options: Omit<ResumeOptions, 'workflow'> = {}): Promise<WorkflowResult> {
     this.assertOpen('resume');
-    const run = await this.store.getRun(runId);
-    if (run === null) return this.runner.resume(runId, options); // throws: names the unknown run
-    const entry = this.registry.entry(run.workflowName);
-    if (entry === undefined) throw this.unknownWorkflow(run.workflowName);
-    let paramsOverride = options.paramsOverride;
-    if (paramsOverride !== undefined && entry.paramsType !== null) {
-      paramsOverride = await validateParams(run.workflowName, entry.paramsType, { ...run.params, ...paramsOverride });
-    }
+    const prepared = await this.prepareResume(runId, options.paramsOverride);
+    if (prepared === null) return this.runner.resume(runId, options); // throws: names the unknown run
     this.assertOpen('resume');
     return this.track(
       this.runner.resume(runId, {
         ...options,
-        workflow: entry.definition,
+        workflow: prepared.workflow,
         handoffSignal: this.handoffSignal(options.handoffSignal),
-        ...(paramsOverride !== undefined && { paramsOverride }),
+        ...(prepared.paramsOverride !== undefined && { paramsOverride: prepared.paramsOverride }),
       }),
     );
+  }
+
+  /**
+   * Puts a failed or stopped run of a workflow with a queue back on that queue and returns at once
+   * (see `WorkflowRunner.requeue`): a worker serving the queue resumes it where it stopped, so
+   * nothing of it runs in this process unless this process is such a worker. A params override is
+   * validated with the workflow's params DTO, merged over the run's params. Returns the run, now
+   * 'queued'; `waitForResult(runId)` follows it to its end.
+   */
+  async requeue(runId: string, options: Pick<ResumeOptions, 'paramsOverride' | 'allowDefinitionChange'> = {}): Promise<RunRecord> {
+    this.assertOpen('requeue');
+    const prepared = await this.prepareResume(runId, options.paramsOverride);
+    if (prepared === null) return this.runner.requeue(runId, options); // throws: names the unknown run
+    this.assertOpen('requeue');
+    const run = await this.runner.requeue(runId, {
+      ...options,
+      workflow: prepared.workflow,
+      ...(prepared.paramsOverride !== undefined && { paramsOverride: prepared.paramsOverride }),
+    });
+    this.worker?.notify();
+    return run;
+  }
+
+  /** The registered workflow of a recorded run and the params override validated over its params; null when the run is unknown. */
+  private async prepareResume(
+    runId: string,
+    paramsOverride: Readonly<Record<string, unknown>> | undefined,
+  ): Promise<{ workflow: WorkflowDefinition; paramsOverride: Readonly<Record<string, unknown>> | undefined } | null> {
+    const run = await this.store.getRun(runId);
+    if (run === null) return null;
+    const entry = this.registry.entry(run.workflowName);
+    if (entry === undefined) throw this.unknownWorkflow(run.workflowName);
+    const validated = paramsOverride !== undefined && entry.paramsType !== null ? await validateParams(run.workflowName, entry.paramsType, { ...run.params, ...paramsOverride }) : paramsOverride;
+    return { workflow: entry.definition, paramsOverride: validated };
   }
 
   /** One recorded run, or null. */

@@ -306,6 +306,7 @@ describe('the spine command line', () => {
     const queues = await spine(own, 'queues');
     expect(queues.stdout).toMatch(/^finra +2 +0 +0 /m);
     expect((await spine(own, 'runs', '--status', 'queued')).stdout).toContain('queued (finra)');
+    const failing = JSON.parse((await spine(own, 'run', 'finra.weekly_refresh', '--enqueue', '--json', '--param', 'week_ending=2026-10-09', '--param', 'tier=OTC', '--param', 'fail_week=2026-10-09')).stdout) as { runId: string };
 
     const worker = spawn(process.execPath, [cli, 'worker', '--queue', 'finra', '--concurrency', '2', '--poll-interval', '50'], { cwd: own, env: { ...process.env, SPINE_DATABASE_URL: '' } });
     let out = '';
@@ -313,7 +314,7 @@ describe('the spine command line', () => {
     worker.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     worker.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
-    for (let i = 0; i < 600 && (out.match(/ completed in /g) ?? []).length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 600 && ((out.match(/ completed in /g) ?? []).length < 2 || !out.includes(`${failing.runId} failed`)); i++) await new Promise((r) => setTimeout(r, 25));
     const workers = await spine(own, 'workers', '--json');
     expect((JSON.parse(workers.stdout) as { queues: string[]; concurrency: number }[])[0]).toMatchObject({ queues: ['finra'], concurrency: 2 });
     worker.kill('SIGTERM');
@@ -325,6 +326,21 @@ describe('the spine command line', () => {
     expect(err).toContain('Stopping: no more claims');
     expect((await spine(own, 'show', run.runId)).stdout).toMatch(/COMPLETED[\s\S]*queue {5}finra \(priority 2\)/);
     expect((await spine(own, 'workers')).stdout).toContain('No workers registered.');
+
+    // the failed run goes back on its queue for a worker; nothing of it runs in the command
+    expect(out).toContain(`finra.weekly_refresh ${failing.runId} failed at "ingest"`);
+    expect((await spine(own, 'show', failing.runId)).stdout).toContain(`resume it: spine resume ${failing.runId}   (or with --enqueue: a worker on queue "finra" resumes it)`);
+    const requeued = await spine(own, 'resume', failing.runId, '--enqueue', '--param', 'fail_week=');
+    expect(requeued.code).toBe(0);
+    expect(requeued.stdout).toBe(
+      `Run ${failing.runId} of finra.weekly_refresh is back on queue "finra": a worker resumes it where it stopped.\n` +
+        `  a worker runs it   spine worker --queue finra\n  follow it          spine show ${failing.runId}\n`,
+    );
+    const shown = JSON.parse((await spine(own, 'show', failing.runId, '--json')).stdout) as { run: { status: string; params: Record<string, unknown> } };
+    expect(shown.run).toMatchObject({ status: 'queued', params: { fail_week: '' } });
+    const twice = await spine(own, 'resume', failing.runId, '--enqueue');
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain(`Run "${failing.runId}" of workflow "finra.weekly_refresh" is queued on queue "finra"; only a failed or stopped run can be put back on its queue.`);
   }, 60_000);
 
   it('lists, pauses, resumes, triggers and backfills schedules; a worker parks the fired run for approval and `spine approve` lets it finish', async () => {

@@ -54,6 +54,18 @@ function startConsoleProcess(env: Record<string, string>, args: readonly string[
   });
 }
 
+/** Starts `spine worker --queue finra`; `stop()` ends it with SIGTERM (its graceful hand-off) and waits for its exit. */
+function startWorkerProcess(env: Record<string, string>): { stop(): Promise<void> } {
+  const child = spawn(process.execPath, [cli, 'worker', '--queue', 'finra', '--poll-interval', '100'], { cwd: root, env: { ...process.env, ...env }, stdio: 'ignore' });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    async stop() {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
+      await exited;
+    },
+  };
+}
+
 describeInBrowser('the console in headless Chromium, on the FINRA demo database', () => {
   let dir: string;
   let env: Record<string, string>;
@@ -168,6 +180,47 @@ describeInBrowser('the console in headless Chromium, on the FINRA demo database'
     const picture = join(artifacts, 'readme-run.png');
     await page.screenshot({ path: picture, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: 1760 } });
     if (process.env.SPINE_UPDATE_SCREENSHOTS === '1') copyFileSync(picture, join(root, 'docs', 'images', 'console-run.png'));
+  });
+
+  it('puts a failed weekly refresh back on the "finra" queue from the page, says no worker serves it, and a worker started then completes it', async () => {
+    const week = '2026-09-04';
+    const enqueued = await exec(process.execPath, [cli, 'run', 'finra.weekly_refresh', '--enqueue', '--json', '--param', `week_ending=${week}`, '--param', 'tier=OTC', '--param', `fail_week=${week}`], root, env);
+    expect(enqueued.code).toBe(0);
+    const runId = (JSON.parse(enqueued.stdout) as { runId: string }).runId;
+    type Detail = { run: { status: string; params: Record<string, unknown> }; queue: { name: string; workers: number } };
+    const status = async () => (await apiGet<Detail>(`runs/${runId}`)).run.status;
+    let worker = startWorkerProcess(env);
+    try {
+      for (const deadline = Date.now() + 30_000; (await status()) !== 'failed'; ) {
+        if (Date.now() > deadline) throw new Error(`the weekly refresh did not fail within 30 s (${await status()})`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await worker.stop();
+    }
+
+    await page.goto(`${base}/runs/${runId}`);
+    await page.locator('[data-testid=resume]').click();
+    await page.locator('textarea[name=params]').fill('{"fail_week": ""}');
+    // a run of a queue goes back on it by default; a worker resumes it where it stopped, so no other start step
+    expect(await page.locator('select[name=via]').inputValue()).toBe('queue');
+    expect(await page.locator('select[name=startFrom]').isDisabled()).toBe(true);
+    await page.locator('[data-testid=confirm-resume]').click();
+    await page.locator('h1 [data-status=queued]').waitFor();
+    const notice = page.locator('[data-testid=no-worker]');
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain('npx spine worker --queue finra');
+    await shot('run-queued');
+    expect(await apiGet<Detail>(`runs/${runId}`)).toMatchObject({ run: { status: 'queued', params: { fail_week: '' } }, queue: { name: 'finra', workers: 0 } });
+
+    worker = startWorkerProcess(env);
+    try {
+      // the page follows the queued run until a worker has resumed and finished it
+      await page.locator('h1 [data-status=completed]').waitFor({ timeout: 45_000 });
+    } finally {
+      await worker.stop();
+    }
+    expect(await notice.count()).toBe(0);
   });
 
   it('draws the quality trend of each step with the points and breaches of the API', async () => {

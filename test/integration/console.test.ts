@@ -7,7 +7,7 @@ import { SpineModule, SpineService } from 'spine-orchestration/nest';
 import { Spine, Step, StepResult, Workflow } from 'spine-orchestration';
 import { ConsoleSecurity, createConsoleHandler, startConsole, type ConsoleServer } from 'spine-orchestration/console';
 import { testDrivers, useTestDatabase } from '../support/databases';
-import { until } from '../support/polling';
+import { sleep, until } from '../support/polling';
 
 jest.setTimeout(30_000);
 
@@ -71,6 +71,17 @@ const ingest = Workflow.define({
   ],
 });
 
+/** Enqueued on 'console-q': fetch, then a check that fails while the run's `fail` param is set. */
+const queued = Workflow.define({
+  name: 'console.queued',
+  queue: 'console-q',
+  defaults: { fail: false },
+  steps: [
+    Step.lambda('fetch', () => ({ rows: 3 })),
+    Step.lambda('check', (ctx) => (ctx.getParam<boolean>('fail') ? StepResult.fail('the check failed') : { ok: true })),
+  ],
+});
+
 describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
   const database = useTestDatabase(driver);
   let spine: Spine;
@@ -81,7 +92,7 @@ describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
   beforeAll(async () => {
     spine = await Spine.create({
       database: database().dataSource,
-      workflows: [backfill, week, ingest],
+      workflows: [backfill, week, ingest, queued],
       recoverOnStart: false,
       logger: { warn: () => undefined, error: () => undefined },
     });
@@ -179,7 +190,7 @@ describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
     // a one-step iterator keeps its items as rows of the run, not as child runs
     expect(detail.children).toEqual([]);
     expect(detail.events.map((e) => e.type)).toEqual(['run_started', 'run_failed']);
-    expect(detail.actions).toEqual({ resume: true, cancel: false, resuming: false });
+    expect(detail.actions).toEqual({ resume: true, resumeVia: ['here'], cancel: false, resuming: false });
     // the error is stored as written; the page shows it as text (the browser test checks that)
     expect(String(detail.run.error)).toContain('<script>');
   });
@@ -218,6 +229,51 @@ describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
     const again = await call(resumeUrl, { method: 'POST', headers: { 'x-spine-csrf': csrf }, body: '{}' });
     expect(again.status).toBe(409);
     expect(again.json.error).toContain('is completed; only a failed, stopped or interrupted run can be resumed');
+  });
+
+  it('puts a failed run of a queue back on its queue, where a worker resumes it; says when no worker serves the queue; or resumes it here when asked', async () => {
+    const worker = () => Spine.create({ database: database().dataSource, workflows: [queued], recoverOnStart: false, worker: { queues: ['console-q'], pollIntervalMs: 10 } });
+    const failedOnQueue = async (): Promise<string> => {
+      const { runId } = await spine.enqueue('console.queued', { params: { fail: true } });
+      const w = await worker();
+      expect((await spine.waitForResult(runId, { timeoutMs: 10_000 })).status).toBe('failed');
+      await w.close();
+      return runId;
+    };
+    const runId = await failedOnQueue();
+    type Detail = { run: { status: string; params: Record<string, unknown> }; queue: { name: string; workers: number } | null; actions: { resume: boolean; resumeVia: string[] } };
+    const detail = async (id: string) => (await call(`${api}/runs/${id}`)).json as Detail;
+    expect(await detail(runId)).toMatchObject({ run: { status: 'failed' }, queue: { name: 'console-q', workers: 0 }, actions: { resume: true, resumeVia: ['queue', 'here'] } });
+    const csrf = csrfOf((await call(`${open.url}/runs/${runId}`)).text);
+    const post = (id: string, body: unknown) => call(`${api}/runs/${id}/resume`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-spine-csrf': csrf }, body: JSON.stringify(body) });
+
+    const sideways = await post(runId, { via: 'sideways' });
+    expect([sideways.status, sideways.json.error]).toEqual([400, 'via must be "queue" (a worker resumes the run) or "here" (this console\'s process does).']);
+    const fromStep = await post(runId, { via: 'queue', startFrom: 'fetch' });
+    expect(fromStep.status).toBe(400);
+    expect(fromStep.json.error).toContain('startFrom cannot go through the queue');
+    expect((await spine.getRun(runId))!.status).toBe('failed');
+
+    // by default the run goes back on its queue; this console runs none of it
+    const accepted = await post(runId, { params: { fail: false } });
+    expect([accepted.status, accepted.json]).toEqual([202, { runId, resumed: 'queued', queue: 'console-q', workers: 0 }]);
+    await sleep(100);
+    expect(await detail(runId)).toMatchObject({ run: { status: 'queued', params: { fail: false } }, queue: { workers: 0 }, actions: { resume: false } });
+    const w = await worker();
+    const done = await until(async () => {
+      const d = await detail(runId);
+      return d.run.status === 'completed' && d;
+    }, 10_000, 25);
+    expect(done.queue).toEqual({ name: 'console-q', workers: 1 });
+    await w.close();
+    // only the failed step ran again
+    expect((await spine.getRunSteps(runId)).map((s) => `${s.stepName}:${s.status}`)).toEqual(['fetch:completed', 'check:failed', 'check:completed']);
+
+    // "here": this console's process resumes it, no worker needed
+    const other = await failedOnQueue();
+    const here = await post(other, { via: 'here', params: { fail: false } });
+    expect(here.status).toBe(202);
+    expect((await spine.waitForResult(other, { timeoutMs: 10_000 })).status).toBe('completed');
   });
 
   it('cancels a queued run with a POST, and a second cancel is refused', async () => {

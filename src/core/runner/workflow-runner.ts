@@ -279,47 +279,14 @@ export class WorkflowRunner {
    * from the one the run started with is refused unless `allowDefinitionChange`.
    */
   async resume(runId: string, options: ResumeOptions = {}): Promise<WorkflowResult> {
-    const run = await this.store.getRun(runId);
-    if (run === null) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; check the id (listRuns shows recent runs).`);
-    const where = `Run "${runId}" of workflow "${run.workflowName}"`;
-    if (run.parentRunId !== null) {
-      throw new SpineError(
-        'invalid-argument',
-        `${where} is an item of a map step of run "${run.rootRunId ?? run.parentRunId}"; resume that run instead (its map step runs only the unfinished items again).`,
-      );
-    }
-    if (reachedEnd(run.status)) {
-      throw new SpineError(
-        'invalid-argument',
-        `${where} already ${run.status === 'partial' ? 'went to its end (partial: some steps or map items failed)' : 'completed'}; there is nothing to resume. ` +
-          'To run steps of it again, start a new run from its context: execute(workflow, { context: WorkflowContext.fromJSON((await getCheckpoint(runId, step)).context), startFrom }).',
-      );
-    }
-    if (run.status === 'cancelled') throw new SpineError('invalid-argument', `${where} was cancelled; cancelled runs are final. Start a new run instead.`);
+    const { run, where } = await this.unfinishedRun(runId);
     if (run.queue !== null && (run.status === 'queued' || run.status === 'waiting' || (run.status === 'running' && run.leaseOwner === null))) {
       throw new SpineError(
         'run-in-progress',
         `${where} is ${run.status} on queue "${run.queue}"; a worker serving that queue runs it (start one with \`npx spine worker --queue ${run.queue}\`).`,
       );
     }
-    const found = options.workflow ?? this.workflows?.get(run.workflowName);
-    if (found === undefined) throw new SpineError('unknown-workflow', `${where}: ${this.checks.unknownWorkflow(run.workflowName)}`);
-    const definition = this.validate(found);
-    if (options.startFrom !== undefined && !definition.steps.some((s) => s.name === options.startFrom)) {
-      throw new SpineError(
-        'unknown-step',
-        `${where}: workflow "${definition.name}" has no step "${options.startFrom}" to resume from. Steps: ${definition.steps.map((s) => s.name).join(', ')}.`,
-      );
-    }
-    const hash = workflowHash(definition);
-    if (hash !== run.workflowHash && options.allowDefinitionChange !== true) {
-      throw new SpineError(
-        'definition-changed',
-        `${where} started with definition ${run.workflowHash.slice(0, 12)} (version ${run.workflowVersion}); the workflow is now ` +
-          `${hash.slice(0, 12)} (version ${definition.version}). Resume with { allowDefinitionChange: true } (\`spine resume --allow-definition-change\`) to run the changed ` +
-          'definition from where the run stopped, or start a new run.',
-      );
-    }
+    const definition = this.definitionToResume(run, where, options);
     this.active.reserve(runId, run.workflowName);
     try {
       const { lease, clock } = this.services;
@@ -343,6 +310,82 @@ export class WorkflowRunner {
     } finally {
       this.active.release(runId);
     }
+  }
+
+  /**
+   * Puts a failed or stopped run of a workflow with a queue back on that queue, due now, with
+   * `paramsOverride` merged over its params, and returns at once: nothing runs here. A worker
+   * serving the queue claims it and resumes it where it stopped, exactly as `resume` would (only
+   * unfinished work runs again). The checks are `resume`'s: an unknown run, a map item, a finished
+   * or cancelled run, an unknown workflow, or a definition changed since the run started (unless
+   * `allowDefinitionChange`) is refused, and so is a run without a queue (`resume` it instead) or
+   * one that is not failed or stopped. Returns the run as it now is (status 'queued').
+   */
+  async requeue(runId: string, options: Pick<ResumeOptions, 'paramsOverride' | 'allowDefinitionChange' | 'workflow'> = {}): Promise<RunRecord> {
+    const { run, where } = await this.unfinishedRun(runId);
+    if (run.queue === null) {
+      throw new SpineError('invalid-argument', `${where} was not enqueued (it has no queue), so no worker takes it; resume it in a process instead (resume, \`spine resume ${runId}\`).`);
+    }
+    if (run.status !== 'failed' && run.status !== 'stopped') {
+      throw new SpineError('run-in-progress', `${where} is ${run.status} on queue "${run.queue}"; only a failed or stopped run can be put back on its queue.`);
+    }
+    this.definitionToResume(run, where, options);
+    if (this.store.requeueRuns === undefined) {
+      throw new SpineError('invalid-argument', `The run store (${this.store.constructor.name}) cannot put runs back on a queue; resume the run in this process instead.`);
+    }
+    const params = { ...run.params, ...(options.paramsOverride ?? {}) };
+    await this.store.requeueRuns([{ runId, params }], null, new Date(this.services.clock.now()));
+    const now = await this.store.getRun(runId);
+    if (now === null || now.status !== 'queued') {
+      // somebody else resumed, cancelled or purged it between the check and the update
+      throw new SpineError('run-in-progress', `${where} changed while it was being put back on its queue (it is now ${now?.status ?? 'gone'}); nothing was changed.`);
+    }
+    return now;
+  }
+
+  /** The checks of `resume` and `requeue` on the run itself: it exists, is top-level, and has not finished. */
+  private async unfinishedRun(runId: string): Promise<{ run: RunRecord; where: string }> {
+    const run = await this.store.getRun(runId);
+    if (run === null) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; check the id (listRuns shows recent runs).`);
+    const where = `Run "${runId}" of workflow "${run.workflowName}"`;
+    if (run.parentRunId !== null) {
+      throw new SpineError(
+        'invalid-argument',
+        `${where} is an item of a map step of run "${run.rootRunId ?? run.parentRunId}"; resume that run instead (its map step runs only the unfinished items again).`,
+      );
+    }
+    if (reachedEnd(run.status)) {
+      throw new SpineError(
+        'invalid-argument',
+        `${where} already ${run.status === 'partial' ? 'went to its end (partial: some steps or map items failed)' : 'completed'}; there is nothing to resume. ` +
+          'To run steps of it again, start a new run from its context: execute(workflow, { context: WorkflowContext.fromJSON((await getCheckpoint(runId, step)).context), startFrom }).',
+      );
+    }
+    if (run.status === 'cancelled') throw new SpineError('invalid-argument', `${where} was cancelled; cancelled runs are final. Start a new run instead.`);
+    return { run, where };
+  }
+
+  /** The definition a run is resumed with: known, with the step to start from, unchanged since the run started unless `allowDefinitionChange`. */
+  private definitionToResume(run: RunRecord, where: string, options: Pick<ResumeOptions, 'allowDefinitionChange' | 'workflow' | 'startFrom'>): WorkflowDefinition {
+    const found = options.workflow ?? this.workflows?.get(run.workflowName);
+    if (found === undefined) throw new SpineError('unknown-workflow', `${where}: ${this.checks.unknownWorkflow(run.workflowName)}`);
+    const definition = this.validate(found);
+    if (options.startFrom !== undefined && !definition.steps.some((s) => s.name === options.startFrom)) {
+      throw new SpineError(
+        'unknown-step',
+        `${where}: workflow "${definition.name}" has no step "${options.startFrom}" to resume from. Steps: ${definition.steps.map((s) => s.name).join(', ')}.`,
+      );
+    }
+    const hash = workflowHash(definition);
+    if (hash !== run.workflowHash && options.allowDefinitionChange !== true) {
+      throw new SpineError(
+        'definition-changed',
+        `${where} started with definition ${run.workflowHash.slice(0, 12)} (version ${run.workflowVersion}); the workflow is now ` +
+          `${hash.slice(0, 12)} (version ${definition.version}). Resume with { allowDefinitionChange: true } (\`spine resume --allow-definition-change\`) to run the changed ` +
+          'definition from where the run stopped, or start a new run.',
+      );
+    }
+    return definition;
   }
 
   /**
