@@ -1,7 +1,7 @@
 import { SpineError } from '../core/errors/spine-error';
 import { SpineValidationError } from '../core/errors/spine-validation.error';
 import type { RunEvent } from '../core/runner/run-event';
-import { Spine } from '../spine/spine';
+import type { Spine } from '../spine/spine';
 import { SpineStartupError } from '../spine/spine-startup.error';
 import type { SpineOptions } from '../spine/spine.options';
 import { CliError } from './cli.error';
@@ -22,6 +22,15 @@ export const print = (io: CliIo, text: string): void => void io.stdout.write(`${
 export const printJson = (io: CliIo, value: unknown): void => void io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
 /** Starts a Spine from the config, runs `work` with it, and always closes it. */
+/**
+ * The Spine class, loaded when a command first needs it: `spine --help`, `<command> --help` and
+ * usage errors answer without loading TypeORM, inversify and class-validator (most of a
+ * command's start-up).
+ */
+export function spineClass(): typeof Spine {
+  return (require('../spine/spine') as typeof import('../spine/spine')).Spine;
+}
+
 export async function withSpine<T>(io: CliIo, global: GlobalOptions, extra: Partial<SpineOptions>, work: (spine: Spine) => Promise<T>): Promise<T> {
   const { options } = await loadConfig(io.cwd, global.config);
   const own = options.onEvent;
@@ -34,7 +43,7 @@ export async function withSpine<T>(io: CliIo, global: GlobalOptions, extra: Part
         };
   let spine: Spine;
   try {
-    spine = await Spine.create({ ...options, ...extra, onEvent });
+    spine = await spineClass().create({ ...options, ...extra, onEvent });
   } catch (error) {
     if (error instanceof SpineStartupError) throw new CliError(`${error.message}\nFix the workflows or the config, then try again.`);
     if (error instanceof SpineError && error.kind === 'invalid-argument') throw new CliError(error.message);

@@ -2,11 +2,10 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { Command } from 'commander';
 import type { DataSource } from 'typeorm';
-import { Spine } from '../spine/spine';
 import { SpineStartupError } from '../spine/spine-startup.error';
 import { databaseChoice, resolveDataSource } from '../spine/spine.database';
 import { ExitCode } from './cli.error';
-import { print, type CliIo, type GlobalOptions } from './cli.shared';
+import { print, spineClass, type CliIo, type GlobalOptions } from './cli.shared';
 import { loadConfig } from './config.loader';
 import { readTsConfig } from './tsconfig.reader';
 
@@ -105,7 +104,7 @@ export function addDoctorCommand(program: Command, io: CliIo, global: () => Glob
         }
       }
       try {
-        const spine = await Spine.create({ ...loaded.options, database: 'memory', store: undefined, recoverOnStart: false, worker: false });
+        const spine = await spineClass().create({ ...loaded.options, database: 'memory', store: undefined, recoverOnStart: false, worker: false });
         const schedules = await spine.listSchedules();
         findings.push({ label: 'workflows', text: `${spine.workflows().length}: ${spine.workflows().map((w) => w.name).join(', ') || 'none (check the discover globs)'}` });
         findings.push({ label: 'schedules', text: `${schedules.length}${schedules.length === 0 ? '' : `: ${schedules.map((s) => s.name).join(', ')}`}` });

@@ -149,6 +149,20 @@ describe('the spine command line', () => {
     const off = await exec(bin, ['run', 'app.greeting', '--json'], user, { SPINE_TS_CACHE: 'off' });
     expect((JSON.parse(off.stdout) as { steps: { output: unknown }[] }).steps[0]!.output).toEqual({ text: 'hello off' });
     expect(entries()).toHaveLength(3);
+
+    // help and usage errors answer without loading the libraries a command needs
+    const libraries = join(user, 'libraries-probe.cjs');
+    writeFileSync(
+      libraries,
+      "process.on('exit', () => process.stderr.write(['typeorm', 'class-validator'].filter((m) => Object.keys(require.cache).some((f) => f.includes(`/node_modules/${m}/`))).join(',') || 'none loaded'));\n",
+    );
+    const help = await exec(bin, ['--help'], user, { NODE_OPTIONS: `--require ${libraries}` });
+    expect([help.code, help.stderr]).toEqual([0, 'none loaded']);
+    const usage = await exec(bin, ['resume'], user, { NODE_OPTIONS: `--require ${libraries}` });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/missing required argument 'runId'[\s\S]*none loaded$/);
+    // the probe sees them when a command does load them
+    expect((await exec(bin, ['workflows'], user, { NODE_OPTIONS: `--require ${libraries}` })).stderr).toContain('class-validator');
   }, 60_000);
 
   it("works as an installed package's bin in a user's own TypeScript project, recording in its .spine/spine.db", async () => {
