@@ -266,8 +266,11 @@ describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
     }, 10_000, 25);
     expect(done.queue).toEqual({ name: 'console-q', workers: 1 });
     await w.close();
-    // only the failed step ran again
+    // only the failed step ran again; the events tell the story
     expect((await spine.getRunSteps(runId)).map((s) => `${s.stepName}:${s.status}`)).toEqual(['fetch:completed', 'check:failed', 'check:completed']);
+    const events = (await call(`${api}/runs/${runId}`)).json.events as { type: string; payload: Record<string, unknown> }[];
+    expect(events.map((e) => e.type)).toEqual(['run_started', 'run_failed', 'run_requeued', 'run_resumed', 'run_completed']);
+    expect(events[2]!.payload).toEqual({ queue: 'console-q', reason: 'params overridden: fail' });
 
     // "here": this console's process resumes it, no worker needed
     const other = await failedOnQueue();

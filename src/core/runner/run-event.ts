@@ -12,6 +12,8 @@ export type RunEventType =
   | 'run_handed_off'
   /** A worker's run parked (a long wait, a distributed map's items): its lease released until its wake-up time. */
   | 'run_parked'
+  /** A failed or stopped run put back on its queue (`requeue`), for a worker to resume; `queue` names it. */
+  | 'run_requeued'
   | 'step_started'
   | 'step_completed'
   | 'step_failed'

@@ -30,6 +30,7 @@ import { partitionLabel, type RunTelemetry } from './run-telemetry';
 import { consoleLogger } from '../logging/logger.port';
 import { WorkflowChecks } from './workflow-checks';
 import type { WorkflowResult } from './workflow-result';
+import type { RunEvent } from './run-event';
 
 export type { ClaimedRunOptions, EnqueueOptions, ExecuteOptions, NewRunOptions, ParamsValidator, RecoverOptions, ResumeOptions, WorkflowRunnerOptions } from './runner-options';
 
@@ -339,6 +340,21 @@ export class WorkflowRunner {
     if (now === null || now.status !== 'queued') {
       // somebody else resumed, cancelled or purged it between the check and the update
       throw new SpineError('run-in-progress', `${where} changed while it was being put back on its queue (it is now ${now?.status ?? 'gone'}); nothing was changed.`);
+    }
+    const event: RunEvent = {
+      type: 'run_requeued',
+      runId,
+      traceId: run.traceId,
+      workflow: run.workflowName,
+      timestamp: this.services.clock.now(),
+      queue: run.queue,
+      ...(options.paramsOverride !== undefined && { reason: `params overridden: ${Object.keys(options.paramsOverride).join(', ') || 'none'}` }),
+    };
+    await this.store.recordEvents?.([event], null);
+    try {
+      this.services.onEvent?.(event);
+    } catch (error) {
+      this.services.logger.warn({ runId, traceId: run.traceId }, `an onEvent listener threw on run_requeued: ${error instanceof Error ? error.message : String(error)}`);
     }
     return now;
   }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { IsInt, Max } from 'class-validator';
-import { InMemoryRunStore, LambdaStep, SpineError, Step, Workflow, WorkflowRunner, type WorkflowContext } from 'spine-orchestration';
+import { InMemoryRunStore, LambdaStep, SpineError, Step, Workflow, WorkflowRunner, type RunEvent, type WorkflowContext } from 'spine-orchestration';
 import { sleep } from '../../support/polling';
 import { useSpines } from '../../support/spines';
 
@@ -37,8 +37,8 @@ describe('requeue: a failed run goes back on its queue and a worker resumes it w
   beforeEach(() => void (calls.length = 0));
 
   /** A run enqueued on 'loads' that a worker ran and that failed at "load"; the worker is gone since. */
-  async function failedRun(store: InMemoryRunStore) {
-    const producer = await create({ store, workflows: [LoadWorkflow, local] });
+  async function failedRun(store: InMemoryRunStore, onEvent?: (event: RunEvent) => void) {
+    const producer = await create({ store, workflows: [LoadWorkflow, local], ...(onEvent && { onEvent }) });
     const { runId } = await producer.enqueue('requeue.load', { params: { rows: 500 } });
     const worker = await create({ store, workflows: [LoadWorkflow, local], worker: { queues: ['loads'], pollIntervalMs: 10 } });
     expect((await producer.waitForResult(runId, { timeoutMs: 5_000 })).status).toBe('failed');
@@ -51,8 +51,10 @@ describe('requeue: a failed run goes back on its queue and a worker resumes it w
 
   it('records it queued with the params override merged and validated; nothing runs until a worker of its queue takes it; only unfinished steps run again', async () => {
     const store = new InMemoryRunStore();
-    const { producer, runId } = await failedRun(store);
+    const events: RunEvent[] = [];
+    const { producer, runId } = await failedRun(store, (e) => void events.push(e));
     const queued = await producer.requeue(runId, { paramsOverride: { rows: '40' } });
+    expect(events.filter((e) => e.type === 'run_requeued')).toEqual([expect.objectContaining({ runId, workflow: 'requeue.load', queue: 'loads', reason: 'params overridden: rows' })]);
     expect(queued).toMatchObject({ runId, status: 'queued', queue: 'loads', leaseOwner: null, params: { rows: 40 } });
     await sleep(30);
     expect(calls).toEqual([]); // the producer serves no queue: nothing of the run runs here
