@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RUN_STATUSES, type RunStatus } from '../core/store/run-record';
+import { TRIGGER_SOURCES, type TriggerSource } from '../core/schedule/trigger';
 import { CliError } from './cli.error';
 
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -60,6 +61,12 @@ export function parseStatuses(value: string): RunStatus[] {
   const unknown = statuses.filter((s) => !RUN_STATUSES.includes(s as RunStatus));
   if (unknown.length > 0) throw new CliError(`--status ${unknown.join(',')} is not a run status. Use one or more of: ${RUN_STATUSES.join(', ')}.`);
   return statuses as RunStatus[];
+}
+
+/** `--trigger`: one of the trigger sources. */
+export function parseTrigger(value: string): TriggerSource {
+  if (!TRIGGER_SOURCES.includes(value as TriggerSource)) throw new CliError(`--trigger ${value} is not a trigger source. Use one of: ${TRIGGER_SOURCES.join(', ')}.`);
+  return value as TriggerSource;
 }
 
 /** A whole number (negative allowed): `--priority -5`. */

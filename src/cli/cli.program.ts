@@ -4,7 +4,8 @@ import type { WorkflowResult } from '../core/runner/workflow-result';
 import { RUN_STATUSES, type MapItemRecord, type RunRecord, type RunStatus, type StepRecord } from '../core/store/run-record';
 import type { Spine } from '../spine/spine';
 import { migrateDatabase, resolveDataSource } from '../spine/spine.database';
-import { collect, parseAge, parseDateTime, parseInteger, parseParams, parsePositiveInt, parseStatuses } from './cli.args';
+import { collect, parseAge, parseDateTime, parseInteger, parseParams, parsePositiveInt, parseStatuses, parseTrigger } from './cli.args';
+import { TRIGGER_SOURCES, type TriggerSource } from '../core/schedule/trigger';
 import { asUsageError, print, printJson, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
 import { addQueueCommands, enqueueRun, requeueRun } from './queue.commands';
 import { addScheduleCommands } from './schedule.commands';
@@ -215,14 +216,20 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .description('list recorded runs, newest first')
     .option('-w, --workflow <name>', 'only runs of this workflow')
     .option('-s, --status <status>', `only runs in this status (${RUN_STATUSES.join(', ')}; comma-separated)`, parseStatuses)
+    .option('-t, --trigger <source>', `only runs started this way (${TRIGGER_SOURCES.join(', ')})`, parseTrigger)
+    .option('--partition <text>', 'only runs whose partition (key=value|…, keys sorted) contains this text, e.g. tier=OTC')
+    .option('--since <time>', 'only runs started at or after this ISO date-time', parseDateTime('--since'))
+    .option('--until <time>', 'only runs started before this ISO date-time', parseDateTime('--until'))
     .option('-n, --limit <n>', 'at most n runs', parsePositiveInt('--limit'), 20)
     .option('--json', 'print the run records as JSON (as spine.listRuns returns them)')
-    .action(async (opts: { workflow?: string; status?: RunStatus[]; limit: number; json?: boolean }) => {
+    .action(async (opts: { workflow?: string; status?: RunStatus[]; trigger?: TriggerSource; partition?: string; since?: Date; until?: Date; limit: number; json?: boolean }) => {
       await withSpine(io, global(), {}, async (spine) => {
-        const runs = await spine.listRuns({ limit: opts.limit, ...(opts.workflow !== undefined && { workflow: opts.workflow }), ...(opts.status !== undefined && { status: opts.status }) });
+        const { workflow, status, trigger, partition, since, until } = opts;
+        const filter = Object.fromEntries(Object.entries({ workflow, status, trigger, partition, since, until }).filter(([, v]) => v !== undefined));
+        const runs = await spine.listRuns({ limit: opts.limit, ...filter });
         if (opts.json === true) return printJson(io, runs);
         if (runs.length === 0) {
-          const filtered = opts.workflow !== undefined || opts.status !== undefined;
+          const filtered = Object.keys(filter).length > 0;
           return print(io, filtered ? 'No runs match the filter.' : 'No runs recorded yet. Start one with: spine run <workflow>');
         }
         print(io, formatRuns(runs));

@@ -443,6 +443,16 @@ describe('the spine command line', () => {
     const runs = JSON.parse(json.stdout) as Record<string, unknown>[];
     expect(runs.length).toBe(3);
     expect(Object.keys(runs[0]!)).toEqual(expect.arrayContaining(['runId', 'workflowName', 'status', 'params', 'startedAt', 'completedSteps', 'totalSteps', 'error']));
+
+    // the console's filters: trigger, partition text, a time window
+    const byCli = JSON.parse((await spine(dir, 'runs', '--trigger', 'cli', '--until', '2999-01-01T00:00:00Z', '--json')).stdout) as { runId: string; triggerSource: string }[];
+    expect(byCli.map((r) => r.runId)).toEqual(runs.map((r) => r.runId));
+    expect((await spine(dir, 'runs', '--trigger', 'schedule')).stdout).toBe('No runs match the filter.\n');
+    expect((await spine(dir, 'runs', '--since', '2999-01-01T00:00:00Z')).stdout).toBe('No runs match the filter.\n');
+    expect((await spine(dir, 'runs', '--partition', 'tier=OTC')).stdout).toBe('No runs match the filter.\n'); // these runs were started without a partition
+    const badTrigger = await spine(dir, 'runs', '--trigger', 'cron');
+    expect(badTrigger.code).toBe(2);
+    expect(badTrigger.stderr).toContain('--trigger cron is not a trigger source. Use one of: api, cli, schedule, manual, backfill, recovery, signal.');
   });
 
   it('fails a backfill at the broken week (exit 1), shows it, and resumes it to completion with a changed param', async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAge, parseParams, parsePositiveInt, parseStatuses } from '../../../src/cli/cli.args';
+import { parseAge, parseParams, parsePositiveInt, parseStatuses, parseTrigger } from '../../../src/cli/cli.args';
 
 describe('parseParams', () => {
   it('keeps key=value as text and parses key:=json, later flags winning', () => {
@@ -55,6 +55,11 @@ describe('parseStatuses and parsePositiveInt', () => {
   it('accepts run statuses, comma-separated, and lists them on a mistake', () => {
     expect(parseStatuses('failed,stopped')).toEqual(['failed', 'stopped']);
     expect(() => parseStatuses('failed,broken')).toThrow('--status broken is not a run status. Use one or more of: queued, running, waiting, completed, partial, failed, stopped, cancelled.');
+  });
+
+  it('accepts a trigger source, and lists them on a mistake', () => {
+    expect(parseTrigger('schedule')).toBe('schedule');
+    expect(() => parseTrigger('Schedule')).toThrow('--trigger Schedule is not a trigger source. Use one of: api, cli, schedule, manual, backfill, recovery, signal.');
   });
 
   it('accepts whole numbers from 1', () => {
