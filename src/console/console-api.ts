@@ -280,8 +280,11 @@ export class ConsoleApi {
     if (run !== null && SETTLED.includes(run.status) && !RESUMABLE.includes(run.status)) {
       throw new ApiError(409, `Run "${runId}" is ${run.status}; only a failed, stopped or interrupted run can be resumed.`);
     }
-    if (via === 'queue' || (via === undefined && run?.queue != null && RESUMABLE.includes(run.status))) {
-      if (typeof startFrom === 'string' && startFrom !== '') {
+    const fromStep = typeof startFrom === 'string' && startFrom !== '';
+    // by default a run that was enqueued goes back on its queue, unless a start step asks for a resume here
+    const onQueue = via === 'queue' || (via === undefined && !fromStep && run !== null && run.queue !== null && RESUMABLE.includes(run.status));
+    if (onQueue) {
+      if (fromStep) {
         throw new ApiError(400, 'startFrom cannot go through the queue: a worker resumes the run where it stopped. Resume it here (via: "here") to start from another step.');
       }
       const queued = await this.spine.requeue(runId, params === undefined ? {} : { paramsOverride: params as Record<string, unknown> });
@@ -289,7 +292,7 @@ export class ConsoleApi {
     }
     const resumed = this.spine.resume(runId, {
       ...(params !== undefined && { paramsOverride: params as Record<string, unknown> }),
-      ...(typeof startFrom === 'string' && startFrom !== '' && { startFrom }),
+      ...(fromStep && { startFrom: startFrom as string }),
     });
     const tracked = resumed.finally(() => this.resuming.delete(runId));
     // how it ends is the run's page's to show; a failure after the answer is not this request's

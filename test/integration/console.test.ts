@@ -277,6 +277,13 @@ describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
     const here = await post(other, { via: 'here', params: { fail: false } });
     expect(here.status).toBe(202);
     expect((await spine.waitForResult(other, { timeoutMs: 10_000 })).status).toBe('completed');
+    // a start step, without `via`, asks for a resume here too
+    const third = await failedOnQueue();
+    const fromFetch = await post(third, { startFrom: 'fetch', params: { fail: false } });
+    expect(fromFetch.status).toBe(202);
+    expect(fromFetch.json.resumed).not.toBe('queued');
+    expect((await spine.waitForResult(third, { timeoutMs: 10_000 })).status).toBe('completed');
+    expect((await spine.getRunSteps(third)).map((s) => `${s.stepName}:${s.status}`)).toEqual(['fetch:completed', 'check:failed', 'fetch:completed', 'check:completed']);
   });
 
   it('cancels a queued run with a POST, and a second cancel is refused', async () => {
