@@ -8,6 +8,12 @@ function parsePort(value: string): number {
   return n;
 }
 
+function collectHost(value: string, previous: string[]): string[] {
+  const name = value.trim().toLowerCase();
+  if (!/^\.?[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/.test(name)) throw new CliError(`--allowed-host takes a host name such as spine.example.com or .example.com, without scheme or port (got "${value}").`);
+  return [...previous, name];
+}
+
 /** `spine console`: serves the web console against the configured database until stopped. */
 export function addConsoleCommand(program: Command, io: CliIo, global: () => GlobalOptions): void {
   program
@@ -16,7 +22,9 @@ export function addConsoleCommand(program: Command, io: CliIo, global: () => Glo
     .option('-p, --port <port>', 'port to listen on (0: a free one)', parsePort, 4300)
     .option('--host <address>', 'address to bind; anything but loopback needs SPINE_CONSOLE_TOKEN', '127.0.0.1')
     .option('--read-only', 'no resume or cancel from the console')
-    .action(async (opts: { port: number; host: string; readOnly?: boolean }) => {
+    .option('--allowed-host <name>', 'a host name the console answers besides localhost and IP addresses (repeat for more; .example.com: it and its subdomains)', collectHost, [])
+    .option('--trust-proxy', 'behind a reverse proxy: believe X-Forwarded-Host/-Proto (needs SPINE_CONSOLE_TOKEN)')
+    .action(async (opts: { port: number; host: string; readOnly?: boolean; allowedHost: string[]; trustProxy?: boolean }) => {
       const { startConsole } = require('../console/console-server') as typeof import('../console/console-server');
       const stop = new AbortController();
       const onSignal = (): void => {
@@ -27,7 +35,13 @@ export function addConsoleCommand(program: Command, io: CliIo, global: () => Glo
       process.on('SIGTERM', onSignal);
       try {
         await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
-          const server = await startConsole(spine, { port: opts.port, host: opts.host, readOnly: opts.readOnly === true }).catch((error: unknown) => Promise.reject(asUsageError(error)));
+          const server = await startConsole(spine, {
+            port: opts.port,
+            host: opts.host,
+            readOnly: opts.readOnly === true,
+            allowedHosts: opts.allowedHost,
+            trustProxy: opts.trustProxy === true,
+          }).catch((error: unknown) => Promise.reject(asUsageError(error)));
           const token = (process.env.SPINE_CONSOLE_TOKEN ?? '') !== '';
           print(io, `spine console on ${server.url}/runs  (${spine.workflows().length} workflows${opts.readOnly === true ? ', read-only' : ''}${token ? ', token required' : ', loopback clients only'})`);
           print(io, `  JSON API: ${server.url}/api/runs   Stop with Ctrl-C.`);

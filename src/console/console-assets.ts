@@ -32,8 +32,9 @@ const cache = new Map<string, ConsoleAsset>();
 
 /** The asset by name (read once), or null when the console has no such file. */
 export function consoleAsset(name: string): ConsoleAsset | null {
-  const source = SOURCES[name];
-  if (source === undefined) return null;
+  // own properties only: `constructor`, `__proto__` or `toString` are not files
+  if (!Object.hasOwn(SOURCES, name)) return null;
+  const source = SOURCES[name]!;
   let asset = cache.get(name);
   if (asset === undefined) {
     asset = { body: readFileSync(source.file()), type: source.type };

@@ -1,9 +1,11 @@
+import { SpineError } from '../core/errors/spine-error';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { logError } from '../core/logging/logger.port';
 import type { Spine } from '../spine/spine';
 import { ConsoleApi } from './console-api';
 import { consoleAsset } from './console-assets';
 import { ConsoleSecurity, SESSION_COOKIE, type Caller } from './console-security';
+import { randomBytes } from 'node:crypto';
 
 /** Options of the console (the handler, `spine console`, Nest's `console` option). */
 export interface ConsoleOptions {
@@ -19,12 +21,38 @@ export interface ConsoleOptions {
    * hands it the whole URL. Express (`app.use('/spine', handler)`) and Nest need none.
    */
   readonly basePath?: string;
+  /**
+   * Host names the console answers besides localhost, `*.localhost` and IP addresses, e.g.
+   * `['spine.example.com', '.internal.example']` (a leading dot: the name and its subdomains).
+   * A request addressed to any other name is refused (403) before anything else: that is what
+   * stops DNS rebinding. `'all'` turns the check off (only behind a proxy that checks Host itself).
+   */
+  readonly allowedHosts?: readonly string[] | 'all';
+  /**
+   * The console runs behind a reverse proxy: X-Forwarded-Host and X-Forwarded-Proto are believed,
+   * and a token is required (behind a proxy every request comes from loopback). Default false:
+   * a request that carries forwarding headers is never taken for a loopback client.
+   */
+  readonly trustProxy?: boolean;
+  /** How long an API request may wait for the database before it is answered 503 (default 5000 ms). */
+  readonly queryTimeoutMs?: number;
 }
 
 /** A request handler for `node:http`, Express (`app.use(path, handler)`), Fastify (`reply.hijack()`, then the raw request and reply) or Nest. */
 export type ConsoleHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
+
+/** The promise's value, or null when it has not settled within `ms` (it goes on; its outcome is dropped). */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 const PAGES = /^\/(?:|runs(?:\/[^/]+)?|workflows(?:\/[^/]+)?|quality|queues)$/;
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -117,7 +145,12 @@ ${problem === null ? '' : `<p class="error">${html(problem)}</p>`}
  * show every stored string as text.
  */
 export function createConsoleHandler(spine: Spine, options: ConsoleOptions = {}): ConsoleHandler {
-  const security = new ConsoleSecurity(options.token === undefined ? (process.env.SPINE_CONSOLE_TOKEN ?? null) || null : options.token);
+  const security = new ConsoleSecurity(options.token === undefined ? (process.env.SPINE_CONSOLE_TOKEN ?? null) || null : options.token, {
+    ...(options.allowedHosts !== undefined && { allowedHosts: options.allowedHosts }),
+    ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }),
+  });
+  const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  if (!Number.isInteger(queryTimeoutMs) || queryTimeoutMs < 1) throw new SpineError('invalid-argument', `queryTimeoutMs must be a whole number of milliseconds above 0 (got ${String(queryTimeoutMs)}).`);
   const readOnly = options.readOnly ?? false;
   const api = new ConsoleApi(spine, { readOnly });
   const basePath = options.basePath?.replace(/\/+$/, '');
@@ -132,6 +165,18 @@ export function createConsoleHandler(spine: Spine, options: ConsoleOptions = {})
     const path = url.pathname.slice(base.length) || '/';
     const method = req.method ?? 'GET';
 
+    // before anything else: a request addressed to a name this console does not answer (DNS rebinding)
+    const hostProblem = security.hostProblem(req);
+    if (hostProblem !== null) {
+      const text = `Refused: ${hostProblem}.`;
+      return path.startsWith('/api/') ? sendJson(res, 403, { error: text }) : send(res, 403, 'text/plain; charset=utf-8', text);
+    }
+    try {
+      decodeURIComponent(url.pathname);
+    } catch {
+      return send(res, 400, 'text/plain; charset=utf-8', 'The request path has a malformed %-encoding.');
+    }
+
     if (method === 'GET' && path.startsWith('/assets/')) {
       const asset = consoleAsset(path.slice('/assets/'.length));
       if (asset === null) return send(res, 404, 'text/plain; charset=utf-8', 'No such asset');
@@ -139,10 +184,12 @@ export function createConsoleHandler(spine: Spine, options: ConsoleOptions = {})
     }
     if (path === '/login' && security.token !== null) {
       if (method === 'POST') {
+        const origin = security.originProblem(req);
+        if (origin !== null) return send(res, 403, 'text/plain; charset=utf-8', `Refused: ${origin}.`);
         const body = await readBody(req);
         const token = typeof body === 'string' ? (new URLSearchParams(body).get('token') ?? '') : String((body as { token?: unknown } | null)?.token ?? '');
         if (!security.checkLogin(token)) return send(res, 401, 'text/html; charset=utf-8', loginPage(base, 'That token is not this console’s.'));
-        const cookie = `${SESSION_COOKIE}=${security.sessionValue}; HttpOnly; SameSite=Strict; Path=${base || '/'}`;
+        const cookie = `${SESSION_COOKIE}=${security.startSession(req)}; ${security.cookieAttributes(req, base || '/')}`;
         return send(res, 303, 'text/plain; charset=utf-8', 'Logged in', { Location: `${base}/runs`, 'Set-Cookie': cookie });
       }
       return send(res, 200, 'text/html; charset=utf-8', loginPage(base, null));
@@ -151,14 +198,21 @@ export function createConsoleHandler(spine: Spine, options: ConsoleOptions = {})
     const caller: Caller | null = security.identify(req);
     if (caller === null) {
       if (security.token === null) {
-        const text = 'The spine console answers only loopback clients unless it has a token: set SPINE_CONSOLE_TOKEN (or the token option).';
+        const proxied = security.forwardedBy(req);
+        const text =
+          proxied === null
+            ? 'The spine console answers only loopback clients unless it has a token: set SPINE_CONSOLE_TOKEN (or the token option).'
+            : `The spine console answers a request that came through a proxy (it carries ${proxied}) only with a token: set SPINE_CONSOLE_TOKEN and the trustProxy option.`;
         return path.startsWith('/api/') ? sendJson(res, 403, { error: text }) : send(res, 403, 'text/plain; charset=utf-8', text);
       }
       if (path.startsWith('/api/')) return sendJson(res, 401, { error: 'A token is needed: send Authorization: Bearer <SPINE_CONSOLE_TOKEN>, or log in on the console’s login page.' });
       return send(res, 303, 'text/plain; charset=utf-8', 'Log in first', { Location: `${base}/login` });
     }
     if (method === 'POST' && path === '/logout') {
-      return send(res, 303, 'text/plain; charset=utf-8', 'Logged out', { Location: `${base}/login`, 'Set-Cookie': `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=${base || '/'}; Max-Age=0` });
+      const problem = security.csrfProblem(req, caller);
+      if (problem !== null) return send(res, 403, 'text/plain; charset=utf-8', `Refused: ${problem}.`);
+      security.endSession(req);
+      return send(res, 303, 'text/plain; charset=utf-8', 'Logged out', { Location: `${base}/login`, 'Set-Cookie': `${SESSION_COOKIE}=; ${security.cookieAttributes(req, base || '/')}; Max-Age=0` });
     }
     if (path.startsWith('/api/')) {
       if (method !== 'GET') {
@@ -176,12 +230,15 @@ export function createConsoleHandler(spine: Spine, options: ConsoleOptions = {})
           }
         } else body = raw;
       }
-      const reply = await api.handle({ method, path: path.slice('/api'.length), query: url.searchParams, body });
+      const reply = await withTimeout(api.handle({ method, path: path.slice('/api'.length), query: url.searchParams, body }), queryTimeoutMs);
+      if (reply === null) {
+        return sendJson(res, 503, { error: `The database is not answering (no reply within ${queryTimeoutMs / 1000} s); try again once it is back (spine doctor checks it).` });
+      }
       return sendJson(res, reply.status, reply.body);
     }
     if (method === 'GET' && PAGES.test(path)) {
       if (path === '/') return send(res, 303, 'text/plain; charset=utf-8', 'See the runs', { Location: `${base}/runs` });
-      return send(res, 200, 'text/html; charset=utf-8', shell(base, security.csrfToken, readOnly, caller === 'session'));
+      return send(res, 200, 'text/html; charset=utf-8', shell(base, security.csrfTokenFor(req, caller), readOnly, caller === 'session'));
     }
     if (next !== undefined) return next();
     send(res, 404, 'text/plain; charset=utf-8', `No console page ${path}; the pages are runs, workflows, quality and queues.`);
@@ -191,8 +248,10 @@ export function createConsoleHandler(spine: Spine, options: ConsoleOptions = {})
     serve(req, res, next).catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       const status = (error as { status?: number }).status ?? 500;
-      logError(spine.logger, { error: message, url: req.url }, `console: ${req.method} ${req.url} failed: ${message}`);
-      if (!res.headersSent) sendJson(res, status, { error: status === 500 ? `The console failed to answer: ${message}` : message });
+      // the details (a database's host and port, a driver's message) go to the server's log, not to the client
+      const reference = randomBytes(4).toString('hex');
+      logError(spine.logger, { error: message, url: req.url, reference }, `console: ${req.method} ${req.url} failed (${reference}): ${message}`);
+      if (!res.headersSent) sendJson(res, status, { error: status === 500 ? `The console failed to answer (error ${reference}); the details are in the server's log.` : message });
       else res.end();
     });
   };

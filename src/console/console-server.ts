@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { SpineError } from '../core/errors/spine-error';
 import type { Spine } from '../spine/spine';
 import { createConsoleHandler, type ConsoleOptions } from './console-handler';
-import { isLoopback } from './console-security';
+import { hostNameOf, isLoopback } from './console-security';
 
 /** Where `startConsole` listens. */
 export interface ConsoleServerOptions extends Omit<ConsoleOptions, 'basePath'> {
@@ -35,7 +35,11 @@ export async function startConsole(spine: Spine, options: ConsoleServerOptions =
         'Set SPINE_CONSOLE_TOKEN (at least 16 characters, e.g. `openssl rand -hex 24`), or bind 127.0.0.1 (the default).',
     );
   }
-  const handler = createConsoleHandler(spine, { ...options, token });
+  // the name the console was bound to is one it answers (an address is allowed anyway)
+  const boundName = hostNameOf(host);
+  const allowedHosts =
+    options.allowedHosts === 'all' ? 'all' : [...(options.allowedHosts ?? []), ...(boundName !== null && !['0.0.0.0', '::'].includes(boundName) ? [boundName] : [])];
+  const handler = createConsoleHandler(spine, { ...options, token, allowedHosts });
   const server = createServer((req, res) => handler(req, res));
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

@@ -263,6 +263,32 @@ describeInBrowser('the console in headless Chromium, on the FINRA demo database'
     await shot('queues');
   });
 
+  it('gives a DNS-rebinding page nothing: a page of evil.example that resolves to 127.0.0.1 reads no run and cancels none', async () => {
+    const port = new URL(base).port;
+    const rebound = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--host-resolver-rules=MAP evil.example 127.0.0.1'] });
+    try {
+      const attacker = await rebound.newPage();
+      const landing = await attacker.goto(`http://evil.example:${port}/runs`);
+      expect(landing!.status()).toBe(403);
+      expect(await attacker.content()).not.toContain('spine-csrf');
+      // any run will do: an allowed cancel would answer 200 or 409 (settled), a refused one 403
+      const victim = (await apiGet<{ runs: { runId: string }[] }>('runs?limit=1')).runs[0]!;
+      // what the attacker's script does once the name points at the console: same-origin requests
+      const attempt = await attacker.evaluate(async (runId) => {
+        const list = await fetch('/api/runs');
+        const cancel = await fetch(`/api/runs/${runId}/cancel`, { method: 'POST', headers: { 'x-spine-csrf': 'guessed' } });
+        return { list: list.status, listBody: await list.text(), cancel: cancel.status };
+      }, victim.runId);
+      expect(attempt.list).toBe(403);
+      expect(attempt.listBody).not.toContain('runId');
+      expect(attempt.cancel).toBe(403);
+      const after = await apiGet<{ run: { cancelRequested: boolean } }>(`runs/${victim.runId}`);
+      expect(after.run.cancelRequested).toBe(false);
+    } finally {
+      await rebound.close();
+    }
+  });
+
   it('refuses to listen on a non-loopback address without a token, and says how to give one', async () => {
     const refused = await exec(process.execPath, [cli, 'console', '--host', '0.0.0.0', '--port', '0'], root, env);
     expect(refused.code).toBe(2);

@@ -494,8 +494,17 @@ describe('the console guard', () => {
     const guard = new ConsoleSecurity(TOKEN);
     expect(guard.identify(requestFrom('127.0.0.1'))).toBeNull();
     expect(guard.identify(requestFrom('10.1.2.3', { authorization: `Bearer ${TOKEN}` }))).toBe('bearer');
-    expect(guard.identify(requestFrom('10.1.2.3', { cookie: `other=1; spine_console=${guard.sessionValue}` }))).toBe('session');
-    expect(guard.identify(requestFrom('10.1.2.3', { cookie: `spine_console=${new ConsoleSecurity(`${TOKEN}x`).sessionValue}` }))).toBeNull();
+    const session = guard.startSession();
+    expect(guard.identify(requestFrom('10.1.2.3', { cookie: `other=%E0%A4%A; spine_console=${session}` }))).toBe('session');
+    expect(guard.identify(requestFrom('10.1.2.3', { cookie: `spine_console=${new ConsoleSecurity(TOKEN).startSession()}` }))).toBeNull();
+  });
+
+  it('takes a request that a proxy forwarded for a loopback client only with a token', () => {
+    const guard = new ConsoleSecurity(null);
+    expect(guard.identify(requestFrom('127.0.0.1', { 'x-forwarded-for': '203.0.113.9' }))).toBeNull();
+    expect(guard.identify(requestFrom('127.0.0.1', { forwarded: 'for=203.0.113.9' }))).toBeNull();
+    expect(guard.identify(requestFrom('127.0.0.1', { via: '1.1 proxy' }))).toBeNull();
+    expect(() => new ConsoleSecurity(null, { trustProxy: true })).toThrow('trustProxy needs a token');
   });
 
   it('refuses a short token, naming how to make one', () => {
