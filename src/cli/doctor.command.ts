@@ -1,3 +1,4 @@
+import { maskSecrets, maskUrl } from '../core/errors/secret-mask';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { Command } from 'commander';
@@ -82,7 +83,7 @@ export function addDoctorCommand(program: Command, io: CliIo, global: () => Glob
       } else {
         const { dataSource, owned } = resolved;
         const o = dataSource.options as { type: string; database?: unknown; url?: string };
-        const what = o.type === 'better-sqlite3' ? `SQLite ${String(o.database)}` : `${o.type} ${(o.url ?? String(o.database ?? '')).replace(/:[^:@/]*@/, ':***@')}`;
+        const what = o.type === 'better-sqlite3' ? `SQLite ${String(o.database)}` : `${o.type} ${maskUrl(o.url ?? String(o.database ?? ''))}`;
         try {
           if (!dataSource.isInitialized) await dataSource.initialize();
           const executed = await executedMigrations(dataSource);
@@ -98,7 +99,7 @@ export function addDoctorCommand(program: Command, io: CliIo, global: () => Glob
                 },
           );
         } catch (error) {
-          findings.push({ label: 'database', text: `${what} (from ${choice.source}): cannot be opened`, fix: `${error instanceof Error ? error.message : String(error)} — check the database settings (the database option or SPINE_DATABASE_URL)` });
+          findings.push({ label: 'database', text: `${what} (from ${choice.source}): cannot be opened`, fix: `${maskSecrets(error instanceof Error ? error.message : String(error))} — check the database settings (the database option or SPINE_DATABASE_URL)` });
         } finally {
           if (owned && dataSource.isInitialized) await dataSource.destroy();
         }

@@ -2,6 +2,7 @@ import { consoleLogger } from '../core/logging/logger.port';
 import { join, isAbsolute } from 'node:path';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import { SpineError } from '../core/errors/spine-error';
+import { maskSecrets, maskUrl } from '../core/errors/secret-mask';
 import { InMemoryRunStore } from '../core/store/in-memory-run.store';
 import type { RunStore } from '../core/store/run-store.port';
 import type { SpineOptions } from './spine.options';
@@ -44,7 +45,7 @@ export function databaseUrlOptions(url: string, cwd: string): DataSourceOptions 
   }
   throw new SpineError(
     'invalid-argument',
-    `database URL ${JSON.stringify(url.replace(/:[^:@/]*@/, ':***@'))} is not one spine opens: use 'sqlite:.spine/spine.db', 'sqlite::memory:', ` +
+    `database URL ${JSON.stringify(maskUrl(url))} is not one spine opens: use 'sqlite:.spine/spine.db', 'sqlite::memory:', ` +
       "'mysql://user:password@host:3306/db' or 'mariadb://…' (in the database option or SPINE_DATABASE_URL).",
   );
 }
@@ -74,7 +75,7 @@ export function resolveDataSource(options: Pick<SpineOptions, 'database' | 'cwd'
   }
   throw new SpineError(
     'invalid-argument',
-    `Spine.create: database must be 'memory', a database URL ('sqlite:…', 'mysql://…', 'mariadb://…'), TypeORM DataSourceOptions or a DataSource (got ${JSON.stringify(database)}).`,
+    `Spine.create: database must be 'memory', a database URL ('sqlite:…', 'mysql://…', 'mariadb://…'), TypeORM DataSourceOptions or a DataSource (got ${maskSecrets(JSON.stringify(database) ?? String(database))}).`,
   );
 }
 
@@ -102,7 +103,7 @@ export async function openStore(options: SpineOptions): Promise<OpenedStore> {
     if (options.migrationsRun !== false) await migrateDatabase(dataSource);
   } catch (error) {
     if (owned && dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
-    throw new SpineError('invalid-argument', `Spine.create: the database could not be opened or migrated: ${(error as Error).message}`, { cause: error });
+    throw new SpineError('invalid-argument', `Spine.create: the database could not be opened or migrated: ${maskSecrets((error as Error).message)}`, { cause: error });
   }
   const logger = options.logger ?? consoleLogger;
   const store = new persistence.TypeOrmRunStore(dataSource, {

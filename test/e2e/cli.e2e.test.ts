@@ -283,6 +283,10 @@ describe('the spine command line', () => {
     const env = await exec(bin, ['doctor'], user, { SPINE_DATABASE_URL: 'sqlite:elsewhere.db' });
     expect(env.stdout).toMatch(/^✓ database +SQLite .*elsewhere\.db \(from SPINE_DATABASE_URL\); 7 migrations to run/m);
     expect(env.code).toBe(0);
+    // a password with an unencoded @ and a password query parameter stay masked in every line
+    const hostile = await exec(bin, ['doctor'], user, { SPINE_DATABASE_URL: 'mysql://spine:p@ss:w0rd@127.0.0.1:1/runs?password=hunter2&charset=utf8mb4' });
+    expect(hostile.stdout).toContain('mysql mysql://spine:***@127.0.0.1:1/runs?password=***&charset=utf8mb4');
+    for (const secret of ['p@ss', 'w0rd', 'hunter2']) expect(`${hostile.stdout}${hostile.stderr}`).not.toContain(secret);
   }, 60_000);
 
   it('stops a run on Ctrl-C at once even while it waits (exit 1), and says how to resume it', async () => {
