@@ -69,11 +69,11 @@ export function parseTrigger(value: string): TriggerSource {
   return value as TriggerSource;
 }
 
-/** A whole number (negative allowed): `--priority -5`. */
-export function parseInteger(option: string): (value: string) => number {
+/** A whole number within ±`max` (negative allowed): `--priority -5`. */
+export function parseInteger(option: string, max: number): (value: string) => number {
   return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n)) throw new CliError(`${option} must be a whole number (got "${value}").`);
+    const n = /^\s*[-+]?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || Math.abs(n) > max) throw new CliError(`${option} must be a whole number from ${-max} to ${max} (got "${value}").`);
     return n;
   };
 }
@@ -82,25 +82,28 @@ export function parseInteger(option: string): (value: string) => number {
 export function parseDateTime(option: string): (value: string) => Date {
   return (value) => {
     const at = new Date(value);
-    if (Number.isNaN(at.getTime())) throw new CliError(`${option} must be a date and time such as 2026-11-28T18:00:00Z (got "${value}").`);
+    if (Number.isNaN(at.getTime()) || at.getUTCFullYear() < 1970 || at.getUTCFullYear() > 9998) throw new CliError(`${option} must be a date and time such as 2026-11-28T18:00:00Z (got "${value}").`);
     return at;
   };
 }
 
-/** A whole number ≥ 1. */
-export function parsePositiveInt(option: string): (value: string) => number {
+/** A whole number from 1 to `max`. */
+export function parsePositiveInt(option: string, max: number): (value: string) => number {
   return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new CliError(`${option} must be a whole number ≥ 1 (got "${value}").`);
+    const n = /^\s*\+?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new CliError(`${option} must be a whole number from 1 to ${max} (got "${value}").`);
     return n;
   };
 }
 
+const MAX_AGE_DAYS = 36_500;
 const UNITS_IN_DAYS: Record<string, number> = { m: 1 / 1440, h: 1 / 24, d: 1, w: 7 };
 
 /** `30d`, `12h`, `2w`, `90m` → days. */
 export function parseAge(value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([mhdw])$/.exec(value.trim());
   if (match === null) throw new CliError(`--older-than "${value}" is not an age. Use a number and a unit: 90m, 12h, 30d or 2w.`);
-  return Number(match[1]) * UNITS_IN_DAYS[match[2]!]!;
+  const days = Number(match[1]) * UNITS_IN_DAYS[match[2]!]!;
+  if (!(days <= MAX_AGE_DAYS)) throw new CliError(`--older-than "${value}" is over 100 years; give an age up to ${MAX_AGE_DAYS}d.`);
+  return days;
 }

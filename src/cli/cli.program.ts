@@ -165,7 +165,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--idempotency-key <key>', 'start at most once per key; a second start reports the first run')
     .option('--enqueue', 'record the run for a worker and return at once (see spine worker)')
     .option('--queue <queue>', "with --enqueue: the queue (default: the workflow's, else 'default')")
-    .option('--priority <n>', 'with --enqueue: lower runs first (default 0)', parseInteger('--priority'))
+    .option('--priority <n>', 'with --enqueue: lower runs first (default 0)', parseInteger('--priority', 1_000_000))
     .option('--concurrency-key <key>', "with --enqueue: runs sharing a key never overlap beyond the queue's per-key limit")
     .option('--not-before <time>', 'with --enqueue: not started before this ISO date-time', parseDateTime('--not-before'))
     .option('--json', 'print one JSON document (the run and its steps) instead of progress')
@@ -220,7 +220,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--partition <text>', 'only runs whose partition (key=value|…, keys sorted) contains this text, e.g. tier=OTC')
     .option('--since <time>', 'only runs started at or after this ISO date-time', parseDateTime('--since'))
     .option('--until <time>', 'only runs started before this ISO date-time', parseDateTime('--until'))
-    .option('-n, --limit <n>', 'at most n runs', parsePositiveInt('--limit'), 20)
+    .option('-n, --limit <n>', 'at most n runs', parsePositiveInt('--limit', 100_000), 20)
     .option('--json', 'print the run records as JSON (as spine.listRuns returns them)')
     .action(async (opts: { workflow?: string; status?: RunStatus[]; trigger?: TriggerSource; partition?: string; since?: Date; until?: Date; limit: number; json?: boolean }) => {
       await withSpine(io, global(), {}, async (spine) => {

@@ -67,8 +67,8 @@ export function addQueueCommands(program: Command, io: CliIo, global: () => Glob
     .command('worker')
     .description('run enqueued runs of some queues until stopped (SIGTERM / Ctrl-C: running runs are handed off to other workers)')
     .option('-q, --queue <queue>', "a queue to serve; repeat for more (default: 'default')", collect, [])
-    .option('--concurrency <n>', 'runs executing at once in this process (default 8)', parsePositiveInt('--concurrency'))
-    .option('--poll-interval <ms>', 'how often an idle worker looks for due runs (default 1000)', parsePositiveInt('--poll-interval'))
+    .option('--concurrency <n>', 'runs executing at once in this process (default 8)', parsePositiveInt('--concurrency', 10_000))
+    .option('--poll-interval <ms>', 'how often an idle worker looks for due runs (default 1000)', parsePositiveInt('--poll-interval', 3_600_000))
     .action(async (opts: { queue: string[]; concurrency?: number; pollInterval?: number }) => {
       const worker = {
         ...(opts.queue.length > 0 && { queues: opts.queue }),

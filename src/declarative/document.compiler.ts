@@ -89,7 +89,7 @@ export function declareWorkflowDocument(document: WorkflowDocument, handlers: Ha
           expression = compileExpression(source);
         } catch (error) {
           if (!(error instanceof ExpressionError)) throw error;
-          problems.push(`${where('condition')}${error.message}`);
+          problems.push(`${where('condition')}the condition of step "${name}": ${error.message}`);
           return;
         }
         for (const read of expression.outputSteps) {

@@ -53,21 +53,55 @@ const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor']);
  * assignment: it is evaluated by walking the tree, never by `eval` or `new Function`.
  */
 export function compileExpression(source: string): CompiledExpression {
+  if (source.length > MAX_EXPRESSION_CHARS) {
+    throw new ExpressionError(`a condition may have at most ${MAX_EXPRESSION_CHARS} characters (this one has ${source.length}); compute it in a lambda step and test its output`, source.slice(0, 40) + '…', 0);
+  }
   let tree: Node;
   try {
     tree = jsep(source);
   } catch (error) {
+    if (error instanceof RangeError) {
+      throw new ExpressionError(`the condition is nested too deeply (at most ${MAX_EXPRESSION_DEPTH} levels)`, source.length > 80 ? `${source.slice(0, 80)}…` : source, 0);
+    }
     const index = (error as { index?: unknown }).index;
     const description = (error as { description?: unknown }).description;
     throw new ExpressionError(typeof description === 'string' ? description : String((error as Error).message), source, typeof index === 'number' ? index : 0);
   }
   const outputSteps = new Set<string>();
+  const depth = depthOf(tree);
+  if (depth > MAX_EXPRESSION_DEPTH) {
+    throw new ExpressionError(`the condition is nested too deeply (${depth} levels; at most ${MAX_EXPRESSION_DEPTH})`, source.length > 80 ? `${source.slice(0, 80)}…` : source, 0);
+  }
   check(tree, source, outputSteps);
   return {
     source,
     outputSteps: [...outputSteps],
     evaluate: (scope) => evaluate(tree, scope, source),
   };
+}
+
+/** The longest condition compiled, and the deepest tree (evaluation walks it recursively). */
+export const MAX_EXPRESSION_CHARS = 4_096;
+export const MAX_EXPRESSION_DEPTH = 64;
+
+/** How deep a parsed tree is, counted without recursion. */
+function depthOf(root: Node): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[root, 1]];
+  while (pending.length > 0) {
+    const [node, depth] = pending.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (Array.isArray(node)) {
+      for (const item of node) pending.push([item, depth]);
+      continue;
+    }
+    deepest = Math.max(deepest, depth);
+    for (const key of ['object', 'property', 'argument', 'left', 'right', 'test', 'consequent', 'alternate', 'elements', 'body', 'callee', 'arguments']) {
+      const child = (node as Record<string, unknown>)[key];
+      if (child !== undefined) pending.push([child, depth + 1]);
+    }
+  }
+  return deepest;
 }
 
 /** Where `text` first appears in the source (for nodes jsep gives no position). */

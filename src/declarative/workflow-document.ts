@@ -56,15 +56,47 @@ function schemaValidator(): ValidateFunction {
   return validator;
 }
 
-/** Reads and checks a workflow file (YAML or JSON, by extension). */
-export function readWorkflowFile(file: string): ParsedWorkflow {
-  let text: string;
+/** The largest workflow document read (a workflow is a few KiB; this bounds what a bad file can cost). */
+export const MAX_WORKFLOW_BYTES = 1024 * 1024;
+/** The most YAML aliases (`*anchor`) one document may expand (a "billion laughs" file expands exponentially). */
+export const MAX_YAML_ALIASES = 100;
+
+/** The tags of JSON's own types: the only explicit tags a workflow file may carry. */
+const CORE_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
+
+/** The byte offset of the first byte that is not UTF-8 (null when all of it is). */
+function firstInvalidUtf8(bytes: Buffer): number | null {
   try {
-    text = readFileSync(file, 'utf8');
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return null;
+  } catch {
+    // a lenient decode replaces each bad sequence with U+FFFD; the first one whose bytes are not a real U+FFFD is it
+    const text = bytes.toString('utf8');
+    for (let at = text.indexOf('\uFFFD'); at >= 0; at = text.indexOf('\uFFFD', at + 1)) {
+      const offset = Buffer.byteLength(text.slice(0, at), 'utf8');
+      if (!(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) return offset;
+    }
+    return 0;
+  }
+}
+
+/** Reads and checks a workflow file (YAML or JSON, by extension): at most 1 MiB of UTF-8. */
+export function readWorkflowFile(file: string): ParsedWorkflow {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
   } catch (error) {
     return { document: null, problems: [`${file}: cannot be read (${(error as Error).message})`], locate: () => file };
   }
-  return parseWorkflowText(text, file);
+  if (bytes.length > MAX_WORKFLOW_BYTES) {
+    return { document: null, problems: [`${file}: is ${bytes.length} bytes; a workflow file may have at most ${MAX_WORKFLOW_BYTES} (1 MiB)`], locate: () => file };
+  }
+  const invalid = firstInvalidUtf8(bytes);
+  if (invalid !== null) {
+    const line = bytes.subarray(0, invalid).toString('utf8').split('\n').length;
+    return { document: null, problems: [`${file}:${line}: is not UTF-8: byte offset ${invalid} (0x${bytes[invalid]?.toString(16).padStart(2, '0') ?? '??'}) starts no valid character; save the file as UTF-8`], locate: () => file };
+  }
+  return parseWorkflowText(bytes.toString('utf8').replace(/^\uFEFF/, ''), file);
 }
 
 /**
@@ -73,8 +105,12 @@ export function readWorkflowFile(file: string): ParsedWorkflow {
  */
 export function parseWorkflowText(text: string, source: string): ParsedWorkflow {
   const { LineCounter, parseDocument } = yaml();
+  if (text.length > MAX_WORKFLOW_BYTES) {
+    return { document: null, problems: [`${source}: is ${text.length} characters; a workflow document may have at most ${MAX_WORKFLOW_BYTES} (1 MiB)`], locate: () => source };
+  }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // the core schema only (JSON's types, plain YAML scalars): no !!binary, !!set, !!timestamp or custom tags
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, schema: 'core', customTags: [], merge: false });
   const at = (offset: number | undefined): string => {
     if (offset === undefined) return source;
     const { line, col } = lines.linePos(offset);
@@ -86,7 +122,29 @@ export function parseWorkflowText(text: string, source: string): ParsedWorkflow 
   if (doc.errors.length > 0) {
     return { document: null, problems: doc.errors.map((e) => `${at(e.pos[0])}: ${e.message.split('\n')[0]}`), locate };
   }
-  const value: unknown = doc.toJS();
+  // any explicit tag beyond JSON's types (`!include /etc/passwd`, `!!binary`, `!!js/function`) is refused, never read as a string
+  const refuse = (where: string, tag: string): string => `${where}: the tag ${tag.replace(/^tag:yaml\.org,2002:/, '!!')} is not allowed; a workflow file uses plain YAML values only (no tags such as !include or !!binary)`;
+  const tagged: string[] = [];
+  const lineOf = (offset: number | undefined): number => (offset === undefined ? 0 : lines.linePos(offset).line);
+  const unresolved = doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED');
+  for (const w of unresolved) tagged.push(refuse(at(w.pos[0]), /tag: (\S+)/.exec(w.message)?.[1] ?? 'used here'));
+  const { visit, isNode } = yaml();
+  visit(doc, (_key, node) => {
+    if (!isNode(node) || node.tag === undefined || CORE_TAGS.has(node.tag)) return;
+    if (unresolved.some((w) => lineOf(w.pos[0]) === lineOf(node.range?.[0]))) return;
+    tagged.push(refuse(at(node.range?.[0]), node.tag));
+  });
+  if (tagged.length > 0) return { document: null, problems: tagged, locate };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (error) {
+    const message = (error as Error).message;
+    const problem = /alias/i.test(message)
+      ? `${source}: its aliases (*name) expand to too much; at most ${MAX_YAML_ALIASES} alias expansions are allowed (write the values out, or use fewer anchors)`
+      : `${source}: cannot be read as YAML: ${message.split('\n')[0]}`;
+    return { document: null, problems: [problem], locate };
+  }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { document: null, problems: [`${source}: a workflow file holds one object (name, steps, …); found ${Array.isArray(value) ? 'a list' : String(value)}`], locate };
   }

@@ -29,6 +29,8 @@ import { SpineSchedules, type BackfillResult, type ScheduleInfo } from './spine.
 import { Scheduler } from '../worker/scheduler';
 import type { ScheduleState } from '../core/schedule/schedule';
 import type { SignalRecord } from '../core/store/signal';
+import { assertRunFilter } from '../core/store/run-filter.check';
+import { assertSafeKeys } from '../core/context/safe-values';
 import { approvalSignal } from '../core/runner/signal-wait';
 
 /**
@@ -406,6 +408,7 @@ export class Spine {
   private async prepare(name: string, options: Pick<ExecuteOptions, 'params'>): Promise<{ definition: WorkflowDefinition; params: Readonly<Record<string, unknown>> }> {
     const entry = this.registry.entry(name);
     if (entry === undefined) throw this.unknownWorkflow(name);
+    if (options.params !== undefined) assertSafeKeys(options.params, `params of workflow "${name}"`);
     let params: Readonly<Record<string, unknown>> = { ...entry.definition.defaults, ...(options.params ?? {}) };
     if (entry.paramsType !== null) params = await validateParams(name, entry.paramsType, params);
     return { definition: entry.definition, params };
@@ -456,6 +459,7 @@ export class Spine {
     runId: string,
     paramsOverride: Readonly<Record<string, unknown>> | undefined,
   ): Promise<{ workflow: WorkflowDefinition; paramsOverride: Readonly<Record<string, unknown>> | undefined } | null> {
+    if (paramsOverride !== undefined) assertSafeKeys(paramsOverride, `the params override of run "${runId}"`);
     const run = await this.store.getRun(runId);
     if (run === null) return null;
     const entry = this.registry.entry(run.workflowName);
@@ -470,7 +474,8 @@ export class Spine {
   }
 
   /** Recorded runs, newest first. */
-  listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    assertRunFilter(filter);
     return this.store.listRuns(filter);
   }
 

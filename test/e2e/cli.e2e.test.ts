@@ -519,6 +519,15 @@ describe('the spine command line', () => {
     const syntax = await spine(dir, 'run', 'finra.weekly_refresh', '--param', 'week_ending');
     expect(syntax.code).toBe(2);
     expect(syntax.stderr).toContain('--param "week_ending" is not key=value (or key:=json).');
+    // numbers out of range are usage errors, never a raw database error
+    const huge = await spine(dir, 'runs', '--limit', '99999999999999999999');
+    expect(huge.code).toBe(2);
+    expect(huge.stderr).toContain('--limit must be a whole number from 1 to 100000 (got "99999999999999999999")');
+    const nested = await spine(dir, 'run', 'finra.weekly_refresh', '--param', 'week_ending=2026-10-23', '--param', 'tier=OTC', '--param', 'extra:={"__proto__": {"admin": true}}');
+    expect(nested.code).toBe(2);
+    expect(nested.stderr).toContain('.extra.__proto__: the keys __proto__, constructor and prototype are never merged');
+    const last = JSON.parse((await spine(dir, 'runs', '--json', '--limit', '100')).stdout) as unknown[];
+    expect(last.length).toBe(before.length);
   });
 
   it('names the known workflows for an unknown one, and says how to find runs for an unknown run id (exit 2)', async () => {

@@ -43,7 +43,10 @@ export interface RunIdentifiers {
 export function assertWithinLimits(workflow: string, ids: RunIdentifiers): void {
   const problems: string[] = [];
   const check = (field: string, value: string | null | undefined, limit: number, why = ''): void => {
-    if (typeof value === 'string' && value.length > limit) problems.push(`${field} is ${value.length} characters; at most ${limit} are allowed${why}`);
+    if (value === null || value === undefined) return;
+    if (typeof value !== 'string') problems.push(`${field} must be a string (got ${typeof value})`);
+    else if (value.trim() === '') problems.push(`${field} is empty; give a non-empty value or leave it out`);
+    else if (value.length > limit) problems.push(`${field} is ${value.length} characters; at most ${limit} are allowed${why}`);
   };
   check('runId', ids.runId, RECORD_LIMITS.runId, " (the store's column holds 255 and map items' run ids extend their run's)");
   check('idempotencyKey', ids.idempotencyKey, RECORD_LIMITS.idempotencyKey);

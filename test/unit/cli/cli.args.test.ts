@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAge, parseParams, parsePositiveInt, parseStatuses, parseTrigger } from '../../../src/cli/cli.args';
+import { parseAge, parseInteger, parseParams, parsePositiveInt, parseStatuses, parseTrigger } from '../../../src/cli/cli.args';
 
 describe('parseParams', () => {
   it('keeps key=value as text and parses key:=json, later flags winning', () => {
@@ -62,8 +62,17 @@ describe('parseStatuses and parsePositiveInt', () => {
     expect(() => parseTrigger('Schedule')).toThrow('--trigger Schedule is not a trigger source. Use one of: api, cli, schedule, manual, backfill, recovery, signal.');
   });
 
-  it('accepts whole numbers from 1', () => {
-    expect(parsePositiveInt('--limit')('5')).toBe(5);
-    expect(() => parsePositiveInt('--limit')('0')).toThrow('--limit must be a whole number ≥ 1 (got "0").');
+  it('accepts whole numbers from 1 to the bound, and names the range for anything else', () => {
+    expect(parsePositiveInt('--limit', 100_000)('5')).toBe(5);
+    expect(parsePositiveInt('--limit', 100_000)('100000')).toBe(100_000);
+    for (const bad of ['0', '100001', '99999999999999999999', '1e3', '0x10', '2.5', '', 'NaN', 'Infinity', '-1']) {
+      expect(() => parsePositiveInt('--limit', 100_000)(bad)).toThrow(`--limit must be a whole number from 1 to 100000 (got "${bad}").`);
+    }
+  });
+
+  it('bounds whole numbers that may be negative, and ages', () => {
+    expect(parseInteger('--priority', 1_000_000)('-5')).toBe(-5);
+    expect(() => parseInteger('--priority', 1_000_000)('99999999999999999999')).toThrow('--priority must be a whole number from -1000000 to 1000000');
+    expect(() => parseAge('99999999999999999999d')).toThrow('is over 100 years');
   });
 });
