@@ -1,3 +1,4 @@
+import { retryDeadlock } from './deadlock-retry';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { Fence, StepCommit } from '../core/store/run-record';
 import type { LeaseHolder } from '../core/store/run-store.port';
@@ -223,19 +224,6 @@ async function affected(runner: QueryRunner, sql: string, values: readonly unkno
 async function lockedFenceRow(runner: QueryRunner, fence: Fence, lock: 'FOR UPDATE' | 'LOCK IN SHARE MODE'): Promise<RunRow | undefined> {
   const rows = (await runner.query(`${FENCE_ROW} ${lock}`, [fence.runId])) as RunRow[];
   return rows[0];
-}
-
-/** Runs `work` again (up to five times, after a short random pause) when the server chose it as a deadlock victim or it timed out on a lock. */
-async function retryDeadlock<T>(work: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await work();
-    } catch (error) {
-      const code = (error as { driverError?: { errno?: number }; errno?: number }).driverError?.errno ?? (error as { errno?: number }).errno;
-      if (attempt >= 5 || (code !== 1213 && code !== 1205)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5 * attempt * Math.random()));
-    }
-  }
 }
 
 /** Bytes of a multi-row insert's values at most (well under the default max_allowed_packet of 16 MiB): rows beyond go in the next statement. */

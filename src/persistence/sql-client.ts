@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { retryDeadlock } from './deadlock-retry';
 import type { RunRow } from './row-mapping';
 
 /** The two things the store asks of a database: rows for a query, and how many rows a write touched. */
@@ -85,13 +86,16 @@ export class TypeOrmClient implements SqlClient {
     return (await this.dataSource.query(sql, [...values])) as RunRow[];
   }
 
-  async run(sql: string, values: readonly unknown[] = []): Promise<number> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      const result = (await runner.query(sql, [...values], true)) as { affected?: number };
-      return result.affected ?? 0;
-    } finally {
-      await runner.release();
-    }
+  /** One autocommit statement: a deadlock or lock wait timeout rolled it back whole, so it runs again (as every transaction of the store does). */
+  run(sql: string, values: readonly unknown[] = []): Promise<number> {
+    return retryDeadlock(async () => {
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        const result = (await runner.query(sql, [...values], true)) as { affected?: number };
+        return result.affected ?? 0;
+      } finally {
+        await runner.release();
+      }
+    });
   }
 }

@@ -509,6 +509,9 @@ export class RunExecution implements AttemptEnvironment {
       i = target;
     }
 
+    // a cancel accepted before the last step committed (that commit reported it, or it reached this
+    // process while the step ran) ends the run cancelled, not completed
+    if (status === 'completed' && this.control.halt(this.guard) === 'cancelled') status = 'cancelled';
     if (status === 'completed' && ledger.partial()) status = 'partial';
     const finishedAt = this.clock.now();
     const durationMs = performance.now() - started;
