@@ -699,6 +699,25 @@
 
   // ── queues, workers, schedules ─────────────────────────────────────────────────────────────
 
+  /** Queued runs no live worker can take (none serves the queue, or none has the workflow): a warning section, or nothing. */
+  function unservedSection(queues, now) {
+    const rows = queues.flatMap((q) => q.unserved.map((u) => ({ queue: q.queue, ...u })));
+    if (rows.length === 0) return [];
+    return [
+      section(
+        'Waiting for a worker that has their workflow',
+        [
+          el('p', { class: 'notice' }, `No live worker serving these queues has these workflows registered, so nobody claims these runs. Start a worker of the application that defines them: npx spine worker ${[...new Set(rows.map((u) => u.queue))].map((q) => `--queue ${q}`).join(' ')}`),
+          table(
+            ['Queue', 'Workflow', 'Queued', 'Oldest queued'],
+            rows.map((u) => el('tr', { 'data-unserved': `${u.queue}/${u.workflow}` }, el('td', null, u.queue), el('td', null, link(workflowPath(u.workflow), u.workflow)), el('td', { class: 'num' }, u.count), el('td', null, `${fmtTime(u.oldestQueuedAt)} (${fmtDuration(now - Date.parse(u.oldestQueuedAt))} ago)`))),
+            { 'data-testid': 'unserved' },
+          ),
+        ],
+      ),
+    ];
+  }
+
   async function queuesPage(id, current) {
     const view = el('div', null);
     const fill = ({ queues, workers, schedules }) => {
@@ -716,6 +735,7 @@
                 { 'data-testid': 'queues' },
               ),
         ),
+        ...unservedSection(queues, now),
         section(
           'Workers',
           workers.length === 0

@@ -114,7 +114,8 @@ export function addScheduleCommands(program: Command, io: CliIo, global: () => G
     .argument('<runId>', 'the run (see spine runs)')
     .argument('<name>', 'the signal name the run waits for')
     .option('--payload <json>', 'the payload, as JSON (becomes the waiting step\'s output)')
-    .action(async (runId: string, name: string, opts: { payload?: string }) => {
+    .option('--id <id>', 'an id for this signal: sending again with the same id (a retry) sends nothing new')
+    .action(async (runId: string, name: string, opts: { payload?: string; id?: string }) => {
       let payload: unknown = null;
       if (opts.payload !== undefined) {
         try {
@@ -124,7 +125,7 @@ export function addScheduleCommands(program: Command, io: CliIo, global: () => G
         }
       }
       await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
-        const sent = await spine.signal(runId, name, payload).catch((error: unknown) => Promise.reject(asUsageError(error)));
+        const sent = await spine.signal(runId, name, payload, opts.id === undefined ? {} : { id: opts.id }).catch((error: unknown) => Promise.reject(asUsageError(error)));
         print(io, `Sent signal "${sent.name}" to run ${runId} (#${sent.signalId}). Follow it: spine show ${runId}`);
       });
     });

@@ -1,4 +1,4 @@
-import type { ChildRunSummary, QueueStats, WorkerRecord } from '../core/store/run-queue';
+import { unservedRuns, type ChildRunSummary, type QueueStats, type WorkerRecord } from '../core/store/run-queue';
 import type { RunStatus } from '../core/store/run-record';
 import { decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
 import { UNFINISHED } from './queue.sql';
@@ -62,6 +62,14 @@ export class QueueRecords {
         `FROM ${TABLES.runs} WHERE claim_queue IS NOT NULL AND concurrency_key IS NOT NULL GROUP BY claim_queue, concurrency_key ORDER BY claim_queue, concurrency_key`,
       [at],
     );
+    const queuedRows = await this.sql.all(
+      `SELECT claim_queue, workflow_name, COUNT(*) AS n, MIN(started_at) AS oldest FROM ${TABLES.runs} WHERE claim_queue IS NOT NULL AND status = 'queued' GROUP BY claim_queue, workflow_name`,
+    );
+    const unserved = unservedRuns(
+      queuedRows.map((r) => ({ queue: String(r.claim_queue), workflow: String(r.workflow_name), count: Number(r.n), oldestQueuedAt: fromSqlDatetime(r.oldest)! })),
+      await this.listWorkers(),
+      now,
+    );
     return rows.map((row) => ({
       queue: String(row.claim_queue),
       queued: Number(row.queued),
@@ -72,16 +80,17 @@ export class QueueRecords {
       keys: keyRows
         .filter((k) => k.claim_queue === row.claim_queue && (Number(k.running) > 0 || Number(k.queued) > 0))
         .map((k) => ({ key: String(k.concurrency_key), running: Number(k.running), queued: Number(k.queued) })),
+      unserved: unserved.get(String(row.claim_queue)) ?? [],
     }));
   }
 
   async saveWorker(worker: WorkerRecord): Promise<void> {
-    const columns = ['worker_id', 'hostname', 'pid', 'queues', 'concurrency', 'running', 'started_at', 'heartbeat_at'];
+    const columns = ['worker_id', 'hostname', 'pid', 'queues', 'workflows', 'concurrency', 'running', 'started_at', 'heartbeat_at'];
     const values = [
-      worker.workerId, worker.hostname, worker.pid, JSON.stringify(worker.queues), worker.concurrency, worker.running,
+      worker.workerId, worker.hostname, worker.pid, JSON.stringify(worker.queues), JSON.stringify(worker.workflows), worker.concurrency, worker.running,
       toSqlDatetime(worker.startedAt), toSqlDatetime(worker.heartbeatAt),
     ];
-    const updates = ['queues', 'concurrency', 'running', 'heartbeat_at'];
+    const updates = ['queues', 'workflows', 'concurrency', 'running', 'heartbeat_at'];
     const upsert =
       this.family === 'mysql'
         ? ` ON DUPLICATE KEY UPDATE ${updates.map((c) => `${c} = VALUES(${c})`).join(', ')}`
@@ -102,6 +111,7 @@ export class QueueRecords {
       hostname: String(row.hostname),
       pid: Number(row.pid),
       queues: decodeStored<string[]>(row.queues) ?? [],
+      workflows: decodeStored<string[]>(row.workflows) ?? [],
       concurrency: Number(row.concurrency),
       running: Number(row.running),
       startedAt: fromSqlDatetime(row.started_at)!,

@@ -48,6 +48,7 @@ export function runFromRow(row: RunRow): RunRecord {
     batchId: str(row.batch_id),
     traceId: String(row.trace_id),
     traceparent: str(row.traceparent),
+    waitingFor: str(row.waiting_for),
     createdAt: row.created_at == null ? null : fromSqlDatetime(row.created_at),
     asOfDate: str(row.as_of_date),
     captureId: str(row.capture_id),

@@ -67,10 +67,10 @@ export class ScheduleRecords {
     return fires;
   }
 
-  async sendSignal(runId: string, name: string, payload: unknown, now: Date): Promise<SignalRecord> {
+  async sendSignal(runId: string, name: string, payload: unknown, now: Date, dedupeId: string | null): Promise<SignalRecord> {
     await this.values.ready;
     const text = this.values.json(payload ?? null, `the payload of signal "${name}"`);
-    return this.writer.plan(() => signalPlan(runId, name, text, now, this.family));
+    return this.writer.plan(() => signalPlan(runId, name, text, now, this.family, dedupeId));
   }
 
   async listSignals(runId: string): Promise<SignalRecord[]> {
@@ -102,6 +102,8 @@ export class ScheduleRecords {
   }
 
   async wakeRun(runId: string, now: Date): Promise<void> {
-    await this.sql.run(`UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ? AND status = 'waiting' AND lease_owner IS NULL`, [toSqlDatetime(now), runId]);
+    await this.sql.run(`UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ? AND status = 'waiting' AND lease_owner IS NULL AND lease_expires_at > ?`, [
+      toSqlDatetime(now), runId, toSqlDatetime(now),
+    ]);
   }
 }

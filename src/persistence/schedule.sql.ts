@@ -48,6 +48,7 @@ export function signalFromRow(row: RunRow): SignalRecord {
     sentAt: fromSqlDatetime(row.sent_at)!,
     consumedBy: row.consumed_by === null || row.consumed_by === undefined ? null : String(row.consumed_by),
     consumedAt: fromSqlDatetime(row.consumed_at),
+    dedupeId: row.dedupe_id === null || row.dedupe_id === undefined ? null : String(row.dedupe_id),
   };
 }
 
@@ -113,18 +114,27 @@ export function* pausePlan(name: string, paused: boolean, now: Date, family: Dri
  * unknown, completed or cancelled run (a failed or stopped one keeps it for its resume); a run
  * parked with no owner made due now; the signal inserted.
  */
-export function* signalPlan(runId: string, name: string, payload: string, now: Date, family: DriverFamily): SqlPlan<SignalRecord> {
+export function* signalPlan(runId: string, name: string, payload: string, now: Date, family: DriverFamily, dedupeId: string | null): SqlPlan<SignalRecord> {
   const lock = family === 'mysql' ? ' FOR UPDATE' : '';
-  const rows = (yield all(`SELECT status, lease_owner, workflow_name FROM ${TABLES.runs} WHERE run_id = ?${lock}`, [runId])) as RunRow[];
+  const rows = (yield all(`SELECT status, lease_owner, lease_expires_at, waiting_for, workflow_name FROM ${TABLES.runs} WHERE run_id = ?${lock}`, [runId])) as RunRow[];
   const row = rows[0];
   if (row === undefined) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; the signal "${name}" was not sent.`);
   const status = String(row.status);
   if (status === 'completed' || status === 'partial' || status === 'cancelled') {
     throw new SpineError('run-finished', `Run "${runId}" of workflow "${String(row.workflow_name)}" is ${status}; the signal "${name}" was not sent (a completed or cancelled run takes no signals).`);
   }
+  if (dedupeId !== null) {
+    // a retried send: the run's row lock above serialises senders, so the first one's row is seen here
+    const sent = (yield all(`SELECT * FROM ${TABLES.signals} WHERE run_id = ? AND dedupe_id = ?`, [runId, dedupeId])) as RunRow[];
+    if (sent[0] !== undefined) return signalFromRow(sent[0]);
+  }
   const at = toSqlDatetime(now);
-  if (status === 'waiting' && row.lease_owner === null) yield run(`UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ?`, [at, runId]);
-  yield run(`INSERT INTO ${TABLES.signals} (run_id, name, payload, sent_at) VALUES (?, ?, ?, ?)`, [runId, name, payload, at]);
+  // only the signal it waits for wakes a parked run, and only once: a run already due is left as it is
+  const due = fromSqlDatetime(row.lease_expires_at);
+  if (status === 'waiting' && row.lease_owner === null && row.waiting_for === name && (due === null || due.getTime() > now.getTime())) {
+    yield run(`UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ?`, [at, runId]);
+  }
+  yield run(`INSERT INTO ${TABLES.signals} (run_id, name, payload, sent_at, dedupe_id) VALUES (?, ?, ?, ?, ?)`, [runId, name, payload, at, dedupeId]);
   const id = (yield all(family === 'mysql' ? 'SELECT LAST_INSERT_ID() AS id' : 'SELECT last_insert_rowid() AS id', [])) as RunRow[];
-  return { signalId: Number(id[0]!.id), runId, name, payload: JSON.parse(payload) as unknown, sentAt: now, consumedBy: null, consumedAt: null };
+  return { signalId: Number(id[0]!.id), runId, name, payload: JSON.parse(payload) as unknown, sentAt: now, consumedBy: null, consumedAt: null, dedupeId };
 }

@@ -182,11 +182,11 @@ export class TypeOrmRunStore implements RunStore {
     }
   }
 
-  async parkRun(runId: string, fence: Fence, wakeAt: Date): Promise<void> {
+  async parkRun(runId: string, fence: Fence, wakeAt: Date, waitingFor: string | null): Promise<void> {
     await this.fencedWrite(runId, fence, [
       [
-        `UPDATE ${TABLES.runs} SET status = 'waiting', lease_owner = NULL, lease_expires_at = ?, updated_at = ? WHERE run_id = ?`,
-        [toSqlDatetime(wakeAt), toSqlDatetime(Date.now()), runId],
+        `UPDATE ${TABLES.runs} SET status = 'waiting', lease_owner = NULL, lease_expires_at = ?, waiting_for = ?, updated_at = ? WHERE run_id = ?`,
+        [toSqlDatetime(wakeAt), waitingFor, toSqlDatetime(Date.now()), runId],
       ],
     ]);
   }
@@ -247,8 +247,8 @@ export class TypeOrmRunStore implements RunStore {
     return this.schedules.latestFires(schedules);
   }
 
-  sendSignal(runId: string, name: string, payload: unknown, now: Date): Promise<SignalRecord> {
-    return this.schedules.sendSignal(runId, name, payload, now);
+  sendSignal(runId: string, name: string, payload: unknown, now: Date, dedupeId: string | null): Promise<SignalRecord> {
+    return this.schedules.sendSignal(runId, name, payload, now, dedupeId);
   }
 
   listSignals(runId: string): Promise<SignalRecord[]> {

@@ -1,5 +1,6 @@
 import { compileWorkflow, workflowProblems } from '../core/definition/workflow.compiler';
 import { isWorkflowLike, type WorkflowDeclaration, type WorkflowDefinition } from '../core/definition/workflow-definition';
+import { workflowHash } from '../core/definition/workflow-spec';
 import { unknownPipeline } from '../core/pipeline/in-process.dispatcher';
 import type { PipelineLookup } from '../core/pipeline/pipeline.types';
 import { DecoratorMetadata, type Constructor } from '../decorators/decorator-metadata';
@@ -163,6 +164,56 @@ function assemblePipelines(items: readonly unknown[], classes: ClassProvider, pr
   return new CompositePipelineLookup([classes.pipelines(types), ...lookups]);
 }
 
+/**
+ * The workflow definitions a workflow's map steps run per item (not named by string, not inline
+ * steps): registered with it, so a worker of the same application can run its items — a
+ * distributed map's items are runs of the iterator workflow, claimed by name.
+ */
+function iteratorDefinitions(workflow: WorkflowDefinition | WorkflowDeclaration): IteratorOf[] {
+  const found: IteratorOf[] = [];
+  for (const step of workflow.steps as readonly { readonly name: string; readonly type?: string; readonly iterator?: unknown }[]) {
+    if (step.type === 'map' && isWorkflowLike(step.iterator)) found.push({ parent: workflow.name, step: step.name, iterator: step.iterator as WorkflowDefinition | WorkflowDeclaration });
+  }
+  return found;
+}
+
+/** A workflow definition a map step of `parent` runs per item. */
+interface IteratorOf {
+  readonly parent: string;
+  readonly step: string;
+  readonly iterator: WorkflowDefinition | WorkflowDeclaration;
+}
+
+/**
+ * Registers the iterator workflows found (and theirs, in turn). One already registered under its
+ * name is kept when it is the same definition (same hash); a different one is a problem: workers
+ * would run the items under the registered definition.
+ */
+function registerIterators(iterators: IteratorOf[], registry: WorkflowRegistry, problems: string[]): void {
+  const done = new Set<unknown>();
+  while (iterators.length > 0) {
+    const { parent, step, iterator } = iterators.shift()!;
+    if (done.has(iterator)) continue;
+    done.add(iterator);
+    const invalid = workflowProblems(iterator);
+    if (invalid.length > 0) continue; // the parent's own check names them
+    const definition = compileWorkflow(iterator);
+    const existing = registry.entry(definition.name);
+    if (existing !== undefined) {
+      if (workflowHash(existing.definition) !== workflowHash(definition)) {
+        problems.push(
+          `workflow "${parent}": step "${step}" maps over a workflow named "${definition.name}" that differs from the registered "${definition.name}" (${existing.source}); ` +
+            'a worker would run its items under the registered one. Give the iterator its own name, or map over the registered workflow.',
+        );
+      }
+      continue;
+    }
+    const conflict = registry.add({ definition, source: `the iterator of step "${step}" of workflow "${parent}"`, type: null, paramsType: null });
+    if (conflict !== null) problems.push(conflict);
+    iterators.push(...iteratorDefinitions(definition));
+  }
+}
+
 function assembleWorkflows(
   items: readonly (Constructor | WorkflowDefinition | WorkflowDeclaration | unknown)[],
   classes: ClassProvider,
@@ -173,6 +224,7 @@ function assembleWorkflows(
   const resolve = (type: Constructor): object | Promise<object> => classes.workflowInstance(type);
   const pending = [...items];
   const seen = new Set<unknown>();
+  const iterators: IteratorOf[] = [];
   while (pending.length > 0) {
     const item = pending.shift();
     if (seen.has(item)) continue;
@@ -199,6 +251,7 @@ function assembleWorkflows(
       }
       const conflict = registry.add({ definition: compileWorkflow(declared.declaration), source: describeClass(type), type, paramsType: declared.paramsType });
       if (conflict !== null) problems.push(conflict);
+      iterators.push(...iteratorDefinitions(declared.declaration));
     } else if (isWorkflowLike(item)) {
       const invalid = workflowProblems(item);
       if (invalid.length > 0) {
@@ -207,8 +260,10 @@ function assembleWorkflows(
       }
       const conflict = registry.add({ definition: compileWorkflow(item), source: `a workflow definition`, type: null, paramsType: null });
       if (conflict !== null) problems.push(conflict);
+      iterators.push(...iteratorDefinitions(item));
     } else {
       problems.push(`workflows: ${item === null ? 'null' : typeof item} is neither a @Workflow class nor a workflow definition`);
     }
   }
+  registerIterators(iterators, registry, problems);
 }

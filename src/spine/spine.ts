@@ -28,7 +28,7 @@ import type { EnqueueOptions } from '../core/runner/workflow-runner';
 import { SpineSchedules, type BackfillResult, type ScheduleInfo } from './spine.schedules';
 import { Scheduler } from '../worker/scheduler';
 import type { ScheduleState } from '../core/schedule/schedule';
-import type { SignalRecord } from '../core/store/signal';
+import type { SignalOptions, SignalRecord } from '../core/store/signal';
 import { assertRunFilter } from '../core/store/run-filter.check';
 import { assertSafeKeys } from '../core/context/safe-values';
 import { approvalSignal } from '../core/runner/signal-wait';
@@ -372,8 +372,8 @@ export class Spine {
    * run consumes it, each signal once; a run parked waiting for it is woken. Throws naming a run
    * that is unknown or finished.
    */
-  async signal(runId: string, name: string, payload?: unknown): Promise<SignalRecord> {
-    const sent = await this.runner.signal(runId, name, payload);
+  async signal(runId: string, name: string, payload?: unknown, options: SignalOptions = {}): Promise<SignalRecord> {
+    const sent = await this.runner.signal(runId, name, payload, options);
     this.worker?.notify(); // a run parked for it is due now: this process's worker looks at once
     return sent;
   }

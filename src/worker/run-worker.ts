@@ -158,6 +158,7 @@ export class RunWorker {
       hostname: hostname(),
       pid: process.pid,
       queues: this.queues.map((q) => q.name),
+      workflows: [...this.workflows()],
       concurrency: this.concurrency,
       running: this.running.size,
       startedAt: this.startedAt,

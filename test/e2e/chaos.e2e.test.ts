@@ -243,6 +243,7 @@ describe('migrations started by many processes at once on an empty SQLite databa
         'DurableHotPath1767571200000',
         'DesignSchema1767657600000',
         'RunTraceparent1767744000000',
+        'SignalDedupeWorkerWorkflows1767830400000',
       ]);
       await dataSource.destroy();
     } finally {
@@ -295,6 +296,7 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
         'DurableHotPath1767571200000',
         'DesignSchema1767657600000',
         'RunTraceparent1767744000000',
+        'SignalDedupeWorkerWorkflows1767830400000',
       ]);
       await dataSource.destroy();
     }, 60_000);

@@ -269,7 +269,7 @@ describe('the spine command line', () => {
     expect(first.stdout).toMatch(/^✓ node +v\d+/m);
     expect(first.stdout).toMatch(/^✓ config +spine\.config\.ts$/m);
     expect(first.stdout).toMatch(/^✗ tsconfig +none found$/m);
-    expect(first.stdout).toMatch(/^✓ database +SQLite .*\.spine\/spine\.db \(from the default \(\.spine\/spine\.db under the working directory\)\); 7 migrations to run: InitialSchema1767225600000, .*\(the next spine command or Spine\.create runs them, or `npx spine migrate`\)$/m);
+    expect(first.stdout).toMatch(/^✓ database +SQLite .*\.spine\/spine\.db \(from the default \(\.spine\/spine\.db under the working directory\)\); 8 migrations to run: InitialSchema1767225600000, .*\(the next spine command or Spine\.create runs them, or `npx spine migrate`\)$/m);
     expect(first.stdout).toMatch(/^✓ workflows +2: app\.greeting, app\.settle$/m);
     expect(first.stdout).toContain('1 problem:');
     expect(first.stdout).toContain('- tsconfig: add a tsconfig.json with "experimentalDecorators": true and "emitDecoratorMetadata": true');
@@ -277,11 +277,11 @@ describe('the spine command line', () => {
     writeFileSync(join(user, 'tsconfig.json'), '{\n  // as tsc --init writes it, with the two flags on\n  "compilerOptions": { "experimentalDecorators": true, "emitDecoratorMetadata": true, "paths": { "a/*": ["./src/*"] }, },\n}\n');
     const second = await exec(bin, ['doctor'], user);
     expect(second.stdout).toMatch(/^✓ tsconfig +tsconfig\.json: experimentalDecorators true, emitDecoratorMetadata true$/m);
-    expect(second.stdout).toMatch(/schema current \(7 migrations\)$/m);
+    expect(second.stdout).toMatch(/schema current \(8 migrations\)$/m);
     expect(second.stdout).toContain('No problems found.');
     expect(second.code).toBe(0);
     const env = await exec(bin, ['doctor'], user, { SPINE_DATABASE_URL: 'sqlite:elsewhere.db' });
-    expect(env.stdout).toMatch(/^✓ database +SQLite .*elsewhere\.db \(from SPINE_DATABASE_URL\); 7 migrations to run/m);
+    expect(env.stdout).toMatch(/^✓ database +SQLite .*elsewhere\.db \(from SPINE_DATABASE_URL\); 8 migrations to run/m);
     expect(env.code).toBe(0);
     // a password with an unencoded @ and a password query parameter stay masked in every line
     const hostile = await exec(bin, ['doctor'], user, { SPINE_DATABASE_URL: 'mysql://spine:p@ss:w0rd@127.0.0.1:1/runs?password=hunter2&charset=utf8mb4' });

@@ -212,6 +212,14 @@ describeInBrowser('the console in headless Chromium, on the FINRA demo database'
     expect(await notice.textContent()).toContain('npx spine worker --queue finra');
     await shot('run-queued');
     expect(await apiGet<Detail>(`runs/${runId}`)).toMatchObject({ run: { status: 'queued', params: { fail_week: '' } }, queue: { name: 'finra', workers: 0 } });
+    // the queues page says which queued runs no live worker can take
+    await page.goto(`${base}/queues`);
+    const unserved = page.locator('[data-testid=unserved] [data-unserved="finra/finra.weekly_refresh"]');
+    await unserved.waitFor();
+    expect(await unserved.textContent()).toMatch(/finra\.weekly_refresh\s*1/);
+    await shot('queues-unserved');
+    await page.goto(`${base}/runs/${runId}`);
+    await notice.waitFor();
 
     worker = startWorkerProcess(env);
     try {

@@ -575,7 +575,7 @@ export class RunExecution implements AttemptEnvironment {
     const wakeAt = this.parkedUntil!;
     this.guard!.stop();
     const store = this.services.store;
-    await store.parkRun!(this.runId, this.fence!, new Date(wakeAt));
+    await store.parkRun!(this.runId, this.fence!, new Date(wakeAt), this.parkedFor);
     // a signal sent between the step's look and the park found the run still running: wake it now
     // (a signal sent after the park made it due itself)
     const awaited = this.parkedFor;

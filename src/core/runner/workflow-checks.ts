@@ -57,6 +57,16 @@ export class WorkflowChecks {
       }
       if (step.type !== 'map') continue;
       const where = `${prefix}step "${step.name}" iterator: `;
+      if (first && step.distribute !== null && typeof step.iterator !== 'string' && !isWorkflowLike(step.iterator)) {
+        // workers claim runs by workflow name and run only the workflows they registered: an inline
+        // step has no name of its own that every deploy agrees on, so its items could wait for ever
+        problems.push(
+          `${prefix}step "${step.name}" distributes its items to workers, but its iterator is an inline step ("${step.iterator.name}"): ` +
+            'a worker runs only workflows registered by name. Make the iterator a workflow (Workflow.define({ name, steps: [...] }) ' +
+            'or a @Workflow class) and register it, or drop distribute to run the items in this process.',
+        );
+        continue;
+      }
       if (typeof step.iterator === 'string' && this.workflows?.get(step.iterator) === undefined) {
         if (first) problems.push(`${where}${unknownWorkflowMessage(step.iterator, this.workflows)}`);
         continue;

@@ -22,7 +22,7 @@ import { ActiveRuns, contextOfRun, finishClaimed, readClaimedRecords } from './r
 import type { ClaimedRunOptions, EnqueueOptions, ExecuteOptions, NewRunOptions, RecoverOptions, ResumeOptions, WorkflowRunnerOptions } from './runner-options';
 import { API_TRIGGER, checkTriggerSource, type RunTrigger } from '../schedule/trigger';
 import { SignalNotices } from './signal-notices';
-import { checkSignalName, type SignalRecord } from '../store/signal';
+import { checkSignalId, checkSignalName, type SignalOptions, type SignalRecord } from '../store/signal';
 import { newRunId } from '../context/run-id';
 import { checkEnqueue, DEFAULT_QUEUE, type ClaimedRun } from '../store/run-queue';
 import type { RunSettings } from './run-settings';
@@ -473,17 +473,19 @@ export class WorkflowRunner {
 
   /**
    * Sends a signal to a run (not completed or cancelled), from any process on the store: kept
-   * until a signal wait of the run consumes it (a failed run's resume too); a run parked in a wait
-   * is made due at once, and a wait of a run executing here looks at once. Throws naming an
-   * unknown, completed or cancelled run.
+   * until a signal wait of the run consumes it (a failed run's resume too); a run parked waiting
+   * for this signal is made due at once, and a wait of a run executing here looks at once. With an
+   * `id`, a retried send (the same id for the same run) stores nothing and returns the first.
+   * Throws naming an unknown, completed or cancelled run.
    */
-  async signal(runId: string, name: string, payload?: unknown): Promise<SignalRecord> {
+  async signal(runId: string, name: string, payload?: unknown, options: SignalOptions = {}): Promise<SignalRecord> {
     checkSignalName(`signal(${JSON.stringify(runId)})`, name);
+    const dedupeId = checkSignalId(`signal(${JSON.stringify(runId)}, ${JSON.stringify(name)})`, options.id);
     const store = this.store;
     if (store.sendSignal === undefined) {
       throw new SpineError('invalid-argument', `signal: the run store (${store.constructor.name}) cannot keep signals; use the in-memory store or a database.`);
     }
-    const sent = await store.sendSignal(runId, name, payload ?? null, new Date(this.services.clock.now()));
+    const sent = await store.sendSignal(runId, name, payload ?? null, new Date(this.services.clock.now()), dedupeId);
     this.services.signals.notify(runId);
     return sent;
   }

@@ -1,5 +1,5 @@
 import type { RunRecord } from './run-record';
-import { candidateWindow, pickClaims, rateWindow, type ChildRunSummary, type ClaimedRun, type QueueClaimRequest, type QueueStats, type WorkerRecord } from './run-queue';
+import { candidateWindow, pickClaims, rateWindow, unservedRuns, type ChildRunSummary, type ClaimedRun, type QueueClaimRequest, type QueueStats, type WorkerRecord } from './run-queue';
 
 export type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -107,8 +107,18 @@ export class InMemoryQueue {
 
   stats(now: Date): QueueStats[] {
     const queues = new Map<string, { queued: number; due: number; running: number; waiting: number; oldest: Date | null; keys: Map<string, { running: number; queued: number }> }>();
+    const byWorkflow = new Map<string, { queue: string; workflow: string; count: number; oldestQueuedAt: Date }>();
     for (const { record } of this.runs.values()) {
       if (record.queue === null || !isClaimable(record.status)) continue;
+      if (record.status === 'queued') {
+        const key = `${record.queue}\u0000${record.workflowName}`;
+        const counted = byWorkflow.get(key);
+        if (counted === undefined) byWorkflow.set(key, { queue: record.queue, workflow: record.workflowName, count: 1, oldestQueuedAt: record.startedAt });
+        else {
+          counted.count++;
+          if (record.startedAt < counted.oldestQueuedAt) counted.oldestQueuedAt = record.startedAt;
+        }
+      }
       let q = queues.get(record.queue);
       if (q === undefined) queues.set(record.queue, (q = { queued: 0, due: 0, running: 0, waiting: 0, oldest: null, keys: new Map() }));
       const running = record.leaseOwner !== null && record.leaseExpiresAt !== null && record.leaseExpiresAt > now;
@@ -125,6 +135,7 @@ export class InMemoryQueue {
         q.keys.set(record.concurrencyKey, k);
       }
     }
+    const unserved = unservedRuns([...byWorkflow.values()], [...this.workers.values()], now);
     return [...queues.entries()]
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([queue, q]) => ({
@@ -135,6 +146,7 @@ export class InMemoryQueue {
         waiting: q.waiting,
         oldestQueuedAt: q.oldest,
         keys: [...q.keys.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, k]) => ({ key, ...k })),
+        unserved: unserved.get(queue) ?? [],
       }));
   }
 

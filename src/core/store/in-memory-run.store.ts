@@ -268,12 +268,13 @@ export class InMemoryRunStore implements RunStore {
     }
   }
 
-  async parkRun(runId: string, fence: Fence, wakeAt: Date): Promise<void> {
+  async parkRun(runId: string, fence: Fence, wakeAt: Date, waitingFor: string | null): Promise<void> {
     const { record } = this.stored(runId);
     this.fence(runId, fence);
     record.status = 'waiting';
     record.leaseOwner = null;
     record.leaseExpiresAt = wakeAt;
+    record.waitingFor = waitingFor;
   }
 
   async settleChild(parentRunId: string, failed: boolean, now: Date): Promise<void> {
@@ -341,8 +342,8 @@ export class InMemoryRunStore implements RunStore {
     return this.schedules.latestFires(schedules);
   }
 
-  async sendSignal(runId: string, name: string, payload: unknown, now: Date): Promise<SignalRecord> {
-    return this.schedules.send(runId, name, payload, now);
+  async sendSignal(runId: string, name: string, payload: unknown, now: Date, dedupeId: string | null): Promise<SignalRecord> {
+    return this.schedules.send(runId, name, payload, now, dedupeId);
   }
 
   async listSignals(runId: string): Promise<SignalRecord[]> {
@@ -513,6 +514,7 @@ function newRecord(run: NewRun): Writable<RunRecord> {
     batchId: run.batchId,
     traceId: run.traceId,
     traceparent: run.traceparent ?? null,
+    waitingFor: null,
     createdAt: new Date(),
     asOfDate: run.asOfDate,
     captureId: run.captureId,
@@ -560,6 +562,7 @@ function copyRecord(r: RunRecord): Writable<RunRecord> {
     batchId: r.batchId,
     traceId: r.traceId,
     traceparent: r.traceparent,
+    waitingFor: r.waitingFor,
     createdAt: r.createdAt,
     asOfDate: r.asOfDate,
     captureId: r.captureId,

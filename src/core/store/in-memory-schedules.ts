@@ -101,17 +101,20 @@ export class InMemorySchedules {
     return { ...fire, runStatus: fire.runId === null ? null : (this.record(fire.runId)?.status ?? null) };
   }
 
-  send(runId: string, name: string, payload: unknown, now: Date): SignalRecord {
+  send(runId: string, name: string, payload: unknown, now: Date, dedupeId: string | null): SignalRecord {
     const run = this.record(runId);
     if (run === undefined) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; the signal "${name}" was not sent.`);
     if (FINAL_STATUSES.includes(run.status)) {
       throw new SpineError('run-finished', `Run "${runId}" of workflow "${run.workflowName}" is ${run.status}; the signal "${name}" was not sent (a completed or cancelled run takes no signals).`);
     }
-    const signal: Writable<SignalRecord> = { signalId: ++this.signalSequence, runId, name, payload: structuredClone(payload ?? null), sentAt: now, consumedBy: null, consumedAt: null };
     let ofRun = this.signals.get(runId);
     if (ofRun === undefined) this.signals.set(runId, (ofRun = []));
+    const earlier = dedupeId === null ? undefined : ofRun.find((s) => s.dedupeId === dedupeId);
+    if (earlier !== undefined) return { ...earlier };
+    const signal: Writable<SignalRecord> = { signalId: ++this.signalSequence, runId, name, payload: structuredClone(payload ?? null), sentAt: now, consumedBy: null, consumedAt: null, dedupeId };
     ofRun.push(signal);
-    if (run.status === 'waiting' && run.leaseOwner === null) run.leaseExpiresAt = now;
+    // only the signal it waits for wakes a parked run, and only once
+    if (run.status === 'waiting' && run.leaseOwner === null && run.waitingFor === name && (run.leaseExpiresAt === null || run.leaseExpiresAt > now)) run.leaseExpiresAt = now;
     return { ...signal };
   }
 
@@ -132,7 +135,7 @@ export class InMemorySchedules {
 
   wake(runId: string, now: Date): void {
     const run = this.record(runId);
-    if (run !== undefined && run.status === 'waiting' && run.leaseOwner === null) run.leaseExpiresAt = now;
+    if (run !== undefined && run.status === 'waiting' && run.leaseOwner === null && (run.leaseExpiresAt === null || run.leaseExpiresAt > now)) run.leaseExpiresAt = now;
   }
 
   /** Forgets what belongs to runs that were dropped. */

@@ -70,6 +70,55 @@ export interface QueueStats {
   readonly oldestQueuedAt: Date | null;
   /** Per concurrency key: runs holding a live lease and runs queued. */
   readonly keys: readonly { readonly key: string; readonly running: number; readonly queued: number }[];
+  /**
+   * Queued runs that no live worker of the queue can execute (none serves the queue, or none has
+   * their workflow registered), per workflow: how many and since when. A worker claims only the
+   * workflows it has, so these wait until one that has them starts.
+   */
+  readonly unserved: readonly UnservedRuns[];
+}
+
+/** Queued runs of one workflow that no live worker serving their queue has registered. */
+export interface UnservedRuns {
+  readonly workflow: string;
+  readonly count: number;
+  readonly oldestQueuedAt: Date;
+}
+
+/** A worker that saved its row within this long counts as live (it saves one every few seconds). */
+export const LIVE_WORKER_MS = 60_000;
+
+/** Queued runs by queue and workflow, as a store counts them for `unservedRuns`. */
+export interface QueuedCount {
+  readonly queue: string;
+  readonly workflow: string;
+  readonly count: number;
+  readonly oldestQueuedAt: Date;
+}
+
+/**
+ * Which queued runs no live worker can take: for each queue, the workflows of its queued runs that
+ * no worker serving that queue (heartbeat within `LIVE_WORKER_MS` of `now`) has registered.
+ */
+export function unservedRuns(queued: readonly QueuedCount[], workers: readonly WorkerRecord[], now: Date): Map<string, UnservedRuns[]> {
+  const served = new Map<string, Set<string>>();
+  for (const worker of workers) {
+    if (worker.heartbeatAt.getTime() < now.getTime() - LIVE_WORKER_MS) continue;
+    for (const queue of worker.queues) {
+      let names = served.get(queue);
+      if (names === undefined) served.set(queue, (names = new Set()));
+      for (const workflow of worker.workflows) names.add(workflow);
+    }
+  }
+  const unserved = new Map<string, UnservedRuns[]>();
+  for (const row of queued) {
+    if (served.get(row.queue)?.has(row.workflow) === true) continue;
+    const list = unserved.get(row.queue) ?? [];
+    list.push({ workflow: row.workflow, count: row.count, oldestQueuedAt: row.oldestQueuedAt });
+    unserved.set(row.queue, list);
+  }
+  for (const list of unserved.values()) list.sort((a, b) => a.oldestQueuedAt.getTime() - b.oldestQueuedAt.getTime() || (a.workflow < b.workflow ? -1 : 1));
+  return unserved;
 }
 
 /** A worker process as it registers itself (one row per worker, renewed by its heartbeat). */
@@ -78,6 +127,8 @@ export interface WorkerRecord {
   readonly hostname: string;
   readonly pid: number;
   readonly queues: readonly string[];
+  /** The workflows it can execute (the only ones it claims). */
+  readonly workflows: readonly string[];
   readonly concurrency: number;
   readonly running: number;
   readonly startedAt: Date;

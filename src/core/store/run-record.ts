@@ -99,6 +99,8 @@ export interface RunRecord extends RunCounters {
   readonly createdAt: Date | null;
   /** W3C traceparent the run's executions continue (the span active when it was started or enqueued, else its first run span); null when not traced. */
   readonly traceparent: string | null;
+  /** The signal a run parked in a signal wait waits for: only that signal wakes it (null when it is not parked for one). */
+  readonly waitingFor: string | null;
   readonly asOfDate: string | null;
   readonly captureId: string | null;
   readonly idempotencyKey: string | null;

@@ -264,7 +264,7 @@ export interface RunStore {
    * Parks a claimed run under `fence`: status 'waiting', its lease released until `wakeAt`, when
    * any worker may claim it again (a durable wait, a distributed map waiting for its items).
    */
-  parkRun?(runId: string, fence: Fence, wakeAt: Date): Promise<void>;
+  parkRun?(runId: string, fence: Fence, wakeAt: Date, waitingFor: string | null): Promise<void>;
   /**
    * After a distributed map's item finished: wakes its parked parent now (lease expiry set to
    * `now`) when no item of it is left unsettled, or when this item failed (the parent checks its
@@ -330,11 +330,13 @@ export interface RunStore {
 
   /**
    * Keeps a signal for a run that is not completed or cancelled (a failed or stopped run keeps it
-   * for its resume), in one transaction with the run's row: a run parked in a wait (no owner) is
-   * made due now, so a worker wakes it. Throws `SpineError` 'unknown-run' / 'run-finished' naming
+   * for its resume), in one transaction with the run's row: a run parked waiting for this signal
+   * (`waitingFor`, no owner) and not due yet is made due now, so a worker wakes it — once however
+   * many signals come before it is claimed; a run parked for anything else is not woken. A
+   * `dedupeId` the run has seen before stores nothing and returns that earlier signal. Throws `SpineError` 'unknown-run' / 'run-finished' naming
    * the run otherwise.
    */
-  sendSignal?(runId: string, name: string, payload: unknown, now: Date): Promise<SignalRecord>;
+  sendSignal?(runId: string, name: string, payload: unknown, now: Date, dedupeId: string | null): Promise<SignalRecord>;
   /** The signals sent to a run, oldest first. */
   listSignals?(runId: string): Promise<SignalRecord[]>;
   /**

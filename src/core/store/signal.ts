@@ -12,6 +12,8 @@ export interface SignalRecord {
   /** The step execution that consumed it (`<run>:<step>:<iteration>`), once one did. */
   readonly consumedBy: string | null;
   readonly consumedAt: Date | null;
+  /** The sender's id for this signal (`signal(…, { id })`): a retried send with the same id stores nothing new. */
+  readonly dedupeId: string | null;
 }
 
 /** Checks a signal name given by a caller; throws naming `where`. */
@@ -19,6 +21,24 @@ export function checkSignalName(where: string, name: unknown): asserts name is s
   if (!(typeof name === 'string' && name.length > 0 && name.length <= 255)) {
     throw new SpineError('invalid-argument', `${where}: a signal name must be a non-empty string of at most 255 characters (got ${JSON.stringify(name)}).`);
   }
+}
+
+/** Options of a signal send. */
+export interface SignalOptions {
+  /**
+   * The sender's id for this signal (at most 255 characters): a retried send with the same id for
+   * the same run stores nothing and returns the signal the first send stored.
+   */
+  readonly id?: string;
+}
+
+/** Checks a signal's dedupe id given by a caller (null when none); throws naming `where`. */
+export function checkSignalId(where: string, id: unknown): string | null {
+  if (id === undefined || id === null) return null;
+  if (!(typeof id === 'string' && id.trim().length > 0 && id.length <= 255)) {
+    throw new SpineError('invalid-argument', `${where}: a signal id must be a non-empty string of at most 255 characters (got ${JSON.stringify(id)}).`);
+  }
+  return id;
 }
 
 /** The output of the step that consumed a signal: its payload when that is an object, else `{ payload }`. */

@@ -135,6 +135,7 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     trigger_fire_time: c.time(true),
     created_at: c.time(true),
     traceparent: c.str(64, true),
+    waiting_for: c.str(255, true),
   };
   // SQLite: clustered by run (WITHOUT ROWID, primary key run id + a per-run sequence): a step
   // commit writes one B-tree, and a run's steps are one range. MySQL: an auto-increment id and an
@@ -208,6 +209,7 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     hostname: c.str(255),
     pid: c.int(),
     queues: c.json(),
+    workflows: c.json(true),
     concurrency: c.int(),
     running: c.int(),
     started_at: c.time(),
@@ -236,6 +238,7 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     sent_at: c.time(),
     consumed_by: c.str(1024, true),
     consumed_at: c.time(true),
+    dedupe_id: c.str(255, true),
   };
   return [
     new EntitySchema({ name: TABLES.schedules, tableName: TABLES.schedules, columns: schedules }),
@@ -245,7 +248,10 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
       tableName: TABLES.signals,
       columns: signals,
       relations: { run: { type: 'many-to-one', ...runFk(TABLES.signals) } },
-      indices: [{ name: 'ix_core_workflow_signals_run', columns: ['run_id', 'name', 'id'] }],
+      indices: [
+        { name: 'ix_core_workflow_signals_run', columns: ['run_id', 'name', 'id'] },
+        { name: 'uq_core_workflow_signals_dedupe', columns: ['run_id', 'dedupe_id'], unique: true, ...(family === 'sqlite' && { where: 'dedupe_id IS NOT NULL' }) },
+      ],
     }),
     new EntitySchema({ name: TABLES.queues, tableName: TABLES.queues, columns: queues }),
     new EntitySchema({ name: TABLES.workers, tableName: TABLES.workers, columns: workers }),

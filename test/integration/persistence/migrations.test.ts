@@ -56,7 +56,7 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
     const dataSource = await createSpineDataSource(options).initialize();
     try {
       const applied = await dataSource.runMigrations();
-      expect(applied.map((m) => m.name)).toEqual(['RunQueue1767398400000', 'SchedulesSignals1767484800000', 'DurableHotPath1767571200000', 'DesignSchema1767657600000', 'RunTraceparent1767744000000']);
+      expect(applied.map((m) => m.name)).toEqual(['RunQueue1767398400000', 'SchedulesSignals1767484800000', 'DurableHotPath1767571200000', 'DesignSchema1767657600000', 'RunTraceparent1767744000000', 'SignalDedupeWorkerWorkflows1767830400000']);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       const store = new TypeOrmRunStore(dataSource);
       expect(await store.getRun('old-run')).toMatchObject({ status: 'failed', queue: null, priority: 0, concurrencyKey: null, params: { n: 2 }, errorStep: 'second', triggerSource: 'api', triggerSchedule: null, triggerFireTime: null });
@@ -113,7 +113,7 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
 
     const dataSource = await createSpineDataSource(options).initialize();
     try {
-      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DurableHotPath1767571200000', 'DesignSchema1767657600000', 'RunTraceparent1767744000000']);
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DurableHotPath1767571200000', 'DesignSchema1767657600000', 'RunTraceparent1767744000000', 'SignalDedupeWorkerWorkflows1767830400000']);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       expect(await dataSource.query('SELECT id FROM core_workflow_checkpoints')).toEqual([]);
       const store = new TypeOrmRunStore(dataSource);
@@ -132,11 +132,9 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
       expect(resumed.context.getOutput('fan', 'results')).toEqual([{ sq: 0 }, { sq: 1 }, { sq: 4 }]);
       // and back: the previous schema again (steps kept, in order), then up once more with no drift
       const stepsBefore = (await store.getRunSteps('legacy')).map((r) => r.stepName);
-      await dataSource.undoLastMigration();
-      await dataSource.undoLastMigration();
-      await dataSource.undoLastMigration();
+      for (let i = 0; i < 4; i++) await dataSource.undoLastMigration();
       expect((await dataSource.query('SELECT step_name FROM core_workflow_run_steps WHERE run_id = ? ORDER BY id', ['legacy'])).map((r: { step_name: string }) => r.step_name)).toEqual(stepsBefore);
-      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DurableHotPath1767571200000', 'DesignSchema1767657600000', 'RunTraceparent1767744000000']);
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DurableHotPath1767571200000', 'DesignSchema1767657600000', 'RunTraceparent1767744000000', 'SignalDedupeWorkerWorkflows1767830400000']);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       expect((await store.getRunSteps('legacy')).map((r) => r.stepName)).toEqual(stepsBefore);
     } finally {
@@ -165,7 +163,7 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
 
     const dataSource = await createSpineDataSource(options).initialize();
     try {
-      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DesignSchema1767657600000', 'RunTraceparent1767744000000']);
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DesignSchema1767657600000', 'RunTraceparent1767744000000', 'SignalDedupeWorkerWorkflows1767830400000']);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       const [run] = await dataSource.query("SELECT created_at, started_at FROM core_workflow_runs WHERE run_id = 'old-run'");
       expect(String(run.created_at)).toBe(String(run.started_at));
@@ -187,12 +185,11 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
         ['ingest', 'pipeline', 1, 1, 0.025, 1, 0],
       ]);
       // and back: the v1 tables return, the new columns and views go; then up again with no drift
-      await dataSource.undoLastMigration();
-      await dataSource.undoLastMigration();
+      for (let i = 0; i < 3; i++) await dataSource.undoLastMigration();
       expect(await dataSource.createQueryRunner().hasTable('core_group_runs')).toBe(true);
       expect(await dataSource.createQueryRunner().hasColumn('core_workflow_runs', 'created_at')).toBe(false);
       await expect(dataSource.query('SELECT * FROM v_workflow_run_summary')).rejects.toThrow();
-      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DesignSchema1767657600000', 'RunTraceparent1767744000000']);
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DesignSchema1767657600000', 'RunTraceparent1767744000000', 'SignalDedupeWorkerWorkflows1767830400000']);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       expect((await dataSource.query("SELECT run_id FROM core_workflow_runs")).length).toBe(1);
     } finally {

@@ -114,8 +114,8 @@ describe.each(testDrivers())('schedules and signals on a database (%s)', (driver
     const wf = Workflow.define({ name: `signalled.${driver}`, queue: `sig-${driver}`, steps: [Step.waitForSignal('go'), Step.lambda('done', () => undefined)] });
     const runner = new WorkflowRunner({ store });
     const { runId } = await runner.enqueue(wf);
-    const first = await store.sendSignal(runId, 'go', { n: 1 }, new Date());
-    await other.sendSignal(runId, 'go', [2], new Date());
+    const first = await store.sendSignal(runId, 'go', { n: 1 }, new Date(), null);
+    await other.sendSignal(runId, 'go', [2], new Date(), null);
     expect(first).toMatchObject({ runId, name: 'go', payload: { n: 1 }, consumedBy: null });
     // two executions race for the oldest signal: one gets it, the other the next one; each keeps its own
     const [x, y] = await Promise.all([store.consumeSignal(runId, 'go', 'k1', null, new Date()), other.consumeSignal(runId, 'go', 'k2', null, new Date())]);
@@ -133,8 +133,8 @@ describe.each(testDrivers())('schedules and signals on a database (%s)', (driver
     await new WorkflowRunner({ store: other }).signal(parked, 'go', 'now');
     const result = await spine.waitForResult(parked, { timeoutMs: 10_000 });
     expect(result.context.getOutput('go', 'payload')).toBe('now');
-    await expect(other.sendSignal(parked, 'go', null, new Date())).rejects.toThrow(new RegExp(`Run "${parked}" of workflow "${wf.name}" is completed; the signal "go" was not sent`));
-    await expect(store.sendSignal('missing-run', 'go', null, new Date())).rejects.toThrow(/Run "missing-run" is not in the run store/);
+    await expect(other.sendSignal(parked, 'go', null, new Date(), null)).rejects.toThrow(new RegExp(`Run "${parked}" of workflow "${wf.name}" is completed; the signal "go" was not sent`));
+    await expect(store.sendSignal('missing-run', 'go', null, new Date(), null)).rejects.toThrow(/Run "missing-run" is not in the run store/);
   });
 
   it('many runs parking while signals arrive from another process: none is left waiting (no lost wake-up)', async () => {
