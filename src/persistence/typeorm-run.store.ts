@@ -405,6 +405,11 @@ export class TypeOrmRunStore implements RunStore {
     await this.sql.run(`UPDATE ${TABLES.runs} SET lease_owner = NULL, lease_expires_at = ? WHERE run_id = ? AND lease_epoch = ?`, [RELEASED_LEASE, runId, fence.epoch]);
   }
 
+  async databaseTime(): Promise<Date> {
+    const [row] = await this.sql.all(this.family === 'mysql' ? 'SELECT UTC_TIMESTAMP(6) AS now' : "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now') AS now");
+    return fromSqlDatetime(row!.now)!;
+  }
+
   async requestCancel(runId: string): Promise<RunRecord | null> {
     await this.sql.run(`UPDATE ${TABLES.runs} SET cancel_requested = ? WHERE run_id = ? AND status NOT IN ('completed', 'partial', 'cancelled')`, [this.bool(true), runId]);
     return this.getRun(runId);

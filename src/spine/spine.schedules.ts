@@ -198,7 +198,8 @@ export class SpineSchedules {
   async setPaused(name: string, paused: boolean): Promise<ScheduleState> {
     const schedule = this.get(name);
     const store = this.requireSchedules();
-    const state = await store.setSchedulePaused!(schedule.name, paused, new Date());
+    // a resume moves the cursor to now: the database's now, so a fast clock here skips no fire
+    const state = await store.setSchedulePaused!(schedule.name, paused, store.databaseTime === undefined ? new Date() : await store.databaseTime());
     if (state === null) throw new SpineError('unknown-schedule', `Schedule "${name}" is not registered on this database.`);
     return state;
   }

@@ -197,9 +197,14 @@ export class Spine {
       assembly.handlers,
     );
     try {
-      // a schedule first seen fires from now: the scheduler's now, when the worker option gives it a clock of its own
+      // a schedule first seen fires from now: the scheduler's now, when the worker option gives it a clock of its own, else the database's
       const scheduler = typeof options.worker === 'object' ? options.worker.scheduler : undefined;
-      const seenAt = new Date(typeof scheduler === 'object' && scheduler.now !== undefined ? scheduler.now() : Date.now());
+      const seenAt =
+        typeof scheduler === 'object' && scheduler.now !== undefined
+          ? new Date(scheduler.now())
+          : schedules.length > 0 && store.databaseTime !== undefined
+            ? await store.databaseTime()
+            : new Date();
       spine.schedules = await SpineSchedules.open(schedules, store, runner, (name, params) => spine.prepare(name, { params }), spine.logger, () => spine.worker?.notify(), seenAt);
     } catch (error) {
       await opened.close();

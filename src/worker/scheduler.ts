@@ -9,7 +9,11 @@ export type FireSchedule = (schedule: ScheduleDefinition, fireTime: Date, source
 
 /** How a scheduler runs. */
 export interface SchedulerOptions {
-  /** The time schedules are read at (tests pass an accelerated or fake one; default Date.now). */
+  /**
+   * The time schedules are read at (tests pass an accelerated or fake one, believed as it is).
+   * Default: the database's clock (`RunStore.databaseTime`), so every process decides on the same
+   * time whatever its own clock says; Date.now for a store without one.
+   */
   readonly now?: () => number;
   /** Longest sleep between passes (default 30 s): pauses, resumes and cursor moves by other processes are seen then at the latest. */
   readonly maxSleepMs?: number;
@@ -47,7 +51,17 @@ export class Scheduler {
       throw new SpineError('invalid-argument', `worker.scheduler.maxSleepMs must be a number ≥ 1 (got ${String(options.maxSleepMs)}).`);
     }
     this.now = options.now ?? Date.now;
+    this.ownClock = options.now !== undefined;
     this.maxSleepMs = maxSleepMs;
+  }
+
+  /** True when the caller gave the time source (tests); else the database's clock decides. */
+  private readonly ownClock: boolean;
+
+  /** The time a pass decides by: the given clock, else the database's, else this process's. */
+  private async passTime(): Promise<number> {
+    if (this.ownClock || this.store.databaseTime === undefined) return this.now();
+    return (await this.store.databaseTime()).getTime();
   }
 
   /** Passes made so far. */
@@ -92,7 +106,8 @@ export class Scheduler {
   /** One pass over every schedule; returns how long to sleep until the next fire. */
   async pass(): Promise<number> {
     this.passes++;
-    const now = new Date(this.now());
+    const now = new Date(await this.passTime());
+    const startedAt = performance.now();
     const states = new Map<string, ScheduleState>((await this.store.listScheduleStates!()).map((s) => [s.name, s]));
     let nextAt = now.getTime() + this.maxSleepMs;
     for (const schedule of this.schedules) {
@@ -118,7 +133,8 @@ export class Scheduler {
       const next = schedule.times.next(now);
       if (next !== null) nextAt = Math.min(nextAt, next.getTime());
     }
-    return Math.max(0, nextAt - this.now());
+    // how long until the next fire by the pass's clock: the time since the pass began is this process's to measure
+    return Math.max(0, nextAt - (now.getTime() + (this.ownClock ? this.now() - now.getTime() : performance.now() - startedAt)));
   }
 
   private idle(ms: number): Promise<void> {

@@ -302,6 +302,13 @@ export interface RunStore {
   // ── schedules (optional: a store without them runs no schedules) ──
 
   /**
+   * Optional: the database's own clock (a shared store: every process reads the same time). The
+   * schedulers decide what is due by it, so a process whose clock runs fast fires nothing early
+   * and skips nothing, and one whose clock runs slow delays nothing.
+   */
+  databaseTime?(): Promise<Date>;
+
+  /**
    * Registers schedules declared in code that the store does not know yet (paused as declared,
    * cursor `now`: a new schedule does not fire its past) and returns the state of each name given.
    */
