@@ -39,6 +39,22 @@ export function claimCandidatesSql(family: DriverFamily, window: number, workflo
 }
 
 /**
+ * The orphans of a queue: runs whose execution was lost (a lease still owned, expired), oldest
+ * expiry first (values: queue, now, workflow names). Read through the index of owned runs, which
+ * holds only the queue's running runs, so the claim takes them before the queued backlog at the
+ * cost of a short range scan.
+ */
+export function orphanCandidatesSql(family: DriverFamily, window: number, workflows: number, ofParent = false): string {
+  const mysql = family === 'mysql';
+  return (
+    `SELECT run_id, status, concurrency_key, lease_owner, lease_expires_at FROM ${TABLES.runs}${mysql ? ' FORCE INDEX (ix_core_workflow_runs_leased)' : ''} ` +
+    `WHERE claim_queue = ? AND lease_owner IS NOT NULL AND lease_expires_at <= ? AND workflow_name IN (${Array.from({ length: workflows }, () => '?').join(', ')}) ` +
+    (ofParent ? 'AND parent_run_id = ? ' : '') +
+    `ORDER BY lease_expires_at, run_id LIMIT ${window}${mysql ? ' FOR UPDATE SKIP LOCKED' : ''}`
+  );
+}
+
+/**
  * A worker's claim, per queue in the request's order: the queue's row locked first when the queue
  * has a concurrency or rate limit (or, once seen, when a candidate has a concurrency key), so
  * claims counting the same limit are serialised; the live leases of the queue counted; candidates
@@ -80,10 +96,12 @@ export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): Sq
       room = Math.min(room, limits.concurrency - Number(rows[0]?.n ?? 0));
     }
     if (room <= 0) continue;
-    const rows = (yield all(
-      claimCandidatesSql(family, candidateWindow(room), request.workflows.length, request.parentRunId !== undefined),
-      [name, now, ...request.workflows, ...(request.parentRunId === undefined ? [] : [request.parentRunId])],
-    )) as RunRow[];
+    const values = [name, now, ...request.workflows, ...(request.parentRunId === undefined ? [] : [request.parentRunId])];
+    // recovery first: runs whose execution was lost go before the queued backlog, however long it is
+    const orphans = (yield all(orphanCandidatesSql(family, candidateWindow(room), request.workflows.length, request.parentRunId !== undefined), values)) as RunRow[];
+    const seen = new Set(orphans.map((row) => String(row.run_id)));
+    const backlog = (yield all(claimCandidatesSql(family, candidateWindow(room), request.workflows.length, request.parentRunId !== undefined), values)) as RunRow[];
+    const rows = [...orphans, ...backlog.filter((row) => !seen.has(String(row.run_id)))];
     if (rows.length === 0) continue;
     const candidates: ClaimCandidate[] = rows.map((row) => ({
       runId: String(row.run_id),

@@ -18,6 +18,9 @@ function isClaimable(status: RunRecord['status']): boolean {
  * The run queue of the in-memory store, over the store's own runs: claims (the same decisions as
  * the SQL stores', through `pickClaims`), a parent's items, statistics and worker rows.
  */
+/** A run whose execution was lost: still owned, its lease expired (the claim only looks at expired ones). */
+const isOrphan = (record: RunRecord): boolean => record.leaseOwner !== null && record.status !== 'queued';
+
 export class InMemoryQueue {
   /** Start times inside each rate-limited queue's window. */
   private readonly rateStarts = new Map<string, number[]>();
@@ -49,7 +52,13 @@ export class InMemoryQueue {
             known.has(record.workflowName) &&
             (request.parentRunId === undefined || record.parentRunId === request.parentRunId),
         )
-        .sort((a, b) => a.record.priority - b.record.priority || a.record.leaseExpiresAt!.getTime() - b.record.leaseExpiresAt!.getTime() || a.sequence - b.sequence)
+        // recovery first: runs whose execution was lost (still owned, lease expired) before the backlog
+        .sort((a, b) => {
+          const orphans = Number(isOrphan(b.record)) - Number(isOrphan(a.record));
+          if (orphans !== 0) return orphans;
+          if (isOrphan(a.record)) return a.record.leaseExpiresAt!.getTime() - b.record.leaseExpiresAt!.getTime() || (a.record.runId < b.record.runId ? -1 : 1);
+          return a.record.priority - b.record.priority || a.record.leaseExpiresAt!.getTime() - b.record.leaseExpiresAt!.getTime() || a.sequence - b.sequence;
+        })
         .slice(0, candidateWindow(room))
         .map(({ record }) => record);
       const keyRunning = new Map<string, number>();
