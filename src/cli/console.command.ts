@@ -43,7 +43,8 @@ export function addConsoleCommand(program: Command, io: CliIo, global: () => Glo
             trustProxy: opts.trustProxy === true,
           }).catch((error: unknown) => Promise.reject(asUsageError(error)));
           const token = (process.env.SPINE_CONSOLE_TOKEN ?? '') !== '';
-          print(io, `spine console on ${server.url}/runs  (${spine.workflows().length} workflows${opts.readOnly === true ? ', read-only' : ''}${token ? ', token required' : ', loopback clients only'})`);
+          const names = opts.allowedHost.length === 0 ? '' : `, also answers ${opts.allowedHost.join(', ')}`;
+          print(io, `spine console on ${server.url}/runs  (${spine.workflows().length} workflows${opts.readOnly === true ? ', read-only' : ''}${token ? ', token required' : ', loopback clients only'}${names}${opts.trustProxy === true ? ', behind a proxy' : ''})`);
           print(io, `  JSON API: ${server.url}/api/runs   Stop with Ctrl-C.`);
           await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
           print(io, 'Stopping the console; a resume started from it finishes its step first…');

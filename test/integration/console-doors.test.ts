@@ -1,42 +1,11 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import 'reflect-metadata';
 import { Spine, Step, Workflow } from 'spine-orchestration';
 import { startConsole, type ConsoleServer } from 'spine-orchestration/console';
+import { call, csrfOf } from '../support/http-call';
 
 jest.setTimeout(30_000);
 
 const TOKEN = 'console-doors-token-0123456789';
-
-interface Reply {
-  readonly status: number;
-  readonly headers: IncomingMessage['headers'];
-  readonly text: string;
-  readonly json: Record<string, unknown>;
-}
-
-/** One raw HTTP exchange to 127.0.0.1, with whatever Host and headers the test sets (as a rebinding page's browser would). */
-async function call(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; path?: string } = {}): Promise<Reply> {
-  const target = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: '127.0.0.1', port: target.port, path: init.path ?? `${target.pathname}${target.search}`, method: init.method ?? 'GET', headers: init.headers ?? {}, setHost: init.headers?.host === undefined },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: Record<string, unknown> = {};
-          if ((res.headers['content-type'] ?? '').startsWith('application/json')) json = JSON.parse(text) as Record<string, unknown>;
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(init.body);
-  });
-}
-
-const csrfOf = (page: string): string => /<meta name="spine-csrf" content="([^"]+)">/.exec(page)![1]!;
 
 const queued = Workflow.define({ name: 'doors.queued', queue: 'doors-q', steps: [Step.lambda('only', () => ({ ok: true }))] });
 

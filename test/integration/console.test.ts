@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import 'reflect-metadata';
 import express from 'express';
@@ -7,38 +7,13 @@ import { SpineModule, SpineService } from 'spine-orchestration/nest';
 import { Spine, Step, StepResult, Workflow } from 'spine-orchestration';
 import { ConsoleSecurity, createConsoleHandler, startConsole, type ConsoleServer } from 'spine-orchestration/console';
 import { testDrivers, useTestDatabase } from '../support/databases';
+import { call, csrfOf } from '../support/http-call';
 import { sleep, until } from '../support/polling';
 
 jest.setTimeout(30_000);
 
 const TOKEN = 'console-test-token-0123456789';
 
-/** One HTTP exchange, with the headers fetch hides (Set-Cookie, Location). */
-interface Reply {
-  readonly status: number;
-  readonly headers: IncomingMessage['headers'];
-  readonly text: string;
-  readonly json: Record<string, unknown>;
-}
-
-async function call(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: init.method ?? 'GET', headers: init.headers ?? {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: Record<string, unknown> = {};
-        if ((res.headers['content-type'] ?? '').startsWith('application/json')) json = JSON.parse(text) as Record<string, unknown>;
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-    });
-    req.on('error', reject);
-    req.end(init.body);
-  });
-}
-
-const csrfOf = (page: string): string => /<meta name="spine-csrf" content="([^"]+)">/.exec(page)![1]!;
 
 /** A week of the map: fails when it is the run's `fail_week`. */
 const week = Workflow.define({
