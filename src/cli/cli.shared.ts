@@ -1,3 +1,4 @@
+import { errorClassOf } from '../core/errors/error-class';
 import { SpineError } from '../core/errors/spine-error';
 import { SpineValidationError } from '../core/errors/spine-validation.error';
 import type { RunEvent } from '../core/runner/run-event';
@@ -61,8 +62,7 @@ export async function withSpine<T>(io: CliIo, global: GlobalOptions, extra: Part
 /** Turns what the framework throws at a command into a usage error where the user must change something. */
 export function asUsageError(error: unknown): unknown {
   if (error instanceof SpineValidationError) return new CliError(`${error.message}\nFix the params (--param field=value) and run again.`);
-  const usage = ['unknown-workflow', 'invalid-definition', 'unknown-run', 'unknown-schedule', 'definition-changed', 'invalid-argument', 'lease-held', 'run-finished', 'run-in-progress', 'idempotency-conflict', 'limit-exceeded', 'corrupt-record', 'unsafe-key', 'unknown-step'];
-  if (error instanceof SpineError && usage.includes(error.kind)) {
+  if (error instanceof SpineError && errorClassOf(error.kind).usage) {
     return new CliError(error.message);
   }
   return error;

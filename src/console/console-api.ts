@@ -1,3 +1,4 @@
+import { errorClassOf } from '../core/errors/error-class';
 import { SpineError } from '../core/errors/spine-error';
 import { SpineValidationError } from '../core/errors/spine-validation.error';
 import { workflowGraph, type WorkflowGraph } from '../core/definition/workflow.graph';
@@ -118,18 +119,6 @@ function objectBody(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/** SpineError kinds that are the caller's to fix, and their HTTP status. */
-const CLIENT_ERRORS: Readonly<Record<string, number>> = {
-  'unknown-run': 404,
-  'unknown-workflow': 404,
-  'run-finished': 409,
-  'run-in-progress': 409,
-  'lease-held': 409,
-  'definition-changed': 409,
-  'invalid-argument': 400,
-  validation: 400,
-};
-
 /**
  * The console's JSON API (`/api/…`): what the pages read and users may script. Reads go through
  * the run store's indexed queries (paging by keyset); actions (resume, cancel) go through Spine,
@@ -149,8 +138,9 @@ export class ConsoleApi {
       return await this.route(request);
     } catch (error) {
       if (error instanceof ApiError) return { status: error.status, body: { error: error.message } };
-      if (error instanceof SpineError && CLIENT_ERRORS[error.kind] !== undefined) return { status: CLIENT_ERRORS[error.kind]!, body: { error: error.message, kind: error.kind } };
-      if (error instanceof SpineValidationError) return { status: 400, body: { error: error.message } };
+      if (error instanceof SpineValidationError) return { status: 400, body: { error: error.message, kind: error.kind } };
+      // one classification for every front end; a 500 is answered without its details (the handler logs them)
+      if (error instanceof SpineError && errorClassOf(error.kind).httpStatus !== 500) return { status: errorClassOf(error.kind).httpStatus, body: { error: error.message, kind: error.kind } };
       throw error;
     }
   }

@@ -1,11 +1,11 @@
 import { SpineError } from '../core/errors/spine-error';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { logError } from '../core/logging/logger.port';
 import type { Spine } from '../spine/spine';
 import { ConsoleApi } from './console-api';
 import { consoleAsset } from './console-assets';
 import { ConsoleSecurity, SESSION_COOKIE, type Caller } from './console-security';
-import { randomBytes } from 'node:crypto';
 
 /** Options of the console (the handler, `spine console`, Nest's `console` option). */
 export interface ConsoleOptions {

@@ -1,37 +1,20 @@
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { SpineError, type SpineErrorKind } from '../core/errors/spine-error';
+import { errorClassOf } from '../core/errors/error-class';
+import { SpineError } from '../core/errors/spine-error';
 import { SpineValidationError } from '../core/errors/spine-validation.error';
-
-const STATUS_BY_KIND: Partial<Record<SpineErrorKind, number>> = {
-  'invalid-argument': 400,
-  'validation-failed': 400,
-  'unsafe-key': 400,
-  'unserializable-value': 400,
-  'limit-exceeded': 400,
-  'unknown-workflow': 404,
-  'unknown-run': 404,
-  'unknown-schedule': 404,
-  'unknown-step': 404,
-  'definition-changed': 409,
-  'run-in-progress': 409,
-  'run-finished': 409,
-  'lease-held': 409,
-  'idempotency-conflict': 409,
-  closed: 503,
-  timeout: 504,
-};
 
 const REASON: Readonly<Record<number, string>> = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 500: 'Internal Server Error', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 /**
- * The HTTP status of what spine throws at a caller: invalid params or arguments 400; an unknown
- * workflow, run or schedule 404; a changed definition, a run already running or finished, an
- * idempotency key of another workflow 409; a Spine shutting down 503 (retry on another instance);
- * `waitForResult` timing out 504; anything else 500.
+ * The HTTP status of what spine throws at a caller (`errorClassOf`, shared with the console and
+ * the CLI): invalid params or arguments 400; an unknown workflow, run or schedule 404; a changed
+ * definition, a run already running or finished, an idempotency key of another workflow 409; a
+ * Spine shutting down or its store failing 503 (retry); `waitForResult` timing out 504; anything
+ * else 500.
  */
 export function httpStatusOf(error: SpineError): number {
   if (error instanceof SpineValidationError) return 400;
-  return STATUS_BY_KIND[error.kind] ?? 500;
+  return errorClassOf(error.kind).httpStatus;
 }
 
 /** The JSON body the filter answers with: Nest's `{ statusCode, error, message }` plus the kind (and the fields at fault for invalid params). */

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Spine, Step, Workflow } from 'spine-orchestration';
+import { Spine, Step, StepResult, Workflow } from 'spine-orchestration';
 import { startConsole, type ConsoleServer } from 'spine-orchestration/console';
 import { call, csrfOf } from '../support/http-call';
 
@@ -8,6 +8,7 @@ jest.setTimeout(30_000);
 const TOKEN = 'console-doors-token-0123456789';
 
 const queued = Workflow.define({ name: 'doors.queued', queue: 'doors-q', steps: [Step.lambda('only', () => ({ ok: true }))] });
+const failing = Workflow.define({ name: 'doors.failing', steps: [Step.lambda('first', () => ({ ok: true })), Step.lambda('breaks', () => StepResult.fail('broken on purpose'))] });
 
 describe('the console at its doors', () => {
   let spine: Spine;
@@ -15,7 +16,7 @@ describe('the console at its doors', () => {
   let port: string;
 
   beforeAll(async () => {
-    spine = await Spine.create({ workflows: [queued], recoverOnStart: false, logger: { warn: () => undefined, error: () => undefined } });
+    spine = await Spine.create({ database: 'memory', workflows: [queued, failing], recoverOnStart: false, logger: { warn: () => undefined, error: () => undefined } });
     open = await startConsole(spine, { port: 0, token: null, queryTimeoutMs: 300 });
     port = new URL(open.url).port;
   });
@@ -192,6 +193,21 @@ describe('the console at its doors', () => {
       } finally {
         spine.listRuns = original;
       }
+    });
+
+    it('answers a resume from an unknown step, or with an unsafe key in its params, with 400 naming it, not 500', async () => {
+      const failed = await spine.run('doors.failing');
+      expect(failed.status).toBe('failed');
+      const csrf = csrfOf((await call(`${open.url}/runs`)).text);
+      const resume = (body: string) => call(`${open.url}/api/runs/${failed.runId}/resume`, { method: 'POST', headers: { 'x-spine-csrf': csrf }, body });
+      const unknownStep = await resume('{"startFrom": "nope", "via": "here"}');
+      expect(unknownStep.status).toBe(400);
+      expect(unknownStep.json).toMatchObject({ kind: 'unknown-step' });
+      expect(unknownStep.json.error).toContain('has no step "nope"');
+      const unsafe = await resume('{"params": {"a": {"__proto__": {"x": 1}}}, "via": "here"}');
+      expect(unsafe.status).toBe(400);
+      expect(unsafe.json.error).toContain('.a.__proto__');
+      expect((await spine.getRun(failed.runId))!.status).toBe('failed');
     });
 
     it('refuses a body over 1 MiB with 413', async () => {

@@ -15,6 +15,16 @@ function pathOf(parent: string, key: string | number): string {
  * recursion, each once (a value shared or cyclic is not walked twice).
  */
 export function assertSafeKeys(record: Readonly<Record<string, unknown>>, what: string): void {
+  // the common case, a flat record (the hot path: a step's context updates, an item's params): one pass, nothing allocated
+  let walk = false;
+  for (const key in record) {
+    const value = record[key];
+    if (UNSAFE_KEYS.has(key) || (value !== null && typeof value === 'object')) {
+      walk = true;
+      break;
+    }
+  }
+  if (!walk && Object.getOwnPropertySymbols(record).length === 0) return;
   const pending: [unknown, string][] = [[record, what]];
   const seen = new Set<object>();
   while (pending.length > 0) {

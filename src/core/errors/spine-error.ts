@@ -9,7 +9,6 @@ export type SpineErrorKind =
   | 'unknown-run'
   | 'unknown-schedule'
   | 'unknown-step'
-  | 'step-budget-exceeded'
   | 'unsafe-key'
   | 'unserializable-value'
   | 'validation-failed'

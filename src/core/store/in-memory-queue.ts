@@ -14,13 +14,13 @@ function isClaimable(status: RunRecord['status']): boolean {
   return status === 'queued' || status === 'running' || status === 'waiting';
 }
 
+/** A run whose execution was lost: still owned, its lease expired (the claim only looks at expired ones). */
+const isOrphan = (record: RunRecord): boolean => record.leaseOwner !== null && record.status !== 'queued';
+
 /**
  * The run queue of the in-memory store, over the store's own runs: claims (the same decisions as
  * the SQL stores', through `pickClaims`), a parent's items, statistics and worker rows.
  */
-/** A run whose execution was lost: still owned, its lease expired (the claim only looks at expired ones). */
-const isOrphan = (record: RunRecord): boolean => record.leaseOwner !== null && record.status !== 'queued';
-
 export class InMemoryQueue {
   /** Start times inside each rate-limited queue's window. */
   private readonly rateStarts = new Map<string, number[]>();
