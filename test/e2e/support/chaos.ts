@@ -120,8 +120,12 @@ const unitOf = (e: Entry): string => (e.item === null || e.item === undefined ? 
 
 /**
  * Checks a run's side-effect log: no step or item starts in an execution after a newer claim of
- * the run was logged; a unit starts again in a newer epoch only if it was among the last
- * `maxInFlight` units its older epoch started (in flight at the fault).
+ * the run was logged; a unit starts again in a newer epoch only if its older epoch may still have
+ * had it in flight at the fault — it never ended there, or it was among the last `maxInFlight`
+ * units to end or to start there. (A slot takes its next unit only once the last one's record
+ * committed, and records commit in the order their units ended, so a unit still uncommitted at
+ * the fault has fewer than `maxInFlight` ends after its own. Items take different times, so the
+ * last ones to start are not always the ones in flight.)
  */
 export function verdict(entries: readonly Entry[], maxInFlight: number): Verdict {
   const violations: string[] = [];
@@ -140,7 +144,12 @@ export function verdict(entries: readonly Entry[], maxInFlight: number): Verdict
       reruns++;
       const before = earlier.at(-1)!.epoch!;
       const lastStarted = [...new Set(starts.filter((s) => s.epoch === before).map(unitOf).reverse())].slice(0, maxInFlight);
-      if (!lastStarted.includes(unit)) violations.push(`${unit} ran again in epoch ${epoch} though epoch ${before} had finished it (in flight then: ${lastStarted.join(', ')})`);
+      const endsThen = entries.filter((e) => e.ev === 'end' && e.epoch === before).map(unitOf);
+      const lastEnded = [...new Set([...endsThen].reverse())].slice(0, maxInFlight);
+      const ended = endsThen.includes(unit);
+      if (ended && !lastStarted.includes(unit) && !lastEnded.includes(unit)) {
+        violations.push(`${unit} ran again in epoch ${epoch} though epoch ${before} had finished it (in flight then: started last ${lastStarted.join(', ')}; ended last ${lastEnded.join(', ')})`);
+      }
     }
   }
   return { violations, takeovers: Math.max(0, claims.length - 1), reruns };
