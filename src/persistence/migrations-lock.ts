@@ -45,10 +45,10 @@ async function migrateMysql(dataSource: DataSource): Promise<Migration[]> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
-    const [{ name }] = (await runner.query('SELECT DATABASE() AS name')) as { name: string | null }[];
+    const [{ name } = { name: null }] = (await runner.query('SELECT DATABASE() AS name')) as { name: string | null }[];
     // lock names are server-wide and at most 64 characters: one per database
     const lock = `spine:migrate:${createHash('sha256').update(String(name)).digest('hex').slice(0, 40)}`;
-    const [{ got }] = (await runner.query('SELECT GET_LOCK(?, ?) AS got', [lock, LOCK_TIMEOUT_SECONDS])) as { got: number | null }[];
+    const [{ got } = { got: null }] = (await runner.query('SELECT GET_LOCK(?, ?) AS got', [lock, LOCK_TIMEOUT_SECONDS])) as { got: number | null }[];
     if (Number(got) !== 1) {
       throw new SpineError(
         'invalid-argument',

@@ -473,7 +473,7 @@ describe('the spine command line', () => {
     expect(shown.stdout).toContain(`Run ${runId}  finra.backfill  FAILED`);
     expect(shown.stdout).toMatch(/^ {2}STEP\s+TYPE\s+STATUS\s+ATTEMPTS\s+DURATION\s+QUALITY\s+ERROR$/m);
     expect(shown.stdout).toMatch(/^ {2}refresh\s+map\s+failed\s+1\s+.*12 records, \d+\.\d% valid/m);
-    const items = /map items: (.*)\n/.exec(shown.stdout)?.[1].split(', ') ?? [];
+    const items = /map items: (.*)\n/.exec(shown.stdout)?.[1]?.split(', ') ?? [];
     expect(items).toContain('1 failed');
     expect(items.every((count) => /^\d+ (completed|failed|cancelled)$/.test(count))).toBe(true);
     expect(shown.stdout).toMatch(/:refresh:1:6 failed at "ingest": FINRA OTC source unavailable for week 2026-09-18/);

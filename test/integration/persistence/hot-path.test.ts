@@ -84,7 +84,7 @@ describe.each(testDrivers())('the durable hot path on %s', (driver) => {
     const started = Date.now();
     let seen = null as null | { lastCompletedStep: string | null; completedSteps: number };
     while (Date.now() - started < 2_000 && seen?.lastCompletedStep !== 'quick') {
-      [seen] = await store.listRuns({ workflow: wf.name });
+      [seen = null] = await store.listRuns({ workflow: wf.name });
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(seen).toMatchObject({ lastCompletedStep: 'quick', completedSteps: 1 });
