@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const store = new TypeOrmRunStore(dataSource);
   const lookup = { get: (name: string) => benchWorkflows.find((w) => w.name === name), names: () => benchWorkflows.map((w) => w.name) };
   const runner = new WorkflowRunner({ store, workflows: lookup });
-  const worker = new RunWorker(runner, store, () => lookup.names(), {}, { queues: [config.queue], concurrency: config.concurrency, pollIntervalMs: 10 }, console);
+  const worker = new RunWorker(runner, store, () => lookup.names(), {}, { queues: [config.queue], concurrency: config.concurrency, pollIntervalMs: 10 }, console, runner.clock);
   worker.start();
   process.stdout.write('ready\n');
   await new Promise((resolve) => process.once('SIGTERM', resolve));

@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   console.log(`   Status: ${mapped.status}; skipped: ${mapped.skippedSteps.join(', ') || 'none'}`);
   console.log(`   per_tier results: ${JSON.stringify(tiers)}`);
 
-  const runs = await runner.store.listRuns();
+  const runs = await runner.store.history.listRuns();
   console.log(`\n${runs.length} runs recorded in the in-memory store: ${runs.map((r) => `${r.workflowName}=${r.status}`).join(', ')}`);
   if (result.status !== 'completed' || failed.status !== 'failed' || mapped.status !== 'completed') process.exitCode = 1;
 }

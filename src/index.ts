@@ -86,8 +86,9 @@ export type { RunEvent, RunEventListener, RunEventType } from './core/runner/run
 export type { StepInvocation, StepMiddleware } from './core/runner/step-middleware';
 export type { MapItemError } from './core/runner/map-step.handler';
 export { SystemClock, type Clock } from './core/clock/clock.port';
-export { InMemoryRunStore } from './core/store/in-memory-run.store';
-export type { ClaimOutcome, CreateRunOutcome, Lease, LeaseHolder, NewRun, RenewOutcome, RunStore } from './core/store/run-store.port';
+export { InMemoryRunStore } from './core/store/memory/in-memory-run.store';
+export type { ClaimOutcome, CreateRunOutcome, Lease, LeaseHolder, NewRun, RenewOutcome } from './core/store/records/store-writes';
+export type { RunStore } from './core/store/ports/spine-store';
 export { RECORD_LIMITS } from './core/store/record-limits';
 export {
   DEFAULT_QUEUE,
@@ -98,7 +99,7 @@ export {
   type QueueLimits,
   type QueueStats,
   type WorkerRecord,
-} from './core/store/run-queue';
+} from './core/store/records/queue-record';
 export { RunWorker, type WorkerOptions, type WorkerLogger } from './worker/run-worker';
 export { Scheduler, type SchedulerOptions } from './worker/scheduler';
 export {
@@ -120,8 +121,8 @@ export {
 export { compileCron } from './schedule/cron-times';
 export { localDate, tradingCalendar, type TradingCalendar, type TradingCalendarInit } from './core/schedule/trading-calendar';
 export { TRIGGER_SOURCES, type RunTrigger, type TriggerSource } from './core/schedule/trigger';
-export type { SignalRecord } from './core/store/signal';
-export type { FireOutcome, FireRecord, ScheduleFireWrite } from './core/store/run-store.port';
+export type { SignalRecord } from './core/store/records/signal-record';
+export type { FireOutcome, FireRecord, ScheduleFireWrite } from './core/store/records/store-writes';
 export type { BackfillEntry, BackfillResult, ScheduleInfo } from './spine/spine.schedules';
 export type {
   CheckpointRecord,
@@ -146,8 +147,8 @@ export type {
   RunCount,
   QualityStepSummary,
   StoredRunEvent,
-} from './core/store/run-record';
-export { RUN_STATUSES } from './core/store/run-record';
+} from './core/store/records/run-record';
+export { RUN_STATUSES } from './core/store/records/run-record';
 export { SpineError, WorkflowDefinitionError, LeaseLostError, type SpineErrorKind } from './core/errors/spine-error';
 export { SpineValidationError, type FieldViolation } from './core/errors/spine-validation.error';
 export { SpineStartupError } from './spine/spine-startup.error';

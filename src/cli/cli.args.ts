@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { RUN_STATUSES, type RunStatus } from '../core/store/run-record';
+import { RUN_STATUSES, type RunStatus } from '../core/store/records/run-record';
 import { TRIGGER_SOURCES, type TriggerSource } from '../core/schedule/trigger';
 import { CliError } from './cli.error';
 

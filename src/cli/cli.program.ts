@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { renderWorkflowGraph, type GraphFormat } from '../core/definition/workflow.graph';
 import type { WorkflowResult } from '../core/runner/workflow-result';
-import { RUN_STATUSES, type MapItemRecord, type RunRecord, type RunStatus, type StepRecord } from '../core/store/run-record';
+import { RUN_STATUSES, type MapItemRecord, type RunRecord, type RunStatus, type StepRecord } from '../core/store/records/run-record';
 import type { Spine } from '../spine/spine';
 import { migrateDatabase, resolveDataSource } from '../spine/spine.database';
 import { collect, parseAge, parseDateTime, parseInteger, parseParams, parsePositiveInt, parseStatuses, parseTrigger } from './cli.args';
@@ -72,7 +72,7 @@ function stopOnInterrupt(io: CliIo): { signal: AbortSignal; dispose(): void } {
 async function reportResult(io: CliIo, spine: Spine, result: WorkflowResult, json: boolean): Promise<number> {
   // a partial run went to its end: exit 0, with a warning line naming what failed
   const exitCode = result.status === 'completed' || result.status === 'partial' ? ExitCode.OK : ExitCode.RUN_FAILED;
-  const durable = spine.store.durable === true;
+  const durable = spine.durable;
   if (json) {
     const report = durable ? await runReport(spine, result.runId) : { run: summaryOf(result) };
     printJson(io, { ...report, deduplicated: result.deduplicated });

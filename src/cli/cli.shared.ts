@@ -29,6 +29,7 @@ export const printJson = (io: CliIo, value: unknown): void => void io.stdout.wri
  * command's start-up).
  */
 export function spineClass(): typeof Spine {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use: `spine --help` does not load TypeORM
   return (require('../spine/spine') as typeof import('../spine/spine')).Spine;
 }
 

@@ -69,6 +69,7 @@ export async function loadConfig(cwd: string, explicit: string | undefined): Pro
 async function importConfig(file: string): Promise<unknown> {
   let loaded: Record<string, unknown>;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the user's config, compiled on the fly by the TypeScript hook
     loaded = require(file) as Record<string, unknown>;
   } catch (error) {
     const code = (error as { code?: unknown }).code;

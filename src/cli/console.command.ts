@@ -25,6 +25,7 @@ export function addConsoleCommand(program: Command, io: CliIo, global: () => Glo
     .option('--allowed-host <name>', 'a host name the console answers besides localhost and IP addresses (repeat for more; .example.com: it and its subdomains)', collectHost, [])
     .option('--trust-proxy', 'behind a reverse proxy: believe X-Forwarded-Host/-Proto (needs SPINE_CONSOLE_TOKEN)')
     .action(async (opts: { port: number; host: string; readOnly?: boolean; allowedHost: string[]; trustProxy?: boolean }) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the console's server is loaded only by this command
       const { startConsole } = require('../console/console-server') as typeof import('../console/console-server');
       const stop = new AbortController();
       const onSignal = (): void => {

@@ -79,7 +79,7 @@ export function addDoctorCommand(program: Command, io: CliIo, global: () => Glob
       const choice = databaseChoice(loaded.options);
       const resolved = loaded.options.store === undefined ? resolveDataSource(loaded.options) : null;
       if (resolved === null) {
-        findings.push({ label: 'database', text: `${loaded.options.store === undefined ? 'memory (this process only)' : 'a RunStore of your own'} (from ${choice.source})` });
+        findings.push({ label: 'database', text: `${loaded.options.store === undefined ? 'memory (this process only)' : 'a store of your own'} (from ${choice.source})` });
       } else {
         const { dataSource, owned } = resolved;
         const o = dataSource.options as { type: string; database?: unknown; url?: string };

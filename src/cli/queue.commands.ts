@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RunEvent } from '../core/runner/run-event';
-import type { RunRecord } from '../core/store/run-record';
+import type { RunRecord } from '../core/store/records/run-record';
 import { parsePositiveInt, collect } from './cli.args';
 import { asUsageError, print, printJson, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
 import { formatQueues, formatWorkers } from './queue.format';
@@ -130,7 +130,7 @@ export function addQueueCommands(program: Command, io: CliIo, global: () => Glob
         const stats = await spine.queueStats();
         if (opts.json === true) return printJson(io, stats);
         if (stats.length === 0) return print(io, 'No queued, running or waiting runs on any queue. Enqueue one with: spine run <workflow> --enqueue');
-        print(io, formatQueues(stats, new Date()));
+        print(io, formatQueues(stats, new Date(spine.clock.now())));
       });
     });
 
@@ -143,7 +143,7 @@ export function addQueueCommands(program: Command, io: CliIo, global: () => Glob
         const workers = await spine.listWorkers();
         if (opts.json === true) return printJson(io, workers);
         if (workers.length === 0) return print(io, 'No workers registered. Start one with: spine worker --queue <queue>');
-        print(io, formatWorkers(workers, new Date()));
+        print(io, formatWorkers(workers, new Date(spine.clock.now())));
       });
     });
 }

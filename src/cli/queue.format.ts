@@ -1,4 +1,4 @@
-import type { QueueStats, WorkerRecord } from '../core/store/run-queue';
+import type { QueueStats, WorkerRecord } from '../core/store/records/queue-record';
 import { formatDuration, table } from './run.format';
 
 /** How long ago `at` was: "4.2 s", "3 min 05 s". */

@@ -1,5 +1,5 @@
 import type { QualityMetricsInit } from '../core/quality/quality-metrics';
-import type { RunRecord, StepRecord } from '../core/store/run-record';
+import type { RunRecord, StepRecord } from '../core/store/records/run-record';
 
 /** 850 ms, 4.2 s, 3 min 05 s. */
 export function formatDuration(ms: number): string {

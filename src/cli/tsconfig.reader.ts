@@ -43,7 +43,7 @@ function readChain(file: string, depth = 0): { options: Record<string, unknown>;
   const bases = json.extends === undefined ? [] : Array.isArray(json.extends) ? json.extends : [json.extends];
   for (const base of bases) {
     if (depth > 10) break;
-    let path: string | null = null;
+    let path: string | null;
     if (base.startsWith('.') || isAbsolute(base)) path = resolve(dirname(file), base.endsWith('.json') ? base : `${base}.json`);
     else {
       try {

@@ -3,7 +3,7 @@ import { SpineError } from '../core/errors/spine-error';
 import { SpineValidationError } from '../core/errors/spine-validation.error';
 import { workflowGraph, type WorkflowGraph } from '../core/definition/workflow.graph';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
-import { RUN_STATUSES, type RunFilter, type RunRecord, type RunStatus, type StepRecord } from '../core/store/run-record';
+import { RUN_STATUSES, type RunFilter, type RunRecord, type RunStatus, type StepRecord } from '../core/store/records/run-record';
 import { TRIGGER_SOURCES, type TriggerSource } from '../core/schedule/trigger';
 import type { Spine } from '../spine/spine';
 
@@ -218,16 +218,15 @@ export class ConsoleApi {
   private async runDetail(runId: string): Promise<unknown> {
     const run = await this.spine.getRun(runId);
     if (run === null) throw new ApiError(404, `Run "${runId}" is not in the store; check the id (the runs page lists recent runs).`);
-    const store = this.spine.store;
     const [steps, mapItems, children, events] = await Promise.all([
       this.spine.getRunSteps(runId),
       this.spine.listMapItems(runId),
       this.spine.listRuns({ parentRunId: runId, limit: MAX_CHILDREN }),
-      store.listRunEvents === undefined ? Promise.resolve(null) : store.listRunEvents(runId, MAX_EVENTS),
+      this.spine.listRunEvents(runId, MAX_EVENTS),
     ]);
     const definition = this.definitionOf(run.workflowName);
     const queue = run.queue === null ? null : { name: run.queue, workers: await this.liveWorkers(run.queue) };
-    const leaseLapsed = run.status === 'running' && run.queue === null && (run.leaseExpiresAt === null || run.leaseExpiresAt.getTime() < Date.now());
+    const leaseLapsed = run.status === 'running' && run.queue === null && (run.leaseExpiresAt === null || run.leaseExpiresAt.getTime() < this.spine.clock.now());
     const canResume = !this.options.readOnly && definition !== null && !this.resuming.has(runId) && (RESUMABLE.includes(run.status) || leaseLapsed);
     return {
       run: { ...runSummary(run), params: clipped(run.params), traceId: run.traceId, batchId: run.batchId, leaseOwner: run.leaseOwner, leaseExpiresAt: run.leaseExpiresAt, lastCompletedStep: run.lastCompletedStep, rootRunId: run.rootRunId },
@@ -235,7 +234,7 @@ export class ConsoleApi {
       mapItems: mapItems.map((item) => ({ ...item, output: clipped(item.output) })),
       children: children.map(runSummary).sort((a, b) => String(a.runId).localeCompare(String(b.runId), 'en', { numeric: true })),
       childrenCapped: children.length === MAX_CHILDREN,
-      events: events?.map((e) => ({ ...e, payload: clipped(e.payload) })) ?? null,
+      events: events.map((e) => ({ ...e, payload: clipped(e.payload) })),
       workflowKnown: definition !== null,
       stepNames: definition?.steps.map((s) => s.name) ?? [],
       graph: this.graphOf(definition),
@@ -252,7 +251,7 @@ export class ConsoleApi {
 
   /** Workers serving `queue` that reported within the last minute. */
   private async liveWorkers(queue: string): Promise<number> {
-    const since = Date.now() - LIVE_WORKER_MS;
+    const since = this.spine.clock.now() - LIVE_WORKER_MS;
     return (await this.spine.listWorkers()).filter((w) => w.queues.includes(queue) && w.heartbeatAt.getTime() >= since).length;
   }
 
@@ -299,7 +298,7 @@ export class ConsoleApi {
   }
 
   private async statsByWorkflow(days: number): Promise<Map<string, { total: number; byStatus: Record<string, number>; lastStartedAt: Date | null }>> {
-    const counts = (await this.spine.store.countRuns?.(new Date(Date.now() - days * DAY_MS))) ?? [];
+    const counts = await this.spine.countRuns(new Date(this.spine.clock.now() - days * DAY_MS));
     const stats = new Map<string, { total: number; byStatus: Record<string, number>; lastStartedAt: Date | null }>();
     for (const c of counts) {
       const s = stats.get(c.workflow) ?? { total: 0, byStatus: {}, lastStartedAt: null };
@@ -357,12 +356,12 @@ export class ConsoleApi {
 
   private async quality(query: URLSearchParams): Promise<unknown> {
     const days = intParam('days', query.get('days'), 30, 3650);
-    const since = new Date(Date.now() - days * DAY_MS);
+    const since = new Date(this.spine.clock.now() - days * DAY_MS);
     const workflow = (query.get('workflow') ?? '').trim();
-    const steps = ((await this.spine.store.listQualitySteps?.(since)) ?? []).filter((s) => workflow === '' || s.workflow === workflow);
+    const steps = (await this.spine.listQualitySteps(since)).filter((s) => workflow === '' || s.workflow === workflow);
     const series = await Promise.all(
       steps.map(async (s) => {
-        const points = await this.spine.store.qualityTrend(s.workflow, s.step, since);
+        const points = await this.spine.qualityTrend(s.workflow, s.step, { since });
         const gate = this.definitionOf(s.workflow)?.steps.find((d) => d.name === s.step);
         return { ...s, thresholds: gate?.quality ?? null, qualityMode: gate?.qualityMode ?? null, points: points.slice(-MAX_QUALITY_POINTS) };
       }),

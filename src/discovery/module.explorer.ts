@@ -64,6 +64,7 @@ export async function exploreModules(patterns: readonly string[], cwd: string): 
 /** `require` first (works for CommonJS and, on Node ≥ 20.19, synchronous ES modules); `import()` otherwise. */
 async function loadModule(file: string): Promise<Record<string, unknown>> {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a discovered module, loaded through require so the TypeScript hook compiles it
     return require(file) as Record<string, unknown>;
   } catch (error) {
     const code = (error as { code?: unknown }).code;

@@ -5,14 +5,14 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
 import { SpineError } from '../core/errors/spine-error';
 import type { EnqueueOptions, ExecuteOptions, ResumeOptions } from '../core/runner/workflow-runner';
-import type { QueueStats, WorkerRecord } from '../core/store/run-queue';
+import type { QueueStats, WorkerRecord } from '../core/store/records/queue-record';
 import type { WorkflowResult } from '../core/runner/workflow-result';
-import type { CheckpointRecord, CheckpointSnapshot, MapItemRecord, QualityPoint, RunFilter, RunRecord, StepRecord } from '../core/store/run-record';
+import type { CheckpointRecord, CheckpointSnapshot, MapItemRecord, QualityPoint, RunFilter, RunRecord, StepRecord } from '../core/store/records/run-record';
 import { DecoratorMetadata, type Constructor } from '../decorators/decorator-metadata';
 import { Spine } from '../spine/spine';
 import type { BackfillResult, ScheduleInfo } from '../spine/spine.schedules';
 import type { ScheduleState } from '../core/schedule/schedule';
-import type { SignalRecord } from '../core/store/signal';
+import type { SignalRecord } from '../core/store/records/signal-record';
 import { NestClassProvider } from './nest-class.provider';
 import { SPINE_MODULE_OPTIONS, type SpineModuleOptions } from './spine-module.options';
 

@@ -1,7 +1,7 @@
 import { retryDeadlock } from './deadlock-retry';
 import type { DataSource, QueryRunner } from 'typeorm';
-import type { Fence, StepCommit } from '../core/store/run-record';
-import type { LeaseHolder } from '../core/store/run-store.port';
+import type { Fence, StepCommit } from '../core/store/records/run-record';
+import type { LeaseHolder } from '../core/store/records/store-writes';
 import type { RunRow } from './row-mapping';
 import { fenceHolds, GroupCommit, holderOf, isForeignKeyError, missingRun, staleWrite, type FencedOutcome, type PendingRow, type RowWrite, type RunWriter, type Statement } from './run.writer';
 import { TABLES } from './schema/entities';
@@ -21,7 +21,11 @@ export class MysqlRunWriter implements RunWriter {
   private readonly group = new GroupCommit((rows) => this.flush(rows), 4);
   private readonly sql = hotPathSql('mysql');
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    /** The store's clock (epoch ms). */
+    private readonly now: () => number,
+  ) {}
 
   commitRow(write: RowWrite): Promise<StepCommit> {
     return this.group.submit(write);
@@ -75,14 +79,14 @@ export class MysqlRunWriter implements RunWriter {
         if ((await affected(runner, this.sql.unfenced[w.kind], [...w.values, runId])) === 0) throw missingRun(runId);
         return 'recorded';
       }
-      const now = Date.now();
+      const now = this.now();
       const where = [fence.runId, fence.epoch, toSqlDatetime(now)];
       if ((await affected(runner, this.sql.fenced[w.kind], [...w.values, ...where])) > 0) return 'recorded';
       const row = await lockedFenceRow(runner, fence, 'LOCK IN SHARE MODE');
       if (!fenceHolds(row, fence, now)) throw staleWrite(runId, fence, row);
       if ((await affected(runner, this.sql.fencedAnyway[w.kind], [...w.values, ...where])) === 0) {
         const again = await lockedFenceRow(runner, fence, 'LOCK IN SHARE MODE');
-        throw fenceHolds(again, fence, Date.now()) ? missingRun(runId) : staleWrite(runId, fence, again);
+        throw fenceHolds(again, fence, this.now()) ? missingRun(runId) : staleWrite(runId, fence, again);
       }
       return 'cancel-requested';
     } finally {
@@ -95,7 +99,7 @@ export class MysqlRunWriter implements RunWriter {
    * then multi-row inserts of the rows whose fence held; the others are refused on their own.
    */
   private async commitGroup(runner: QueryRunner, rows: readonly PendingRow[]): Promise<(StepCommit | { error: unknown })[]> {
-    const now = Date.now();
+    const now = this.now();
     const fenceIds = [...new Set(rows.map(({ write }) => write.fence?.runId ?? write.runId))].sort();
     const fenceRows = new Map<string, RunRow>();
     for (const row of (await runner.query(`${FENCE_ROW.replace('run_id = ?', `run_id IN (${fenceIds.map(() => '?').join(', ')})`)} FOR UPDATE`, fenceIds)) as RunRow[]) {
@@ -126,7 +130,7 @@ export class MysqlRunWriter implements RunWriter {
   fenced(fence: Fence, statements: readonly Statement[], updatesFencedRun: boolean): Promise<FencedOutcome> {
     return this.inTransaction(async (runner, rollback) => {
       const row = await lockedFenceRow(runner, fence, updatesFencedRun ? 'FOR UPDATE' : 'LOCK IN SHARE MODE');
-      if (!fenceHolds(row, fence, Date.now())) {
+      if (!fenceHolds(row, fence, this.now())) {
         rollback();
         return { held: false, holder: holderOf(row) };
       }
@@ -141,7 +145,7 @@ export class MysqlRunWriter implements RunWriter {
       throw new Error(`fencedUpdate takes an UPDATE of the fenced run's row ending "WHERE run_id = ?" (got ${update[0]})`);
     }
     return this.inTransaction(async (runner, rollback) => {
-      const now = Date.now();
+      const now = this.now();
       // the row's exclusive lock and the fence in one statement; when it matched nothing, the fence row says why
       const changed = await affected(runner, `${update[0]} AND lease_epoch = ? AND (claim_queue IS NULL OR lease_expires_at > ?)`, [...update[1], fence.epoch, toSqlDatetime(now)]);
       if (changed === 0) {

@@ -1,5 +1,5 @@
-import { unservedRuns, type ChildRunSummary, type QueueStats, type WorkerRecord } from '../core/store/run-queue';
-import type { RunStatus } from '../core/store/run-record';
+import { unservedRuns, type ChildRunSummary, type QueueStats, type WorkerRecord } from '../core/store/records/queue-record';
+import type { RunStatus } from '../core/store/records/run-record';
 import { decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
 import { UNFINISHED } from './queue.sql';
 import type { DriverFamily } from './schema/column-types';
@@ -17,6 +17,8 @@ export class QueueRecords {
   constructor(
     private readonly sql: SqlClient,
     private readonly family: DriverFamily,
+    /** The store's clock (epoch ms). */
+    private readonly now: () => number,
   ) {}
 
   async listChildren(parentRunId: string): Promise<ChildRunSummary[]> {
@@ -35,7 +37,7 @@ export class QueueRecords {
   }
 
   async cancelChildren(parentRunId: string): Promise<number> {
-    const now = toSqlDatetime(Date.now());
+    const now = toSqlDatetime(this.now());
     // nobody holds a queued or parked item: it is cancelled at once (a claim racing this matches nothing once claim_queue is NULL)
     const ended = await this.sql.run(
       `UPDATE ${TABLES.runs} SET status = 'cancelled', cancel_requested = ?, claim_queue = NULL, lease_expires_at = NULL, finished_at = ?, updated_at = ? ` +

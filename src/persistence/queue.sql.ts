@@ -1,5 +1,5 @@
-import { candidateWindow, pickClaims, rateWindow, type ClaimCandidate, type ClaimedRun, type QueueClaimRequest } from '../core/store/run-queue';
-import type { RunStatus } from '../core/store/run-record';
+import { candidateWindow, pickClaims, rateWindow, type ClaimCandidate, type ClaimedRun, type QueueClaimRequest } from '../core/store/records/queue-record';
+import type { RunStatus } from '../core/store/records/run-record';
 import type { DriverFamily } from './schema/column-types';
 import { TABLES } from './schema/entities';
 import { decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';

@@ -1,6 +1,6 @@
 import type { ErrorCategory } from '../core/policy/error-category';
 import type { QualityMetricsInit } from '../core/quality/quality-metrics';
-import type { RunRecord, RunStatus, StepRecord, StepStatus } from '../core/store/run-record';
+import type { RunRecord, RunStatus, StepRecord, StepStatus } from '../core/store/records/run-record';
 import type { StepType } from '../core/definition/step-definition';
 import type { Partition } from '../core/context/workflow-context';
 import { SpineError } from '../core/errors/spine-error';

@@ -1,4 +1,4 @@
-import type { QualityStepSummary, RunCount, RunFilter, RunStatus, StoredRunEvent } from '../core/store/run-record';
+import type { QualityStepSummary, RunCount, RunFilter, RunStatus, StoredRunEvent } from '../core/store/records/run-record';
 import { decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
 import { TABLES } from './schema/entities';
 import type { SqlClient } from './sql-client';

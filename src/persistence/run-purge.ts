@@ -1,4 +1,4 @@
-import type { PurgeCriteria } from '../core/store/run-record';
+import type { PurgeCriteria } from '../core/store/records/run-record';
 import { toSqlDatetime } from './json-codec';
 import { TABLES } from './schema/entities';
 import type { SqlClient } from './sql-client';

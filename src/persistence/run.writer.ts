@@ -1,6 +1,6 @@
 import { LeaseLostError, SpineError } from '../core/errors/spine-error';
-import type { Fence, RunStatus, StepCommit } from '../core/store/run-record';
-import type { LeaseHolder } from '../core/store/run-store.port';
+import type { Fence, RunStatus, StepCommit } from '../core/store/records/run-record';
+import type { LeaseHolder } from '../core/store/records/store-writes';
 import type { RunRow } from './row-mapping';
 import { fromSqlDatetime } from './json-codec';
 import type { SqlPlan } from './queue.sql';

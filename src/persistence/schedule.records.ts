@@ -1,8 +1,8 @@
 import { LeaseLostError } from '../core/errors/spine-error';
 import type { ScheduleState } from '../core/schedule/schedule';
-import type { Fence } from '../core/store/run-record';
-import type { FireOutcome, FireRecord, NewRun, ScheduleFireWrite } from '../core/store/run-store.port';
-import type { SignalRecord } from '../core/store/signal';
+import type { Fence } from '../core/store/records/run-record';
+import type { FireOutcome, FireRecord, NewRun, ScheduleFireWrite } from '../core/store/records/store-writes';
+import type { SignalRecord } from '../core/store/records/signal-record';
 import { toSqlDatetime } from './json-codec';
 import type { RunWriter, Statement } from './run.writer';
 import { FIRES_BETWEEN, firePlan, fireFromRow, LATEST_FIRE, pausePlan, scheduleFromRow, signalFromRow, signalPlan } from './schedule.sql';
@@ -19,6 +19,8 @@ export class ScheduleRecords {
     private readonly family: DriverFamily,
     private readonly values: StoredValues,
     private readonly insertRun: (run: NewRun) => Statement,
+    /** The store's clock (epoch ms). */
+    private readonly now: () => number,
   ) {}
 
   async saveSchedules(schedules: readonly { readonly name: string; readonly workflow: string; readonly paused: boolean }[], now: Date): Promise<ScheduleState[]> {
@@ -47,13 +49,13 @@ export class ScheduleRecords {
   async fireSchedule(fire: ScheduleFireWrite): Promise<FireOutcome> {
     await this.values.ready;
     const insert = fire.run === null ? null : this.insertRun(fire.run);
-    return this.writer.plan(() => firePlan(fire, insert, this.family));
+    return this.writer.plan(() => firePlan(fire, insert, this.family, this.now()));
   }
 
   async moveScheduleCursor(name: string, to: Date): Promise<void> {
     const at = toSqlDatetime(to);
     await this.sql.run(`UPDATE ${TABLES.schedules} SET fire_cursor = ?, updated_at = ? WHERE name = ? AND (fire_cursor IS NULL OR fire_cursor < ?)`, [
-      at, toSqlDatetime(Date.now()), name, at,
+      at, toSqlDatetime(this.now()), name, at,
     ]);
   }
 

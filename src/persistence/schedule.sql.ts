@@ -1,9 +1,9 @@
 import { SpineError } from '../core/errors/spine-error';
 import type { ScheduleState } from '../core/schedule/schedule';
 import type { TriggerSource } from '../core/schedule/trigger';
-import type { FireOutcome, FireRecord, ScheduleFireWrite } from '../core/store/run-store.port';
-import type { RunStatus } from '../core/store/run-record';
-import type { SignalRecord } from '../core/store/signal';
+import type { FireOutcome, FireRecord, ScheduleFireWrite } from '../core/store/records/store-writes';
+import type { RunStatus } from '../core/store/records/run-record';
+import type { SignalRecord } from '../core/store/records/signal-record';
 import { decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
 import type { SqlOp, SqlPlan } from './queue.sql';
 import type { RunRow } from './row-mapping';
@@ -67,7 +67,7 @@ export const LATEST_FIRE =
  * any process, are serialised), a scheduler's fire checked against pause and cursor, the fire row
  * inserted unless the fire time was fired before, its run created (`insertRun`), the cursor moved.
  */
-export function* firePlan(fire: ScheduleFireWrite, insertRun: Statement | null, family: DriverFamily): SqlPlan<FireOutcome> {
+export function* firePlan(fire: ScheduleFireWrite, insertRun: Statement | null, family: DriverFamily, firedAt: number): SqlPlan<FireOutcome> {
   const lock = family === 'mysql' ? ' FOR UPDATE' : '';
   const rows = (yield all(`SELECT paused, fire_cursor FROM ${TABLES.schedules} WHERE name = ?${lock}`, [fire.schedule])) as RunRow[];
   const state = rows[0];
@@ -86,7 +86,7 @@ export function* firePlan(fire: ScheduleFireWrite, insertRun: Statement | null, 
     const runId = existing[0].run_id;
     return { fired: false, reason: 'exists', runId: runId === null || runId === undefined ? null : String(runId) };
   }
-  const now = toSqlDatetime(Date.now());
+  const now = toSqlDatetime(firedAt);
   yield run(`INSERT INTO ${TABLES.fires} (schedule_name, fire_time, run_id, source, error, fired_at) VALUES (?, ?, ?, ?, ?, ?)`, [
     fire.schedule, at, fire.run?.runId ?? null, fire.source, fire.error, now,
   ]);

@@ -1,5 +1,5 @@
-import type { Fence, StepCommit } from '../core/store/run-record';
-import type { LeaseHolder } from '../core/store/run-store.port';
+import type { Fence, StepCommit } from '../core/store/records/run-record';
+import type { LeaseHolder } from '../core/store/records/store-writes';
 import type { RunRow } from './row-mapping';
 import { fenceHolds, GroupCommit, holderOf, isForeignKeyError, missingRun, staleWrite, type FencedOutcome, type Pending, type RowWrite, type RunWriter, type Statement } from './run.writer';
 import { afterOpenTransaction, type SqliteClient, type SqliteDatabase, type SqliteStatement } from './sql-client';
@@ -35,6 +35,8 @@ export class SqliteRunWriter implements RunWriter {
   constructor(
     private readonly db: SqliteDatabase,
     private readonly client: SqliteClient,
+    /** The store's clock (epoch ms). */
+    private readonly now: () => number,
   ) {
     this.claimTx = db.transaction((update: Statement, runId: string) => {
       const changed = this.statement(update[0]).run(...update[1]).changes;
@@ -135,7 +137,7 @@ export class SqliteRunWriter implements RunWriter {
     const results: (StepCommit | FencedOutcome | { error: unknown })[] = [];
     const tx = this.db.transaction((group: readonly Pending<Job, StepCommit | FencedOutcome>[]) => {
       results.length = 0;
-      const now = Date.now();
+      const now = this.now();
       const at = toSqlDatetime(now);
       for (const { write: job } of group) {
         try {

@@ -17,15 +17,17 @@ import type {
   RunProgress,
   RunRecord,
   StepCommit,
-  StepRecord, StoredDefinition, RunCount, QualityStepSummary, StoredRunEvent } from '../core/store/run-record';
+  StepRecord, StoredDefinition, RunCount, QualityStepSummary, StoredRunEvent } from '../core/store/records/run-record';
 import { qualityPoint } from '../core/store/quality-point';
 import type { QualityMetricsInit } from '../core/quality/quality-metrics';
 import type { RunEvent } from '../core/runner/run-event';
 import type { WorkflowSpec } from '../core/definition/workflow-spec';
-import type { ClaimOutcome, CreateRunOutcome, FireOutcome, FireRecord, Lease, NewRun, RenewOutcome, RunStore, ScheduleFireWrite } from '../core/store/run-store.port';
+import type { ClaimOutcome, CreateRunOutcome, FireOutcome, FireRecord, Lease, NewRun, RenewOutcome, ScheduleFireWrite } from '../core/store/records/store-writes';
+import type { RunStore } from '../core/store/ports/spine-store';
 import type { ScheduleState } from '../core/schedule/schedule';
-import type { SignalRecord } from '../core/store/signal';
+import type { SignalRecord } from '../core/store/records/signal-record';
 import { ScheduleRecords } from './schedule.records';
+import { SystemClock, type Clock } from '../core/clock/clock.port';
 import { familyOf, type DriverFamily } from './schema/column-types';
 import { TABLES } from './schema/entities';
 import { DEFAULT_MAX_OUTPUT_BYTES, decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
@@ -40,7 +42,7 @@ import { StoredValues } from './stored-values';
 import { purgeRuns } from './run-purge';
 import { claimPlan, settleChildPlan } from './queue.sql';
 import { QueueRecords } from './queue.records';
-import type { ChildRunSummary, ClaimedRun, QueueClaimRequest, QueueStats, WorkerRecord } from '../core/store/run-queue';
+import type { ChildRunSummary, ClaimedRun, QueueClaimRequest, QueueStats, WorkerRecord } from '../core/store/records/queue-record';
 
 /** Options of the TypeORM store. */
 export interface TypeOrmRunStoreOptions {
@@ -48,6 +50,8 @@ export interface TypeOrmRunStoreOptions {
   readonly maxOutputBytes?: number;
   /** Where the store says what is not an error (a run skipped in a listing because a column of it is unreadable). Default: the console logger. */
   readonly warn?: (message: string) => void;
+  /** The time leases, queues and record times are judged by (default the system clock; `Spine.create` gives its own). */
+  readonly clock?: Clock;
 }
 
 /** The expiry a released lease gets: long past, so recovery takes the run before any that died. */
@@ -62,6 +66,11 @@ const RELEASED_LEASE = toSqlDatetime(new Date(1000));
 export class TypeOrmRunStore implements RunStore {
   readonly durable = true;
   readonly family: DriverFamily;
+  /** What the store is, in messages: 'sqlite' or 'mysql'. */
+  get storeName(): string {
+    return this.family;
+  }
+  private readonly clock: Clock;
   private readonly values: StoredValues;
   private readonly writer: RunWriter;
   private readonly sql: SqlClient;
@@ -77,18 +86,20 @@ export class TypeOrmRunStore implements RunStore {
   ) {
     if (!dataSource.isInitialized) throw new SpineError('invalid-argument', 'TypeOrmRunStore needs an initialized DataSource (await dataSource.initialize()).');
     this.family = familyOf(dataSource.options.type);
+    this.clock = options.clock ?? new SystemClock();
+    const now = (): number => this.clock.now();
     if (this.family === 'sqlite') {
       const client = new SqliteClient(sqliteDatabaseOf(dataSource));
       this.sql = client;
-      this.writer = new SqliteRunWriter(sqliteDatabaseOf(dataSource), client);
+      this.writer = new SqliteRunWriter(sqliteDatabaseOf(dataSource), client, now);
     } else {
       this.sql = new TypeOrmClient(dataSource);
-      this.writer = new MysqlRunWriter(dataSource);
+      this.writer = new MysqlRunWriter(dataSource, now);
     }
     this.values = new StoredValues(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES, this.family === 'mysql' ? this.sql : null);
     this.warn = options.warn ?? ((message) => consoleLogger.warn({}, message));
-    this.queueRecords = new QueueRecords(this.sql, this.family);
-    this.schedules = new ScheduleRecords(this.sql, this.writer, this.family, this.values, (run) => this.insertRuns([run], 'INSERT'));
+    this.queueRecords = new QueueRecords(this.sql, this.family, now);
+    this.schedules = new ScheduleRecords(this.sql, this.writer, this.family, this.values, (run) => this.insertRuns([run], 'INSERT'), now);
   }
 
   checkStorable(step: string, output: unknown, contextUpdates: unknown): string | null {
@@ -120,7 +131,7 @@ export class TypeOrmRunStore implements RunStore {
 
   /** One multi-row insert of new runs (queued ones unleased, claimable from their not-before time); `tail` after the values. */
   insertRuns(runs: readonly NewRun[], verb: string, tail = ''): Statement {
-    const now = toSqlDatetime(Date.now());
+    const now = toSqlDatetime(this.clock.now());
     const values: unknown[] = [];
     for (const run of runs) {
       const queued = run.enqueue ?? null;
@@ -186,7 +197,7 @@ export class TypeOrmRunStore implements RunStore {
     await this.fencedWrite(runId, fence, [
       [
         `UPDATE ${TABLES.runs} SET status = 'waiting', lease_owner = NULL, lease_expires_at = ?, waiting_for = ?, updated_at = ? WHERE run_id = ?`,
-        [toSqlDatetime(wakeAt), waitingFor, toSqlDatetime(Date.now()), runId],
+        [toSqlDatetime(wakeAt), waitingFor, toSqlDatetime(this.clock.now()), runId],
       ],
     ]);
   }
@@ -338,7 +349,7 @@ export class TypeOrmRunStore implements RunStore {
     const guard = fence !== null && fence.runId === runId ? ' AND lease_epoch = ?' : '';
     await this.sql.run(`${hotPathSql(this.family).progress}${guard}`, [
       progress.executedSteps, progress.completedSteps, progress.failedSteps, progress.skippedSteps, progress.lastCompletedStep,
-      toSqlDatetime(Date.now()), runId, ...(guard === '' ? [] : [fence!.epoch]),
+      toSqlDatetime(this.clock.now()), runId, ...(guard === '' ? [] : [fence!.epoch]),
     ]);
   }
 
@@ -347,13 +358,13 @@ export class TypeOrmRunStore implements RunStore {
       [
         `UPDATE ${TABLES.runs} SET status = 'running', params = ?, finished_at = NULL, duration_ms = NULL, error_step = NULL, ` +
           'error = NULL, error_category = NULL, lost_executions = ?, lost_step = ?, updated_at = ? WHERE run_id = ?',
-        [this.values.json(params, `the params of run "${runId}"`), lost.count, lost.step, toSqlDatetime(Date.now()), runId],
+        [this.values.json(params, `the params of run "${runId}"`), lost.count, lost.step, toSqlDatetime(this.clock.now()), runId],
       ],
     ]);
   }
 
   async recordInterruption(runId: string, fence: Fence | null, step: string | null, error: string): Promise<void> {
-    const update: Statement = [`UPDATE ${TABLES.runs} SET error_step = ?, error = ?, updated_at = ? WHERE run_id = ?`, [step, this.values.clip(error), toSqlDatetime(Date.now()), runId]];
+    const update: Statement = [`UPDATE ${TABLES.runs} SET error_step = ?, error = ?, updated_at = ? WHERE run_id = ?`, [step, this.values.clip(error), toSqlDatetime(this.clock.now()), runId]];
     if (fence === null) await this.sql.run(...update);
     else await this.writer.fenced(fence, [update], fence.runId === runId); // a stale execution's cause is not the run's: dropped
   }
@@ -367,7 +378,7 @@ export class TypeOrmRunStore implements RunStore {
       [
         outcome.status, outcome.executedSteps, outcome.completedSteps, outcome.failedSteps, outcome.skippedSteps,
         outcome.lastCompletedStep, toSqlDatetime(outcome.finishedAt), outcome.durationMs, outcome.errorStep, this.values.clip(outcome.error),
-        outcome.errorCategory, toSqlDatetime(Date.now()), runId,
+        outcome.errorCategory, toSqlDatetime(this.clock.now()), runId,
       ],
     ];
     const more = events.length === 0 ? [] : [this.insertEvents(events)];
@@ -394,7 +405,7 @@ export class TypeOrmRunStore implements RunStore {
     // a queue run's lease that ran out is not taken back: its queue slot may be another run's by now
     const changed = await this.sql.run(
       `UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ? AND lease_epoch = ? AND lease_owner IS NOT NULL AND (claim_queue IS NULL OR lease_expires_at > ?)`,
-      [toSqlDatetime(expiresAt), runId, fence.epoch, toSqlDatetime(Date.now())],
+      [toSqlDatetime(expiresAt), runId, fence.epoch, toSqlDatetime(this.clock.now())],
     );
     const [row] = await this.sql.all(FENCE_ROW, [runId]);
     const cancelRequested = row !== undefined && Boolean(Number(row.cancel_requested));
@@ -470,7 +481,7 @@ export class TypeOrmRunStore implements RunStore {
     const existing = await this.sql.all(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash]);
     if (existing.length > 0) return;
     try {
-      const now = toSqlDatetime(Date.now());
+      const now = toSqlDatetime(this.clock.now());
       await this.sql.run(`INSERT INTO ${TABLES.workflows} (name, domain, version, spec, spec_hash, created_at, updated_at, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
         spec.name,
         spec.domain,

@@ -3,13 +3,14 @@ import { join, isAbsolute } from 'node:path';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import { SpineError } from '../core/errors/spine-error';
 import { maskSecrets, maskUrl } from '../core/errors/secret-mask';
-import { InMemoryRunStore } from '../core/store/in-memory-run.store';
-import type { RunStore } from '../core/store/run-store.port';
+import { InMemoryRunStore } from '../core/store/memory/in-memory-run.store';
+import { asSpineStore, type SpineStore } from '../core/store/ports/spine-store';
+import { SystemClock } from '../core/clock/clock.port';
 import type { SpineOptions } from './spine.options';
 
 /** The store a Spine records into, and how to let go of it. */
 export interface OpenedStore {
-  readonly store: RunStore;
+  readonly store: SpineStore;
   readonly dataSource: DataSource | null;
   close(): Promise<void>;
 }
@@ -26,7 +27,7 @@ export const DATABASE_URL_VARIABLE = 'SPINE_DATABASE_URL';
  * the embedded SQLite file `.spine/spine.db` under `cwd`. For messages and `spine doctor`.
  */
 export function databaseChoice(options: Pick<SpineOptions, 'database' | 'store'>, env: NodeJS.ProcessEnv = process.env): { readonly database: SpineOptions['database']; readonly source: string } {
-  if (options.store !== undefined) return { database: undefined, source: 'the store option (a RunStore of your own)' };
+  if (options.store !== undefined) return { database: undefined, source: 'the store option (a store of your own)' };
   if (options.database !== undefined) return { database: options.database, source: 'the database option' };
   const url = env[DATABASE_URL_VARIABLE];
   if (url !== undefined && url.trim() !== '') return { database: url.trim(), source: `${DATABASE_URL_VARIABLE}` };
@@ -87,14 +88,15 @@ export function migrateDatabase(dataSource: DataSource): Promise<{ readonly name
 }
 
 /**
- * Opens the store `Spine.create` asked for: a RunStore given as `store`; 'memory'; a TypeORM
+ * Opens the store `Spine.create` asked for: a SpineStore given as `store`; 'memory'; a TypeORM
  * DataSource or its options; or, by default, the embedded SQLite file `.spine/spine.db` under
  * `cwd`. Migrations run unless `migrationsRun: false`. TypeORM is loaded only when used.
  */
 export async function openStore(options: SpineOptions): Promise<OpenedStore> {
-  if (options.store !== undefined) return { store: options.store, dataSource: null, close: async () => undefined };
+  if (options.store !== undefined) return { store: asSpineStore(options.store), dataSource: null, close: async () => undefined };
+  const clock = options.clock ?? new SystemClock();
   const resolved = resolveDataSource(options);
-  if (resolved === null) return { store: new InMemoryRunStore(), dataSource: null, close: async () => undefined };
+  if (resolved === null) return { store: asSpineStore(new InMemoryRunStore({ clock })), dataSource: null, close: async () => undefined };
   const { dataSource, owned } = resolved;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const persistence = require('../persistence') as typeof import('../persistence');
@@ -109,9 +111,10 @@ export async function openStore(options: SpineOptions): Promise<OpenedStore> {
   const store = new persistence.TypeOrmRunStore(dataSource, {
     ...(options.maxOutputBytes !== undefined && { maxOutputBytes: options.maxOutputBytes }),
     warn: (message) => logger.warn({}, message),
+    clock,
   });
   return {
-    store,
+    store: asSpineStore(store),
     dataSource,
     close: async () => {
       if (owned && dataSource.isInitialized) await dataSource.destroy();

@@ -5,7 +5,7 @@ import { canonicalJson } from '../core/definition/workflow-spec';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
 import { SpineError, WorkflowDefinitionError } from '../core/errors/spine-error';
 import type { WorkflowRunner } from '../core/runner/workflow-runner';
-import type { RunStore } from '../core/store/run-store.port';
+import type { SpineStore } from '../core/store/ports/spine-store';
 import { declareWorkflowDocument } from '../declarative/document.compiler';
 import type { HandlerLookup } from '../declarative/handler-registry';
 import { isWorkflowFile } from '../declarative/workflow-files';
@@ -60,12 +60,9 @@ function compile(parsed: Parsed, handlers: HandlerLookup, runner: WorkflowRunner
 export async function saveDefinition(
   source: DefinitionSource,
   options: { readonly createdBy?: string | null },
-  context: { readonly store: RunStore; readonly handlers: HandlerLookup; readonly runner: WorkflowRunner; readonly registry: WorkflowRegistry },
+  context: { readonly store: SpineStore; readonly handlers: HandlerLookup; readonly runner: WorkflowRunner; readonly registry: WorkflowRegistry },
 ): Promise<SavedDefinition> {
   const { store, handlers, runner, registry } = context;
-  if (store.saveStoredDefinition === undefined) {
-    throw new SpineError('invalid-argument', `saveDefinition: the run store (${store.constructor.name}) keeps no definitions; use the in-memory store or a database.`);
-  }
   const parsed = parse(source);
   const definition = compile(parsed, handlers, runner);
   const owner = registry.entry(definition.name);
@@ -77,7 +74,7 @@ export async function saveDefinition(
   }
   const document = parsed.document!;
   const hash = createHash('sha256').update(canonicalJson(document)).digest('hex');
-  const { created } = await store.saveStoredDefinition(
+  const { created } = await store.definitions.saveStoredDefinition(
     {
       name: definition.name,
       domain: definition.domain,
@@ -88,7 +85,7 @@ export async function saveDefinition(
       hash,
       createdBy: options.createdBy ?? null,
     },
-    new Date(),
+    new Date(runner.clock.now()),
   );
   return { name: definition.name, version: definition.version, hash, created };
 }
@@ -99,10 +96,9 @@ export async function saveDefinition(
  * are not here is passed over with a warning naming what is missing (another worker may run it).
  * Returns the names registered.
  */
-export async function loadStoredDefinitions(store: RunStore, registry: WorkflowRegistry, handlers: HandlerLookup, runner: WorkflowRunner, logger: SpineLogger): Promise<string[]> {
-  if (store.listStoredDefinitions === undefined) return [];
+export async function loadStoredDefinitions(store: SpineStore, registry: WorkflowRegistry, handlers: HandlerLookup, runner: WorkflowRunner, logger: SpineLogger): Promise<string[]> {
   const loaded: string[] = [];
-  for (const stored of await store.listStoredDefinitions()) {
+  for (const stored of await store.definitions.listStoredDefinitions()) {
     const what = `stored definition "${stored.name}" (version ${stored.version}, core_workflows)`;
     const owner = registry.entry(stored.name);
     if (owner !== undefined) {

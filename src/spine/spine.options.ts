@@ -6,7 +6,7 @@ import type { WorkflowRunnerOptions } from '../core/runner/workflow-runner';
 import type { Constructor } from '../decorators/decorator-metadata';
 import type { ClassProvider } from './class-provider';
 import type { HandlerLookup } from '../declarative/handler-registry';
-import type { QueueLimits } from '../core/store/run-queue';
+import type { QueueLimits } from '../core/store/records/queue-record';
 import type { WorkerOptions } from '../worker/run-worker';
 import type { ScheduleDeclaration } from '../core/schedule/schedule';
 import type { TradingCalendar } from '../core/schedule/trading-calendar';
@@ -67,7 +67,7 @@ export interface SpineOptions extends SpineRunnerOptions {
   readonly recoveryIntervalMs?: number;
   /** Recovered runs executing at once in this process (default 8); the rest wait for a later pass or another process. */
   readonly recoveryConcurrency?: number;
-  // store (a RunStore of your own, overriding `database`), middleware, onEvent, defaultRetry,
+  // store (a store of your own, overriding `database`), middleware, onEvent, defaultRetry,
   // defaultTimeoutMs and clock are passed to the WorkflowRunner as they are.
   /**
    * Queues declared in code, with limits that hold across every worker on the database:

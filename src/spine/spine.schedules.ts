@@ -12,8 +12,10 @@ import {
 } from '../core/schedule/schedule';
 import { localDate, weekdayOf, type TradingCalendar } from '../core/schedule/trading-calendar';
 import type { TriggerSource } from '../core/schedule/trigger';
-import type { RunStatus } from '../core/store/run-record';
-import type { FireOutcome, FireRecord, NewRun, RunStore } from '../core/store/run-store.port';
+import type { RunStatus } from '../core/store/records/run-record';
+import type { FireOutcome, FireRecord, NewRun } from '../core/store/records/store-writes';
+import { capabilityOf, type SpineStore } from '../core/store/ports/spine-store';
+import type { ScheduleStore } from '../core/store/ports/schedule-store.port';
 import { DecoratorMetadata } from '../decorators/decorator-metadata';
 import type { WorkflowRegistry } from '../discovery/workflow.registry';
 import { compileCron } from '../schedule/cron-times';
@@ -64,7 +66,7 @@ const FINISHED_UNSUCCESSFULLY: readonly RunStatus[] = ['failed', 'cancelled', 's
 export class SpineSchedules {
   private constructor(
     readonly definitions: readonly ScheduleDefinition[],
-    private readonly store: RunStore,
+    private readonly store: SpineStore,
     private readonly runner: WorkflowRunner,
     private readonly prepare: (workflow: string, params: Readonly<Record<string, unknown>>) => Promise<{ definition: WorkflowDefinition; params: Readonly<Record<string, unknown>> }>,
     private readonly logger: SpineLogger,
@@ -108,15 +110,15 @@ export class SpineSchedules {
   /** Registers the schedules on the store (new ones start from `now`) and returns the manager. */
   static async open(
     definitions: readonly ScheduleDefinition[],
-    store: RunStore,
+    store: SpineStore,
     runner: WorkflowRunner,
     prepare: SpineSchedules['prepare'],
     logger: SpineLogger,
     enqueued: () => void,
     now: Date,
   ): Promise<SpineSchedules> {
-    if (definitions.length > 0 && store.saveSchedules !== undefined) {
-      await store.saveSchedules(definitions.map((s) => ({ name: s.name, workflow: s.workflow, paused: s.paused })), now);
+    if (definitions.length > 0 && store.schedules !== null) {
+      await store.schedules.saveSchedules(definitions.map((s) => ({ name: s.name, workflow: s.workflow, paused: s.paused })), now);
     }
     return new SpineSchedules(definitions, store, runner, prepare, logger, enqueued);
   }
@@ -160,13 +162,13 @@ export class SpineSchedules {
     const write = { schedule: schedule.name, workflow: schedule.workflow, fireTime, source, run, error, scheduled };
     let outcome: FireOutcome;
     try {
-      outcome = await store.fireSchedule!(write);
+      outcome = await store.fireSchedule(write);
     } catch (caught) {
       // a run the store cannot keep (params too large to store, say): the fire is recorded with why, not tried for ever
       if (!(caught instanceof SpineError) || run === null || !['unserializable-value', 'invalid-argument', 'limit-exceeded'].includes(caught.kind)) throw caught;
       error = caught.message;
       run = null;
-      outcome = await store.fireSchedule!({ ...write, run: null, error });
+      outcome = await store.fireSchedule({ ...write, run: null, error });
     }
     if (outcome.fired && run !== null) this.enqueued();
     if (outcome.fired && error !== null) this.logger.warn({ schedule: schedule.name, workflow: schedule.workflow, fireTime: fireTime.toISOString() }, `schedule "${schedule.name}": the fire at ${fireTime.toISOString()} made no run: ${error}`);
@@ -175,8 +177,8 @@ export class SpineSchedules {
 
   /** Every declared schedule with its state on the store, next fire times and newest fire. */
   async list(now: Date, upcoming = 3): Promise<ScheduleInfo[]> {
-    const states = new Map<string, ScheduleState>(((await this.store.listScheduleStates?.()) ?? []).map((s) => [s.name, s]));
-    const latest = new Map<string, FireRecord>(((await this.store.latestFires?.(this.definitions.map((s) => s.name))) ?? []).map((f) => [f.schedule, f]));
+    const states = new Map<string, ScheduleState>(((await this.store.schedules?.listScheduleStates()) ?? []).map((s) => [s.name, s]));
+    const latest = new Map<string, FireRecord>(((await this.store.schedules?.latestFires(this.definitions.map((s) => s.name))) ?? []).map((f) => [f.schedule, f]));
     return this.definitions.map((schedule) => {
       const state = states.get(schedule.name);
       return {
@@ -199,7 +201,7 @@ export class SpineSchedules {
     const schedule = this.get(name);
     const store = this.requireSchedules();
     // a resume moves the cursor to now: the database's now, so a fast clock here skips no fire
-    const state = await store.setSchedulePaused!(schedule.name, paused, store.databaseTime === undefined ? new Date() : await store.databaseTime());
+    const state = await store.setSchedulePaused(schedule.name, paused, await store.databaseTime());
     if (state === null) throw new SpineError('unknown-schedule', `Schedule "${name}" is not registered on this database.`);
     return state;
   }
@@ -242,7 +244,7 @@ export class SpineSchedules {
     });
     if (times.length > 100_000) throw new SpineError('invalid-argument', `backfill "${name}": ${from}…${to} holds more than 100,000 fire times; backfill a shorter range at a time.`);
     const fired = new Map<number, FireRecord>();
-    if (times.length > 0) for (const f of await store.listFires!(schedule.name, times[0]!, times[times.length - 1]!)) fired.set(f.fireTime.getTime(), f);
+    if (times.length > 0) for (const f of await store.listFires(schedule.name, times[0]!, times[times.length - 1]!)) fired.set(f.fireTime.getTime(), f);
     const entries: BackfillEntry[] = [];
     for (const fireTime of times) {
       const day = localDate(fireTime, schedule.timezone);
@@ -277,15 +279,12 @@ export class SpineSchedules {
 
   /** Puts a finished, unsuccessful run of a fire back on its queue: it resumes where it stopped. */
   private async resume(runId: string): Promise<void> {
-    const run = await this.store.getRun(runId);
-    if (run === null || this.store.requeueRuns === undefined) return;
-    await this.store.requeueRuns([{ runId, params: run.params }], null, new Date());
+    const run = await this.store.journal.getRun(runId);
+    if (run === null || this.store.queue === null) return;
+    await this.store.queue.requeueRuns([{ runId, params: run.params }], null, new Date(this.runner.clock.now()));
   }
 
-  private requireSchedules(): RunStore {
-    if (this.store.fireSchedule === undefined) {
-      throw new SpineError('invalid-argument', `The run store (${this.store.constructor.name}) keeps no schedules; use the in-memory store or a database.`);
-    }
-    return this.store;
+  private requireSchedules(): ScheduleStore {
+    return capabilityOf(this.store, 'schedules', 'Schedules');
   }
 }

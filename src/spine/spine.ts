@@ -4,8 +4,9 @@ import type { WorkflowDefinition } from '../core/definition/workflow-definition'
 import { SpineError } from '../core/errors/spine-error';
 import { workflowHash, workflowSpec } from '../core/definition/workflow-spec';
 import { InProcessDispatcher } from '../core/pipeline/in-process.dispatcher';
-import type { CheckpointRecord, CheckpointSnapshot, MapItemRecord, QualityPoint, RunFilter, RunRecord, StepRecord } from '../core/store/run-record';
-import type { RunStore } from '../core/store/run-store.port';
+import type { CheckpointRecord, CheckpointSnapshot, MapItemRecord, QualityPoint, QualityStepSummary, RunCount, RunFilter, RunRecord, StepRecord, StoredRunEvent } from '../core/store/records/run-record';
+import type { Clock } from '../core/clock/clock.port';
+import { capabilityOf, type SpineStore } from '../core/store/ports/spine-store';
 import { WorkflowRunner, type ExecuteOptions, type ResumeOptions } from '../core/runner/workflow-runner';
 import type { WorkflowResult } from '../core/runner/workflow-result';
 import type { RunEvent, RunEventListener } from '../core/runner/run-event';
@@ -18,17 +19,17 @@ import { OtelRunTelemetry } from '../telemetry/otel-telemetry';
 import { consoleLogger, logError, logInfo } from '../core/logging/logger.port';
 import { loadStoredDefinitions, saveDefinition, type DefinitionSource, type SavedDefinition } from './spine.definitions';
 import type { HandlerLookup } from '../declarative/handler-registry';
-import { reachedEnd, type StoredDefinition } from '../core/store/run-record';
+import { reachedEnd, type StoredDefinition } from '../core/store/records/run-record';
 import type { DataSource } from 'typeorm';
 import { SpineStartupError } from './spine-startup.error';
 import type { SpineLogger, SpineOptions } from './spine.options';
 import { RunWorker, type WorkerOptions } from '../worker/run-worker';
-import { checkQueueLimits, type QueueLimits, type QueueStats, type WorkerRecord } from '../core/store/run-queue';
+import { checkQueueLimits, type QueueLimits, type QueueStats, type WorkerRecord } from '../core/store/records/queue-record';
 import type { EnqueueOptions } from '../core/runner/workflow-runner';
 import { SpineSchedules, type BackfillResult, type ScheduleInfo } from './spine.schedules';
 import { Scheduler } from '../worker/scheduler';
 import type { ScheduleState } from '../core/schedule/schedule';
-import type { SignalOptions, SignalRecord } from '../core/store/signal';
+import type { SignalOptions, SignalRecord } from '../core/store/records/signal-record';
 import { assertRunFilter } from '../core/store/run-filter.check';
 import { assertSafeKeys } from '../core/context/safe-values';
 import { approvalSignal } from '../core/runner/signal-wait';
@@ -43,7 +44,7 @@ export class Spine {
   private constructor(
     readonly container: Container,
     readonly runner: WorkflowRunner,
-    readonly store: RunStore,
+    readonly store: SpineStore,
     private readonly registry: WorkflowRegistry,
     private readonly startedAt: string,
     private readonly opened: OpenedStore,
@@ -177,9 +178,7 @@ export class Spine {
       await opened.close();
       throw new SpineStartupError(problems);
     }
-    if (store.saveDefinition !== undefined) {
-      for (const definition of registry.all().map((entry) => entry.definition)) await store.saveDefinition(workflowSpec(definition), workflowHash(definition));
-    }
+    for (const definition of registry.all().map((entry) => entry.definition)) await store.definitions.saveDefinition(workflowSpec(definition), workflowHash(definition));
     registry.freeze(startedAt);
     const recoveryIntervalMs = options.recoveryIntervalMs ?? options.lease?.durationMs ?? 30_000;
     const spine = new Spine(
@@ -202,9 +201,9 @@ export class Spine {
       const seenAt =
         typeof scheduler === 'object' && scheduler.now !== undefined
           ? new Date(scheduler.now())
-          : schedules.length > 0 && store.databaseTime !== undefined
-            ? await store.databaseTime()
-            : new Date();
+          : schedules.length > 0 && store.schedules !== null
+            ? await store.schedules.databaseTime()
+            : new Date(runner.clock.now());
       spine.schedules = await SpineSchedules.open(schedules, store, runner, (name, params) => spine.prepare(name, { params }), spine.logger, () => spine.worker?.notify(), seenAt);
     } catch (error) {
       await opened.close();
@@ -294,7 +293,7 @@ export class Spine {
   async waitForResult(runId: string, options: { readonly timeoutMs?: number; readonly pollIntervalMs?: number } = {}): Promise<WorkflowResult> {
     const deadline = options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
     for (let poll = 0; ; poll++) {
-      const run = await this.store.getRun(runId);
+      const run = await this.store.journal.getRun(runId);
       if (run === null) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; check the id (spine.listRuns shows recent runs).`);
       if (reachedEnd(run.status) || run.status === 'failed' || run.status === 'cancelled' || run.status === 'stopped') {
         const definition = this.registry.get(run.workflowName);
@@ -319,11 +318,18 @@ export class Spine {
   startWorker(options: WorkerOptions = {}): RunWorker {
     this.assertOpen('startWorker');
     if (this.worker !== null) throw new SpineError('invalid-argument', `This Spine already runs a worker (${this.worker.id}); one per Spine.`);
-    const worker = new RunWorker(this.runner, this.store, () => this.registry.names(), this.queueLimits, options, this.logger);
+    const worker = new RunWorker(this.runner, capabilityOf(this.store, 'queue', 'A worker'), () => this.registry.names(), this.queueLimits, options, this.logger, this.runner.clock);
     const scheduler =
       options.scheduler === false || this.schedules.definitions.length === 0
         ? null
-        : new Scheduler(this.store, this.schedules.definitions, this.schedules.fire, this.logger, options.scheduler === true || options.scheduler === undefined ? {} : options.scheduler);
+        : new Scheduler(
+            capabilityOf(this.store, 'schedules', 'The scheduler'),
+            this.schedules.definitions,
+            this.schedules.fire,
+            this.logger,
+            options.scheduler === true || options.scheduler === undefined ? {} : options.scheduler,
+            this.runner.clock,
+          );
     this.worker = worker;
     this.scheduler = scheduler;
     worker.start();
@@ -336,7 +342,7 @@ export class Spine {
    * database's state), the next `upcoming` fire times, and the newest fire with its run's status.
    */
   listSchedules(options: { readonly upcoming?: number } = {}): Promise<ScheduleInfo[]> {
-    return this.schedules.list(new Date(), options.upcoming ?? 3);
+    return this.schedules.list(new Date(this.clock.now()), options.upcoming ?? 3);
   }
 
   /** Pauses a schedule: no process fires it until it is resumed (the state is on the database, it survives restarts). */
@@ -358,7 +364,7 @@ export class Spine {
    */
   async triggerSchedule(name: string, options: { readonly at?: Date } = {}): Promise<{ readonly runId: string; readonly fireTime: Date }> {
     this.assertOpen('triggerSchedule');
-    return this.schedules.trigger(name, options.at, new Date());
+    return this.schedules.trigger(name, options.at, new Date(this.clock.now()));
   }
 
   /**
@@ -385,7 +391,7 @@ export class Spine {
 
   /** The signals sent to a run, oldest first, each with the step execution that consumed it. */
   listSignals(runId: string): Promise<SignalRecord[]> {
-    return this.store.listSignals?.(runId) ?? Promise.resolve([]);
+    return this.store.signals?.listSignals(runId) ?? Promise.resolve([]);
   }
 
   /** Approves the breached 'approve' quality gate of `step` in a run: it goes on. */
@@ -400,13 +406,12 @@ export class Spine {
 
   /** Per queue: queued (and due), running, waiting, the oldest queued run's enqueue time, and per concurrency key. */
   queueStats(): Promise<QueueStats[]> {
-    if (this.store.queueStats === undefined) return Promise.resolve([]);
-    return this.store.queueStats(new Date());
+    return this.store.queue?.queueStats(new Date(this.runner.clock.now())) ?? Promise.resolve([]);
   }
 
   /** Worker processes registered on the store (their heartbeat rows), most recent first. */
   listWorkers(): Promise<WorkerRecord[]> {
-    return this.store.listWorkers?.() ?? Promise.resolve([]);
+    return this.store.queue?.listWorkers() ?? Promise.resolve([]);
   }
 
   /** The workflow named and its params: defaults, then the given params, converted and validated by its DTO. */
@@ -465,7 +470,7 @@ export class Spine {
     paramsOverride: Readonly<Record<string, unknown>> | undefined,
   ): Promise<{ workflow: WorkflowDefinition; paramsOverride: Readonly<Record<string, unknown>> | undefined } | null> {
     if (paramsOverride !== undefined) assertSafeKeys(paramsOverride, `the params override of run "${runId}"`);
-    const run = await this.store.getRun(runId);
+    const run = await this.store.journal.getRun(runId);
     if (run === null) return null;
     const entry = this.registry.entry(run.workflowName);
     if (entry === undefined) throw this.unknownWorkflow(run.workflowName);
@@ -475,28 +480,28 @@ export class Spine {
 
   /** One recorded run, or null. */
   getRun(runId: string): Promise<RunRecord | null> {
-    return this.store.getRun(runId);
+    return this.store.journal.getRun(runId);
   }
 
   /** Recorded runs, newest first. */
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
     assertRunFilter(filter);
-    return this.store.listRuns(filter);
+    return this.store.history.listRuns(filter);
   }
 
   /** Every recorded step execution of a run. */
   getRunSteps(runId: string): Promise<StepRecord[]> {
-    return this.store.getRunSteps(runId);
+    return this.store.journal.getRunSteps(runId);
   }
 
   /** The run's checkpoints (one per completed step; `hasContext` where a context snapshot was kept), in order. */
   listCheckpoints(runId: string): Promise<CheckpointRecord[]> {
-    return this.store.listCheckpoints(runId);
+    return this.store.history.listCheckpoints(runId);
   }
 
   /** The items of the run's maps run in place (one row each), by step, iteration and index; map items run as runs of their own are `listRuns({ parentRunId })`. */
   async listMapItems(runId: string): Promise<MapItemRecord[]> {
-    return (await this.store.listMapItems?.(runId)) ?? [];
+    return this.store.journal.listMapItems(runId);
   }
 
   /**
@@ -523,7 +528,7 @@ export class Spine {
 
   /** The declarative definitions stored in the database (active versions), by name. */
   async listStoredDefinitions(): Promise<StoredDefinition[]> {
-    return (await this.store.listStoredDefinitions?.()) ?? [];
+    return this.store.definitions.listStoredDefinitions();
   }
 
   /**
@@ -534,9 +539,35 @@ export class Spine {
     return this.runner.deleteCheckpoints(runId);
   }
 
-  /** Quality metrics of a workflow's step over the last `days` days, oldest first. */
-  qualityTrend(workflow: string, step: string, days = 30): Promise<QualityPoint[]> {
-    return this.store.qualityTrend(workflow, step, new Date(Date.now() - days * 86_400_000));
+  /** Quality metrics of a workflow's step over the last `days` days (or since a time), oldest first. */
+  qualityTrend(workflow: string, step: string, days: number | { readonly since: Date } = 30): Promise<QualityPoint[]> {
+    const since = typeof days === 'number' ? new Date(this.clock.now() - days * 86_400_000) : days.since;
+    return this.store.history.qualityTrend(workflow, step, since);
+  }
+
+  /** Top-level runs started since `since`, counted by workflow and status. */
+  countRuns(since: Date): Promise<RunCount[]> {
+    return this.store.history.countRuns(since);
+  }
+
+  /** The workflow steps that recorded quality metrics in runs started since `since`. */
+  listQualitySteps(since: Date): Promise<QualityStepSummary[]> {
+    return this.store.history.listQualitySteps(since);
+  }
+
+  /** The events kept for a run (not those its step rows tell), oldest first, at most `limit`. */
+  listRunEvents(runId: string, limit = 500): Promise<StoredRunEvent[]> {
+    return this.store.history.listRunEvents(runId, limit);
+  }
+
+  /** True when runs outlive this process (a database, not memory). */
+  get durable(): boolean {
+    return this.store.durable;
+  }
+
+  /** The clock this Spine's runs, leases, queues and schedules go by (`Spine.create({ clock })`). */
+  get clock(): Clock {
+    return this.runner.clock;
   }
 
   /**
@@ -547,7 +578,7 @@ export class Spine {
     if (!(Number.isFinite(options.olderThanDays) && options.olderThanDays >= 0)) {
       throw new SpineError('invalid-argument', `spine.purge: olderThanDays must be a number ≥ 0 (got ${String(options.olderThanDays)}).`);
     }
-    return this.store.purge({ before: new Date(Date.now() - options.olderThanDays * 86_400_000), keepFailed: options.keepFailed ?? false });
+    return this.store.history.purge({ before: new Date(this.clock.now() - options.olderThanDays * 86_400_000), keepFailed: options.keepFailed ?? false });
   }
 
   /** Registration is closed once `Spine.create` has returned; this always says so. */

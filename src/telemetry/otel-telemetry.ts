@@ -19,7 +19,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import type { QueueStats } from '../core/store/run-queue';
+import type { QueueStats } from '../core/store/records/queue-record';
 import type { AttemptTrace, AttemptTraceInfo, AttemptTraceOutcome, RunTelemetry, RunTrace, RunTraceInfo, RunTraceOutcome } from '../core/runner/run-telemetry';
 
 /** The package's version (the instrumentation scope's). */

@@ -3,8 +3,9 @@ import { hostname } from 'node:os';
 import { SpineError } from '../core/errors/spine-error';
 import type { WorkflowRunner } from '../core/runner/workflow-runner';
 import type { WorkflowResult } from '../core/runner/workflow-result';
-import { checkQueueLimits, DEFAULT_QUEUE, type ClaimedRun, type QueueLimits, type WorkerRecord } from '../core/store/run-queue';
-import type { RunStore } from '../core/store/run-store.port';
+import { checkQueueLimits, DEFAULT_QUEUE, type ClaimedRun, type QueueLimits, type WorkerRecord } from '../core/store/records/queue-record';
+import type { RunQueue } from '../core/store/ports/run-queue.port';
+import type { Clock } from '../core/clock/clock.port';
 import type { SchedulerOptions } from './scheduler';
 
 /** How a worker runs: which queues it serves, how many runs at once, how often it looks for work. */
@@ -40,7 +41,7 @@ export class RunWorker {
   private readonly pollIntervalMs: number;
   private readonly heartbeatIntervalMs: number;
   private readonly parkAfterMs: number | undefined;
-  private readonly startedAt = new Date();
+  private readonly startedAt: Date;
   private stopping = false;
   private wake: (() => void) | null = null;
   private pending = false;
@@ -67,15 +68,15 @@ export class RunWorker {
 
   constructor(
     private readonly runner: WorkflowRunner,
-    private readonly store: RunStore,
+    private readonly queue: RunQueue,
     private readonly workflows: () => readonly string[],
     limits: Readonly<Record<string, QueueLimits>>,
     options: WorkerOptions,
     private readonly logger: WorkerLogger,
+    /** The time claims, leases and heartbeats are judged by, and the poll sleeps on (the Spine's clock). */
+    private readonly clock: Clock,
   ) {
-    if (store.claimQueued === undefined) {
-      throw new SpineError('invalid-argument', `A worker needs a run store with a run queue; ${store.constructor.name} has none (use the in-memory store or a database).`);
-    }
+    this.startedAt = new Date(clock.now());
     const names = options.queues ?? [DEFAULT_QUEUE];
     if (!Array.isArray(names) || names.length === 0 || names.some((n) => typeof n !== 'string' || n.length === 0 || n.length > 255)) {
       throw new SpineError('invalid-argument', `worker.queues must be a non-empty list of queue names (got ${JSON.stringify(options.queues)}).`);
@@ -115,8 +116,7 @@ export class RunWorker {
   /** Starts claiming (once). */
   start(): void {
     if (this.loop !== null || this.stopping) return;
-    const stats = this.store.queueStats?.bind(this.store);
-    if (stats !== undefined) this.unobserve = this.runner.telemetry?.observeQueues(() => stats(new Date())) ?? null;
+    this.unobserve = this.runner.telemetry?.observeQueues(() => this.queue.queueStats(new Date(this.clock.now()))) ?? null;
     this.loop = this.claimLoop();
     void this.saveRow();
     this.heartbeat = setInterval(() => void this.saveRow(), this.heartbeatIntervalMs);
@@ -148,7 +148,7 @@ export class RunWorker {
       await Promise.race([Promise.allSettled([...this.running.values()]), timeout]);
       clearTimeout(timer);
     }
-    await this.store.removeWorker?.(this.id).catch(() => undefined);
+    await this.queue.removeWorker(this.id).catch(() => undefined);
   }
 
   /** This worker as its row records it. */
@@ -162,13 +162,13 @@ export class RunWorker {
       concurrency: this.concurrency,
       running: this.running.size,
       startedAt: this.startedAt,
-      heartbeatAt: new Date(),
+      heartbeatAt: new Date(this.clock.now()),
     };
   }
 
   private async saveRow(): Promise<void> {
     if (this.stopping) return;
-    await this.store.saveWorker?.(this.record()).catch((error: unknown) => this.logger.warn({ workerId: this.id, error: messageOf(error) }, `worker ${this.id}: saving its heartbeat failed: ${messageOf(error)}`));
+    await this.queue.saveWorker(this.record()).catch((error: unknown) => this.logger.warn({ workerId: this.id, error: messageOf(error) }, `worker ${this.id}: saving its heartbeat failed: ${messageOf(error)}`));
   }
 
   private async claimLoop(): Promise<void> {
@@ -179,16 +179,16 @@ export class RunWorker {
       let taken = 0;
       if (free > 0) {
         try {
-          const now = Date.now();
+          const now = this.clock.now();
           const lease = this.runner.leaseDurationMs;
-          const claimed = await this.store.claimQueued!({
+          const claimed = await this.queue.claimQueued({
             owner: this.id,
             queues: this.queues,
             max: free,
             now: new Date(now),
             leaseExpiresAt: new Date(now + lease),
             workflows: this.workflows(),
-            clock: Date.now,
+            clock: () => this.clock.now(),
           });
           this.claims++;
           failures = 0;
@@ -209,9 +209,9 @@ export class RunWorker {
 
   private idle(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
+      const cancel = this.clock.setTimer(ms, done);
       function done(): void {
-        clearTimeout(timer);
+        cancel();
         resolve();
       }
       this.wake = () => {

@@ -1,7 +1,9 @@
 import { SpineError } from '../core/errors/spine-error';
 import { dueFires, type ScheduleDefinition, type ScheduleState } from '../core/schedule/schedule';
 import type { TriggerSource } from '../core/schedule/trigger';
-import type { FireOutcome, RunStore } from '../core/store/run-store.port';
+import type { FireOutcome } from '../core/store/records/store-writes';
+import type { ScheduleStore } from '../core/store/ports/schedule-store.port';
+import type { Clock } from '../core/clock/clock.port';
 import type { WorkerLogger } from './run-worker';
 
 /** Records one fire of a schedule with its queued run (see `Spine`): the scheduler's way to fire. */
@@ -11,8 +13,8 @@ export type FireSchedule = (schedule: ScheduleDefinition, fireTime: Date, source
 export interface SchedulerOptions {
   /**
    * The time schedules are read at (tests pass an accelerated or fake one, believed as it is).
-   * Default: the database's clock (`RunStore.databaseTime`), so every process decides on the same
-   * time whatever its own clock says; Date.now for a store without one.
+   * Default: the database's clock (`ScheduleStore.databaseTime`), so every process decides on the same
+   * time whatever its own clock says (the in-memory store's is the Spine's clock).
    */
   readonly now?: () => number;
   /** Longest sleep between passes (default 30 s): pauses, resumes and cursor moves by other processes are seen then at the latest. */
@@ -37,11 +39,13 @@ export class Scheduler {
   private passes = 0;
 
   constructor(
-    private readonly store: RunStore,
+    private readonly store: ScheduleStore,
     private readonly schedules: readonly ScheduleDefinition[],
     private readonly fire: FireSchedule,
     private readonly logger: WorkerLogger,
-    options: SchedulerOptions = {},
+    options: SchedulerOptions,
+    /** What it sleeps on (the Spine's clock; a fake one in tests moves it). */
+    private readonly clock: Clock,
   ) {
     if (options.now !== undefined && typeof options.now !== 'function') {
       throw new SpineError('invalid-argument', `worker.scheduler.now must be a function returning epoch milliseconds (got ${typeof options.now}).`);
@@ -50,7 +54,7 @@ export class Scheduler {
     if (!(typeof maxSleepMs === 'number' && maxSleepMs >= 1 && Number.isFinite(maxSleepMs))) {
       throw new SpineError('invalid-argument', `worker.scheduler.maxSleepMs must be a number ≥ 1 (got ${String(options.maxSleepMs)}).`);
     }
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => clock.now());
     this.ownClock = options.now !== undefined;
     this.maxSleepMs = maxSleepMs;
   }
@@ -60,7 +64,7 @@ export class Scheduler {
 
   /** The time a pass decides by: the given clock, else the database's, else this process's. */
   private async passTime(): Promise<number> {
-    if (this.ownClock || this.store.databaseTime === undefined) return this.now();
+    if (this.ownClock) return this.now();
     return (await this.store.databaseTime()).getTime();
   }
 
@@ -70,7 +74,7 @@ export class Scheduler {
   }
 
   start(): void {
-    if (this.loop !== null || this.stopping || this.schedules.length === 0 || this.store.fireSchedule === undefined) return;
+    if (this.loop !== null || this.stopping || this.schedules.length === 0) return;
     this.loop = this.run();
   }
 
@@ -108,7 +112,7 @@ export class Scheduler {
     this.passes++;
     const now = new Date(await this.passTime());
     const startedAt = performance.now();
-    const states = new Map<string, ScheduleState>((await this.store.listScheduleStates!()).map((s) => [s.name, s]));
+    const states = new Map<string, ScheduleState>((await this.store.listScheduleStates()).map((s) => [s.name, s]));
     let nextAt = now.getTime() + this.maxSleepMs;
     for (const schedule of this.schedules) {
       if (this.stopping) break;
@@ -129,7 +133,7 @@ export class Scheduler {
         if (!outcome.fired && outcome.reason === 'paused') break;
         last = fireTime;
       }
-      if (due.cursor !== null && (last === null || due.cursor > last)) await this.store.moveScheduleCursor!(schedule.name, due.cursor);
+      if (due.cursor !== null && (last === null || due.cursor > last)) await this.store.moveScheduleCursor(schedule.name, due.cursor);
       const next = schedule.times.next(now);
       if (next !== null) nextAt = Math.min(nextAt, next.getTime());
     }
@@ -139,13 +143,12 @@ export class Scheduler {
 
   private idle(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done(): void {
-        clearTimeout(timer);
-        self.wake = null;
+      const done = (): void => {
+        cancel();
+        this.wake = null;
         resolve();
-      }
+      };
+      const cancel = this.clock.setTimer(ms, done);
       this.wake = done;
     });
   }

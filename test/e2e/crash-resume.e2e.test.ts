@@ -21,7 +21,7 @@ function runChild(file: string, log: string, index: number, killAfterReadyMs: nu
     proc.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       if (killAfterReadyMs !== null && out.includes('ready')) {
-        killAfterReadyMs !== null && setTimeout(() => proc.kill('SIGKILL'), killAfterReadyMs);
+        setTimeout(() => proc.kill('SIGKILL'), killAfterReadyMs);
         killAfterReadyMs = null;
       }
     });

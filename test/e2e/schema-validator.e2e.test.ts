@@ -14,6 +14,7 @@ const root = join(__dirname, '..', '..');
 const schemaText = readFileSync(join(root, 'schema', 'workflow.schema.json'), 'utf8');
 
 describe('the build’s workflow schema validator', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the built validator, as the package ships it
   const built = require(join(root, 'dist', 'declarative', 'workflow-schema.validator.js')) as ValidateFunction & { schemaSha256: string };
   const compiled = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(schemaText) as object);
 

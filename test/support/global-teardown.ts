@@ -2,6 +2,9 @@ import type { ThrowawayMariaDb } from './mariadb';
 
 /** Stops the throwaway MariaDB the global setup started, if any. */
 export default async function globalTeardown(): Promise<void> {
-  const server = (globalThis as { __spineMariaDb?: ThrowawayMariaDb }).__spineMariaDb;
+  const holder = globalThis as { __spineMariaDb?: ThrowawayMariaDb };
+  const server = holder.__spineMariaDb;
+  // each project names this teardown: the first stops the server, the others find none
+  holder.__spineMariaDb = undefined;
   if (server !== undefined) await server.stop();
 }

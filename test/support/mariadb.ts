@@ -62,7 +62,7 @@ export async function startMariaDb(extraArgs: readonly string[] = []): Promise<T
     } catch (error) {
       if (Date.now() > deadline || child.exitCode !== null) {
         child.kill('SIGKILL');
-        throw new Error(`mariadbd did not start (see ${dir}/error.log): ${(error as Error).message}`);
+        throw new Error(`mariadbd did not start (see ${dir}/error.log): ${(error as Error).message}`, { cause: error });
       }
       await new Promise((r) => setTimeout(r, 100));
     }

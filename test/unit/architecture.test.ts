@@ -55,4 +55,50 @@ describe('architecture', () => {
       .flatMap((file) => imports(file).filter((spec) => spec.startsWith('.') && /\/(nest|cli)(\/|$)/.test(join(relative(src, file), '..', spec).replace(/^/, '/'))).map((spec) => `${relative(src, file)} imports ${spec}`));
     expect(intoFrontEnds).toEqual([]);
   });
+
+  describe('store ports', () => {
+    const portsDir = join(src, 'core', 'store', 'ports');
+    const ports = files(portsDir).filter((file) => file.endsWith('.port.ts'));
+
+    /** Each interface a port file declares, with its members (one per line at the interface's indentation). */
+    function interfacesOf(file: string): { name: string; members: string[] }[] {
+      const text = readFileSync(file, 'utf8').replace(/\/\*\*[\s\S]*?\*\//g, '');
+      return [...text.matchAll(/^export interface (\w+)[^{]*\{\n([\s\S]*?)^\}/gm)].map((m) => ({
+        name: m[1]!,
+        members: [...m[2]!.matchAll(/^ {2}(?:readonly )?(\w+\??)[(:<]/gm)].map((member) => member[1]!),
+      }));
+    }
+
+    it('are the seven capabilities, each with at most 14 members', () => {
+      const declared = ports.flatMap((file) => interfacesOf(file).map((i) => [i.name, i.members.length] as const));
+      expect(declared.map(([name]) => name).sort()).toEqual(['DefinitionStore', 'RunHistory', 'RunJournal', 'RunLeases', 'RunQueue', 'ScheduleStore', 'SignalStore']);
+      expect(declared.filter(([, count]) => count === 0 || count > 14)).toEqual([]);
+    });
+
+    it('declare no optional member: every store implements every member of the ports it offers', () => {
+      const optional = ports.flatMap((file) => interfacesOf(file).flatMap((i) => i.members.filter((m) => m.endsWith('?')).map((m) => `${i.name}.${m}`)));
+      expect(optional).toEqual([]);
+    });
+
+    it('are what the worker imports of the store: the queue, schedule and signal ports only', () => {
+      const allowed = ['run-queue.port', 'schedule-store.port', 'signal-store.port'];
+      const offending = files(join(src, 'worker')).flatMap((file) =>
+        imports(file)
+          .filter((spec) => /core\/store\/(ports|memory)\//.test(spec) && !allowed.some((port) => spec.endsWith(`/${port}`)))
+          .map((spec) => `${relative(src, file)} imports ${spec}`),
+      );
+      expect(offending).toEqual([]);
+    });
+
+    it('are never imported by the console or the CLI: they go through Spine', () => {
+      const offending = ['console', 'cli'].flatMap((folder) =>
+        files(join(src, folder)).flatMap((file) =>
+          imports(file)
+            .filter((spec) => /core\/store\/(ports|memory)\/|persistence\/typeorm-run\.store/.test(spec))
+            .map((spec) => `${relative(src, file)} imports ${spec}`),
+        ),
+      );
+      expect(offending).toEqual([]);
+    });
+  });
 });

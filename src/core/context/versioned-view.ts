@@ -87,6 +87,7 @@ export class VersionedView {
   }
 
   private lookup(key: string): unknown {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the walk down the layers starts here
     let view: VersionedView | null = this;
     while (view !== null) {
       const entries = view.layer.entries.get(key);

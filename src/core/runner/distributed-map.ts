@@ -1,4 +1,4 @@
-import { reachedEnd } from '../store/run-record';
+import { reachedEnd } from '../store/records/run-record';
 import type { WorkflowContext } from '../context/workflow-context';
 import type { MapStepDefinition, StepRuntime } from '../definition/step-definition';
 import type { WorkflowDefinition } from '../definition/workflow-definition';
@@ -7,8 +7,8 @@ import { messageOf } from '../errors/step-error';
 import { ErrorCategory } from '../policy/error-category';
 import { QualityMetrics } from '../quality/quality-metrics';
 import { StepResult } from '../result/step-result';
-import { DEFAULT_QUEUE, type ChildRunSummary } from '../store/run-queue';
-import type { NewRun } from '../store/run-store.port';
+import { DEFAULT_QUEUE, type ChildRunSummary } from '../store/records/queue-record';
+import type { NewRun } from '../store/records/store-writes';
 import type { MapItemError } from './map-step.handler';
 import { mapItemRunId } from './map-item.run';
 import type { StepEnvironment } from './step-environment';
@@ -41,12 +41,14 @@ export async function distributedMap(
   tolerated: number,
   itemParams: (index: number) => Readonly<Record<string, unknown>>,
 ): Promise<StepResult> {
-  const store = env.store;
-  if (store.enqueueRuns === undefined || store.listChildren === undefined) {
-    return StepResult.fail(`map step "${step.name}" distributes its items, but the run store has no run queue; use the in-memory store or a database`, {
+  const runQueue = env.store.queue;
+  if (runQueue === null) {
+    // Spine.create refuses such a workflow at start-up; a bare WorkflowRunner meets it here
+    return StepResult.fail(`map step "${step.name}" distributes its items, but the ${env.store.name} store has no run queue; use the in-memory store or a database`, {
       category: ErrorCategory.CONFIGURATION,
     });
   }
+  const store = { queue: runQueue, journal: env.store.journal };
   const queue = step.distribute === true ? (iterator.queue ?? DEFAULT_QUEUE) : step.distribute!;
   const total = items.length;
   const ids = items.map((_, index) => mapItemRunId(runtime.idempotencyKey, index, env.rootRunId));
@@ -58,13 +60,13 @@ export async function distributedMap(
   await enqueueMissing();
   try {
     for (let poll = 0; ; poll++) {
-      const children = new Map((await store.listChildren(env.runId)).map((child) => [child.runId, child]));
+      const children = new Map((await store.queue.listChildren(env.runId)).map((child) => [child.runId, child]));
       const settled = tally(children);
       env.mapProgress(step.name, settled.completed.length + settled.failed.length, settled.failed.length, total);
       if (settled.failed.length > tolerated || settled.unsettled === 0) {
-        if (settled.failed.length > tolerated) await store.cancelChildren?.(env.runId);
+        if (settled.failed.length > tolerated) await store.queue.cancelChildren(env.runId);
         await Promise.allSettled([...helping]);
-        return await finish(tally(new Map((await store.listChildren(env.runId)).map((child) => [child.runId, child]))));
+        return await finish(tally(new Map((await store.queue.listChildren(env.runId)).map((child) => [child.runId, child]))));
       }
       if (env.parkAfterMs !== null) return env.park(env.clock.now() + DISTRIBUTED_MAP_RECHECK_MS);
       await helpWithItems();
@@ -94,10 +96,10 @@ export async function distributedMap(
    */
   async function helpWithItems(): Promise<void> {
     const free = step.maxConcurrency - helping.size;
-    if (free <= 0 || store.claimQueued === undefined) return;
+    if (free <= 0) return;
     const { lease, queueLimits, knownWorkflows } = env.services;
     const now = env.clock.now();
-    const claimed = await store.claimQueued({
+    const claimed = await store.queue.claimQueued({
       owner: lease.owner,
       queues: [{ name: queue, limits: queueLimits[queue] ?? {} }],
       max: free,
@@ -137,15 +139,15 @@ export async function distributedMap(
    * gives now (a resume's params override reaches them), to resume at their failed step.
    */
   async function enqueueMissing(): Promise<void> {
-    const children = new Map((await store.listChildren!(env.runId)).map((child) => [child.runId, child]));
-    if (!env.wokeFromPark && store.requeueRuns !== undefined) {
+    const children = new Map((await store.queue.listChildren(env.runId)).map((child) => [child.runId, child]));
+    if (!env.wokeFromPark) {
       const again: { runId: string; params: Readonly<Record<string, unknown>> }[] = [];
       for (const [index, id] of ids.entries()) {
         if (!FINISHED_BADLY.has(children.get(id)?.status ?? '')) continue;
         const params = await paramsOf(index);
         if (params !== null) again.push({ runId: id, params });
       }
-      if (again.length > 0) await store.requeueRuns(again, env.fence, new Date(env.clock.now()));
+      if (again.length > 0) await store.queue.requeueRuns(again, env.fence, new Date(env.clock.now()));
     }
     const now = new Date(env.clock.now());
     const missing: NewRun[] = [];
@@ -176,7 +178,7 @@ export async function distributedMap(
         enqueue: { queue, priority: 0, concurrencyKey: null, notBefore: now },
       });
     }
-    if (missing.length > 0) await store.enqueueRuns!(missing, env.fence);
+    if (missing.length > 0) await store.queue.enqueueRuns(missing, env.fence);
   }
 
   function tally(children: ReadonlyMap<string, ChildRunSummary>) {
@@ -210,7 +212,7 @@ export async function distributedMap(
       await Promise.all(
         completed.slice(i, i + 16).map(async (index) => {
           const child = children.get(ids[index]!)!;
-          const records = await store.getRunSteps(child.runId);
+          const records = await store.journal.getRunSteps(child.runId);
           const last = [...records].reverse().find((r) => r.status === 'completed' && r.stepName === child.lastCompletedStep);
           results[index] = last?.output ?? null;
         }),

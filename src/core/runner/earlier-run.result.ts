@@ -1,8 +1,8 @@
 import { WorkflowContext } from '../context/workflow-context';
 import { SpineError } from '../errors/spine-error';
 import type { WorkflowDefinition } from '../definition/workflow-definition';
-import type { RunRecord } from '../store/run-record';
-import type { RunStore } from '../store/run-store.port';
+import type { RunRecord } from '../store/records/run-record';
+import type { RunJournal } from '../store/ports/run-journal.port';
 import type { RunLedger } from './run-ledger';
 import type { WorkflowResult } from './workflow-result';
 
@@ -11,7 +11,7 @@ import type { WorkflowResult } from './workflow-result';
  * idempotency key (`deduplicated`), or a run that was just marked cancelled instead of resumed.
  */
 export async function resultOfEarlierRun(
-  store: RunStore,
+  store: RunJournal,
   definition: WorkflowDefinition,
   ledger: RunLedger,
   run: RunRecord,

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock/clock.port';
 import { LeaseLostError } from '../errors/spine-error';
-import type { Fence } from '../store/run-record';
-import type { RunStore } from '../store/run-store.port';
+import type { Fence } from '../store/records/run-record';
+import type { RunLeases } from '../store/ports/run-leases.port';
 import type { LeaseSettings } from './run-settings';
 
 /** What the guard tells the execution it protects. */
@@ -35,7 +35,7 @@ export class LeaseGuard {
 
   constructor(
     readonly fence: Fence,
-    private readonly store: RunStore,
+    private readonly store: RunLeases,
     private readonly clock: Clock,
     private readonly settings: LeaseSettings,
     private readonly listener: LeaseGuardListener,

@@ -1,5 +1,5 @@
 import type { StepDefinition } from '../definition/step-definition';
-import type { LostExecutions } from '../store/run-record';
+import type { LostExecutions } from '../store/records/run-record';
 import type { ResumeState } from './run-settings';
 
 const NONE: LostExecutions = Object.freeze({ step: null, count: 0 });

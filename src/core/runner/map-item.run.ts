@@ -1,4 +1,4 @@
-import { reachedEnd } from '../store/run-record';
+import { reachedEnd } from '../store/records/run-record';
 import { createHash } from 'node:crypto';
 import type { WorkflowContext } from '../context/workflow-context';
 import type { WorkflowDefinition } from '../definition/workflow-definition';
@@ -29,7 +29,7 @@ export function mapItemRunId(stepKey: string, index: number, rootRunId: string):
  */
 export async function runMapItem(parent: RunExecution, definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal, asRun = true): Promise<WorkflowResult> {
   const { services, settings: parentSettings } = parent;
-  const persist = asRun && parentSettings.persist && services.store.durable === true;
+  const persist = asRun && parentSettings.persist;
   const depth = parentSettings.depth + 1;
   if (depth > RECORD_LIMITS.mapDepth) {
     throw new Error(
@@ -57,9 +57,9 @@ export async function runMapItem(parent: RunExecution, definition: WorkflowDefin
   };
   if (!persist) return new RunExecution(services, definition, ctx, settings).run();
   const own = ctx.withFields({ idempotencyKey: ctx.runId });
-  const existing = await services.store.getRun(ctx.runId);
+  const existing = await services.store.journal.getRun(ctx.runId);
   if (existing === null || reachedEnd(existing.status)) return new RunExecution(services, definition, own, settings).run();
-  const records = await services.store.getRunSteps(ctx.runId);
+  const records = await services.store.journal.getRunSteps(ctx.runId);
   // still 'running': its last execution neither finished nor stopped (lost with its process or its claim)
   const resume = { run: existing, records, claim: null, lost: existing.status === 'running' };
   return new RunExecution(services, definition, own.withMetadata({ resumed: true }), { ...settings, resume }).run();

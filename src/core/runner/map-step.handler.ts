@@ -1,8 +1,8 @@
-import { reachedEnd } from '../store/run-record';
+import { reachedEnd } from '../store/records/run-record';
 import { setMaxListeners } from 'node:events';
 import type { WorkflowContext } from '../context/workflow-context';
 import type { MapStepDefinition, StepRuntime } from '../definition/step-definition';
-import type { MapItemRecord } from '../store/run-record';
+import type { MapItemRecord } from '../store/records/run-record';
 import type { WorkflowDefinition } from '../definition/workflow-definition';
 import { ErrorCategory } from '../policy/error-category';
 import { QualityMetrics } from '../quality/quality-metrics';

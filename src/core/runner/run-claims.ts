@@ -1,8 +1,8 @@
 import { SpineError } from '../errors/spine-error';
 import { ErrorCategory } from '../policy/error-category';
 import { WorkflowContext } from '../context/workflow-context';
-import type { Fence, RunOutcome, RunRecord, StepRecord } from '../store/run-record';
-import type { RunStore } from '../store/run-store.port';
+import type { Fence, RunOutcome, RunRecord, StepRecord } from '../store/records/run-record';
+import type { RunJournal } from '../store/ports/run-journal.port';
 import type { RunExecution } from './run-execution';
 
 /**
@@ -55,7 +55,7 @@ export class ActiveRuns {
  * ran it) or failed (its records cannot be read). Written under the claim's fence.
  */
 export async function finishClaimed(
-  store: RunStore,
+  store: RunJournal,
   run: RunRecord,
   fence: Fence,
   now: number,
@@ -83,7 +83,7 @@ export async function finishClaimed(
  * The recorded steps of a run this runner claimed (`read`); a run whose records cannot be read
  * is ended failed under the claim, naming the column, and `corrupt-record` is thrown.
  */
-export async function readClaimedRecords(store: RunStore, run: RunRecord, fence: Fence, now: () => number, read: () => Promise<StepRecord[]>): Promise<StepRecord[]> {
+export async function readClaimedRecords(store: RunJournal, run: RunRecord, fence: Fence, now: () => number, read: () => Promise<StepRecord[]>): Promise<StepRecord[]> {
   try {
     if (run.corruption !== undefined) throw new SpineError('corrupt-record', run.corruption);
     return await read();

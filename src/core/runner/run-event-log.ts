@@ -1,8 +1,8 @@
 import type { Clock } from '../clock/clock.port';
 import { messageOf } from '../errors/step-error';
 import { LeaseLostError } from '../errors/spine-error';
-import type { Fence } from '../store/run-record';
-import type { RunStore } from '../store/run-store.port';
+import type { Fence } from '../store/records/run-record';
+import type { RunJournal } from '../store/ports/run-journal.port';
 import type { RunEvent, RunEventListener, RunEventType } from './run-event';
 import { consoleLogger, type LogFields, type SpineLogger } from '../logging/logger.port';
 
@@ -20,7 +20,7 @@ export class RunEventLog {
     private readonly keep: boolean,
     private readonly listener: RunEventListener | null,
     /** The store to save events to, or null when they are not saved. */
-    private readonly store: RunStore | null,
+    private readonly store: RunJournal | null,
     /** The claim the events are written under: a stale execution's events are refused. */
     private readonly fence: Fence | null = null,
     private readonly logger: SpineLogger = consoleLogger,
@@ -110,7 +110,7 @@ export class RunEventLog {
     if (this.store === null || this.unsaved.length === 0) return;
     const batch = this.unsaved.splice(0, this.unsaved.length);
     try {
-      await this.store.recordEvents!(batch, this.fence);
+      await this.store.recordEvents(batch, this.fence);
     } catch (error) {
       // a stale execution's events are not the run's: the newer execution records its own
       if (error instanceof LeaseLostError) return;

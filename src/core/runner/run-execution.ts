@@ -8,7 +8,7 @@ import { ErrorCategory } from '../policy/error-category';
 import { ErrorPolicy } from '../policy/error-policy';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import { StepResult } from '../result/step-result';
-import type { Fence, MapItemRecord, RunOutcomeStatus, StepCommit } from '../store/run-record';
+import type { Fence, MapItemRecord, RunOutcomeStatus, StepCommit } from '../store/records/run-record';
 import type { RunEventType } from './run-event';
 import { RunEventLog } from './run-event-log';
 import { RunTimeoutError } from '../errors/step-timeout.error';
@@ -21,8 +21,8 @@ import { attemptStep, type AttemptEnvironment } from './step-attempt';
 import { isThenable } from './thenable';
 import { PARKED, YIELDED } from './yielded.result';
 import { approvalSignal, NO_DEADLINE, SIGNAL_POLL_MS } from './signal-wait';
-import type { SignalRecord } from '../store/signal';
-import type { RunStore } from '../store/run-store.port';
+import type { SignalRecord } from '../store/records/signal-record';
+import type { SpineStore } from '../store/ports/spine-store';
 import { applyQualityGate, checkRoute, EMPTY_UPDATES, storableResult } from './step-outcome';
 import type { StepMiddleware } from './step-middleware';
 import type { WorkflowResult } from './workflow-result';
@@ -93,7 +93,7 @@ export class RunExecution implements AttemptEnvironment {
   private parkedUntil: number | null = null;
   /** When it parked waiting for a signal: the signal's name (a signal that came meanwhile wakes it at once). */
   private parkedFor: string | null = null;
-  readonly store: RunStore;
+  readonly store: SpineStore;
   readonly parkAfterMs: number | null;
   readonly wokeFromPark: boolean;
 
@@ -124,20 +124,20 @@ export class RunExecution implements AttemptEnvironment {
       // the claim is stale or the run was asked to cancel: the running step's signal is aborted at once
       const listener = { lost: (error: LeaseLostError): void => this.control.lose(error), cancelRequested: (): void => this.control.cancel() };
       const queueRun = settings.parkAfterMs !== null && settings.resume?.run.queue != null;
-      this.guard = new LeaseGuard(this.fence, services.store, services.clock, services.lease, listener, claim.at, queueRun);
+      this.guard = new LeaseGuard(this.fence, services.store.leases, services.clock, services.lease, listener, claim.at, queueRun);
     } else {
       // a map item runs under its parent's claim, recorded as a run or not (an item row): its steps see that epoch
       this.guard = settings.guard;
       this.fence = this.guard?.fence ?? null;
     }
-    this.ledger = new RunLedger(this.runId, settings.persist ? services.store : null, stepIndex(definition), this.fence, definition.checkpointEvery);
-    const savesEvents = settings.persist && typeof services.store.recordEvents === 'function';
+    this.ledger = new RunLedger(this.runId, settings.persist ? services.store.journal : null, stepIndex(definition), this.fence, definition.checkpointEvery);
+    const savesEvents = settings.persist && typeof services.store.journal.recordEvents === 'function';
     this.log = new RunEventLog(
       { runId: this.runId, traceId: initial.traceId, workflow: definition.name, parentRunId: settings.parentRunId },
       services.clock,
       settings.keepEvents,
       services.onEvent,
-      savesEvents ? services.store : null,
+      savesEvents ? services.store.journal : null,
       this.fence,
       services.logger,
     );
@@ -209,14 +209,15 @@ export class RunExecution implements AttemptEnvironment {
   }
 
   async receiveSignal(signal: string, consumer: string, deadline: number | null, abort: AbortSignal): Promise<SignalRecord | 'timeout' | StepResult> {
-    const store = this.services.store;
-    if (store.consumeSignal === undefined) {
-      return StepResult.fail(`the run store (${store.constructor.name}) cannot keep signals, so the signal "${signal}" can never arrive; use the in-memory store or a database`, {
+    const { signals, queue, name } = this.services.store;
+    if (signals === null) {
+      // Spine.create refuses such a workflow at start-up; a bare WorkflowRunner meets it here
+      return StepResult.fail(`the ${name} store cannot keep signals, so the signal "${signal}" can never arrive; use the in-memory store or a database`, {
         category: ErrorCategory.CONFIGURATION,
       });
     }
     for (;;) {
-      const received = await store.consumeSignal(this.runId, signal, consumer, this.fence, new Date(this.clock.now()));
+      const received = await signals.consumeSignal(this.runId, signal, consumer, this.fence, new Date(this.clock.now()));
       if (received !== null) {
         this.emit('signal_received', this.currentStepName ?? undefined, undefined, undefined, undefined, { signal });
         return received;
@@ -224,7 +225,7 @@ export class RunExecution implements AttemptEnvironment {
       const now = this.clock.now();
       if (deadline !== null && now >= deadline) return 'timeout';
       // a worker's run parks until the deadline; a signal sent meanwhile makes it due at once
-      if (this.parkAfterMs !== null && store.parkRun !== undefined) {
+      if (this.parkAfterMs !== null && queue !== null) {
         this.parkedUntil = deadline ?? NO_DEADLINE;
         this.parkedFor = signal;
         return PARKED;
@@ -247,18 +248,17 @@ export class RunExecution implements AttemptEnvironment {
   }
 
   itemRows(iterator: WorkflowDefinition): boolean {
-    const store = this.store;
-    if (!this.settings.persist || store.durable !== true || store.recordMapItem === undefined || store.listMapItems === undefined) return false;
+    if (!this.settings.persist) return false;
     const only = iterator.steps.length === 1 ? iterator.steps[0]! : null;
     return only !== null && (only.type === 'lambda' || only.type === 'pipeline');
   }
 
   listMapItems(step: string, iteration: number): Promise<MapItemRecord[]> {
-    return this.store.listMapItems!(this.runId, step, iteration);
+    return this.store.journal.listMapItems(this.runId, step, iteration);
   }
 
   recordMapItem(item: MapItemRecord): Promise<void> {
-    return this.store.recordMapItem!(item, this.fence);
+    return this.store.journal.recordMapItem(item, this.fence);
   }
 
   /** The top-level run this run belongs to (itself, for a top-level run). */
@@ -364,7 +364,7 @@ export class RunExecution implements AttemptEnvironment {
               '(spine.resume(runId)), or let recovery take it over when its lease expires.',
             { cause: error },
           );
-    await this.services.store.recordInterruption?.(this.runId, this.fence, this.currentStepName, interrupted.message).catch(() => undefined);
+    await this.services.store.journal.recordInterruption(this.runId, this.fence, this.currentStepName, interrupted.message).catch(() => undefined);
     return interrupted;
   }
 
@@ -417,7 +417,7 @@ export class RunExecution implements AttemptEnvironment {
       const lease = this.ownsGuard ? { owner: this.fence!.owner, expiresAt: new Date(startedAt + this.services.lease.durationMs) } : null;
       const family = { parentRunId: settings.parentRunId, rootRunId: settings.rootRunId };
       const opened = await ledger.open(definition, this.initial, family, startedAt, lease, this.settings.trigger, this.settings.traceparent ?? this.trace?.traceparent ?? null);
-      if (!opened.created) return resultOfEarlierRun(this.services.store, definition, ledger, opened.run, startedAt);
+      if (!opened.created) return resultOfEarlierRun(this.services.store.journal, definition, ledger, opened.run, startedAt);
       this.opened = true;
       if (this.ownsGuard) this.guard!.start();
       this.emit('run_started', undefined, undefined, undefined, undefined, this.fence === null ? undefined : { epoch: this.fence.epoch });
@@ -550,7 +550,7 @@ export class RunExecution implements AttemptEnvironment {
   }
 
   private canHandOff(): boolean {
-    return this.ownsGuard && this.opened && this.services.store.releaseLease !== undefined;
+    return this.ownsGuard && this.opened;
   }
 
   /**
@@ -560,7 +560,7 @@ export class RunExecution implements AttemptEnvironment {
    */
   private async handOff(ctx: WorkflowContext, startedAt: number, started: number): Promise<WorkflowResult> {
     this.guard!.stop();
-    await this.services.store.releaseLease!(this.runId, this.fence!);
+    await this.services.store.leases.releaseLease(this.runId, this.fence!);
     const durationMs = performance.now() - started;
     this.emit('run_handed_off', undefined, undefined, undefined, durationMs, { reason: 'lease released for another process to continue the run', ...this.claimedFrom });
     return this.result('running', ctx, startedAt, this.clock.now(), durationMs, { step: null, message: null, category: null });
@@ -574,14 +574,15 @@ export class RunExecution implements AttemptEnvironment {
   private async parkHere(ctx: WorkflowContext, startedAt: number, started: number): Promise<WorkflowResult> {
     const wakeAt = this.parkedUntil!;
     this.guard!.stop();
-    const store = this.services.store;
-    await store.parkRun!(this.runId, this.fence!, new Date(wakeAt), this.parkedFor);
+    const { queue, signals } = this.services.store;
+    // only a worker's run parks, and workers need a queue
+    await queue!.parkRun(this.runId, this.fence!, new Date(wakeAt), this.parkedFor);
     // a signal sent between the step's look and the park found the run still running: wake it now
     // (a signal sent after the park made it due itself)
     const awaited = this.parkedFor;
-    if (awaited !== null && store.listSignals !== undefined && store.wakeRun !== undefined) {
-      const pending = (await store.listSignals(this.runId)).some((s) => s.name === awaited && s.consumedBy === null);
-      if (pending) await store.wakeRun(this.runId, new Date(this.clock.now()));
+    if (awaited !== null && signals !== null) {
+      const pending = (await signals.listSignals(this.runId)).some((s) => s.name === awaited && s.consumedBy === null);
+      if (pending) await signals.wakeRun(this.runId, new Date(this.clock.now()));
     }
     const durationMs = performance.now() - started;
     const until = wakeAt >= NO_DEADLINE ? '' : ` until ${new Date(wakeAt).toISOString()}`;
@@ -647,7 +648,7 @@ export class RunExecution implements AttemptEnvironment {
         }
       }
       if (result.nextStep !== null) result = checkRoute(step, result, index);
-      if (this.settings.persist) result = storableResult(this.services.store, step, result);
+      if (this.settings.persist) result = storableResult(this.services.store.journal, step, result);
       let next = ctx;
       if (result.success) {
         try {

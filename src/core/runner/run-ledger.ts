@@ -7,8 +7,9 @@ import type { ErrorCategory } from '../policy/error-category';
 import { QualityMetrics } from '../quality/quality-metrics';
 import { StepResult } from '../result/step-result';
 import { ErrorPolicy } from '../policy/error-policy';
-import type { Fence, LostExecutions, RunOutcomeStatus, RunProgress, StepCommit, StepRecord, StepStatus } from '../store/run-record';
-import type { CreateRunOutcome, RunStore } from '../store/run-store.port';
+import type { Fence, LostExecutions, RunOutcomeStatus, RunProgress, StepCommit, StepRecord, StepStatus } from '../store/records/run-record';
+import type { CreateRunOutcome } from '../store/records/store-writes';
+import type { RunJournal } from '../store/ports/run-journal.port';
 import type { StepExecution, WorkflowResult } from './workflow-result';
 import type { RunEvent } from './run-event';
 
@@ -66,7 +67,7 @@ export class RunLedger {
 
   constructor(
     private readonly runId: string,
-    private readonly store: RunStore | null,
+    private readonly store: RunJournal | null,
     private readonly positions: ReadonlyMap<string, number>,
     /** The claim every write is made under (the store refuses it once stale); null for runs without one. */
     private readonly fence: Fence | null,
@@ -225,7 +226,7 @@ export class RunLedger {
   /** Writes the counters held back since the last step that carried them (best effort: the next step or the run's end writes them too). */
   private readonly writeCounters = (): Promise<void> => {
     this.trailing = null;
-    if (this.store?.recordProgress === undefined) return Promise.resolve();
+    if (this.store === null) return Promise.resolve();
     this.countersAt = performance.now();
     this.syncCounters();
     return this.store.recordProgress(this.runId, this.running).catch(() => undefined);

@@ -7,20 +7,20 @@ import type { StepDefinition } from '../definition/step-definition';
 import type { WorkflowDefinition } from '../definition/workflow-definition';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import type { RetryPolicy } from '../policy/retry-policy';
-import type { RunRecord, StepRecord } from '../store/run-record';
-import type { RunStore } from '../store/run-store.port';
+import type { RunRecord, StepRecord } from '../store/records/run-record';
+import type { SpineStore } from '../store/ports/spine-store';
 import type { RunEventListener } from './run-event';
 import type { LeaseGuard } from './lease-guard';
 import type { StepMiddleware } from './step-middleware';
 import type { ParamsValidator } from './workflow-runner';
-import type { ClaimedRun, QueueLimits } from '../store/run-queue';
+import type { ClaimedRun, QueueLimits } from '../store/records/queue-record';
 import type { ClaimedRunOptions } from './runner-options';
 import type { WorkflowResult } from './workflow-result';
 
 /** Everything a run borrows from its runner. */
 export interface RunnerServices {
   readonly dispatcher: Dispatcher;
-  readonly store: RunStore;
+  readonly store: SpineStore;
   readonly clock: Clock;
   readonly middleware: readonly StepMiddleware[];
   readonly onEvent: RunEventListener | null;

@@ -1,4 +1,4 @@
-import type { QueueStats } from '../store/run-queue';
+import type { QueueStats } from '../store/records/queue-record';
 import type { ErrorCategory } from '../policy/error-category';
 import type { QualityMetrics } from '../quality/quality-metrics';
 

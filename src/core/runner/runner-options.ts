@@ -4,12 +4,12 @@ import type { Partition, WorkflowContext } from '../context/workflow-context';
 import type { WorkflowDeclaration, WorkflowDefinition, WorkflowLookup } from '../definition/workflow-definition';
 import type { Dispatcher, PipelineLookup } from '../pipeline/pipeline.types';
 import type { RetryPolicy, RetryPolicyOptions } from '../policy/retry-policy';
-import type { RunStore } from '../store/run-store.port';
+import type { RunStore, SpineStore } from '../store/ports/spine-store';
 import type { RunEventListener } from './run-event';
 import type { RunTelemetry } from './run-telemetry';
 import type { SpineLogger } from '../logging/logger.port';
 import type { StepMiddleware } from './step-middleware';
-import type { QueueLimits } from '../store/run-queue';
+import type { QueueLimits } from '../store/records/queue-record';
 
 /** How a runner is set up; every field is optional. */
 export interface WorkflowRunnerOptions {
@@ -17,7 +17,7 @@ export interface WorkflowRunnerOptions {
   readonly pipelines?: PipelineLookup;
   readonly dispatcher?: Dispatcher;
   /** Where runs are recorded (default: in memory). */
-  readonly store?: RunStore;
+  readonly store?: RunStore | SpineStore;
   /** Wraps every step attempt, outermost first. */
   readonly middleware?: readonly StepMiddleware[];
   readonly onEvent?: RunEventListener;

@@ -4,9 +4,9 @@ import type { StepDefinition, StepRuntime } from '../definition/step-definition'
 import type { WorkflowDefinition } from '../definition/workflow-definition';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import type { StepResult } from '../result/step-result';
-import type { Fence, MapItemRecord } from '../store/run-record';
-import type { SignalRecord } from '../store/signal';
-import type { RunStore } from '../store/run-store.port';
+import type { Fence, MapItemRecord } from '../store/records/run-record';
+import type { SignalRecord } from '../store/records/signal-record';
+import type { SpineStore } from '../store/ports/spine-store';
 import type { RunnerServices } from './run-settings';
 import type { WorkflowResult } from './workflow-result';
 
@@ -26,7 +26,7 @@ export interface StepEnvironment {
    */
   readonly yieldSignal: AbortSignal | null;
   /** The run store and the fence the run writes under (a distributed map creates and reads its items' runs). */
-  readonly store: RunStore;
+  readonly store: SpineStore;
   readonly fence: Fence | null;
   /**
    * A worker's run: a wait longer than this parks the run (its lease and worker slot released until

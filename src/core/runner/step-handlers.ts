@@ -11,7 +11,7 @@ import type {
 import { ErrorCategory } from '../policy/error-category';
 import { StepResult } from '../result/step-result';
 import { mapStepHandler } from './map-step.handler';
-import { signalOutput } from '../store/signal';
+import { signalOutput } from '../store/records/signal-record';
 import { isThenable } from './thenable';
 import { YIELDED } from './yielded.result';
 import type { StepEnvironment, StepHandler } from './step-environment';

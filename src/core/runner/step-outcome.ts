@@ -2,7 +2,7 @@ import type { StepDefinition } from '../definition/step-definition';
 import { END } from '../definition/workflow-definition';
 import { ErrorCategory } from '../policy/error-category';
 import { StepResult } from '../result/step-result';
-import type { RunStore } from '../store/run-store.port';
+import type { RunJournal } from '../store/ports/run-journal.port';
 
 const NONE: readonly string[] = Object.freeze([]);
 
@@ -55,8 +55,7 @@ export function toMiddlewareResult(value: unknown): StepResult {
  * A result the store can keep: a success whose output or updates cannot be stored fails cleanly
  * (VALIDATION); a failure keeps its error but drops an output that cannot be stored.
  */
-export function storableResult(store: RunStore, step: StepDefinition, result: StepResult): StepResult {
-  if (store.checkStorable === undefined) return result;
+export function storableResult(store: RunJournal, step: StepDefinition, result: StepResult): StepResult {
   const problem = store.checkStorable(step.name, result.output, result.success ? result.contextUpdates : null);
   if (problem === null) return result;
   const quality = result.quality === null ? {} : { quality: result.quality };

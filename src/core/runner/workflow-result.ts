@@ -2,7 +2,7 @@ import type { WorkflowContext } from '../context/workflow-context';
 import type { StepType } from '../definition/step-definition';
 import type { ErrorCategory } from '../policy/error-category';
 import type { QualityMetrics } from '../quality/quality-metrics';
-import type { RunOutcomeStatus, StepStatus } from '../store/run-record';
+import type { RunOutcomeStatus, StepStatus } from '../store/records/run-record';
 import type { RunEvent } from './run-event';
 
 /** One step execution as a result reports it (retries folded into `attempts`). */

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { SystemClock } from '../clock/clock.port';
-import { reachedEnd, type CheckpointSnapshot, type RunRecord } from '../store/run-record';
+import { SystemClock, type Clock } from '../clock/clock.port';
+import { reachedEnd, type CheckpointSnapshot, type RunRecord } from '../store/records/run-record';
 import { WorkflowContext } from '../context/workflow-context';
 import type { StepDefinition } from '../definition/step-definition';
 import { compileWorkflow } from '../definition/workflow.compiler';
@@ -12,9 +12,10 @@ import { InProcessDispatcher } from '../pipeline/in-process.dispatcher';
 import { PipelineRegistry } from '../pipeline/pipeline.registry';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import { RetryPolicy } from '../policy/retry-policy';
-import { InMemoryRunStore } from '../store/in-memory-run.store';
+import { InMemoryRunStore } from '../store/memory/in-memory-run.store';
 import { assertWithinLimits } from '../store/record-limits';
-import type { NewRun, RunStore } from '../store/run-store.port';
+import type { NewRun } from '../store/records/store-writes';
+import { asSpineStore, capabilityOf, type SpineStore } from '../store/ports/spine-store';
 import { resultOfEarlierRun } from './earlier-run.result';
 import { RunExecution, type RunnerServices } from './run-execution';
 import { RunLedger } from './run-ledger';
@@ -22,9 +23,9 @@ import { ActiveRuns, contextOfRun, finishClaimed, readClaimedRecords } from './r
 import type { ClaimedRunOptions, EnqueueOptions, ExecuteOptions, NewRunOptions, RecoverOptions, ResumeOptions, WorkflowRunnerOptions } from './runner-options';
 import { API_TRIGGER, checkTriggerSource, type RunTrigger } from '../schedule/trigger';
 import { SignalNotices } from './signal-notices';
-import { checkSignalId, checkSignalName, type SignalOptions, type SignalRecord } from '../store/signal';
+import { checkSignalId, checkSignalName, type SignalOptions, type SignalRecord } from '../store/records/signal-record';
 import { newRunId } from '../context/run-id';
-import { checkEnqueue, DEFAULT_QUEUE, type ClaimedRun } from '../store/run-queue';
+import { checkEnqueue, DEFAULT_QUEUE, type ClaimedRun } from '../store/records/queue-record';
 import type { RunSettings } from './run-settings';
 import { partitionLabel, type RunTelemetry } from './run-telemetry';
 import { consoleLogger } from '../logging/logger.port';
@@ -36,7 +37,7 @@ export type { ClaimedRunOptions, EnqueueOptions, ExecuteOptions, NewRunOptions, 
 
 /** Executes workflows: steps, routing, policies, quality gates, records and events. */
 export class WorkflowRunner {
-  readonly store: RunStore;
+  readonly store: SpineStore;
   readonly dispatcher: Dispatcher;
   private readonly services: RunnerServices;
   private readonly workflows: WorkflowLookup | null;
@@ -49,7 +50,7 @@ export class WorkflowRunner {
 
   constructor(options: WorkflowRunnerOptions = {}) {
     this.dispatcher = options.dispatcher ?? new InProcessDispatcher(options.pipelines ?? new PipelineRegistry());
-    this.store = options.store ?? new InMemoryRunStore();
+    this.store = asSpineStore(options.store ?? new InMemoryRunStore({ clock: options.clock }));
     this.workflows = options.workflows ?? null;
     this.checks = new WorkflowChecks(this.dispatcher, this.workflows);
     const timeout = options.defaultTimeoutMs;
@@ -93,6 +94,11 @@ export class WorkflowRunner {
   }
 
   /** Who owns the runs this runner claims (`lease.owner`). */
+  /** The clock every run, lease and wait of this runner goes by. */
+  get clock(): Clock {
+    return this.services.clock;
+  }
+
   get owner(): string {
     return this.services.lease.owner;
   }
@@ -137,7 +143,7 @@ export class WorkflowRunner {
     assertWithinLimits(definition.name, options);
     const dryRun = options.dryRun === true;
     if (options.runId !== undefined && !dryRun) {
-      const existing = await this.store.getRun(options.runId);
+      const existing = await this.store.journal.getRun(options.runId);
       if (existing !== null) return this.executeExisting(definition, existing, options);
     }
     if (options.context !== undefined) return this.executeFromContext(definition, options.context, options);
@@ -242,14 +248,14 @@ export class WorkflowRunner {
    * params and its step rows up to it. Null when the step never completed in the run.
    */
   async getCheckpoint(runId: string, step: string): Promise<CheckpointSnapshot | null> {
-    const kept = (await this.store.getCheckpoint?.(runId, step)) ?? null;
+    const kept = await this.store.history.getCheckpoint(runId, step);
     if (kept !== null) return kept;
-    const checkpoint = (await this.store.listCheckpoints(runId)).filter((c) => c.stepName === step).pop();
-    const run = checkpoint === undefined ? null : await this.store.getRun(runId);
+    const checkpoint = (await this.store.history.listCheckpoints(runId)).filter((c) => c.stepName === step).pop();
+    const run = checkpoint === undefined ? null : await this.store.journal.getRun(runId);
     if (checkpoint === undefined || run === null) return null;
     let context = contextOfRun(run, run.params, { workflow: run.workflowName });
     let executed = 0;
-    for (const record of await this.store.getRunSteps(runId)) {
+    for (const record of await this.store.journal.getRunSteps(runId)) {
       if (record.status === 'completed') executed++;
       const seeded = record.status === 'skipped' && record.output !== null;
       if (record.status === 'completed' || seeded) {
@@ -267,8 +273,7 @@ export class WorkflowRunner {
    * removes whole finished runs).
    */
   async deleteCheckpoints(runId: string): Promise<number> {
-    if (this.store.deleteCheckpoints === undefined) return 0;
-    return this.store.deleteCheckpoints(runId);
+    return this.store.history.deleteCheckpoints(runId);
   }
 
   /**
@@ -292,15 +297,15 @@ export class WorkflowRunner {
     try {
       const { lease, clock } = this.services;
       const now = clock.now();
-      const claim = await this.store.claimRun(runId, { owner: lease.owner, expiresAt: new Date(now + lease.durationMs) }, new Date(now));
+      const claim = await this.store.leases.claimRun(runId, { owner: lease.owner, expiresAt: new Date(now + lease.durationMs) }, new Date(now));
       if (!claim.claimed) throw leaseHeld(where, run, claim.run);
       const claimed = claim.run;
       const fence = { runId, epoch: claimed.leaseEpoch, owner: lease.owner };
       if (claimed.cancelRequested) {
-        const cancelled = await finishClaimed(this.store, claimed, fence, clock.now(), { status: 'cancelled' });
-        return resultOfEarlierRun(this.store, definition, this.ledgerFor(definition, runId), cancelled, clock.now(), false);
+        const cancelled = await finishClaimed(this.store.journal, claimed, fence, clock.now(), { status: 'cancelled' });
+        return resultOfEarlierRun(this.store.journal, definition, this.ledgerFor(definition, runId), cancelled, clock.now(), false);
       }
-      const records = await readClaimedRecords(this.store, claimed, fence, () => clock.now(), () => this.store.getRunSteps(runId));
+      const records = await readClaimedRecords(this.store.journal, claimed, fence, () => clock.now(), () => this.store.journal.getRunSteps(runId));
       const context = contextOfRun(run, { ...run.params, ...(options.paramsOverride ?? {}) }, { workflow: definition.name, resumed: true });
       // taken over from an owner that neither finished nor handed it off: its execution was lost
       const lost = run.status === 'running' && run.leaseOwner !== null;
@@ -331,12 +336,10 @@ export class WorkflowRunner {
       throw new SpineError('run-in-progress', `${where} is ${run.status} on queue "${run.queue}"; only a failed or stopped run can be put back on its queue.`);
     }
     this.definitionToResume(run, where, options);
-    if (this.store.requeueRuns === undefined) {
-      throw new SpineError('invalid-argument', `The run store (${this.store.constructor.name}) cannot put runs back on a queue; resume the run in this process instead.`);
-    }
+    const queue = capabilityOf(this.store, 'queue', `${where}: putting it back on its queue`);
     const params = { ...run.params, ...(options.paramsOverride ?? {}) };
-    await this.store.requeueRuns([{ runId, params }], null, new Date(this.services.clock.now()));
-    const now = await this.store.getRun(runId);
+    await queue.requeueRuns([{ runId, params }], null, new Date(this.services.clock.now()));
+    const now = await this.store.journal.getRun(runId);
     if (now === null || now.status !== 'queued') {
       // somebody else resumed, cancelled or purged it between the check and the update
       throw new SpineError('run-in-progress', `${where} changed while it was being put back on its queue (it is now ${now?.status ?? 'gone'}); nothing was changed.`);
@@ -350,7 +353,7 @@ export class WorkflowRunner {
       queue: run.queue,
       ...(options.paramsOverride !== undefined && { reason: `params overridden: ${Object.keys(options.paramsOverride).join(', ') || 'none'}` }),
     };
-    await this.store.recordEvents?.([event], null);
+    await this.store.journal.recordEvents([event], null);
     try {
       this.services.onEvent?.(event);
     } catch (error) {
@@ -361,7 +364,7 @@ export class WorkflowRunner {
 
   /** The checks of `resume` and `requeue` on the run itself: it exists, is top-level, and has not finished. */
   private async unfinishedRun(runId: string): Promise<{ run: RunRecord; where: string }> {
-    const run = await this.store.getRun(runId);
+    const run = await this.store.journal.getRun(runId);
     if (run === null) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; check the id (listRuns shows recent runs).`);
     const where = `Run "${runId}" of workflow "${run.workflowName}"`;
     if (run.parentRunId !== null) {
@@ -412,15 +415,13 @@ export class WorkflowRunner {
   async enqueue(workflow: WorkflowDefinition | WorkflowDeclaration, options: EnqueueOptions = {}): Promise<{ readonly runId: string; readonly created: boolean }> {
     const definition = this.validate(workflow);
     const store = this.store;
-    if (store.claimQueued === undefined) {
-      throw new SpineError('invalid-argument', `enqueue: the run store (${store.constructor.name}) has no run queue; use the in-memory store or a database.`);
-    }
     const where = `enqueue("${definition.name}")`;
+    capabilityOf(store, 'queue', where);
     checkEnqueue(where, options);
     assertWithinLimits(definition.name, options);
     const trigger = triggerOf(options, where);
     const created = this.queuedRun(definition, options, trigger);
-    const outcome = await store.createRun(created);
+    const outcome = await store.journal.createRun(created);
     if (!outcome.created && outcome.run.workflowName !== definition.name) {
       throw new SpineError(
         'idempotency-conflict',
@@ -481,17 +482,14 @@ export class WorkflowRunner {
   async signal(runId: string, name: string, payload?: unknown, options: SignalOptions = {}): Promise<SignalRecord> {
     checkSignalName(`signal(${JSON.stringify(runId)})`, name);
     const dedupeId = checkSignalId(`signal(${JSON.stringify(runId)}, ${JSON.stringify(name)})`, options.id);
-    const store = this.store;
-    if (store.sendSignal === undefined) {
-      throw new SpineError('invalid-argument', `signal: the run store (${store.constructor.name}) cannot keep signals; use the in-memory store or a database.`);
-    }
-    const sent = await store.sendSignal(runId, name, payload ?? null, new Date(this.services.clock.now()), dedupeId);
+    const signals = capabilityOf(this.store, 'signals', `signal(${JSON.stringify(runId)}, ${JSON.stringify(name)})`);
+    const sent = await signals.sendSignal(runId, name, payload ?? null, new Date(this.services.clock.now()), dedupeId);
     this.services.signals.notify(runId);
     return sent;
   }
 
   /**
-   * Executes a run a worker claimed (`RunStore.claimQueued`: the claim's epoch is on the run): a
+   * Executes a run a worker claimed (`SpineStore.claimQueued`: the claim's epoch is on the run): a
    * queued run from its first step, a parked or orphaned one from where it stopped. Waits longer
    * than `parkAfterMs` park it again. A pending cancel request marks it cancelled instead. When it
    * is a distributed map's item and it ends, its parent is woken if it was the last to settle.
@@ -508,17 +506,17 @@ export class WorkflowRunner {
       const definition = found === undefined ? null : this.validate(found);
       if (definition === null) {
         const error = `${where}: ${this.checks.unknownWorkflow(run.workflowName)}`;
-        await finishClaimed(this.store, run, fence, clock.now(), { status: 'failed', error });
+        await finishClaimed(this.store.journal, run, fence, clock.now(), { status: 'failed', error });
         throw new SpineError('unknown-workflow', error);
       }
       if (run.cancelRequested) {
-        const ended = await finishClaimed(this.store, run, fence, clock.now(), { status: 'cancelled' });
-        result = await resultOfEarlierRun(this.store, definition, this.ledgerFor(definition, run.runId), ended, clock.now(), false);
+        const ended = await finishClaimed(this.store.journal, run, fence, clock.now(), { status: 'cancelled' });
+        result = await resultOfEarlierRun(this.store.journal, definition, this.ledgerFor(definition, run.runId), ended, clock.now(), false);
         return result;
       }
       // a run that never executed a step has none to read (a re-queued item has)
-      const records = await readClaimedRecords(this.store, run, fence, () => clock.now(), async () =>
-        claimed.firstStart && run.executedSteps === 0 ? [] : this.store.getRunSteps(run.runId),
+      const records = await readClaimedRecords(this.store.journal, run, fence, () => clock.now(), async () =>
+        claimed.firstStart && run.executedSteps === 0 ? [] : this.store.journal.getRunSteps(run.runId),
       );
       const firstStart = records.length === 0 && claimed.firstStart;
       const context = contextOfRun(run, run.params, { workflow: definition.name, ...(!firstStart && { resumed: true }) });
@@ -537,7 +535,7 @@ export class WorkflowRunner {
     } finally {
       this.active.release(run.runId);
       const ended = result !== null && result.status !== 'running' && result.status !== 'waiting' && result.status !== 'queued';
-      if (ended && run.parentRunId !== null) await this.store.settleChild?.(run.parentRunId, !reachedEnd(result!.status), new Date(clock.now()));
+      if (ended && run.parentRunId !== null) await this.store.queue?.settleChild(run.parentRunId, !reachedEnd(result!.status), new Date(clock.now()));
     }
   }
 
@@ -549,15 +547,15 @@ export class WorkflowRunner {
    * and nothing is changed. Returns the run as it now is.
    */
   async cancel(runId: string): Promise<RunRecord> {
-    const found = await this.store.getRun(runId);
+    const found = await this.store.journal.getRun(runId);
     if (found === null) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; check the id (listRuns shows recent runs).`);
     const where = `Run "${runId}" of workflow "${found.workflowName}"`;
     if (found.parentRunId !== null) {
       throw new SpineError('invalid-argument', `${where} is an item of a map step of run "${found.rootRunId ?? found.parentRunId}"; cancel that run instead.`);
     }
-    const run = (await this.store.requestCancel(runId)) ?? found;
+    const run = (await this.store.leases.requestCancel(runId)) ?? found;
     // a distributed map's items run on their own: they are asked too
-    await this.store.cancelChildren?.(runId);
+    await this.store.queue?.cancelChildren(runId);
     if (reachedEnd(run.status) || run.status === 'cancelled') {
       throw new SpineError('run-finished', `${where} is already ${run.status}; only a run that has not finished can be cancelled. Nothing was changed.`);
     }
@@ -569,9 +567,9 @@ export class WorkflowRunner {
     if (this.active.has(runId)) return run; // being claimed here: the claim sees the request
     const { lease, clock } = this.services;
     const now = clock.now();
-    const claim = await this.store.claimRun(runId, { owner: lease.owner, expiresAt: new Date(now + lease.durationMs) }, new Date(now));
+    const claim = await this.store.leases.claimRun(runId, { owner: lease.owner, expiresAt: new Date(now + lease.durationMs) }, new Date(now));
     if (!claim.claimed) return claim.run ?? run; // its owner is alive: it stops at its next step commit or heartbeat
-    return finishClaimed(this.store, claim.run, { runId, epoch: claim.run.leaseEpoch, owner: lease.owner }, clock.now(), { status: 'cancelled' });
+    return finishClaimed(this.store.journal, claim.run, { runId, epoch: claim.run.leaseEpoch, owner: lease.owner }, clock.now(), { status: 'cancelled' });
   }
 
   /**
@@ -583,7 +581,7 @@ export class WorkflowRunner {
    */
   async recover(options: RecoverOptions = {}): Promise<WorkflowResult[]> {
     const concurrency = options.concurrency ?? 8;
-    const expired = (await this.store.listExpiredRuns(new Date(this.services.clock.now()), options.limit ?? 100)).filter(
+    const expired = (await this.store.leases.listExpiredRuns(new Date(this.services.clock.now()), options.limit ?? 100)).filter(
       (run) => !this.active.has(run.runId),
     );
     const { signal, stopSignal, handoffSignal } = options;
@@ -615,7 +613,7 @@ export class WorkflowRunner {
   /** A recorded run's result, rebuilt from its records (the context as its completed steps left it); nothing runs. */
   resultOf(run: RunRecord, workflow: WorkflowDefinition | WorkflowDeclaration): Promise<WorkflowResult> {
     const definition = this.validate(workflow);
-    return resultOfEarlierRun(this.store, definition, this.ledgerFor(definition, run.runId), run, this.services.clock.now(), false);
+    return resultOfEarlierRun(this.store.journal, definition, this.ledgerFor(definition, run.runId), run, this.services.clock.now(), false);
   }
 
   /** A top-level execution's settings. */

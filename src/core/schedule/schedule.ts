@@ -1,5 +1,5 @@
 import { SpineError } from '../errors/spine-error';
-import { checkEnqueue } from '../store/run-queue';
+import { checkEnqueue } from '../store/records/queue-record';
 import { checkTimeZone, localDate, type TradingCalendar } from './trading-calendar';
 
 /**

@@ -1,5 +1,5 @@
 import type { QualityMetricsInit } from '../quality/quality-metrics';
-import type { QualityPoint } from './run-record';
+import type { QualityPoint } from './records/run-record';
 
 /** A trend point from stored metrics (rates derived when the record lacks them). */
 export function qualityPoint(runId: string, at: Date, quality: QualityMetricsInit & { validRate?: number; nullRate?: number }): QualityPoint {

@@ -1,5 +1,5 @@
 import { SpineError } from '../errors/spine-error';
-import { RUN_STATUSES, type RunFilter, type RunStatus } from './run-record';
+import { RUN_STATUSES, type RunFilter, type RunStatus } from './records/run-record';
 import { TRIGGER_SOURCES, type TriggerSource } from '../schedule/trigger';
 
 /** The most runs one listing returns. */

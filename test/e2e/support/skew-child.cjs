@@ -15,7 +15,7 @@ class SkewedDate extends RealDate {
 }
 globalThis.Date = SkewedDate;
 
-const { spine, config, openDatabase } = require('./child-common.cjs');
+const { spine, openDatabase } = require('./child-common.cjs');
 const { Spine, Step, Workflow } = spine;
 
 (async () => {

@@ -74,7 +74,7 @@ const lookup = { get: (name) => workflows.find((w) => w.name === name), names: (
     });
   const worker = new RunWorker(runner, store, () => lookup.names(), config.queues, { queues: ['q', 'items'], concurrency: config.concurrency ?? 4, pollIntervalMs: 25, parkAfterMs: 100, heartbeatIntervalMs: 500 }, {
     warn: (message) => process.stderr.write(`${message}\n`),
-  });
+  }, runner.clock);
   worker.start();
   process.stdout.write('ready\n');
   await new Promise((resolve) => process.once('SIGTERM', resolve));

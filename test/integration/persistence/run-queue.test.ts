@@ -9,7 +9,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe.each(testDrivers())('the run queue on a database (%s)', (driver) => {
   const database = useTestDatabase(driver);
   let db: TestDatabase;
-  let others: DataSource[] = [];
+  const others: DataSource[] = [];
   beforeAll(() => {
     db = database();
   });

@@ -27,7 +27,7 @@ describe('database URLs and SPINE_DATABASE_URL', () => {
     const env = { SPINE_DATABASE_URL: 'mysql://a:b@h:3306/d' };
     expect(databaseChoice({}, env)).toEqual({ database: 'mysql://a:b@h:3306/d', source: 'SPINE_DATABASE_URL' });
     expect(databaseChoice({ database: 'memory' }, env)).toEqual({ database: 'memory', source: 'the database option' });
-    expect(databaseChoice({ store: new InMemoryRunStore() }, env).source).toBe('the store option (a RunStore of your own)');
+    expect(databaseChoice({ store: new InMemoryRunStore() }, env).source).toBe('the store option (a store of your own)');
     expect(databaseChoice({}, { SPINE_DATABASE_URL: ' ' }).source).toBe('the default (.spine/spine.db under the working directory)');
     expect((resolveDataSource({ cwd: '/srv/app' }, env)!.dataSource.options as { type: string }).type).toBe('mysql');
   });

@@ -51,7 +51,7 @@ describe('WorkflowRunner error policies', () => {
       expect(result.context.getOutput('fetch', 'attempt')).toBe(3);
       expect(clock.sleeps).toEqual([100, 200]);
       expect(result.steps).toEqual([expect.objectContaining({ name: 'fetch', attempts: 3, status: 'completed' })]);
-      const records = await runner.store.getRunSteps(result.runId);
+      const records = await runner.store.journal.getRunSteps(result.runId);
       expect(records.map((r) => [r.attempt, r.status])).toEqual([[1, 'retried'], [2, 'retried'], [3, 'completed']]);
       expect(new Set(records.map((r) => r.idempotencyKey)).size).toBe(1);
       expect(events.filter((e) => e.type === 'step_retried').map((e) => e.delayMs)).toEqual([100, 200]);
@@ -129,7 +129,7 @@ describe('WorkflowRunner error policies', () => {
       expect(stepSignal?.aborted).toBe(true);
       expect(result.completedSteps).toEqual([]);
       expect(events.map((e) => e.type)).toContain('run_cancelled');
-      expect((await runner.store.getRun(result.runId))?.status).toBe('cancelled');
+      expect((await runner.store.journal.getRun(result.runId))?.status).toBe('cancelled');
     });
 
     it('does not start a run whose signal is already aborted', async () => {

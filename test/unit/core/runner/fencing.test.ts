@@ -156,7 +156,7 @@ describe('cancellation', () => {
     await runner.cancel('cancel-wait');
     const result = await running;
     expect(result).toMatchObject({ status: 'cancelled', completedSteps: [] });
-    expect(await runner.store.getRun('cancel-wait')).toMatchObject({ status: 'cancelled' });
+    expect(await runner.store.journal.getRun('cancel-wait')).toMatchObject({ status: 'cancelled' });
   });
 
   it('from another process: observed at the owner’s next step commit, so at most the step in flight finishes', async () => {
@@ -219,7 +219,7 @@ describe('cancellation', () => {
     const refused = await runner.cancel(done.runId).then(() => null, (e: unknown) => e);
     expect(refused).toBeInstanceOf(SpineError);
     expect(refused).toMatchObject({ kind: 'run-finished', message: `Run "${done.runId}" of workflow "done" is already completed; only a run that has not finished can be cancelled. Nothing was changed.` });
-    expect(await runner.store.getRun(done.runId)).toMatchObject({ status: 'completed', cancelRequested: false });
+    expect(await runner.store.journal.getRun(done.runId)).toMatchObject({ status: 'completed', cancelRequested: false });
   });
 });
 

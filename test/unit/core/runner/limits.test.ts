@@ -20,7 +20,7 @@ describe('WorkflowRunner limits', () => {
       const b = Workflow.define({ name: 'b', steps: [Step.map('to_a', { items: [1], iterator: 'a' })] });
       const runner = new WorkflowRunner({ workflows: registry(a, b) });
       await expect(runner.execute(a)).rejects.toThrow(/step "to_b" iterator: step "to_a" iterator: workflow "a" maps over itself \(a → b → a\)/);
-      expect(await runner.store.listRuns({ includeChildren: true })).toEqual([]);
+      expect(await runner.store.history.listRuns({ includeChildren: true })).toEqual([]);
     });
   });
 
@@ -50,7 +50,7 @@ describe('WorkflowRunner limits', () => {
           "run ids extend their run's); idempotencyKey is 256 characters; at most 255 are allowed; partition (as key=value|…) is 605 characters; " +
           'at most 512 are allowed. Nothing was recorded.',
       );
-      expect(await runner.store.listRuns()).toEqual([]);
+      expect(await runner.store.history.listRuns()).toEqual([]);
     });
 
     it('refuses workflow and step names past 255 characters when the workflow is defined', () => {
@@ -69,7 +69,7 @@ describe('WorkflowRunner limits', () => {
         `The idempotency key "week-2026-01-09" belongs to run "${first.runId}" of workflow "first"; it cannot start workflow "second". ` +
           "Use keys that are unique per workflow (prefix them with the workflow's name). Nothing was recorded.",
       );
-      expect((await runner.store.listRuns()).map((r) => r.workflowName)).toEqual(['first']);
+      expect((await runner.store.history.listRuns()).map((r) => r.workflowName)).toEqual(['first']);
     });
   });
 

@@ -119,7 +119,7 @@ describe('WorkflowRunner map steps', () => {
     const childEvents = events.filter((e) => e.parentRunId === result.runId);
     expect(childEvents.map((e) => `${e.runId}:${e.type}`)).toContain(`${result.runId}:m:1:0:step_completed`);
     expect(result.events.every((e) => e.runId === result.runId)).toBe(true);
-    expect(await runner.store.listRuns()).toHaveLength(1);
+    expect(await runner.store.history.listRuns()).toHaveLength(1);
   });
 });
 

@@ -54,7 +54,7 @@ describe('WorkflowRunner with pipelines', () => {
       'Workflow "unknown" has 2 problems:\n  - step "a": Pipeline "p.missing" is not registered. Registered pipelines: p.known.\n' +
         '  - step "m" iterator: step "inner": Pipeline "p.also_missing" is not registered. Registered pipelines: p.known.',
     );
-    expect(await runner.store.listRuns()).toEqual([]);
+    expect(await runner.store.history.listRuns()).toEqual([]);
   });
 
   it('refuses a second registration under one name and says where the first was', () => {
@@ -93,7 +93,7 @@ describe('WorkflowRunner with pipelines', () => {
       expect(result.context.getOutput('ingest')).toEqual({ dryRun: true, pipeline: 'p.ingest', params: { week: 'w1', mode: 'full' } });
       expect(dryRunSeen).toBe(true);
       expect(result.dryRun).toBe(true);
-      expect(await runner.store.listRuns()).toEqual([]);
+      expect(await runner.store.history.listRuns()).toEqual([]);
     });
   });
 });

@@ -27,7 +27,7 @@ describe('WorkflowRunner quality gates', () => {
     expect(result.status).toBe('completed');
     expect(result.steps[0]!.quality).toMatchObject({ passed: false, failureReasons: ['validRate 0.9 is below minValidRate 0.95'] });
     expect(events.find((e) => e.type === 'quality_warning')).toMatchObject({ step: 'validate', violations: ['validRate 0.9 is below minValidRate 0.95'] });
-    const [record] = await runner.store.getRunSteps(result.runId);
+    const [record] = await runner.store.journal.getRunSteps(result.runId);
     expect(record!.quality).toMatchObject({ passed: false, validRate: 0.9 });
   });
 

@@ -50,9 +50,9 @@ describe('WorkflowRunner.resume', () => {
     expect(resumed.completedSteps).toEqual(['fetch', 'load', 'report']);
     expect(resumed.failedSteps).toEqual(['notify_early']);
     expect(keys.filter((k) => k.startsWith('load='))).toEqual([`load=${failed.runId}:load:1`, `load=${failed.runId}:load:1`]);
-    const run = await runner.store.getRun(failed.runId);
+    const run = await runner.store.journal.getRun(failed.runId);
     expect(run).toMatchObject({ status: 'partial', completedSteps: 3, failedSteps: 1, errorStep: null, error: null });
-    expect((await runner.store.listRuns()).length).toBe(1);
+    expect((await runner.store.history.listRuns()).length).toBe(1);
   });
 
   it('resumes with params overridden and finds the workflow through the runner lookup', async () => {
@@ -62,7 +62,7 @@ describe('WorkflowRunner.resume', () => {
     const resumed = await runner.resume(failed.runId, { paramsOverride: { fixed: true } });
     expect(resumed.status).toBe('partial');
     expect(resumed.context.getParam('region')).toBe('us');
-    expect((await runner.store.getRun(failed.runId))?.params).toEqual({ region: 'us', fixed: true });
+    expect((await runner.store.journal.getRun(failed.runId))?.params).toEqual({ region: 'us', fixed: true });
     expect(calls.fetch).toBe(1);
   });
 
@@ -156,7 +156,7 @@ describe('idempotent start', () => {
     expect(second.context.getOutput('load', 'loaded')).toBe(3);
     expect(second.context.getParam('n')).toBe(1);
     expect(calls).toEqual({ fetch: 1, notify_early: 1, load: 1, report: 1 });
-    expect(await runner.store.listRuns()).toHaveLength(1);
+    expect(await runner.store.history.listRuns()).toHaveLength(1);
   });
 
   it('returns a failed earlier run as it is, error included', async () => {

@@ -176,7 +176,7 @@ describe('WorkflowRunner routing', () => {
       expect(result.completedSteps).toEqual(['b', 'c']);
       expect(result.skippedSteps).toEqual(['a']);
       await expect(runner.execute(w, { startFrom: 'zzz' })).rejects.toThrow('Workflow "sf" has no step "zzz" to start from. Steps: a, b, c.');
-      expect(await runner.store.listRuns()).toHaveLength(1);
+      expect(await runner.store.history.listRuns()).toHaveLength(1);
     });
   });
 });

@@ -4,7 +4,7 @@ import { FakeClock } from 'spine-orchestration/testing';
 describe('WorkflowRunner wait steps', () => {
   it('sleeps the given seconds on the runner clock', async () => {
     const clock = new FakeClock({ start: Date.UTC(2026, 0, 9, 12) });
-    const wf = Workflow.define({ name: 'w', steps: [Step.wait('rate_limit', { seconds: 90 }), Step.lambda('after', (ctx) => ({ now: clock.now() }))] });
+    const wf = Workflow.define({ name: 'w', steps: [Step.wait('rate_limit', { seconds: 90 }), Step.lambda('after', () => ({ now: clock.now() }))] });
     const result = await new WorkflowRunner({ clock }).execute(wf);
     expect(clock.sleeps).toEqual([90_000]);
     expect(result.context.getOutput('rate_limit')).toEqual({ waitedUntil: '2026-01-09T12:01:30.000Z', waitedMs: 90_000 });

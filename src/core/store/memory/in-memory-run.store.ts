@@ -1,9 +1,14 @@
-import { LeaseLostError, SpineError } from '../errors/spine-error';
+import { LeaseLostError, SpineError } from '../../errors/spine-error';
+import { SystemClock, type Clock } from '../../clock/clock.port';
+import type { RunEvent } from '../../runner/run-event';
+import type { WorkflowSpec } from '../../definition/workflow-spec';
 import type {
   CheckpointRecord,
   CheckpointSnapshot,
   Fence,
+  Fenced,
   LostExecutions,
+  MapItemRecord,
   PurgeCriteria,
   QualityPoint,
   RunCounters,
@@ -13,16 +18,18 @@ import type {
   RunRecord,
   StepCommit,
   StepRecord,
-} from './run-record';
-import { FINAL_STATUSES, type QualityStepSummary, type RunCount, type StoredDefinition } from './run-record';
-import { partitionKey } from './record-limits';
-import { qualityPoint } from './quality-point';
-import type { ClaimOutcome, CreateRunOutcome, FireOutcome, FireRecord, Lease, LeaseHolder, NewRun, RenewOutcome, RunStore, ScheduleFireWrite } from './run-store.port';
-import type { ChildRunSummary, ClaimedRun, QueueClaimRequest, QueueStats, WorkerRecord } from './run-queue';
+  StoredRunEvent,
+} from '../records/run-record';
+import { FINAL_STATUSES, type QualityStepSummary, type RunCount, type StoredDefinition } from '../records/run-record';
+import { partitionKey } from '../record-limits';
+import { qualityPoint } from '../quality-point';
+import type { ClaimOutcome, CreateRunOutcome, FireOutcome, FireRecord, Lease, LeaseHolder, NewRun, RenewOutcome, ScheduleFireWrite } from '../records/store-writes';
+import type { RunStore } from '../ports/spine-store';
+import type { ChildRunSummary, ClaimedRun, QueueClaimRequest, QueueStats, WorkerRecord } from '../records/queue-record';
 import { InMemoryQueue, type Writable } from './in-memory-queue';
 import { InMemorySchedules } from './in-memory-schedules';
-import type { ScheduleState } from '../schedule/schedule';
-import type { SignalRecord } from './signal';
+import type { ScheduleState } from '../../schedule/schedule';
+import type { SignalRecord } from '../records/signal-record';
 
 interface StoredRun {
   /** Updated in place on the hot path; callers get frozen copies. */
@@ -31,6 +38,10 @@ interface StoredRun {
   readonly sequence: number;
   /** Context snapshots the checkpoint strategy kept, by `<step>\u0000<iteration>`. */
   snapshots?: Map<string, Readonly<Record<string, unknown>>>;
+  /** The events kept for the run (not those its step rows tell), oldest first. */
+  events?: StoredRunEvent[];
+  /** Its maps' item rows, by `<step>\u0000<iteration>\u0000<index>`. */
+  items?: Map<string, MapItemRecord>;
 }
 
 
@@ -41,6 +52,13 @@ const RELEASED_LEASE = new Date(1000);
  * runs that finished first are dropped (running runs are never dropped).
  */
 export class InMemoryRunStore implements RunStore {
+  /** What the store is, in messages. */
+  readonly storeName = 'memory';
+  /** Records live as long as the process. */
+  readonly durable = false;
+  /** Time as this store reads it (the Spine's clock: a fake clock moves leases and queues too). */
+  private readonly clock: Clock;
+  private eventSequence = 0;
   private readonly runs = new Map<string, StoredRun>();
   private readonly byIdempotencyKey = new Map<string, string>();
   private readonly finishedOrder: string[] = [];
@@ -50,12 +68,20 @@ export class InMemoryRunStore implements RunStore {
   private readonly maxStepRecords: number;
   private stepRecords = 0;
   /** Claims, a parent's items, statistics and worker rows over the same runs. */
-  private readonly queue = new InMemoryQueue(this.runs, (record) => Object.freeze(copyRecord(record)));
+  private readonly queue: InMemoryQueue;
   /** Schedules, their fires, and signals. */
-  private readonly schedules = new InMemorySchedules((runId) => this.runs.get(runId)?.record);
+  private readonly schedules: InMemorySchedules;
 
-  /** Bounds memory in long-lived processes: at most `maxRuns` runs (default 1,000) and `maxStepRecords` step records (default 100,000). */
-  constructor(options: { readonly maxRuns?: number; readonly maxStepRecords?: number } = {}) {
+  /**
+   * Bounds memory in long-lived processes: at most `maxRuns` runs (default 1,000) and
+   * `maxStepRecords` step records (default 100,000). `clock` is the time leases, queues and
+   * schedules are judged by (default the system clock; `Spine.create` gives its own).
+   */
+  constructor(options: { readonly maxRuns?: number; readonly maxStepRecords?: number; readonly clock?: Clock } = {}) {
+    this.clock = options.clock ?? new SystemClock();
+    const now = (): Date => new Date(this.clock.now());
+    this.queue = new InMemoryQueue(this.runs, (record) => Object.freeze(copyRecord(record)), now);
+    this.schedules = new InMemorySchedules((runId) => this.runs.get(runId)?.record, now);
     this.maxRuns = options.maxRuns ?? 1_000;
     this.maxStepRecords = options.maxStepRecords ?? 100_000;
   }
@@ -73,7 +99,7 @@ export class InMemoryRunStore implements RunStore {
     if (this.runs.has(run.runId)) {
       throw new SpineError('invalid-argument', `Run "${run.runId}" already exists; pick another run id or resume that run.`);
     }
-    const record = newRecord(run);
+    const record = newRecord(run, new Date(this.clock.now()));
     const stored: StoredRun = { record, steps: [], sequence: this.sequence++ };
     this.runs.set(run.runId, stored);
     if (run.idempotencyKey !== null) this.byIdempotencyKey.set(run.idempotencyKey, run.runId);
@@ -107,7 +133,7 @@ export class InMemoryRunStore implements RunStore {
     const record = this.runs.get(runId)?.record;
     if (record === undefined) return { held: false, cancelRequested: false, holder: null };
     // a queue run's lease that ran out is not taken back: its queue slot may be another run's by now
-    const expired = record.queue !== null && record.leaseExpiresAt !== null && record.leaseExpiresAt.getTime() <= Date.now();
+    const expired = record.queue !== null && record.leaseExpiresAt !== null && record.leaseExpiresAt.getTime() <= this.clock.now();
     if (record.leaseEpoch !== fence.epoch || record.leaseOwner === null || expired) return { held: false, cancelRequested: record.cancelRequested, holder: holderOf(record) };
     record.leaseExpiresAt = expiresAt;
     return { held: true, cancelRequested: record.cancelRequested, holder: null };
@@ -177,6 +203,50 @@ export class InMemoryRunStore implements RunStore {
     record.errorCategory = outcome.errorCategory;
     this.finishedOrder.push(runId);
     this.evict();
+  }
+
+  async recordProgress(runId: string, progress: RunCounters & Fenced): Promise<void> {
+    const record = this.runs.get(runId)?.record;
+    // a stale execution's counters are not the run's: the epoch guards a top-level run (an item's run has no claim of its own)
+    if (record === undefined || (progress.fence !== null && progress.fence.runId === runId && record.leaseEpoch !== progress.fence.epoch)) return;
+    applyCounters(record, progress);
+  }
+
+  /** Memory keeps any value a step returns: nothing is refused for its form. */
+  checkStorable(): string | null {
+    return null;
+  }
+
+  recordEvents(events: readonly RunEvent[], fence: Fence | null): void {
+    const first = events[0];
+    if (first === undefined) return;
+    if (fence !== null) this.fence(first.runId, fence);
+    for (const event of events) {
+      const stored = this.runs.get(event.runId);
+      if (stored === undefined) continue;
+      // run id, trace id and workflow are the run's; type, step, attempt and time are kept apart (as in the events table)
+      const { type, runId: _run, step, attempt, timestamp, traceId: _trace, workflow: _workflow, ...payload } = event;
+      (stored.events ??= []).push({ id: ++this.eventSequence, type, step: step ?? null, attempt: attempt ?? null, payload: structuredClone(payload), at: new Date(timestamp) });
+    }
+  }
+
+  async listRunEvents(runId: string, limit: number): Promise<StoredRunEvent[]> {
+    return (this.runs.get(runId)?.events ?? []).slice(0, Math.max(0, Math.floor(limit))).map((event) => ({ ...event, payload: structuredClone(event.payload) }));
+  }
+
+  async recordMapItem(item: MapItemRecord, fence: Fence | null): Promise<void> {
+    const stored = this.stored(item.runId);
+    this.fence(item.runId, fence);
+    // an item recorded before (it failed, and ran again) is replaced
+    (stored.items ??= new Map()).set(`${item.stepName}\u0000${item.iteration}\u0000${item.index}`, Object.freeze({ ...item, output: item.output === undefined ? null : structuredClone(item.output) }));
+  }
+
+  async listMapItems(runId: string, step?: string, iteration?: number): Promise<MapItemRecord[]> {
+    const one = step !== undefined && iteration !== undefined;
+    return [...(this.runs.get(runId)?.items?.values() ?? [])]
+      .filter((item) => !one || (item.stepName === step && item.iteration === iteration))
+      .sort((a, b) => (a.stepName < b.stepName ? -1 : a.stepName > b.stepName ? 1 : a.iteration - b.iteration || a.index - b.index))
+      .map((item) => ({ ...item, output: structuredClone(item.output) }));
   }
 
   async getRun(runId: string): Promise<RunRecord | null> {
@@ -371,7 +441,7 @@ export class InMemoryRunStore implements RunStore {
     }
     // a queue run's claim lapses with its lease (its slot may be another run's): the execution writes nothing more
     const { queue, leaseOwner, leaseExpiresAt } = claimed.record;
-    if (queue !== null && leaseOwner !== null && leaseExpiresAt !== null && leaseExpiresAt.getTime() <= Date.now()) {
+    if (queue !== null && leaseOwner !== null && leaseExpiresAt !== null && leaseExpiresAt.getTime() <= this.clock.now()) {
       throw new LeaseLostError(runId, fence, holderOf(claimed.record));
     }
     return claimed;
@@ -398,6 +468,19 @@ export class InMemoryRunStore implements RunStore {
   }
 
   private readonly storedDefinitions: StoredDefinition[] = [];
+  /** The hashes of code definitions that ran, by name. */
+  private readonly definitionHashes = new Map<string, Map<string, WorkflowSpec>>();
+
+  async saveDefinition(spec: WorkflowSpec, hash: string): Promise<void> {
+    const byHash = this.definitionHashes.get(spec.name) ?? new Map<string, WorkflowSpec>();
+    if (!byHash.has(hash)) byHash.set(hash, structuredClone(spec));
+    this.definitionHashes.set(spec.name, byHash);
+  }
+
+  /** Memory has no clock of its own: the store's clock is the one every process in it shares. */
+  async databaseTime(): Promise<Date> {
+    return new Date(this.clock.now());
+  }
 
   async saveStoredDefinition(definition: Omit<StoredDefinition, 'isActive' | 'createdAt' | 'updatedAt'>, now: Date): Promise<{ readonly created: boolean }> {
     const index = this.storedDefinitions.findIndex((d) => d.name === definition.name && d.hash === definition.hash);
@@ -502,7 +585,7 @@ function snapshot(stored: StoredRun): RunRecord {
 const CREATED: CreateRunOutcome = Object.freeze({ created: true });
 
 /** A new run's record (claimed at epoch 1 when it has a lease owner), as an explicit literal. */
-function newRecord(run: NewRun): Writable<RunRecord> {
+function newRecord(run: NewRun, now: Date): Writable<RunRecord> {
   return copyRecord({
     runId: run.runId,
     workflowName: run.workflowName,
@@ -515,7 +598,7 @@ function newRecord(run: NewRun): Writable<RunRecord> {
     traceId: run.traceId,
     traceparent: run.traceparent ?? null,
     waitingFor: null,
-    createdAt: new Date(),
+    createdAt: now,
     asOfDate: run.asOfDate,
     captureId: run.captureId,
     idempotencyKey: run.idempotencyKey,

@@ -1,16 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { mariaDbInstalled, startMariaDb } from './mariadb';
 
 /**
- * Starts a throwaway MariaDB for the MySQL suite unless SPINE_TEST_MYSQL_URL already names a
- * server; says in one line when the suite cannot run and how to enable it.
+ * Starts a throwaway MariaDB for the MySQL suites unless SPINE_TEST_MYSQL_URL already names a
+ * server (an earlier project's setup in the same run sets it: one server per run); says in one
+ * line when the suites cannot run and how to enable them.
  */
-export default async function globalSetup(): Promise<void> {
-  // The end-to-end tests run the built package and examples: build once, before any worker starts.
-  execFileSync('npm', ['run', '--silent', 'build:examples'], { cwd: join(__dirname, '..', '..'), stdio: 'inherit' });
-
+export default async function setupDatabases(): Promise<void> {
   if (process.env.SPINE_TEST_MYSQL_URL) {
+    if ((globalThis as { __spineMariaDb?: unknown }).__spineMariaDb !== undefined) return;
     console.log(`\nMySQL suite: using SPINE_TEST_MYSQL_URL (${process.env.SPINE_TEST_MYSQL_URL.replace(/:[^:@/]*@/, ':***@')})`);
     return;
   }

@@ -1,4 +1,4 @@
-import { SpineError } from '../errors/spine-error';
+import { SpineError } from '../../errors/spine-error';
 import type { RunRecord } from './run-record';
 
 /** The queue runs go to when neither the caller nor the workflow names one. */

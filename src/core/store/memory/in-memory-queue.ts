@@ -1,5 +1,5 @@
-import type { RunRecord } from './run-record';
-import { candidateWindow, pickClaims, rateWindow, unservedRuns, type ChildRunSummary, type ClaimedRun, type QueueClaimRequest, type QueueStats, type WorkerRecord } from './run-queue';
+import type { RunRecord } from '../records/run-record';
+import { candidateWindow, pickClaims, rateWindow, unservedRuns, type ChildRunSummary, type ClaimedRun, type QueueClaimRequest, type QueueStats, type WorkerRecord } from '../records/queue-record';
 
 export type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -29,6 +29,8 @@ export class InMemoryQueue {
   constructor(
     private readonly runs: ReadonlyMap<string, QueuedRun>,
     private readonly snapshot: (record: RunRecord) => RunRecord,
+    /** The store's clock. */
+    private readonly now: () => Date,
   ) {}
 
   claim(request: QueueClaimRequest): ClaimedRun[] {
@@ -107,7 +109,7 @@ export class InMemoryQueue {
       asked++;
       if (record.status === 'queued' || (record.status === 'waiting' && record.leaseOwner === null)) {
         record.status = 'cancelled';
-        record.finishedAt = new Date();
+        record.finishedAt = this.now();
         record.leaseExpiresAt = null;
       }
     }

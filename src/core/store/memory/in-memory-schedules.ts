@@ -1,8 +1,8 @@
-import { SpineError } from '../errors/spine-error';
-import type { ScheduleState } from '../schedule/schedule';
-import { FINAL_STATUSES, type RunRecord } from './run-record';
-import type { FireOutcome, FireRecord, ScheduleFireWrite } from './run-store.port';
-import type { SignalRecord } from './signal';
+import { SpineError } from '../../errors/spine-error';
+import type { ScheduleState } from '../../schedule/schedule';
+import { FINAL_STATUSES, type RunRecord } from '../records/run-record';
+import type { FireOutcome, FireRecord, ScheduleFireWrite } from '../records/store-writes';
+import type { SignalRecord } from '../records/signal-record';
 import type { Writable } from './in-memory-queue';
 
 /** A fire as kept in memory (its run's status is read when listed). */
@@ -18,7 +18,11 @@ export class InMemorySchedules {
   private readonly signals = new Map<string, Writable<SignalRecord>[]>();
   private signalSequence = 0;
 
-  constructor(private readonly record: (runId: string) => Writable<RunRecord> | undefined) {}
+  constructor(
+    private readonly record: (runId: string) => Writable<RunRecord> | undefined,
+    /** The store's clock. */
+    private readonly now: () => Date,
+  ) {}
 
   save(schedules: readonly { readonly name: string; readonly workflow: string; readonly paused: boolean }[], now: Date): ScheduleState[] {
     return schedules.map(({ name, workflow, paused }) => {
@@ -65,11 +69,11 @@ export class InMemorySchedules {
       runId: fire.run?.runId ?? null,
       source: fire.source,
       error: fire.error,
-      firedAt: new Date(),
+      firedAt: this.now(),
     });
     if (fire.scheduled && state !== undefined) {
       state.cursor = fire.fireTime;
-      state.updatedAt = new Date();
+      state.updatedAt = this.now();
     }
     return { fired: true, runId: fire.run?.runId ?? null };
   }
@@ -78,7 +82,7 @@ export class InMemorySchedules {
     const state = this.states.get(name);
     if (state !== undefined && (state.cursor === null || state.cursor < to)) {
       state.cursor = to;
-      state.updatedAt = new Date();
+      state.updatedAt = this.now();
     }
   }
 

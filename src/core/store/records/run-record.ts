@@ -1,8 +1,8 @@
-import type { Partition } from '../context/workflow-context';
-import type { StepType } from '../definition/step-definition';
-import type { ErrorCategory } from '../policy/error-category';
-import type { QualityMetricsInit } from '../quality/quality-metrics';
-import type { TriggerSource } from '../schedule/trigger';
+import type { Partition } from '../../context/workflow-context';
+import type { StepType } from '../../definition/step-definition';
+import type { ErrorCategory } from '../../policy/error-category';
+import type { QualityMetricsInit } from '../../quality/quality-metrics';
+import type { TriggerSource } from '../../schedule/trigger';
 
 /**
  * The state of a run as stored. 'queued': enqueued, not started yet (a worker starts it);

@@ -1,4 +1,4 @@
-import { SpineError } from '../errors/spine-error';
+import { SpineError } from '../../errors/spine-error';
 
 /** A signal sent to a run: kept until a signal wait of the run consumes it (each signal once, oldest first). */
 export interface SignalRecord {
