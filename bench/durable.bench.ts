@@ -92,21 +92,39 @@ async function sqlite(synchronous: 'NORMAL' | 'FULL', lines: string[]): Promise<
     const stepUs = await perUnit(10, 600, () => runner.execute(tenSteps));
     lines.push(row(`SQLite WAL ${synchronous}: floor, one-row INSERT per transaction`, `${floorUs.toFixed(1)} µs`, `${Math.round(1e6 / floorUs).toLocaleString('en-US')} rows/s`));
     lines.push(
-      row(`SQLite WAL ${synchronous}: durable 10-step workflow, per step`, `${stepUs.toFixed(1)} µs`, track(`SQLite ${synchronous}: durable 10-step workflow ÷ floor`, stepUs / floorUs, synchronous === 'NORMAL' ? 2.0 : 1.3, 'max')),
+      row(
+        `SQLite WAL ${synchronous}: durable 10-step workflow, per step`,
+        `${stepUs.toFixed(1)} µs`,
+        track(`SQLite ${synchronous}: durable 10-step workflow ÷ floor`, stepUs / floorUs, synchronous === 'NORMAL' ? 2.0 : 1.3, 'max'),
+      ),
     );
     if (synchronous === 'NORMAL') {
       const concurrentUs = await perUnit(160, 800, () => Promise.all(Array.from({ length: 16 }, () => runner.execute(tenSteps))));
       lines.push(
-        row('SQLite WAL NORMAL: 16 concurrent 10-step runs, steps/s', Math.round(1e6 / concurrentUs).toLocaleString('en-US'), track('SQLite NORMAL: 16 concurrent runs, steps/s ÷ floor rows/s', floorUs / concurrentUs, 1.5, 'min')),
+        row(
+          'SQLite WAL NORMAL: 16 concurrent 10-step runs, steps/s',
+          Math.round(1e6 / concurrentUs).toLocaleString('en-US'),
+          track('SQLite NORMAL: 16 concurrent runs, steps/s ÷ floor rows/s', floorUs / concurrentUs, 1.5, 'min'),
+        ),
       );
     }
     const thousand = await msPerRun(runner, mapAndReduce(1000), 5);
     const floorMs = (1001 * floorUs) / 1000;
-    lines.push(row(`SQLite WAL ${synchronous}: map 1,000 items (concurrency 10) + reduce`, `${thousand.toFixed(1)} ms`, track(`SQLite ${synchronous}: map of 1,000 items + reduce ÷ 1,001 rows`, thousand / floorMs, 3, 'max')));
+    lines.push(
+      row(
+        `SQLite WAL ${synchronous}: map 1,000 items (concurrency 10) + reduce`,
+        `${thousand.toFixed(1)} ms`,
+        track(`SQLite ${synchronous}: map of 1,000 items + reduce ÷ 1,001 rows`, thousand / floorMs, 3, 'max'),
+      ),
+    );
     if (synchronous === 'NORMAL') {
       const tenThousand = await msPerRun(runner, mapAndReduce(10_000), 3);
       lines.push(
-        row('SQLite WAL NORMAL: map 10,000 items, per item', `${((tenThousand * 1000) / 10_000).toFixed(1)} µs`, track('SQLite NORMAL: map per-item cost, 10,000 ÷ 1,000 items', tenThousand / 10 / thousand, 1.2, 'max')),
+        row(
+          'SQLite WAL NORMAL: map 10,000 items, per item',
+          `${((tenThousand * 1000) / 10_000).toFixed(1)} µs`,
+          track('SQLite NORMAL: map per-item cost, 10,000 ÷ 1,000 items', tenThousand / 10 / thousand, 1.2, 'max'),
+        ),
       );
     }
     await dataSource.destroy();

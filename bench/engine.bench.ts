@@ -121,7 +121,11 @@ async function main(): Promise<void> {
     row('measure', 'value', 'against the floor'),
     row('-'.repeat(64), '-'.repeat(14), '-'.repeat(40)),
     row('floor: plain awaited call of the same lambdas', `${floorUs.toFixed(3)} µs`, `${(1 / floorUs).toFixed(2)} M calls/s`),
-    row('10-step lambda workflow, per step (run start and end included)', `${tenUs.toFixed(2)} µs`, `${(tenUs / floorUs).toFixed(1)}× floor; ${track('in-memory 10-step workflow, µs per step', tenUs, 3, 'max').replace('×', ' µs')}`),
+    row(
+      '10-step lambda workflow, per step (run start and end included)',
+      `${tenUs.toFixed(2)} µs`,
+      `${(tenUs / floorUs).toFixed(1)}× floor; ${track('in-memory 10-step workflow, µs per step', tenUs, 3, 'max').replace('×', ' µs')}`,
+    ),
     row('10-step lambda workflow, steps/s', `${Math.round(1e6 / tenUs).toLocaleString('en-US')}`, ''),
     row('1,000-step lambda workflow, per step', `${thousandUs.toFixed(2)} µs`, `${(thousandUs / floorUs).toFixed(1)}× floor`),
     row('growth: 1,000-step ÷ 10-step per-step cost', `${(thousandUs / tenUs).toFixed(2)}`, 'target ≤ 1.3'),

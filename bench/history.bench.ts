@@ -22,11 +22,27 @@ interface Probe {
 }
 
 const probes: Probe[] = [
-  { label: 'listRuns({ limit: 50 }): newest top-level runs', run: (s) => s.listRuns({ limit: 50 }), sql: "SELECT * FROM core_workflow_runs WHERE parent_run_id IS NULL ORDER BY started_at DESC, run_id DESC LIMIT 50" },
-  { label: "listRuns({ workflow, limit: 50 })", run: (s) => s.listRuns({ workflow: 'wf.7', limit: 50 }), sql: "SELECT * FROM core_workflow_runs WHERE workflow_name = 'wf.7' AND parent_run_id IS NULL ORDER BY started_at DESC, run_id DESC LIMIT 50" },
-  { label: "listRuns({ status: 'failed', limit: 10 })", run: (s) => s.listRuns({ status: 'failed', limit: 10 }), sql: "SELECT * FROM core_workflow_runs WHERE status IN ('failed') AND parent_run_id IS NULL ORDER BY started_at DESC, run_id DESC LIMIT 10" },
+  {
+    label: 'listRuns({ limit: 50 }): newest top-level runs',
+    run: (s) => s.listRuns({ limit: 50 }),
+    sql: 'SELECT * FROM core_workflow_runs WHERE parent_run_id IS NULL ORDER BY started_at DESC, run_id DESC LIMIT 50',
+  },
+  {
+    label: 'listRuns({ workflow, limit: 50 })',
+    run: (s) => s.listRuns({ workflow: 'wf.7', limit: 50 }),
+    sql: "SELECT * FROM core_workflow_runs WHERE workflow_name = 'wf.7' AND parent_run_id IS NULL ORDER BY started_at DESC, run_id DESC LIMIT 50",
+  },
+  {
+    label: "listRuns({ status: 'failed', limit: 10 })",
+    run: (s) => s.listRuns({ status: 'failed', limit: 10 }),
+    sql: "SELECT * FROM core_workflow_runs WHERE status IN ('failed') AND parent_run_id IS NULL ORDER BY started_at DESC, run_id DESC LIMIT 10",
+  },
   { label: 'getRun + getRunSteps (spine show)', run: async (s, id) => [await s.getRun(id), await s.getRunSteps(id)], sql: "SELECT * FROM core_workflow_run_steps WHERE run_id = 'x' ORDER BY id" },
-  { label: 'listExpiredRuns (recovery)', run: (s) => s.listExpiredRuns(new Date(), 10), sql: "SELECT * FROM core_workflow_runs WHERE status IN ('running', 'waiting') AND lease_expires_at < '2030' AND parent_run_id IS NULL AND queue IS NULL ORDER BY lease_expires_at LIMIT 10" },
+  {
+    label: 'listExpiredRuns (recovery)',
+    run: (s) => s.listExpiredRuns(new Date(), 10),
+    sql: "SELECT * FROM core_workflow_runs WHERE status IN ('running', 'waiting') AND lease_expires_at < '2030' AND parent_run_id IS NULL AND queue IS NULL ORDER BY lease_expires_at LIMIT 10",
+  },
 ];
 
 /**
@@ -40,11 +56,11 @@ export function fill(dataSource: DataSource, runs: number, steps = STEPS): strin
   const run = db.prepare(
     'INSERT INTO core_workflow_runs (run_id, workflow_name, workflow_version, workflow_hash, status, params, trace_id, total_steps, executed_steps, completed_steps, ' +
       'failed_steps, skipped_steps, started_at, updated_at, finished_at, cancel_requested, lease_epoch, lost_executions, lease_owner, lease_expires_at, trigger_source, partition_key) ' +
-      "VALUES (?, ?, 1, 'h', ?, '{\"week\":\"2026-01-02\"}', ?, 10, 10, 10, 0, 0, ?, ?, ?, 0, 1, 0, ?, ?, ?, ?)",
+      'VALUES (?, ?, 1, \'h\', ?, \'{"week":"2026-01-02"}\', ?, 10, 10, 10, 0, 0, ?, ?, ?, 0, 1, 0, ?, ?, ?, ?)',
   );
   const step = db.prepare(
     'INSERT INTO core_workflow_run_steps (run_id, id, step_name, step_type, iteration, attempt, status, idempotency_key, started_at, finished_at, duration_ms, output) ' +
-      "VALUES (?, ?, ?, 'lambda', 1, 1, 'completed', ?, ?, ?, 1.5, '{\"rows\":1000,\"note\":\"a small output\"}')",
+      'VALUES (?, ?, ?, \'lambda\', 1, 1, \'completed\', ?, ?, ?, 1.5, \'{"rows":1000,"note":"a small output"}\')',
   );
   let sample = '';
   const base = Date.now() - runs * 60_000;
@@ -54,7 +70,19 @@ export function fill(dataSource: DataSource, runs: number, steps = STEPS): strin
       const at = new Date(base + i * 60_000).toISOString().replace('T', ' ').slice(0, 23);
       const running = i % 100 === 99;
       const status = running ? 'running' : i % 50 === 49 ? 'failed' : 'completed';
-      run.run(id, `wf.${i % WORKFLOWS}`, status, randomUUID(), at, at, running ? null : at, running ? 'gone' : null, running ? at : null, i % 10 === 0 ? 'schedule' : 'api', `tier=T${i % 3}|week=w${Math.floor(i / 1000)}`);
+      run.run(
+        id,
+        `wf.${i % WORKFLOWS}`,
+        status,
+        randomUUID(),
+        at,
+        at,
+        running ? null : at,
+        running ? 'gone' : null,
+        running ? at : null,
+        i % 10 === 0 ? 'schedule' : 'api',
+        `tier=T${i % 3}|week=w${Math.floor(i / 1000)}`,
+      );
       for (let s = 1; s <= steps; s++) step.run(id, s, `s${s}`, `${id}:s${s}:1`, at, at);
       if (i === Math.floor(runs / 2)) sample = id;
     }
@@ -104,10 +132,7 @@ export async function historyBenchmark(): Promise<string[]> {
   await measure(1_000); // warms the code paths up: both sizes are then measured alike
   const small = await measure(1_000);
   const large = await measure(100_000);
-  const lines = [
-    row('read (SQLite), median of 30', '10 k steps', '1 M steps', '1 M ÷ 10 k'),
-    row('-'.repeat(52), '-'.repeat(12), '-'.repeat(12), '-'.repeat(16)),
-  ];
+  const lines = [row('read (SQLite), median of 30', '10 k steps', '1 M steps', '1 M ÷ 10 k'), row('-'.repeat(52), '-'.repeat(12), '-'.repeat(12), '-'.repeat(16))];
   for (const [i, probe] of probes.entries()) {
     const ratio = large.times[i]! / Math.max(small.times[i]!, 0.001);
     lines.push(row(probe.label, `${small.times[i]!.toFixed(3)} ms`, `${large.times[i]!.toFixed(3)} ms`, track(`reads at 1 M step rows ÷ 10 k: ${probe.label}`, ratio, 2, 'max')));

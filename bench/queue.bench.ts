@@ -60,7 +60,10 @@ async function throughput(database: string, dataSource: DataSource, workers: num
     const dueNow = Date.now();
     await dataSource.query(`UPDATE core_workflow_runs SET lease_expires_at = ? WHERE claim_queue = ?`, [new Date(dueNow).toISOString().replace('T', ' ').replace('Z', ''), queue]);
     for (;;) {
-      const [row] = (await dataSource.query(`SELECT COUNT(*) AS n, MAX(finished_at) AS last FROM core_workflow_runs WHERE queue = ? AND status = 'completed'`, [queue])) as { n: number | string; last: string | Date }[];
+      const [row] = (await dataSource.query(`SELECT COUNT(*) AS n, MAX(finished_at) AS last FROM core_workflow_runs WHERE queue = ? AND status = 'completed'`, [queue])) as {
+        n: number | string;
+        last: string | Date;
+      }[];
       if (Number(row!.n) === RUNS) {
         const last = row!.last instanceof Date ? row!.last.getTime() : Date.parse(`${String(row!.last).replace(' ', 'T')}Z`);
         return (RUNS * 1000) / (last - dueNow);
@@ -189,7 +192,13 @@ async function driver(name: string, database: string, lines: string[]): Promise<
     lines.push(row(`${name}: map of 1,000 items at concurrency 10, distributed`, `${Math.round(distributed)} ms`, `${(distributed / local).toFixed(1)}× the map run in place`));
     lines.push(row(`${name}: the same map run in place`, `${Math.round(local)} ms`, ''));
     const rates = await fires(dataSource);
-    lines.push(row(`${name}: schedule fires/s (fire row + its run, one transaction)`, `${Math.round(rates.fires)}`, `${(rates.enqueues / rates.fires).toFixed(2)}× an enqueue's time (${Math.round(rates.enqueues)}/s)`));
+    lines.push(
+      row(
+        `${name}: schedule fires/s (fire row + its run, one transaction)`,
+        `${Math.round(rates.fires)}`,
+        `${(rates.enqueues / rates.fires).toFixed(2)}× an enqueue's time (${Math.round(rates.enqueues)}/s)`,
+      ),
+    );
     const waits = await signals(dataSource, other);
     lines.push(row(`${name}: signal → parked wait done, sent by the worker's process`, `${percentile(waits.own, 50).toFixed(1)} ms`, `p99 ${percentile(waits.own, 99).toFixed(1)} ms`));
     lines.push(row(`${name}: signal → parked wait done, sent elsewhere (100 ms poll)`, `${percentile(waits.remote, 50).toFixed(1)} ms`, `p99 ${percentile(waits.remote, 99).toFixed(1)} ms`));
@@ -226,4 +235,3 @@ export async function queueBenchmark(): Promise<string[]> {
   lines.push('', 'For scale: DBOS took 9.2 s for 1,000 child workflows at worker concurrency 10 on Postgres on this machine (10 ms polling).');
   return lines;
 }
-

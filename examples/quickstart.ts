@@ -4,16 +4,7 @@
  *
  *   npm run demo
  */
-import {
-  LambdaStepResult,
-  PipelineRegistry,
-  Step,
-  StepResult,
-  Workflow,
-  WorkflowContext,
-  WorkflowRunner,
-  type RunEvent,
-} from 'spine-orchestration';
+import { LambdaStepResult, PipelineRegistry, Step, StepResult, Workflow, WorkflowContext, WorkflowRunner, type RunEvent } from 'spine-orchestration';
 
 interface SampleRecord {
   readonly symbol: string;
@@ -70,11 +61,7 @@ async function main(): Promise<void> {
   console.log('\n2) the same data behind a strict gate (minValidRate 0.99) fails the run with DATA_QUALITY');
   const strict = Workflow.define({
     name: 'my_etl.strict',
-    steps: [
-      Step.pipeline('fetch', 'my_domain.fetch_data'),
-      Step.lambda('validate', validate, { quality: { minValidRate: 0.99 } }),
-      Step.pipeline('load', 'my_domain.load_data'),
-    ],
+    steps: [Step.pipeline('fetch', 'my_domain.fetch_data'), Step.lambda('validate', validate, { quality: { minValidRate: 0.99 } }), Step.pipeline('load', 'my_domain.load_data')],
   });
   const failed = await runner.execute(strict, { params: { date: '2026-01-10' } });
   console.log(`   Status: ${failed.status} at "${failed.errorStep}" (${failed.errorCategory})`);

@@ -61,16 +61,7 @@ export { QualityMetrics, type QualityMetricsInit } from './core/quality/quality-
 export { QualityThresholds, type QualityThresholdsInit } from './core/quality/quality-thresholds';
 export { PipelineRegistry } from './core/pipeline/pipeline.registry';
 export { InProcessDispatcher } from './core/pipeline/in-process.dispatcher';
-export type {
-  Dispatcher,
-  PipelineFunction,
-  PipelineHandler,
-  PipelineLookup,
-  PipelineParams,
-  PipelineRequest,
-  PipelineResult,
-  PipelineReturn,
-} from './core/pipeline/pipeline.types';
+export type { Dispatcher, PipelineFunction, PipelineHandler, PipelineLookup, PipelineParams, PipelineRequest, PipelineResult, PipelineReturn } from './core/pipeline/pipeline.types';
 export {
   WorkflowRunner,
   type ClaimedRunOptions,

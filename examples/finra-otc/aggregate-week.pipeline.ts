@@ -16,7 +16,21 @@ export class AggregateWeekPipeline implements PipelineHandler {
     for (const row of await this.repository.venueWeek(week, tier)) {
       const agg = bySymbol.get(row.symbol);
       if (agg === undefined) {
-        bySymbol.set(row.symbol, Object.assign(new OtcSymbolWeek(), { weekEnding: week, tier, symbol: row.symbol, issueName: row.issueName, totalShares: row.shares, totalTrades: row.trades, venueCount: 1, topVenue: row.mpid, topVenueShare: 0, topShares: row.shares }));
+        bySymbol.set(
+          row.symbol,
+          Object.assign(new OtcSymbolWeek(), {
+            weekEnding: week,
+            tier,
+            symbol: row.symbol,
+            issueName: row.issueName,
+            totalShares: row.shares,
+            totalTrades: row.trades,
+            venueCount: 1,
+            topVenue: row.mpid,
+            topVenueShare: 0,
+            topShares: row.shares,
+          }),
+        );
         continue;
       }
       agg.totalShares += row.shares;

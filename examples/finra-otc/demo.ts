@@ -42,13 +42,20 @@ async function main(): Promise<void> {
     say('spine-orchestration demo: FINRA OTC transparency on the embedded SQLite store');
     say(`  runs and domain tables: ${relative(process.cwd(), describeDatabase(dataSource)) || describeDatabase(dataSource)}`);
     say(`  sample files:           ${relative(process.cwd(), defaultDataDir())} (12 weeks × NMS Tier 1, NMS Tier 2, OTC)`);
-    say(`  workflows:              ${spine.workflows().map((w) => w.name).join(', ')}`);
+    say(
+      `  workflows:              ${spine
+        .workflows()
+        .map((w) => w.name)
+        .join(', ')}`,
+    );
 
     say(`\n1) finra.weekly_refresh — NMS Tier 1, week ending ${FIRST_WEEK}`);
     const weekly = await spine.run('finra.weekly_refresh', { params: { week_ending: FIRST_WEEK, tier: 'NMS Tier 1' } });
     const ingest = weekly.context.getOutput<{ rowCount: number; rejectedCount: number; rejectReasons: Record<string, number> }>('ingest');
     const validate = weekly.steps.find((s) => s.name === 'validate')?.quality;
-    say(`   → ${outcome(weekly)}: ${ingest.rowCount} rows, ${ingest.rejectedCount} rejected ${JSON.stringify(ingest.rejectReasons)}; valid rate ${((validate?.validRate ?? 0) * 100).toFixed(2)}% (gate: ≥ 99%)`);
+    say(
+      `   → ${outcome(weekly)}: ${ingest.rowCount} rows, ${ingest.rejectedCount} rejected ${JSON.stringify(ingest.rejectReasons)}; valid rate ${((validate?.validRate ?? 0) * 100).toFixed(2)}% (gate: ≥ 99%)`,
+    );
     say(`     rolling metrics: ${weekly.context.getOutput('skipRolling', 'reason', 'computed')}`);
 
     say(`\n2) finra.backfill ${BACKFILL.from} … ${BACKFILL.to} with the source down for ${BACKFILL.failWeek} (--param fail_week=${BACKFILL.failWeek})`);

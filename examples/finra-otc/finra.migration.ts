@@ -31,7 +31,16 @@ export class FinraOtcSchema1780000000000 implements MigrationInterface {
     await runner.createTable(
       new Table({
         name: 'finra_otc_raw_row',
-        columns: [key(varchar('capture_id', 64)), key(int('line_no')), varchar('symbol', 16), varchar('issue_name', 255), varchar('participant_name', 255), varchar('mpid', 8), bigint('shares'), int('trades')],
+        columns: [
+          key(varchar('capture_id', 64)),
+          key(int('line_no')),
+          varchar('symbol', 16),
+          varchar('issue_name', 255),
+          varchar('participant_name', 255),
+          varchar('mpid', 8),
+          bigint('shares'),
+          int('trades'),
+        ],
       }),
     );
     await runner.createTable(

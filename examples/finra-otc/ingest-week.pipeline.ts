@@ -26,7 +26,17 @@ export class IngestWeekPipeline implements PipelineHandler {
     const existing = await this.repository.findCapture(captureId);
     if (existing !== null && existing.checksum === file.checksum) {
       const rejects = await this.repository.rejects(captureId);
-      return { output: { captureId, sourceFile: file.path, unchanged: true, rowCount: existing.rowCount, validCount: existing.validCount, rejectedCount: existing.rejectedCount, rejectReasons: countReasons(rejects) } };
+      return {
+        output: {
+          captureId,
+          sourceFile: file.path,
+          unchanged: true,
+          rowCount: existing.rowCount,
+          validCount: existing.validCount,
+          rejectedCount: existing.rejectedCount,
+          rejectReasons: countReasons(rejects),
+        },
+      };
     }
     const parsed = parseOtcFile(file.text, tier, week, file.path);
     const capture = Object.assign(new OtcCapture(), {

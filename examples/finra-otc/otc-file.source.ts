@@ -45,6 +45,12 @@ export class OtcFileSource {
   /** The weeks the directory has files for, oldest first. */
   weeks(): string[] {
     if (!existsSync(this.dataDir)) return [];
-    return [...new Set(readdirSync(this.dataDir).map((f) => /^(\d{4}-\d{2}-\d{2})_/.exec(f)?.[1]).filter((w): w is string => w !== undefined))].sort();
+    return [
+      ...new Set(
+        readdirSync(this.dataDir)
+          .map((f) => /^(\d{4}-\d{2}-\d{2})_/.exec(f)?.[1])
+          .filter((w): w is string => w !== undefined),
+      ),
+    ].sort();
   }
 }

@@ -1,6 +1,5 @@
 /** The FINRA OTC transparency weekly file format: pipe-delimited, one row per symbol × venue × week. */
-export const OTC_HEADER =
-  'tierDescription|issueSymbolIdentifier|issueName|marketParticipantName|MPID|totalWeeklyShareQuantity|totalWeeklyTradeCount|lastUpdateDate';
+export const OTC_HEADER = 'tierDescription|issueSymbolIdentifier|issueName|marketParticipantName|MPID|totalWeeklyShareQuantity|totalWeeklyTradeCount|lastUpdateDate';
 
 /** The three tiers FINRA publishes, and the short code used in file names and capture ids. */
 export const TIERS = ['NMS Tier 1', 'NMS Tier 2', 'OTC'] as const;

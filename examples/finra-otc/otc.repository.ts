@@ -8,7 +8,13 @@ const CHUNK = 400;
 /** Inserts rows a chunk at a time (one statement per chunk, no read-back). */
 async function insertAll<T extends ObjectLiteral>(manager: EntityManager, target: EntityTarget<T>, rows: readonly T[]): Promise<void> {
   for (let i = 0; i < rows.length; i += CHUNK) {
-    await manager.createQueryBuilder().insert().into(target).values(rows.slice(i, i + CHUNK) as T[]).updateEntity(false).execute();
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(target)
+      .values(rows.slice(i, i + CHUNK) as T[])
+      .updateEntity(false)
+      .execute();
   }
 }
 

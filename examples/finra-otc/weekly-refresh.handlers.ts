@@ -54,10 +54,7 @@ export class WeeklyRefreshSteps {
   @Handler('finra.otc_transparency.steps.steward_review')
   stewardReview(ctx: WorkflowContext): StepResult {
     const ingest = ctx.getOutput<IngestOutput>('ingest');
-    return StepResult.ok(
-      { reviewed: true, rejected: ingest.rejectReasons },
-      { quality: { recordCount: ingest.rowCount, validCount: ingest.validCount, invalidCount: ingest.rejectedCount } },
-    );
+    return StepResult.ok({ reviewed: true, rejected: ingest.rejectReasons }, { quality: { recordCount: ingest.rowCount, validCount: ingest.validCount, invalidCount: ingest.rejectedCount } });
   }
 
   /** How many of the rolling window's weeks are aggregated already. */
@@ -70,9 +67,7 @@ export class WeeklyRefreshSteps {
 
   @Handler('finra.otc_transparency.steps.skip_rolling')
   skipRolling(ctx: WorkflowContext): { rolling: string; reason: string } {
-    const reason = ctx.getParam<boolean>('defer_rolling', false)
-      ? 'deferred to the caller'
-      : `${ctx.getOutput('checkHistory', 'weeksAvailable')} of ${ROLLING_WEEKS} weeks of history`;
+    const reason = ctx.getParam<boolean>('defer_rolling', false) ? 'deferred to the caller' : `${ctx.getOutput('checkHistory', 'weeksAvailable')} of ${ROLLING_WEEKS} weeks of history`;
     return { rolling: 'skipped', reason };
   }
 

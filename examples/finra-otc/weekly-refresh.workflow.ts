@@ -10,7 +10,13 @@ export { STEWARD_REVIEW_RATE, TIER_RECORD_RANGES } from './weekly-refresh.handle
 /** A yyyy-mm-dd Friday: FINRA's weeks end on Fridays. */
 export function IsWeekEnding(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
-    { name: 'isWeekEnding', validator: { validate: (value) => typeof value === 'string' && isFriday(value), defaultMessage: (args) => `${args?.property} must be a Friday date (a week ending) like 2026-10-23; got ${JSON.stringify(args?.value)}` } },
+    {
+      name: 'isWeekEnding',
+      validator: {
+        validate: (value) => typeof value === 'string' && isFriday(value),
+        defaultMessage: (args) => `${args?.property} must be a Friday date (a week ending) like 2026-10-23; got ${JSON.stringify(args?.value)}`,
+      },
+    },
     options,
   );
 }

@@ -28,7 +28,11 @@ export async function sessionFromCalendar(repository: MarketRepository, exchange
       ErrorCategory.CONFIGURATION,
     );
   }
-  return sessionOf(exchange, date, entries.map((e) => ({ date: e.date, kind: e.kind as 'holiday' | 'early_close', name: e.name, ...(e.closeTime !== null && { closeTime: e.closeTime }) })));
+  return sessionOf(
+    exchange,
+    date,
+    entries.map((e) => ({ date: e.date, kind: e.kind as 'holiday' | 'early_close', name: e.name, ...(e.closeTime !== null && { closeTime: e.closeTime }) })),
+  );
 }
 
 /**

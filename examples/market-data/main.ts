@@ -13,8 +13,7 @@ import { describeDatabase, exampleDataSource } from '../example.database';
 import { bindMarketDataServices, MARKET_DATA_SCHEMA } from './market-data.module';
 
 const say = (text = ''): void => console.log(text);
-const outcome = (r: WorkflowResult): string =>
-  r.status === 'completed' ? `completed in ${formatDuration(r.durationMs)}` : `${r.status} at "${r.errorStep}": ${r.error}`;
+const outcome = (r: WorkflowResult): string => (r.status === 'completed' ? `completed in ${formatDuration(r.durationMs)}` : `${r.status} at "${r.errorStep}": ${r.error}`);
 
 async function main(): Promise<void> {
   const dataSource = exampleDataSource([MARKET_DATA_SCHEMA]);
@@ -24,7 +23,12 @@ async function main(): Promise<void> {
   const spine = await Spine.create({ container, database: dataSource, cwd: __dirname, discover: ['*.workflow.{js,ts}', '*.pipeline.{js,ts}'] });
   try {
     say(`market-data example on ${describeDatabase(dataSource)}`);
-    say(`workflows: ${spine.workflows().map((w) => w.name).join(', ')}\n`);
+    say(
+      `workflows: ${spine
+        .workflows()
+        .map((w) => w.name)
+        .join(', ')}\n`,
+    );
 
     const sync = await spine.run('market.calendar_sync');
     say(`1) market.calendar_sync → ${outcome(sync)}`);

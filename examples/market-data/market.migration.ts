@@ -32,7 +32,14 @@ export class MarketDataSchema1780000100000 implements MigrationInterface {
     await runner.createTable(
       new Table({
         name: 'md_partition',
-        columns: [key(varchar('dataset', 32)), key(varchar('partition_key', 7)), varchar('status', 12), { name: 'trading_days', type: 'integer' }, { name: 'row_count', type: 'integer' }, { name: 'finished_at', type: 'datetime' }],
+        columns: [
+          key(varchar('dataset', 32)),
+          key(varchar('partition_key', 7)),
+          varchar('status', 12),
+          { name: 'trading_days', type: 'integer' },
+          { name: 'row_count', type: 'integer' },
+          { name: 'finished_at', type: 'datetime' },
+        ],
       }),
     );
   }

@@ -45,7 +45,14 @@ export class MarketRepository {
   async replaceDay(date: string, rows: readonly MdDailyPrice[]): Promise<void> {
     await this.transaction(async (manager) => {
       await manager.delete(MdDailyPrice, { date });
-      for (let i = 0; i < rows.length; i += 400) await manager.createQueryBuilder().insert().into(MdDailyPrice).values(rows.slice(i, i + 400)).updateEntity(false).execute();
+      for (let i = 0; i < rows.length; i += 400)
+        await manager
+          .createQueryBuilder()
+          .insert()
+          .into(MdDailyPrice)
+          .values(rows.slice(i, i + 400))
+          .updateEntity(false)
+          .execute();
     });
   }
 

@@ -73,7 +73,12 @@ export class MultiSourcePricesWorkflow {
     const date = ctx.getParam<string>('date');
     const fetched = ctx.getOutput<Fetched[]>('fetchAllSources', 'results').filter((f): f is NonNullable<Fetched> => f !== null);
     const previous = await this.repository.previousCloses(date);
-    const day = this.aggregator.resolve(date, fetched.map((f) => ({ name: f.name, quotes: f.records })), previous, [...previous.keys()]);
+    const day = this.aggregator.resolve(
+      date,
+      fetched.map((f) => ({ name: f.name, quotes: f.records })),
+      previous,
+      [...previous.keys()],
+    );
     const pricedBy = new Map<string, number>();
     for (const source of fetched) for (const quote of source.records) if (quote.asOf === date) pricedBy.set(quote.symbol, (pricedBy.get(quote.symbol) ?? 0) + 1);
     await this.repository.replaceDay(date, day.rows);

@@ -49,7 +49,9 @@ export class PriceFileSource {
     byDay = new Map();
     const file = this.file(source, month);
     if (existsSync(file)) {
-      const lines = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l !== '');
+      const lines = readFileSync(file, 'utf8')
+        .split(/\r?\n/)
+        .filter((l) => l !== '');
       if (lines[0] !== PRICE_HEADER) throw new StepError(`${file}: expected the header "${PRICE_HEADER}"`, ErrorCategory.VALIDATION);
       for (const line of lines.slice(1)) {
         const [date, symbol, close, volume, asOf] = line.split(',');

@@ -26,7 +26,12 @@ export class PriceAggregator {
   constructor(@inject(PriceFileSource) private readonly source: PriceFileSource) {}
 
   aggregate(date: string, sources: readonly string[], previous: ReadonlyMap<string, number>, symbols: readonly string[]): AggregatedDay {
-    return this.resolve(date, sources.map((name) => ({ name, quotes: this.source.quotes(name, date) })), previous, symbols);
+    return this.resolve(
+      date,
+      sources.map((name) => ({ name, quotes: this.source.quotes(name, date) })),
+      previous,
+      symbols,
+    );
   }
 
   /**

@@ -45,7 +45,13 @@ export function v1Pipelines(staging: StagingTable, dataDir: string = defaultData
   });
   pipelines.register('finra.v1.rank', (params: PipelineParams) => {
     const volumes = staging.get<Record<string, number>>(params, 'volumes');
-    staging.put(params, 'ranked', Object.entries(volumes).sort((a, b) => b[1] - a[1]).map(([symbol]) => symbol));
+    staging.put(
+      params,
+      'ranked',
+      Object.entries(volumes)
+        .sort((a, b) => b[1] - a[1])
+        .map(([symbol]) => symbol),
+    );
     return { output: { symbols: Object.keys(volumes).length } };
   });
   pipelines.register('finra.v1.calendar', (params: PipelineParams) => ({ output: { weekEndsOnFriday: isFriday(String(params.week_ending)) } }));

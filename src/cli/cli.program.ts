@@ -172,8 +172,14 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .action(async (workflow: string, opts: RunCommandOptions) => {
       const params = parseParams(opts.param, opts.paramsFile, io.cwd);
       const idempotency = opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {};
-      const queueing = [opts.queue !== undefined && '--queue', opts.priority !== undefined && '--priority', opts.concurrencyKey !== undefined && '--concurrency-key', opts.notBefore !== undefined && '--not-before'].filter(Boolean);
-      if (opts.enqueue !== true && queueing.length > 0) throw new CliError(`${queueing.join(', ')} ${queueing.length === 1 ? 'works' : 'work'} only with --enqueue (add it to record the run for a worker).`);
+      const queueing = [
+        opts.queue !== undefined && '--queue',
+        opts.priority !== undefined && '--priority',
+        opts.concurrencyKey !== undefined && '--concurrency-key',
+        opts.notBefore !== undefined && '--not-before',
+      ].filter(Boolean);
+      if (opts.enqueue !== true && queueing.length > 0)
+        throw new CliError(`${queueing.join(', ')} ${queueing.length === 1 ? 'works' : 'work'} only with --enqueue (add it to record the run for a worker).`);
       if (opts.enqueue === true) return enqueueRun(io, global(), workflow, { ...opts, params });
       setExitCode(await followRun(io, global(), opts.json === true, (spine, stopSignal) => spine.run(workflow, { params, stopSignal, triggerSource: 'cli', ...idempotency })));
     });
@@ -290,9 +296,19 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .action(async (opts: { json?: boolean }) => {
       await withSpine(io, global(), DEFINITIONS_ONLY, async (spine) => {
         const workflows = spine.workflows();
-        if (opts.json === true) return printJson(io, workflows.map((w) => ({ name: w.name, domain: w.domain, description: w.description, steps: w.steps.map((s) => ({ name: s.name, type: s.type })), defaults: w.defaults })));
+        if (opts.json === true)
+          return printJson(
+            io,
+            workflows.map((w) => ({ name: w.name, domain: w.domain, description: w.description, steps: w.steps.map((s) => ({ name: s.name, type: s.type })), defaults: w.defaults })),
+          );
         if (workflows.length === 0) return print(io, 'No workflows registered. Check the discover globs in the config.');
-        print(io, table(['workflow', 'steps', 'description'], workflows.map((w) => [w.name, String(w.steps.length), w.description ?? ''])));
+        print(
+          io,
+          table(
+            ['workflow', 'steps', 'description'],
+            workflows.map((w) => [w.name, String(w.steps.length), w.description ?? '']),
+          ),
+        );
         print(io, '\nRun one: spine run <workflow> --param key=value   Draw one: spine graph <workflow>');
       });
     });
@@ -351,7 +367,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
           print(
             io,
             `Cancellation of run ${run.runId} (${run.workflowName}) requested: ${run.leaseOwner ?? 'the process running it'} stops it at its next step ` +
-              'commit or lease renewal. Check with: spine show ' + run.runId,
+              'commit or lease renewal. Check with: spine show ' +
+              run.runId,
           );
         }
       });

@@ -18,7 +18,7 @@ function collectHost(value: string, previous: string[]): string[] {
 export function addConsoleCommand(program: Command, io: CliIo, global: () => GlobalOptions): void {
   program
     .command('console')
-    .description('serve the web console (runs, a run\'s timeline and graph, workflows, quality, queues) against the configured database')
+    .description("serve the web console (runs, a run's timeline and graph, workflows, quality, queues) against the configured database")
     .option('-p, --port <port>', 'port to listen on (0: a free one)', parsePort, 4300)
     .option('--host <address>', 'address to bind; anything but loopback needs SPINE_CONSOLE_TOKEN', '127.0.0.1')
     .option('--read-only', 'no resume or cancel from the console')
@@ -45,7 +45,10 @@ export function addConsoleCommand(program: Command, io: CliIo, global: () => Glo
           }).catch((error: unknown) => Promise.reject(asUsageError(error)));
           const token = (process.env.SPINE_CONSOLE_TOKEN ?? '') !== '';
           const names = opts.allowedHost.length === 0 ? '' : `, also answers ${opts.allowedHost.join(', ')}`;
-          print(io, `spine console on ${server.url}/runs  (${spine.workflows().length} workflows${opts.readOnly === true ? ', read-only' : ''}${token ? ', token required' : ', loopback clients only'}${names}${opts.trustProxy === true ? ', behind a proxy' : ''})`);
+          print(
+            io,
+            `spine console on ${server.url}/runs  (${spine.workflows().length} workflows${opts.readOnly === true ? ', read-only' : ''}${token ? ', token required' : ', loopback clients only'}${names}${opts.trustProxy === true ? ', behind a proxy' : ''})`,
+          );
           print(io, `  JSON API: ${server.url}/api/runs   Stop with Ctrl-C.`);
           await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
           print(io, 'Stopping the console; a resume started from it finishes its step first…');

@@ -99,7 +99,11 @@ export function addDoctorCommand(program: Command, io: CliIo, global: () => Glob
                 },
           );
         } catch (error) {
-          findings.push({ label: 'database', text: `${what} (from ${choice.source}): cannot be opened`, fix: `${maskSecrets(error instanceof Error ? error.message : String(error))} — check the database settings (the database option or SPINE_DATABASE_URL)` });
+          findings.push({
+            label: 'database',
+            text: `${what} (from ${choice.source}): cannot be opened`,
+            fix: `${maskSecrets(error instanceof Error ? error.message : String(error))} — check the database settings (the database option or SPINE_DATABASE_URL)`,
+          });
         } finally {
           if (owned && dataSource.isInitialized) await dataSource.destroy();
         }
@@ -107,7 +111,15 @@ export function addDoctorCommand(program: Command, io: CliIo, global: () => Glob
       try {
         const spine = await spineClass().create({ ...loaded.options, database: 'memory', store: undefined, recoverOnStart: false, worker: false });
         const schedules = await spine.listSchedules();
-        findings.push({ label: 'workflows', text: `${spine.workflows().length}: ${spine.workflows().map((w) => w.name).join(', ') || 'none (check the discover globs)'}` });
+        findings.push({
+          label: 'workflows',
+          text: `${spine.workflows().length}: ${
+            spine
+              .workflows()
+              .map((w) => w.name)
+              .join(', ') || 'none (check the discover globs)'
+          }`,
+        });
         findings.push({ label: 'schedules', text: `${schedules.length}${schedules.length === 0 ? '' : `: ${schedules.map((s) => s.name).join(', ')}`}` });
         await spine.close();
       } catch (error) {
@@ -127,4 +139,3 @@ function report(io: CliIo, findings: readonly Finding[], setExitCode: (code: num
   for (const f of problems) print(io, `  - ${f.label}: ${f.fix}`);
   setExitCode(ExitCode.RUN_FAILED);
 }
-

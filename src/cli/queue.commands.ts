@@ -104,10 +104,11 @@ export function addQueueCommands(program: Command, io: CliIo, global: () => Glob
           print(io, `Worker ${spine.runner.owner} serving ${queues} (${opts.concurrency ?? 8} at once, ${spine.workflows().length} workflows). Stop with Ctrl-C or SIGTERM.`);
           const schedules = await spine.listSchedules({ upcoming: 1 });
           if (schedules.length > 0) {
-            const next = schedules
-              .filter((s) => !s.paused && s.nextFireTimes[0] !== undefined)
-              .sort((a, b) => a.nextFireTimes[0]!.getTime() - b.nextFireTimes[0]!.getTime())[0];
-            print(io, `Firing ${schedules.length} schedule${schedules.length === 1 ? '' : 's'} (each fire time once across every worker)${next === undefined ? '' : `; next: ${next.name} at ${formatTime(next.nextFireTimes[0]!)}`}.`);
+            const next = schedules.filter((s) => !s.paused && s.nextFireTimes[0] !== undefined).sort((a, b) => a.nextFireTimes[0]!.getTime() - b.nextFireTimes[0]!.getTime())[0];
+            print(
+              io,
+              `Firing ${schedules.length} schedule${schedules.length === 1 ? '' : 's'} (each fire time once across every worker)${next === undefined ? '' : `; next: ${next.name} at ${formatTime(next.nextFireTimes[0]!)}`}.`,
+            );
           }
           spine.startWorker(worker);
           await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));

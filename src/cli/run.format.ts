@@ -11,7 +11,12 @@ export function formatDuration(ms: number): string {
 
 /** 2026-11-26 05:10:03 (UTC). */
 export function formatTime(date: Date | null): string {
-  return date === null ? '-' : date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return date === null
+    ? '-'
+    : date
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 }
 
 /** Left-aligned columns under upper-case headers; the last column is not padded. */
@@ -99,15 +104,7 @@ export function formatSteps(steps: readonly StepSummary[]): string {
   const loops = steps.some((s) => s.iteration > 1);
   return table(
     ['step', 'type', 'status', 'attempts', 'duration', 'quality', 'error'],
-    steps.map((s) => [
-      loops ? `${s.step} #${s.iteration}` : s.step,
-      s.type,
-      s.status,
-      String(s.attempts),
-      formatDuration(s.durationMs),
-      formatQuality(s.quality),
-      shorten(s.error, 120),
-    ]),
+    steps.map((s) => [loops ? `${s.step} #${s.iteration}` : s.step, s.type, s.status, String(s.attempts), formatDuration(s.durationMs), formatQuality(s.quality), shorten(s.error, 120)]),
   )
     .split('\n')
     .map((line) => `  ${line}`)
@@ -149,8 +146,7 @@ export function formatRunHeader(run: RunRecord): string {
   }
   if (run.status === 'queued' && run.leaseExpiresAt !== null) lines.push(`  due       ${formatTime(run.leaseExpiresAt)} (a worker of queue "${run.queue}" starts it)`);
   if (run.status === 'waiting' && run.leaseOwner === null && run.leaseExpiresAt !== null) {
-    const when =
-      run.leaseExpiresAt.getUTCFullYear() >= 9999 ? 'when its signal comes' : run.leaseExpiresAt.getTime() <= Date.now() ? 'now (it is due)' : formatTime(run.leaseExpiresAt);
+    const when = run.leaseExpiresAt.getUTCFullYear() >= 9999 ? 'when its signal comes' : run.leaseExpiresAt.getTime() <= Date.now() ? 'now (it is due)' : formatTime(run.leaseExpiresAt);
     lines.push(`  wakes     ${when} (any worker of queue "${run.queue}" continues it)`);
   }
   if (run.leaseOwner !== null && run.status !== 'queued') lines.push(`  owner     ${run.leaseOwner} (lease until ${formatTime(run.leaseExpiresAt)})`);

@@ -15,9 +15,7 @@ export function formatSchedules(schedules: readonly ScheduleInfo[]): string {
       s.workflow,
       `${s.cron} (${s.timezone}${s.calendar === null ? '' : `, ${s.calendar} days`})`,
       s.nextFireTimes[0] === undefined ? '-' : formatTime(s.nextFireTimes[0]),
-      s.lastFire === null
-        ? 'never'
-        : `${formatTime(s.lastFire.fireTime)} ${s.lastFire.runId === null ? 'no run (params failed)' : `${s.lastFire.runStatus ?? 'purged'} ${s.lastFire.runId}`}`,
+      s.lastFire === null ? 'never' : `${formatTime(s.lastFire.fireTime)} ${s.lastFire.runId === null ? 'no run (params failed)' : `${s.lastFire.runStatus ?? 'purged'} ${s.lastFire.runId}`}`,
       s.paused ? 'PAUSED' : `catch-up ${s.catchUp}`,
     ]),
   );
@@ -49,10 +47,17 @@ export function addScheduleCommands(program: Command, io: CliIo, global: () => G
       });
     });
 
-  for (const [verb, paused] of [['pause', true], ['resume', false]] as const) {
+  for (const [verb, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
     schedules
       .command(verb)
-      .description(paused ? 'pause a schedule: no worker fires it until it is resumed (kept on the database)' : 'resume a paused schedule from now (fires missed while paused are not caught up; backfill fires them)')
+      .description(
+        paused
+          ? 'pause a schedule: no worker fires it until it is resumed (kept on the database)'
+          : 'resume a paused schedule from now (fires missed while paused are not caught up; backfill fires them)',
+      )
       .argument('<schedule>', 'the schedule (see spine schedules)')
       .action(async (name: string) => {
         await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
@@ -81,9 +86,9 @@ export function addScheduleCommands(program: Command, io: CliIo, global: () => G
 
   program
     .command('backfill')
-    .description("one run per fire time of a schedule in a date range that has no completed run (missing ones enqueued, failed ones resumed); prints the plan first")
+    .description('one run per fire time of a schedule in a date range that has no completed run (missing ones enqueued, failed ones resumed); prints the plan first')
     .argument('<schedule>', 'the schedule (see spine schedules)')
-    .requiredOption('--from <date>', 'first date (yyyy-mm-dd, in the schedule\'s time zone)')
+    .requiredOption('--from <date>', "first date (yyyy-mm-dd, in the schedule's time zone)")
     .requiredOption('--to <date>', 'last date (yyyy-mm-dd, included)')
     .option('--dry-run', 'only print the plan')
     .option('--json', 'print the plan (and what was done) as JSON')
@@ -94,7 +99,12 @@ export function addScheduleCommands(program: Command, io: CliIo, global: () => G
         if (opts.dryRun === true || work === 0) {
           if (opts.json === true) return printJson(io, plan);
           print(io, formatBackfill(plan));
-          return print(io, work === 0 ? `\nNothing to do: every fire time from ${opts.from} to ${opts.to} has a completed or running run.` : `\n${work} of ${plan.entries.length} fire times need a run. Run again without --dry-run to enqueue them.`);
+          return print(
+            io,
+            work === 0
+              ? `\nNothing to do: every fire time from ${opts.from} to ${opts.to} has a completed or running run.`
+              : `\n${work} of ${plan.entries.length} fire times need a run. Run again without --dry-run to enqueue them.`,
+          );
         }
         if (opts.json !== true) {
           print(io, formatBackfill(plan));
@@ -113,7 +123,7 @@ export function addScheduleCommands(program: Command, io: CliIo, global: () => G
     .description('send a signal to a run (a waitForSignal step consumes it; kept until one does)')
     .argument('<runId>', 'the run (see spine runs)')
     .argument('<name>', 'the signal name the run waits for')
-    .option('--payload <json>', 'the payload, as JSON (becomes the waiting step\'s output)')
+    .option('--payload <json>', "the payload, as JSON (becomes the waiting step's output)")
     .option('--id <id>', 'an id for this signal: sending again with the same id (a retry) sends nothing new')
     .action(async (runId: string, name: string, opts: { payload?: string; id?: string }) => {
       let payload: unknown = null;
@@ -130,7 +140,10 @@ export function addScheduleCommands(program: Command, io: CliIo, global: () => G
       });
     });
 
-  for (const [verb, approved] of [['approve', true], ['reject', false]] as const) {
+  for (const [verb, approved] of [
+    ['approve', true],
+    ['reject', false],
+  ] as const) {
     program
       .command(verb)
       .description(approved ? "approve a run's breached 'approve' quality gate: the run goes on" : "reject a run's breached 'approve' quality gate: the step fails (DATA_QUALITY)")

@@ -74,7 +74,10 @@ function typescriptSource(request: string, parent: Module | undefined): string |
   if (parent?.filename == null || !/^\.{1,2}\//.test(request) || !/\.[cm]?js$/.test(request)) return null;
   const base = resolve(parent.filename, '..', request);
   if (existsSync(base)) return null;
-  const source = base.replace(/\.js$/, '.ts').replace(/\.mjs$/, '.mts').replace(/\.cjs$/, '.cts');
+  const source = base
+    .replace(/\.js$/, '.ts')
+    .replace(/\.mjs$/, '.mts')
+    .replace(/\.cjs$/, '.cts');
   if (existsSync(source)) return source;
   const tsx = base.replace(/\.js$/, '.tsx');
   return existsSync(tsx) ? tsx : null;

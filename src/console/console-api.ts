@@ -146,7 +146,10 @@ export class ConsoleApi {
   }
 
   private async route({ method, path, query, body }: ApiRequest): Promise<ApiReply> {
-    const parts = path.split('/').filter((p) => p !== '').map(decodeURIComponent);
+    const parts = path
+      .split('/')
+      .filter((p) => p !== '')
+      .map(decodeURIComponent);
     const [head, id, action] = parts;
     if (method === 'GET') {
       if (head === 'runs' && id === undefined) return this.ok(await this.listRuns(query));
@@ -156,7 +159,15 @@ export class ConsoleApi {
       if (head === 'quality' && id === undefined) return this.ok(await this.quality(query));
       if (head === 'queues' && id === undefined) return this.ok(await this.queues());
       if (head === 'session' && id === undefined) {
-        return this.ok({ readOnly: this.options.readOnly, statuses: RUN_STATUSES, triggers: TRIGGER_SOURCES, workflows: this.spine.workflows().map((w) => w.name).sort() });
+        return this.ok({
+          readOnly: this.options.readOnly,
+          statuses: RUN_STATUSES,
+          triggers: TRIGGER_SOURCES,
+          workflows: this.spine
+            .workflows()
+            .map((w) => w.name)
+            .sort(),
+        });
       }
     } else if (method === 'POST' && head === 'runs' && id !== undefined && parts.length === 3) {
       if (this.options.readOnly) throw new ApiError(403, 'This console is read-only (readOnly: true); resume or cancel with the CLI instead.');
@@ -172,7 +183,10 @@ export class ConsoleApi {
 
   private async listRuns(query: URLSearchParams): Promise<unknown> {
     const limit = intParam('limit', query.get('limit'), PAGE_SIZE, MAX_PAGE_SIZE);
-    const statuses = query.getAll('status').flatMap((s) => s.split(',')).filter((s) => s !== '');
+    const statuses = query
+      .getAll('status')
+      .flatMap((s) => s.split(','))
+      .filter((s) => s !== '');
     for (const status of statuses) oneOf('status', status, RUN_STATUSES);
     const beforeId = query.get('before');
     let before: RunFilter['before'];
@@ -229,7 +243,16 @@ export class ConsoleApi {
     const leaseLapsed = run.status === 'running' && run.queue === null && (run.leaseExpiresAt === null || run.leaseExpiresAt.getTime() < this.spine.clock.now());
     const canResume = !this.options.readOnly && definition !== null && !this.resuming.has(runId) && (RESUMABLE.includes(run.status) || leaseLapsed);
     return {
-      run: { ...runSummary(run), params: clipped(run.params), traceId: run.traceId, batchId: run.batchId, leaseOwner: run.leaseOwner, leaseExpiresAt: run.leaseExpiresAt, lastCompletedStep: run.lastCompletedStep, rootRunId: run.rootRunId },
+      run: {
+        ...runSummary(run),
+        params: clipped(run.params),
+        traceId: run.traceId,
+        batchId: run.batchId,
+        leaseOwner: run.leaseOwner,
+        leaseExpiresAt: run.leaseExpiresAt,
+        lastCompletedStep: run.lastCompletedStep,
+        rootRunId: run.rootRunId,
+      },
       steps: steps.map(stepView),
       mapItems: mapItems.map((item) => ({ ...item, output: clipped(item.output) })),
       children: children.map(runSummary).sort((a, b) => String(a.runId).localeCompare(String(b.runId), 'en', { numeric: true })),

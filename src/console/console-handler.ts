@@ -57,8 +57,7 @@ const PAGES = /^\/(?:|runs(?:\/[^/]+)?|workflows(?:\/[^/]+)?|quality|queues)$/;
 
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   // no inline script or style and no other origin: a stored string can only ever be text
-  'Content-Security-Policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'",
+  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
@@ -150,7 +149,8 @@ export function createConsoleHandler(spine: Spine, options: ConsoleOptions = {})
     ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }),
   });
   const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
-  if (!Number.isInteger(queryTimeoutMs) || queryTimeoutMs < 1) throw new SpineError('invalid-argument', `queryTimeoutMs must be a whole number of milliseconds above 0 (got ${String(queryTimeoutMs)}).`);
+  if (!Number.isInteger(queryTimeoutMs) || queryTimeoutMs < 1)
+    throw new SpineError('invalid-argument', `queryTimeoutMs must be a whole number of milliseconds above 0 (got ${String(queryTimeoutMs)}).`);
   const readOnly = options.readOnly ?? false;
   const api = new ConsoleApi(spine, { readOnly });
   const basePath = options.basePath?.replace(/\/+$/, '');

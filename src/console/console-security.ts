@@ -106,7 +106,10 @@ export class ConsoleSecurity {
     this.allowedHosts = options.allowedHosts ?? [];
     this.trustProxy = options.trustProxy ?? false;
     if (this.trustProxy && token === null) {
-      throw new SpineError('invalid-argument', 'trustProxy needs a token: behind a proxy every request comes from loopback, so the console cannot tell who sent it. Set SPINE_CONSOLE_TOKEN (make one with: openssl rand -hex 24).');
+      throw new SpineError(
+        'invalid-argument',
+        'trustProxy needs a token: behind a proxy every request comes from loopback, so the console cannot tell who sent it. Set SPINE_CONSOLE_TOKEN (make one with: openssl rand -hex 24).',
+      );
     }
     if (this.allowedHosts !== 'all') {
       for (const entry of this.allowedHosts) {
@@ -187,7 +190,9 @@ export class ConsoleSecurity {
   /** The CSRF token a page served to this request carries: bound to its session (or, with no token, to this console's process). */
   csrfTokenFor(req: IncomingMessage, caller: Caller): string {
     const session = caller === 'session' ? this.sessionOf(req) : null;
-    return createHmac('sha256', this.secret).update(`csrf:${caller}:${session ?? ''}`).digest('base64url');
+    return createHmac('sha256', this.secret)
+      .update(`csrf:${caller}:${session ?? ''}`)
+      .digest('base64url');
   }
 
   /** The attributes of the session cookie for this request (`Secure` over HTTPS). */

@@ -37,8 +37,7 @@ export async function startConsole(spine: Spine, options: ConsoleServerOptions =
   }
   // the name the console was bound to is one it answers (an address is allowed anyway)
   const boundName = hostNameOf(host);
-  const allowedHosts =
-    options.allowedHosts === 'all' ? 'all' : [...(options.allowedHosts ?? []), ...(boundName !== null && !['0.0.0.0', '::'].includes(boundName) ? [boundName] : [])];
+  const allowedHosts = options.allowedHosts === 'all' ? 'all' : [...(options.allowedHosts ?? []), ...(boundName !== null && !['0.0.0.0', '::'].includes(boundName) ? [boundName] : [])];
   const handler = createConsoleHandler(spine, { ...options, token, allowedHosts });
   const server = createServer((req, res) => handler(req, res));
   server.keepAliveTimeout = 5_000;

@@ -27,7 +27,14 @@ function pick(source: Fields | undefined, names: Readonly<Record<string, string>
 }
 
 const COMMON = { description: 'description', on_error: 'onError', timeout_ms: 'timeoutMs', quality_mode: 'qualityMode', next: 'next', depends_on: 'dependsOn', checkpoint: 'checkpoint' } as const;
-const RETRY = { max_attempts: 'maxAttempts', backoff: 'backoff', initial_delay_ms: 'initialDelayMs', max_delay_ms: 'maxDelayMs', jitter: 'jitter', retryable_categories: 'retryableCategories' } as const;
+const RETRY = {
+  max_attempts: 'maxAttempts',
+  backoff: 'backoff',
+  initial_delay_ms: 'initialDelayMs',
+  max_delay_ms: 'maxDelayMs',
+  jitter: 'jitter',
+  retryable_categories: 'retryableCategories',
+} as const;
 const QUALITY = { min_valid_rate: 'minValidRate', max_null_rate: 'maxNullRate', min_record_count: 'minRecordCount', max_record_count: 'maxRecordCount' } as const;
 const MAP = {
   items: 'items',
@@ -60,7 +67,8 @@ export function declareWorkflowDocument(document: WorkflowDocument, handlers: Ha
   const names = new Set(document.steps.map((s) => String(s.name)));
   const steps: StepDeclaration[] = [];
   document.steps.forEach((step, index) => {
-    const where = (field?: string): string => `${locate(field === undefined ? ['steps', index] : ['steps', index, field])}: ${pathText(field === undefined ? ['steps', index] : ['steps', index, field])}`;
+    const where = (field?: string): string =>
+      `${locate(field === undefined ? ['steps', index] : ['steps', index, field])}: ${pathText(field === undefined ? ['steps', index] : ['steps', index, field])}`;
     const name = String(step.name);
     const common: Record<string, unknown> = pick(step, COMMON, (key, value) => (key === 'on_error' ? upper(value) : value));
     if (step.retry !== undefined) common.retry = pick(step.retry as Fields, RETRY);
@@ -75,7 +83,9 @@ export function declareWorkflowDocument(document: WorkflowDocument, handlers: Ha
         const fn = handlers.get(handlerName);
         if (fn === undefined) {
           const known = handlers.names();
-          problems.push(`${where('handler')}no handler named "${handlerName}" is registered (${known.length === 0 ? 'none are' : `registered: ${known.join(', ')}`}); add @Handler('${handlerName}') to a method of a discovered class, or HandlerRegistry.handler('${handlerName}', fn)`);
+          problems.push(
+            `${where('handler')}no handler named "${handlerName}" is registered (${known.length === 0 ? 'none are' : `registered: ${known.join(', ')}`}); add @Handler('${handlerName}') to a method of a discovered class, or HandlerRegistry.handler('${handlerName}', fn)`,
+          );
           return;
         }
         const handler = named<LambdaHandler>(handlerName, (ctx, config, runtime) => fn(ctx, config, runtime));

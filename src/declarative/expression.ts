@@ -54,7 +54,11 @@ const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor']);
  */
 export function compileExpression(source: string): CompiledExpression {
   if (source.length > MAX_EXPRESSION_CHARS) {
-    throw new ExpressionError(`a condition may have at most ${MAX_EXPRESSION_CHARS} characters (this one has ${source.length}); compute it in a lambda step and test its output`, source.slice(0, 40) + '…', 0);
+    throw new ExpressionError(
+      `a condition may have at most ${MAX_EXPRESSION_CHARS} characters (this one has ${source.length}); compute it in a lambda step and test its output`,
+      source.slice(0, 40) + '…',
+      0,
+    );
   }
   let tree: Node;
   try {
@@ -183,7 +187,15 @@ function own(value: unknown, key: string | number): unknown {
 }
 
 function describe(value: unknown): string {
-  return value === null || value === undefined ? 'null' : typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' ? (Array.isArray(value) ? 'an array' : 'an object') : String(value);
+  return value === null || value === undefined
+    ? 'null'
+    : typeof value === 'string'
+      ? JSON.stringify(value)
+      : typeof value === 'object'
+        ? Array.isArray(value)
+          ? 'an array'
+          : 'an object'
+        : String(value);
 }
 
 function evaluate(node: Node, scope: ExpressionScope, source: string): unknown {

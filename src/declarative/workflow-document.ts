@@ -94,7 +94,11 @@ export function readWorkflowFile(file: string): ParsedWorkflow {
   const invalid = firstInvalidUtf8(bytes);
   if (invalid !== null) {
     const line = bytes.subarray(0, invalid).toString('utf8').split('\n').length;
-    return { document: null, problems: [`${file}:${line}: is not UTF-8: byte offset ${invalid} (0x${bytes[invalid]?.toString(16).padStart(2, '0') ?? '??'}) starts no valid character; save the file as UTF-8`], locate: () => file };
+    return {
+      document: null,
+      problems: [`${file}:${line}: is not UTF-8: byte offset ${invalid} (0x${bytes[invalid]?.toString(16).padStart(2, '0') ?? '??'}) starts no valid character; save the file as UTF-8`],
+      locate: () => file,
+    };
   }
   return parseWorkflowText(bytes.toString('utf8').replace(/^\uFEFF/, ''), file);
 }
@@ -123,7 +127,8 @@ export function parseWorkflowText(text: string, source: string): ParsedWorkflow 
     return { document: null, problems: doc.errors.map((e) => `${at(e.pos[0])}: ${e.message.split('\n')[0]}`), locate };
   }
   // any explicit tag beyond JSON's types (`!include /etc/passwd`, `!!binary`, `!!js/function`) is refused, never read as a string
-  const refuse = (where: string, tag: string): string => `${where}: the tag ${tag.replace(/^tag:yaml\.org,2002:/, '!!')} is not allowed; a workflow file uses plain YAML values only (no tags such as !include or !!binary)`;
+  const refuse = (where: string, tag: string): string =>
+    `${where}: the tag ${tag.replace(/^tag:yaml\.org,2002:/, '!!')} is not allowed; a workflow file uses plain YAML values only (no tags such as !include or !!binary)`;
   const tagged: string[] = [];
   const lineOf = (offset: number | undefined): number => (offset === undefined ? 0 : lines.linePos(offset).line);
   const unresolved = doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED');

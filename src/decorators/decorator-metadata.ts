@@ -1,13 +1,6 @@
 import type { ScheduleOptions } from '../core/schedule/schedule';
 import 'reflect-metadata';
-import type {
-  ChoiceStepOptions,
-  ItemsFactory,
-  LambdaStepOptions,
-  MapStepOptions,
-  PipelineStepOptions,
-  WaitStepOptions,
-} from '../core/definition/step-definition';
+import type { ChoiceStepOptions, ItemsFactory, LambdaStepOptions, MapStepOptions, PipelineStepOptions, WaitStepOptions } from '../core/definition/step-definition';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
 import { PIPELINE_METADATA, WORKFLOW_METADATA, WORKFLOW_STEPS_METADATA, SCHEDULES_METADATA, HANDLERS_METADATA } from './metadata-keys';
 

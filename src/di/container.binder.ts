@@ -47,16 +47,11 @@ export function missingDependencies(container: Container, type: Constructor, rol
     const position = `constructor argument #${index + 1}`;
     const token = argument.value as unknown;
     if (token === undefined || token === Object) {
-      problems.push(
-        `${role} ${type.name}: ${position} has no type the container can resolve (an interface or a type-only import?); add @inject(TOKEN)`,
-      );
+      problems.push(`${role} ${type.name}: ${position} has no type the container can resolve (an interface or a type-only import?); add @inject(TOKEN)`);
       return;
     }
     if (argument.optional || container.isBound(token as never)) return;
-    problems.push(
-      `${role} ${type.name}: ${position} (${describeToken(token)}) is not bound in the container; ` +
-        `bind it (container.bind(${describeToken(token)})…) or pass a container that has it`,
-    );
+    problems.push(`${role} ${type.name}: ${position} (${describeToken(token)}) is not bound in the container; ` + `bind it (container.bind(${describeToken(token)})…) or pass a container that has it`);
   });
   return problems;
 }

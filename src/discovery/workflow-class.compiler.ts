@@ -37,10 +37,7 @@ export function describeClass(type: Constructor, name?: string): string {
  * Compiles a decorated class into a workflow declaration whose steps call the class's methods on
  * an instance resolved once per run. Returns every problem found instead of stopping at the first.
  */
-export function declareWorkflowClass(
-  type: Constructor,
-  resolve: InstanceResolver,
-): { readonly declared: DeclaredWorkflowClass | null; readonly problems: readonly string[] } {
+export function declareWorkflowClass(type: Constructor, resolve: InstanceResolver): { readonly declared: DeclaredWorkflowClass | null; readonly problems: readonly string[] } {
   const options = DecoratorMetadata.workflow(type);
   if (options === undefined) {
     return { declared: null, problems: [`${describeClass(type)} is not decorated with @Workflow({ name })`] };
@@ -64,8 +61,7 @@ export function declareWorkflowClass(
     }
   }
 
-  const instanceIn = (step: StepRuntime): MethodTable | Promise<MethodTable> =>
-    step.scope.getOrCreate(type, () => resolve(type)) as MethodTable | Promise<MethodTable>;
+  const instanceIn = (step: StepRuntime): MethodTable | Promise<MethodTable> => step.scope.getOrCreate(type, () => resolve(type)) as MethodTable | Promise<MethodTable>;
   const iteratorTypes: Constructor[] = [];
   const steps: StepDeclaration[] = [];
   for (const [method, [step]] of byMethod) {
@@ -159,14 +155,7 @@ function declareStep(
       const { name: _name, itemsFrom, iterator, ...options } = step.options;
       const resolved = iteratorOf(iterator);
       if (resolved === undefined) return undefined;
-      const source =
-        typeof itemsFrom === 'string'
-          ? { itemsPath: itemsFrom }
-          : typeof itemsFrom === 'function'
-            ? { itemsFrom }
-            : options.items != null
-              ? {}
-              : { itemsFrom: viaScope as never };
+      const source = typeof itemsFrom === 'string' ? { itemsPath: itemsFrom } : typeof itemsFrom === 'function' ? { itemsFrom } : options.items != null ? {} : { itemsFrom: viaScope as never };
       return Step.map(name, { ...options, ...source, iterator: resolved });
     }
   }

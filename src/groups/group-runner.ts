@@ -90,27 +90,14 @@ export class GroupRunner {
     const completedSteps = names('completed');
     const failedSteps = names('failed');
     const skippedSteps = names('skipped');
-    const status =
-      failedSteps.length === 0 && skippedSteps.length === 0
-        ? 'completed'
-        : policy.onFailure === 'continue' && completedSteps.length > 0
-          ? 'partial'
-          : 'failed';
+    const status = failedSteps.length === 0 && skippedSteps.length === 0 ? 'completed' : policy.onFailure === 'continue' && completedSteps.length > 0 ? 'partial' : 'failed';
     return { status, runId, group: plan.group, steps: ordered, completedSteps, failedSteps, skippedSteps, durationMs: performance.now() - started };
   }
 
-  private async runStep(
-    plan: ExecutionPlan,
-    step: PlannedStep,
-    runId: string,
-    options: { readonly batchId?: string; readonly signal?: AbortSignal },
-  ): Promise<GroupStepResult> {
+  private async runStep(plan: ExecutionPlan, step: PlannedStep, runId: string, options: { readonly batchId?: string; readonly signal?: AbortSignal }): Promise<GroupStepResult> {
     const started = performance.now();
     const idempotencyKey = `${runId}:${step.name}:1`;
-    const context = WorkflowContext.create({ runId, params: step.params, batchId: options.batchId ?? null, metadata: { group: plan.group } }).forStep(
-      step.name,
-      idempotencyKey,
-    );
+    const context = WorkflowContext.create({ runId, params: step.params, batchId: options.batchId ?? null, metadata: { group: plan.group } }).forStep(step.name, idempotencyKey);
     const base = { name: step.name, pipeline: step.pipeline };
     try {
       const result = await this.dispatcher.dispatch({

@@ -66,7 +66,10 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
     const { global: _global, shutdownTimeoutMs: _timeout, worker: _worker, workflowFiles, ...options } = this.options;
     const yamlOnly = (workflowFiles ?? []).filter((glob) => !/\.(yaml|yml|json)$/i.test(glob));
     if (yamlOnly.length > 0) {
-      throw new SpineError('invalid-argument', `SpineModule workflowFiles takes globs of .yaml, .yml or .json files; ${yamlOnly.join(', ')} ${yamlOnly.length === 1 ? 'is' : 'are'} not (classes are found through Nest's providers).`);
+      throw new SpineError(
+        'invalid-argument',
+        `SpineModule workflowFiles takes globs of .yaml, .yml or .json files; ${yamlOnly.join(', ')} ${yamlOnly.length === 1 ? 'is' : 'are'} not (classes are found through Nest's providers).`,
+      );
     }
     this.instance = await Spine.create({
       // Spine's notices (recovered runs, globs) through Nest's logger unless the options name one

@@ -31,7 +31,10 @@ export function runInTransaction<T>(dataSource: DataSource, work: (manager: Enti
   const type = dataSource.options.type;
   if (type === 'better-sqlite3') {
     const run = (sqliteQueues.get(dataSource) ?? Promise.resolve()).then(() => dataSource.transaction(work));
-    sqliteQueues.set(dataSource, run.catch(() => undefined));
+    sqliteQueues.set(
+      dataSource,
+      run.catch(() => undefined),
+    );
     return run;
   }
   if (type !== 'mysql' && type !== 'mariadb') return dataSource.transaction(work);

@@ -13,7 +13,16 @@ import { RunTraceparent1767744000000 } from './migrations/1767744000000-run-trac
 import { SignalDedupeWorkerWorkflows1767830400000 } from './migrations/1767830400000-signal-dedupe-worker-workflows';
 
 /** Every migration, in order. */
-export const spineMigrations = [InitialSchema1767225600000, FencingEpochs1767312000000, RunQueue1767398400000, SchedulesSignals1767484800000, DurableHotPath1767571200000, DesignSchema1767657600000, RunTraceparent1767744000000, SignalDedupeWorkerWorkflows1767830400000];
+export const spineMigrations = [
+  InitialSchema1767225600000,
+  FencingEpochs1767312000000,
+  RunQueue1767398400000,
+  SchedulesSignals1767484800000,
+  DurableHotPath1767571200000,
+  DesignSchema1767657600000,
+  RunTraceparent1767744000000,
+  SignalDedupeWorkerWorkflows1767830400000,
+];
 
 /** The default embedded database: a file under `.spine/` in the working directory. */
 export const DEFAULT_SQLITE_FILE = '.spine/spine.db';

@@ -22,7 +22,7 @@ export async function runMigrationsExclusively(dataSource: DataSource): Promise<
 async function migrateSqlite(dataSource: DataSource): Promise<Migration[]> {
   const db = sqliteDatabaseOf(dataSource) as unknown as { exec(sql: string): void; readonly inTransaction: boolean };
   // BEGIN IMMEDIATE waits (busy_timeout) while another process migrates; past that, try again
-  for (const deadline = Date.now() + LOCK_TIMEOUT_SECONDS * 1000; ; ) {
+  for (const deadline = Date.now() + LOCK_TIMEOUT_SECONDS * 1000; ;) {
     try {
       db.exec('BEGIN IMMEDIATE');
       break;

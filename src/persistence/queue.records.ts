@@ -22,10 +22,7 @@ export class QueueRecords {
   ) {}
 
   async listChildren(parentRunId: string): Promise<ChildRunSummary[]> {
-    const rows = await this.sql.all(
-      `SELECT run_id, status, error_step, error, error_category, last_completed_step FROM ${TABLES.runs} WHERE parent_run_id = ? ORDER BY run_id`,
-      [parentRunId],
-    );
+    const rows = await this.sql.all(`SELECT run_id, status, error_step, error, error_category, last_completed_step FROM ${TABLES.runs} WHERE parent_run_id = ? ORDER BY run_id`, [parentRunId]);
     return rows.map((row) => ({
       runId: String(row.run_id),
       status: String(row.status) as RunStatus,
@@ -89,8 +86,15 @@ export class QueueRecords {
   async saveWorker(worker: WorkerRecord): Promise<void> {
     const columns = ['worker_id', 'hostname', 'pid', 'queues', 'workflows', 'concurrency', 'running', 'started_at', 'heartbeat_at'];
     const values = [
-      worker.workerId, worker.hostname, worker.pid, JSON.stringify(worker.queues), JSON.stringify(worker.workflows), worker.concurrency, worker.running,
-      toSqlDatetime(worker.startedAt), toSqlDatetime(worker.heartbeatAt),
+      worker.workerId,
+      worker.hostname,
+      worker.pid,
+      JSON.stringify(worker.queues),
+      JSON.stringify(worker.workflows),
+      worker.concurrency,
+      worker.running,
+      toSqlDatetime(worker.startedAt),
+      toSqlDatetime(worker.heartbeatAt),
     ];
     const updates = ['queues', 'workflows', 'concurrency', 'running', 'heartbeat_at'];
     const upsert =

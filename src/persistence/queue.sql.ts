@@ -89,10 +89,7 @@ export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): Sq
     if (limits.concurrency !== undefined || limits.rateLimit !== undefined) starts = yield* lockQueue();
     let room = free;
     if (limits.concurrency !== undefined) {
-      const rows = (yield all(
-        `SELECT COUNT(*) AS n FROM ${TABLES.runs} WHERE claim_queue = ? AND lease_owner IS NOT NULL AND lease_expires_at > ?`,
-        [name, now],
-      )) as RunRow[];
+      const rows = (yield all(`SELECT COUNT(*) AS n FROM ${TABLES.runs} WHERE claim_queue = ? AND lease_owner IS NOT NULL AND lease_expires_at > ?`, [name, now])) as RunRow[];
       room = Math.min(room, limits.concurrency - Number(rows[0]?.n ?? 0));
     }
     if (room <= 0) continue;
@@ -164,10 +161,7 @@ export function* settleChildPlan(parentRunId: string, failed: boolean, now: Date
   const row = parent[0];
   if (row === undefined || String(row.status) !== 'waiting' || row.lease_owner !== null) return;
   if (!failed) {
-    const open = (yield all(
-      `SELECT run_id FROM ${TABLES.runs} WHERE parent_run_id = ? AND status IN ${UNFINISHED} AND claim_queue IS NOT NULL LIMIT 1`,
-      [parentRunId],
-    )) as RunRow[];
+    const open = (yield all(`SELECT run_id FROM ${TABLES.runs} WHERE parent_run_id = ? AND status IN ${UNFINISHED} AND claim_queue IS NOT NULL LIMIT 1`, [parentRunId])) as RunRow[];
     if (open.length > 0) return;
   }
   yield run(`UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ? AND status = 'waiting' AND lease_owner IS NULL`, [toSqlDatetime(now), parentRunId]);

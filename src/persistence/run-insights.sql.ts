@@ -36,8 +36,7 @@ export function runFilterSql(filter: RunFilter): { where: string; values: unknow
 /** Top-level runs started since `since`, counted by workflow and status (the workflow index, then the rows). */
 export async function countRuns(sql: SqlClient, since: Date): Promise<RunCount[]> {
   const rows = await sql.all(
-    `SELECT workflow_name, status, COUNT(*) AS n, MAX(started_at) AS last_started FROM ${TABLES.runs} ` +
-      'WHERE started_at >= ? AND parent_run_id IS NULL GROUP BY workflow_name, status',
+    `SELECT workflow_name, status, COUNT(*) AS n, MAX(started_at) AS last_started FROM ${TABLES.runs} ` + 'WHERE started_at >= ? AND parent_run_id IS NULL GROUP BY workflow_name, status',
     [toSqlDatetime(since)],
   );
   return rows.map((row) => ({

@@ -18,18 +18,15 @@ export async function purgeRuns(sql: SqlClient, criteria: PurgeCriteria): Promis
   const marks = statuses.map(() => '?').join(', ');
   let purged = 0;
   for (;;) {
-    const rows = await sql.all(
-      `SELECT run_id FROM ${TABLES.runs} WHERE status IN (${marks}) AND finished_at < ? AND parent_run_id IS NULL LIMIT ${BATCH}`,
-      [...statuses, toSqlDatetime(criteria.before)],
-    );
+    const rows = await sql.all(`SELECT run_id FROM ${TABLES.runs} WHERE status IN (${marks}) AND finished_at < ? AND parent_run_id IS NULL LIMIT ${BATCH}`, [
+      ...statuses,
+      toSqlDatetime(criteria.before),
+    ]);
     if (rows.length === 0) return purged;
     const ids = rows.map((row) => String(row.run_id));
     for (const id of ids) {
       // root_run_id IS NULL: items recorded before root_run_id existed
-      await sql.run(
-        `DELETE FROM ${TABLES.runs} WHERE run_id > ? AND run_id < ? AND parent_run_id IS NOT NULL AND (root_run_id = ? OR root_run_id IS NULL)`,
-        [`${id}:`, `${id};`, id],
-      );
+      await sql.run(`DELETE FROM ${TABLES.runs} WHERE run_id > ? AND run_id < ? AND parent_run_id IS NOT NULL AND (root_run_id = ? OR root_run_id IS NULL)`, [`${id}:`, `${id};`, id]);
     }
     purged += await sql.run(`DELETE FROM ${TABLES.runs} WHERE run_id IN (${ids.map(() => '?').join(', ')})`, ids);
     await new Promise<void>((resolve) => setImmediate(resolve));

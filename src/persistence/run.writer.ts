@@ -28,9 +28,7 @@ export interface RowWrite {
 }
 
 /** What a fenced write found: the fence held and the statements ran (with their row counts), or it did not and nothing ran. */
-export type FencedOutcome =
-  | { readonly held: true; readonly cancelRequested: boolean; readonly changes: readonly number[] }
-  | { readonly held: false; readonly holder: LeaseHolder | null };
+export type FencedOutcome = { readonly held: true; readonly cancelRequested: boolean; readonly changes: readonly number[] } | { readonly held: false; readonly holder: LeaseHolder | null };
 
 /**
  * The transactions the run store needs, per driver: SQLite runs them synchronously on prepared

@@ -29,7 +29,11 @@ export class ScheduleRecords {
     const [verb, tail] = this.family === 'mysql' ? ['INSERT', ' ON DUPLICATE KEY UPDATE name = name'] : ['INSERT OR IGNORE', ''];
     for (const { name, workflow, paused } of schedules) {
       await this.sql.run(`${verb} INTO ${TABLES.schedules} (name, workflow, paused, fire_cursor, updated_at) VALUES (?, ?, ?, ?, ?)${tail}`, [
-        name, workflow, this.family === 'sqlite' ? Number(paused) : paused, at, at,
+        name,
+        workflow,
+        this.family === 'sqlite' ? Number(paused) : paused,
+        at,
+        at,
       ]);
     }
     const names = schedules.map((s) => s.name);
@@ -54,9 +58,7 @@ export class ScheduleRecords {
 
   async moveScheduleCursor(name: string, to: Date): Promise<void> {
     const at = toSqlDatetime(to);
-    await this.sql.run(`UPDATE ${TABLES.schedules} SET fire_cursor = ?, updated_at = ? WHERE name = ? AND (fire_cursor IS NULL OR fire_cursor < ?)`, [
-      at, toSqlDatetime(this.now()), name, at,
-    ]);
+    await this.sql.run(`UPDATE ${TABLES.schedules} SET fire_cursor = ?, updated_at = ? WHERE name = ? AND (fire_cursor IS NULL OR fire_cursor < ?)`, [at, toSqlDatetime(this.now()), name, at]);
   }
 
   async listFires(schedule: string, from: Date, to: Date): Promise<FireRecord[]> {
@@ -81,10 +83,7 @@ export class ScheduleRecords {
 
   async consumeSignal(runId: string, name: string, consumer: string, fence: Fence | null, now: Date): Promise<SignalRecord | null> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const rows = await this.sql.all(
-        `SELECT * FROM ${TABLES.signals} WHERE run_id = ? AND name = ? AND (consumed_by IS NULL OR consumed_by = ?) ORDER BY id`,
-        [runId, name, consumer],
-      );
+      const rows = await this.sql.all(`SELECT * FROM ${TABLES.signals} WHERE run_id = ? AND name = ? AND (consumed_by IS NULL OR consumed_by = ?) ORDER BY id`, [runId, name, consumer]);
       const signals = rows.map(signalFromRow);
       const own = signals.find((s) => s.consumedBy === consumer);
       if (own !== undefined) return own;
@@ -105,7 +104,9 @@ export class ScheduleRecords {
 
   async wakeRun(runId: string, now: Date): Promise<void> {
     await this.sql.run(`UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ? AND status = 'waiting' AND lease_owner IS NULL AND lease_expires_at > ?`, [
-      toSqlDatetime(now), runId, toSqlDatetime(now),
+      toSqlDatetime(now),
+      runId,
+      toSqlDatetime(now),
     ]);
   }
 }

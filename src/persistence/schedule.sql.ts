@@ -88,7 +88,12 @@ export function* firePlan(fire: ScheduleFireWrite, insertRun: Statement | null, 
   }
   const now = toSqlDatetime(firedAt);
   yield run(`INSERT INTO ${TABLES.fires} (schedule_name, fire_time, run_id, source, error, fired_at) VALUES (?, ?, ?, ?, ?, ?)`, [
-    fire.schedule, at, fire.run?.runId ?? null, fire.source, fire.error, now,
+    fire.schedule,
+    at,
+    fire.run?.runId ?? null,
+    fire.source,
+    fire.error,
+    now,
   ]);
   if (insertRun !== null) yield run(insertRun[0], insertRun[1]);
   if (fire.scheduled) yield run(`UPDATE ${TABLES.schedules} SET fire_cursor = ?, updated_at = ? WHERE name = ?`, [at, now, fire.schedule]);
@@ -103,7 +108,10 @@ export function* pausePlan(name: string, paused: boolean, now: Date, family: Dri
   const state = scheduleFromRow(rows[0]);
   const cursor = state.paused && !paused && (state.cursor === null || state.cursor < now) ? now : state.cursor;
   yield run(`UPDATE ${TABLES.schedules} SET paused = ?, fire_cursor = ?, updated_at = ? WHERE name = ?`, [
-    family === 'sqlite' ? Number(paused) : paused, cursor === null ? null : toSqlDatetime(cursor), toSqlDatetime(now), name,
+    family === 'sqlite' ? Number(paused) : paused,
+    cursor === null ? null : toSqlDatetime(cursor),
+    toSqlDatetime(now),
+    name,
   ]);
   return { ...state, paused, cursor, updatedAt: now };
 }

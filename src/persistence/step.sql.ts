@@ -2,14 +2,45 @@ import type { DriverFamily } from './schema/column-types';
 import { TABLES } from './schema/entities';
 
 export const STEP_COLUMNS = [
-  'run_id', 'step_name', 'step_type', 'iteration', 'attempt', 'status', 'idempotency_key', 'started_at', 'finished_at',
-  'duration_ms', 'output', 'context_updates', 'error', 'error_category', 'next_step', 'record_count', 'valid_count',
-  'invalid_count', 'null_count', 'quality_passed', 'quality', 'quality_null_rate',
+  'run_id',
+  'step_name',
+  'step_type',
+  'iteration',
+  'attempt',
+  'status',
+  'idempotency_key',
+  'started_at',
+  'finished_at',
+  'duration_ms',
+  'output',
+  'context_updates',
+  'error',
+  'error_category',
+  'next_step',
+  'record_count',
+  'valid_count',
+  'invalid_count',
+  'null_count',
+  'quality_passed',
+  'quality',
+  'quality_null_rate',
 ] as const;
 
 export const ITEM_COLUMNS = [
-  'run_id', 'step_name', 'iteration', 'item_index', 'status', 'attempts', 'output', 'error', 'error_step', 'error_category',
-  'epoch', 'started_at', 'finished_at', 'duration_ms',
+  'run_id',
+  'step_name',
+  'iteration',
+  'item_index',
+  'status',
+  'attempts',
+  'output',
+  'error',
+  'error_step',
+  'error_category',
+  'epoch',
+  'started_at',
+  'finished_at',
+  'duration_ms',
 ] as const;
 
 export const SNAPSHOT_COLUMNS = ['run_id', 'step_name', 'iteration', 'executed_steps', 'context', 'created_at'] as const;
@@ -82,11 +113,8 @@ export function hotPathSql(family: DriverFamily): HotPathSql {
     fenced: build(`f.run_id = ? AND f.lease_epoch = ? AND f.cancel_requested = 0 AND ${LIVE}`),
     fencedAnyway: build(`f.run_id = ? AND f.lease_epoch = ? AND ${LIVE}`),
     unfenced: build('f.run_id = ?'),
-    multi: (kind, n) =>
-      `INSERT INTO ${TABLE[kind]} (${list(COLUMNS[kind])}) VALUES ${Array.from({ length: n }, () => `(${marks(COLUMNS[kind])})`).join(', ')}${upsert(family, kind)}`,
-    progress:
-      `UPDATE ${TABLES.runs} SET executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, last_completed_step = ?, ` +
-      'updated_at = ? WHERE run_id = ?',
+    multi: (kind, n) => `INSERT INTO ${TABLE[kind]} (${list(COLUMNS[kind])}) VALUES ${Array.from({ length: n }, () => `(${marks(COLUMNS[kind])})`).join(', ')}${upsert(family, kind)}`,
+    progress: `UPDATE ${TABLES.runs} SET executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, last_completed_step = ?, ` + 'updated_at = ? WHERE run_id = ?',
     fenceRow: `SELECT run_id, lease_epoch, lease_owner, status, cancel_requested, claim_queue, lease_expires_at FROM ${TABLES.runs} WHERE run_id = ?`,
   };
   cache.set(family, sql);

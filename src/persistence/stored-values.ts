@@ -38,7 +38,10 @@ export class StoredValues {
   /** Why a step's output or context updates cannot be stored (null when they can); their JSON is kept for the write. */
   check(step: string, output: unknown, contextUpdates: unknown): string | null {
     let bytes = 0;
-    for (const [value, what] of [[output, `the output of step "${step}"`], [contextUpdates, `the context updates of step "${step}"`]] as const) {
+    for (const [value, what] of [
+      [output, `the output of step "${step}"`],
+      [contextUpdates, `the context updates of step "${step}"`],
+    ] as const) {
       if (value === null || typeof value !== 'object') continue;
       let json = this.encoded.get(value);
       if (json === undefined) {

@@ -17,7 +17,12 @@ import type {
   RunProgress,
   RunRecord,
   StepCommit,
-  StepRecord, StoredDefinition, RunCount, QualityStepSummary, StoredRunEvent } from '../core/store/records/run-record';
+  StepRecord,
+  StoredDefinition,
+  RunCount,
+  QualityStepSummary,
+  StoredRunEvent,
+} from '../core/store/records/run-record';
 import { qualityPoint } from '../core/store/quality-point';
 import type { QualityMetricsInit } from '../core/quality/quality-metrics';
 import type { RunEvent } from '../core/runner/run-event';
@@ -138,12 +143,36 @@ export class TypeOrmRunStore implements RunStore {
       const leaseOwner = queued === null ? run.leaseOwner : null;
       const leaseExpiresAt = queued === null ? run.leaseExpiresAt : queued.notBefore;
       values.push(
-        run.runId, run.workflowName, run.workflowVersion, run.workflowHash, run.domain, queued === null ? 'running' : 'queued',
-        this.values.json(run.params, `the params of run "${run.runId}"`), run.partition === null ? null : JSON.stringify(run.partition),
-        partitionKey(run.partition), run.batchId, run.traceId, run.asOfDate, run.captureId, run.idempotencyKey, run.parentRunId, run.rootRunId,
-        run.totalSteps, toSqlDatetime(run.startedAt), now, this.bool(false), leaseOwner, leaseExpiresAt === null ? null : toSqlDatetime(leaseExpiresAt),
-        leaseOwner === null ? 0 : 1, queued?.queue ?? null, queued?.queue ?? null, queued?.priority ?? 0, queued?.concurrencyKey ?? null,
-        run.trigger?.source ?? 'api', run.trigger?.schedule ?? null, run.trigger?.fireTime == null ? null : toSqlDatetime(run.trigger.fireTime),
+        run.runId,
+        run.workflowName,
+        run.workflowVersion,
+        run.workflowHash,
+        run.domain,
+        queued === null ? 'running' : 'queued',
+        this.values.json(run.params, `the params of run "${run.runId}"`),
+        run.partition === null ? null : JSON.stringify(run.partition),
+        partitionKey(run.partition),
+        run.batchId,
+        run.traceId,
+        run.asOfDate,
+        run.captureId,
+        run.idempotencyKey,
+        run.parentRunId,
+        run.rootRunId,
+        run.totalSteps,
+        toSqlDatetime(run.startedAt),
+        now,
+        this.bool(false),
+        leaseOwner,
+        leaseExpiresAt === null ? null : toSqlDatetime(leaseExpiresAt),
+        leaseOwner === null ? 0 : 1,
+        queued?.queue ?? null,
+        queued?.queue ?? null,
+        queued?.priority ?? 0,
+        queued?.concurrencyKey ?? null,
+        run.trigger?.source ?? 'api',
+        run.trigger?.schedule ?? null,
+        run.trigger?.fireTime == null ? null : toSqlDatetime(run.trigger.fireTime),
         now,
         run.traceparent ?? null,
       );
@@ -283,23 +312,32 @@ export class TypeOrmRunStore implements RunStore {
       runId: step.runId,
       fence: progress.fence,
       values: [
-        step.runId, step.stepName, step.stepType, step.iteration, step.attempt, step.status, step.idempotencyKey,
-        toSqlDatetime(step.startedAt), updatedAt, step.durationMs,
+        step.runId,
+        step.stepName,
+        step.stepType,
+        step.iteration,
+        step.attempt,
+        step.status,
+        step.idempotencyKey,
+        toSqlDatetime(step.startedAt),
+        updatedAt,
+        step.durationMs,
         step.output === null ? null : values.json(step.output, `the output of step "${step.stepName}"`),
         step.contextUpdates === null ? null : values.json(step.contextUpdates, `the context updates of step "${step.stepName}"`),
-        values.clip(step.error), step.errorCategory, step.nextStep,
-        quality?.recordCount ?? null, quality?.validCount ?? null, quality?.invalidCount ?? null, quality?.nullCount ?? null,
+        values.clip(step.error),
+        step.errorCategory,
+        step.nextStep,
+        quality?.recordCount ?? null,
+        quality?.validCount ?? null,
+        quality?.invalidCount ?? null,
+        quality?.nullCount ?? null,
         quality === null ? null : this.bool(quality.passed ?? true),
         quality === null ? null : JSON.stringify(quality),
         quality === null ? null : nullRateOf(quality),
       ],
-      progress: progress.countersDue
-        ? [progress.executedSteps, progress.completedSteps, progress.failedSteps, progress.skippedSteps, progress.lastCompletedStep, updatedAt]
-        : null,
+      progress: progress.countersDue ? [progress.executedSteps, progress.completedSteps, progress.failedSteps, progress.skippedSteps, progress.lastCompletedStep, updatedAt] : null,
       snapshot:
-        progress.snapshot === null
-          ? null
-          : [step.runId, step.stepName, step.iteration, progress.executedSteps, values.json(progress.snapshot, `the context after step "${step.stepName}"`), updatedAt],
+        progress.snapshot === null ? null : [step.runId, step.stepName, step.iteration, progress.executedSteps, values.json(progress.snapshot, `the context after step "${step.stepName}"`), updatedAt],
     });
   }
 
@@ -310,9 +348,20 @@ export class TypeOrmRunStore implements RunStore {
       runId: item.runId,
       fence,
       values: [
-        item.runId, item.stepName, item.iteration, item.index, item.status, item.attempts,
+        item.runId,
+        item.stepName,
+        item.iteration,
+        item.index,
+        item.status,
+        item.attempts,
         item.output === null || item.output === undefined ? null : values.json(item.output, `the output of item ${item.index} of map step "${item.stepName}"`),
-        values.clip(item.error), item.errorStep, item.errorCategory, item.epoch, toSqlDatetime(item.startedAt), toSqlDatetime(item.finishedAt), item.durationMs,
+        values.clip(item.error),
+        item.errorStep,
+        item.errorCategory,
+        item.epoch,
+        toSqlDatetime(item.startedAt),
+        toSqlDatetime(item.finishedAt),
+        item.durationMs,
       ],
       progress: null,
       snapshot: null,
@@ -348,8 +397,14 @@ export class TypeOrmRunStore implements RunStore {
     // a stale execution's counters are not the run's: the epoch guards a top-level run (an item's run has no claim of its own)
     const guard = fence !== null && fence.runId === runId ? ' AND lease_epoch = ?' : '';
     await this.sql.run(`${hotPathSql(this.family).progress}${guard}`, [
-      progress.executedSteps, progress.completedSteps, progress.failedSteps, progress.skippedSteps, progress.lastCompletedStep,
-      toSqlDatetime(this.clock.now()), runId, ...(guard === '' ? [] : [fence!.epoch]),
+      progress.executedSteps,
+      progress.completedSteps,
+      progress.failedSteps,
+      progress.skippedSteps,
+      progress.lastCompletedStep,
+      toSqlDatetime(this.clock.now()),
+      runId,
+      ...(guard === '' ? [] : [fence!.epoch]),
     ]);
   }
 
@@ -376,9 +431,19 @@ export class TypeOrmRunStore implements RunStore {
         'last_completed_step = ?, finished_at = ?, duration_ms = ?, error_step = ?, error = ?, error_category = ?, updated_at = ?, ' +
         'lease_owner = NULL, lease_expires_at = NULL, claim_queue = NULL WHERE run_id = ?',
       [
-        outcome.status, outcome.executedSteps, outcome.completedSteps, outcome.failedSteps, outcome.skippedSteps,
-        outcome.lastCompletedStep, toSqlDatetime(outcome.finishedAt), outcome.durationMs, outcome.errorStep, this.values.clip(outcome.error),
-        outcome.errorCategory, toSqlDatetime(this.clock.now()), runId,
+        outcome.status,
+        outcome.executedSteps,
+        outcome.completedSteps,
+        outcome.failedSteps,
+        outcome.skippedSteps,
+        outcome.lastCompletedStep,
+        toSqlDatetime(outcome.finishedAt),
+        outcome.durationMs,
+        outcome.errorStep,
+        this.values.clip(outcome.error),
+        outcome.errorCategory,
+        toSqlDatetime(this.clock.now()),
+        runId,
       ],
     ];
     const more = events.length === 0 ? [] : [this.insertEvents(events)];
@@ -443,10 +508,7 @@ export class TypeOrmRunStore implements RunStore {
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
     const { where, values } = runFilterSql(filter);
     const limit = filter.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
-    const rows = await this.sql.all(
-      `SELECT * FROM ${TABLES.runs}${where} ORDER BY started_at DESC, run_id DESC${limit}`,
-      values,
-    );
+    const rows = await this.sql.all(`SELECT * FROM ${TABLES.runs}${where} ORDER BY started_at DESC, run_id DESC${limit}`, values);
     const runs: RunRecord[] = [];
     for (const run of rows.map(runFromRow)) {
       if (run.corruption === undefined) runs.push(run);
@@ -518,7 +580,11 @@ export class TypeOrmRunStore implements RunStore {
         };
       }
       // one active version per name
-      yield { kind: 'run', sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE kind = 'declarative' AND name = ? AND spec_hash <> ? AND is_active = ?`, values: [off, at, name, hash, on] };
+      yield {
+        kind: 'run',
+        sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE kind = 'declarative' AND name = ? AND spec_hash <> ? AND is_active = ?`,
+        values: [off, at, name, hash, on],
+      };
       return { created: found.length === 0 };
     });
   }
@@ -555,7 +621,9 @@ export class TypeOrmRunStore implements RunStore {
   async listCheckpoints(runId: string): Promise<CheckpointRecord[]> {
     // every completed step row is a checkpoint; snapshots say which carry the context
     const rows = await this.sql.all(`SELECT step_name, iteration, status, finished_at FROM ${TABLES.steps} WHERE run_id = ? ORDER BY id`, [runId]);
-    const snapshots = new Set((await this.sql.all(`SELECT step_name, iteration FROM ${TABLES.checkpoints} WHERE run_id = ?`, [runId])).map((r) => `${String(r.step_name)}\u0000${Number(r.iteration)}`));
+    const snapshots = new Set(
+      (await this.sql.all(`SELECT step_name, iteration FROM ${TABLES.checkpoints} WHERE run_id = ?`, [runId])).map((r) => `${String(r.step_name)}\u0000${Number(r.iteration)}`),
+    );
     const checkpoints: CheckpointRecord[] = [];
     let executed = 0;
     for (const row of rows) {
@@ -571,11 +639,7 @@ export class TypeOrmRunStore implements RunStore {
   async getCheckpoint(runId: string, step: string): Promise<CheckpointSnapshot | null> {
     const checkpoint = (await this.listCheckpoints(runId)).filter((c) => c.stepName === step).pop();
     if (checkpoint === undefined || !checkpoint.hasContext) return null;
-    const [row] = await this.sql.all(`SELECT context FROM ${TABLES.checkpoints} WHERE run_id = ? AND step_name = ? AND iteration = ? ORDER BY id DESC LIMIT 1`, [
-      runId,
-      step,
-      checkpoint.iteration,
-    ]);
+    const [row] = await this.sql.all(`SELECT context FROM ${TABLES.checkpoints} WHERE run_id = ? AND step_name = ? AND iteration = ? ORDER BY id DESC LIMIT 1`, [runId, step, checkpoint.iteration]);
     const context = row === undefined ? null : decodeStored<Record<string, unknown>>(row.context);
     return context === null || context === undefined ? null : { ...checkpoint, context };
   }

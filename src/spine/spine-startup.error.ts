@@ -5,11 +5,6 @@ export class SpineStartupError extends SpineError {
   override readonly name = 'SpineStartupError';
 
   constructor(readonly problems: readonly string[]) {
-    super(
-      'startup-failed',
-      problems.length === 1
-        ? `Spine could not start: ${problems[0]}`
-        : `Spine could not start; ${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-    );
+    super('startup-failed', problems.length === 1 ? `Spine could not start: ${problems[0]}` : `Spine could not start; ${problems.length} problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }

@@ -132,9 +132,7 @@ function assemblePipelines(items: readonly unknown[], classes: ClassProvider, pr
     }
     const metadata = DecoratorMetadata.pipeline(item);
     if (metadata === undefined) {
-      problems.push(
-        `pipelines: ${typeof item === 'function' ? describeClass(item as Constructor) : typeof item} is neither a @Pipeline class nor a PipelineRegistry`,
-      );
+      problems.push(`pipelines: ${typeof item === 'function' ? describeClass(item as Constructor) : typeof item} is neither a @Pipeline class nor a PipelineRegistry`);
       continue;
     }
     const type = item as Constructor;

@@ -1,15 +1,7 @@
 import { SpineError } from '../core/errors/spine-error';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
 import type { WorkflowRunner } from '../core/runner/workflow-runner';
-import {
-  compileSchedule,
-  fireParams,
-  firesBetween,
-  nextFires,
-  type ScheduleDeclaration,
-  type ScheduleDefinition,
-  type ScheduleState,
-} from '../core/schedule/schedule';
+import { compileSchedule, fireParams, firesBetween, nextFires, type ScheduleDeclaration, type ScheduleDefinition, type ScheduleState } from '../core/schedule/schedule';
 import { localDate, weekdayOf, type TradingCalendar } from '../core/schedule/trading-calendar';
 import type { TriggerSource } from '../core/schedule/trigger';
 import type { RunStatus } from '../core/store/records/run-record';
@@ -74,12 +66,7 @@ export class SpineSchedules {
   ) {}
 
   /** Compiles every declared schedule; problems (bad cron, unknown workflow or calendar, a name used twice) go to `problems`. */
-  static compile(
-    declared: readonly ScheduleDeclaration[],
-    registry: WorkflowRegistry,
-    calendars: Readonly<Record<string, TradingCalendar>>,
-    problems: string[],
-  ): ScheduleDefinition[] {
+  static compile(declared: readonly ScheduleDeclaration[], registry: WorkflowRegistry, calendars: Readonly<Record<string, TradingCalendar>>, problems: string[]): ScheduleDefinition[] {
     const all: ScheduleDeclaration[] = [...declared];
     for (const entry of registry.all()) {
       if (entry.type === null) continue;
@@ -118,7 +105,10 @@ export class SpineSchedules {
     now: Date,
   ): Promise<SpineSchedules> {
     if (definitions.length > 0 && store.schedules !== null) {
-      await store.schedules.saveSchedules(definitions.map((s) => ({ name: s.name, workflow: s.workflow, paused: s.paused })), now);
+      await store.schedules.saveSchedules(
+        definitions.map((s) => ({ name: s.name, workflow: s.workflow, paused: s.paused })),
+        now,
+      );
     }
     return new SpineSchedules(definitions, store, runner, prepare, logger, enqueued);
   }
@@ -171,7 +161,11 @@ export class SpineSchedules {
       outcome = await store.fireSchedule({ ...write, run: null, error });
     }
     if (outcome.fired && run !== null) this.enqueued();
-    if (outcome.fired && error !== null) this.logger.warn({ schedule: schedule.name, workflow: schedule.workflow, fireTime: fireTime.toISOString() }, `schedule "${schedule.name}": the fire at ${fireTime.toISOString()} made no run: ${error}`);
+    if (outcome.fired && error !== null)
+      this.logger.warn(
+        { schedule: schedule.name, workflow: schedule.workflow, fireTime: fireTime.toISOString() },
+        `schedule "${schedule.name}": the fire at ${fireTime.toISOString()} made no run: ${error}`,
+      );
     return outcome;
   };
 
@@ -213,7 +207,10 @@ export class SpineSchedules {
     if (Number.isNaN(fireTime.getTime())) throw new SpineError('invalid-argument', `trigger "${name}": at must be a valid date.`);
     const outcome = await this.fire(schedule, fireTime, 'manual', false);
     if (!outcome.fired) {
-      throw new SpineError('invalid-argument', `Schedule "${name}" fired ${fireTime.toISOString()} before (run ${outcome.runId ?? 'none: its params failed'}); pick another time with --at, or resume that run.`);
+      throw new SpineError(
+        'invalid-argument',
+        `Schedule "${name}" fired ${fireTime.toISOString()} before (run ${outcome.runId ?? 'none: its params failed'}); pick another time with --at, or resume that run.`,
+      );
     }
     if (outcome.runId === null) throw new SpineError('invalid-argument', `Schedule "${name}": the fire at ${fireTime.toISOString()} made no run (its params failed; see the warning).`);
     return { runId: outcome.runId, fireTime };
@@ -227,7 +224,10 @@ export class SpineSchedules {
   async backfill(name: string, from: string, to: string, dryRun: boolean): Promise<BackfillResult> {
     const schedule = this.get(name);
     const store = this.requireSchedules();
-    for (const [flag, value] of [['--from', from], ['--to', to]] as const) {
+    for (const [flag, value] of [
+      ['--from', from],
+      ['--to', to],
+    ] as const) {
       try {
         weekdayOf(value);
       } catch {
@@ -263,7 +263,13 @@ export class SpineSchedules {
         continue;
       }
       if (existing.runId === null) {
-        entries.push({ fireTime, localDate: day, action: 'skip', reason: `its fire made no run (${existing.error ?? 'no params'}); fire it again with \`spine schedules trigger ${name} --at ${fireTime.toISOString()}\` once fixed`, runId: null });
+        entries.push({
+          fireTime,
+          localDate: day,
+          action: 'skip',
+          reason: `its fire made no run (${existing.error ?? 'no params'}); fire it again with \`spine schedules trigger ${name} --at ${fireTime.toISOString()}\` once fixed`,
+          runId: null,
+        });
       } else if (existing.runStatus === null) {
         entries.push({ fireTime, localDate: day, action: 'skip', reason: 'its run was purged', runId: existing.runId });
       } else if (FINISHED_UNSUCCESSFULLY.includes(existing.runStatus)) {

@@ -4,7 +4,18 @@ import type { WorkflowDefinition } from '../core/definition/workflow-definition'
 import { SpineError } from '../core/errors/spine-error';
 import { workflowHash, workflowSpec } from '../core/definition/workflow-spec';
 import { InProcessDispatcher } from '../core/pipeline/in-process.dispatcher';
-import type { CheckpointRecord, CheckpointSnapshot, MapItemRecord, QualityPoint, QualityStepSummary, RunCount, RunFilter, RunRecord, StepRecord, StoredRunEvent } from '../core/store/records/run-record';
+import type {
+  CheckpointRecord,
+  CheckpointSnapshot,
+  MapItemRecord,
+  QualityPoint,
+  QualityStepSummary,
+  RunCount,
+  RunFilter,
+  RunRecord,
+  StepRecord,
+  StoredRunEvent,
+} from '../core/store/records/run-record';
 import type { Clock } from '../core/clock/clock.port';
 import { capabilityOf, type SpineStore } from '../core/store/ports/spine-store';
 import { WorkflowRunner, type ExecuteOptions, type ResumeOptions } from '../core/runner/workflow-runner';
@@ -87,10 +98,16 @@ export class Spine {
         .recover({ handoffSignal: this.shutdown.signal, concurrency: this.recoveryConcurrency })
         .then((results) => {
           for (const result of results) {
-            logInfo(this.logger, { runId: result.runId, workflow: result.workflowName, traceId: result.context.traceId, status: result.status }, `recovered run ${result.runId} of ${result.workflowName}: ${result.status}`);
+            logInfo(
+              this.logger,
+              { runId: result.runId, workflow: result.workflowName, traceId: result.context.traceId, status: result.status },
+              `recovered run ${result.runId} of ${result.workflowName}: ${result.status}`,
+            );
           }
         })
-        .catch((error: unknown) => this.logger.warn({ error: error instanceof Error ? error.message : String(error) }, `recovering expired runs failed: ${error instanceof Error ? error.message : String(error)}`))
+        .catch((error: unknown) =>
+          this.logger.warn({ error: error instanceof Error ? error.message : String(error) }, `recovering expired runs failed: ${error instanceof Error ? error.message : String(error)}`),
+        )
         .finally(() => void this.recoveries.delete(recovery));
       this.recoveries.add(recovery);
     };
@@ -204,7 +221,15 @@ export class Spine {
           : schedules.length > 0 && store.schedules !== null
             ? await store.schedules.databaseTime()
             : new Date(runner.clock.now());
-      spine.schedules = await SpineSchedules.open(schedules, store, runner, (name, params) => spine.prepare(name, { params }), spine.logger, () => spine.worker?.notify(), seenAt);
+      spine.schedules = await SpineSchedules.open(
+        schedules,
+        store,
+        runner,
+        (name, params) => spine.prepare(name, { params }),
+        spine.logger,
+        () => spine.worker?.notify(),
+        seenAt,
+      );
     } catch (error) {
       await opened.close();
       throw error;
@@ -258,10 +283,20 @@ export class Spine {
     const recorded = this.startedRuns.waitFor(runId);
     const result = this.track(this.runner.execute(definition, { ...options, runId, params, handoffSignal: this.handoffSignal(options.handoffSignal) }));
     result.catch((error: unknown) =>
-      logError(this.logger, { runId, workflow: name, error: error instanceof Error ? error.message : String(error) }, `run ${runId} of ${name} ended with an error: ${error instanceof Error ? error.message : String(error)}`),
+      logError(
+        this.logger,
+        { runId, workflow: name, error: error instanceof Error ? error.message : String(error) },
+        `run ${runId} of ${name} ended with an error: ${error instanceof Error ? error.message : String(error)}`,
+      ),
     );
     try {
-      const first = await Promise.race([recorded.promise.then(() => null), result.then((r) => r, () => null)]);
+      const first = await Promise.race([
+        recorded.promise.then(() => null),
+        result.then(
+          (r) => r,
+          () => null,
+        ),
+      ]);
       return { runId: first?.runId ?? runId, result };
     } finally {
       recorded.cancel();
@@ -652,10 +687,7 @@ export class Spine {
 
   private unknownWorkflow(name: string): SpineError {
     const known = this.registry.names();
-    return new SpineError(
-      'unknown-workflow',
-      `Workflow "${name}" is not registered. ${known.length > 0 ? `Known workflows: ${known.join(', ')}.` : 'No workflows are registered.'}`,
-    );
+    return new SpineError('unknown-workflow', `Workflow "${name}" is not registered. ${known.length > 0 ? `Known workflows: ${known.join(', ')}.` : 'No workflows are registered.'}`);
   }
 }
 

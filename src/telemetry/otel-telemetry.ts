@@ -194,9 +194,11 @@ class OtelRunTrace implements RunTrace {
       end: (outcome: AttemptTraceOutcome): void => {
         const attributes: Attributes = { 'spine.workflow': workflow, 'spine.step': info.step, 'spine.step.type': info.type, 'spine.status': outcome.status };
         instruments?.stepDuration.record(outcome.durationMs, attributes);
-        if (outcome.status === 'retried') instruments?.retries.add(1, { 'spine.workflow': workflow, 'spine.step': info.step, ...(outcome.errorCategory && { 'spine.error_category': outcome.errorCategory }) });
+        if (outcome.status === 'retried')
+          instruments?.retries.add(1, { 'spine.workflow': workflow, 'spine.step': info.step, ...(outcome.errorCategory && { 'spine.error_category': outcome.errorCategory }) });
         const quality = outcome.quality ?? null;
-        if (quality !== null) instruments?.quality.add(1, { 'spine.workflow': workflow, 'spine.step': info.step, 'spine.quality': quality.passed && outcome.errorCategory !== 'DATA_QUALITY' ? 'pass' : 'fail' });
+        if (quality !== null)
+          instruments?.quality.add(1, { 'spine.workflow': workflow, 'spine.step': info.step, 'spine.quality': quality.passed && outcome.errorCategory !== 'DATA_QUALITY' ? 'pass' : 'fail' });
         if (span === null) return;
         span.setAttribute('spine.status', outcome.status);
         if (quality !== null) {

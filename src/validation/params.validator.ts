@@ -7,11 +7,7 @@ import type { Constructor } from '../decorators/decorator-metadata';
  * Converts run params to the workflow's DTO (implicit conversion, so '5' becomes 5 for a number
  * field) and validates them; returns the converted params or throws one error listing every field.
  */
-export async function validateParams(
-  workflow: string,
-  type: Constructor,
-  params: Readonly<Record<string, unknown>>,
-): Promise<Record<string, unknown>> {
+export async function validateParams(workflow: string, type: Constructor, params: Readonly<Record<string, unknown>>): Promise<Record<string, unknown>> {
   const instance = plainToInstance(type as new () => object, { ...params }, { enableImplicitConversion: true, exposeDefaultValues: true });
   const errors = await validate(instance, { forbidUnknownValues: false, validationError: { target: false } });
   if (errors.length > 0) throw new SpineValidationError(workflow, flatten(errors, ''));
@@ -32,7 +28,13 @@ function flatten(errors: readonly ValidationError[], prefix: string): FieldViola
  * (esbuild and tsx drop it) and '4' would never become 4.
  */
 export function paramsMetadataProblem(workflow: string, type: Constructor): string | null {
-  const fields = [...new Set(getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).map((m) => m.propertyName))];
+  const fields = [
+    ...new Set(
+      getMetadataStorage()
+        .getTargetValidationMetadatas(type, '', true, false)
+        .map((m) => m.propertyName),
+    ),
+  ];
   if (fields.length === 0) return null;
   const typed = fields.filter((field) => Reflect.getMetadata('design:type', type.prototype as object, field) !== undefined);
   if (typed.length > 0) return null;

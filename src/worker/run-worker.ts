@@ -85,7 +85,11 @@ export class RunWorker {
     if (!(Number.isInteger(concurrency) && concurrency >= 1)) {
       throw new SpineError('invalid-argument', `worker.concurrency must be a whole number ≥ 1 (got ${String(options.concurrency)}).`);
     }
-    for (const [field, value] of [['pollIntervalMs', options.pollIntervalMs], ['heartbeatIntervalMs', options.heartbeatIntervalMs], ['parkAfterMs', options.parkAfterMs]] as const) {
+    for (const [field, value] of [
+      ['pollIntervalMs', options.pollIntervalMs],
+      ['heartbeatIntervalMs', options.heartbeatIntervalMs],
+      ['parkAfterMs', options.parkAfterMs],
+    ] as const) {
       if (value !== undefined && !(typeof value === 'number' && value >= 0 && Number.isFinite(value))) {
         throw new SpineError('invalid-argument', `worker.${field} must be a number ≥ 0 (got ${String(value)}).`);
       }
@@ -168,7 +172,9 @@ export class RunWorker {
 
   private async saveRow(): Promise<void> {
     if (this.stopping) return;
-    await this.queue.saveWorker(this.record()).catch((error: unknown) => this.logger.warn({ workerId: this.id, error: messageOf(error) }, `worker ${this.id}: saving its heartbeat failed: ${messageOf(error)}`));
+    await this.queue
+      .saveWorker(this.record())
+      .catch((error: unknown) => this.logger.warn({ workerId: this.id, error: messageOf(error) }, `worker ${this.id}: saving its heartbeat failed: ${messageOf(error)}`));
   }
 
   private async claimLoop(): Promise<void> {

@@ -74,7 +74,9 @@ function chaosSuite(name: 'sqlite' | 'mariadb', open: () => Promise<ChaosDatabas
     afterAll(async () => {
       endChildren();
       console.log(
-        `chaos on ${name}: ${Object.entries(trials).map(([k, n]) => `${n} ${k}`).join(', ')}; ${takeovers} takeovers, ${reruns} in-flight re-runs, ${violations} violations`,
+        `chaos on ${name}: ${Object.entries(trials)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(', ')}; ${takeovers} takeovers, ${reruns} in-flight re-runs, ${violations} violations`,
       );
       await db?.dataSource.destroy();
       rmSync(dir, { recursive: true, force: true });
@@ -139,7 +141,11 @@ function chaosSuite(name: 'sqlite' | 'mariadb', open: () => Promise<ChaosDatabas
       const watcher = startChild({ ...base(), role: 'recoverer', runId, lease: 1000, heartbeat: 250, recoverEveryMs: 100, maxMs: 60_000 });
       await Promise.all([owner.exited, watcher.exited]);
       expect(owner.output()).toContain('result completed');
-      expect(entriesOf(log, runId).filter((e) => e.ev === 'claim').map((e) => e.epoch)).toEqual([1]);
+      expect(
+        entriesOf(log, runId)
+          .filter((e) => e.ev === 'claim')
+          .map((e) => e.epoch),
+      ).toEqual([1]);
       await judge('starved-loop trials', runId, 8);
     }, 120_000);
 

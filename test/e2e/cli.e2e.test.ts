@@ -20,10 +20,7 @@ const spine = (cwd: string, ...args: string[]): Promise<Outcome> => exec(process
 function project(kind: 'ts' | 'js'): string {
   const dir = mkdtempSync(join(tmpdir(), `spine-cli-${kind}-`));
   if (kind === 'ts') {
-    writeFileSync(
-      join(dir, 'spine.config.ts'),
-      `import { examplesConfig } from ${JSON.stringify(join(root, 'examples', 'examples.config'))};\n` + 'export default () => examplesConfig(__dirname);\n',
-    );
+    writeFileSync(join(dir, 'spine.config.ts'), `import { examplesConfig } from ${JSON.stringify(join(root, 'examples', 'examples.config'))};\n` + 'export default () => examplesConfig(__dirname);\n');
   } else {
     writeFileSync(join(dir, 'spine.config.js'), `module.exports = () => require(${JSON.stringify(join(root, 'build', 'examples', 'examples.config.js'))}).examplesConfig(__dirname);\n`);
   }
@@ -77,7 +74,8 @@ describe('the spine command line', () => {
   it('prints its commands with --help from the project root through npx (exit 0)', async () => {
     const outcome = await exec('npx', ['--no-install', 'spine', '--help'], root);
     expect(outcome.code).toBe(0);
-    for (const command of ['run', 'worker', 'queues', 'workers', 'schedules', 'backfill', 'signal', 'approve', 'reject', 'resume', 'runs', 'show', 'workflows', 'graph', 'cancel', 'migrate', 'purge']) expect(outcome.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['run', 'worker', 'queues', 'workers', 'schedules', 'backfill', 'signal', 'approve', 'reject', 'resume', 'runs', 'show', 'workflows', 'graph', 'cancel', 'migrate', 'purge'])
+      expect(outcome.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   }, 30_000); // npx resolves the bin first: seconds on a loaded machine
 
   it("runs the repository's own examples from its root, as the demo's next steps say: the examples use the same copy of spine as the command (a quality gate sees the step's metrics)", async () => {
@@ -126,7 +124,10 @@ describe('the spine command line', () => {
     const cache = join(user, 'node_modules', '.cache', 'spine-orchestration');
     // prints at exit whether @swc/core was loaded in the process
     const probe = join(user, 'swc-probe.cjs');
-    writeFileSync(probe, "process.on('exit', () => process.stderr.write(Object.keys(require.cache).some((f) => f.includes('@swc/core') && !f.endsWith('package.json')) ? 'swc loaded' : 'swc not loaded'));\n");
+    writeFileSync(
+      probe,
+      "process.on('exit', () => process.stderr.write(Object.keys(require.cache).some((f) => f.includes('@swc/core') && !f.endsWith('package.json')) ? 'swc loaded' : 'swc not loaded'));\n",
+    );
     const withProbe = { NODE_OPTIONS: `--require ${probe}` };
     const entries = (): string[] => (existsSync(cache) ? readdirSync(cache).filter((f) => f.endsWith('.js')) : []);
 
@@ -232,10 +233,7 @@ describe('the spine command line', () => {
     symlinkSync(join(root, 'node_modules', 'class-validator'), join(user, 'node_modules', 'class-validator'), 'dir');
     mkdirSync(join(user, 'src', 'lib'));
     writeFileSync(join(user, 'src', 'lib', 'greeter.ts'), 'export function greet(who: string, times: number): string { return `${"hello ".repeat(times)}${who}`; }\n');
-    writeFileSync(
-      join(user, 'src', 'limits.ts'),
-      "import { IsInt, Min } from 'class-validator';\nexport class GreetParams {\n  @IsInt() @Min(1) times!: number;\n}\n",
-    );
+    writeFileSync(join(user, 'src', 'limits.ts'), "import { IsInt, Min } from 'class-validator';\nexport class GreetParams {\n  @IsInt() @Min(1) times!: number;\n}\n");
     writeFileSync(
       join(user, 'src', 'greeting.workflow.ts'),
       [
@@ -269,12 +267,17 @@ describe('the spine command line', () => {
     expect(first.stdout).toMatch(/^✓ node +v\d+/m);
     expect(first.stdout).toMatch(/^✓ config +spine\.config\.ts$/m);
     expect(first.stdout).toMatch(/^✗ tsconfig +none found$/m);
-    expect(first.stdout).toMatch(/^✓ database +SQLite .*\.spine\/spine\.db \(from the default \(\.spine\/spine\.db under the working directory\)\); 8 migrations to run: InitialSchema1767225600000, .*\(the next spine command or Spine\.create runs them, or `npx spine migrate`\)$/m);
+    expect(first.stdout).toMatch(
+      /^✓ database +SQLite .*\.spine\/spine\.db \(from the default \(\.spine\/spine\.db under the working directory\)\); 8 migrations to run: InitialSchema1767225600000, .*\(the next spine command or Spine\.create runs them, or `npx spine migrate`\)$/m,
+    );
     expect(first.stdout).toMatch(/^✓ workflows +2: app\.greeting, app\.settle$/m);
     expect(first.stdout).toContain('1 problem:');
     expect(first.stdout).toContain('- tsconfig: add a tsconfig.json with "experimentalDecorators": true and "emitDecoratorMetadata": true');
     expect((await exec(bin, ['migrate'], user)).code).toBe(0);
-    writeFileSync(join(user, 'tsconfig.json'), '{\n  // as tsc --init writes it, with the two flags on\n  "compilerOptions": { "experimentalDecorators": true, "emitDecoratorMetadata": true, "paths": { "a/*": ["./src/*"] }, },\n}\n');
+    writeFileSync(
+      join(user, 'tsconfig.json'),
+      '{\n  // as tsc --init writes it, with the two flags on\n  "compilerOptions": { "experimentalDecorators": true, "emitDecoratorMetadata": true, "paths": { "a/*": ["./src/*"] }, },\n}\n',
+    );
     const second = await exec(bin, ['doctor'], user);
     expect(second.stdout).toMatch(/^✓ tsconfig +tsconfig\.json: experimentalDecorators true, emitDecoratorMetadata true$/m);
     expect(second.stdout).toMatch(/schema current \(8 migrations\)$/m);
@@ -324,7 +327,9 @@ describe('the spine command line', () => {
     const queues = await spine(own, 'queues');
     expect(queues.stdout).toMatch(/^finra +2 +0 +0 /m);
     expect((await spine(own, 'runs', '--status', 'queued')).stdout).toContain('queued (finra)');
-    const failing = JSON.parse((await spine(own, 'run', 'finra.weekly_refresh', '--enqueue', '--json', '--param', 'week_ending=2026-10-09', '--param', 'tier=OTC', '--param', 'fail_week=2026-10-09')).stdout) as { runId: string };
+    const failing = JSON.parse(
+      (await spine(own, 'run', 'finra.weekly_refresh', '--enqueue', '--json', '--param', 'week_ending=2026-10-09', '--param', 'tier=OTC', '--param', 'fail_week=2026-10-09')).stdout,
+    ) as { runId: string };
 
     const worker = spawn(process.execPath, [cli, 'worker', '--queue', 'finra', '--concurrency', '2', '--poll-interval', '50'], { cwd: own, env: { ...process.env, SPINE_DATABASE_URL: '' } });
     let out = '';
@@ -367,7 +372,9 @@ describe('the spine command line', () => {
     const name = 'finra.weekly_refresh.nms_tier_1';
     const listed = await spine(own, 'schedules');
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(new RegExp(`^${name.replace(/\./g, '\\.')} +finra\\.weekly_refresh +0 18 \\* \\* FRI \\(America/New_York\\) +\\d{4}-\\d\\d-\\d\\d 2[23]:00:00Z +never +catch-up latest$`, 'm'));
+    expect(listed.stdout).toMatch(
+      new RegExp(`^${name.replace(/\./g, '\\.')} +finra\\.weekly_refresh +0 18 \\* \\* FRI \\(America/New_York\\) +\\d{4}-\\d\\d-\\d\\d 2[23]:00:00Z +never +catch-up latest$`, 'm'),
+    );
     expect((await spine(own, 'schedules', 'pause', name)).stdout).toContain(`Schedule "${name}" is paused.`);
     expect((await spine(own, 'schedules')).stdout).toMatch(/ PAUSED$/m);
     expect((await spine(own, 'schedules', 'resume', name)).stdout).toContain('is resumed');
@@ -426,7 +433,19 @@ describe('the spine command line', () => {
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as { run: { status: string; workflowName: string }; steps: { stepName: string; status: string }[]; deduplicated: boolean };
     expect(report.run).toMatchObject({ status: 'completed', workflowName: 'finra.weekly_refresh' });
-    expect(report.steps.map((s) => s.stepName)).toEqual(['ingest', 'validate', 'needsReview', 'stewardReview', 'normalize', 'aggregate', 'checkHistory', 'hasHistory', 'rolling', 'skipRolling', 'notify']);
+    expect(report.steps.map((s) => s.stepName)).toEqual([
+      'ingest',
+      'validate',
+      'needsReview',
+      'stewardReview',
+      'normalize',
+      'aggregate',
+      'checkHistory',
+      'hasHistory',
+      'rolling',
+      'skipRolling',
+      'notify',
+    ]);
     expect(report.deduplicated).toBe(false);
   });
 
@@ -504,7 +523,7 @@ describe('the spine command line', () => {
     expect(dot.stdout).toContain('w_2 -> w_end;');
     const bad = await spine(dir, 'graph', 'finra.backfill', '--format', 'svg');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("Allowed choices are mermaid, dot");
+    expect(bad.stderr).toContain('Allowed choices are mermaid, dot');
   });
 
   it('refuses bad params before recording anything, naming each field (exit 2)', async () => {
@@ -594,7 +613,12 @@ describeOnMariaDb('the spine command line on MySQL/MariaDB (SPINE_DATABASE_URL)'
     const migrate = await exec(process.execPath, [cli, 'migrate'], dir, env);
     expect(migrate.stdout).toContain('applied InitialSchema1767225600000');
     expect(migrate.stdout).toContain('applied FinraOtcSchema1780000000000');
-    const failed = await exec(process.execPath, [cli, 'run', 'finra.backfill', '--param', 'from=2026-08-07', '--param', 'to=2026-09-25', '--param', 'tier=OTC', '--param', 'fail_week=2026-09-04'], dir, env);
+    const failed = await exec(
+      process.execPath,
+      [cli, 'run', 'finra.backfill', '--param', 'from=2026-08-07', '--param', 'to=2026-09-25', '--param', 'tier=OTC', '--param', 'fail_week=2026-09-04'],
+      dir,
+      env,
+    );
     expect(failed.code).toBe(1);
     const resumed = await exec(process.execPath, [cli, 'resume', runIdOf(failed.stdout), '--param', 'fail_week=', '--json'], dir, env);
     expect(resumed.code).toBe(0);

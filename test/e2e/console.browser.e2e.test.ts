@@ -91,7 +91,12 @@ describeInBrowser('the console in headless Chromium, on the FINRA demo database'
     env = { SPINE_DATABASE_URL: `sqlite:${database}`, SPINE_CONSOLE_TOKEN: '' };
     const demo = await exec(process.execPath, [join(root, 'build', 'examples', 'finra-otc', 'demo.js')], root, env);
     expect(demo.code).toBe(0);
-    const backfill = await exec(process.execPath, [cli, 'run', 'finra.backfill', '--param', 'from=2026-08-07', '--param', 'to=2026-10-23', '--param', 'tier=OTC', '--param', 'fail_week=2026-09-04'], root, env);
+    const backfill = await exec(
+      process.execPath,
+      [cli, 'run', 'finra.backfill', '--param', 'from=2026-08-07', '--param', 'to=2026-10-23', '--param', 'tier=OTC', '--param', 'fail_week=2026-09-04'],
+      root,
+      env,
+    );
     expect(backfill.code).toBe(1);
     failedBackfill = /finra\.backfill · run (\S+)/.exec(backfill.stdout)![1]!;
     // a stored error carrying markup and terminal codes, as a failing step could write it
@@ -184,14 +189,19 @@ describeInBrowser('the console in headless Chromium, on the FINRA demo database'
 
   it('puts a failed weekly refresh back on the "finra" queue from the page, says no worker serves it, and a worker started then completes it', async () => {
     const week = '2026-09-04';
-    const enqueued = await exec(process.execPath, [cli, 'run', 'finra.weekly_refresh', '--enqueue', '--json', '--param', `week_ending=${week}`, '--param', 'tier=OTC', '--param', `fail_week=${week}`], root, env);
+    const enqueued = await exec(
+      process.execPath,
+      [cli, 'run', 'finra.weekly_refresh', '--enqueue', '--json', '--param', `week_ending=${week}`, '--param', 'tier=OTC', '--param', `fail_week=${week}`],
+      root,
+      env,
+    );
     expect(enqueued.code).toBe(0);
     const runId = (JSON.parse(enqueued.stdout) as { runId: string }).runId;
     type Detail = { run: { status: string; params: Record<string, unknown> }; queue: { name: string; workers: number } };
     const status = async () => (await apiGet<Detail>(`runs/${runId}`)).run.status;
     let worker = startWorkerProcess(env);
     try {
-      for (const deadline = Date.now() + 30_000; (await status()) !== 'failed'; ) {
+      for (const deadline = Date.now() + 30_000; (await status()) !== 'failed';) {
         if (Date.now() > deadline) throw new Error(`the weekly refresh did not fail within 30 s (${await status()})`);
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -77,10 +77,13 @@ describe.each(testDrivers())('crash and resume on %s (child processes killed wit
 
       // The side-effect log: each child continues where the last committed step left off, and a
       // step runs twice only when it was the one in flight when its process was killed.
-      const entries = readFileSync(log, 'utf8').trim().split('\n').map((line) => {
-        const [childIndex, step, key] = line.split(' ');
-        return { child: Number(childIndex), step: step!, key: key! };
-      });
+      const entries = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const [childIndex, step, key] = line.split(' ');
+          return { child: Number(childIndex), step: step!, key: key! };
+        });
       const byChild = new Map<number, string[]>();
       for (const entry of entries) byChild.set(entry.child, [...(byChild.get(entry.child) ?? []), entry.step]);
       const children = [...byChild.keys()].sort((a, b) => a - b);

@@ -10,7 +10,6 @@ const root = join(__dirname, '..', '..');
 
 /** Runs the package and the examples as built by the test set-up (as `npm run demo` builds them), as a user would. */
 describe('the built package', () => {
-
   it('runs the quick start from dist, resolving spine-orchestration by its package name', () => {
     const out = execFileSync(process.execPath, [join(root, 'build', 'examples', 'quickstart.js')], { cwd: root, encoding: 'utf8' });
     expect(out).toContain('Status: completed');
@@ -99,7 +98,7 @@ describe('the examples as users run them', () => {
     dirs.push(cwd);
     expect(out).toContain('XNYS: 31 holidays, 6 early closes');
     expect(out).toContain('XLON: 24 holidays, 6 early closes');
-    expect(out).toContain("2026-02-16: completed in");
+    expect(out).toContain('2026-02-16: completed in');
     expect(out).toContain("skipped: XNYS is closed on 2026-02-16 (holiday: Washington's Birthday)");
     expect(out).toContain('skipped: XNYS is closed on 2026-03-07 (weekend)');
     expect(out).toMatch(/2026-03-13: failed at "gate": moves over 50 % on 2026-03-13: ZENT \d+% \(vendor_b\)/);
@@ -121,7 +120,11 @@ describe('the examples as users run them', () => {
     const out = mkdtempSync(join(tmpdir(), 'spine-sample-'));
     dirs.push(out);
     execFileSync(process.execPath, [join(root, 'build', 'examples', script), out], { encoding: 'utf8' });
-    const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => relative(dir, join(e.parentPath, e.name)))
+        .sort();
     expect(files(out)).toEqual(files(join(root, committed)));
     for (const file of files(out)) expect(readFileSync(join(out, file), 'utf8')).toBe(readFileSync(join(root, committed, file), 'utf8'));
   });

@@ -66,7 +66,7 @@ describe('docs/GETTING-STARTED.md on the packed package', () => {
     return dir;
   }
 
-  it('ships what a user needs: dist, README, docs (the guide, the architecture) and the console\'s pages, no sources or tests', () => {
+  it("ships what a user needs: dist, README, docs (the guide, the architecture) and the console's pages, no sources or tests", () => {
     const shipped = readdirSync(packed).sort();
     expect(shipped).toEqual(expect.arrayContaining(['README.md', 'console-ui', 'dist', 'docs', 'package.json']));
     expect(shipped).not.toContain('src');
@@ -74,7 +74,12 @@ describe('docs/GETTING-STARTED.md on the packed package', () => {
     expect(readdirSync(join(packed, 'docs'))).toEqual(expect.arrayContaining(['ARCHITECTURE.md', 'GETTING-STARTED.md']));
   });
 
-  for (const [typescript, esm] of [['typescript', false], ['typescript-6', false], ['typescript-7', false], ['typescript-7', true]] as const) {
+  for (const [typescript, esm] of [
+    ['typescript', false],
+    ['typescript-6', false],
+    ['typescript-7', false],
+    ['typescript-7', true],
+  ] as const) {
     it(`works as written with ${typescript === 'typescript' ? 'TypeScript 5' : typescript.replace('typescript-', 'TypeScript ')} in a ${esm ? 'ES module' : 'CommonJS'} project`, async () => {
       const dir = project(typescript, esm);
       const spine = join(dir, 'node_modules', '.bin', 'spine');
@@ -102,7 +107,7 @@ describe('docs/GETTING-STARTED.md on the packed package', () => {
     }, 90_000);
   }
 
-  it('serves the console from the installed package: its pages, the chart and graph libraries, the API on the project\'s runs', async () => {
+  it("serves the console from the installed package: its pages, the chart and graph libraries, the API on the project's runs", async () => {
     const dir = project('typescript', false);
     const spine = join(dir, 'node_modules', '.bin', 'spine');
     expect((await run(spine, ['run', 'prices.daily', '--param', 'date=2026-11-27'], dir)).code).toBe(0);
@@ -131,23 +136,27 @@ describe('docs/GETTING-STARTED.md on the packed package', () => {
 
   const mysql = process.env.SPINE_TEST_MYSQL_URL;
   if (!mysql) console.log('getting started on MariaDB NOT RUN: no MySQL suite server (SPINE_TEST_MYSQL_URL unset; see the MySQL suite line above).');
-  (mysql ? it : it.skip)('runs on MariaDB by SPINE_DATABASE_URL, from the CLI and from the compiled program', async () => {
-    const name = `getting_started_${randomBytes(4).toString('hex')}`;
-    const admin = await createConnection(mysql!);
-    await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
-    try {
-      const url = `${mysql!.replace(/\/[^/]*$/, '')}/${name}`;
-      const dir = project('typescript-7', false);
-      const cli = await run(join(dir, 'node_modules', '.bin', 'spine'), ['run', 'prices.daily', '--param', 'date=2026-11-27'], dir, { SPINE_DATABASE_URL: url });
-      expect(cli.stdout).toMatch(/^✔ prices\.daily completed/m);
-      expect((await run(join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), [], dir)).code).toBe(0);
-      const program = await run(process.execPath, [join('dist', 'main.js')], dir, { SPINE_DATABASE_URL: url });
-      expect(program.stdout.trim()).toBe('completed: 2 closes stored for 2026-11-27');
-      const [rows] = (await admin.query(`SELECT COUNT(*) AS n FROM ${name}.core_workflow_runs WHERE workflow_name = 'prices.daily'`)) as unknown as [{ n: number }[]];
-      expect(Number(rows[0]!.n)).toBe(2);
-    } finally {
-      await admin.query(`DROP DATABASE ${name}`);
-      await admin.end();
-    }
-  }, 90_000);
+  (mysql ? it : it.skip)(
+    'runs on MariaDB by SPINE_DATABASE_URL, from the CLI and from the compiled program',
+    async () => {
+      const name = `getting_started_${randomBytes(4).toString('hex')}`;
+      const admin = await createConnection(mysql!);
+      await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
+      try {
+        const url = `${mysql!.replace(/\/[^/]*$/, '')}/${name}`;
+        const dir = project('typescript-7', false);
+        const cli = await run(join(dir, 'node_modules', '.bin', 'spine'), ['run', 'prices.daily', '--param', 'date=2026-11-27'], dir, { SPINE_DATABASE_URL: url });
+        expect(cli.stdout).toMatch(/^✔ prices\.daily completed/m);
+        expect((await run(join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), [], dir)).code).toBe(0);
+        const program = await run(process.execPath, [join('dist', 'main.js')], dir, { SPINE_DATABASE_URL: url });
+        expect(program.stdout.trim()).toBe('completed: 2 closes stored for 2026-11-27');
+        const [rows] = (await admin.query(`SELECT COUNT(*) AS n FROM ${name}.core_workflow_runs WHERE workflow_name = 'prices.daily'`)) as unknown as [{ n: number }[]];
+        expect(Number(rows[0]!.n)).toBe(2);
+      } finally {
+        await admin.query(`DROP DATABASE ${name}`);
+        await admin.end();
+      }
+    },
+    90_000,
+  );
 });

@@ -63,7 +63,11 @@ describe('the Nest example application (examples/nest-app) over real HTTP', () =
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ workflow: 'finra.weekly_refresh', status: 'running', runId: expect.any(String) });
     const runId = started.body.runId as string;
-    const run = await poll(() => http('GET', `/runs/${runId}`), (r) => r.body.status !== 'running', 'the run to finish');
+    const run = await poll(
+      () => http('GET', `/runs/${runId}`),
+      (r) => r.body.status !== 'running',
+      'the run to finish',
+    );
     expect(run.status).toBe(200);
     expect(run.body).toMatchObject({ runId, status: 'completed', params: { week_ending: '2026-10-23', tier: 'NMS Tier 2' } });
     const steps = run.body.steps as { step: string; status: string; output: Record<string, unknown> }[];
@@ -236,7 +240,11 @@ describe('SpineModule shutdown', () => {
       await gate.arrived;
       const closing = app.close();
       // the step finishes only once shutdown has begun (Nest calls beforeApplicationShutdown after onModuleDestroy)
-      await poll(async () => service.spine.isClosed, (closed) => closed, 'beforeApplicationShutdown');
+      await poll(
+        async () => service.spine.isClosed,
+        (closed) => closed,
+        'beforeApplicationShutdown',
+      );
       gate.open();
       await closing;
       expect(await result).toMatchObject({ status: 'running', completedSteps: ['fetch'] });
@@ -259,7 +267,11 @@ describe('SpineModule shutdown', () => {
       const next = await leaving.start('nest.slow');
       await gate.arrived;
       const closingSecond = second.close();
-      await poll(async () => leaving.spine.isClosed, (closed) => closed, 'beforeApplicationShutdown');
+      await poll(
+        async () => leaving.spine.isClosed,
+        (closed) => closed,
+        'beforeApplicationShutdown',
+      );
       gate.open();
       expect(await next.result).toMatchObject({ status: 'running', completedSteps: ['fetch'] });
       await closingSecond;
@@ -267,7 +279,11 @@ describe('SpineModule shutdown', () => {
       await third.init();
       try {
         const service = third.get(SpineService);
-        const run = await poll(() => service.getRun(next.runId), (r) => r?.status === 'completed', 'recovery at bootstrap');
+        const run = await poll(
+          () => service.getRun(next.runId),
+          (r) => r?.status === 'completed',
+          'recovery at bootstrap',
+        );
         expect(run).toMatchObject({ status: 'completed', completedSteps: 2 });
         expect(executed).toEqual(['fetch', 'load']);
       } finally {
@@ -362,11 +378,23 @@ describe('npm run example:nest', () => {
     try {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      const url = await poll(async () => /FINRA on Nest: (http:\/\/\S+)/.exec(out)?.[1], (u) => u !== undefined, 'the app to listen');
-      const response = await fetch(`${url}/runs/finra.weekly_refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ week_ending: '2026-08-07', tier: 'OTC' }) });
+      const url = await poll(
+        async () => /FINRA on Nest: (http:\/\/\S+)/.exec(out)?.[1],
+        (u) => u !== undefined,
+        'the app to listen',
+      );
+      const response = await fetch(`${url}/runs/finra.weekly_refresh`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ week_ending: '2026-08-07', tier: 'OTC' }),
+      });
       expect(response.status).toBe(202);
       const { runId } = (await response.json()) as { runId: string };
-      const run = await poll(async () => (await (await fetch(`${url}/runs/${runId}`)).json()) as { status: string }, (r) => r.status !== 'running', 'the run');
+      const run = await poll(
+        async () => (await (await fetch(`${url}/runs/${runId}`)).json()) as { status: string },
+        (r) => r.status !== 'running',
+        'the run',
+      );
       expect(run.status).toBe('completed');
       const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
       child.kill('SIGTERM');

@@ -52,7 +52,10 @@ describe.each(testDrivers())('schedule chaos on %s', (driver) => {
     const dataSource: DataSource = db.dataSource;
     const store = new TypeOrmRunStore(dataSource);
     const schedules = defs.scheduleDeclarations({ tradingCalendar }).map((d) => compileSchedule(d, compileCron, {}));
-    await store.saveSchedules(schedules.map((s) => ({ name: s.name, workflow: s.workflow, paused: false })), new Date(T0));
+    await store.saveSchedules(
+      schedules.map((s) => ({ name: s.name, workflow: s.workflow, paused: false })),
+      new Date(T0),
+    );
     const options = dataSource.options as { database?: string; url?: string };
     const database = driver === 'sqlite' ? options.database! : options.url!;
     const r0 = Date.now();
@@ -127,7 +130,10 @@ describe.each(testDrivers())('schedule chaos on %s', (driver) => {
     for (const schedule of schedules) {
       const fires = await store.listFires(schedule.name, new Date(T0 - 1), new Date(end + WEEK_MS));
       expect(fires.map((f) => f.fireTime.getTime())).toEqual(expected.get(schedule.name));
-      const own = runs.filter((r) => r.triggerSchedule === schedule.name).map((r) => r.triggerFireTime!.getTime()).sort((a, b) => a - b);
+      const own = runs
+        .filter((r) => r.triggerSchedule === schedule.name)
+        .map((r) => r.triggerFireTime!.getTime())
+        .sort((a, b) => a - b);
       expect(own).toEqual(expected.get(schedule.name));
     }
     const daily = expected.get('trading-close')!.map((t) => new Date(t).toISOString().slice(0, 10));

@@ -70,7 +70,9 @@ describe.each(testDrivers())('schedules under clock skew on %s (worker processes
     const expected = Array.from({ length: Math.floor((times[times.length - 1]! - times[0]!) / 1000) + 1 }, (_, i) => times[0]! + i * 1000);
     const missing = expected.filter((t) => !times.includes(t)).map((t) => new Date(t).toISOString());
     const runs = new Set(fires.map((f) => f.runId));
-    process.stdout.write(`clock skew on ${driver}: ${fires.length} fires over ${((endAt - earliest) / 1000).toFixed(1)} s with workers at +${SKEW_MS / 1000} s (killed once) and -${SKEW_MS / 1000} s; ${early} early, ${missing.length} skipped, ${fires.length - runs.size} duplicate runs\n`);
+    process.stdout.write(
+      `clock skew on ${driver}: ${fires.length} fires over ${((endAt - earliest) / 1000).toFixed(1)} s with workers at +${SKEW_MS / 1000} s (killed once) and -${SKEW_MS / 1000} s; ${early} early, ${missing.length} skipped, ${fires.length - runs.size} duplicate runs\n`,
+    );
     expect(early).toBe(0);
     expect(missing).toEqual([]);
     expect(runs.size).toBe(fires.length);

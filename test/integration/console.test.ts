@@ -14,7 +14,6 @@ jest.setTimeout(30_000);
 
 const TOKEN = 'console-test-token-0123456789';
 
-
 /** A week of the map: fails when it is the run's `fail_week`. */
 const week = Workflow.define({
   name: 'console.week',
@@ -51,10 +50,7 @@ const queued = Workflow.define({
   name: 'console.queued',
   queue: 'console-q',
   defaults: { fail: false },
-  steps: [
-    Step.lambda('fetch', () => ({ rows: 3 })),
-    Step.lambda('check', (ctx) => (ctx.getParam<boolean>('fail') ? StepResult.fail('the check failed') : { ok: true })),
-  ],
+  steps: [Step.lambda('fetch', () => ({ rows: 3 })), Step.lambda('check', (ctx) => (ctx.getParam<boolean>('fail') ? StepResult.fail('the check failed') : { ok: true }))],
 });
 
 describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
@@ -194,10 +190,14 @@ describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
     expect(accepted.status).toBe(202);
     expect(accepted.json.runId).toBe(failedBackfill);
     type Detail = { run: { status: string; params: Record<string, unknown> }; mapItems: { status: string }[]; actions: { resume: boolean } };
-    const done = await until(async () => {
-      const detail = (await call(`${api}/runs/${failedBackfill}`)).json as Detail;
-      return detail.run.status === 'completed' && detail;
-    }, 10_000, 25);
+    const done = await until(
+      async () => {
+        const detail = (await call(`${api}/runs/${failedBackfill}`)).json as Detail;
+        return detail.run.status === 'completed' && detail;
+      },
+      10_000,
+      25,
+    );
     expect(done.run.params.fail_week).toBe('');
     expect(done.mapItems.map((i) => i.status)).toEqual(['completed', 'completed', 'completed']);
     expect(done.actions.resume).toBe(false);
@@ -235,10 +235,14 @@ describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
     await sleep(100);
     expect(await detail(runId)).toMatchObject({ run: { status: 'queued', params: { fail: false } }, queue: { workers: 0 }, actions: { resume: false } });
     const w = await worker();
-    const done = await until(async () => {
-      const d = await detail(runId);
-      return d.run.status === 'completed' && d;
-    }, 10_000, 25);
+    const done = await until(
+      async () => {
+        const d = await detail(runId);
+        return d.run.status === 'completed' && d;
+      },
+      10_000,
+      25,
+    );
     expect(done.queue).toEqual({ name: 'console-q', workers: 1 });
     await w.close();
     // only the failed step ran again; the events tell the story
@@ -282,7 +286,14 @@ describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
     expect(one.graph.nodes.length).toBeGreaterThanOrEqual(3);
     expect(one.recentRuns).toHaveLength(1);
 
-    const quality = (await call(`${api}/quality?days=7`)).json.steps as { workflow: string; step: string; executions: number; failed: number; thresholds: unknown; points: { validRate: number | null }[] }[];
+    const quality = (await call(`${api}/quality?days=7`)).json.steps as {
+      workflow: string;
+      step: string;
+      executions: number;
+      failed: number;
+      thresholds: unknown;
+      points: { validRate: number | null }[];
+    }[];
     const load = quality.find((s) => s.workflow === 'console.ingest' && s.step === 'load')!;
     expect(load).toMatchObject({ executions: 9, failed: 2, thresholds: { minValidRate: 0.9 } });
     expect(load.points).toHaveLength(9);

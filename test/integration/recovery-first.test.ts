@@ -19,7 +19,10 @@ describe.each(['memory', ...testDrivers()] as const)('recovery before backlog (%
     const claim = (owner: string, now: number, max = 1) =>
       store.claimQueued!({ owner, queues: [{ name: queue, limits: {} }], max, now: new Date(now), leaseExpiresAt: new Date(now + LEASE_MS), workflows: ['recovery.wf'] });
     // the run that will be orphaned: enqueued first and claimed by a worker that then dies
-    await store.createRun({ ...newRun({ runId: `${queue}-victim`, workflowName: 'recovery.wf', startedAt: new Date(t0) }), enqueue: { queue, priority: 5, concurrencyKey: null, notBefore: new Date(t0) } });
+    await store.createRun({
+      ...newRun({ runId: `${queue}-victim`, workflowName: 'recovery.wf', startedAt: new Date(t0) }),
+      enqueue: { queue, priority: 5, concurrencyKey: null, notBefore: new Date(t0) },
+    });
     const [taken] = await claim('dead-worker', t0);
     expect(taken!.run.runId).toBe(`${queue}-victim`);
     // a backlog queued meanwhile, due long before the victim's lease ran out, and of a better priority

@@ -69,7 +69,12 @@ describe.each(['memory', ...testDrivers()] as const)('signals, distributed itera
   it("registers a distributed map's iterator workflow with its parent, so a worker runs the items", async () => {
     const spine = await open({ workflows: [fanOut], worker: { queues: ['hardening-items', 'default'], pollIntervalMs: 10 } });
     try {
-      expect(spine.workflows().map((w) => w.name).sort()).toEqual(['hardening.fan_out', 'hardening.item']);
+      expect(
+        spine
+          .workflows()
+          .map((w) => w.name)
+          .sort(),
+      ).toEqual(['hardening.fan_out', 'hardening.item']);
       const result = await spine.run('hardening.fan_out');
       expect(result.status).toBe('completed');
       expect(result.context.getOutput('fan', 'results')).toEqual([{ sq: 1 }, { sq: 4 }, { sq: 9 }, { sq: 16 }]);
@@ -88,15 +93,45 @@ describe.each(['memory', ...testDrivers()] as const)('signals, distributed itera
       // a live worker serves the queue but has only another workflow
       const store = spine.store.queue!;
       const now = new Date();
-      await store.saveWorker({ workerId: 'w-elsewhere', hostname: 'h', pid: 1, queues: ['hardening-unserved'], workflows: ['hardening.parked'], concurrency: 1, running: 0, startedAt: now, heartbeatAt: now });
+      await store.saveWorker({
+        workerId: 'w-elsewhere',
+        hostname: 'h',
+        pid: 1,
+        queues: ['hardening-unserved'],
+        workflows: ['hardening.parked'],
+        concurrency: 1,
+        running: 0,
+        startedAt: now,
+        heartbeatAt: now,
+      });
       expect((await spine.queueStats()).find((q) => q.queue === 'hardening-unserved')!.unserved.map((u) => [u.workflow, u.count])).toEqual([['hardening.other', 3]]);
       // one that has it: served
-      await store.saveWorker({ workerId: 'w-able', hostname: 'h', pid: 2, queues: ['hardening-unserved'], workflows: ['hardening.other'], concurrency: 1, running: 0, startedAt: now, heartbeatAt: now });
+      await store.saveWorker({
+        workerId: 'w-able',
+        hostname: 'h',
+        pid: 2,
+        queues: ['hardening-unserved'],
+        workflows: ['hardening.other'],
+        concurrency: 1,
+        running: 0,
+        startedAt: now,
+        heartbeatAt: now,
+      });
       expect((await spine.queueStats()).find((q) => q.queue === 'hardening-unserved')!.unserved).toEqual([]);
       expect((await spine.listWorkers()).find((w) => w.workerId === 'w-able')!.workflows).toEqual(['hardening.other']);
       // its heartbeat older than a minute: not live any more
       const stale = new Date(Date.now() - 120_000);
-      await store.saveWorker({ workerId: 'w-able', hostname: 'h', pid: 2, queues: ['hardening-unserved'], workflows: ['hardening.other'], concurrency: 1, running: 0, startedAt: stale, heartbeatAt: stale });
+      await store.saveWorker({
+        workerId: 'w-able',
+        hostname: 'h',
+        pid: 2,
+        queues: ['hardening-unserved'],
+        workflows: ['hardening.other'],
+        concurrency: 1,
+        running: 0,
+        startedAt: stale,
+        heartbeatAt: stale,
+      });
       expect((await spine.queueStats()).find((q) => q.queue === 'hardening-unserved')!.unserved.map((u) => u.count)).toEqual([3]);
     } finally {
       await spine.close();

@@ -134,8 +134,7 @@ describe('Spine.close: graceful shutdown', () => {
 });
 
 describe('WorkflowRunner handoffSignal', () => {
-  const wf = (stop: AbortController) =>
-    Workflow.define({ name: 'handoff', steps: [Step.lambda('a', () => (stop.abort(), { a: 1 })), Step.lambda('b', () => ({ b: 2 }))] });
+  const wf = (stop: AbortController) => Workflow.define({ name: 'handoff', steps: [Step.lambda('a', () => (stop.abort(), { a: 1 })), Step.lambda('b', () => ({ b: 2 }))] });
 
   it('leaves a recorded run running with its lease released for recovery', async () => {
     const store = new InMemoryRunStore();
@@ -189,4 +188,3 @@ describe('a map step asked to give way (durable items on SQLite)', () => {
     expect(resumed.context.getOutput('weeks', 'results')).toEqual([1, 2, 3, 4, 5, 6].map((n) => ({ n })));
   });
 });
-

@@ -88,7 +88,14 @@ describe.each(testDrivers())('OpenTelemetry traces and metrics (%s)', (driver) =
     const [run] = named('workflow.run', result.runId);
     expect(run!.spanContext().traceId).toBe(request.traceId);
     expect(parentOf(run!)).toBe(request.spanId);
-    expect(run!.attributes).toMatchObject({ 'spine.workflow': 'otel.weekly', 'spine.run_id': result.runId, 'spine.status': 'failed', 'spine.error_category': 'DEPENDENCY', 'spine.trigger': 'api', 'spine.resumed': false });
+    expect(run!.attributes).toMatchObject({
+      'spine.workflow': 'otel.weekly',
+      'spine.run_id': result.runId,
+      'spine.status': 'failed',
+      'spine.error_category': 'DEPENDENCY',
+      'spine.trigger': 'api',
+      'spine.resumed': false,
+    });
     // a span per attempt, children of the run span
     const steps = spans().filter((s) => s.name.startsWith('step ') && parentOf(s) === run!.spanContext().spanId);
     expect(steps.map((s) => [s.name, s.attributes['spine.step.attempt'], s.attributes['spine.status']])).toEqual([
@@ -107,7 +114,12 @@ describe.each(testDrivers())('OpenTelemetry traces and metrics (%s)', (driver) =
       ['otel.item', 'completed'],
       ['otel.item', 'failed'],
     ]);
-    for (const itemSpan of items) expect(spans().filter((s) => parentOf(s) === itemSpan.spanContext().spanId).map((s) => s.name)).toEqual(['step square']);
+    for (const itemSpan of items)
+      expect(
+        spans()
+          .filter((s) => parentOf(s) === itemSpan.spanContext().spanId)
+          .map((s) => s.name),
+      ).toEqual(['step square']);
 
     // the resume continues the same trace: its run span's parent is the first execution's run span (the traceparent kept on the run)
     expect(stored.traceparent).toBe(`00-${request.traceId}-${run!.spanContext().spanId}-01`);

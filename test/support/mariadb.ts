@@ -39,16 +39,25 @@ export async function startMariaDb(extraArgs: readonly string[] = []): Promise<T
   const dir = mkdtempSync(join(tmpdir(), 'spine-mariadb-'));
   const user = userInfo().username;
   const socket = join(dir, 'mysqld.sock');
-  await run('mariadb-install-db', [
-    '--no-defaults', `--datadir=${dir}/data`, `--user=${user}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
-  ]);
+  await run('mariadb-install-db', ['--no-defaults', `--datadir=${dir}/data`, `--user=${user}`, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve']);
   const port = await freePort();
   const child: ChildProcess = spawn(
     MARIADBD,
     [
-      '--no-defaults', `--user=${user}`, `--datadir=${dir}/data`, '--bind-address=127.0.0.1', `--port=${port}`, `--socket=${socket}`,
-      `--pid-file=${dir}/mysqld.pid`, `--log-error=${dir}/error.log`, '--skip-name-resolve', '--skip-log-bin',
-      '--innodb-buffer-pool-size=128M', '--innodb-flush-log-at-trx-commit=1', '--character-set-server=utf8mb4', '--max-connections=200',
+      '--no-defaults',
+      `--user=${user}`,
+      `--datadir=${dir}/data`,
+      '--bind-address=127.0.0.1',
+      `--port=${port}`,
+      `--socket=${socket}`,
+      `--pid-file=${dir}/mysqld.pid`,
+      `--log-error=${dir}/error.log`,
+      '--skip-name-resolve',
+      '--skip-log-bin',
+      '--innodb-buffer-pool-size=128M',
+      '--innodb-flush-log-at-trx-commit=1',
+      '--character-set-server=utf8mb4',
+      '--max-connections=200',
       ...extraArgs,
     ],
     { stdio: 'ignore' },
@@ -68,7 +77,10 @@ export async function startMariaDb(extraArgs: readonly string[] = []): Promise<T
     }
   }
   await run('mariadb', [
-    '--no-defaults', `--socket=${socket}`, '-uroot', '-e',
+    '--no-defaults',
+    `--socket=${socket}`,
+    '-uroot',
+    '-e',
     "CREATE USER 'spine'@'127.0.0.1' IDENTIFIED BY 'spine'; GRANT ALL PRIVILEGES ON *.* TO 'spine'@'127.0.0.1'; FLUSH PRIVILEGES;",
   ]);
   return {

@@ -20,7 +20,11 @@ function imports(file: string): string[] {
 
 describe('architecture', () => {
   it("never uses the typescript package's API at run time (TypeScript 7 has none): the CLI compiles with SWC", () => {
-    const offending = files(src).flatMap((file) => imports(file).filter((spec) => spec === 'typescript').map(() => relative(src, file)));
+    const offending = files(src).flatMap((file) =>
+      imports(file)
+        .filter((spec) => spec === 'typescript')
+        .map(() => relative(src, file)),
+    );
     expect(offending).toEqual([]);
   });
 
@@ -52,7 +56,11 @@ describe('architecture', () => {
     expect(offending).toEqual([]);
     const intoFrontEnds = files(src)
       .filter((file) => !/^(nest|cli)\//.test(relative(src, file)))
-      .flatMap((file) => imports(file).filter((spec) => spec.startsWith('.') && /\/(nest|cli)(\/|$)/.test(join(relative(src, file), '..', spec).replace(/^/, '/'))).map((spec) => `${relative(src, file)} imports ${spec}`));
+      .flatMap((file) =>
+        imports(file)
+          .filter((spec) => spec.startsWith('.') && /\/(nest|cli)(\/|$)/.test(join(relative(src, file), '..', spec).replace(/^/, '/')))
+          .map((spec) => `${relative(src, file)} imports ${spec}`),
+      );
     expect(intoFrontEnds).toEqual([]);
   });
 

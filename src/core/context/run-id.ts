@@ -26,9 +26,25 @@ export function newRunId(): string {
   offset += 10;
   const hex = (byte: number): string => HEX[byte & 0xff]!;
   return (
-    hex(high >>> 16) + hex(high >>> 8) + hex(high) + hex(low >>> 16) + '-' + hex(low >>> 8) + hex(low) + '-' +
-    hex(0x70 | (pool[r]! & 0x0f)) + hex(pool[r + 1]!) + '-' +
-    hex(0x80 | (pool[r + 2]! & 0x3f)) + hex(pool[r + 3]!) + '-' +
-    hex(pool[r + 4]!) + hex(pool[r + 5]!) + hex(pool[r + 6]!) + hex(pool[r + 7]!) + hex(pool[r + 8]!) + hex(pool[r + 9]!)
+    hex(high >>> 16) +
+    hex(high >>> 8) +
+    hex(high) +
+    hex(low >>> 16) +
+    '-' +
+    hex(low >>> 8) +
+    hex(low) +
+    '-' +
+    hex(0x70 | (pool[r]! & 0x0f)) +
+    hex(pool[r + 1]!) +
+    '-' +
+    hex(0x80 | (pool[r + 2]! & 0x3f)) +
+    hex(pool[r + 3]!) +
+    '-' +
+    hex(pool[r + 4]!) +
+    hex(pool[r + 5]!) +
+    hex(pool[r + 6]!) +
+    hex(pool[r + 7]!) +
+    hex(pool[r + 8]!) +
+    hex(pool[r + 9]!)
   );
 }

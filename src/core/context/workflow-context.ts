@@ -224,12 +224,7 @@ export class WorkflowContext {
   }
 
   /** A context with `output` stored under `step`, optional param updates merged and a new checkpoint. */
-  withStepOutput(
-    step: string,
-    output: unknown,
-    updates?: Readonly<Record<string, unknown>>,
-    checkpoint?: CheckpointState,
-  ): WorkflowContext {
+  withStepOutput(step: string, output: unknown, updates?: Readonly<Record<string, unknown>>, checkpoint?: CheckpointState): WorkflowContext {
     if (updates !== undefined) assertSafeKeys(updates, `context updates of step "${step}"`);
     return this.derive({
       outputs: this.#outputs.set(step, deepFreeze(output)),
@@ -251,9 +246,7 @@ export class WorkflowContext {
   }
 
   /** A context with other identity fields (batch, as-of date, capture id, idempotency key, checkpoint). */
-  withFields(
-    fields: Partial<Pick<ContextState, 'batchId' | 'asOfDate' | 'captureId' | 'idempotencyKey' | 'checkpoint'>>,
-  ): WorkflowContext {
+  withFields(fields: Partial<Pick<ContextState, 'batchId' | 'asOfDate' | 'captureId' | 'idempotencyKey' | 'checkpoint'>>): WorkflowContext {
     return this.derive(fields);
   }
 
@@ -325,10 +318,7 @@ function cloneParams(params: Readonly<Record<string, unknown>>): Record<string, 
     try {
       out[key] = value !== null && typeof value === 'object' ? structuredClone(value) : value;
     } catch (error) {
-      throw new SpineError(
-        'invalid-argument',
-        `param "${key}" cannot be copied into the context: ${(error as Error).message}. Params must be plain data.`,
-      );
+      throw new SpineError('invalid-argument', `param "${key}" cannot be copied into the context: ${(error as Error).message}. Params must be plain data.`);
     }
     if (typeof value === 'function' || typeof value === 'symbol') {
       throw new SpineError('invalid-argument', `param "${key}" is a ${typeof value}; params must be plain data.`);

@@ -45,17 +45,10 @@ export interface StepRuntime {
 export type LambdaReturn = StepResult | Readonly<Record<string, unknown>> | void | undefined;
 
 /** An inline step function. */
-export type LambdaHandler = (
-  ctx: WorkflowContext,
-  config: Readonly<Record<string, unknown>>,
-  step: StepRuntime,
-) => LambdaReturn | Promise<LambdaReturn>;
+export type LambdaHandler = (ctx: WorkflowContext, config: Readonly<Record<string, unknown>>, step: StepRuntime) => LambdaReturn | Promise<LambdaReturn>;
 
 /** Computes extra pipeline params from the context. */
-export type ParamsFactory = (
-  ctx: WorkflowContext,
-  step: StepRuntime,
-) => Readonly<Record<string, unknown>> | void | undefined | Promise<Readonly<Record<string, unknown>> | void | undefined>;
+export type ParamsFactory = (ctx: WorkflowContext, step: StepRuntime) => Readonly<Record<string, unknown>> | void | undefined | Promise<Readonly<Record<string, unknown>> | void | undefined>;
 
 /** A choice's condition. */
 export type ChoiceCondition = (ctx: WorkflowContext, step: StepRuntime) => boolean | Promise<boolean>;
@@ -249,9 +242,4 @@ export interface MapStepDefinition extends StepDefinitionBase {
 }
 
 /** A compiled step: what the runner executes. */
-export type StepDefinition =
-  | LambdaStepDefinition
-  | PipelineStepDefinition
-  | ChoiceStepDefinition
-  | WaitStepDefinition
-  | MapStepDefinition;
+export type StepDefinition = LambdaStepDefinition | PipelineStepDefinition | ChoiceStepDefinition | WaitStepDefinition | MapStepDefinition;

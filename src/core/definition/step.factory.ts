@@ -1,13 +1,4 @@
-import type {
-  ChoiceStepOptions,
-  LambdaHandler,
-  LambdaStepOptions,
-  MapStepOptions,
-  PipelineStepOptions,
-  StepDeclaration,
-  WaitStepOptions,
-  SignalWaitOptions,
-} from './step-definition';
+import type { ChoiceStepOptions, LambdaHandler, LambdaStepOptions, MapStepOptions, PipelineStepOptions, StepDeclaration, WaitStepOptions, SignalWaitOptions } from './step-definition';
 
 type Declared<T extends StepDeclaration['type']> = Extract<StepDeclaration, { type: T }>;
 

@@ -16,9 +16,7 @@ export interface TopologicalOrder {
 /** Orders nodes so that every node comes after its dependencies (Kahn's algorithm, stable). */
 export function topologicalOrder(nodes: readonly DependencyNode[]): TopologicalOrder {
   const byName = new Map(nodes.map((node) => [node.name, node]));
-  const missing = nodes.flatMap((node) =>
-    node.dependsOn.filter((d) => !byName.has(d)).map((dependency) => ({ node: node.name, dependency })),
-  );
+  const missing = nodes.flatMap((node) => node.dependsOn.filter((d) => !byName.has(d)).map((dependency) => ({ node: node.name, dependency })));
   const cycles = findCycles(nodes, byName);
   if (cycles.length > 0) return { order: [], missing, cycles };
 

@@ -64,12 +64,7 @@ export function stepSpec(step: StepDefinition): Record<string, unknown> {
         itemsPath: step.itemsPath,
         itemParam: step.itemParam,
         indexParam: step.indexParam,
-        iterator:
-          typeof step.iterator === 'string'
-            ? step.iterator
-            : isWorkflowLike(step.iterator)
-              ? workflowSpec(step.iterator)
-              : stepSpec(step.iterator as StepDefinition),
+        iterator: typeof step.iterator === 'string' ? step.iterator : isWorkflowLike(step.iterator) ? workflowSpec(step.iterator) : stepSpec(step.iterator as StepDefinition),
         maxConcurrency: step.maxConcurrency,
         toleratedFailureCount: step.toleratedFailureCount,
         toleratedFailurePercentage: step.toleratedFailurePercentage,
@@ -101,7 +96,9 @@ const hashes = new WeakMap<WorkflowDefinition, string>();
 export function workflowHash(definition: WorkflowDefinition): string {
   let hash = hashes.get(definition);
   if (hash === undefined) {
-    hash = createHash('sha256').update(canonicalJson(workflowSpec(definition))).digest('hex');
+    hash = createHash('sha256')
+      .update(canonicalJson(workflowSpec(definition)))
+      .digest('hex');
     hashes.set(definition, hash);
   }
   return hash;

@@ -1,13 +1,4 @@
-import type {
-  ChoiceStepOptions,
-  LambdaHandler,
-  LambdaStepOptions,
-  MapStepOptions,
-  PipelineStepOptions,
-  StepDeclaration,
-  StepDefinition,
-  WaitStepOptions,
-} from './step-definition';
+import type { ChoiceStepOptions, LambdaHandler, LambdaStepOptions, MapStepOptions, PipelineStepOptions, StepDeclaration, StepDefinition, WaitStepOptions } from './step-definition';
 import { Step } from './step.factory';
 import { compileWorkflow } from './workflow.compiler';
 import type { WorkflowDeclaration, WorkflowDefinition } from './workflow-definition';

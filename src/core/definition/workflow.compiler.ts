@@ -5,13 +5,7 @@ import { QualityThresholds, type QualityThresholdsInit } from '../quality/qualit
 import { isRecord } from '../context/safe-values';
 import { RECORD_LIMITS } from '../store/record-limits';
 import type { StepDeclaration, StepDefinition, StepDefinitionBase, StepOptions } from './step-definition';
-import {
-  DEFAULT_MAX_STEPS,
-  END,
-  isWorkflowLike,
-  type WorkflowDeclaration,
-  type WorkflowDefinition,
-} from './workflow-definition';
+import { DEFAULT_MAX_STEPS, END, isWorkflowLike, type WorkflowDeclaration, type WorkflowDefinition } from './workflow-definition';
 
 const compiled = new WeakSet<object>();
 const STEP_TYPES = new Set(['lambda', 'pipeline', 'choice', 'wait', 'map']);
@@ -128,11 +122,13 @@ function stepProblems(step: StepDeclaration | StepDefinition, names: ReadonlySet
       const signal = step.signal;
       if (Number(hasSeconds) + Number(hasUntil) + Number(hasPath) + Number(signal != null) !== 1) add('needs exactly one of "seconds", "durationPath", "until" or "signal"');
       if (signal != null) {
-        if (!(typeof signal.name === 'string' && signal.name.length > 0 && signal.name.length <= 255)) add(`signal name must be a non-empty string of at most 255 characters (got ${JSON.stringify(signal.name)})`);
+        if (!(typeof signal.name === 'string' && signal.name.length > 0 && signal.name.length <= 255))
+          add(`signal name must be a non-empty string of at most 255 characters (got ${JSON.stringify(signal.name)})`);
         if (signal.timeoutMs != null && !(typeof signal.timeoutMs === 'number' && signal.timeoutMs > 0 && Number.isFinite(signal.timeoutMs))) {
           add(`signal timeoutMs must be a number > 0 (got ${String(signal.timeoutMs)})`);
         }
-        if (signal.onTimeout !== undefined && signal.onTimeout !== 'fail' && signal.onTimeout !== 'continue') add(`signal onTimeout must be 'fail' or 'continue' (got ${JSON.stringify(signal.onTimeout)})`);
+        if (signal.onTimeout !== undefined && signal.onTimeout !== 'fail' && signal.onTimeout !== 'continue')
+          add(`signal onTimeout must be 'fail' or 'continue' (got ${JSON.stringify(signal.onTimeout)})`);
       }
       if (hasSeconds && !(typeof step.seconds === 'number' && Number.isFinite(step.seconds) && step.seconds >= 0)) {
         add(`seconds must be a number ≥ 0 (got ${String(step.seconds)})`);
@@ -287,8 +283,7 @@ function buildStep(step: StepDeclaration | StepDefinition): StepDefinition {
         itemsPath: step.itemsPath ?? null,
         itemParam: step.itemParam ?? 'item',
         indexParam: step.indexParam ?? null,
-        iterator:
-          typeof iterator === 'string' ? iterator : isWorkflowLike(iterator) ? build(iterator) : buildStep(iterator as StepDeclaration),
+        iterator: typeof iterator === 'string' ? iterator : isWorkflowLike(iterator) ? build(iterator) : buildStep(iterator as StepDeclaration),
         maxConcurrency: step.maxConcurrency ?? 4,
         toleratedFailureCount: step.toleratedFailureCount ?? null,
         toleratedFailurePercentage: step.toleratedFailurePercentage ?? null,

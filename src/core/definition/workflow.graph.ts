@@ -47,16 +47,16 @@ export function workflowGraph(definition: WorkflowDefinition, workflows?: Pick<W
 function stepLabel(step: StepDefinition): Omit<GraphNode, 'id'> {
   switch (step.type) {
     case 'lambda':
-      return { label: step.name, shape: 'box' , step: step.name };
+      return { label: step.name, shape: 'box', step: step.name };
     case 'pipeline':
-      return { label: `${step.name}\n(pipeline ${step.pipeline})`, shape: 'box' , step: step.name };
+      return { label: `${step.name}\n(pipeline ${step.pipeline})`, shape: 'box', step: step.name };
     case 'choice':
-      return { label: `${step.name}?`, shape: 'diamond' , step: step.name };
+      return { label: `${step.name}?`, shape: 'diamond', step: step.name };
     case 'wait':
-      return { label: `${step.name}\n(wait${step.seconds !== null ? ` ${step.seconds} s` : ' until'})`, shape: 'hexagon' , step: step.name };
+      return { label: `${step.name}\n(wait${step.seconds !== null ? ` ${step.seconds} s` : ' until'})`, shape: 'hexagon', step: step.name };
     case 'map': {
       const over = step.itemsPath ?? (step.items !== null ? `${step.items.length} items` : 'items');
-      return { label: `${step.name}\n(map over ${over}, ≤ ${step.maxConcurrency} at a time)`, shape: 'subroutine' , step: step.name };
+      return { label: `${step.name}\n(map over ${over}, ≤ ${step.maxConcurrency} at a time)`, shape: 'subroutine', step: step.name };
     }
   }
 }
@@ -67,8 +67,7 @@ function buildGraph(definition: WorkflowDefinition, prefix: string, workflows: P
   const start = `${prefix}_start`;
   const end = `${prefix}_end`;
   const graph: Graph = { title: definition.name, nodes: [{ id: start, label: 'start', shape: 'terminal', step: null }], edges: [], clusters: [] };
-  const target = (name: string | null, index: number): string =>
-    name === END ? end : name !== null ? (idOf.get(name) ?? end) : (idOf.get(steps[index + 1]?.name ?? '') ?? end);
+  const target = (name: string | null, index: number): string => (name === END ? end : name !== null ? (idOf.get(name) ?? end) : (idOf.get(steps[index + 1]?.name ?? '') ?? end));
 
   graph.edges.push({ from: start, to: steps.length > 0 ? idOf.get(steps[0]!.name)! : end, label: null });
   steps.forEach((step, index) => {

@@ -87,12 +87,7 @@ export class LeaseLostError extends SpineError {
   }
 }
 
-function leaseLostMessage(
-  runId: string,
-  fence: { readonly runId: string; readonly epoch: number; readonly owner: string },
-  holder: LeaseHolderInfo | null,
-  silentMs: number | null,
-): string {
+function leaseLostMessage(runId: string, fence: { readonly runId: string; readonly epoch: number; readonly owner: string }, holder: LeaseHolderInfo | null, silentMs: number | null): string {
   const subject = runId === fence.runId ? `Run "${runId}"` : `Map item run "${runId}": its run "${fence.runId}"`;
   const silence = silentMs === null ? '' : ` had not renewed its lease for ${(silentMs / 1000).toFixed(1)} s (paused, starved or cut off from the database)`;
   const stopped = 'this execution stopped and recorded nothing more (completed steps are kept)';
@@ -102,8 +97,7 @@ function leaseLostMessage(
     const who = sameProcess ? `again by this same owner (${fence.owner})` : holder.owner === null ? 'by another execution' : `by another execution (owner ${holder.owner})`;
     const now = holder.status === 'running' || holder.status === 'waiting' ? '' : ` (the run is ${holder.status} by now)`;
     return (
-      `${subject} was claimed ${who} at epoch ${holder.epoch}${now} while this one (epoch ${fence.epoch}${sameProcess ? '' : `, owner ${fence.owner}`})` +
-      `${silence || ' still ran'}; ${stopped}.`
+      `${subject} was claimed ${who} at epoch ${holder.epoch}${now} while this one (epoch ${fence.epoch}${sameProcess ? '' : `, owner ${fence.owner}`})` + `${silence || ' still ran'}; ${stopped}.`
     );
   }
   if (holder.epoch === fence.epoch && holder.owner === fence.owner && (holder.status === 'running' || holder.status === 'waiting')) {

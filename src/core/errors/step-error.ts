@@ -25,7 +25,7 @@ export function categoryOf(error: unknown): ErrorCategory {
     if (isErrorCategory(category)) return category;
     const name = (error as { name?: unknown }).name;
     if (name === 'TimeoutError') return ErrorCategory.TIMEOUT;
-    const code = (error as { code?: unknown }).code ?? ((error as { cause?: { code?: unknown } }).cause?.code);
+    const code = (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
     if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return ErrorCategory.NETWORK;
   }
   return ErrorCategory.INTERNAL;

@@ -45,10 +45,9 @@ export function toStepResult(pipeline: string, value: PipelineReturn): StepResul
   const stray = typeof value === 'object' ? Object.keys(value).filter((k) => !RESULT_KEYS.has(k)) : [];
   if (typeof value !== 'object' || Array.isArray(value) || stray.length > 0) {
     const got = typeof value !== 'object' ? typeof value : Array.isArray(value) ? 'an array' : `an object with ${stray.map((k) => `"${k}"`).join(', ')}`;
-    return StepResult.fail(
-      `Pipeline "${pipeline}" returned ${got}; return { output: { … } } (with optional quality, contextUpdates, events) or a StepResult.`,
-      { category: ErrorCategory.CONFIGURATION },
-    );
+    return StepResult.fail(`Pipeline "${pipeline}" returned ${got}; return { output: { … } } (with optional quality, contextUpdates, events) or a StepResult.`, {
+      category: ErrorCategory.CONFIGURATION,
+    });
   }
   return StepResult.ok(value.output, {
     ...(value.quality !== undefined && { quality: value.quality }),

@@ -18,11 +18,7 @@ export class PipelineRegistry implements PipelineLookup {
     const normalized = toHandler(name, handler);
     const previous = this.registrations.get(name);
     if (previous !== undefined && options.replace !== true) {
-      throw new SpineError(
-        'duplicate-pipeline',
-        `Pipeline "${name}" is already registered (first at ${previous.registeredAt}). ` +
-          'Use another name, or pass { replace: true } to replace it.',
-      );
+      throw new SpineError('duplicate-pipeline', `Pipeline "${name}" is already registered (first at ${previous.registeredAt}). ` + 'Use another name, or pass { replace: true } to replace it.');
     }
     this.registrations.set(name, { handler: normalized, registeredAt: callerSite() });
     return this;

@@ -18,11 +18,7 @@ export interface PipelineResult {
 export type PipelineReturn = PipelineResult | StepResult | void | undefined;
 
 /** A pipeline as a function. */
-export type PipelineFunction = (
-  params: PipelineParams,
-  ctx: WorkflowContext,
-  step: StepRuntime,
-) => PipelineReturn | Promise<PipelineReturn>;
+export type PipelineFunction = (params: PipelineParams, ctx: WorkflowContext, step: StepRuntime) => PipelineReturn | Promise<PipelineReturn>;
 
 /** A pipeline as an object (classes registered with `@Pipeline` implement this). */
 export interface PipelineHandler {

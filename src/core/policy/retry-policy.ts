@@ -20,13 +20,7 @@ export interface RetryPolicyOptions {
 }
 
 /** The categories retried by default. */
-export const DEFAULT_RETRYABLE: readonly ErrorCategory[] = [
-  ErrorCategory.TRANSIENT,
-  ErrorCategory.NETWORK,
-  ErrorCategory.TIMEOUT,
-  ErrorCategory.DEPENDENCY,
-  ErrorCategory.INTERNAL,
-];
+export const DEFAULT_RETRYABLE: readonly ErrorCategory[] = [ErrorCategory.TRANSIENT, ErrorCategory.NETWORK, ErrorCategory.TIMEOUT, ErrorCategory.DEPENDENCY, ErrorCategory.INTERNAL];
 
 /** When and how often a failed step is tried again. Immutable. */
 export class RetryPolicy {
@@ -67,7 +61,10 @@ export class RetryPolicy {
     if (backoff !== undefined && !['exponential', 'linear', 'constant'].includes(backoff)) {
       problems.push(`backoff must be 'exponential', 'linear' or 'constant' (got ${JSON.stringify(backoff)})`);
     }
-    for (const [field, value] of [['initialDelayMs', initialDelayMs], ['maxDelayMs', maxDelayMs]] as const) {
+    for (const [field, value] of [
+      ['initialDelayMs', initialDelayMs],
+      ['maxDelayMs', maxDelayMs],
+    ] as const) {
       if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
         problems.push(`${field} must be a number ≥ 0 (got ${String(value)})`);
       }

@@ -191,7 +191,8 @@ export async function distributedMap(
       const child = children.get(id);
       if (child === undefined || UNSETTLED.has(child.status)) unsettled++;
       else if (reachedEnd(child.status)) completed.push(index);
-      else if (child.status === 'cancelled') cancelled++; // asked to once the map failed (or its run was cancelled)
+      else if (child.status === 'cancelled')
+        cancelled++; // asked to once the map failed (or its run was cancelled)
       else {
         failed.push({
           index,

@@ -10,14 +10,7 @@ import type { WorkflowResult } from './workflow-result';
  * The result of a run rebuilt from its records, nothing run: an earlier run that had the same
  * idempotency key (`deduplicated`), or a run that was just marked cancelled instead of resumed.
  */
-export async function resultOfEarlierRun(
-  store: RunJournal,
-  definition: WorkflowDefinition,
-  ledger: RunLedger,
-  run: RunRecord,
-  now: number,
-  deduplicated = true,
-): Promise<WorkflowResult> {
+export async function resultOfEarlierRun(store: RunJournal, definition: WorkflowDefinition, ledger: RunLedger, run: RunRecord, now: number, deduplicated = true): Promise<WorkflowResult> {
   if (run.workflowName !== definition.name) {
     throw new SpineError(
       'idempotency-conflict',

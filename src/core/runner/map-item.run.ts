@@ -33,8 +33,7 @@ export async function runMapItem(parent: RunExecution, definition: WorkflowDefin
   const depth = parentSettings.depth + 1;
   if (depth > RECORD_LIMITS.mapDepth) {
     throw new Error(
-      `map items of run "${parent.rootRunId}" are nested ${depth} levels deep; at most ${RECORD_LIMITS.mapDepth} are allowed ` +
-        '(a map whose iterator maps again). Flatten the iteration.',
+      `map items of run "${parent.rootRunId}" are nested ${depth} levels deep; at most ${RECORD_LIMITS.mapDepth} are allowed ` + '(a map whose iterator maps again). Flatten the iteration.',
     );
   }
   const settings: RunSettings = {

@@ -33,10 +33,7 @@ export interface MapItemError {
 export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, runtime, env) => {
   const items = await itemsOf(step, ctx, runtime);
   if (!Array.isArray(items)) {
-    return StepResult.fail(
-      `map step "${step.name}": the items (${describeSource(step)}) are not an array (got ${items === null ? 'null' : typeof items})`,
-      { category: ErrorCategory.VALIDATION },
-    );
+    return StepResult.fail(`map step "${step.name}": the items (${describeSource(step)}) are not an array (got ${items === null ? 'null' : typeof items})`, { category: ErrorCategory.VALIDATION });
   }
   const iterator = env.iteratorWorkflow(step.iterator);
   const total = items.length;

@@ -39,14 +39,7 @@ export class RunEventLog {
   }
 
   /** Builds an event as `emit` would, without handing it on (null when nobody takes events). */
-  make(
-    type: RunEventType,
-    step: string | undefined,
-    attempt: number | undefined,
-    iteration: number | undefined,
-    durationMs: number | undefined,
-    extra?: Partial<RunEvent>,
-  ): RunEvent | null {
+  make(type: RunEventType, step: string | undefined, attempt: number | undefined, iteration: number | undefined, durationMs: number | undefined, extra?: Partial<RunEvent>): RunEvent | null {
     if (!this.keep && this.listener === null && this.store === null) return null;
     const { runId, traceId, workflow, parentRunId } = this.identity;
     const timestamp = this.clock.now();

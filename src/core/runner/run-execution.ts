@@ -157,11 +157,7 @@ export class RunExecution implements AttemptEnvironment {
     return this.services.iteratorWorkflow(iterator);
   }
 
-  itemParams(
-    iterator: WorkflowDefinition,
-    parent: WorkflowContext,
-    params: Readonly<Record<string, unknown>>,
-  ): Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>> {
+  itemParams(iterator: WorkflowDefinition, parent: WorkflowContext, params: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>> {
     const validator = this.services.itemParamsValidator;
     return validator === null ? params : validator(iterator, { ...parent.params, ...params });
   }
@@ -516,8 +512,7 @@ export class RunExecution implements AttemptEnvironment {
     const finishedAt = this.clock.now();
     const durationMs = performance.now() - started;
     if (this.ownsGuard) this.guard!.stop();
-    const runEvent: RunEventType =
-      status === 'completed' || status === 'partial' ? 'run_completed' : status === 'failed' ? 'run_failed' : status === 'cancelled' ? 'run_cancelled' : 'run_stopped';
+    const runEvent: RunEventType = status === 'completed' || status === 'partial' ? 'run_completed' : status === 'failed' ? 'run_failed' : status === 'cancelled' ? 'run_cancelled' : 'run_stopped';
     const end = this.log.make(runEvent, errorStep ?? undefined, undefined, undefined, durationMs, {
       ...this.claimedFrom,
       ...(status === 'partial' && { partial: true, failedSteps: [...ledger.failed], ...this.failedItems() }),
@@ -592,13 +587,7 @@ export class RunExecution implements AttemptEnvironment {
   }
 
   /** Runs one step execution: attempts, retries, the quality gate, its records and events. */
-  private async executeStep(
-    step: StepDefinition,
-    position: number,
-    ctx: WorkflowContext,
-    iteration: number,
-    index: ReadonlyMap<string, number>,
-  ): Promise<StepOutcome> {
+  private async executeStep(step: StepDefinition, position: number, ctx: WorkflowContext, iteration: number, index: ReadonlyMap<string, number>): Promise<StepOutcome> {
     const key = `${this.runId}:${step.name}:${iteration}`;
     const stepCtx = ctx.forStep(step.name, key);
     const retry = step.retry ?? (step.onError === ErrorPolicy.RETRY ? this.services.defaultRetry : null);

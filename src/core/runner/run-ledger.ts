@@ -135,15 +135,10 @@ export class RunLedger {
    * run again under its old iteration (so its idempotency key is the same); completed steps are
    * never run again. Records of steps the definition no longer has are passed over.
    */
-  replay(
-    steps: readonly StepDefinition[],
-    records: readonly StepRecord[],
-    initial: WorkflowContext,
-  ): { readonly context: WorkflowContext; readonly position: number } {
+  replay(steps: readonly StepDefinition[], records: readonly StepRecord[], initial: WorkflowContext): { readonly context: WorkflowContext; readonly position: number } {
     let context = initial;
     let position = 0;
-    const routeFrom = (from: number, next: string | null): number =>
-      next === null ? from + 1 : next === END ? steps.length : (this.positions.get(next) ?? from + 1);
+    const routeFrom = (from: number, next: string | null): number => (next === null ? from + 1 : next === END ? steps.length : (this.positions.get(next) ?? from + 1));
     for (const record of records) {
       const at = this.positions.get(record.stepName);
       if (at === undefined || record.status === 'retried') continue;
@@ -161,7 +156,8 @@ export class RunLedger {
         this.lastStatus[at] = 'skipped';
         this.executions.push({ ...timing, status: 'skipped', attempts: 0, error: null, errorCategory: null, quality: null, ...(record.error !== null && { reason: record.error }) });
         // a start from a given context: its output for this step; a step's own skip may have routed
-        if (record.output !== null) context = context.withStepOutput(step.name, record.output, undefined, { lastCompletedStep: context.checkpoint?.lastCompletedStep ?? null, executedSteps: this.executed });
+        if (record.output !== null)
+          context = context.withStepOutput(step.name, record.output, undefined, { lastCompletedStep: context.checkpoint?.lastCompletedStep ?? null, executedSteps: this.executed });
         // a skip where the run stood (a dependency not met, a start further on, the step's own skip) moves it on
         if (at >= position) position = record.nextStep === null ? at + 1 : routeFrom(at, record.nextStep);
         continue;
@@ -258,20 +254,24 @@ export class RunLedger {
   async close(status: RunOutcomeStatus, finishedAt: number, durationMs: number, error: RunError, events: readonly RunEvent[] = []): Promise<void> {
     if (this.store === null) return;
     this.stop();
-    await this.store.finishRun(this.runId, {
-      status,
-      executedSteps: this.executed,
-      completedSteps: this.completed.length,
-      failedSteps: this.failed.length,
-      skippedSteps: this.skipped.length,
-      lastCompletedStep: this.lastCompletedStep,
-      fence: this.fence,
-      finishedAt: new Date(finishedAt),
-      durationMs,
-      errorStep: error.step,
-      error: error.message,
-      errorCategory: error.category,
-    }, events);
+    await this.store.finishRun(
+      this.runId,
+      {
+        status,
+        executedSteps: this.executed,
+        completedSteps: this.completed.length,
+        failedSteps: this.failed.length,
+        skippedSteps: this.skipped.length,
+        lastCompletedStep: this.lastCompletedStep,
+        fence: this.fence,
+        finishedAt: new Date(finishedAt),
+        durationMs,
+        errorStep: error.step,
+        error: error.message,
+        errorCategory: error.category,
+      },
+      events,
+    );
   }
 
   /** The first dependency of `step` that has not completed in this run, if any. */

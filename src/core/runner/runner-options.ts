@@ -57,10 +57,7 @@ export interface WorkflowRunnerOptions {
 }
 
 /** Checks a run's params for a workflow; returns them (converted as need be) or throws naming what is wrong. */
-export type ParamsValidator = (
-  workflow: WorkflowDefinition,
-  params: Readonly<Record<string, unknown>>,
-) => Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
+export type ParamsValidator = (workflow: WorkflowDefinition, params: Readonly<Record<string, unknown>>) => Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
 
 /** What a new run is recorded with, however it is started. */
 export interface NewRunOptions {

@@ -84,16 +84,14 @@ async function guardedAttempt(env: AttemptEnvironment, request: AttemptRequest):
             idempotencyKey,
             definition: step,
           };
-          const through = (k: number): Promise<StepResult> =>
-            k === middleware.length ? invoke() : Promise.resolve(middleware[k]!(info, ctx, () => through(k + 1)));
+          const through = (k: number): Promise<StepResult> => (k === middleware.length ? invoke() : Promise.resolve(middleware[k]!(info, ctx, () => through(k + 1))));
           return through(0).then(toMiddlewareResult);
         };
 
   const onRunAbort = (): void => controller.abort(runSignal.reason);
   if (runSignal.aborted) onRunAbort();
   else runSignal.addEventListener('abort', onRunAbort, { once: true });
-  const cancelTimer =
-    timeoutMs === null ? null : env.clock.setTimer(timeoutMs, () => controller.abort(new StepTimeoutError(step.name, timeoutMs)));
+  const cancelTimer = timeoutMs === null ? null : env.clock.setTimer(timeoutMs, () => controller.abort(new StepTimeoutError(step.name, timeoutMs)));
   const aborted = new Promise<never>((_, reject) => {
     const signal = controller.signal;
     if (signal.aborted) reject(signal.reason);

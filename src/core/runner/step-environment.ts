@@ -65,11 +65,7 @@ export interface StepEnvironment {
    * has a validator — the parent's and the item's together, checked (and converted) for the
    * iterator; throws naming what is wrong.
    */
-  itemParams(
-    iterator: WorkflowDefinition,
-    parent: WorkflowContext,
-    params: Readonly<Record<string, unknown>>,
-  ): Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
+  itemParams(iterator: WorkflowDefinition, parent: WorkflowContext, params: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
   /**
    * Before a map item starts: lets the event loop run now and then, and makes sure the run's
    * claim is still held (throws `LeaseLostError` when another execution claimed the run).
@@ -96,9 +92,4 @@ export interface StepEnvironment {
 }
 
 /** Executes one attempt of one kind of step. */
-export type StepHandler<S extends StepDefinition = StepDefinition> = (
-  step: S,
-  ctx: WorkflowContext,
-  runtime: StepRuntime,
-  env: StepEnvironment,
-) => StepResult | Promise<StepResult>;
+export type StepHandler<S extends StepDefinition = StepDefinition> = (step: S, ctx: WorkflowContext, runtime: StepRuntime, env: StepEnvironment) => StepResult | Promise<StepResult>;

@@ -1,13 +1,6 @@
 import type { WorkflowContext } from '../context/workflow-context';
 import { isRecord } from '../context/safe-values';
-import type {
-  ChoiceStepDefinition,
-  LambdaStepDefinition,
-  PipelineStepDefinition,
-  StepDefinition,
-  StepRuntime,
-  WaitStepDefinition,
-} from '../definition/step-definition';
+import type { ChoiceStepDefinition, LambdaStepDefinition, PipelineStepDefinition, StepDefinition, StepRuntime, WaitStepDefinition } from '../definition/step-definition';
 import { ErrorCategory } from '../policy/error-category';
 import { StepResult } from '../result/step-result';
 import { mapStepHandler } from './map-step.handler';
@@ -102,7 +95,6 @@ const wait: StepHandler<WaitStepDefinition> = async (step, ctx, runtime, env) =>
   return StepResult.ok({ waitedUntil: new Date(wakeAt).toISOString(), waitedMs: waitMs });
 };
 
-
 const handlers: { readonly [T in StepDefinition['type']]: StepHandler<Extract<StepDefinition, { type: T }>> } = {
   lambda,
   pipeline,
@@ -112,12 +104,7 @@ const handlers: { readonly [T in StepDefinition['type']]: StepHandler<Extract<St
 };
 
 /** Runs one attempt of any step through the handler of its type. */
-export function runStepAttempt(
-  step: StepDefinition,
-  ctx: WorkflowContext,
-  runtime: StepRuntime,
-  env: StepEnvironment,
-): StepResult | Promise<StepResult> {
+export function runStepAttempt(step: StepDefinition, ctx: WorkflowContext, runtime: StepRuntime, env: StepEnvironment): StepResult | Promise<StepResult> {
   return (handlers[step.type] as StepHandler)(step, ctx, runtime, env);
 }
 

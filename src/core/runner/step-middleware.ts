@@ -15,8 +15,4 @@ export interface StepInvocation {
 }
 
 /** Wraps every step attempt: call `next()` to run the step (or don't, to short-circuit it). */
-export type StepMiddleware = (
-  step: StepInvocation,
-  ctx: WorkflowContext,
-  next: () => Promise<StepResult>,
-) => Promise<StepResult>;
+export type StepMiddleware = (step: StepInvocation, ctx: WorkflowContext, next: () => Promise<StepResult>) => Promise<StepResult>;

@@ -20,10 +20,7 @@ export function applyQualityGate(step: StepDefinition, result: StepResult): { re
     const problem = 'the step reported no quality metrics (return them with StepResult.ok(output, { quality }))';
     if (step.qualityMode === 'warn') return { result, warnings: [problem] };
     if (step.qualityMode === 'approve') return { result, warnings: [problem], approval: true };
-    const failed = result.asFailure(
-      `Quality gate of step "${step.name}" failed: ${problem}`,
-      ErrorCategory.DATA_QUALITY,
-    );
+    const failed = result.asFailure(`Quality gate of step "${step.name}" failed: ${problem}`, ErrorCategory.DATA_QUALITY);
     return { result: failed, warnings: NONE };
   }
   const violations = step.quality.check(metrics);
@@ -39,10 +36,7 @@ export function applyQualityGate(step: StepDefinition, result: StepResult): { re
 export function checkRoute(step: StepDefinition, result: StepResult, index: ReadonlyMap<string, number>): StepResult {
   const next = result.nextStep;
   if (next === null || next === END || index.has(next)) return result;
-  return result.asFailure(
-    `step "${step.name}" routed to "${next}", which is not a step of this workflow (steps: ${[...index.keys()].join(', ')})`,
-    ErrorCategory.CONFIGURATION,
-  );
+  return result.asFailure(`step "${step.name}" routed to "${next}", which is not a step of this workflow (steps: ${[...index.keys()].join(', ')})`, ErrorCategory.CONFIGURATION);
 }
 
 /** A middleware's return value, which must be a StepResult. */

@@ -135,10 +135,7 @@ export class WorkflowRunner {
     const definition = this.validate(workflow);
     const startFrom = options.startFrom ?? null;
     if (startFrom !== null && !definition.steps.some((s) => s.name === startFrom)) {
-      throw new SpineError(
-        'unknown-step',
-        `Workflow "${definition.name}" has no step "${startFrom}" to start from. Steps: ${definition.steps.map((s) => s.name).join(', ')}.`,
-      );
+      throw new SpineError('unknown-step', `Workflow "${definition.name}" has no step "${startFrom}" to start from. Steps: ${definition.steps.map((s) => s.name).join(', ')}.`);
     }
     assertWithinLimits(definition.name, options);
     const dryRun = options.dryRun === true;
@@ -149,16 +146,18 @@ export class WorkflowRunner {
     if (options.context !== undefined) return this.executeFromContext(definition, options.context, options);
     const runId = options.runId ?? newRunId();
     // traced: the run's trace id is its span's (a child of the caller's span when one is active)
-    const trace = dryRun ? null : (this.services.telemetry?.startRun({
-      workflow: definition.name,
-      runId,
-      parentRunId: null,
-      trigger: options.triggerSource ?? 'api',
-      partitionKey: partitionLabel(options.partition),
-      queue: null,
-      resumed: false,
-      traceparent: options.traceparent ?? null,
-    }) ?? null);
+    const trace = dryRun
+      ? null
+      : (this.services.telemetry?.startRun({
+          workflow: definition.name,
+          runId,
+          parentRunId: null,
+          trigger: options.triggerSource ?? 'api',
+          partitionKey: partitionLabel(options.partition),
+          queue: null,
+          resumed: false,
+          traceparent: options.traceparent ?? null,
+        }) ?? null);
     const context = WorkflowContext.create({
       runId,
       traceId: options.traceId ?? trace?.traceId ?? undefined,
@@ -217,7 +216,14 @@ export class WorkflowRunner {
       }
       startFrom = steps[at + 1]!.name;
     }
-    const before = new Set(steps.slice(0, steps.findIndex((s) => s.name === startFrom)).map((s) => s.name));
+    const before = new Set(
+      steps
+        .slice(
+          0,
+          steps.findIndex((s) => s.name === startFrom),
+        )
+        .map((s) => s.name),
+    );
     const json = given.toJSON();
     const outputs = Object.fromEntries(Object.entries(json.stepOutputs).filter(([name]) => before.has(name)));
     const runId = options.runId ?? newRunId();
@@ -287,10 +293,7 @@ export class WorkflowRunner {
   async resume(runId: string, options: ResumeOptions = {}): Promise<WorkflowResult> {
     const { run, where } = await this.unfinishedRun(runId);
     if (run.queue !== null && (run.status === 'queued' || run.status === 'waiting' || (run.status === 'running' && run.leaseOwner === null))) {
-      throw new SpineError(
-        'run-in-progress',
-        `${where} is ${run.status} on queue "${run.queue}"; a worker serving that queue runs it (start one with \`npx spine worker --queue ${run.queue}\`).`,
-      );
+      throw new SpineError('run-in-progress', `${where} is ${run.status} on queue "${run.queue}"; a worker serving that queue runs it (start one with \`npx spine worker --queue ${run.queue}\`).`);
     }
     const definition = this.definitionToResume(run, where, options);
     this.active.reserve(runId, run.workflowName);
@@ -305,7 +308,13 @@ export class WorkflowRunner {
         const cancelled = await finishClaimed(this.store.journal, claimed, fence, clock.now(), { status: 'cancelled' });
         return resultOfEarlierRun(this.store.journal, definition, this.ledgerFor(definition, runId), cancelled, clock.now(), false);
       }
-      const records = await readClaimedRecords(this.store.journal, claimed, fence, () => clock.now(), () => this.store.journal.getRunSteps(runId));
+      const records = await readClaimedRecords(
+        this.store.journal,
+        claimed,
+        fence,
+        () => clock.now(),
+        () => this.store.journal.getRunSteps(runId),
+      );
       const context = contextOfRun(run, { ...run.params, ...(options.paramsOverride ?? {}) }, { workflow: definition.name, resumed: true });
       // taken over from an owner that neither finished nor handed it off: its execution was lost
       const lost = run.status === 'running' && run.leaseOwner !== null;
@@ -390,10 +399,7 @@ export class WorkflowRunner {
     if (found === undefined) throw new SpineError('unknown-workflow', `${where}: ${this.checks.unknownWorkflow(run.workflowName)}`);
     const definition = this.validate(found);
     if (options.startFrom !== undefined && !definition.steps.some((s) => s.name === options.startFrom)) {
-      throw new SpineError(
-        'unknown-step',
-        `${where}: workflow "${definition.name}" has no step "${options.startFrom}" to resume from. Steps: ${definition.steps.map((s) => s.name).join(', ')}.`,
-      );
+      throw new SpineError('unknown-step', `${where}: workflow "${definition.name}" has no step "${options.startFrom}" to resume from. Steps: ${definition.steps.map((s) => s.name).join(', ')}.`);
     }
     const hash = workflowHash(definition);
     if (hash !== run.workflowHash && options.allowDefinitionChange !== true) {
@@ -515,8 +521,12 @@ export class WorkflowRunner {
         return result;
       }
       // a run that never executed a step has none to read (a re-queued item has)
-      const records = await readClaimedRecords(this.store.journal, run, fence, () => clock.now(), async () =>
-        claimed.firstStart && run.executedSteps === 0 ? [] : this.store.journal.getRunSteps(run.runId),
+      const records = await readClaimedRecords(
+        this.store.journal,
+        run,
+        fence,
+        () => clock.now(),
+        async () => (claimed.firstStart && run.executedSteps === 0 ? [] : this.store.journal.getRunSteps(run.runId)),
       );
       const firstStart = records.length === 0 && claimed.firstStart;
       const context = contextOfRun(run, run.params, { workflow: definition.name, ...(!firstStart && { resumed: true }) });
@@ -581,9 +591,7 @@ export class WorkflowRunner {
    */
   async recover(options: RecoverOptions = {}): Promise<WorkflowResult[]> {
     const concurrency = options.concurrency ?? 8;
-    const expired = (await this.store.leases.listExpiredRuns(new Date(this.services.clock.now()), options.limit ?? 100)).filter(
-      (run) => !this.active.has(run.runId),
-    );
+    const expired = (await this.store.leases.listExpiredRuns(new Date(this.services.clock.now()), options.limit ?? 100)).filter((run) => !this.active.has(run.runId));
     const { signal, stopSignal, handoffSignal } = options;
     const results: WorkflowResult[] = [];
     const recoverOne = async (run: RunRecord): Promise<void> => {

@@ -95,11 +95,7 @@ export interface ScheduleState {
 const CATCH_UP: readonly CatchUpPolicy[] = ['all', 'latest', 'none'];
 
 /** Checks and compiles a schedule declaration; throws one error naming the schedule and every problem. */
-export function compileSchedule(
-  declaration: ScheduleDeclaration,
-  compileCron: CronCompiler,
-  calendars: Readonly<Record<string, TradingCalendar>>,
-): ScheduleDefinition {
+export function compileSchedule(declaration: ScheduleDeclaration, compileCron: CronCompiler, calendars: Readonly<Record<string, TradingCalendar>>): ScheduleDefinition {
   const name = declaration.name ?? `${declaration.workflow}@${declaration.cron}`;
   const where = `schedule "${name}"`;
   const problems: string[] = [];

@@ -18,7 +18,10 @@ function isValidDate(value: unknown): value is Date {
  */
 export function assertRunFilter(filter: unknown, where = 'listRuns'): asserts filter is RunFilter {
   if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) {
-    throw new SpineError('invalid-argument', `${where}: the filter must be an object such as { workflow: 'x', limit: 50 } (got ${filter === null ? 'null' : Array.isArray(filter) ? 'an array' : typeof filter}).`);
+    throw new SpineError(
+      'invalid-argument',
+      `${where}: the filter must be an object such as { workflow: 'x', limit: 50 } (got ${filter === null ? 'null' : Array.isArray(filter) ? 'an array' : typeof filter}).`,
+    );
   }
   const f = filter as Record<string, unknown>;
   const problems: string[] = [];

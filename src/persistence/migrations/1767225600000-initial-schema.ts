@@ -167,15 +167,7 @@ export class InitialSchema1767225600000 implements MigrationInterface {
   }
 
   async down(runner: QueryRunner): Promise<void> {
-    for (const table of [
-      'core_group_run_steps',
-      'core_group_runs',
-      'core_workflow_events',
-      'core_workflow_checkpoints',
-      'core_workflow_run_steps',
-      'core_workflow_runs',
-      'core_workflows',
-    ]) {
+    for (const table of ['core_group_run_steps', 'core_group_runs', 'core_workflow_events', 'core_workflow_checkpoints', 'core_workflow_run_steps', 'core_workflow_runs', 'core_workflows']) {
       await runner.dropTable(table, true);
     }
   }

@@ -45,11 +45,7 @@ export class RunQueue1767398400000 implements MigrationInterface {
     await runner.createTable(
       new Table({
         name: 'core_queues',
-        columns: [
-          { name: 'name', type: 'varchar', length: '255', isPrimary: true },
-          { name: 'recent_starts', type: t.json as string, isNullable: false },
-          time('updated_at'),
-        ],
+        columns: [{ name: 'name', type: 'varchar', length: '255', isPrimary: true }, { name: 'recent_starts', type: t.json as string, isNullable: false }, time('updated_at')],
       }),
     );
     await runner.createTable(

@@ -124,12 +124,15 @@ async function rebuildSteps(runner: QueryRunner, clustered: boolean): Promise<vo
   await runner.query('ALTER TABLE "core_workflow_run_steps" RENAME TO "core_workflow_run_steps_before_rebuild"');
   await runner.query('DROP INDEX IF EXISTS "ix_core_workflow_run_steps_run"');
   // clustered: the primary key's columns in this order, run first; else the id alone, generated
-  const columns = [...old.columns].sort((a, b) => (clustered ? Number(b.name === 'run_id') - Number(a.name === 'run_id') : Number(b.name === 'id') - Number(a.name === 'id'))).map((column) => {
-    const copy = column.clone();
-    if (copy.name === 'id') Object.assign(copy, clustered ? { isGenerated: false, generationStrategy: undefined, isPrimary: true } : { isGenerated: true, generationStrategy: 'increment', isPrimary: true });
-    if (copy.name === 'run_id') copy.isPrimary = clustered;
-    return copy;
-  });
+  const columns = [...old.columns]
+    .sort((a, b) => (clustered ? Number(b.name === 'run_id') - Number(a.name === 'run_id') : Number(b.name === 'id') - Number(a.name === 'id')))
+    .map((column) => {
+      const copy = column.clone();
+      if (copy.name === 'id')
+        Object.assign(copy, clustered ? { isGenerated: false, generationStrategy: undefined, isPrimary: true } : { isGenerated: true, generationStrategy: 'increment', isPrimary: true });
+      if (copy.name === 'run_id') copy.isPrimary = clustered;
+      return copy;
+    });
   await runner.createTable(
     new Table({
       name: 'core_workflow_run_steps',
@@ -150,7 +153,10 @@ async function rebuildSteps(runner: QueryRunner, clustered: boolean): Promise<vo
   );
   // to the clustered table ids are kept; back, ids per run are not unique across runs: new ones
   // are drawn, in each run's order
-  const names = columns.filter((c) => clustered || c.name !== 'id').map((c) => `"${c.name}"`).join(', ');
+  const names = columns
+    .filter((c) => clustered || c.name !== 'id')
+    .map((c) => `"${c.name}"`)
+    .join(', ');
   await runner.query(`INSERT INTO "core_workflow_run_steps" (${names}) SELECT ${names} FROM "core_workflow_run_steps_before_rebuild" ORDER BY "run_id", "id"`);
   await runner.query('DROP TABLE "core_workflow_run_steps_before_rebuild"');
 }
@@ -181,7 +187,7 @@ async function convertLegacyItems(runner: QueryRunner, insertIgnore: string): Pr
       count++;
     }
     if (count === 0) continue;
-    const marks = Array.from({ length: count }, () => "(?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0, ?, ?, ?)").join(', ');
+    const marks = Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, 0, ?, ?, ?)').join(', ');
     const insert =
       `${insertIgnore} INTO core_workflow_map_items (run_id, step_name, iteration, item_index, status, attempts, output, error, error_step, error_category, epoch, ` +
       `started_at, finished_at, duration_ms) VALUES ${marks}`;

@@ -27,8 +27,7 @@ function definitionColumns(family: DriverFamily): [name: string, sql: string][] 
  * SQLite and MySQL/MariaDB and keep the design's dashboard queries running unchanged.
  */
 export function designViewSql(family: DriverFamily): Record<(typeof DESIGN_VIEWS)[number], string> {
-  const field = (json: string, key: string): string =>
-    family === 'sqlite' ? `json_extract(${json}, '$.${key}')` : `JSON_UNQUOTE(JSON_EXTRACT(${json}, '$.${key}'))`;
+  const field = (json: string, key: string): string => (family === 'sqlite' ? `json_extract(${json}, '$.${key}')` : `JSON_UNQUOTE(JSON_EXTRACT(${json}, '$.${key}'))`);
   return {
     v_workflow_run_summary:
       'SELECT r.run_id AS id, r.run_id AS run_id, r.workflow_name, r.workflow_version, r.domain, r.status, r.trigger_source, ' +
@@ -78,8 +77,7 @@ export class DesignSchema1767657600000 implements MigrationInterface {
 
     await runner.query(`ALTER TABLE ${escape('core_workflow_run_steps')} ADD COLUMN ${escape('quality_null_rate')} ${String(t.double)} NULL`);
     await runner.query(
-      `UPDATE ${escape('core_workflow_run_steps')} SET quality_null_rate = CASE WHEN record_count > 0 THEN null_count * 1.0 / record_count ELSE 0 END ` +
-        'WHERE record_count IS NOT NULL',
+      `UPDATE ${escape('core_workflow_run_steps')} SET quality_null_rate = CASE WHEN record_count > 0 THEN null_count * 1.0 / record_count ELSE 0 END ` + 'WHERE record_count IS NOT NULL',
     );
 
     for (const [column, sql] of definitionColumns(family)) await runner.query(`ALTER TABLE ${escape('core_workflows')} ADD COLUMN ${escape(column)} ${sql}`);

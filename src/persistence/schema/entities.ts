@@ -59,9 +59,7 @@ export function runIndexes(family: DriverFamily): RunIndex[] {
     at('ix_core_workflow_runs_leased', ['claim_queue', 'lease_owner'], partial('claim_queue')),
     at('ix_core_workflow_runs_key', ['concurrency_key', 'lease_expires_at'], partial('concurrency_key')),
     at('ix_core_workflow_runs_parent', ['parent_run_id', 'status'], partial('parent_run_id')),
-    family === 'sqlite'
-      ? at('ix_core_workflow_runs_top', ['started_at', 'run_id'], 'parent_run_id IS NULL')
-      : at('ix_core_workflow_runs_top', ['parent_run_id', 'started_at'], undefined),
+    family === 'sqlite' ? at('ix_core_workflow_runs_top', ['started_at', 'run_id'], 'parent_run_id IS NULL') : at('ix_core_workflow_runs_top', ['parent_run_id', 'started_at'], undefined),
     // runs of a status newest first (failed runs to resume, a console's filter) without sorting them all
     at('ix_core_workflow_runs_status_started', ['status', 'started_at'], family === 'sqlite' ? 'parent_run_id IS NULL' : undefined),
   ];
@@ -73,8 +71,7 @@ export function runIndexes(family: DriverFamily): RunIndex[] {
  */
 export function spineEntities(family: DriverFamily): EntitySchema[] {
   const c = columns(family);
-  const runFk = (table: string) =>
-    ({ target: TABLES.runs, joinColumn: { name: 'run_id', foreignKeyConstraintName: `fk_${table}_run` }, onDelete: 'CASCADE', onUpdate: 'NO ACTION' }) as const;
+  const runFk = (table: string) => ({ target: TABLES.runs, joinColumn: { name: 'run_id', foreignKeyConstraintName: `fk_${table}_run` }, onDelete: 'CASCADE', onUpdate: 'NO ACTION' }) as const;
   const workflows: Columns = {
     id: c.id,
     name: c.str(255),

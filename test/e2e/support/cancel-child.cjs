@@ -1,7 +1,11 @@
 // A process that runs one durable workflow whose last step takes a while, so that a cancel from
 // another process can land while it runs. argv[2]: { database, runId, lastStepMs }.
 'use strict';
-const { spine: { Spine, Step, Workflow }, config, sleep } = require('./child-common.cjs');
+const {
+  spine: { Spine, Step, Workflow },
+  config,
+  sleep,
+} = require('./child-common.cjs');
 
 const workflow = Workflow.define({
   name: 'cancel.race',
@@ -16,7 +20,12 @@ const workflow = Workflow.define({
 });
 
 (async () => {
-  const spine = await Spine.create({ database: config.database.startsWith('mysql://') ? config.database : `sqlite:${config.database}`, workflows: [workflow], recoverOnStart: false, logger: { info() {}, warn() {}, error() {} } });
+  const spine = await Spine.create({
+    database: config.database.startsWith('mysql://') ? config.database : `sqlite:${config.database}`,
+    workflows: [workflow],
+    recoverOnStart: false,
+    logger: { info() {}, warn() {}, error() {} },
+  });
   const result = await spine.run('cancel.race', { runId: config.runId });
   process.stdout.write(`done ${result.status}\n`);
   await spine.close();

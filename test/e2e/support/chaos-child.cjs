@@ -44,15 +44,24 @@ const workflows = {
     name: 'chaos.sequential',
     maxSteps: 100,
     steps: Array.from({ length: config.steps ?? 20 }, (_, i) =>
-      Step.lambda(`s${String(i).padStart(2, '0')}`, logged(`s${String(i).padStart(2, '0')}`, () => sleep(duration(30, 20, i)).then(() => ({ i })))),
+      Step.lambda(
+        `s${String(i).padStart(2, '0')}`,
+        logged(`s${String(i).padStart(2, '0')}`, () => sleep(duration(30, 20, i)).then(() => ({ i }))),
+      ),
     ),
   }),
   'chaos.map': Workflow.define({
     name: 'chaos.map',
     steps: [
-      Step.lambda('prepare', logged('prepare', () => ({ ready: true }))),
+      Step.lambda(
+        'prepare',
+        logged('prepare', () => ({ ready: true })),
+      ),
       Step.map('fan', { itemsFrom: (ctx) => Array.from({ length: ctx.getParam('items') }, (_, i) => i), itemParam: 'n', iterator: item, maxConcurrency: config.concurrency ?? 4 }),
-      Step.lambda('after', logged('after', () => ({ done: true }))),
+      Step.lambda(
+        'after',
+        logged('after', () => ({ done: true })),
+      ),
     ],
   }),
 };
@@ -85,9 +94,10 @@ const lookup = { get: (name) => workflows[name] ?? (name === 'chaos.item' ? item
   };
   let outcome;
   if (config.role === 'owner') {
-    const running = runner
-      .execute(workflows[config.workflow], { runId: config.runId, params: config.params ?? {} })
-      .then((r) => `result ${r.status}`, (e) => `error ${e.kind ?? e.name}: ${e.message}`);
+    const running = runner.execute(workflows[config.workflow], { runId: config.runId, params: config.params ?? {} }).then(
+      (r) => `result ${r.status}`,
+      (e) => `error ${e.kind ?? e.name}: ${e.message}`,
+    );
     if (config.recoverToo) {
       let done = false;
       void running.then(() => (done = true));

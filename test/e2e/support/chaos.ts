@@ -67,10 +67,7 @@ export function startChild(config: Record<string, unknown>, script = chaosChild)
         if (out.includes(text)) return resolve();
         const timer = setTimeout(() => reject(new Error(`chaos child (${String(config.role)}) did not print "${text}" within ${timeoutMs} ms: ${out}${err}`)), timeoutMs);
         waiters.push({ text, resolve: () => (clearTimeout(timer), resolve()) });
-        exited.then(
-          () => reject(new Error(`chaos child (${String(config.role)}) exited without printing "${text}": ${out}${err}`)),
-          reject,
-        );
+        exited.then(() => reject(new Error(`chaos child (${String(config.role)}) exited without printing "${text}": ${out}${err}`)), reject);
       }),
   };
 }
@@ -143,7 +140,14 @@ export function verdict(entries: readonly Entry[], maxInFlight: number): Verdict
       if (earlier.length === 0) continue;
       reruns++;
       const before = earlier.at(-1)!.epoch!;
-      const lastStarted = [...new Set(starts.filter((s) => s.epoch === before).map(unitOf).reverse())].slice(0, maxInFlight);
+      const lastStarted = [
+        ...new Set(
+          starts
+            .filter((s) => s.epoch === before)
+            .map(unitOf)
+            .reverse(),
+        ),
+      ].slice(0, maxInFlight);
       const endsThen = entries.filter((e) => e.ev === 'end' && e.epoch === before).map(unitOf);
       const lastEnded = [...new Set([...endsThen].reverse())].slice(0, maxInFlight);
       const ended = endsThen.includes(unit);

@@ -10,13 +10,15 @@ const duration = (base, spread, seed) => base + ((seed * 7919) % spread);
 const hash = (text) => [...text].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 100_000, 7);
 
 /** A step that logs its start and end (its run, epoch, queue and concurrency key) around a short sleep. */
-const logged = (step, ms = 20, queue = 'q') => async (ctx, _config, runtime) => {
-  const entry = { run: ctx.runId, step, epoch: runtime.epoch, key: ctx.getParam('key') ?? null, queue };
-  log({ ev: 'start', ...entry });
-  await sleep(duration(ms, 15, hash(`${ctx.runId}:${step}`)));
-  log({ ev: 'end', ...entry });
-  return { step, at: Date.now() };
-};
+const logged =
+  (step, ms = 20, queue = 'q') =>
+  async (ctx, _config, runtime) => {
+    const entry = { run: ctx.runId, step, epoch: runtime.epoch, key: ctx.getParam('key') ?? null, queue };
+    log({ ev: 'start', ...entry });
+    await sleep(duration(ms, 15, hash(`${ctx.runId}:${step}`)));
+    log({ ev: 'end', ...entry });
+    return { step, at: Date.now() };
+  };
 
 const item = Workflow.define({ name: 'qc.item', queue: 'items', steps: [Step.lambda('work', logged('work', 10, 'items'))] });
 const workflows = [
@@ -37,11 +39,7 @@ const workflows = [
   Workflow.define({
     name: 'qc.map',
     queue: 'q',
-    steps: [
-      Step.lambda('a', logged('a')),
-      Step.map('fan', { itemsFrom: () => Array.from({ length: 20 }, (_, i) => i), iterator: 'qc.item', distribute: true }),
-      Step.lambda('b', logged('b')),
-    ],
+    steps: [Step.lambda('a', logged('a')), Step.map('fan', { itemsFrom: () => Array.from({ length: 20 }, (_, i) => i), iterator: 'qc.item', distribute: true }), Step.lambda('b', logged('b'))],
   }),
 ];
 const lookup = { get: (name) => workflows.find((w) => w.name === name), names: () => workflows.map((w) => w.name) };
@@ -72,9 +70,17 @@ const lookup = { get: (name) => workflows.find((w) => w.name === name), names: (
       if (error && error.kind === 'lease-lost') log({ ev: 'lost', run: claimed.run.runId, epoch: claimed.run.leaseEpoch });
       throw error;
     });
-  const worker = new RunWorker(runner, store, () => lookup.names(), config.queues, { queues: ['q', 'items'], concurrency: config.concurrency ?? 4, pollIntervalMs: 25, parkAfterMs: 100, heartbeatIntervalMs: 500 }, {
-    warn: (message) => process.stderr.write(`${message}\n`),
-  }, runner.clock);
+  const worker = new RunWorker(
+    runner,
+    store,
+    () => lookup.names(),
+    config.queues,
+    { queues: ['q', 'items'], concurrency: config.concurrency ?? 4, pollIntervalMs: 25, parkAfterMs: 100, heartbeatIntervalMs: 500 },
+    {
+      warn: (message) => process.stderr.write(`${message}\n`),
+    },
+    runner.clock,
+  );
   worker.start();
   process.stdout.write('ready\n');
   await new Promise((resolve) => process.once('SIGTERM', resolve));

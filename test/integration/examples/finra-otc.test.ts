@@ -65,11 +65,7 @@ describe.each(testDrivers())('the FINRA OTC example on %s', (driver) => {
       expect(first.status).toBe('completed');
       const captureId = 'finra-otc:t1:2026-08-28';
       const rejects = await repo(OtcReject).findBy({ captureId });
-      expect(rejects.map((r) => r.reason).sort()).toEqual([
-        'blank issueSymbolIdentifier',
-        'lastUpdateDate 2026-08-21 is not the file\'s week 2026-08-28',
-        'negative totalWeeklyShareQuantity',
-      ]);
+      expect(rejects.map((r) => r.reason).sort()).toEqual(['blank issueSymbolIdentifier', "lastUpdateDate 2026-08-21 is not the file's week 2026-08-28", 'negative totalWeeklyShareQuantity']);
       const capture = await repo(OtcCapture).findOneByOrFail({ captureId });
       expect(capture).toMatchObject({ rowCount: 741, validCount: 738, rejectedCount: 3 });
       expect(first.steps.find((s) => s.name === 'validate')?.quality?.validRate).toBeCloseTo(738 / 741, 6);
@@ -80,7 +76,7 @@ describe.each(testDrivers())('the FINRA OTC example on %s', (driver) => {
       expect(await repo(OtcReject).countBy({ captureId })).toBe(3);
       const venues = await repo(OtcVenueWeek).findBy({ weekEnding: '2026-08-28', tier: 'NMS Tier 1' });
       // the file has one exact duplicate line; normalizing drops it
-      expect(venues.length).toBe(738 - (again.context.getOutput<number>('normalize', 'duplicatesDropped')));
+      expect(venues.length).toBe(738 - again.context.getOutput<number>('normalize', 'duplicatesDropped'));
     });
 
     it('aggregates per symbol: totals, venue count and the top venue share', async () => {
@@ -121,7 +117,10 @@ describe.each(testDrivers())('the FINRA OTC example on %s', (driver) => {
     it('stops at the quality gate when a file holds too many bad rows, before anything is normalized', async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'finra-bad-'));
       const week = addDays(SAMPLE_WEEKS[SAMPLE_WEEKS.length - 1]!, 7);
-      const good = readFileSync(join(defaultDataDir(), weeklyFileName(SAMPLE_WEEKS[0]!, 'OTC')), 'utf8').trim().split('\n').slice(1);
+      const good = readFileSync(join(defaultDataDir(), weeklyFileName(SAMPLE_WEEKS[0]!, 'OTC')), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1);
       const lines = good.map((line, i) => {
         const fields = line.split('|');
         fields[7] = week;

@@ -184,11 +184,15 @@ describe.each(testDrivers())('the design semantics recorded on %s', (driver) => 
       steps: [
         Step.lambda('fetch', (ctx) => (calls.push('fetch'), { rows: 10, tier: ctx.getParam('tier') })),
         Step.lambda('validate', (ctx) => (calls.push('validate'), { valid: ctx.getOutput<number>('fetch', 'rows') - 1 })),
-        Step.lambda('load', (ctx) => {
-          calls.push('load');
-          if (loadFails) return StepResult.fail('warehouse locked', { category: ErrorCategory.DEPENDENCY });
-          return { loaded: ctx.getOutput('validate', 'valid'), force: ctx.getParam('force', false), fetched: ctx.getOutput('fetch', 'rows') };
-        }, { retry: { maxAttempts: 1 } }),
+        Step.lambda(
+          'load',
+          (ctx) => {
+            calls.push('load');
+            if (loadFails) return StepResult.fail('warehouse locked', { category: ErrorCategory.DEPENDENCY });
+            return { loaded: ctx.getOutput('validate', 'valid'), force: ctx.getParam('force', false), fetched: ctx.getOutput('fetch', 'rows') };
+          },
+          { retry: { maxAttempts: 1 } },
+        ),
       ],
     });
     const r = runner();

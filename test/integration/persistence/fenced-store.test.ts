@@ -32,7 +32,10 @@ describe.each(testDrivers())('the durable store under faults (%s)', (driver) => 
       const wf = Workflow.define({ name: `fenced.map.${driver}`, steps: [Step.map('fan', { items: [0, 1, 2, 3, 4, 5, 6, 7], itemParam: 'n', iterator: item, maxConcurrency: 2 })] });
       const a = new WorkflowRunner({ store: paused, lease: { owner: 'A', durationMs: 150, heartbeatMs: 30 }, workflows: lookup(wf, item) });
       const b = new WorkflowRunner({ store: inner, lease: { owner: 'B', durationMs: 60_000 }, workflows: lookup(wf, item) });
-      const stale = a.execute(wf).then(() => null, (e: unknown) => e);
+      const stale = a.execute(wf).then(
+        () => null,
+        (e: unknown) => e,
+      );
       await until(async () => starts.length === 2); // A's two items are in flight
       paused.pause();
       await sleep(250);
@@ -45,7 +48,12 @@ describe.each(testDrivers())('the durable store under faults (%s)', (driver) => 
       await sleep(50);
       // the two items in flight (in either order: they start side by side), and no other
       expect(starts.filter((s) => s.endsWith('@1')).sort()).toEqual(['0@1', '1@1']);
-      expect(starts.filter((s) => s.endsWith('@2')).map((s) => Number(s.split('@')[0])).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      expect(
+        starts
+          .filter((s) => s.endsWith('@2'))
+          .map((s) => Number(s.split('@')[0]))
+          .sort(),
+      ).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
       // one row per item, each written once, by the claim that holds the run
       const items = await inner.listMapItems(run!.runId, 'fan', 1);
       expect(items.map((i) => `${i.index}:${i.status}@${i.epoch}`)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => `${i}:completed@2`));
@@ -78,7 +86,9 @@ describe.each(testDrivers())('the durable store under faults (%s)', (driver) => 
       expect(recovered.map((r) => `${r.runId}:${r.status}`)).toEqual([`good-${driver}:completed`]);
       expect(await store.getRun(`bad-${driver}`)).toMatchObject({
         status: 'failed',
-        error: expect.stringMatching(new RegExp(`^Run "bad-${driver}" of workflow "corrupt.${driver}" cannot be resumed: column core_workflow_runs.params .* holds text that is not JSON .*The run is marked failed`)),
+        error: expect.stringMatching(
+          new RegExp(`^Run "bad-${driver}" of workflow "corrupt.${driver}" cannot be resumed: column core_workflow_runs.params .* holds text that is not JSON .*The run is marked failed`),
+        ),
       });
     });
 
@@ -138,7 +148,10 @@ describe.each(testDrivers())('the durable store under faults (%s)', (driver) => 
   describe('a durable map of thousands of synchronous items', () => {
     it('lets timers run while it works (heartbeats and cancels are not starved)', async () => {
       const item = Workflow.define({ name: `sync.item.${driver}`, steps: [Step.lambda('work', () => ({ ok: true }))] });
-      const wf = Workflow.define({ name: `sync.map.${driver}`, steps: [Step.map('fan', { items: Array.from({ length: driver === 'sqlite' ? 3_000 : 300 }, (_, i) => i), iterator: item, maxConcurrency: 8 })] });
+      const wf = Workflow.define({
+        name: `sync.map.${driver}`,
+        steps: [Step.map('fan', { items: Array.from({ length: driver === 'sqlite' ? 3_000 : 300 }, (_, i) => i), iterator: item, maxConcurrency: 8 })],
+      });
       let turns = 0;
       const timer = setInterval(() => turns++, 5);
       const started = performance.now();

@@ -49,7 +49,12 @@ describe.each(testDrivers())('the durable hot path on %s', (driver) => {
     // run 2 is claimed by another execution (its epoch moves on); run 3 is asked to cancel
     await db.dataSource.query(`UPDATE ${TABLES.runs} SET lease_epoch = 2, lease_owner = 'B' WHERE run_id = ?`, [ids[2]]);
     await store.requestCancel(ids[3]!);
-    const commits = ids.map((runId) => Promise.resolve(store.recordStep(step(runId, 's1'), progress({ runId, epoch: 1, owner: 'A' }))).then((c) => c, (e: unknown) => e));
+    const commits = ids.map((runId) =>
+      Promise.resolve(store.recordStep(step(runId, 's1'), progress({ runId, epoch: 1, owner: 'A' }))).then(
+        (c) => c,
+        (e: unknown) => e,
+      ),
+    );
     const outcomes = await Promise.all(commits);
     expect(outcomes.slice(0, 2)).toEqual(['recorded', 'recorded']);
     expect(outcomes[2]).toBeInstanceOf(LeaseLostError);

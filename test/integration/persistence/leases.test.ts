@@ -40,7 +40,10 @@ describe.each(testDrivers())('leases on %s', (driver) => {
     const first = new WorkflowRunner({ store, lease: { owner: 'process-A', durationMs: 600, heartbeatMs: 60_000 }, workflows: lookup(wf) });
     const second = new WorkflowRunner({ store, lease: { owner: 'process-B', durationMs: 30_000 }, workflows: lookup(wf) });
 
-    const stuck = first.execute(wf).then(() => null, (error: unknown) => error);
+    const stuck = first.execute(wf).then(
+      () => null,
+      (error: unknown) => error,
+    );
     // the run is busy in a long step: the counters its step commit held back follow within ~250 ms
     const started = Date.now();
     const running = await until(async () => (await store.listRuns({ workflow: 'leased', status: 'running' })).find((r) => r.lastCompletedStep === 'first'), 2_000);
@@ -104,7 +107,14 @@ describe.each(testDrivers())('leases on %s', (driver) => {
   });
 
   it('marks a failed run cancelled at once', async () => {
-    const wf = Workflow.define({ name: 'leased.fails', steps: [Step.lambda('boom', () => { throw new Error('boom'); })] });
+    const wf = Workflow.define({
+      name: 'leased.fails',
+      steps: [
+        Step.lambda('boom', () => {
+          throw new Error('boom');
+        }),
+      ],
+    });
     const runner = new WorkflowRunner({ store: new TypeOrmRunStore(db.dataSource) });
     const failed = await runner.execute(wf);
     expect(await runner.cancel(failed.runId)).toMatchObject({ status: 'cancelled' });

@@ -56,10 +56,27 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
     const dataSource = await createSpineDataSource(options).initialize();
     try {
       const applied = await dataSource.runMigrations();
-      expect(applied.map((m) => m.name)).toEqual(['RunQueue1767398400000', 'SchedulesSignals1767484800000', 'DurableHotPath1767571200000', 'DesignSchema1767657600000', 'RunTraceparent1767744000000', 'SignalDedupeWorkerWorkflows1767830400000']);
+      expect(applied.map((m) => m.name)).toEqual([
+        'RunQueue1767398400000',
+        'SchedulesSignals1767484800000',
+        'DurableHotPath1767571200000',
+        'DesignSchema1767657600000',
+        'RunTraceparent1767744000000',
+        'SignalDedupeWorkerWorkflows1767830400000',
+      ]);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       const store = new TypeOrmRunStore(dataSource);
-      expect(await store.getRun('old-run')).toMatchObject({ status: 'failed', queue: null, priority: 0, concurrencyKey: null, params: { n: 2 }, errorStep: 'second', triggerSource: 'api', triggerSchedule: null, triggerFireTime: null });
+      expect(await store.getRun('old-run')).toMatchObject({
+        status: 'failed',
+        queue: null,
+        priority: 0,
+        concurrencyKey: null,
+        params: { n: 2 },
+        errorStep: 'second',
+        triggerSource: 'api',
+        triggerSchedule: null,
+        triggerFireTime: null,
+      });
       const firstRuns: number[] = [];
       const wf = Workflow.define({
         name: 'migrated.wf',
@@ -92,7 +109,18 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
       'skipped_steps, started_at, updated_at, cancel_requested, lease_epoch, lost_executions, parent_run_id, root_run_id, error_step, error';
     const insertRun = (runId: string, workflow: string, status: string, totalSteps: number, parent: string | null, errorStep: string | null, params: string) =>
       old.query(`INSERT INTO core_workflow_runs (${runColumns}) VALUES (?, ?, 1, ?, ?, ?, 't', ?, 1, 1, 0, 0, ?, ?, 0, 1, 0, ?, ?, ?, ?)`, [
-        runId, workflow, 'h'.repeat(64), status, params, totalSteps, at, at, parent, parent, errorStep, errorStep === null ? null : 'boom',
+        runId,
+        workflow,
+        'h'.repeat(64),
+        status,
+        params,
+        totalSteps,
+        at,
+        at,
+        parent,
+        parent,
+        errorStep,
+        errorStep === null ? null : 'boom',
       ]);
     const insertStep = (runId: string, step: string, status: string, output: string | null) =>
       old.query(
@@ -113,7 +141,12 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
 
     const dataSource = await createSpineDataSource(options).initialize();
     try {
-      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DurableHotPath1767571200000', 'DesignSchema1767657600000', 'RunTraceparent1767744000000', 'SignalDedupeWorkerWorkflows1767830400000']);
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual([
+        'DurableHotPath1767571200000',
+        'DesignSchema1767657600000',
+        'RunTraceparent1767744000000',
+        'SignalDedupeWorkerWorkflows1767830400000',
+      ]);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       expect(await dataSource.query('SELECT id FROM core_workflow_checkpoints')).toEqual([]);
       const store = new TypeOrmRunStore(dataSource);
@@ -134,7 +167,12 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
       const stepsBefore = (await store.getRunSteps('legacy')).map((r) => r.stepName);
       for (let i = 0; i < 4; i++) await dataSource.undoLastMigration();
       expect((await dataSource.query('SELECT step_name FROM core_workflow_run_steps WHERE run_id = ? ORDER BY id', ['legacy'])).map((r: { step_name: string }) => r.step_name)).toEqual(stepsBefore);
-      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DurableHotPath1767571200000', 'DesignSchema1767657600000', 'RunTraceparent1767744000000', 'SignalDedupeWorkerWorkflows1767830400000']);
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual([
+        'DurableHotPath1767571200000',
+        'DesignSchema1767657600000',
+        'RunTraceparent1767744000000',
+        'SignalDedupeWorkerWorkflows1767830400000',
+      ]);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       expect((await store.getRunSteps('legacy')).map((r) => r.stepName)).toEqual(stepsBefore);
     } finally {
@@ -177,13 +215,36 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
         'SELECT id, workflow_name, status, trigger_source, total_steps, completed_steps, duration_seconds, partition_date, partition_tier, error_step ' +
           "FROM v_workflow_run_summary WHERE partition_tier = 'NMS_TIER_1' ORDER BY created_at DESC",
       );
-      expect(summary.map((r: Record<string, unknown>) => ({ ...r, duration_seconds: Number(r.duration_seconds), total_steps: Number(r.total_steps), completed_steps: Number(r.completed_steps) }))).toEqual([
-        { id: 'old-run', workflow_name: 'finra.weekly', status: 'completed', trigger_source: 'cli', total_steps: 1, completed_steps: 1, duration_seconds: 2.5, partition_date: '2026-11-20', partition_tier: 'NMS_TIER_1', error_step: null },
+      expect(
+        summary.map((r: Record<string, unknown>) => ({ ...r, duration_seconds: Number(r.duration_seconds), total_steps: Number(r.total_steps), completed_steps: Number(r.completed_steps) })),
+      ).toEqual([
+        {
+          id: 'old-run',
+          workflow_name: 'finra.weekly',
+          status: 'completed',
+          trigger_source: 'cli',
+          total_steps: 1,
+          completed_steps: 1,
+          duration_seconds: 2.5,
+          partition_date: '2026-11-20',
+          partition_tier: 'NMS_TIER_1',
+          error_step: null,
+        },
       ]);
-      const quality = await dataSource.query("SELECT workflow_name, step_name, step_type, run_count, success_count, avg_null_rate, quality_pass_count, quality_fail_count FROM v_workflow_step_quality WHERE workflow_name = 'finra.weekly'");
-      expect(quality.map((r: Record<string, unknown>) => [r.step_name, r.step_type, Number(r.run_count), Number(r.success_count), Number(r.avg_null_rate), Number(r.quality_pass_count), Number(r.quality_fail_count)])).toEqual([
-        ['ingest', 'pipeline', 1, 1, 0.025, 1, 0],
-      ]);
+      const quality = await dataSource.query(
+        "SELECT workflow_name, step_name, step_type, run_count, success_count, avg_null_rate, quality_pass_count, quality_fail_count FROM v_workflow_step_quality WHERE workflow_name = 'finra.weekly'",
+      );
+      expect(
+        quality.map((r: Record<string, unknown>) => [
+          r.step_name,
+          r.step_type,
+          Number(r.run_count),
+          Number(r.success_count),
+          Number(r.avg_null_rate),
+          Number(r.quality_pass_count),
+          Number(r.quality_fail_count),
+        ]),
+      ).toEqual([['ingest', 'pipeline', 1, 1, 0.025, 1, 0]]);
       // and back: the v1 tables return, the new columns and views go; then up again with no drift
       for (let i = 0; i < 3; i++) await dataSource.undoLastMigration();
       expect(await dataSource.createQueryRunner().hasTable('core_group_runs')).toBe(true);
@@ -191,7 +252,7 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
       await expect(dataSource.query('SELECT * FROM v_workflow_run_summary')).rejects.toThrow();
       expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DesignSchema1767657600000', 'RunTraceparent1767744000000', 'SignalDedupeWorkerWorkflows1767830400000']);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
-      expect((await dataSource.query("SELECT run_id FROM core_workflow_runs")).length).toBe(1);
+      expect((await dataSource.query('SELECT run_id FROM core_workflow_runs')).length).toBe(1);
     } finally {
       await dataSource.destroy();
     }

@@ -204,11 +204,20 @@ describe.each(testDrivers())('the run queue on a database (%s)', (driver) => {
     const runner = new WorkflowRunner({ store, workflows: { get: (x) => (x === definition.name ? definition : undefined), names: () => [definition.name] } });
     const { runId } = await runner.enqueue(definition, { queue: `q-dead-${driver}` });
     const now = Date.now();
-    const [taken] = await store.claimQueued({ owner: 'doomed', queues: [{ name: `q-dead-${driver}`, limits: {} }], max: 1, now: new Date(now), leaseExpiresAt: new Date(now + 100), workflows: [definition.name] });
+    const [taken] = await store.claimQueued({
+      owner: 'doomed',
+      queues: [{ name: `q-dead-${driver}`, limits: {} }],
+      max: 1,
+      now: new Date(now),
+      leaseExpiresAt: new Date(now + 100),
+      workflows: [definition.name],
+    });
     expect(taken).toMatchObject({ firstStart: true });
     await sleep(150);
     const later = Date.now();
-    const [again] = await (await anotherStore()).claimQueued({ owner: 'heir', queues: [{ name: `q-dead-${driver}`, limits: {} }], max: 1, now: new Date(later), leaseExpiresAt: new Date(later + 60_000), workflows: [definition.name] });
+    const [again] = await (
+      await anotherStore()
+    ).claimQueued({ owner: 'heir', queues: [{ name: `q-dead-${driver}`, limits: {} }], max: 1, now: new Date(later), leaseExpiresAt: new Date(later + 60_000), workflows: [definition.name] });
     expect(again).toMatchObject({ firstStart: false, lost: true, run: { runId, leaseOwner: 'heir', leaseEpoch: 2 } });
     expect(await runner.runClaimed(again!)).toMatchObject({ status: 'completed' });
   });

@@ -145,10 +145,12 @@ describe.each(testDrivers())('schedules and signals on a database (%s)', (driver
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) ids.push((await spine.enqueue(wf.name)).runId);
     // signals sent at random moments: before the run starts, while it runs 'before', as it parks, after
-    await Promise.all(ids.map(async (id, i) => {
-      await sleep((i * 7) % 60);
-      await sender.signal(id, 'go', i);
-    }));
+    await Promise.all(
+      ids.map(async (id, i) => {
+        await sleep((i * 7) % 60);
+        await sender.signal(id, 'go', i);
+      }),
+    );
     const results = await Promise.all(ids.map((id) => spine.waitForResult(id, { timeoutMs: 20_000 })));
     expect(results.map((r) => r.status)).toEqual(Array(30).fill('completed'));
     expect(results.map((r) => r.context.getOutput('go', 'payload'))).toEqual(ids.map((_, i) => i));

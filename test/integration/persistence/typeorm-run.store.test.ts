@@ -113,11 +113,15 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
   it.each([
     ['a BigInt', () => ({ total: 10n }), 'output.total is a BigInt, which JSON cannot hold (use a string: value.toString())'],
     ['a function', () => ({ callback: () => 1 }), 'output.callback is a function, which JSON drops'],
-    ['a cycle', () => {
-      const node: Record<string, unknown> = { name: 'loop' };
-      node.self = node;
-      return node;
-    }, 'output.self refers back to an object that contains it (a cycle)'],
+    [
+      'a cycle',
+      () => {
+        const node: Record<string, unknown> = { name: 'loop' };
+        node.self = node;
+        return node;
+      },
+      'output.self refers back to an object that contains it (a cycle)',
+    ],
     ['a Date deep inside', () => ({ rows: [{ id: 1 }, { id: 2, loadedAt: new Date() }] }), 'output.rows[1].loadedAt is a Date, which JSON turns into a string'],
     ['a Map', () => ({ byTier: new Map([['OTC', 1]]) }), 'output.byTier is a Map, which JSON turns into {}'],
     ['a Set', () => ({ symbols: new Set(['AAPL']) }), 'output.symbols is a Set, which JSON turns into {}'],
@@ -173,9 +177,16 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
     const a = await runner.execute(wf(9));
     const b = await runner.execute(wf(7));
     const c = await runner.execute(wf(2, true));
-    expect((await store.listCheckpoints(a.runId)).map((cp) => [cp.stepName, cp.iteration, cp.executedSteps])).toEqual([['ingest', 1, 1], ['validate', 1, 2]]);
+    expect((await store.listCheckpoints(a.runId)).map((cp) => [cp.stepName, cp.iteration, cp.executedSteps])).toEqual([
+      ['ingest', 1, 1],
+      ['validate', 1, 2],
+    ]);
     const trend = await store.qualityTrend('durable.trend', 'validate', new Date(clockStart - 1000));
-    expect(trend.map((p) => [p.runId, p.validRate, p.passed])).toEqual([[a.runId, 0.9, true], [b.runId, 0.7, true], [c.runId, 0.2, true]]);
+    expect(trend.map((p) => [p.runId, p.validRate, p.passed])).toEqual([
+      [a.runId, 0.9, true],
+      [b.runId, 0.7, true],
+      [c.runId, 0.2, true],
+    ]);
     expect(await store.qualityTrend('durable.trend', 'validate', new Date(Date.now() + 60_000))).toEqual([]);
 
     expect(await store.purge({ before: new Date(clockStart - 60_000) })).toBe(0);

@@ -65,13 +65,19 @@ describe('formatting', () => {
 
   it('writes quality as counts, valid rate and failed gates', () => {
     expect(formatQuality({ recordCount: 741, validCount: 738 })).toBe('741 records, 99.6% valid');
-    expect(formatQuality({ recordCount: 10, validCount: 5, passed: false, failureReasons: ['validRate 0.5 is below 0.99'] })).toBe(
-      '10 records, 50.0% valid, gate failed: validRate 0.5 is below 0.99',
-    );
+    expect(formatQuality({ recordCount: 10, validCount: 5, passed: false, failureReasons: ['validRate 0.5 is below 0.99'] })).toBe('10 records, 50.0% valid, gate failed: validRate 0.5 is below 0.99');
     expect(formatQuality(null)).toBe('');
   });
 
   it('aligns columns under upper-case headers', () => {
-    expect(table(['a', 'long name'], [['xyz', '1'], ['k', '22']])).toBe('A    LONG NAME\nxyz  1\nk    22');
+    expect(
+      table(
+        ['a', 'long name'],
+        [
+          ['xyz', '1'],
+          ['k', '22'],
+        ],
+      ),
+    ).toBe('A    LONG NAME\nxyz  1\nk    22');
   });
 });

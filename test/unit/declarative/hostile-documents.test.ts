@@ -24,7 +24,12 @@ const plain = (steps: string): string => `name: hostile.flow\nsteps:\n${steps}`;
 describe('a workflow file at the door', () => {
   it('refuses an alias bomb with a clear problem naming the file, not a raw "Excessive alias count"', () => {
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const path = file('bomb.yaml', `${levels.join('\n')}\nname: bomb\nsteps: []\n`);
     const problems = problemsOf(path);
     expect(problems).toEqual([`${path}: its aliases (*name) expand to too much; at most 100 alias expansions are allowed (write the values out, or use fewer anchors)`]);
@@ -71,7 +76,10 @@ describe('a workflow file at the door', () => {
   it('refuses a condition nested too deeply within the length bound, naming the file and the step', () => {
     const condition = `${'not '.repeat(500)}params.a`;
     const chained = Array(200).fill('params.a').join(' + ');
-    for (const [name, text] of [['negations.yaml', condition], ['chain.yaml', chained]] as const) {
+    for (const [name, text] of [
+      ['negations.yaml', condition],
+      ['chain.yaml', chained],
+    ] as const) {
       const path = file(name, plain(`  - name: gate\n    type: choice\n    condition: "${text} > 0"\n    then_step: only\n  - name: only\n    type: lambda\n    handler: h.ok\n`));
       const problems = problemsOf(path);
       expect(problems).toHaveLength(1);

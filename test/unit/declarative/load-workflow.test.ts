@@ -138,11 +138,13 @@ steps:
         { handlers },
       ),
     );
-    expect(compiled).toEqual([
-      'compile.yaml:5:14: steps[0].handler: no handler named "demo.cuont" is registered (registered: demo.count, demo.report); add @Handler(\'demo.cuont\') to a method of a discovered class, or HandlerRegistry.handler(\'demo.cuont\', fn)',
-      expect.stringMatching(/compile\.yaml:8:16: steps\[1\]\.condition: the condition of step "route": Expected expression after >= at character 9 of "rows >= "/),
-      expect.stringMatching(/compile\.yaml:12:16: steps\[2\]\.condition: "outputs\.loda\.rows > 1" reads outputs\.loda, but the workflow has no step "loda"/),
-    ].map((p) => (typeof p === 'string' ? p.replace('compile.yaml', join(dir, 'compile.yaml')) : p)));
+    expect(compiled).toEqual(
+      [
+        "compile.yaml:5:14: steps[0].handler: no handler named \"demo.cuont\" is registered (registered: demo.count, demo.report); add @Handler('demo.cuont') to a method of a discovered class, or HandlerRegistry.handler('demo.cuont', fn)",
+        expect.stringMatching(/compile\.yaml:8:16: steps\[1\]\.condition: the condition of step "route": Expected expression after >= at character 9 of "rows >= "/),
+        expect.stringMatching(/compile\.yaml:12:16: steps\[2\]\.condition: "outputs\.loda\.rows > 1" reads outputs\.loda, but the workflow has no step "loda"/),
+      ].map((p) => (typeof p === 'string' ? p.replace('compile.yaml', join(dir, 'compile.yaml')) : p)),
+    );
     // what only the compiler can tell: a route to a step that does not exist
     const routes = problemsOf(() => workflowFromDocument('name: demo.routes\nsteps:\n  - { name: r, type: choice, condition: "true", then_step: nowhere }\n', { source: 'routes.yaml' }));
     expect(routes.join('\n')).toContain('nowhere');

@@ -1,18 +1,5 @@
 import 'reflect-metadata';
-import {
-  Choice,
-  ErrorPolicy,
-  LambdaStep,
-  MapStep,
-  PipelineStep,
-  Step,
-  StepResult,
-  Wait,
-  Workflow,
-  workflowSpec,
-  type StepRuntime,
-  type WorkflowContext,
-} from 'spine-orchestration';
+import { Choice, ErrorPolicy, LambdaStep, MapStep, PipelineStep, Step, StepResult, Wait, Workflow, workflowSpec, type StepRuntime, type WorkflowContext } from 'spine-orchestration';
 import { declareWorkflowClass } from '../../../src/discovery/workflow-class.compiler';
 import type { Constructor } from '../../../src/decorators/decorator-metadata';
 

@@ -17,16 +17,20 @@ describe('retryDeadlock', () => {
 
   it('gives up after 5 attempts with the last error, and never retries another error', async () => {
     let calls = 0;
-    await expect(retryDeadlock(async () => {
-      calls++;
-      throw serverError(1213, true);
-    })).rejects.toThrow('server error 1213');
+    await expect(
+      retryDeadlock(async () => {
+        calls++;
+        throw serverError(1213, true);
+      }),
+    ).rejects.toThrow('server error 1213');
     expect(calls).toBe(5);
     calls = 0;
-    await expect(retryDeadlock(async () => {
-      calls++;
-      throw serverError(1062, true);
-    })).rejects.toThrow('server error 1062');
+    await expect(
+      retryDeadlock(async () => {
+        calls++;
+        throw serverError(1062, true);
+      }),
+    ).rejects.toThrow('server error 1062');
     expect(calls).toBe(1);
   });
 });

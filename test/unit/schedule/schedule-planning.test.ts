@@ -1,8 +1,7 @@
 import { compileCron, compileSchedule, dueFires, firesBetween, localDate, nextFires, tradingCalendar, type ScheduleDeclaration } from 'spine-orchestration';
 
 const XNYS = tradingCalendar({ name: 'XNYS', timeZone: 'America/New_York', holidays: ['2026-04-03', '2026-11-26', '2026-12-25'] });
-const compile = (declaration: Partial<ScheduleDeclaration> & { cron: string }) =>
-  compileSchedule({ workflow: 'wf', ...declaration }, compileCron, { XNYS });
+const compile = (declaration: Partial<ScheduleDeclaration> & { cron: string }) => compileSchedule({ workflow: 'wf', ...declaration }, compileCron, { XNYS });
 const iso = (dates: readonly Date[]) => dates.map((d) => d.toISOString());
 
 describe('schedule fire times (croner, time zones, DST, calendars)', () => {
@@ -17,11 +16,7 @@ describe('schedule fire times (croner, time zones, DST, calendars)', () => {
     ]);
     const early = compile({ cron: '30 1 * * *', timezone: 'America/New_York' });
     // 2026-11-01: 01:30 happens twice in New York; it fires once (EDT)
-    expect(iso(firesBetween(early, new Date('2026-10-31T00:00:00Z'), new Date('2026-11-02T12:00:00Z')))).toEqual([
-      '2026-10-31T05:30:00.000Z',
-      '2026-11-01T05:30:00.000Z',
-      '2026-11-02T06:30:00.000Z',
-    ]);
+    expect(iso(firesBetween(early, new Date('2026-10-31T00:00:00Z'), new Date('2026-11-02T12:00:00Z')))).toEqual(['2026-10-31T05:30:00.000Z', '2026-11-01T05:30:00.000Z', '2026-11-02T06:30:00.000Z']);
   });
 
   it('keeps 18:00 London at 18:00 local when the UK changes its clocks', () => {

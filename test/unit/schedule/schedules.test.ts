@@ -22,7 +22,13 @@ class TestTime {
 
 describe('schedules (in-memory store)', () => {
   const { create } = useSpines();
-  const daily = { name: 'daily-report', workflow: 'report', cron: '0 18 * * *', timezone: 'America/New_York', params: (_t: Date, fire: { localDate: string }) => ({ day: fire.localDate, tier: 'T1' }) };
+  const daily = {
+    name: 'daily-report',
+    workflow: 'report',
+    cron: '0 18 * * *',
+    timezone: 'America/New_York',
+    params: (_t: Date, fire: { localDate: string }) => ({ day: fire.localDate, tier: 'T1' }),
+  };
 
   it('fires each fire time once across three workers on one store, with params from its fire time, trigger source and schedule recorded', async () => {
     const store = new InMemoryRunStore();
@@ -71,7 +77,9 @@ describe('schedules (in-memory store)', () => {
     await sleep(30);
     expect(await store.listRuns({ workflow: 'report' })).toHaveLength(1);
     expect(run!.params.day).toBe('2027-06-05');
-    expect(warnings.join('\n')).toMatch(/schedule "daily-report": fires missed between 2027-06-01T12:00:00.000Z and 2027-06-05T22:00:00.000Z were skipped \(catchUp 'latest'\); `npx spine backfill daily-report/);
+    expect(warnings.join('\n')).toMatch(
+      /schedule "daily-report": fires missed between 2027-06-01T12:00:00.000Z and 2027-06-05T22:00:00.000Z were skipped \(catchUp 'latest'\); `npx spine backfill daily-report/,
+    );
   });
 
   it('pause holds every fire (state on the store); resume goes on from now without catching up the paused span', async () => {
@@ -185,7 +193,9 @@ describe('schedules (in-memory store)', () => {
     const fired = await spine.triggerSchedule('weekly-a', { at: new Date('2026-06-01T06:00:00Z') });
     expect((await spine.getRun(fired.runId))!.params).toEqual({ week: '2026-06-01' });
     await expect(spine.triggerSchedule('weekly-b', { at: new Date('2026-06-01T07:00:00Z') })).rejects.toThrow(/the fire at 2026-06-01T07:00:00.000Z made no run/);
-    expect(warnings.join('\n')).toMatch(/schedule "weekly-b": the fire at 2026-06-01T07:00:00.000Z made no run: schedule "weekly-b": params for the fire at 2026-06-01T07:00:00.000Z threw: the calendar service is down/);
+    expect(warnings.join('\n')).toMatch(
+      /schedule "weekly-b": the fire at 2026-06-01T07:00:00.000Z made no run: schedule "weekly-b": params for the fire at 2026-06-01T07:00:00.000Z threw: the calendar service is down/,
+    );
     const listed = (await spine.listSchedules()).find((s) => s.name === 'weekly-b')!;
     expect(listed.lastFire).toMatchObject({ runId: null, error: expect.stringMatching(/the calendar service is down/) });
     // the fire time is recorded: a scheduler does not try it again and again

@@ -2,21 +2,7 @@ import 'reflect-metadata';
 import { IsInt, Min } from 'class-validator';
 import { Container, inject } from 'inversify';
 import { join } from 'node:path';
-import {
-  Choice,
-  LambdaStep,
-  MapStep,
-  Pipeline,
-  PipelineRegistry,
-  PipelineStep,
-  Spine,
-  SpineError,
-  SpineStartupError,
-  Step,
-  StepResult,
-  Workflow,
-  type WorkflowContext,
-} from 'spine-orchestration';
+import { Choice, LambdaStep, MapStep, Pipeline, PipelineRegistry, PipelineStep, Spine, SpineError, SpineStartupError, Step, StepResult, Workflow, type WorkflowContext } from 'spine-orchestration';
 
 class Notifier {
   send() {

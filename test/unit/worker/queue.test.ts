@@ -34,7 +34,12 @@ describe('the run queue (in-memory store)', () => {
     const wf = Workflow.define({ name: 'ordered', steps: [Step.lambda('record', (ctx) => void order.push(Number(ctx.getParam('i'))))] });
     const producer = await create({ store, workflows: [wf] });
     await producer.enqueue('ordered', { params: { i: 1 }, queue: 'other' });
-    for (const [i, priority] of [[2, 5], [3, 0], [4, 5], [5, -1]] as const) {
+    for (const [i, priority] of [
+      [2, 5],
+      [3, 0],
+      [4, 5],
+      [5, -1],
+    ] as const) {
       await producer.enqueue('ordered', { params: { i }, priority });
       await sleep(2);
     }

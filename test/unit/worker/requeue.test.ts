@@ -72,7 +72,10 @@ describe('requeue: a failed run goes back on its queue and a worker resumes it w
     expect(await producer.getRun(runId)).toMatchObject({ status: 'failed', params: { rows: 500 } });
 
     const noQueue = await producer.run('requeue.local');
-    const refused = await producer.requeue(noQueue.runId).then(() => null, (e: unknown) => e);
+    const refused = await producer.requeue(noQueue.runId).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(SpineError);
     expect(refused).toMatchObject({
       kind: 'invalid-argument',

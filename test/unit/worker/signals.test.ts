@@ -7,11 +7,7 @@ import { useSpines } from '../../support/spines';
 const approvalFlow = Workflow.define({
   name: 'approval-flow',
   queue: 'q',
-  steps: [
-    Step.lambda('prepare', () => ({ prepared: true })),
-    Step.waitForSignal('approval'),
-    Step.lambda('publish', (ctx) => ({ by: ctx.getOutput('approval', 'by') })),
-  ],
+  steps: [Step.lambda('prepare', () => ({ prepared: true })), Step.waitForSignal('approval'), Step.lambda('publish', (ctx) => ({ by: ctx.getOutput('approval', 'by') }))],
 });
 
 describe('signals (in-memory store)', () => {
@@ -122,7 +118,11 @@ describe('signals (in-memory store)', () => {
     const approved = await spine.enqueue('gated');
     const rejected = await spine.enqueue('gated');
     for (const { runId } of [approved, rejected]) await until(async () => (await store.getRun(runId))?.status === 'waiting');
-    expect(events.find((e) => e.type === 'signal_waiting')).toMatchObject({ step: 'validate', signal: 'approval:validate', violations: [expect.stringMatching(/validRate 0.9 is below minValidRate 0.99/)] });
+    expect(events.find((e) => e.type === 'signal_waiting')).toMatchObject({
+      step: 'validate',
+      signal: 'approval:validate',
+      violations: [expect.stringMatching(/validRate 0.9 is below minValidRate 0.99/)],
+    });
     await spine.approve(approved.runId, 'validate', { by: 'ana', note: 'known vendor gap' });
     await spine.reject(rejected.runId, 'validate', { by: 'ana', note: 'too many rejects' });
     const ok = await spine.waitForResult(approved.runId, { timeoutMs: 3_000 });

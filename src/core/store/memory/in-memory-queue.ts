@@ -49,10 +49,7 @@ export class InMemoryQueue {
       const candidates = ofQueue
         .filter(
           ({ record }) =>
-            record.leaseExpiresAt !== null &&
-            record.leaseExpiresAt <= now &&
-            known.has(record.workflowName) &&
-            (request.parentRunId === undefined || record.parentRunId === request.parentRunId),
+            record.leaseExpiresAt !== null && record.leaseExpiresAt <= now && known.has(record.workflowName) && (request.parentRunId === undefined || record.parentRunId === request.parentRunId),
         )
         // recovery first: runs whose execution was lost (still owned, lease expired) before the backlog
         .sort((a, b) => {

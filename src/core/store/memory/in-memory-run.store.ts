@@ -44,7 +44,6 @@ interface StoredRun {
   items?: Map<string, MapItemRecord>;
 }
 
-
 /** The expiry a released lease gets: long past, so recovery takes the run first. */
 const RELEASED_LEASE = new Date(1000);
 /**
@@ -496,7 +495,10 @@ export class InMemoryRunStore implements RunStore {
   }
 
   async listStoredDefinitions(): Promise<StoredDefinition[]> {
-    return this.storedDefinitions.filter((d) => d.isActive).sort((a, b) => a.name.localeCompare(b.name)).map((d) => structuredClone(d));
+    return this.storedDefinitions
+      .filter((d) => d.isActive)
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((d) => structuredClone(d));
   }
 
   async deleteCheckpoints(runId: string): Promise<number> {
@@ -551,10 +553,7 @@ export class InMemoryRunStore implements RunStore {
 
   /** Drops the runs that finished first while more than `maxRuns` runs or `maxStepRecords` records are kept. */
   private evict(): void {
-    while (
-      (this.runs.size > this.maxRuns || this.stepRecords > this.maxStepRecords) &&
-      this.finishedHead < this.finishedOrder.length
-    ) {
+    while ((this.runs.size > this.maxRuns || this.stepRecords > this.maxStepRecords) && this.finishedHead < this.finishedOrder.length) {
       const runId = this.finishedOrder[this.finishedHead++]!;
       const stored = this.runs.get(runId);
       if (stored !== undefined) this.drop(runId, stored);

@@ -175,10 +175,7 @@ export function checkQueueLimits(name: string, limits: QueueLimits): void {
   }
   const rate = limits.rateLimit;
   if (rate !== undefined && !(positive(rate.max) && rate.max <= 10_000 && typeof rate.perMs === 'number' && rate.perMs > 0)) {
-    throw new SpineError(
-      'invalid-argument',
-      `${where}: rateLimit must be { max: whole number 1…10000, perMs: number > 0 } (got ${JSON.stringify(rate)}).`,
-    );
+    throw new SpineError('invalid-argument', `${where}: rateLimit must be { max: whole number 1…10000, perMs: number > 0 } (got ${JSON.stringify(rate)}).`);
   }
 }
 

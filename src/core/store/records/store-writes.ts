@@ -7,28 +7,27 @@ import type { Fence, RunRecord, RunStatus } from './run-record';
  * claimed, at epoch 1. A map item's run names its top-level run (`rootRunId`) and is created
  * under that run's fence: a stale parent cannot create items.
  */
-export interface NewRun
-  extends Pick<
-    RunRecord,
-    | 'runId'
-    | 'workflowName'
-    | 'workflowVersion'
-    | 'workflowHash'
-    | 'domain'
-    | 'params'
-    | 'partition'
-    | 'batchId'
-    | 'traceId'
-    | 'asOfDate'
-    | 'captureId'
-    | 'idempotencyKey'
-    | 'parentRunId'
-    | 'rootRunId'
-    | 'totalSteps'
-    | 'startedAt'
-    | 'leaseOwner'
-    | 'leaseExpiresAt'
-  > {
+export interface NewRun extends Pick<
+  RunRecord,
+  | 'runId'
+  | 'workflowName'
+  | 'workflowVersion'
+  | 'workflowHash'
+  | 'domain'
+  | 'params'
+  | 'partition'
+  | 'batchId'
+  | 'traceId'
+  | 'asOfDate'
+  | 'captureId'
+  | 'idempotencyKey'
+  | 'parentRunId'
+  | 'rootRunId'
+  | 'totalSteps'
+  | 'startedAt'
+  | 'leaseOwner'
+  | 'leaseExpiresAt'
+> {
   /** The fence the creation is made under (a map item: its top-level run's); null for a top-level run. */
   readonly fence: Fence | null;
   /** Enqueued for a worker instead of run here: created 'queued', unleased, claimable from `notBefore`. */
@@ -90,9 +89,7 @@ export interface LeaseHolder {
  * What `claimRun` did: took the lease (`run.leaseEpoch` is the new claim's epoch), or found it
  * held by someone else.
  */
-export type ClaimOutcome =
-  | { readonly claimed: true; readonly run: RunRecord }
-  | { readonly claimed: false; readonly run: RunRecord | null };
+export type ClaimOutcome = { readonly claimed: true; readonly run: RunRecord } | { readonly claimed: false; readonly run: RunRecord | null };
 
 /** What a renewal found: the lease still held (and extended), and whether someone asked to cancel. */
 export interface RenewOutcome {

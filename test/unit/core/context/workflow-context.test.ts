@@ -92,8 +92,14 @@ describe('WorkflowContext', () => {
 
   describe('toJSON / fromJSON', () => {
     it('round-trips every field', () => {
-      const ctx = WorkflowContext.create({ params: { a: [1, { b: 2 }] }, batchId: 'batch', partition: { tier: 'OTC' }, asOfDate: '2026-01-09', captureId: 'cap', idempotencyKey: 'idem' })
-        .withStepOutput('s1', { n: 1 }, { c: true }, { lastCompletedStep: 's1', executedSteps: 1 });
+      const ctx = WorkflowContext.create({
+        params: { a: [1, { b: 2 }] },
+        batchId: 'batch',
+        partition: { tier: 'OTC' },
+        asOfDate: '2026-01-09',
+        captureId: 'cap',
+        idempotencyKey: 'idem',
+      }).withStepOutput('s1', { n: 1 }, { c: true }, { lastCompletedStep: 's1', executedSteps: 1 });
       const copy = WorkflowContext.fromJSON(JSON.parse(JSON.stringify(ctx)));
       expect(copy.toJSON()).toEqual(ctx.toJSON());
       expect(copy.startedAt.getTime()).toBe(ctx.startedAt.getTime());

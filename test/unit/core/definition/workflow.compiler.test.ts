@@ -17,10 +17,7 @@ describe('WorkflowCompiler', () => {
       const wf = Workflow.define({
         name: 'my_etl',
         domain: 'demo',
-        steps: [
-          Step.pipeline('fetch', 'my_domain.fetch_data'),
-          Step.lambda('validate', () => undefined, { config: { strict: true }, retry: { maxAttempts: 2 }, quality: { minValidRate: 0.9 } }),
-        ],
+        steps: [Step.pipeline('fetch', 'my_domain.fetch_data'), Step.lambda('validate', () => undefined, { config: { strict: true }, retry: { maxAttempts: 2 }, quality: { minValidRate: 0.9 } })],
       });
       expect(Object.isFrozen(wf)).toBe(true);
       expect(wf.version).toBe(1);
@@ -105,25 +102,15 @@ describe('WorkflowCompiler', () => {
     });
 
     it('rejects a map with two item sources and a bad itemsPath', () => {
-      const problems = problemsOf(() =>
-        Workflow.define({ name: 'm', steps: [Step.map('fan', { items: [], itemsPath: 'tiers', iterator: valueStep('i') })] }),
-      );
-      expect(problems).toEqual([
-        'step "fan": needs exactly one of "items", "itemsFrom" or "itemsPath"',
-        `step "fan": itemsPath "tiers" must look like 'params.<key>' or 'outputs.<step>.<key>'`,
-      ]);
+      const problems = problemsOf(() => Workflow.define({ name: 'm', steps: [Step.map('fan', { items: [], itemsPath: 'tiers', iterator: valueStep('i') })] }));
+      expect(problems).toEqual(['step "fan": needs exactly one of "items", "itemsFrom" or "itemsPath"', `step "fan": itemsPath "tiers" must look like 'params.<key>' or 'outputs.<step>.<key>'`]);
     });
   });
 
   describe('with reserved or odd names', () => {
     it('rejects names starting with $ and unknown step types', () => {
-      const problems = problemsOf(() =>
-        Workflow.define({ name: 'r', steps: [valueStep('$end'), { type: 'teleport', name: 't' } as never] }),
-      );
-      expect(problems).toEqual([
-        'step "$end": names starting with "$" are reserved',
-        'step "t": has unknown type "teleport"; use lambda, pipeline, choice, wait or map',
-      ]);
+      const problems = problemsOf(() => Workflow.define({ name: 'r', steps: [valueStep('$end'), { type: 'teleport', name: 't' } as never] }));
+      expect(problems).toEqual(['step "$end": names starting with "$" are reserved', 'step "t": has unknown type "teleport"; use lambda, pipeline, choice, wait or map']);
     });
   });
 });

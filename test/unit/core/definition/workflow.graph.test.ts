@@ -2,7 +2,12 @@ import { renderWorkflowGraph, Step, Workflow } from 'spine-orchestration';
 
 const perWeek = Workflow.define({
   name: 'per_week',
-  steps: [Step.lambda('load', () => ({})), Step.choice('enough', { when: () => true, then: 'rolling', otherwise: 'skip' }), Step.lambda('rolling', () => ({}), { next: Workflow.END }), Step.lambda('skip', () => ({}))],
+  steps: [
+    Step.lambda('load', () => ({})),
+    Step.choice('enough', { when: () => true, then: 'rolling', otherwise: 'skip' }),
+    Step.lambda('rolling', () => ({}), { next: Workflow.END }),
+    Step.lambda('skip', () => ({})),
+  ],
 });
 
 describe('renderWorkflowGraph', () => {

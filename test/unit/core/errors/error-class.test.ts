@@ -21,7 +21,7 @@ describe('one error classification', () => {
     }
   });
 
-  it('answers a caller\'s mistakes 4xx and the server\'s troubles 5xx', () => {
+  it("answers a caller's mistakes 4xx and the server's troubles 5xx", () => {
     expect(['unknown-step', 'unsafe-key', 'limit-exceeded', 'validation-failed'].map((k) => errorClassOf(k as never).httpStatus)).toEqual([400, 400, 400, 400]);
     expect(['unknown-run', 'unknown-workflow'].map((k) => errorClassOf(k as never).httpStatus)).toEqual([404, 404]);
     expect(['closed', 'run-interrupted', 'timeout'].map((k) => errorClassOf(k as never).httpStatus)).toEqual([503, 503, 504]);

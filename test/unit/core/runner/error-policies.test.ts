@@ -12,13 +12,27 @@ describe('WorkflowRunner error policies', () => {
     });
 
     it('turns a thrown error into a failure with category INTERNAL and the message kept', async () => {
-      const wf = Workflow.define({ name: 'throws', steps: [Step.lambda('t', () => { throw new TypeError('bad input row 7'); })] });
+      const wf = Workflow.define({
+        name: 'throws',
+        steps: [
+          Step.lambda('t', () => {
+            throw new TypeError('bad input row 7');
+          }),
+        ],
+      });
       const result = await testRunner().runner.execute(wf);
       expect(result).toMatchObject({ status: 'failed', error: 'bad input row 7', errorCategory: ErrorCategory.INTERNAL });
     });
 
     it('keeps the category of a thrown StepError', async () => {
-      const wf = Workflow.define({ name: 'cat', steps: [Step.lambda('t', async () => { throw new StepError('upstream 503', ErrorCategory.DEPENDENCY); })] });
+      const wf = Workflow.define({
+        name: 'cat',
+        steps: [
+          Step.lambda('t', async () => {
+            throw new StepError('upstream 503', ErrorCategory.DEPENDENCY);
+          }),
+        ],
+      });
       expect((await testRunner().runner.execute(wf)).errorCategory).toBe(ErrorCategory.DEPENDENCY);
     });
   });
@@ -52,7 +66,11 @@ describe('WorkflowRunner error policies', () => {
       expect(clock.sleeps).toEqual([100, 200]);
       expect(result.steps).toEqual([expect.objectContaining({ name: 'fetch', attempts: 3, status: 'completed' })]);
       const records = await runner.store.journal.getRunSteps(result.runId);
-      expect(records.map((r) => [r.attempt, r.status])).toEqual([[1, 'retried'], [2, 'retried'], [3, 'completed']]);
+      expect(records.map((r) => [r.attempt, r.status])).toEqual([
+        [1, 'retried'],
+        [2, 'retried'],
+        [3, 'completed'],
+      ]);
       expect(new Set(records.map((r) => r.idempotencyKey)).size).toBe(1);
       expect(events.filter((e) => e.type === 'step_retried').map((e) => e.delayMs)).toEqual([100, 200]);
     });
@@ -69,7 +87,16 @@ describe('WorkflowRunner error policies', () => {
       let calls = 0;
       const wf = Workflow.define({
         name: 'noretry',
-        steps: [Step.lambda('check', () => { calls++; return StepResult.fail('bad config', { category: ErrorCategory.CONFIGURATION }); }, { onError: ErrorPolicy.RETRY })],
+        steps: [
+          Step.lambda(
+            'check',
+            () => {
+              calls++;
+              return StepResult.fail('bad config', { category: ErrorCategory.CONFIGURATION });
+            },
+            { onError: ErrorPolicy.RETRY },
+          ),
+        ],
       });
       await testRunner().runner.execute(wf);
       expect(calls).toBe(1);
@@ -90,9 +117,17 @@ describe('WorkflowRunner error policies', () => {
       const wf = Workflow.define({
         name: 'slow',
         steps: [
-          Step.lambda('hang', (_ctx, _config, step) => new Promise((resolve) => {
-            step.signal.addEventListener('abort', () => { sawAbort = true; resolve(undefined); });
-          }), { timeoutMs: 20 }),
+          Step.lambda(
+            'hang',
+            (_ctx, _config, step) =>
+              new Promise((resolve) => {
+                step.signal.addEventListener('abort', () => {
+                  sawAbort = true;
+                  resolve(undefined);
+                });
+              }),
+            { timeoutMs: 20 },
+          ),
         ],
       });
       const { runner } = testRunner({ clock: undefined });
@@ -134,7 +169,14 @@ describe('WorkflowRunner error policies', () => {
 
     it('does not start a run whose signal is already aborted', async () => {
       let ran = false;
-      const wf = Workflow.define({ name: 'pre', steps: [Step.lambda('a', () => { ran = true; })] });
+      const wf = Workflow.define({
+        name: 'pre',
+        steps: [
+          Step.lambda('a', () => {
+            ran = true;
+          }),
+        ],
+      });
       const result = await testRunner().runner.execute(wf, { signal: AbortSignal.abort() });
       expect(result.status).toBe('cancelled');
       expect(ran).toBe(false);
@@ -146,7 +188,11 @@ describe('WorkflowRunner error policies', () => {
       const wf = Workflow.define({
         name: 'stop',
         steps: [
-          Step.lambda('a', (_c, _cfg, step) => { stop.abort(); stepAborted = step.signal.aborted; return { done: true }; }),
+          Step.lambda('a', (_c, _cfg, step) => {
+            stop.abort();
+            stepAborted = step.signal.aborted;
+            return { done: true };
+          }),
           valueStep('b'),
         ],
       });

@@ -34,7 +34,11 @@ describe('WorkflowRunner events', () => {
 
   it('keeps running when a listener throws', async () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const { runner } = testRunner({ onEvent: () => { throw new Error('listener bug'); } });
+    const { runner } = testRunner({
+      onEvent: () => {
+        throw new Error('listener bug');
+      },
+    });
     const result = await runner.execute(Workflow.define({ name: 'l', steps: [valueStep('a')] }));
     expect(result.status).toBe('completed');
     expect(warn).toHaveBeenCalledWith(expect.stringContaining('listener bug'));
@@ -64,7 +68,16 @@ describe('WorkflowRunner middleware', () => {
     let ran = false;
     const cache: StepMiddleware = async (step, _ctx, next) => (step.name === 'expensive' ? StepResult.ok({ cached: true }) : next());
     const { runner } = testRunner({ middleware: [cache] });
-    const result = await runner.execute(Workflow.define({ name: 'sc', steps: [Step.lambda('expensive', () => { ran = true; })] }));
+    const result = await runner.execute(
+      Workflow.define({
+        name: 'sc',
+        steps: [
+          Step.lambda('expensive', () => {
+            ran = true;
+          }),
+        ],
+      }),
+    );
     expect(ran).toBe(false);
     expect(result.context.getOutput('expensive')).toEqual({ cached: true });
   });

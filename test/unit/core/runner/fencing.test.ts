@@ -35,7 +35,10 @@ describe('fencing epochs', () => {
       const { wf, calls, open, slowStarted } = gatedWorkflow();
       const a = new WorkflowRunner({ store, lease: { owner: 'A', durationMs: 60, heartbeatMs: 60_000 }, workflows: lookup(wf) });
       const b = new WorkflowRunner({ store, lease: { owner: 'B', durationMs: 60_000 }, workflows: lookup(wf) });
-      const stale = a.execute(wf).then(() => null, (e: unknown) => e);
+      const stale = a.execute(wf).then(
+        () => null,
+        (e: unknown) => e,
+      );
       await slowStarted();
       const [run] = await store.listRuns();
       expect(run).toMatchObject({ leaseOwner: 'A', leaseEpoch: 1 });
@@ -60,7 +63,10 @@ describe('fencing epochs', () => {
       const { wf, calls, signals, open, slowStarted } = gatedWorkflow();
       const a = new WorkflowRunner({ store: paused, lease: { owner: 'A', durationMs: 80, heartbeatMs: 20 }, workflows: lookup(wf) });
       const b = new WorkflowRunner({ store: inner, lease: { owner: 'B', durationMs: 60_000 }, workflows: lookup(wf) });
-      const stale = a.execute(wf).then(() => null, (e: unknown) => e);
+      const stale = a.execute(wf).then(
+        () => null,
+        (e: unknown) => e,
+      );
       await slowStarted();
       paused.pause(); // A stops renewing, as a paused process would
       await sleep(120);
@@ -187,7 +193,10 @@ describe('cancellation', () => {
     const store = new InMemoryRunStore();
     const { wf, open, slowStarted } = gatedWorkflow();
     const dead = new WorkflowRunner({ store, lease: { owner: 'dead', durationMs: 30, heartbeatMs: 60_000 }, workflows: lookup(wf) });
-    const zombie = dead.execute(wf, { runId: 'orphan' }).then(() => null, (e: unknown) => e);
+    const zombie = dead.execute(wf, { runId: 'orphan' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     await slowStarted();
     await sleep(60);
     const other = new WorkflowRunner({ store, lease: { owner: 'other' }, workflows: lookup(wf) });
@@ -202,7 +211,10 @@ describe('cancellation', () => {
     const store = new InMemoryRunStore();
     const { wf, calls, open, slowStarted } = gatedWorkflow();
     const dead = new WorkflowRunner({ store, lease: { owner: 'dead', durationMs: 30, heartbeatMs: 60_000 }, workflows: lookup(wf) });
-    const zombie = dead.execute(wf, { runId: 'asked' }).then(() => null, (e: unknown) => e);
+    const zombie = dead.execute(wf, { runId: 'asked' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     await slowStarted(); // the owner is inside "slow", past the step boundary where it would see the request itself
     await store.requestCancel('asked'); // asked while the owner still held the lease; then it died
     await sleep(60);
@@ -216,9 +228,15 @@ describe('cancellation', () => {
   it('of a finished run: refused with its status, and nothing is set', async () => {
     const runner = new WorkflowRunner();
     const done = await runner.execute(Workflow.define({ name: 'done', steps: [Step.lambda('a', () => ({}))] }));
-    const refused = await runner.cancel(done.runId).then(() => null, (e: unknown) => e);
+    const refused = await runner.cancel(done.runId).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(SpineError);
-    expect(refused).toMatchObject({ kind: 'run-finished', message: `Run "${done.runId}" of workflow "done" is already completed; only a run that has not finished can be cancelled. Nothing was changed.` });
+    expect(refused).toMatchObject({
+      kind: 'run-finished',
+      message: `Run "${done.runId}" of workflow "done" is already completed; only a run that has not finished can be cancelled. Nothing was changed.`,
+    });
     expect(await runner.store.journal.getRun(done.runId)).toMatchObject({ status: 'completed', cancelRequested: false });
   });
 });
@@ -235,9 +253,7 @@ describe('recovery', () => {
     await new Promise((r) => setImmediate(r));
     clock.advance(500);
     // a second orphan whose lease expired later: it comes second in the recovery order
-    await store.createRun(
-      newRun({ runId: 'orphan-quick', workflowName: 'recover.quick', workflowHash: workflowHash(quick), leaseOwner: 'dead', leaseExpiresAt: new Date(clock.now() + 1_000) }),
-    );
+    await store.createRun(newRun({ runId: 'orphan-quick', workflowName: 'recover.quick', workflowHash: workflowHash(quick), leaseOwner: 'dead', leaseExpiresAt: new Date(clock.now() + 1_000) }));
     const later = new FakeClock({ start: clock.now() + 60_000, autoAdvance: false });
     const survivor = new WorkflowRunner({ store, clock: later, lease: { owner: 'survivor' }, workflows: registry });
     const recovering = survivor.recover();

@@ -10,9 +10,7 @@ describe('WorkflowRunner limits', () => {
     it('refuses it when the definition is validated, naming the loop (directly)', () => {
       const self = Workflow.define({ name: 'loops', steps: [Step.map('again', { items: [1], iterator: 'loops' })] });
       const runner = new WorkflowRunner({ workflows: registry(self) });
-      expect(() => runner.validate(self)).toThrow(
-        'Workflow "loops": step "again" iterator: workflow "loops" maps over itself (loops → loops): each item would start the same map again, without end.',
-      );
+      expect(() => runner.validate(self)).toThrow('Workflow "loops": step "again" iterator: workflow "loops" maps over itself (loops → loops): each item would start the same map again, without end.');
     });
 
     it('refuses it through other workflows too, before anything is recorded', async () => {

@@ -92,9 +92,7 @@ describe('WorkflowRunner map steps', () => {
     const result = await new WorkflowRunner({ workflows: lookup }).execute(backfill);
     expect(result.context.getOutput('weeks', 'results')).toEqual([{ week: 'w1' }, { week: 'w2' }]);
     const bad = Workflow.define({ name: 'bad', steps: [Step.map('weeks', { items: [], iterator: 'nope' })] });
-    await expect(new WorkflowRunner({ workflows: lookup }).execute(bad)).rejects.toThrow(
-      'Workflow "bad": step "weeks" iterator: workflow "nope" is not registered. Known workflows: finra.weekly.',
-    );
+    await expect(new WorkflowRunner({ workflows: lookup }).execute(bad)).rejects.toThrow('Workflow "bad": step "weeks" iterator: workflow "nope" is not registered. Known workflows: finra.weekly.');
   });
 
   it('fails with VALIDATION when the items are not an array', async () => {
@@ -112,7 +110,17 @@ describe('WorkflowRunner map steps', () => {
 
   it('gives every item a stable child run id derived from the map step key', async () => {
     const ids: string[] = [];
-    const wf = Workflow.define({ name: 'ids', steps: [Step.map('m', { items: [10, 20], iterator: Step.lambda('x', (ctx) => { ids.push(ctx.runId); }) })] });
+    const wf = Workflow.define({
+      name: 'ids',
+      steps: [
+        Step.map('m', {
+          items: [10, 20],
+          iterator: Step.lambda('x', (ctx) => {
+            ids.push(ctx.runId);
+          }),
+        }),
+      ],
+    });
     const { runner, events } = testRunner();
     const result = await runner.execute(wf);
     expect(ids.sort()).toEqual([`${result.runId}:m:1:0`, `${result.runId}:m:1:1`]);
@@ -143,7 +151,6 @@ describe('WorkflowRunner map progress', () => {
   });
 });
 
-
 describe('WorkflowRunner map steps that fail past their tolerance', () => {
   it('start no item after the failure, abort the items in flight and wait for them before reporting the failure', async () => {
     const log: string[] = [];
@@ -170,7 +177,12 @@ describe('WorkflowRunner map steps that fail past their tolerance', () => {
     expect(result.error).toMatch(/^map step "items": 1 of 12 items failed \(tolerated: 0\), \d+ not run \(stopped once the map failed\); first: item 3 \(3\) at step "work": source down for item 3$/);
     // items 4 and 5 were in flight when item 3 failed: aborted, and awaited before the run resolved
     expect(log.indexOf('start 3')).toBeLessThan(log.indexOf('run resolved'));
-    expect(log.filter((l) => l.startsWith('start')).map((l) => Number(l.slice(6))).every((n) => n <= 5)).toBe(true);
+    expect(
+      log
+        .filter((l) => l.startsWith('start'))
+        .map((l) => Number(l.slice(6)))
+        .every((n) => n <= 5),
+    ).toBe(true);
     for (const n of [4, 5]) {
       if (!signals.has(n)) continue;
       expect(signals.get(n)!.aborted).toBe(true);

@@ -1,15 +1,4 @@
-import {
-  ErrorCategory,
-  InProcessDispatcher,
-  PipelineRegistry,
-  SpineError,
-  Step,
-  StepResult,
-  Workflow,
-  WorkflowDefinitionError,
-  WorkflowRunner,
-  type PipelineHandler,
-} from 'spine-orchestration';
+import { ErrorCategory, InProcessDispatcher, PipelineRegistry, SpineError, Step, StepResult, Workflow, WorkflowDefinitionError, WorkflowRunner, type PipelineHandler } from 'spine-orchestration';
 import { recordingPipelines, testRunner } from '../../../fixtures/workflows';
 
 describe('WorkflowRunner with pipelines', () => {
@@ -85,7 +74,12 @@ describe('WorkflowRunner with pipelines', () => {
       let dryRunSeen: unknown;
       const wf = Workflow.define({
         name: 'dry',
-        steps: [Step.pipeline('ingest', 'p.ingest', { params: { mode: 'full' } }), Step.lambda('check', (ctx) => { dryRunSeen = ctx.metadata.dryRun; })],
+        steps: [
+          Step.pipeline('ingest', 'p.ingest', { params: { mode: 'full' } }),
+          Step.lambda('check', (ctx) => {
+            dryRunSeen = ctx.metadata.dryRun;
+          }),
+        ],
       });
       const { runner } = testRunner({ pipelines });
       const result = await runner.execute(wf, { dryRun: true, params: { week: 'w1' } });

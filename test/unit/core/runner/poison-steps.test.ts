@@ -35,10 +35,18 @@ describe('poison steps', () => {
       ],
     });
     const next = processes(store);
-    const lost: Promise<unknown>[] = [next().execute(wf, { runId: 'poison' }).catch((e: unknown) => e)];
+    const lost: Promise<unknown>[] = [
+      next()
+        .execute(wf, { runId: 'poison' })
+        .catch((e: unknown) => e),
+    ];
     await until(() => calls === 1);
     for (const count of [1, 2]) {
-      lost.push(next().resume('poison', { workflow: wf }).catch((e: unknown) => e));
+      lost.push(
+        next()
+          .resume('poison', { workflow: wf })
+          .catch((e: unknown) => e),
+      );
       await until(() => calls === count + 1);
       expect(await store.getRun('poison')).toMatchObject({ lostExecutions: count, lostStep: 'crashes:1', leaseEpoch: count + 1 });
     }
@@ -80,7 +88,9 @@ describe('poison steps', () => {
     await expect(next().resume('refused', { workflow: wf })).rejects.toThrow(/interrupted/);
     const given = await next().resume('refused', { workflow: wf });
     expect(given).toMatchObject({ status: 'failed', errorStep: 'export' });
-    expect(given.error).toMatch(/^Step "export" of run "refused" was lost 2 times in a row: each execution of it ended without finishing \(last recorded cause: Run "refused" of workflow "refused" was interrupted at step "export": the run store failed \(Got a packet bigger than max_allowed_packet bytes\)/);
+    expect(given.error).toMatch(
+      /^Step "export" of run "refused" was lost 2 times in a row: each execution of it ended without finishing \(last recorded cause: Run "refused" of workflow "refused" was interrupted at step "export": the run store failed \(Got a packet bigger than max_allowed_packet bytes\)/,
+    );
     expect(calls).toBe(2);
   });
 

@@ -1,8 +1,7 @@
 import { ErrorCategory, QualityThresholds, Step, StepResult, Workflow } from 'spine-orchestration';
 import { testRunner, valueStep } from '../../../fixtures/workflows';
 
-const validateWith = (recordCount: number, validCount: number) => () =>
-  StepResult.ok({ validCount }, { quality: { recordCount, validCount, nullCount: recordCount - validCount } });
+const validateWith = (recordCount: number, validCount: number) => () => StepResult.ok({ validCount }, { quality: { recordCount, validCount, nullCount: recordCount - validCount } });
 
 describe('WorkflowRunner quality gates', () => {
   it('fails a step that breaches a hard gate with DATA_QUALITY and every violation', async () => {

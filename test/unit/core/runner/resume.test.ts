@@ -17,10 +17,14 @@ function world() {
         count('fetch', ctx);
         return StepResult.ok({ rows: [1, 2, 3] }, { contextUpdates: { fetchedAt: 'morning' } });
       }),
-      Step.lambda('notify_early', (ctx) => {
-        count('notify_early', ctx);
-        return StepResult.fail('mail server down');
-      }, { onError: ErrorPolicy.CONTINUE }),
+      Step.lambda(
+        'notify_early',
+        (ctx) => {
+          count('notify_early', ctx);
+          return StepResult.fail('mail server down');
+        },
+        { onError: ErrorPolicy.CONTINUE },
+      ),
       Step.lambda('load', (ctx) => {
         count('load', ctx);
         if (state.broken && !ctx.getParam('fixed')) return StepResult.fail('target table locked');

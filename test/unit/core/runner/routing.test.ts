@@ -99,12 +99,7 @@ describe('WorkflowRunner routing', () => {
     it('lets a result override routing and end the run early', async () => {
       const w = Workflow.define({
         name: 'override',
-        steps: [
-          Step.lambda('a', () => StepResult.ok({}, { nextStep: 'c' })),
-          valueStep('b'),
-          Step.lambda('c', () => StepResult.ok({}, { nextStep: Workflow.END })),
-          valueStep('d'),
-        ],
+        steps: [Step.lambda('a', () => StepResult.ok({}, { nextStep: 'c' })), valueStep('b'), Step.lambda('c', () => StepResult.ok({}, { nextStep: Workflow.END })), valueStep('d')],
       });
       const result = await testRunner().runner.execute(w);
       expect(result.status).toBe('completed');
@@ -154,11 +149,7 @@ describe('WorkflowRunner routing', () => {
     it('skips a step whose dependency did not complete', async () => {
       const w = Workflow.define({
         name: 'deps',
-        steps: [
-          Step.lambda('ingest', () => StepResult.fail('no file'), { onError: 'CONTINUE' }),
-          Step.lambda('normalize', () => ({}), { dependsOn: ['ingest'] }),
-          valueStep('independent'),
-        ],
+        steps: [Step.lambda('ingest', () => StepResult.fail('no file'), { onError: 'CONTINUE' }), Step.lambda('normalize', () => ({}), { dependsOn: ['ingest'] }), valueStep('independent')],
       });
       const result = await testRunner().runner.execute(w);
       expect(result.status).toBe('partial');

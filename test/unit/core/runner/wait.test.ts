@@ -15,10 +15,7 @@ describe('WorkflowRunner wait steps', () => {
     const clock = new FakeClock({ start: Date.UTC(2026, 0, 9, 12) });
     const wf = Workflow.define({
       name: 'until',
-      steps: [
-        Step.wait('market_open', { until: (ctx) => new Date(`${ctx.getParam('date')}T14:30:00Z`) }),
-        Step.wait('past', { until: () => '2020-01-01T00:00:00Z' }),
-      ],
+      steps: [Step.wait('market_open', { until: (ctx) => new Date(`${ctx.getParam('date')}T14:30:00Z`) }), Step.wait('past', { until: () => '2020-01-01T00:00:00Z' })],
     });
     const result = await new WorkflowRunner({ clock }).execute(wf, { params: { date: '2026-01-09' } });
     expect(clock.sleeps).toEqual([2.5 * 3600_000]);

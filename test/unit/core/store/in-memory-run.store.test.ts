@@ -29,7 +29,10 @@ describe('InMemoryRunStore', () => {
     });
     expect(run!.finishedAt).toBeInstanceOf(Date);
     const steps = await store.getRunSteps(result.runId);
-    expect(steps.map((s) => [s.stepName, s.status, s.iteration, s.attempt])).toEqual([['a', 'completed', 1, 1], ['b', 'completed', 1, 1]]);
+    expect(steps.map((s) => [s.stepName, s.status, s.iteration, s.attempt])).toEqual([
+      ['a', 'completed', 1, 1],
+      ['b', 'completed', 1, 1],
+    ]);
     expect(steps[0]).toMatchObject({ output: { n: 1 }, contextUpdates: { x: 1 }, idempotencyKey: `${result.runId}:a:1` });
     expect(Object.isFrozen(run)).toBe(true);
   });
@@ -63,7 +66,9 @@ describe('InMemoryRunStore', () => {
     const runner = new WorkflowRunner({ store, clock });
     const gated = Workflow.define({
       name: 'gated',
-      steps: [Step.lambda('load', (ctx) => StepResult.ok({}, { quality: { recordCount: 10, validCount: ctx.getParam<number>('valid') ?? 10 } }), { quality: { minValidRate: 0.9 }, qualityMode: 'warn' })],
+      steps: [
+        Step.lambda('load', (ctx) => StepResult.ok({}, { quality: { recordCount: 10, validCount: ctx.getParam<number>('valid') ?? 10 } }), { quality: { minValidRate: 0.9 }, qualityMode: 'warn' }),
+      ],
     });
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
@@ -100,8 +105,7 @@ describe('InMemoryRunStore', () => {
     const clock = new FakeClock({ start: Date.UTC(2026, 0, 1) });
     const store = new InMemoryRunStore();
     const runner = new WorkflowRunner({ store, clock });
-    const gate = (validCount: number) =>
-      Workflow.define({ name: 'trend', steps: [Step.lambda('validate', () => StepResult.ok({}, { quality: { recordCount: 4, validCount } }))] });
+    const gate = (validCount: number) => Workflow.define({ name: 'trend', steps: [Step.lambda('validate', () => StepResult.ok({}, { quality: { recordCount: 4, validCount } }))] });
     const old = await runner.execute(gate(4));
     clock.advance(10 * 86_400_000);
     const recent = await runner.execute(gate(2));
