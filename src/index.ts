@@ -75,7 +75,7 @@ export {
 export type { StepExecution, WorkflowResult } from './core/runner/workflow-result';
 export type { RunEvent, RunEventListener, RunEventType } from './core/runner/run-event';
 export type { StepInvocation, StepMiddleware } from './core/runner/step-middleware';
-export type { MapItemError } from './core/runner/map-step.handler';
+export type { MapItemError } from './core/runner/step-environment';
 export { SystemClock, type Clock } from './core/clock/clock.port';
 export { InMemoryRunStore } from './core/store/memory/in-memory-run.store';
 export type { ClaimOutcome, CreateRunOutcome, Lease, LeaseHolder, NewRun, RenewOutcome } from './core/store/records/store-writes';

@@ -65,7 +65,7 @@ export class ProgressReporter {
         const text = `  ${event.type === 'step_completed' ? '✓' : '✗'} ${event.step}${this.mapSummary()} (${formatDuration(event.durationMs ?? 0)})`;
         this.step = null;
         this.map = null;
-        this.line(event.type === 'step_completed' ? text : `${text}: ${printable(event.error ?? '')}`);
+        this.line(event.type === 'step_completed' ? text : `${text}: ${printable(event.error)}`);
         break;
       }
       case 'step_retried':

@@ -89,9 +89,9 @@ export function addQueueCommands(program: Command, io: CliIo, global: () => Glob
           run_started: 'started',
           run_resumed: `resumed${event.step === undefined ? '' : ` at "${event.step}"`}`,
           run_completed: `completed in ${formatDuration(event.durationMs ?? 0)}`,
-          run_failed: `failed${event.step === undefined ? '' : ` at "${event.step}"`}: ${printable(event.error ?? '')}`,
+          run_failed: `failed${event.step === undefined ? '' : ` at "${event.step}"`}: ${printable(('error' in event && event.error) || '')}`,
           run_cancelled: 'cancelled',
-          run_parked: `parked ${event.reason ?? ''}${event.step === undefined ? '' : ` in "${event.step}"`} (lease and slot released)`,
+          run_parked: `parked ${('reason' in event && event.reason) || ''}${event.step === undefined ? '' : ` in "${event.step}"`} (lease and slot released)`,
           run_handed_off: 'handed off',
         };
         // runs this worker claimed (a distributed map's items too), not the items of a map run in place

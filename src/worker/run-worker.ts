@@ -1,4 +1,3 @@
-import type { SpineLogger } from '../core/logging/logger.port';
 import { hostname } from 'node:os';
 import { SpineError } from '../core/errors/spine-error';
 import type { WorkflowRunner } from '../core/runner/workflow-runner';
@@ -6,7 +5,9 @@ import type { WorkflowResult } from '../core/runner/workflow-result';
 import { checkQueueLimits, DEFAULT_QUEUE, type ClaimedRun, type QueueLimits, type WorkerRecord } from '../core/store/records/queue-record';
 import type { RunQueue } from '../core/store/ports/run-queue.port';
 import type { Clock } from '../core/clock/clock.port';
-import type { SchedulerOptions } from './scheduler';
+import type { SchedulerOptions, WorkerLogger } from './scheduler';
+
+export type { WorkerLogger } from './scheduler';
 
 /** How a worker runs: which queues it serves, how many runs at once, how often it looks for work. */
 export interface WorkerOptions {
@@ -25,7 +26,6 @@ export interface WorkerOptions {
 }
 
 /** What a worker reports (logs): the application's logger. */
-export type WorkerLogger = SpineLogger;
 
 /**
  * A worker: claims due runs of its queues from the store (within each queue's limits, enforced

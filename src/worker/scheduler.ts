@@ -4,10 +4,13 @@ import type { TriggerSource } from '../core/schedule/trigger';
 import type { FireOutcome } from '../core/store/records/store-writes';
 import type { ScheduleStore } from '../core/store/ports/schedule-store.port';
 import type { Clock } from '../core/clock/clock.port';
-import type { WorkerLogger } from './run-worker';
+import type { SpineLogger } from '../core/logging/logger.port';
 
 /** Records one fire of a schedule with its queued run (see `Spine`): the scheduler's way to fire. */
 export type FireSchedule = (schedule: ScheduleDefinition, fireTime: Date, source: TriggerSource, scheduled: boolean) => Promise<FireOutcome>;
+
+/** Where workers and their schedulers log. */
+export type WorkerLogger = SpineLogger;
 
 /** How a scheduler runs. */
 export interface SchedulerOptions {

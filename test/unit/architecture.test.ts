@@ -64,6 +64,49 @@ describe('architecture', () => {
     expect(intoFrontEnds).toEqual([]);
   });
 
+  it('has no import cycle in src (type-only imports count too), but the allowed pair step-definition ↔ workflow-definition', () => {
+    const allowed = new Set(['core/definition/step-definition.ts core/definition/workflow-definition.ts']);
+    const graph = new Map<string, string[]>();
+    const all = new Set(files(src));
+    for (const file of all) {
+      const targets = imports(file)
+        .filter((spec) => spec.startsWith('.'))
+        .map((spec) => join(file, '..', spec))
+        .flatMap((base) => [`${base}.ts`, join(base, 'index.ts'), base].filter((candidate) => all.has(candidate)).slice(0, 1));
+      graph.set(file, targets);
+    }
+    // Tarjan's strongly connected components: every component of more than one file is a cycle
+    const index = new Map<string, number>();
+    const low = new Map<string, number>();
+    const stack: string[] = [];
+    const onStack = new Set<string>();
+    const cycles: string[] = [];
+    let next = 0;
+    const visit = (file: string): void => {
+      index.set(file, next);
+      low.set(file, next++);
+      stack.push(file);
+      onStack.add(file);
+      for (const target of graph.get(file) ?? []) {
+        if (!index.has(target)) {
+          visit(target);
+          low.set(file, Math.min(low.get(file)!, low.get(target)!));
+        } else if (onStack.has(target)) low.set(file, Math.min(low.get(file)!, index.get(target)!));
+      }
+      if (low.get(file) !== index.get(file)) return;
+      const component: string[] = [];
+      for (let member = stack.pop()!; ; member = stack.pop()!) {
+        onStack.delete(member);
+        component.push(relative(src, member));
+        if (member === file) break;
+      }
+      const named = component.sort().join(' ');
+      if (component.length > 1 && !allowed.has(named)) cycles.push(named);
+    };
+    for (const file of graph.keys()) if (!index.has(file)) visit(file);
+    expect(cycles).toEqual([]);
+  });
+
   describe('store ports', () => {
     const portsDir = join(src, 'core', 'store', 'ports');
     const ports = files(portsDir).filter((file) => file.endsWith('.port.ts'));

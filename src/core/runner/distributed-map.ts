@@ -9,9 +9,8 @@ import { QualityMetrics } from '../quality/quality-metrics';
 import { StepResult } from '../result/step-result';
 import { DEFAULT_QUEUE, type ChildRunSummary } from '../store/records/queue-record';
 import type { NewRun } from '../store/records/store-writes';
-import type { MapItemError } from './map-step.handler';
-import { mapItemRunId } from './map-item.run';
-import type { StepEnvironment } from './step-environment';
+import { mapItemRunId } from './map-item-id';
+import type { MapItemError, StepEnvironment } from './step-environment';
 import { isThenable } from './thenable';
 import { YIELDED } from './yielded.result';
 

@@ -2,7 +2,13 @@ import type { Clock } from '../clock/clock.port';
 import { LeaseLostError } from '../errors/spine-error';
 import type { Fence } from '../store/records/run-record';
 import type { RunLeases } from '../store/ports/run-leases.port';
-import type { LeaseSettings } from './run-settings';
+
+/** Who owns the runs a runner executes, for how long a lease lasts, and how often it is renewed. */
+export interface LeaseSettings {
+  readonly owner: string;
+  readonly durationMs: number;
+  readonly heartbeatMs: number;
+}
 
 /** What the guard tells the execution it protects. */
 export interface LeaseGuardListener {

@@ -1,24 +1,24 @@
 import { reachedEnd } from '../store/records/run-record';
-import { createHash } from 'node:crypto';
 import type { WorkflowContext } from '../context/workflow-context';
 import type { WorkflowDefinition } from '../definition/workflow-definition';
 import { RECORD_LIMITS } from '../store/record-limits';
-import type { RunSettings } from './run-settings';
+import type { LeaseGuard } from './lease-guard';
+import type { RunnerServices, RunSettings } from './run-settings';
 import type { WorkflowResult } from './workflow-result';
-import { RunExecution } from './run-execution';
 
-/** Longest run id a store keeps (its column). */
-const STORED_RUN_ID_LENGTH = 255;
-
-/**
- * The run id of a map item: `<step idempotency key>:<index>`, which starts with the top-level
- * run's id; when that is longer than a store keeps, `<top-level run id>:~<hash of it>` instead.
- */
-export function mapItemRunId(stepKey: string, index: number, rootRunId: string): string {
-  const natural = `${stepKey}:${index}`;
-  if (natural.length <= STORED_RUN_ID_LENGTH) return natural;
-  return `${rootRunId}:~${createHash('sha256').update(natural).digest('base64url').slice(0, 32)}`;
+/** What a map item's run takes from its parent's execution. */
+export interface ParentRun {
+  readonly services: RunnerServices;
+  readonly settings: RunSettings;
+  readonly runId: string;
+  readonly rootRunId: string;
+  readonly cancellable: boolean;
+  readonly yieldSignal: AbortSignal | null;
+  readonly guard: LeaseGuard | null;
 }
+
+/** Executes a run with the given settings (the runner's execution: passed in, so this module does not depend on it). */
+export type ExecuteRun = (definition: WorkflowDefinition, ctx: WorkflowContext, settings: RunSettings) => Promise<WorkflowResult>;
 
 /**
  * Runs a map item as a child run of `parent`, fenced by the parent's claim (its top-level run's).
@@ -27,7 +27,7 @@ export function mapItemRunId(stepKey: string, index: number, rootRunId: string):
  * idempotency key): an item that completed before a crash or failure is not run again (its
  * recorded result is returned), an unfinished one is resumed.
  */
-export async function runMapItem(parent: RunExecution, definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal, asRun = true): Promise<WorkflowResult> {
+export async function runMapItem(parent: ParentRun, execute: ExecuteRun, definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal, asRun = true): Promise<WorkflowResult> {
   const { services, settings: parentSettings } = parent;
   const persist = asRun && parentSettings.persist;
   const depth = parentSettings.depth + 1;
@@ -54,12 +54,12 @@ export async function runMapItem(parent: RunExecution, definition: WorkflowDefin
     resume: null,
     parkAfterMs: null,
   };
-  if (!persist) return new RunExecution(services, definition, ctx, settings).run();
+  if (!persist) return execute(definition, ctx, settings);
   const own = ctx.withFields({ idempotencyKey: ctx.runId });
   const existing = await services.store.journal.getRun(ctx.runId);
-  if (existing === null || reachedEnd(existing.status)) return new RunExecution(services, definition, own, settings).run();
+  if (existing === null || reachedEnd(existing.status)) return execute(definition, own, settings);
   const records = await services.store.journal.getRunSteps(ctx.runId);
   // still 'running': its last execution neither finished nor stopped (lost with its process or its claim)
   const resume = { run: existing, records, claim: null, lost: existing.status === 'running' };
-  return new RunExecution(services, definition, own.withMetadata({ resumed: true }), { ...settings, resume }).run();
+  return execute(definition, own.withMetadata({ resumed: true }), { ...settings, resume });
 }

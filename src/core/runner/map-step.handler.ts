@@ -7,22 +7,13 @@ import type { WorkflowDefinition } from '../definition/workflow-definition';
 import { ErrorCategory } from '../policy/error-category';
 import { QualityMetrics } from '../quality/quality-metrics';
 import { StepResult } from '../result/step-result';
-import type { StepHandler } from './step-environment';
+import type { MapItemError, StepHandler } from './step-environment';
 import { isThenable } from './thenable';
 import { YIELDED } from './yielded.result';
 import { messageOf } from '../errors/step-error';
 import { RunHaltedError } from '../errors/step-timeout.error';
-import { mapItemRunId } from './map-item.run';
+import { mapItemRunId } from './map-item-id';
 import { distributedMap } from './distributed-map';
-
-/** One failed item of a map step. */
-export interface MapItemError {
-  readonly index: number;
-  readonly item: unknown;
-  readonly step: string | null;
-  readonly error: string;
-  readonly errorCategory: ErrorCategory;
-}
 
 /**
  * Runs the iterator once per item with bounded concurrency; the output keeps item order. Once the

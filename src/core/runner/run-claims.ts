@@ -3,15 +3,22 @@ import { ErrorCategory } from '../policy/error-category';
 import { WorkflowContext } from '../context/workflow-context';
 import type { Fence, RunOutcome, RunRecord, StepRecord } from '../store/records/run-record';
 import type { RunJournal } from '../store/ports/run-journal.port';
-import type { RunExecution } from './run-execution';
 
 /**
  * The runs a runner is executing now, by run id: one execution per run in a process. A run is
  * reserved before it is claimed, so a second `resume` of it here is refused at once, and
  * recovery passes it over even when its lease looks expired in the store (a paused process).
  */
+/** What the runner holds of an execution it runs here: enough to name its claim and to cancel it. */
+export interface ActiveExecution {
+  /** The claim's epoch (0 before the run is claimed). */
+  readonly epoch: number;
+  /** Stops the run at its next step boundary (its running step's signal is aborted now). */
+  cancel(reason?: unknown): void;
+}
+
 export class ActiveRuns {
-  private readonly runs = new Map<string, RunExecution | null>();
+  private readonly runs = new Map<string, ActiveExecution | null>();
 
   /** Reserves `runId` for one execution here; throws when this runner already executes it. */
   reserve(runId: string, workflow: string): void {
@@ -28,7 +35,7 @@ export class ActiveRuns {
   }
 
   /** The execution of a reserved run, once it is made. */
-  attach(runId: string, execution: RunExecution): void {
+  attach(runId: string, execution: ActiveExecution): void {
     this.runs.set(runId, execution);
   }
 
@@ -40,7 +47,7 @@ export class ActiveRuns {
     return this.runs.has(runId);
   }
 
-  get(runId: string): RunExecution | null {
+  get(runId: string): ActiveExecution | null {
     return this.runs.get(runId) ?? null;
   }
 

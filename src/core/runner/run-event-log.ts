@@ -3,7 +3,7 @@ import { messageOf } from '../errors/step-error';
 import { LeaseLostError } from '../errors/spine-error';
 import type { Fence } from '../store/records/run-record';
 import type { RunJournal } from '../store/ports/run-journal.port';
-import type { RunEvent, RunEventListener, RunEventType } from './run-event';
+import type { RunEvent, RunEventInit, RunEventListener, RunEventType } from './run-event';
 import { consoleLogger, type LogFields, type SpineLogger } from '../logging/logger.port';
 
 /** Events a store need not keep: its step rows tell them (a step's start, end, retry or skip, with times). */
@@ -32,29 +32,18 @@ export class RunEventLog {
     return { runId, workflow, traceId, ...(step !== undefined && { step }) };
   }
 
-  /** Emits one event: the common fields in one literal; rarer fields only when given. */
-  emit(...args: Parameters<RunEventLog['make']>): void {
-    const event = this.make(...args);
+  /** Emits one event (the log adds the run's fields and the time). */
+  emit(init: RunEventInit): void {
+    const event = this.make(init);
     if (event !== null) this.dispatch(event, true);
   }
 
   /** Builds an event as `emit` would, without handing it on (null when nobody takes events). */
-  make(type: RunEventType, step: string | undefined, attempt: number | undefined, iteration: number | undefined, durationMs: number | undefined, extra?: Partial<RunEvent>): RunEvent | null {
+  make(init: RunEventInit): RunEvent | null {
     if (!this.keep && this.listener === null && this.store === null) return null;
     const { runId, traceId, workflow, parentRunId } = this.identity;
-    const timestamp = this.clock.now();
-    let event: RunEvent;
-    if (attempt === undefined) {
-      event = { type, runId, traceId, workflow, timestamp };
-      if (step !== undefined) (event as { step?: string }).step = step;
-      if (durationMs !== undefined) (event as { durationMs?: number }).durationMs = durationMs;
-    } else if (durationMs === undefined) {
-      event = { type, runId, traceId, workflow, timestamp, step, attempt, iteration };
-    } else {
-      event = { type, runId, traceId, workflow, timestamp, step, attempt, iteration, durationMs };
-    }
+    const event = { runId, traceId, workflow, timestamp: this.clock.now(), ...init } as RunEvent;
     if (parentRunId !== null) (event as { parentRunId?: string }).parentRunId = parentRunId;
-    if (extra !== undefined) Object.assign(event, extra);
     return event;
   }
 

@@ -1,74 +1,66 @@
 import type { ErrorCategory } from '../policy/error-category';
 
-/** The kinds of event a run emits. */
-export type RunEventType =
-  | 'run_started'
-  | 'run_resumed'
-  | 'run_completed'
-  | 'run_failed'
-  | 'run_cancelled'
-  | 'run_stopped'
-  /** Graceful shutdown: the run is still running, its lease released for another process to continue it. */
-  | 'run_handed_off'
-  /** A worker's run parked (a long wait, a distributed map's items): its lease released until its wake-up time. */
-  | 'run_parked'
-  /** A failed or stopped run put back on its queue (`requeue`), for a worker to resume; `queue` names it. */
-  | 'run_requeued'
-  | 'step_started'
-  | 'step_completed'
-  | 'step_failed'
-  | 'step_retried'
-  | 'step_skipped'
-  | 'quality_warning'
-  /** A step began waiting for a signal (`signal`); an 'approve' quality gate waits for `approval:<step>` (`violations`). */
-  | 'signal_waiting'
-  /** A signal wait consumed the signal named. */
-  | 'signal_received'
-  /** A record a step returned in its result's `events` (`event`): stored, tied to run, step and attempt. */
-  | 'step_event'
-  /** A map step's items so far; handed to `onEvent` only (neither kept on the result nor stored). */
-  | 'map_progress';
-
-/** One structured event of a run. */
-export interface RunEvent {
-  readonly type: RunEventType;
+/** Fields every event of a run has. */
+interface RunEventCommon {
   readonly runId: string;
   readonly traceId: string;
   readonly workflow: string;
   /** Epoch milliseconds from the runner's clock. */
   readonly timestamp: number;
+  /** Map items: the run that started this child run. */
+  readonly parentRunId?: string;
+  /** The step the event is about (a run's end: the step it failed at). */
   readonly step?: string;
   readonly attempt?: number;
   readonly iteration?: number;
   readonly durationMs?: number;
-  readonly error?: string;
-  readonly errorCategory?: ErrorCategory;
-  /** step_retried: the delay before the next attempt. */
-  readonly delayMs?: number;
-  /** step_skipped: why. */
-  readonly reason?: string;
-  /** quality_warning: the breached thresholds. */
-  readonly violations?: readonly string[];
-  /** map_progress: items finished (completed or failed), failed, and all items of the map step. */
-  readonly done?: number;
-  readonly failed?: number;
-  readonly total?: number;
-  /** run_started / run_resumed: the epoch of the claim the run executes under (its fencing token). */
-  readonly epoch?: number;
-  /** Map items: the run that started this child run. */
-  readonly parentRunId?: string;
-  /** signal_waiting / signal_received: the signal's name; signal_waiting: the wait's deadline (ISO), if any. */
-  readonly signal?: string;
-  readonly until?: string;
   /** Run events of a run a worker claimed from a queue (a distributed map's item too): the queue. */
   readonly queue?: string;
-  /** step_event: the record the step returned. */
-  readonly event?: Readonly<Record<string, unknown>>;
-  /** run_completed of a 'partial' run: true, with the steps that failed under CONTINUE and the map steps' failed item counts. */
-  readonly partial?: boolean;
-  readonly failedSteps?: readonly string[];
-  readonly failedItems?: Readonly<Record<string, number>>;
 }
+
+/** An event of each type in `T`, with the fields those types carry (one union member per type, so `type` narrows). */
+type EventOf<T extends string, Fields = unknown> = T extends string ? RunEventCommon & { readonly type: T } & Fields : never;
+
+/** What a failure says: the error and its category. */
+interface Failure {
+  readonly error: string;
+  readonly errorCategory: ErrorCategory;
+}
+
+/** One structured event of a run, told apart by `type` (narrow on it to read a type's own fields). */
+export type RunEvent =
+  /** The claim's epoch the run executes under (its fencing token). */
+  | EventOf<'run_started' | 'run_resumed', { readonly epoch?: number }>
+  /** A 'partial' run: `partial`, with the steps that failed under CONTINUE and the map steps' failed item counts. */
+  | EventOf<'run_completed', { readonly partial?: boolean; readonly failedSteps?: readonly string[]; readonly failedItems?: Readonly<Record<string, number>> }>
+  | EventOf<'run_failed' | 'run_cancelled' | 'run_stopped', Partial<Failure>>
+  /** Graceful shutdown: the run is still running, its lease released for another process to continue it. */
+  | EventOf<'run_handed_off', { readonly reason: string }>
+  /** A worker's run parked (a long wait, a distributed map's items): its lease released until its wake-up time. */
+  | EventOf<'run_parked', { readonly reason: string }>
+  /** A failed or stopped run put back on its queue (`requeue`), for a worker to resume; `queue` names it. */
+  | EventOf<'run_requeued', { readonly reason?: string }>
+  | EventOf<'step_started' | 'step_completed'>
+  | EventOf<'step_failed', Failure>
+  /** The delay before the next attempt. */
+  | EventOf<'step_retried', Failure & { readonly delayMs: number }>
+  | EventOf<'step_skipped', { readonly reason: string }>
+  /** The breached thresholds. */
+  | EventOf<'quality_warning', { readonly violations: readonly string[] }>
+  /** A step began waiting for a signal, until `until` (ISO) if it has a deadline; an 'approve' quality gate waits for `approval:<step>` (`violations`). */
+  | EventOf<'signal_waiting', { readonly signal: string; readonly until?: string; readonly violations?: readonly string[] }>
+  /** A signal wait consumed the signal named. */
+  | EventOf<'signal_received', { readonly signal: string }>
+  /** A record a step returned in its result's `events`: stored, tied to run, step and attempt. */
+  | EventOf<'step_event', { readonly event: Readonly<Record<string, unknown>> }>
+  /** A map step's items so far: finished (completed or failed), failed, and all; handed to `onEvent` only (neither kept on the result nor stored). */
+  | EventOf<'map_progress', { readonly done: number; readonly failed: number; readonly total: number }>;
+
+/** The kinds of event a run emits. */
+export type RunEventType = RunEvent['type'];
+
+/** The fields of each event type but those of the run it belongs to (what the runner emits; the log adds run, trace, workflow, time and parent). */
+export type RunEventInit = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'runId' | 'traceId' | 'workflow' | 'timestamp' | 'parentRunId'> : never) : never;
 
 /** Receives every event of every run the runner executes (children of map steps included). */
 export type RunEventListener = (event: RunEvent) => void;

@@ -9,7 +9,7 @@ import { ErrorPolicy } from '../policy/error-policy';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import { StepResult } from '../result/step-result';
 import type { Fence, MapItemRecord, RunOutcomeStatus, StepCommit } from '../store/records/run-record';
-import type { RunEventType } from './run-event';
+import type { RunEventInit } from './run-event';
 import { RunEventLog } from './run-event-log';
 import { RunTimeoutError } from '../errors/step-timeout.error';
 import { checkStepEvents } from './step-events';
@@ -34,7 +34,8 @@ import { RunControl } from './run-control';
 // map-item.run builds RunExecutions of its own (each side uses the other only when called)
 import { runMapItem } from './map-item.run';
 
-export type { LeaseSettings, RunnerServices, RunSettings } from './run-settings';
+export type { RunnerServices, RunSettings } from './run-settings';
+export type { LeaseSettings } from './lease-guard';
 
 interface StepOutcome {
   readonly result: StepResult;
@@ -196,7 +197,9 @@ export class RunExecution implements AttemptEnvironment {
     const iteration = Number(key.slice(key.lastIndexOf(':') + 1));
     await this.committed(this.ledger.waiting(step, iteration, key, now, deadline, signal));
     this.ledger.wakes.set(key, deadline ?? Number.POSITIVE_INFINITY);
-    this.emit('signal_waiting', step.name, undefined, undefined, undefined, {
+    this.emit({
+      type: 'signal_waiting',
+      step: step.name,
       signal,
       ...(deadline !== null && { until: new Date(deadline).toISOString() }),
       ...(violations !== undefined && { violations }),
@@ -215,7 +218,7 @@ export class RunExecution implements AttemptEnvironment {
     for (;;) {
       const received = await signals.consumeSignal(this.runId, signal, consumer, this.fence, new Date(this.clock.now()));
       if (received !== null) {
-        this.emit('signal_received', this.currentStepName ?? undefined, undefined, undefined, undefined, { signal });
+        this.emit({ type: 'signal_received', ...this.atStep(), signal });
         return received;
       }
       const now = this.clock.now();
@@ -240,7 +243,7 @@ export class RunExecution implements AttemptEnvironment {
 
   /** Runs a map item as a child run (see `map-item.run.ts`). */
   runChild(definition: WorkflowDefinition, ctx: WorkflowContext, signal: AbortSignal, asRow = false): Promise<WorkflowResult> {
-    return runMapItem(this, definition, ctx, signal, !asRow);
+    return runMapItem(this, (d, c, s) => new RunExecution(this.services, d, c, s).run(), definition, ctx, signal, !asRow);
   }
 
   itemRows(iterator: WorkflowDefinition): boolean {
@@ -338,8 +341,13 @@ export class RunExecution implements AttemptEnvironment {
     }
   }
 
-  private emit(...args: Parameters<RunEventLog['emit']>): void {
-    this.log.emit(...args);
+  private emit(init: RunEventInit): void {
+    this.log.emit(init);
+  }
+
+  /** The step running now, as an event names it (nothing between steps). */
+  private atStep(): { readonly step?: string } {
+    return this.currentStepName === null ? {} : { step: this.currentStepName };
   }
 
   /**
@@ -398,8 +406,13 @@ export class RunExecution implements AttemptEnvironment {
       if (settings.resume.firstStart !== true) await ledger.reopen(this.initial.params, lost);
       this.opened = true;
       if (this.ownsGuard) this.guard!.start();
-      const event = settings.resume.firstStart === true ? 'run_started' : 'run_resumed';
-      this.emit(event, steps[i]?.name, undefined, undefined, undefined, { ...(this.fence !== null && { epoch: this.fence.epoch }), ...this.claimedFrom });
+      const at = steps[i]?.name;
+      this.emit({
+        type: settings.resume.firstStart === true ? 'run_started' : 'run_resumed',
+        ...(at !== undefined && { step: at }),
+        ...(this.fence !== null && { epoch: this.fence.epoch }),
+        ...this.claimedFrom,
+      });
       if (settings.startFrom !== null) i = await this.jumpTo(i, index.get(settings.startFrom)!, `the run was resumed from "${settings.startFrom}"`);
       if (lost.count >= this.services.maxLostExecutions) {
         const step = steps[i]!;
@@ -416,7 +429,7 @@ export class RunExecution implements AttemptEnvironment {
       if (!opened.created) return resultOfEarlierRun(this.services.store.journal, definition, ledger, opened.run, startedAt);
       this.opened = true;
       if (this.ownsGuard) this.guard!.start();
-      this.emit('run_started', undefined, undefined, undefined, undefined, this.fence === null ? undefined : { epoch: this.fence.epoch });
+      this.emit(this.fence === null ? { type: 'run_started' } : { type: 'run_started', epoch: this.fence.epoch });
       i = settings.startFrom === null ? 0 : index.get(settings.startFrom)!;
       // a run started from a given context: the steps before startFrom keep that context's outputs on their skipped rows
       const seeded = settings.seeded === true ? this.initial : null;
@@ -512,13 +525,17 @@ export class RunExecution implements AttemptEnvironment {
     const finishedAt = this.clock.now();
     const durationMs = performance.now() - started;
     if (this.ownsGuard) this.guard!.stop();
-    const runEvent: RunEventType = status === 'completed' || status === 'partial' ? 'run_completed' : status === 'failed' ? 'run_failed' : status === 'cancelled' ? 'run_cancelled' : 'run_stopped';
-    const end = this.log.make(runEvent, errorStep ?? undefined, undefined, undefined, durationMs, {
-      ...this.claimedFrom,
-      ...(status === 'partial' && { partial: true, failedSteps: [...ledger.failed], ...this.failedItems() }),
-      ...(error !== null && { error }),
-      ...(errorCategory !== null && { errorCategory }),
-    });
+    const at = { ...(errorStep !== null && { step: errorStep }), durationMs, ...this.claimedFrom };
+    const failure = { ...(error !== null && { error }), ...(errorCategory !== null && { errorCategory }) };
+    const end = this.log.make(
+      status === 'completed' || status === 'partial'
+        ? { type: 'run_completed', ...at, ...(status === 'partial' && { partial: true, failedSteps: [...ledger.failed], ...this.failedItems() }) }
+        : status === 'failed'
+          ? { type: 'run_failed', ...at, ...failure }
+          : status === 'cancelled'
+            ? { type: 'run_cancelled', ...at, ...failure }
+            : { type: 'run_stopped', ...at, ...failure },
+    );
     // the run's events go with its finish, in one transaction; listeners hear of the end once it is recorded
     await ledger.close(status, finishedAt, durationMs, { step: errorStep, message: error, category: errorCategory }, this.log.drain(end));
     if (end !== null) this.log.dispatch(end, false);
@@ -557,7 +574,7 @@ export class RunExecution implements AttemptEnvironment {
     this.guard!.stop();
     await this.services.store.leases.releaseLease(this.runId, this.fence!);
     const durationMs = performance.now() - started;
-    this.emit('run_handed_off', undefined, undefined, undefined, durationMs, { reason: 'lease released for another process to continue the run', ...this.claimedFrom });
+    this.emit({ type: 'run_handed_off', durationMs, reason: 'lease released for another process to continue the run', ...this.claimedFrom });
     return this.result('running', ctx, startedAt, this.clock.now(), durationMs, { step: null, message: null, category: null });
   }
 
@@ -582,7 +599,7 @@ export class RunExecution implements AttemptEnvironment {
     const durationMs = performance.now() - started;
     const until = wakeAt >= NO_DEADLINE ? '' : ` until ${new Date(wakeAt).toISOString()}`;
     const reason = awaited === null ? `until ${new Date(wakeAt).toISOString()}` : `for signal "${awaited}"${until}`;
-    this.emit('run_parked', this.currentStepName ?? undefined, undefined, undefined, durationMs, { reason, ...this.claimedFrom });
+    this.emit({ type: 'run_parked', ...this.atStep(), durationMs, reason, ...this.claimedFrom });
     return this.result('waiting', ctx, startedAt, this.clock.now(), durationMs, { step: null, message: null, category: null });
   }
 
@@ -593,7 +610,7 @@ export class RunExecution implements AttemptEnvironment {
     const retry = step.retry ?? (step.onError === ErrorPolicy.RETRY ? this.services.defaultRetry : null);
     const timeoutMs = step.timeoutMs ?? this.services.defaultTimeoutMs;
     for (let attempt = 1; ; attempt++) {
-      this.emit('step_started', step.name, attempt, iteration, undefined);
+      this.emit({ type: 'step_started', step: step.name, attempt, iteration });
       const startedAt = this.clock.now();
       const started = performance.now();
       const span = this.trace === null ? null : this.openAttempt(step, attempt, iteration);
@@ -612,7 +629,7 @@ export class RunExecution implements AttemptEnvironment {
         result = result.asFailure(`${messageOf(this.runSignal.reason)} during step "${step.name}": ${result.error}`, ErrorCategory.TIMEOUT);
         const durationMs = performance.now() - started;
         await this.committed(this.ledger.settled(step, position, iteration, attempt, key, startedAt, durationMs, result, null));
-        this.emit('step_failed', step.name, attempt, iteration, durationMs, { error: result.error!, errorCategory: ErrorCategory.TIMEOUT });
+        this.emit({ type: 'step_failed', step: step.name, attempt, iteration, durationMs, error: result.error!, errorCategory: ErrorCategory.TIMEOUT });
         return { result, context: ctx, cancelled: false, timedOut: true };
       }
       const tooMany = checkStepEvents(step.name, result.events);
@@ -627,7 +644,7 @@ export class RunExecution implements AttemptEnvironment {
       if (step.quality !== null) {
         const gated = applyQualityGate(step, result);
         // an 'approve' gate's breaches go with its signal_waiting event
-        if (gated.warnings.length > 0 && gated.approval !== true) this.emit('quality_warning', step.name, attempt, iteration, undefined, { violations: gated.warnings });
+        if (gated.warnings.length > 0 && gated.approval !== true) this.emit({ type: 'quality_warning', step: step.name, attempt, iteration, violations: gated.warnings });
         result = gated.result;
         if (gated.approval) {
           const decided = await this.awaitApproval(step, key, result, gated.warnings);
@@ -653,7 +670,7 @@ export class RunExecution implements AttemptEnvironment {
         await this.committed(this.ledger.retried(step, iteration, attempt, key, startedAt, durationMs, result));
         if (tooMany === null && result.events.length > 0) await this.stepEvents(step, attempt, iteration, result);
         this.closeAttempt('retried', result);
-        this.emit('step_retried', step.name, attempt, iteration, durationMs, { error: result.error!, errorCategory: result.errorCategory!, delayMs });
+        this.emit({ type: 'step_retried', step: step.name, attempt, iteration, durationMs, error: result.error!, errorCategory: result.errorCategory!, delayMs });
         try {
           await this.clock.sleep(delayMs, this.runSignal);
         } catch {
@@ -671,9 +688,9 @@ export class RunExecution implements AttemptEnvironment {
       await this.committed(this.ledger.settled(step, position, iteration, attempt, key, startedAt, durationMs, result, result.success ? next : null));
       if (tooMany === null && result.events.length > 0) await this.stepEvents(step, attempt, iteration, result);
       if (result.success) {
-        this.emit('step_completed', step.name, attempt, iteration, durationMs);
+        this.emit({ type: 'step_completed', step: step.name, attempt, iteration, durationMs });
       } else {
-        this.emit('step_failed', step.name, attempt, iteration, durationMs, { error: result.error!, errorCategory: result.errorCategory! });
+        this.emit({ type: 'step_failed', step: step.name, attempt, iteration, durationMs, error: result.error!, errorCategory: result.errorCategory! });
       }
       return { result, context: next, cancelled };
     }
@@ -701,7 +718,7 @@ export class RunExecution implements AttemptEnvironment {
 
   private async skip(step: StepDefinition, position: number, reason: string, seededOutput?: Readonly<Record<string, unknown>>, route: string | null = null): Promise<void> {
     await this.committed(this.ledger.skip(step, position, reason, this.clock.now(), seededOutput, route));
-    this.emit('step_skipped', step.name, undefined, undefined, undefined, { reason });
+    this.emit({ type: 'step_skipped', step: step.name, reason });
   }
 
   /**
@@ -710,7 +727,7 @@ export class RunExecution implements AttemptEnvironment {
    */
   private async stepEvents(step: StepDefinition, attempt: number, iteration: number, result: StepResult): Promise<void> {
     if (result.events.length === 0) return;
-    for (const event of result.events) this.emit('step_event', step.name, attempt, iteration, undefined, { event });
+    for (const event of result.events) this.emit({ type: 'step_event', step: step.name, attempt, iteration, event });
     await this.log.save();
   }
 

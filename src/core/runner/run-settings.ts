@@ -10,9 +10,9 @@ import type { RetryPolicy } from '../policy/retry-policy';
 import type { RunRecord, StepRecord } from '../store/records/run-record';
 import type { SpineStore } from '../store/ports/spine-store';
 import type { RunEventListener } from './run-event';
-import type { LeaseGuard } from './lease-guard';
+import type { LeaseGuard, LeaseSettings } from './lease-guard';
 import type { StepMiddleware } from './step-middleware';
-import type { ParamsValidator } from './workflow-runner';
+import type { ParamsValidator } from './runner-options';
 import type { ClaimedRun, QueueLimits } from '../store/records/queue-record';
 import type { ClaimedRunOptions } from './runner-options';
 import type { WorkflowResult } from './workflow-result';
@@ -46,13 +46,6 @@ export interface RunnerServices {
   readonly telemetry: RunTelemetry | null;
   /** Where the runner logs (a listener that threw, events it could not store). */
   readonly logger: SpineLogger;
-}
-
-/** Who owns the runs a runner executes, for how long a lease lasts, and how often it is renewed. */
-export interface LeaseSettings {
-  readonly owner: string;
-  readonly durationMs: number;
-  readonly heartbeatMs: number;
 }
 
 /** How one run is executed. */

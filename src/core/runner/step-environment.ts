@@ -1,3 +1,4 @@
+import type { ErrorCategory } from '../policy/error-category';
 import type { Clock } from '../clock/clock.port';
 import type { WorkflowContext } from '../context/workflow-context';
 import type { StepDefinition, StepRuntime } from '../definition/step-definition';
@@ -93,3 +94,12 @@ export interface StepEnvironment {
 
 /** Executes one attempt of one kind of step. */
 export type StepHandler<S extends StepDefinition = StepDefinition> = (step: S, ctx: WorkflowContext, runtime: StepRuntime, env: StepEnvironment) => StepResult | Promise<StepResult>;
+
+/** One failed item of a map step. */
+export interface MapItemError {
+  readonly index: number;
+  readonly item: unknown;
+  readonly step: string | null;
+  readonly error: string;
+  readonly errorCategory: ErrorCategory;
+}

@@ -45,7 +45,7 @@ describe.each(testDrivers())('the design semantics recorded on %s', (driver) => 
       ['ingest', 1, 'attempt 1'],
       ['ingest', 2, 'attempt 2'],
     ]);
-    expect(heard.map((e) => [e.attempt, e.event])).toEqual([
+    expect(heard.map((e) => [e.attempt, e.type === 'step_event' ? e.event : null])).toEqual([
       [1, { type: 'log', level: 'info', message: 'attempt 1', rows: 10 }],
       [2, { type: 'log', level: 'info', message: 'attempt 2', rows: 20 }],
     ]);

@@ -2,7 +2,7 @@ import type { RunEvent } from 'spine-orchestration';
 import { ProgressReporter } from '../../../src/cli/progress.reporter';
 
 const base = { traceId: 't', workflow: 'finra.backfill', timestamp: 0 } as const;
-const ev = (type: RunEvent['type'], extra: Partial<RunEvent> = {}): RunEvent => ({ ...base, runId: 'r1', type, ...extra });
+const ev = (type: RunEvent['type'], extra: Record<string, unknown> = {}): RunEvent => ({ ...base, runId: 'r1', type, ...extra }) as RunEvent;
 
 function reporter(mode: 'tty' | 'plain' | 'silent') {
   let out = '';
