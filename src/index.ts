@@ -79,7 +79,14 @@ export type { MapItemError } from './core/runner/step-environment';
 export { SystemClock, type Clock } from './core/clock/clock.port';
 export { InMemoryRunStore } from './core/store/memory/in-memory-run.store';
 export type { ClaimOutcome, CreateRunOutcome, Lease, LeaseHolder, NewRun, RenewOutcome } from './core/store/records/store-writes';
-export type { RunStore } from './core/store/ports/spine-store';
+export { spineStore, type RunStore, type SpineStore, type StoreCapability } from './core/store/ports/spine-store';
+export type { RunJournal } from './core/store/ports/run-journal.port';
+export type { RunLeases } from './core/store/ports/run-leases.port';
+export type { RunHistory } from './core/store/ports/run-history.port';
+export type { RunQueue } from './core/store/ports/run-queue.port';
+export type { ScheduleStore } from './core/store/ports/schedule-store.port';
+export type { SignalStore } from './core/store/ports/signal-store.port';
+export type { DefinitionStore } from './core/store/ports/definition-store.port';
 export { RECORD_LIMITS } from './core/store/record-limits';
 export {
   DEFAULT_QUEUE,

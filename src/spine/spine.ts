@@ -147,13 +147,14 @@ export class Spine {
     const assembly = await assemble(options, classes, registry, options.logger ?? consoleLogger);
     const opened = await openStore(options);
     const store = opened.store;
-    const { middleware, defaultRetry, defaultTimeoutMs, clock, lease, maxLostExecutions } = options;
+    const { middleware, defaultRetry, defaultTimeoutMs, clock, lease, maxLostExecutions, signalPollMs } = options;
     const startedRuns = new StartedRuns(options.onEvent);
     const runner = new WorkflowRunner({
       telemetry: options.telemetry === false ? null : new OtelRunTelemetry(),
       logger: options.logger ?? consoleLogger,
       lease,
       maxLostExecutions,
+      signalPollMs,
       queues: options.queues ?? {},
       middleware,
       onEvent: startedRuns.onEvent,

@@ -3,6 +3,8 @@ import type { Clock } from '../core/clock/clock.port';
 interface Timer {
   readonly at: number;
   readonly callback: () => void;
+  /** A `sleep` (something waits on it) rather than a timer. */
+  readonly sleep?: true;
 }
 
 /**
@@ -37,6 +39,7 @@ export class FakeClock implements Clock {
     return new Promise((resolve, reject) => {
       const timer: Timer = {
         at: this.current + ms,
+        sleep: true,
         callback: () => {
           signal?.removeEventListener('abort', onAbort);
           resolve();
@@ -74,5 +77,19 @@ export class FakeClock implements Clock {
   /** Timers and sleeps still waiting for time to pass. */
   get pending(): number {
     return this.timers.size;
+  }
+
+  /** Sleeps still waiting for time to pass (each holds up whoever awaits it). */
+  get sleepers(): number {
+    let count = 0;
+    for (const timer of this.timers) if (timer.sleep === true) count++;
+    return count;
+  }
+
+  /** When the earliest pending timer or sleep falls due (epoch ms), or null when none is pending. */
+  get nextTimerAt(): number | null {
+    let next: number | null = null;
+    for (const timer of this.timers) if (next === null || timer.at < next) next = timer.at;
+    return next;
   }
 }

@@ -112,6 +112,11 @@ export class RunWorker {
     return this.running.size;
   }
 
+  /** True while the worker sleeps between polls, not claiming and not told of a due run (its runs may be executing: see `activeRuns`). */
+  get isIdle(): boolean {
+    return this.wake !== null && !this.pending;
+  }
+
   /** Claims made so far (each may take several runs). */
   get claimCount(): number {
     return this.claims;

@@ -20,7 +20,7 @@ import { lostExecutions, poisonStepMessage } from './lost-executions';
 import { attemptStep, type AttemptEnvironment } from './step-attempt';
 import { isThenable } from './thenable';
 import { PARKED, YIELDED } from './yielded.result';
-import { approvalSignal, NO_DEADLINE, SIGNAL_POLL_MS } from './signal-wait';
+import { approvalSignal, NO_DEADLINE } from './signal-wait';
 import type { SignalRecord } from '../store/records/signal-record';
 import type { SpineStore } from '../store/ports/spine-store';
 import { applyQualityGate, checkRoute, EMPTY_UPDATES, storableResult } from './step-outcome';
@@ -231,7 +231,8 @@ export class RunExecution implements AttemptEnvironment {
       }
       const yielding = this.yieldSignal;
       if (yielding?.aborted) return YIELDED;
-      const waitMs = Math.min(SIGNAL_POLL_MS, deadline === null ? SIGNAL_POLL_MS : deadline - now);
+      const poll = this.services.signalPollMs;
+      const waitMs = Math.min(poll, deadline === null ? poll : deadline - now);
       try {
         await this.services.signals.wait(this.clock, this.runId, waitMs, yielding === null ? abort : AbortSignal.any([abort, yielding]));
       } catch (error) {

@@ -42,6 +42,8 @@ export interface RunnerServices {
   knownWorkflows(): readonly string[];
   /** Wakes signal waits of this process's runs when it sends them a signal. */
   readonly signals: SignalNotices;
+  /** How often a run waiting in place for a signal looks for one another process sent (ms). */
+  readonly signalPollMs: number;
   /** Traces and metrics of runs (null: none). */
   readonly telemetry: RunTelemetry | null;
   /** Where the runner logs (a listener that threw, events it could not store). */

@@ -48,6 +48,11 @@ export interface WorkflowRunnerOptions {
    * of being recovered for ever. Default 3.
    */
   readonly maxLostExecutions?: number;
+  /**
+   * How often a run waiting in place for a signal (not parked by a worker) looks for one sent by
+   * another process (default 1 s); a signal sent through this runner wakes it at once.
+   */
+  readonly signalPollMs?: number;
   /** Limits of queues declared in code (`{ finra: { concurrency: 2 } }`): claims made by this runner respect them. */
   readonly queues?: Readonly<Record<string, QueueLimits>>;
   /** Traces and metrics of runs (`Spine` passes its OpenTelemetry adapter); default none. */

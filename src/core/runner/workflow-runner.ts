@@ -22,6 +22,7 @@ import { RunLedger } from './run-ledger';
 import { ActiveRuns, contextOfRun, finishClaimed, readClaimedRecords } from './run-claims';
 import type { ClaimedRunOptions, EnqueueOptions, ExecuteOptions, NewRunOptions, RecoverOptions, ResumeOptions, WorkflowRunnerOptions } from './runner-options';
 import { API_TRIGGER, checkTriggerSource, type RunTrigger } from '../schedule/trigger';
+import { SIGNAL_POLL_MS } from './signal-wait';
 import { SignalNotices } from './signal-notices';
 import { checkSignalId, checkSignalName, type SignalOptions, type SignalRecord } from '../store/records/signal-record';
 import { newRunId } from '../context/run-id';
@@ -57,6 +58,10 @@ export class WorkflowRunner {
     if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0)) {
       throw new SpineError('invalid-argument', `defaultTimeoutMs must be a number > 0 (got ${String(timeout)}).`);
     }
+    const signalPollMs = options.signalPollMs ?? SIGNAL_POLL_MS;
+    if (!(typeof signalPollMs === 'number' && Number.isFinite(signalPollMs) && signalPollMs >= 1)) {
+      throw new SpineError('invalid-argument', `signalPollMs must be a number ≥ 1 (got ${String(options.signalPollMs)}).`);
+    }
     const maxLost = options.maxLostExecutions ?? 3;
     if (!(Number.isInteger(maxLost) && maxLost >= 1)) {
       throw new SpineError('invalid-argument', `maxLostExecutions must be a whole number ≥ 1 (got ${String(options.maxLostExecutions)}).`);
@@ -79,6 +84,7 @@ export class WorkflowRunner {
       iteratorWorkflow: (iterator: WorkflowDefinition | StepDefinition | string) => this.checks.iteratorWorkflow(iterator),
       itemParamsValidator: options.itemParamsValidator ?? null,
       maxLostExecutions: maxLost,
+      signalPollMs,
       runClaimed: (claimed, claimedOptions) => this.runClaimed(claimed, claimedOptions),
       queueLimits: options.queues ?? {},
       knownWorkflows: () => this.workflows?.names() ?? [],
