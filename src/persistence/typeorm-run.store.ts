@@ -193,7 +193,21 @@ export class TypeOrmRunStore implements RunStore {
     // runs that exist already are skipped (and only those: MySQL's INSERT IGNORE would also swallow data errors)
     const [verb, tail] = this.family === 'mysql' ? ['INSERT', ' ON DUPLICATE KEY UPDATE run_id = run_id'] : ['INSERT OR IGNORE', ''];
     for (let i = 0; i < runs.length; i += 200) {
-      const chunk = runs.slice(i, i + 200);
+      let chunk = runs.slice(i, i + 200);
+      if (this.family === 'mysql') {
+        // MySQL counts a duplicate the ON DUPLICATE KEY clause left alone as a found row: skip the runs that exist first,
+        // so the count is of runs created (a run inserted by another process between the two statements is still skipped)
+        const existing = new Set(
+          (
+            await this.sql.all(
+              `SELECT run_id FROM ${TABLES.runs} WHERE run_id IN (${chunk.map(() => '?').join(', ')})`,
+              chunk.map((r) => r.runId),
+            )
+          ).map((row) => String(row.run_id)),
+        );
+        chunk = chunk.filter((run) => !existing.has(run.runId));
+        if (chunk.length === 0) continue;
+      }
       const insert = this.insertRuns(chunk, verb, tail);
       if (fence === null) created += await this.sql.run(...insert);
       else {

@@ -94,20 +94,6 @@ describe.each(testDrivers())('the run queue on a database (%s)', (driver) => {
     expect(await claimFromMany([store], `q-rated-${driver}`, limits, name, 1, 5)).toHaveLength(0);
   });
 
-  it('claims in priority order (lower first), oldest first within a priority, and only runs of workflows the worker knows', async () => {
-    const store = new TypeOrmRunStore(db.dataSource);
-    const name = `prio.${driver}`;
-    const ids = await enqueue(store, name, 4, { queue: `q-prio-${driver}`, priority: (i) => [5, 0, 5, -1][i]! });
-    await enqueue(store, `unknown.${driver}`, 1, { queue: `q-prio-${driver}`, priority: () => -100 });
-    const order: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      const now = Date.now();
-      const [c] = await store.claimQueued({ owner: 'w', queues: [{ name: `q-prio-${driver}`, limits: {} }], max: 1, now: new Date(now), leaseExpiresAt: new Date(now + 60_000), workflows: [name] });
-      if (c !== undefined) order.push(c.run.runId);
-    }
-    expect(order).toEqual([ids[3], ids[1], ids[0], ids[2]]);
-  });
-
   it('the claim query reads the claim index, not the runs table', async () => {
     const sql = claimCandidatesSql(driver === 'sqlite' ? 'sqlite' : 'mysql', 32, 2)
       .replace('claim_queue = ?', "claim_queue = 'q'")

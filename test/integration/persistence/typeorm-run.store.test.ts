@@ -1,4 +1,3 @@
-import { newRun } from '../../fixtures/records';
 import { ErrorCategory, Step, StepResult, Workflow, WorkflowRunner } from 'spine-orchestration';
 import { TABLES, TypeOrmRunStore } from '../../../src/persistence';
 import { testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
@@ -162,43 +161,6 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
     }
   });
 
-  it('lists checkpoints, answers quality trends, and purges old finished runs', async () => {
-    const store = new TypeOrmRunStore(db.dataSource);
-    const clockStart = Date.now();
-    const wf = (validCount: number, fail = false) =>
-      Workflow.define({
-        name: 'durable.trend',
-        steps: [
-          Step.lambda('ingest', () => ({})),
-          Step.lambda('validate', () => (fail ? StepResult.fail('gate', { quality: { recordCount: 10, validCount } }) : StepResult.ok({}, { quality: { recordCount: 10, validCount } }))),
-        ],
-      });
-    const runner = new WorkflowRunner({ store });
-    const a = await runner.execute(wf(9));
-    const b = await runner.execute(wf(7));
-    const c = await runner.execute(wf(2, true));
-    expect((await store.listCheckpoints(a.runId)).map((cp) => [cp.stepName, cp.iteration, cp.executedSteps])).toEqual([
-      ['ingest', 1, 1],
-      ['validate', 1, 2],
-    ]);
-    const trend = await store.qualityTrend('durable.trend', 'validate', new Date(clockStart - 1000));
-    expect(trend.map((p) => [p.runId, p.validRate, p.passed])).toEqual([
-      [a.runId, 0.9, true],
-      [b.runId, 0.7, true],
-      [c.runId, 0.2, true],
-    ]);
-    expect(await store.qualityTrend('durable.trend', 'validate', new Date(Date.now() + 60_000))).toEqual([]);
-
-    expect(await store.purge({ before: new Date(clockStart - 60_000) })).toBe(0);
-    expect(await store.purge({ before: new Date(Date.now() + 60_000), keepFailed: true })).toBeGreaterThanOrEqual(2);
-    expect(await store.getRun(a.runId)).toBeNull();
-    expect(await store.getRunSteps(a.runId)).toEqual([]);
-    expect(await store.listCheckpoints(a.runId)).toEqual([]);
-    expect(await store.getRun(c.runId)).toMatchObject({ status: 'failed' });
-    expect(await store.purge({ before: new Date(Date.now() + 60_000) })).toBeGreaterThanOrEqual(1);
-    expect(await store.getRun(c.runId)).toBeNull();
-  });
-
   it('records a one-step map item as one row (no run of its own): on resume only unfinished items run again', async () => {
     const calls = new Map<number, number>();
     let failItem3 = true;
@@ -275,19 +237,5 @@ describe.each(testDrivers())('TypeOrmRunStore on %s', (driver) => {
     const result = await runner.execute(wf);
     expect(result.errorCategory).toBe(ErrorCategory.VALIDATION);
     expect(result.error).toBe('the output of step "big" is 4.9 KiB, over the 1.0 KiB limit (maxOutputBytes); store large data elsewhere and return a reference.');
-  });
-
-  it('returns the earlier run for a repeated idempotency key, and lists runs newest first with filters', async () => {
-    const store = new TypeOrmRunStore(db.dataSource);
-    const base = { workflowName: 'durable.listing', params: { n: 1 }, batchId: 'list-batch' };
-    expect(await store.createRun(newRun({ ...base, runId: 'list-1', idempotencyKey: 'idem-1', startedAt: new Date('2026-01-01T00:00:00Z') }))).toEqual({ created: true });
-    const again = await store.createRun(newRun({ ...base, runId: 'list-2', idempotencyKey: 'idem-1', startedAt: new Date('2026-01-02T00:00:00Z') }));
-    expect(again).toMatchObject({ created: false, run: { runId: 'list-1' } });
-    await store.createRun(newRun({ ...base, runId: 'list-3', startedAt: new Date('2026-01-03T00:00:00Z') }));
-    await expect(store.createRun(newRun({ ...base, runId: 'list-3' }))).rejects.toThrow('Run "list-3" already exists');
-    expect((await store.listRuns({ batchId: 'list-batch' })).map((r) => r.runId)).toEqual(['list-3', 'list-1']);
-    expect((await store.listRuns({ batchId: 'list-batch', limit: 1 })).map((r) => r.runId)).toEqual(['list-3']);
-    expect((await store.listRuns({ batchId: 'list-batch', since: new Date('2026-01-02T00:00:00Z') })).map((r) => r.runId)).toEqual(['list-3']);
-    expect((await store.listRuns({ workflow: 'durable.listing', status: ['running'] })).length).toBe(2);
   });
 });

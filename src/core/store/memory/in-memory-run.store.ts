@@ -35,6 +35,7 @@ interface StoredRun {
   /** Updated in place on the hot path; callers get frozen copies. */
   readonly record: Writable<RunRecord>;
   readonly steps: StepRecord[];
+  /** Insertion order: claims of equal priority and due time go oldest first. */
   readonly sequence: number;
   /** Context snapshots the checkpoint strategy kept, by `<step>\u0000<iteration>`. */
   snapshots?: Map<string, Readonly<Record<string, unknown>>>;
@@ -267,7 +268,7 @@ export class InMemoryRunStore implements RunStore {
           (filter.trigger === undefined || record.triggerSource === filter.trigger) &&
           (filter.partition === undefined || (partitionKey(record.partition) ?? '').includes(filter.partition)),
       )
-      .sort((a, b) => b.record.startedAt.getTime() - a.record.startedAt.getTime() || b.sequence - a.sequence)
+      .sort((a, b) => b.record.startedAt.getTime() - a.record.startedAt.getTime() || byRunIdDescending(a.record.runId, b.record.runId))
       .map(snapshot);
     const page = filter.before === undefined ? matches : matches.slice(afterCursor(matches, filter.before));
     return filter.limit === undefined ? page : page.slice(0, filter.limit);
@@ -681,8 +682,13 @@ function copyRecord(r: RunRecord): Writable<RunRecord> {
 
 /** Where a keyset page starts in a newest-first listing: after the cursor's run, or after the runs started at or after it. */
 function afterCursor(runs: readonly RunRecord[], cursor: { readonly startedAt: Date; readonly runId: string }): number {
-  const at = runs.findIndex((run) => run.runId === cursor.runId);
-  if (at >= 0) return at + 1;
-  const next = runs.findIndex((run) => run.startedAt < cursor.startedAt);
+  // keyset: the first run after the cursor in (started_at DESC, run_id DESC) order, whether or not the cursor's run still exists
+  const at = cursor.startedAt.getTime();
+  const next = runs.findIndex((run) => run.startedAt.getTime() < at || (run.startedAt.getTime() === at && byRunIdDescending(cursor.runId, run.runId) < 0));
   return next < 0 ? runs.length : next;
+}
+
+/** Run ids newest-first as the SQL stores order them (`run_id DESC`, binary). */
+function byRunIdDescending(a: string, b: string): number {
+  return a < b ? 1 : a > b ? -1 : 0;
 }

@@ -1,4 +1,3 @@
-import { newRun } from '../../../fixtures/records';
 import { InMemoryRunStore, Step, StepResult, Workflow, WorkflowRunner, workflowHash } from 'spine-orchestration';
 import { FakeClock } from 'spine-orchestration/testing';
 import { failingStep, valueStep } from '../../../fixtures/workflows';
@@ -43,23 +42,6 @@ describe('InMemoryRunStore', () => {
     expect(await store.getRun(result.runId)).toMatchObject({ status: 'failed', errorStep: 'x', error: 'x broke', errorCategory: 'INTERNAL', failedSteps: 1 });
   });
 
-  it('lists runs newest first, filtered by workflow, status, batch, time and limit', async () => {
-    const clock = new FakeClock({ start: Date.UTC(2026, 0, 1) });
-    const store = new InMemoryRunStore();
-    const runner = new WorkflowRunner({ store, clock });
-    const other = Workflow.define({ name: 'other', steps: [failingStep('x')] });
-    const first = await runner.execute(wf, { batchId: 'b1' });
-    clock.advance(60_000);
-    const second = await runner.execute(other, { batchId: 'b1' });
-    clock.advance(60_000);
-    const third = await runner.execute(wf, { batchId: 'b2' });
-    expect((await store.listRuns()).map((r) => r.runId)).toEqual([third.runId, second.runId, first.runId]);
-    expect((await store.listRuns({ workflow: 'stored' })).map((r) => r.runId)).toEqual([third.runId, first.runId]);
-    expect((await store.listRuns({ status: 'failed' })).map((r) => r.runId)).toEqual([second.runId]);
-    expect((await store.listRuns({ batchId: 'b1', limit: 1 })).map((r) => r.runId)).toEqual([second.runId]);
-    expect((await store.listRuns({ since: new Date(Date.UTC(2026, 0, 1, 0, 1)) })).map((r) => r.runId)).toEqual([third.runId, second.runId]);
-  });
-
   it('pages by keyset (before a run: no run twice, none missed, even with equal start times), filters by trigger, partition and until, and counts runs and quality steps', async () => {
     const clock = new FakeClock({ start: Date.UTC(2026, 0, 1) });
     const store = new InMemoryRunStore();
@@ -92,28 +74,6 @@ describe('InMemoryRunStore', () => {
     expect(await store.listRuns({ until: new Date(Date.UTC(2026, 0, 1, 0, 2)) })).toHaveLength(2); // before, not at
     expect(await store.countRuns(new Date(0))).toEqual([expect.objectContaining({ workflow: 'gated', status: 'completed', count: 7 })]);
     expect(await store.listQualitySteps(new Date(0))).toEqual([expect.objectContaining({ workflow: 'gated', step: 'load', executions: 7, failed: 1, passed: 6 })]);
-  });
-
-  it('returns the earlier run for a repeated idempotency key', async () => {
-    const store = new InMemoryRunStore();
-    expect(await store.createRun(newRun({ runId: 'r1', idempotencyKey: 'week-2026-01-09' }))).toEqual({ created: true });
-    expect(await store.createRun(newRun({ runId: 'r2', idempotencyKey: 'week-2026-01-09' }))).toEqual({ created: false, run: expect.objectContaining({ runId: 'r1' }) });
-    await expect(store.createRun(newRun({ runId: 'r1' }))).rejects.toThrow('Run "r1" already exists');
-  });
-
-  it('derives checkpoints from completed steps, answers quality trends and purges old finished runs', async () => {
-    const clock = new FakeClock({ start: Date.UTC(2026, 0, 1) });
-    const store = new InMemoryRunStore();
-    const runner = new WorkflowRunner({ store, clock });
-    const gate = (validCount: number) => Workflow.define({ name: 'trend', steps: [Step.lambda('validate', () => StepResult.ok({}, { quality: { recordCount: 4, validCount } }))] });
-    const old = await runner.execute(gate(4));
-    clock.advance(10 * 86_400_000);
-    const recent = await runner.execute(gate(2));
-    expect((await store.listCheckpoints(recent.runId)).map((c) => [c.stepName, c.executedSteps])).toEqual([['validate', 1]]);
-    expect((await store.qualityTrend('trend', 'validate', new Date(Date.UTC(2026, 0, 5)))).map((p) => p.validRate)).toEqual([0.5]);
-    expect(await store.purge({ before: new Date(Date.UTC(2026, 0, 5)) })).toBe(1);
-    expect(await store.getRun(old.runId)).toBeNull();
-    expect(await store.getRun(recent.runId)).not.toBeNull();
   });
 
   it('drops the oldest finished runs beyond maxRuns', async () => {
