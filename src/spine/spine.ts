@@ -17,7 +17,8 @@ import type {
   StoredRunEvent,
 } from '../core/store/records/run-record';
 import type { Clock } from '../core/clock/clock.port';
-import { capabilityOf, type SpineStore } from '../core/store/ports/spine-store';
+import { capabilityOf, type SpineStore, type StoreCapability } from '../core/store/ports/spine-store';
+import { storeNeeds } from '../core/runner/store-needs';
 import { WorkflowRunner, type ExecuteOptions, type ResumeOptions } from '../core/runner/workflow-runner';
 import type { WorkflowResult } from '../core/runner/workflow-result';
 import type { RunEvent, RunEventListener } from '../core/runner/run-event';
@@ -192,6 +193,14 @@ export class Spine {
         problems.push(...(nested ?? [(error as Error).message]).map((p) => `workflow "${definition.name}": ${p}`));
       }
     }
+    problems.push(
+      ...capabilityProblems(
+        store,
+        registry.all().map((entry) => entry.definition),
+        schedules,
+        options.worker,
+      ),
+    );
     if (problems.length > 0) {
       await opened.close();
       throw new SpineStartupError(problems);
@@ -717,4 +726,23 @@ function callerSite(): string {
   const lines = (new Error().stack ?? '').split('\n').slice(1);
   const outside = lines.find((line) => !line.includes(__filename));
   return `Spine.create at ${outside?.trim().replace(/^at\s+/, '') ?? 'an unknown location'}`;
+}
+
+/** What the workflows, schedules and worker need of a store that lacks a capability (`queue`, `schedules` or `signals` null): one line each, naming workflow, step and store. */
+function capabilityProblems(
+  store: SpineStore,
+  workflows: readonly WorkflowDefinition[],
+  schedules: readonly { readonly name: string; readonly workflow: string }[],
+  worker: SpineOptions['worker'],
+): string[] {
+  const lacks = (capability: StoreCapability): string => `which the ${store.name} store does not offer (its ${capability} is null)`;
+  const problems: string[] = [];
+  for (const definition of workflows) {
+    for (const need of storeNeeds(definition)) {
+      if (store[need.capability] === null) problems.push(`workflow "${definition.name}", step "${need.step}": ${need.why}, ${lacks(need.capability)}; use a store that does`);
+    }
+  }
+  if (store.schedules === null) for (const schedule of schedules) problems.push(`schedule "${schedule.name}" of workflow "${schedule.workflow}" needs schedules, ${lacks('schedules')}`);
+  if (store.queue === null && worker !== undefined && worker !== false) problems.push(`the worker option needs a run queue, ${lacks('queue')}`);
+  return problems;
 }

@@ -2,7 +2,23 @@ import 'reflect-metadata';
 import { IsInt, Min } from 'class-validator';
 import { Container, inject } from 'inversify';
 import { join } from 'node:path';
-import { Choice, LambdaStep, MapStep, Pipeline, PipelineRegistry, PipelineStep, Spine, SpineError, SpineStartupError, Step, StepResult, Workflow, type WorkflowContext } from 'spine-orchestration';
+import {
+  Choice,
+  InMemoryRunStore,
+  LambdaStep,
+  MapStep,
+  Pipeline,
+  PipelineRegistry,
+  PipelineStep,
+  Spine,
+  SpineError,
+  SpineStartupError,
+  Step,
+  StepResult,
+  Workflow,
+  spineStore,
+  type WorkflowContext,
+} from 'spine-orchestration';
 
 class Notifier {
   send() {
@@ -229,5 +245,37 @@ describe('Spine map items', () => {
     } finally {
       await spine.close();
     }
+  });
+});
+
+describe('Spine.create on a store without a queue, schedules or signals', () => {
+  it('refuses, before anything runs, every workflow, schedule and worker that needs what the store lacks, naming workflow, step and store', async () => {
+    const full = spineStore(new InMemoryRunStore(), { name: 'memory', durable: false });
+    const partial = { ...full, name: 'journal-only', queue: null, schedules: null, signals: null };
+    const item = Workflow.define({ name: 'needs.item', steps: [Step.lambda('work', () => ({}))] });
+    const fanOut = Workflow.define({ name: 'needs.fan_out', steps: [Step.map('fan', { items: [1, 2], iterator: item, distribute: true })] });
+    const approval = Workflow.define({ name: 'needs.approval', steps: [Step.waitForSignal('sign_off', { signal: 'approved' })] });
+    const plain = Workflow.define({ name: 'needs.nothing', steps: [Step.lambda('a', () => ({}))] });
+    const refused = await Spine.create({
+      store: partial,
+      workflows: [item, fanOut, approval, plain],
+      schedules: [{ workflow: 'needs.nothing', cron: '0 9 * * *', name: 'daily' }],
+      worker: true,
+      recoverOnStart: false,
+    }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(SpineStartupError);
+    const problems = (refused as SpineStartupError).problems;
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'workflow "needs.fan_out", step "fan": a distributed map enqueues its items, which the journal-only store does not offer (its queue is null); use a store that does',
+        'workflow "needs.approval", step "sign_off": it waits for the signal "approved", which the journal-only store does not offer (its signals is null); use a store that does',
+        'schedule "daily" of workflow "needs.nothing" needs schedules, which the journal-only store does not offer (its schedules is null)',
+        'the worker option needs a run queue, which the journal-only store does not offer (its queue is null)',
+      ]),
+    );
+    expect(problems.some((p) => p.includes('needs.nothing"') && p.startsWith('workflow'))).toBe(false);
+    const fine = await Spine.create({ store: partial, workflows: [plain], recoverOnStart: false });
+    expect((await fine.run('needs.nothing')).status).toBe('completed');
+    await fine.close();
   });
 });
