@@ -2,6 +2,7 @@ import { LeaseLostError, Step, Workflow, WorkflowRunner, type WorkflowDefinition
 import { TypeOrmRunStore } from '../../../src/persistence';
 import { createTestDatabase, testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
 import { until } from '../../support/polling';
+import { FakeClock } from 'spine-orchestration/testing';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -36,9 +37,10 @@ describe.each(testDrivers())('leases on %s', (driver) => {
 
   it('refuses to resume a run whose lease is live, takes it over once the lease expired, and fences the old writer off', async () => {
     const { wf, calls, open } = gated();
-    const store = new TypeOrmRunStore(db.dataSource);
-    const first = new WorkflowRunner({ store, lease: { owner: 'process-A', durationMs: 600, heartbeatMs: 60_000 }, workflows: lookup(wf) });
-    const second = new WorkflowRunner({ store, lease: { owner: 'process-B', durationMs: 30_000 }, workflows: lookup(wf) });
+    const clock = new FakeClock({ autoAdvance: false, start: Date.now() });
+    const store = new TypeOrmRunStore(db.dataSource, { clock });
+    const first = new WorkflowRunner({ store, clock, lease: { owner: 'process-A', durationMs: 600, heartbeatMs: 60_000 }, workflows: lookup(wf) });
+    const second = new WorkflowRunner({ store, clock, lease: { owner: 'process-B', durationMs: 30_000 }, workflows: lookup(wf) });
 
     const stuck = first.execute(wf).then(
       () => null,
@@ -51,10 +53,10 @@ describe.each(testDrivers())('leases on %s', (driver) => {
     expect(running).toMatchObject({ leaseOwner: 'process-A', lastCompletedStep: 'first', completedSteps: 1 });
     await expect(second.resume(running!.runId)).rejects.toThrow(/is running and held by process-A until .*; it resumes there, or anywhere once that lease expires/);
 
-    await sleep(700 - (Date.now() - started));
-    expect((await store.listExpiredRuns(new Date(), 10)).map((r) => r.runId)).toEqual([running!.runId]);
+    clock.advance(700); // past process-A's lease
+    expect((await store.listExpiredRuns(new Date(clock.now()), 10)).map((r) => r.runId)).toEqual([running!.runId]);
     const recovering = second.recover();
-    await sleep(50);
+    await until(async () => calls.length === 3); // process-B is in "slow" too
     open();
     const [recovered] = await recovering;
     expect(recovered).toMatchObject({ runId: running!.runId, status: 'completed' });
@@ -70,15 +72,16 @@ describe.each(testDrivers())('leases on %s', (driver) => {
 
   it('cancels a run that is running under another runner at its next step boundary', async () => {
     const { wf, calls, open } = gated();
-    const store = new TypeOrmRunStore(db.dataSource);
-    const owner = new WorkflowRunner({ store, lease: { owner: 'process-C', durationMs: 30_000, heartbeatMs: 20 } });
-    const operator = new WorkflowRunner({ store, lease: { owner: 'operator' } });
+    const clock = new FakeClock({ autoAdvance: false, start: Date.now() });
+    const store = new TypeOrmRunStore(db.dataSource, { clock });
+    const owner = new WorkflowRunner({ store, clock, lease: { owner: 'process-C', durationMs: 30_000, heartbeatMs: 20 } });
+    const operator = new WorkflowRunner({ store, clock, lease: { owner: 'operator' } });
     const running = owner.execute(wf);
-    await sleep(50);
+    await until(async () => calls.length === 2); // in "slow"
     const [run] = await store.listRuns({ workflow: 'leased', status: 'running' });
     const asked = await operator.cancel(run!.runId);
     expect(asked).toMatchObject({ status: 'running', cancelRequested: true });
-    await sleep(250);
+    clock.advance(20); // the owner's heartbeat comes due: its renewal reports the request too
     open();
     const result = await running;
     expect(result.status).toBe('cancelled');
@@ -87,14 +90,13 @@ describe.each(testDrivers())('leases on %s', (driver) => {
   });
 
   it('keeps a wait durable: a process that takes the run over wakes it at the recorded time, not a full wait later', async () => {
-    const { FakeClock } = await import('spine-orchestration/testing');
     const t0 = Date.UTC(2026, 0, 9, 12);
     const wf = Workflow.define({ name: 'leased.wait', steps: [Step.lambda('a', () => ({})), Step.wait('cooldown', { seconds: 3600 }), Step.lambda('b', () => ({ b: true }))] });
     const store = new TypeOrmRunStore(db.dataSource);
     const firstClock = new FakeClock({ start: t0, autoAdvance: false });
     const first = new WorkflowRunner({ store, clock: firstClock, lease: { owner: 'sleeper', durationMs: 1000, heartbeatMs: 60_000 } });
     void first.execute(wf).catch(() => undefined);
-    await sleep(50);
+    await until(async () => firstClock.sleepers > 0); // in its wait
     const [run] = await store.listRuns({ workflow: 'leased.wait' });
     expect((await store.getRunSteps(run!.runId)).map((s) => `${s.stepName}:${s.status}`)).toEqual(['a:completed', 'cooldown:waiting']);
 

@@ -1,5 +1,6 @@
 import { InMemoryRunStore, LeaseLostError, Spine, SpineError, Step, Workflow, WorkflowRunner, type RunEvent } from 'spine-orchestration';
 
+import { createTestSpine } from 'spine-orchestration/testing';
 import { sleep, until } from '../../support/polling';
 import { useSpines } from '../../support/spines';
 
@@ -41,7 +42,6 @@ describe('the run queue (in-memory store)', () => {
       [5, -1],
     ] as const) {
       await producer.enqueue('ordered', { params: { i }, priority });
-      await sleep(2);
     }
     const worker = await create({ store, workflows: [wf], worker: { concurrency: 1, pollIntervalMs: 10 } });
     await until(async () => order.length === 4);
@@ -50,14 +50,18 @@ describe('the run queue (in-memory store)', () => {
   });
 
   it('notBefore holds a run back until it is due', async () => {
-    const store = new InMemoryRunStore();
-    const spine = await create({ store, workflows: [linear], worker: { queues: ['work'], pollIntervalMs: 10 } });
-    const notBefore = new Date(Date.now() + 150);
-    const { runId } = await spine.enqueue('linear', { notBefore });
-    await sleep(30);
-    expect((await spine.getRun(runId))!.status).toBe('queued');
-    expect((await spine.waitForResult(runId, { timeoutMs: 3_000 })).status).toBe('completed');
-    expect((await spine.getRun(runId))!.startedAt.getTime()).toBeGreaterThanOrEqual(notBefore.getTime());
+    const env = await createTestSpine({ workflows: [linear], start: new Date('2026-04-01T08:00:00Z') });
+    try {
+      const notBefore = new Date(env.clock.now() + 150_000);
+      const { runId } = await env.spine.enqueue('linear', { notBefore });
+      await env.advance('149s');
+      expect((await env.spine.getRun(runId))!.status).toBe('queued');
+      await env.advance('1s');
+      expect((await env.spine.getRun(runId))!.status).toBe('completed');
+      expect((await env.spine.getRun(runId))!.startedAt.getTime()).toBe(notBefore.getTime());
+    } finally {
+      await env.close();
+    }
   });
 
   it('waitForResult times out naming the run, which keeps going', async () => {

@@ -31,10 +31,11 @@ function gatedWorkflow() {
 describe('fencing epochs', () => {
   describe('a claim of a run', () => {
     it('takes a new epoch each time: 1 at start, 2 when another process takes the run over, handed to steps as their fencing token', async () => {
-      const store = new InMemoryRunStore();
+      const clock = new FakeClock({ autoAdvance: false });
+      const store = new InMemoryRunStore({ clock });
       const { wf, calls, open, slowStarted } = gatedWorkflow();
-      const a = new WorkflowRunner({ store, lease: { owner: 'A', durationMs: 60, heartbeatMs: 60_000 }, workflows: lookup(wf) });
-      const b = new WorkflowRunner({ store, lease: { owner: 'B', durationMs: 60_000 }, workflows: lookup(wf) });
+      const a = new WorkflowRunner({ store, clock, lease: { owner: 'A', durationMs: 60, heartbeatMs: 60_000 }, workflows: lookup(wf) });
+      const b = new WorkflowRunner({ store, clock, lease: { owner: 'B', durationMs: 60_000 }, workflows: lookup(wf) });
       const stale = a.execute(wf).then(
         () => null,
         (e: unknown) => e,
@@ -42,9 +43,9 @@ describe('fencing epochs', () => {
       await slowStarted();
       const [run] = await store.listRuns();
       expect(run).toMatchObject({ leaseOwner: 'A', leaseEpoch: 1 });
-      await sleep(80);
+      clock.advance(80); // A's lease ran out (it renews every minute)
       const taken = b.resume(run!.runId);
-      await sleep(10);
+      await until(async () => (await store.getRun(run!.runId))?.leaseOwner === 'B');
       expect(await store.getRun(run!.runId)).toMatchObject({ leaseOwner: 'B', leaseEpoch: 2 });
       open();
       expect((await taken).status).toBe('completed');
@@ -58,21 +59,22 @@ describe('fencing epochs', () => {
 
   describe('a stale execution', () => {
     it('learns at its next renewal that the run was claimed meanwhile, aborts its running step and starts nothing more', async () => {
-      const inner = new InMemoryRunStore();
+      const clock = new FakeClock({ autoAdvance: false });
+      const inner = new InMemoryRunStore({ clock });
       const paused = pausableStore(inner);
       const { wf, calls, signals, open, slowStarted } = gatedWorkflow();
-      const a = new WorkflowRunner({ store: paused, lease: { owner: 'A', durationMs: 80, heartbeatMs: 20 }, workflows: lookup(wf) });
-      const b = new WorkflowRunner({ store: inner, lease: { owner: 'B', durationMs: 60_000 }, workflows: lookup(wf) });
+      const a = new WorkflowRunner({ store: paused, clock, lease: { owner: 'A', durationMs: 80, heartbeatMs: 20 }, workflows: lookup(wf) });
+      const b = new WorkflowRunner({ store: inner, clock, lease: { owner: 'B', durationMs: 60_000 }, workflows: lookup(wf) });
       const stale = a.execute(wf).then(
         () => null,
         (e: unknown) => e,
       );
       await slowStarted();
       paused.pause(); // A stops renewing, as a paused process would
-      await sleep(120);
+      clock.advance(120); // past A's lease: its heartbeats fire, and hang
       const [run] = await inner.listRuns();
       const taken = b.resume(run!.runId);
-      await sleep(10);
+      await until(async () => (await inner.getRun(run!.runId))?.leaseOwner === 'B');
       const aborted = new Promise((resolve) => signals[0]!.addEventListener('abort', resolve));
       paused.resume(); // A's renewal goes through now and finds epoch 2: A's running step is aborted at once
       await aborted;
@@ -116,17 +118,18 @@ describe('fencing epochs', () => {
 
   describe('one execution per run per process', () => {
     it('refuses to resume or start again a run this runner is executing, and its recovery never takes it', async () => {
-      const inner = new InMemoryRunStore();
+      const clock = new FakeClock({ autoAdvance: false });
+      const inner = new InMemoryRunStore({ clock });
       const paused = pausableStore(inner);
       const { wf, calls, open, slowStarted } = gatedWorkflow();
-      const runner = new WorkflowRunner({ store: paused, lease: { owner: 'A', durationMs: 60, heartbeatMs: 20 }, workflows: lookup(wf) });
+      const runner = new WorkflowRunner({ store: paused, clock, lease: { owner: 'A', durationMs: 60, heartbeatMs: 20 }, workflows: lookup(wf) });
       const running = runner.execute(wf, { runId: 'only-once' });
       await slowStarted();
       await expect(runner.resume('only-once')).rejects.toThrow(/Run "only-once" of workflow "fenced" is already being executed by this process \(epoch 1\)/);
       await expect(runner.execute(wf, { runId: 'only-once' })).rejects.toMatchObject({ kind: 'run-in-progress' });
       paused.pause(); // heartbeats stall: the lease expires in the store while the run still executes here
-      await sleep(100);
-      expect((await inner.listExpiredRuns(new Date(), 10)).map((r) => r.runId)).toEqual(['only-once']);
+      clock.advance(100);
+      expect((await inner.listExpiredRuns(new Date(clock.now()), 10)).map((r) => r.runId)).toEqual(['only-once']);
       expect(await runner.recover()).toEqual([]);
       paused.resume();
       open();
@@ -158,7 +161,7 @@ describe('cancellation', () => {
     const runner = new WorkflowRunner({ clock });
     const wf = Workflow.define({ name: 'cancel.wait', steps: [Step.wait('cooldown', { seconds: 3600 }), Step.lambda('after', () => ({}))] });
     const running = runner.execute(wf, { runId: 'cancel-wait' });
-    await sleep(5);
+    await until(async () => clock.sleepers > 0); // in its wait
     await runner.cancel('cancel-wait');
     const result = await running;
     expect(result).toMatchObject({ status: 'cancelled', completedSteps: [] });
@@ -190,16 +193,17 @@ describe('cancellation', () => {
   });
 
   it('of a run whose owner died: marked cancelled at once, never resumed by recovery', async () => {
-    const store = new InMemoryRunStore();
+    const clock = new FakeClock({ autoAdvance: false });
+    const store = new InMemoryRunStore({ clock });
     const { wf, open, slowStarted } = gatedWorkflow();
-    const dead = new WorkflowRunner({ store, lease: { owner: 'dead', durationMs: 30, heartbeatMs: 60_000 }, workflows: lookup(wf) });
+    const dead = new WorkflowRunner({ store, clock, lease: { owner: 'dead', durationMs: 30, heartbeatMs: 60_000 }, workflows: lookup(wf) });
     const zombie = dead.execute(wf, { runId: 'orphan' }).then(
       () => null,
       (e: unknown) => e,
     );
     await slowStarted();
-    await sleep(60);
-    const other = new WorkflowRunner({ store, lease: { owner: 'other' }, workflows: lookup(wf) });
+    clock.advance(60); // its lease ran out: as far as anyone can tell, its owner died
+    const other = new WorkflowRunner({ store, clock, lease: { owner: 'other' }, workflows: lookup(wf) });
     expect(await other.cancel('orphan')).toMatchObject({ status: 'cancelled', leaseOwner: null });
     expect(await other.recover()).toEqual([]);
     await expect(other.resume('orphan')).rejects.toThrow(/was cancelled; cancelled runs are final/);
@@ -208,17 +212,18 @@ describe('cancellation', () => {
   });
 
   it('pending when a run is claimed: recovery marks it cancelled and runs no step', async () => {
-    const store = new InMemoryRunStore();
+    const clock = new FakeClock({ autoAdvance: false });
+    const store = new InMemoryRunStore({ clock });
     const { wf, calls, open, slowStarted } = gatedWorkflow();
-    const dead = new WorkflowRunner({ store, lease: { owner: 'dead', durationMs: 30, heartbeatMs: 60_000 }, workflows: lookup(wf) });
+    const dead = new WorkflowRunner({ store, clock, lease: { owner: 'dead', durationMs: 30, heartbeatMs: 60_000 }, workflows: lookup(wf) });
     const zombie = dead.execute(wf, { runId: 'asked' }).then(
       () => null,
       (e: unknown) => e,
     );
     await slowStarted(); // the owner is inside "slow", past the step boundary where it would see the request itself
     await store.requestCancel('asked'); // asked while the owner still held the lease; then it died
-    await sleep(60);
-    const recovered = await new WorkflowRunner({ store, lease: { owner: 'other' }, workflows: lookup(wf) }).recover();
+    clock.advance(60);
+    const recovered = await new WorkflowRunner({ store, clock, lease: { owner: 'other' }, workflows: lookup(wf) }).recover();
     expect(recovered).toEqual([expect.objectContaining({ runId: 'asked', status: 'cancelled' })]);
     open();
     expect(await zombie).toBeInstanceOf(LeaseLostError);
