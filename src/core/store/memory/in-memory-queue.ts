@@ -1,13 +1,8 @@
-import type { RunRecord } from '../records/run-record';
+import type { Fence, RunRecord } from '../records/run-record';
 import { candidateWindow, pickClaims, rateWindow, unservedRuns, type ChildRunSummary, type ClaimedRun, type QueueClaimRequest, type QueueStats, type WorkerRecord } from '../records/queue-record';
-
-export type Writable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** A run as the in-memory store keeps it: its record (updated in place) and its insertion order. */
-interface QueuedRun {
-  readonly record: Writable<RunRecord>;
-  readonly sequence: number;
-}
+import type { NewRun } from '../records/store-writes';
+import type { RunQueue } from '../ports/run-queue.port';
+import { copyRecord, type MemoryRuns } from './memory-runs';
 
 /** Not finished: a worker may still have to execute it. */
 function isClaimable(status: RunRecord['status']): boolean {
@@ -19,21 +14,17 @@ const isOrphan = (record: RunRecord): boolean => record.leaseOwner !== null && r
 
 /**
  * The run queue of the in-memory store, over the store's own runs: claims (the same decisions as
- * the SQL stores', through `pickClaims`), a parent's items, statistics and worker rows.
+ * the SQL stores', through `pickClaims`), enqueues, parks and re-queues, a parent's items,
+ * statistics and worker rows.
  */
-export class InMemoryQueue {
+export class InMemoryQueue implements RunQueue {
   /** Start times inside each rate-limited queue's window. */
   private readonly rateStarts = new Map<string, number[]>();
   private readonly workers = new Map<string, WorkerRecord>();
 
-  constructor(
-    private readonly runs: ReadonlyMap<string, QueuedRun>,
-    private readonly snapshot: (record: RunRecord) => RunRecord,
-    /** The store's clock. */
-    private readonly now: () => Date,
-  ) {}
+  constructor(private readonly state: MemoryRuns) {}
 
-  claim(request: QueueClaimRequest): ClaimedRun[] {
+  async claimQueued(request: QueueClaimRequest): Promise<ClaimedRun[]> {
     const now = request.now;
     const claimed: ClaimedRun[] = [];
     const live = (r: RunRecord): boolean => r.leaseOwner !== null && r.leaseExpiresAt !== null && r.leaseExpiresAt > now;
@@ -41,7 +32,7 @@ export class InMemoryQueue {
       const free = request.max - claimed.length;
       if (free <= 0) break;
       const known = new Set(request.workflows);
-      const ofQueue = [...this.runs.values()].filter(({ record }) => record.queue === name && isClaimable(record.status));
+      const ofQueue = [...this.state.runs.values()].filter(({ record }) => record.queue === name && isClaimable(record.status));
       const running = ofQueue.filter(({ record }) => live(record)).length;
       const room = Math.min(free, limits.concurrency === undefined ? free : limits.concurrency - running);
       if (room <= 0) continue;
@@ -61,11 +52,11 @@ export class InMemoryQueue {
         .slice(0, candidateWindow(room))
         .map(({ record }) => record);
       const keyRunning = new Map<string, number>();
-      for (const { record } of this.runs.values()) {
+      for (const { record } of this.state.runs.values()) {
         if (record.concurrencyKey !== null && isClaimable(record.status) && live(record)) keyRunning.set(record.concurrencyKey, (keyRunning.get(record.concurrencyKey) ?? 0) + 1);
       }
       for (const pick of pickClaims(candidates, limits, { room, rateRoom: window.room }, keyRunning)) {
-        const record = this.runs.get(pick.runId)!.record;
+        const record = this.state.runs.get(pick.runId)!.record;
         const firstStart = record.status === 'queued';
         const lost = record.status === 'running' && record.leaseOwner !== null;
         const dueAt = record.leaseExpiresAt;
@@ -77,46 +68,46 @@ export class InMemoryQueue {
         record.leaseOwner = request.owner;
         record.leaseExpiresAt = request.leaseExpiresAt;
         record.leaseEpoch++;
-        claimed.push({ run: this.snapshot(record), firstStart, lost, dueAt });
+        claimed.push({ run: Object.freeze(copyRecord(record)), firstStart, lost, dueAt });
       }
       if (limits.rateLimit !== undefined) this.rateStarts.set(name, window.recent);
     }
     return claimed;
   }
 
-  settleChild(parentRunId: string, failed: boolean, now: Date): void {
-    const parent = this.runs.get(parentRunId)?.record;
+  async settleChild(parentRunId: string, failed: boolean, now: Date): Promise<void> {
+    const parent = this.state.runs.get(parentRunId)?.record;
     if (parent === undefined || parent.status !== 'waiting' || parent.leaseOwner !== null) return;
-    const unsettled = [...this.runs.values()].some(({ record }) => record.parentRunId === parentRunId && record.queue !== null && isClaimable(record.status));
+    const unsettled = [...this.state.runs.values()].some(({ record }) => record.parentRunId === parentRunId && record.queue !== null && isClaimable(record.status));
     if (!unsettled || failed) parent.leaseExpiresAt = now;
   }
 
-  listChildren(parentRunId: string): ChildRunSummary[] {
-    return [...this.runs.values()]
+  async listChildren(parentRunId: string): Promise<ChildRunSummary[]> {
+    return [...this.state.runs.values()]
       .filter(({ record }) => record.parentRunId === parentRunId)
       .map(({ record: r }) => ({ runId: r.runId, status: r.status, errorStep: r.errorStep, error: r.error, errorCategory: r.errorCategory, lastCompletedStep: r.lastCompletedStep }))
       .sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
   }
 
-  cancelChildren(parentRunId: string): number {
+  async cancelChildren(parentRunId: string): Promise<number> {
     let asked = 0;
-    for (const { record } of this.runs.values()) {
+    for (const { record } of this.state.runs.values()) {
       if (record.parentRunId !== parentRunId || !isClaimable(record.status)) continue;
       record.cancelRequested = true;
       asked++;
       if (record.status === 'queued' || (record.status === 'waiting' && record.leaseOwner === null)) {
         record.status = 'cancelled';
-        record.finishedAt = this.now();
+        record.finishedAt = this.state.now();
         record.leaseExpiresAt = null;
       }
     }
     return asked;
   }
 
-  stats(now: Date): QueueStats[] {
+  async queueStats(now: Date): Promise<QueueStats[]> {
     const queues = new Map<string, { queued: number; due: number; running: number; waiting: number; oldest: Date | null; keys: Map<string, { running: number; queued: number }> }>();
     const byWorkflow = new Map<string, { queue: string; workflow: string; count: number; oldestQueuedAt: Date }>();
-    for (const { record } of this.runs.values()) {
+    for (const { record } of this.state.runs.values()) {
       if (record.queue === null || !isClaimable(record.status)) continue;
       if (record.status === 'queued') {
         const key = `${record.queue}\u0000${record.workflowName}`;
@@ -158,16 +149,49 @@ export class InMemoryQueue {
       }));
   }
 
-  saveWorker(worker: WorkerRecord): void {
+  async saveWorker(worker: WorkerRecord): Promise<void> {
     this.workers.set(worker.workerId, worker);
     for (const [id, other] of this.workers) if (other.heartbeatAt.getTime() < worker.heartbeatAt.getTime() - 10 * 60_000) this.workers.delete(id);
   }
 
-  removeWorker(workerId: string): void {
+  async removeWorker(workerId: string): Promise<void> {
     this.workers.delete(workerId);
   }
 
-  listWorkers(): WorkerRecord[] {
+  async listWorkers(): Promise<WorkerRecord[]> {
     return [...this.workers.values()].sort((a, b) => b.heartbeatAt.getTime() - a.heartbeatAt.getTime());
+  }
+
+  async enqueueRuns(runs: readonly NewRun[], fence: Fence | null): Promise<number> {
+    let created = 0;
+    for (const run of runs) {
+      if (this.state.runs.has(run.runId)) continue;
+      this.state.insert({ ...run, fence });
+      created++;
+    }
+    return created;
+  }
+
+  async requeueRuns(runs: readonly { readonly runId: string; readonly params: Readonly<Record<string, unknown>> }[], fence: Fence | null, now: Date): Promise<void> {
+    if (fence !== null) this.state.fence(fence.runId, fence);
+    for (const { runId, params } of runs) {
+      const record = this.state.runs.get(runId)?.record;
+      if (record === undefined || record.queue === null || !['failed', 'cancelled', 'stopped'].includes(record.status)) continue;
+      record.status = 'queued';
+      record.leaseOwner = null;
+      record.leaseExpiresAt = now;
+      record.cancelRequested = false;
+      record.finishedAt = null;
+      record.params = params;
+    }
+  }
+
+  async parkRun(runId: string, fence: Fence, wakeAt: Date, waitingFor: string | null): Promise<void> {
+    const { record } = this.state.stored(runId);
+    this.state.fence(runId, fence);
+    record.status = 'waiting';
+    record.leaseOwner = null;
+    record.leaseExpiresAt = wakeAt;
+    record.waitingFor = waitingFor;
   }
 }

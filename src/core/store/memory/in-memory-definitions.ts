@@ -1,0 +1,36 @@
+import type { WorkflowSpec } from '../../definition/workflow-spec';
+import type { StoredDefinition } from '../records/run-record';
+import type { DefinitionStore } from '../ports/definition-store.port';
+
+/** The in-memory store's definitions: code definitions that ran, and declarative ones with one active version per name. */
+export class InMemoryDefinitions implements DefinitionStore {
+  private readonly storedDefinitions: StoredDefinition[] = [];
+  /** The specs of code definitions that ran, by name and hash. */
+  private readonly definitionHashes = new Map<string, Map<string, WorkflowSpec>>();
+
+  async saveDefinition(spec: WorkflowSpec, hash: string): Promise<void> {
+    const byHash = this.definitionHashes.get(spec.name) ?? new Map<string, WorkflowSpec>();
+    if (!byHash.has(hash)) byHash.set(hash, structuredClone(spec));
+    this.definitionHashes.set(spec.name, byHash);
+  }
+
+  async saveStoredDefinition(definition: Omit<StoredDefinition, 'isActive' | 'createdAt' | 'updatedAt'>, now: Date): Promise<{ readonly created: boolean }> {
+    const index = this.storedDefinitions.findIndex((d) => d.name === definition.name && d.hash === definition.hash);
+    for (const [i, stored] of this.storedDefinitions.entries()) {
+      if (stored.name === definition.name && stored.isActive && i !== index) this.storedDefinitions[i] = { ...stored, isActive: false, updatedAt: now };
+    }
+    if (index >= 0) {
+      this.storedDefinitions[index] = { ...this.storedDefinitions[index]!, isActive: true, updatedAt: now };
+      return { created: false };
+    }
+    this.storedDefinitions.push({ ...structuredClone(definition), isActive: true, createdAt: now, updatedAt: now });
+    return { created: true };
+  }
+
+  async listStoredDefinitions(): Promise<StoredDefinition[]> {
+    return this.storedDefinitions
+      .filter((d) => d.isActive)
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((d) => structuredClone(d));
+  }
+}
