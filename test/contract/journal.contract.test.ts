@@ -87,7 +87,7 @@ describeEachStore('contract: RunJournal', (backend) => {
     ]);
     expect(all[1]!.output).toEqual({ index: 1 });
     expect((await store.listMapItems(runId, 'fan', 2)).map((i) => i.index)).toEqual([0]);
-    await expect(store.recordMapItem(mapItem(runId, 3, at()), { ...fence, epoch: 5 })).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(Promise.resolve().then(() => store.recordMapItem(mapItem(runId, 3, at()), { ...fence, epoch: 5 }))).rejects.toBeInstanceOf(LeaseLostError);
   });
 
   it('finishes a run with its outcome and releases the lease; a stale finish changes nothing', async () => {

@@ -84,8 +84,7 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
     const error = ok ? null : (result.error ?? `item run ended ${result.status}`);
     const errorCategory = ok ? null : (result.errorCategory ?? ErrorCategory.INTERNAL);
     if (asRows) {
-      const finishedAt = env.clock.now();
-      await env.recordMapItem({
+      const kept = env.recordMapItem({
         runId: env.runId,
         stepName: step.name,
         iteration,
@@ -97,10 +96,12 @@ export const mapStepHandler: StepHandler<MapStepDefinition> = async (step, ctx, 
         errorStep: result.errorStep,
         errorCategory,
         epoch: env.epoch,
-        startedAt: new Date(result.startedAt.getTime()),
-        finishedAt: new Date(finishedAt),
+        startedAt: result.startedAt,
+        finishedAt: result.finishedAt,
         durationMs: result.durationMs,
       });
+      // the in-memory store keeps the row at once: no promise to wait for
+      if (kept !== undefined) await kept;
     }
     if (ok) {
       succeeded++;

@@ -257,7 +257,7 @@ export class RunExecution implements AttemptEnvironment {
     return this.store.journal.listMapItems(this.runId, step, iteration);
   }
 
-  recordMapItem(item: MapItemRecord): Promise<void> {
+  recordMapItem(item: MapItemRecord): void | Promise<void> {
     return this.store.journal.recordMapItem(item, this.fence);
   }
 

@@ -89,7 +89,7 @@ export interface StepEnvironment {
   /** The recorded items of this run's map step execution (when `itemRows`). */
   listMapItems(step: string, iteration: number): Promise<MapItemRecord[]>;
   /** Records a map item's outcome under the run's fence (when `itemRows`); `LeaseLostError` when the claim is stale. */
-  recordMapItem(item: MapItemRecord): Promise<void>;
+  recordMapItem(item: MapItemRecord): void | Promise<void>;
 }
 
 /** Executes one attempt of one kind of step. */

@@ -87,11 +87,21 @@ export class InMemoryJournal implements RunJournal {
     }
   }
 
-  async recordMapItem(item: MapItemRecord, fence: Fence | null): Promise<void> {
+  /** Synchronous: a map of a million items in memory waits for no promise per item. */
+  recordMapItem(item: MapItemRecord, fence: Fence | null): void {
     const stored = this.state.stored(item.runId);
     this.state.fence(item.runId, fence);
+    // kept as given (an item's output is a step output, deep-frozen when it entered the context; reads copy it);
     // an item recorded before (it failed, and ran again) is replaced
-    (stored.items ??= new Map()).set(`${item.stepName}\u0000${item.iteration}\u0000${item.index}`, Object.freeze({ ...item, output: item.output === undefined ? null : structuredClone(item.output) }));
+    const items = (stored.items ??= new Map());
+    let ofStep = items.get(item.stepName)?.get(item.iteration);
+    if (ofStep === undefined) {
+      const ofName = items.get(item.stepName) ?? new Map<number, Map<number, MapItemRecord>>();
+      items.set(item.stepName, ofName);
+      ofName.set(item.iteration, (ofStep = new Map()));
+    }
+    if (!ofStep.has(item.index)) this.state.stepRecords++; // item rows count toward maxStepRecords as step rows do
+    ofStep.set(item.index, item);
   }
 
   async getRun(runId: string): Promise<RunRecord | null> {
@@ -106,6 +116,7 @@ export class InMemoryJournal implements RunJournal {
   async listMapItems(runId: string, step?: string, iteration?: number): Promise<MapItemRecord[]> {
     const one = step !== undefined && iteration !== undefined;
     return [...(this.state.runs.get(runId)?.items?.values() ?? [])]
+      .flatMap((ofName) => [...ofName.values()].flatMap((ofStep) => [...ofStep.values()]))
       .filter((item) => !one || (item.stepName === step && item.iteration === iteration))
       .sort((a, b) => (a.stepName < b.stepName ? -1 : a.stepName > b.stepName ? 1 : a.iteration - b.iteration || a.index - b.index))
       .map((item) => ({ ...item, output: structuredClone(item.output) }));

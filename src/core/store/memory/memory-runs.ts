@@ -16,8 +16,8 @@ export interface StoredRun {
   snapshots?: Map<string, Readonly<Record<string, unknown>>>;
   /** The events kept for the run (not those its step rows tell), oldest first. */
   events?: StoredRunEvent[];
-  /** Its maps' item rows, by `<step>\u0000<iteration>\u0000<index>`. */
-  items?: Map<string, MapItemRecord>;
+  /** Its maps' item rows, by step, iteration and index. */
+  items?: Map<string, Map<number, Map<number, MapItemRecord>>>;
 }
 
 /** The expiry a released lease gets: long past, so recovery takes the run first. */
@@ -27,7 +27,7 @@ export const RELEASED_LEASE = new Date(1000);
 export interface MemoryRunsOptions {
   /** At most this many runs (default 1,000): beyond it the runs that finished first are dropped (running runs never are). */
   readonly maxRuns?: number;
-  /** At most this many step records (default 100,000), the same way. */
+  /** At most this many step records and map item rows (default 100,000), the same way. */
   readonly maxStepRecords?: number;
   /** The time leases, queues and schedules are judged by (default the system clock; `Spine.create` gives its own). */
   readonly clock?: Clock;
@@ -126,6 +126,7 @@ export class MemoryRuns {
   drop(runId: string, stored: StoredRun): void {
     this.runs.delete(runId);
     this.stepRecords -= stored.steps.length;
+    for (const ofName of stored.items?.values() ?? []) for (const ofStep of ofName.values()) this.stepRecords -= ofStep.size;
     if (stored.record.idempotencyKey !== null) this.byIdempotencyKey.delete(stored.record.idempotencyKey);
     for (const listener of this.dropped) listener(runId);
   }

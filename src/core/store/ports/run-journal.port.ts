@@ -45,8 +45,9 @@ export interface RunJournal {
    * Records a map item's outcome as one row under `fence` (its
    * top-level run's claim); an item recorded before (it failed, and ran again) is replaced.
    * Items finishing in the same tick may share a transaction; a stale fence throws `LeaseLostError`.
+   * May complete (or throw) synchronously, as `recordStep` may: the in-memory store keeps the row at once.
    */
-  recordMapItem(item: MapItemRecord, fence: Fence | null): Promise<void>;
+  recordMapItem(item: MapItemRecord, fence: Fence | null): void | Promise<void>;
   getRun(runId: string): Promise<RunRecord | null>;
   /** Every recorded step execution of a run, in the order they were recorded. */
   getRunSteps(runId: string): Promise<StepRecord[]>;
