@@ -1,20 +1,14 @@
-import type { RunStore, ScheduleFireWrite } from 'spine-orchestration';
-import { FakeClock } from 'spine-orchestration/testing';
+import type { ScheduleFireWrite } from 'spine-orchestration';
 import { checkScheduleModel } from '../fixtures/schedule-model';
 import { newRun } from '../fixtures/records';
-import { describeEachStore, uniqueId } from './support/contract-stores';
+import { describeEachStore, freshStorePerTest, uniqueId } from './support/contract-stores';
 
 const HOUR = 3_600_000;
 
 /** ScheduleStore: a schedule's state and its fires, each fire time once, never while paused; and the clock schedulers decide by. */
 describeEachStore('contract: ScheduleStore', (backend) => {
-  let clock: FakeClock;
-  let store: RunStore;
-  beforeEach(() => {
-    clock = new FakeClock({ start: Date.parse('2026-06-01T00:00:00Z'), autoAdvance: false });
-    store = backend.make({ clock });
-  });
-  const at = (ms = 0) => new Date(clock.now() + ms);
+  const t = freshStorePerTest(backend);
+  const at = t.at;
   const fire = (schedule: string, fireTime: Date, scheduled: boolean): ScheduleFireWrite => ({
     schedule,
     workflow: 'w',
@@ -31,44 +25,44 @@ describeEachStore('contract: ScheduleStore', (backend) => {
 
   it('registers a new schedule from now as declared, keeps a known one as it is, and pauses and resumes it (a resume skips what fell while paused)', async () => {
     const name = uniqueId('sched.state');
-    const [state] = await store.saveSchedules([{ name, workflow: 'w', paused: true }], at());
+    const [state] = await t.store.saveSchedules([{ name, workflow: 'w', paused: true }], at());
     expect(state).toMatchObject({ name, workflow: 'w', paused: true, cursor: at() });
-    clock.advance(HOUR);
-    expect((await store.saveSchedules([{ name, workflow: 'w', paused: false }], at()))[0]).toMatchObject({ paused: true, cursor: at(-HOUR) });
-    expect(await store.setSchedulePaused(name, false, at())).toMatchObject({ paused: false, cursor: at() });
-    expect(await store.setSchedulePaused(uniqueId('unknown'), true, at())).toBeNull();
-    expect((await store.listScheduleStates()).find((s) => s.name === name)?.paused).toBe(false);
+    t.clock.advance(HOUR);
+    expect((await t.store.saveSchedules([{ name, workflow: 'w', paused: false }], at()))[0]).toMatchObject({ paused: true, cursor: at(-HOUR) });
+    expect(await t.store.setSchedulePaused(name, false, at())).toMatchObject({ paused: false, cursor: at() });
+    expect(await t.store.setSchedulePaused(uniqueId('unknown'), true, at())).toBeNull();
+    expect((await t.store.listScheduleStates()).find((s) => s.name === name)?.paused).toBe(false);
   });
 
   it('fires a time once with its run; a scheduler fire moves the cursor and is refused while paused or behind the cursor; a manual fire is not', async () => {
     const name = uniqueId('sched.fire');
-    await store.saveSchedules([{ name, workflow: 'w', paused: false }], at());
+    await t.store.saveSchedules([{ name, workflow: 'w', paused: false }], at());
     const first = fire(name, at(HOUR), true);
-    expect(await store.fireSchedule(first)).toEqual({ fired: true, runId: first.run!.runId });
-    expect(await store.fireSchedule(fire(name, at(HOUR), false))).toEqual({ fired: false, reason: 'exists', runId: first.run!.runId });
-    expect(await store.fireSchedule(fire(name, at(HOUR / 2), true))).toMatchObject({ fired: false, reason: 'handled' });
-    await store.setSchedulePaused(name, true, at());
-    expect(await store.fireSchedule(fire(name, at(2 * HOUR), true))).toMatchObject({ fired: false, reason: 'paused' });
-    expect((await store.fireSchedule(fire(name, at(3 * HOUR), false))).fired).toBe(true);
-    const fires = await store.listFires(name, at(), at(4 * HOUR));
-    expect(fires.map((f) => [f.fireTime.getTime() - clock.now(), f.source, f.runStatus])).toEqual([
+    expect(await t.store.fireSchedule(first)).toEqual({ fired: true, runId: first.run!.runId });
+    expect(await t.store.fireSchedule(fire(name, at(HOUR), false))).toEqual({ fired: false, reason: 'exists', runId: first.run!.runId });
+    expect(await t.store.fireSchedule(fire(name, at(HOUR / 2), true))).toMatchObject({ fired: false, reason: 'handled' });
+    await t.store.setSchedulePaused(name, true, at());
+    expect(await t.store.fireSchedule(fire(name, at(2 * HOUR), true))).toMatchObject({ fired: false, reason: 'paused' });
+    expect((await t.store.fireSchedule(fire(name, at(3 * HOUR), false))).fired).toBe(true);
+    const fires = await t.store.listFires(name, at(), at(4 * HOUR));
+    expect(fires.map((f) => [f.fireTime.getTime() - t.clock.now(), f.source, f.runStatus])).toEqual([
       [HOUR, 'schedule', 'queued'],
       [3 * HOUR, 'manual', 'queued'],
     ]);
-    expect((await store.latestFires([name])).map((f) => f.fireTime.getTime() - clock.now())).toEqual([3 * HOUR]);
+    expect((await t.store.latestFires([name])).map((f) => f.fireTime.getTime() - t.clock.now())).toEqual([3 * HOUR]);
   });
 
   it('moves a cursor forward only', async () => {
     const name = uniqueId('sched.cursor');
-    await store.saveSchedules([{ name, workflow: 'w', paused: false }], at());
-    await store.moveScheduleCursor(name, at(2 * HOUR));
-    await store.moveScheduleCursor(name, at(HOUR));
-    expect((await store.listScheduleStates()).find((s) => s.name === name)?.cursor).toEqual(at(2 * HOUR));
+    await t.store.saveSchedules([{ name, workflow: 'w', paused: false }], at());
+    await t.store.moveScheduleCursor(name, at(2 * HOUR));
+    await t.store.moveScheduleCursor(name, at(HOUR));
+    expect((await t.store.listScheduleStates()).find((s) => s.name === name)?.cursor).toEqual(at(2 * HOUR));
   });
 
-  it('reads the time schedulers decide by: the store’s own clock (the database’s, or the in-memory store’s)', async () => {
-    const now = await store.databaseTime();
-    const expected = backend.name === 'memory' ? clock.now() : Date.now();
+  it('reads the time schedulers decide by: the t.store’s own t.clock (the database’s, or the in-memory t.store’s)', async () => {
+    const now = await t.store.databaseTime();
+    const expected = backend.name === 'memory' ? t.clock.now() : Date.now();
     expect(Math.abs(now.getTime() - expected)).toBeLessThan(60_000);
   });
 });

@@ -92,46 +92,26 @@ describe.each(['memory', ...testDrivers()] as const)('signals, distributed itera
       expect(before.unserved).toEqual([{ workflow: 'hardening.other', count: 3, oldestQueuedAt: expect.any(Date) }]);
       // a live worker serves the queue but has only another workflow
       const store = spine.store.queue!;
-      const now = new Date();
-      await store.saveWorker({
-        workerId: 'w-elsewhere',
+      const worker = (workerId: string, workflows: string[], at: Date) => ({
+        workerId,
         hostname: 'h',
         pid: 1,
         queues: ['hardening-unserved'],
-        workflows: ['hardening.parked'],
+        workflows,
         concurrency: 1,
         running: 0,
-        startedAt: now,
-        heartbeatAt: now,
+        startedAt: at,
+        heartbeatAt: at,
       });
+      const now = new Date();
+      await store.saveWorker(worker('w-elsewhere', ['hardening.parked'], now));
       expect((await spine.queueStats()).find((q) => q.queue === 'hardening-unserved')!.unserved.map((u) => [u.workflow, u.count])).toEqual([['hardening.other', 3]]);
       // one that has it: served
-      await store.saveWorker({
-        workerId: 'w-able',
-        hostname: 'h',
-        pid: 2,
-        queues: ['hardening-unserved'],
-        workflows: ['hardening.other'],
-        concurrency: 1,
-        running: 0,
-        startedAt: now,
-        heartbeatAt: now,
-      });
+      await store.saveWorker(worker('w-able', ['hardening.other'], now));
       expect((await spine.queueStats()).find((q) => q.queue === 'hardening-unserved')!.unserved).toEqual([]);
       expect((await spine.listWorkers()).find((w) => w.workerId === 'w-able')!.workflows).toEqual(['hardening.other']);
       // its heartbeat older than a minute: not live any more
-      const stale = new Date(Date.now() - 120_000);
-      await store.saveWorker({
-        workerId: 'w-able',
-        hostname: 'h',
-        pid: 2,
-        queues: ['hardening-unserved'],
-        workflows: ['hardening.other'],
-        concurrency: 1,
-        running: 0,
-        startedAt: stale,
-        heartbeatAt: stale,
-      });
+      await store.saveWorker(worker('w-able', ['hardening.other'], new Date(Date.now() - 120_000)));
       expect((await spine.queueStats()).find((q) => q.queue === 'hardening-unserved')!.unserved.map((u) => u.count)).toEqual([3]);
     } finally {
       await spine.close();

@@ -1,4 +1,5 @@
 import { InMemoryRunStore, type Clock, type RunStore } from 'spine-orchestration';
+import { FakeClock } from 'spine-orchestration/testing';
 import { TypeOrmRunStore } from '../../../src/persistence';
 import { testDrivers, useTestDatabase } from '../../support/databases';
 
@@ -34,4 +35,26 @@ let sequence = 0;
 /** An id no other test of this run uses (the database outlives one test). */
 export function uniqueId(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${sequence++}`;
+}
+
+/** What each contract test works on: a fresh store on a fake clock (2026-06-01T00:00Z, moved by hand), and times relative to it. */
+export interface ContractFixture {
+  readonly store: RunStore;
+  readonly clock: FakeClock;
+  /** The fake time now, plus `ms`. */
+  at(ms?: number): Date;
+}
+
+/** A fresh store and clock before each test of the `describe` it is called in. */
+export function freshStorePerTest(backend: ContractStore): ContractFixture {
+  const fixture = {
+    store: null as unknown as RunStore,
+    clock: null as unknown as FakeClock,
+    at: (ms = 0): Date => new Date(fixture.clock.now() + ms),
+  };
+  beforeEach(() => {
+    fixture.clock = new FakeClock({ start: Date.parse('2026-06-01T00:00:00Z'), autoAdvance: false });
+    fixture.store = backend.make({ clock: fixture.clock });
+  });
+  return fixture;
 }
