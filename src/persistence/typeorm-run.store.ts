@@ -23,7 +23,6 @@ import type {
   QualityStepSummary,
   StoredRunEvent,
 } from '../core/store/records/run-record';
-import { qualityPoint } from '../core/store/quality-point';
 import type { QualityMetricsInit } from '../core/quality/quality-metrics';
 import type { RunEvent } from '../core/runner/run-event';
 import type { WorkflowSpec } from '../core/definition/workflow-spec';
@@ -32,12 +31,14 @@ import type { RunStore } from '../core/store/ports/spine-store';
 import type { ScheduleState } from '../core/schedule/schedule';
 import type { SignalRecord } from '../core/store/records/signal-record';
 import { ScheduleRecords } from './schedule.records';
+import { HistoryRecords } from './history.records';
+import { DefinitionRecords } from './definition.records';
 import { SystemClock, type Clock } from '../core/clock/clock.port';
 import { familyOf, type DriverFamily } from './schema/column-types';
 import { TABLES } from './schema/entities';
 import { DEFAULT_MAX_OUTPUT_BYTES, decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
 import { partitionKey, runFromRow, stepFromRow } from './row-mapping';
-import { countRuns, listQualitySteps, listRunEvents, runFilterSql } from './run-insights.sql';
+import { countRuns, listQualitySteps, listRunEvents } from './run-insights.sql';
 import { holderOf, type RunWriter, type Statement } from './run.writer';
 import { SqliteRunWriter } from './sqlite-run.writer';
 import { MysqlRunWriter } from './mysql-run.writer';
@@ -84,6 +85,10 @@ export class TypeOrmRunStore implements RunStore {
   private readonly queueRecords: QueueRecords;
   /** Schedules, their fires and signals. */
   private readonly schedules: ScheduleRecords;
+  /** Reads of finished work: listings, checkpoints, quality. */
+  private readonly history: HistoryRecords;
+  /** Code and declarative definitions. */
+  private readonly definitions: DefinitionRecords;
 
   constructor(
     readonly dataSource: DataSource,
@@ -104,6 +109,8 @@ export class TypeOrmRunStore implements RunStore {
     this.values = new StoredValues(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES, this.family === 'mysql' ? this.sql : null);
     this.warn = options.warn ?? ((message) => consoleLogger.warn({}, message));
     this.queueRecords = new QueueRecords(this.sql, this.family, now);
+    this.history = new HistoryRecords(this.sql, (message) => this.warn(message));
+    this.definitions = new DefinitionRecords(this.sql, this.writer, this.values, now, (value) => this.bool(value));
     this.schedules = new ScheduleRecords(this.sql, this.writer, this.family, this.values, (run) => this.insertRuns([run], 'INSERT'), now);
   }
 
@@ -519,18 +526,6 @@ export class TypeOrmRunStore implements RunStore {
     return this.findOne('run_id = ?', [runId]);
   }
 
-  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    const { where, values } = runFilterSql(filter);
-    const limit = filter.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
-    const rows = await this.sql.all(`SELECT * FROM ${TABLES.runs}${where} ORDER BY started_at DESC, run_id DESC${limit}`, values);
-    const runs: RunRecord[] = [];
-    for (const run of rows.map(runFromRow)) {
-      if (run.corruption === undefined) runs.push(run);
-      else this.warn(`left run ${run.runId} out of a listing: ${run.corruption}.`);
-    }
-    return runs;
-  }
-
   async getRunSteps(runId: string): Promise<StepRecord[]> {
     const rows = await this.sql.all(`SELECT * FROM ${TABLES.steps} WHERE run_id = ? ORDER BY id`, [runId]);
     return rows.map(stepFromRow);
@@ -553,123 +548,41 @@ export class TypeOrmRunStore implements RunStore {
     return [`INSERT INTO ${TABLES.events} (run_id, type, step, attempt, payload, created_at) VALUES ${events.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`, values];
   }
 
-  async saveDefinition(spec: WorkflowSpec, hash: string): Promise<void> {
-    const existing = await this.sql.all(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash]);
-    if (existing.length > 0) return;
-    try {
-      const now = toSqlDatetime(this.clock.now());
-      await this.sql.run(`INSERT INTO ${TABLES.workflows} (name, domain, version, spec, spec_hash, created_at, updated_at, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
-        spec.name,
-        spec.domain,
-        spec.version,
-        JSON.stringify(spec),
-        hash,
-        now,
-        now,
-        spec.description,
-      ]);
-    } catch (error) {
-      const again = await this.sql.all(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash]);
-      if (again.length === 0) throw error;
-    }
+  saveDefinition(spec: WorkflowSpec, hash: string): Promise<void> {
+    return this.definitions.saveDefinition(spec, hash);
   }
 
-  async saveStoredDefinition(definition: Omit<StoredDefinition, 'isActive' | 'createdAt' | 'updatedAt'>, now: Date): Promise<{ readonly created: boolean }> {
-    const at = toSqlDatetime(now);
-    const document = this.values.json(definition.document, `the definition of workflow "${definition.name}"`);
-    const { name, hash } = definition;
-    const on = this.bool(true);
-    const off = this.bool(false);
-    return this.writer.plan(function* () {
-      const found = (yield { kind: 'all', sql: `SELECT id FROM ${TABLES.workflows} WHERE kind = 'declarative' AND name = ? AND spec_hash = ?`, values: [name, hash] }) as unknown[];
-      if (found.length > 0) {
-        yield { kind: 'run', sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE kind = 'declarative' AND name = ? AND spec_hash = ?`, values: [on, at, name, hash] };
-      } else {
-        yield {
-          kind: 'run',
-          sql:
-            `INSERT INTO ${TABLES.workflows} (name, domain, version, spec, spec_hash, created_at, updated_at, description, tags, is_active, created_by, kind) ` +
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'declarative')",
-          values: [name, definition.domain, definition.version, document, hash, at, at, definition.description, JSON.stringify(definition.tags), on, definition.createdBy],
-        };
-      }
-      // one active version per name
-      yield {
-        kind: 'run',
-        sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE kind = 'declarative' AND name = ? AND spec_hash <> ? AND is_active = ?`,
-        values: [off, at, name, hash, on],
-      };
-      return { created: found.length === 0 };
-    });
+  saveStoredDefinition(definition: Omit<StoredDefinition, 'isActive' | 'createdAt' | 'updatedAt'>, now: Date): Promise<{ readonly created: boolean }> {
+    return this.definitions.saveStoredDefinition(definition, now);
   }
 
-  async listStoredDefinitions(): Promise<StoredDefinition[]> {
-    const rows = await this.sql.all(`SELECT * FROM ${TABLES.workflows} WHERE kind = 'declarative' AND is_active = ? ORDER BY name`, [this.bool(true)]);
-    return rows.map((row) => ({
-      name: String(row.name),
-      domain: row.domain === null ? null : String(row.domain),
-      version: Number(row.version),
-      description: row.description === null ? null : String(row.description),
-      tags: decodeStored<string[]>(row.tags) ?? [],
-      document: decodeStored<Record<string, unknown>>(row.spec) ?? {},
-      hash: String(row.spec_hash),
-      isActive: Boolean(Number(row.is_active)),
-      createdBy: row.created_by === null ? null : String(row.created_by),
-      createdAt: fromSqlDatetime(row.created_at)!,
-      updatedAt: fromSqlDatetime(row.updated_at ?? row.created_at)!,
-    }));
+  listStoredDefinitions(): Promise<StoredDefinition[]> {
+    return this.definitions.listStoredDefinitions();
+  }
+
+  listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    return this.history.listRuns(filter);
   }
 
   /** The events recorded for a run, in order. */
-  async getRunEvents(runId: string): Promise<{ type: string; step: string | null; attempt: number | null; payload: Record<string, unknown>; createdAt: Date }[]> {
-    const rows = await this.sql.all(`SELECT type, step, attempt, payload, created_at FROM ${TABLES.events} WHERE run_id = ? ORDER BY id`, [runId]);
-    return rows.map((row) => ({
-      type: String(row.type),
-      step: row.step === null ? null : String(row.step),
-      attempt: row.attempt === null ? null : Number(row.attempt),
-      payload: decodeStored<Record<string, unknown>>(row.payload) ?? {},
-      createdAt: fromSqlDatetime(row.created_at)!,
-    }));
+  getRunEvents(runId: string): ReturnType<HistoryRecords['getRunEvents']> {
+    return this.history.getRunEvents(runId);
   }
 
-  async listCheckpoints(runId: string): Promise<CheckpointRecord[]> {
-    // every completed step row is a checkpoint; snapshots say which carry the context
-    const rows = await this.sql.all(`SELECT step_name, iteration, status, finished_at FROM ${TABLES.steps} WHERE run_id = ? ORDER BY id`, [runId]);
-    const snapshots = new Set(
-      (await this.sql.all(`SELECT step_name, iteration FROM ${TABLES.checkpoints} WHERE run_id = ?`, [runId])).map((r) => `${String(r.step_name)}\u0000${Number(r.iteration)}`),
-    );
-    const checkpoints: CheckpointRecord[] = [];
-    let executed = 0;
-    for (const row of rows) {
-      if (row.status === 'completed' || row.status === 'failed') executed++;
-      if (row.status !== 'completed') continue;
-      const stepName = String(row.step_name);
-      const iteration = Number(row.iteration);
-      checkpoints.push({ runId, stepName, iteration, executedSteps: executed, createdAt: fromSqlDatetime(row.finished_at)!, hasContext: snapshots.has(`${stepName}\u0000${iteration}`) });
-    }
-    return checkpoints;
+  listCheckpoints(runId: string): Promise<CheckpointRecord[]> {
+    return this.history.listCheckpoints(runId);
   }
 
-  async getCheckpoint(runId: string, step: string): Promise<CheckpointSnapshot | null> {
-    const checkpoint = (await this.listCheckpoints(runId)).filter((c) => c.stepName === step).pop();
-    if (checkpoint === undefined || !checkpoint.hasContext) return null;
-    const [row] = await this.sql.all(`SELECT context FROM ${TABLES.checkpoints} WHERE run_id = ? AND step_name = ? AND iteration = ? ORDER BY id DESC LIMIT 1`, [runId, step, checkpoint.iteration]);
-    const context = row === undefined ? null : decodeStored<Record<string, unknown>>(row.context);
-    return context === null || context === undefined ? null : { ...checkpoint, context };
+  getCheckpoint(runId: string, step: string): Promise<CheckpointSnapshot | null> {
+    return this.history.getCheckpoint(runId, step);
   }
 
-  async deleteCheckpoints(runId: string): Promise<number> {
-    return this.sql.run(`DELETE FROM ${TABLES.checkpoints} WHERE run_id = ?`, [runId]);
+  deleteCheckpoints(runId: string): Promise<number> {
+    return this.history.deleteCheckpoints(runId);
   }
 
-  async qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]> {
-    const rows = await this.sql.all(
-      `SELECT s.run_id, s.started_at, s.quality FROM ${TABLES.steps} s JOIN ${TABLES.runs} r ON r.run_id = s.run_id ` +
-        "WHERE r.workflow_name = ? AND r.started_at >= ? AND s.step_name = ? AND s.started_at >= ? AND s.quality IS NOT NULL AND s.status IN ('completed', 'failed') " +
-        'ORDER BY s.started_at, s.id',
-      [workflow, toSqlDatetime(since), step, toSqlDatetime(since)],
-    );
-    return rows.map((row) => qualityPoint(String(row.run_id), fromSqlDatetime(row.started_at)!, decodeStored<QualityMetricsInit>(row.quality)!));
+  qualityTrend(workflow: string, step: string, since: Date): Promise<QualityPoint[]> {
+    return this.history.qualityTrend(workflow, step, since);
   }
 
   countRuns(since: Date): Promise<RunCount[]> {

@@ -1,0 +1,87 @@
+import type { WorkflowSpec } from '../core/definition/workflow-spec';
+import type { StoredDefinition } from '../core/store/records/run-record';
+import { TABLES } from './schema/entities';
+import { decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
+import type { RunWriter } from './run.writer';
+import type { SqlClient } from './sql-client';
+import type { StoredValues } from './stored-values';
+
+/** The definitions of the TypeORM store (`core_workflows`): code definitions that ran, once per name and hash; declarative ones, one active version per name. */
+export class DefinitionRecords {
+  constructor(
+    private readonly sql: SqlClient,
+    private readonly writer: RunWriter,
+    private readonly values: StoredValues,
+    /** The store's clock (epoch ms). */
+    private readonly now: () => number,
+    /** A boolean as the driver stores it. */
+    private readonly bool: (value: boolean) => number | boolean,
+  ) {}
+
+  async saveDefinition(spec: WorkflowSpec, hash: string): Promise<void> {
+    const existing = await this.sql.all(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash]);
+    if (existing.length > 0) return;
+    try {
+      const now = toSqlDatetime(this.now());
+      await this.sql.run(`INSERT INTO ${TABLES.workflows} (name, domain, version, spec, spec_hash, created_at, updated_at, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
+        spec.name,
+        spec.domain,
+        spec.version,
+        JSON.stringify(spec),
+        hash,
+        now,
+        now,
+        spec.description,
+      ]);
+    } catch (error) {
+      const again = await this.sql.all(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash]);
+      if (again.length === 0) throw error;
+    }
+  }
+
+  async saveStoredDefinition(definition: Omit<StoredDefinition, 'isActive' | 'createdAt' | 'updatedAt'>, now: Date): Promise<{ readonly created: boolean }> {
+    const at = toSqlDatetime(now);
+    const document = this.values.json(definition.document, `the definition of workflow "${definition.name}"`);
+    const { name, hash } = definition;
+    const on = this.bool(true);
+    const off = this.bool(false);
+    return this.writer.plan(function* () {
+      const found = (yield { kind: 'all', sql: `SELECT id FROM ${TABLES.workflows} WHERE kind = 'declarative' AND name = ? AND spec_hash = ?`, values: [name, hash] }) as unknown[];
+      if (found.length > 0) {
+        yield { kind: 'run', sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE kind = 'declarative' AND name = ? AND spec_hash = ?`, values: [on, at, name, hash] };
+      } else {
+        yield {
+          kind: 'run',
+          sql:
+            `INSERT INTO ${TABLES.workflows} (name, domain, version, spec, spec_hash, created_at, updated_at, description, tags, is_active, created_by, kind) ` +
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'declarative')",
+          values: [name, definition.domain, definition.version, document, hash, at, at, definition.description, JSON.stringify(definition.tags), on, definition.createdBy],
+        };
+      }
+      // one active version per name
+      yield {
+        kind: 'run',
+        sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE kind = 'declarative' AND name = ? AND spec_hash <> ? AND is_active = ?`,
+        values: [off, at, name, hash, on],
+      };
+      return { created: found.length === 0 };
+    });
+  }
+
+  async listStoredDefinitions(): Promise<StoredDefinition[]> {
+    const rows = await this.sql.all(`SELECT * FROM ${TABLES.workflows} WHERE kind = 'declarative' AND is_active = ? ORDER BY name`, [this.bool(true)]);
+    return rows.map((row) => ({
+      name: String(row.name),
+      domain: row.domain === null ? null : String(row.domain),
+      version: Number(row.version),
+      description: row.description === null ? null : String(row.description),
+      tags: decodeStored<string[]>(row.tags) ?? [],
+      document: decodeStored<Record<string, unknown>>(row.spec) ?? {},
+      hash: String(row.spec_hash),
+      isActive: Boolean(Number(row.is_active)),
+      createdBy: row.created_by === null ? null : String(row.created_by),
+      createdAt: fromSqlDatetime(row.created_at)!,
+      updatedAt: fromSqlDatetime(row.updated_at ?? row.created_at)!,
+    }));
+  }
+}
