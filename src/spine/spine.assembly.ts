@@ -1,3 +1,5 @@
+import { storeNeeds } from '../core/runner/store-needs';
+import type { SpineStore, StoreCapability } from '../core/store/ports/spine-store';
 import { compileWorkflow, workflowProblems } from '../core/definition/workflow.compiler';
 import { isWorkflowLike, type WorkflowDeclaration, type WorkflowDefinition } from '../core/definition/workflow-definition';
 import { workflowHash } from '../core/definition/workflow-spec';
@@ -264,4 +266,23 @@ function assembleWorkflows(
     }
   }
   registerIterators(iterators, registry, problems);
+}
+
+/** What the workflows, schedules and worker need of a store that lacks a capability (`queue`, `schedules` or `signals` null): one line each, naming workflow, step and store. */
+export function capabilityProblems(
+  store: SpineStore,
+  workflows: readonly WorkflowDefinition[],
+  schedules: readonly { readonly name: string; readonly workflow: string }[],
+  worker: SpineOptions['worker'],
+): string[] {
+  const lacks = (capability: StoreCapability): string => `which the ${store.name} store does not offer (its ${capability} is null)`;
+  const problems: string[] = [];
+  for (const definition of workflows) {
+    for (const need of storeNeeds(definition)) {
+      if (store[need.capability] === null) problems.push(`workflow "${definition.name}", step "${need.step}": ${need.why}, ${lacks(need.capability)}; use a store that does`);
+    }
+  }
+  if (store.schedules === null) for (const schedule of schedules) problems.push(`schedule "${schedule.name}" of workflow "${schedule.workflow}" needs schedules, ${lacks('schedules')}`);
+  if (store.queue === null && worker !== undefined && worker !== false) problems.push(`the worker option needs a run queue, ${lacks('queue')}`);
+  return problems;
 }

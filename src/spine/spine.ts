@@ -4,45 +4,32 @@ import type { WorkflowDefinition } from '../core/definition/workflow-definition'
 import { SpineError } from '../core/errors/spine-error';
 import { workflowHash, workflowSpec } from '../core/definition/workflow-spec';
 import { InProcessDispatcher } from '../core/pipeline/in-process.dispatcher';
-import type {
-  CheckpointRecord,
-  CheckpointSnapshot,
-  MapItemRecord,
-  QualityPoint,
-  QualityStepSummary,
-  RunCount,
-  RunFilter,
-  RunRecord,
-  StepRecord,
-  StoredRunEvent,
-} from '../core/store/records/run-record';
-import type { Clock } from '../core/clock/clock.port';
-import { capabilityOf, type SpineStore, type StoreCapability } from '../core/store/ports/spine-store';
-import { storeNeeds } from '../core/runner/store-needs';
+import type { RunRecord } from '../core/store/records/run-record';
+import { capabilityOf, type SpineStore } from '../core/store/ports/spine-store';
 import { WorkflowRunner, type ExecuteOptions, type ResumeOptions } from '../core/runner/workflow-runner';
 import type { WorkflowResult } from '../core/runner/workflow-result';
 import type { RunEvent, RunEventListener } from '../core/runner/run-event';
 import { WorkflowRegistry } from '../discovery/workflow.registry';
 import { InversifyClassProvider } from '../di/inversify-class.provider';
 import { paramsMetadataProblem, validateParams } from '../validation/params.validator';
-import { assemble } from './spine.assembly';
+import { assemble, capabilityProblems } from './spine.assembly';
 import { openStore, type OpenedStore } from './spine.database';
 import { OtelRunTelemetry } from '../telemetry/otel-telemetry';
 import { consoleLogger, logError, logInfo } from '../core/logging/logger.port';
 import { loadStoredDefinitions, saveDefinition, type DefinitionSource, type SavedDefinition } from './spine.definitions';
 import type { HandlerLookup } from '../declarative/handler-registry';
-import { reachedEnd, type StoredDefinition } from '../core/store/records/run-record';
+import { reachedEnd } from '../core/store/records/run-record';
 import type { DataSource } from 'typeorm';
 import { SpineStartupError } from './spine-startup.error';
 import type { SpineLogger, SpineOptions } from './spine.options';
 import { RunWorker, type WorkerOptions } from '../worker/run-worker';
-import { checkQueueLimits, type QueueLimits, type QueueStats, type WorkerRecord } from '../core/store/records/queue-record';
+import { checkQueueLimits, type QueueLimits } from '../core/store/records/queue-record';
 import type { EnqueueOptions } from '../core/runner/workflow-runner';
 import { SpineSchedules, type BackfillResult, type ScheduleInfo } from './spine.schedules';
+import { SpineReads } from './spine.reads';
 import { Scheduler } from '../worker/scheduler';
 import type { ScheduleState } from '../core/schedule/schedule';
 import type { SignalOptions, SignalRecord } from '../core/store/records/signal-record';
-import { assertRunFilter } from '../core/store/run-filter.check';
 import { assertSafeKeys } from '../core/context/safe-values';
 import { approvalSignal } from '../core/runner/signal-wait';
 
@@ -50,13 +37,13 @@ import { approvalSignal } from '../core/runner/signal-wait';
  * The application's entry point: discovers and compiles workflows and pipelines, binds them in the
  * container, validates everything at start-up, then runs workflows by name.
  */
-export class Spine {
+export class Spine extends SpineReads {
   private closed = false;
 
   private constructor(
     readonly container: Container,
-    readonly runner: WorkflowRunner,
-    readonly store: SpineStore,
+    runner: WorkflowRunner,
+    store: SpineStore,
     private readonly registry: WorkflowRegistry,
     private readonly startedAt: string,
     private readonly opened: OpenedStore,
@@ -67,7 +54,9 @@ export class Spine {
     private readonly recoveryConcurrency: number,
     private readonly queueLimits: Readonly<Record<string, QueueLimits>>,
     private readonly handlers: HandlerLookup,
-  ) {}
+  ) {
+    super(runner, store);
+  }
 
   /** This process's worker, once started (`worker` option, `startWorker`, `npx spine worker`). */
   private worker: RunWorker | null = null;
@@ -434,11 +423,6 @@ export class Spine {
     return sent;
   }
 
-  /** The signals sent to a run, oldest first, each with the step execution that consumed it. */
-  listSignals(runId: string): Promise<SignalRecord[]> {
-    return this.store.signals?.listSignals(runId) ?? Promise.resolve([]);
-  }
-
   /** Approves the breached 'approve' quality gate of `step` in a run: it goes on. */
   approve(runId: string, step: string, options: { readonly note?: string; readonly by?: string } = {}): Promise<SignalRecord> {
     return this.signal(runId, approvalSignal(step), { approved: true, ...options });
@@ -447,16 +431,6 @@ export class Spine {
   /** Rejects the breached 'approve' quality gate of `step` in a run: the step fails (DATA_QUALITY) with the note. */
   reject(runId: string, step: string, options: { readonly note?: string; readonly by?: string } = {}): Promise<SignalRecord> {
     return this.signal(runId, approvalSignal(step), { approved: false, ...options });
-  }
-
-  /** Per queue: queued (and due), running, waiting, the oldest queued run's enqueue time, and per concurrency key. */
-  queueStats(): Promise<QueueStats[]> {
-    return this.store.queue?.queueStats(new Date(this.runner.clock.now())) ?? Promise.resolve([]);
-  }
-
-  /** Worker processes registered on the store (their heartbeat rows), most recent first. */
-  listWorkers(): Promise<WorkerRecord[]> {
-    return this.store.queue?.listWorkers() ?? Promise.resolve([]);
   }
 
   /** The workflow named and its params: defaults, then the given params, converted and validated by its DTO. */
@@ -523,43 +497,6 @@ export class Spine {
     return { workflow: entry.definition, paramsOverride: validated };
   }
 
-  /** One recorded run, or null. */
-  getRun(runId: string): Promise<RunRecord | null> {
-    return this.store.journal.getRun(runId);
-  }
-
-  /** Recorded runs, newest first. */
-  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    assertRunFilter(filter);
-    return this.store.history.listRuns(filter);
-  }
-
-  /** Every recorded step execution of a run. */
-  getRunSteps(runId: string): Promise<StepRecord[]> {
-    return this.store.journal.getRunSteps(runId);
-  }
-
-  /** The run's checkpoints (one per completed step; `hasContext` where a context snapshot was kept), in order. */
-  listCheckpoints(runId: string): Promise<CheckpointRecord[]> {
-    return this.store.history.listCheckpoints(runId);
-  }
-
-  /** The items of the run's maps run in place (one row each), by step, iteration and index; map items run as runs of their own are `listRuns({ parentRunId })`. */
-  async listMapItems(runId: string): Promise<MapItemRecord[]> {
-    return this.store.journal.listMapItems(runId);
-  }
-
-  /**
-   * The checkpoint of the latest completed execution of `step`, with the run's context right
-   * after it: the snapshot kept there (checkpoint strategy: `checkpointEvery` on the workflow,
-   * `checkpoint: true` on the step; `hasContext`), else rebuilt from the run's params and step
-   * rows. Null when the step never completed in the run. `WorkflowContext.fromJSON(snapshot.context)`
-   * rebuilds the context; `execute(workflow, { context, startFrom })` starts a run from it.
-   */
-  async getCheckpoint(runId: string, step: string): Promise<CheckpointSnapshot | null> {
-    return this.runner.getCheckpoint(runId, step);
-  }
-
   /**
    * Stores a declarative workflow definition in the database (`core_workflows`, versioned, one
    * active version per name) — "an alternative to code definitions": a YAML/JSON file's path, its
@@ -569,61 +506,6 @@ export class Spine {
    */
   saveDefinition(source: DefinitionSource, options: { readonly createdBy?: string | null } = {}): Promise<SavedDefinition> {
     return saveDefinition(source, options, { store: this.store, handlers: this.handlers, runner: this.runner, registry: this.registry });
-  }
-
-  /** The declarative definitions stored in the database (active versions), by name. */
-  async listStoredDefinitions(): Promise<StoredDefinition[]> {
-    return this.store.definitions.listStoredDefinitions();
-  }
-
-  /**
-   * Deletes the context snapshots kept for a run; returns how many went. Its step rows stay (its
-   * history, and where a resume continues); `purge` removes whole finished runs.
-   */
-  deleteCheckpoints(runId: string): Promise<number> {
-    return this.runner.deleteCheckpoints(runId);
-  }
-
-  /** Quality metrics of a workflow's step over the last `days` days (or since a time), oldest first. */
-  qualityTrend(workflow: string, step: string, days: number | { readonly since: Date } = 30): Promise<QualityPoint[]> {
-    const since = typeof days === 'number' ? new Date(this.clock.now() - days * 86_400_000) : days.since;
-    return this.store.history.qualityTrend(workflow, step, since);
-  }
-
-  /** Top-level runs started since `since`, counted by workflow and status. */
-  countRuns(since: Date): Promise<RunCount[]> {
-    return this.store.history.countRuns(since);
-  }
-
-  /** The workflow steps that recorded quality metrics in runs started since `since`. */
-  listQualitySteps(since: Date): Promise<QualityStepSummary[]> {
-    return this.store.history.listQualitySteps(since);
-  }
-
-  /** The events kept for a run (not those its step rows tell), oldest first, at most `limit`. */
-  listRunEvents(runId: string, limit = 500): Promise<StoredRunEvent[]> {
-    return this.store.history.listRunEvents(runId, limit);
-  }
-
-  /** True when runs outlive this process (a database, not memory). */
-  get durable(): boolean {
-    return this.store.durable;
-  }
-
-  /** The clock this Spine's runs, leases, queues and schedules go by (`Spine.create({ clock })`). */
-  get clock(): Clock {
-    return this.runner.clock;
-  }
-
-  /**
-   * Retention: deletes finished runs (completed, cancelled and — unless `keepFailed` — failed)
-   * older than `olderThanDays`, with their steps, checkpoints and events. Returns how many went.
-   */
-  async purge(options: { readonly olderThanDays: number; readonly keepFailed?: boolean }): Promise<number> {
-    if (!(Number.isFinite(options.olderThanDays) && options.olderThanDays >= 0)) {
-      throw new SpineError('invalid-argument', `spine.purge: olderThanDays must be a number ≥ 0 (got ${String(options.olderThanDays)}).`);
-    }
-    return this.store.history.purge({ before: new Date(this.clock.now() - options.olderThanDays * 86_400_000), keepFailed: options.keepFailed ?? false });
   }
 
   /** Registration is closed once `Spine.create` has returned; this always says so. */
@@ -726,23 +608,4 @@ function callerSite(): string {
   const lines = (new Error().stack ?? '').split('\n').slice(1);
   const outside = lines.find((line) => !line.includes(__filename));
   return `Spine.create at ${outside?.trim().replace(/^at\s+/, '') ?? 'an unknown location'}`;
-}
-
-/** What the workflows, schedules and worker need of a store that lacks a capability (`queue`, `schedules` or `signals` null): one line each, naming workflow, step and store. */
-function capabilityProblems(
-  store: SpineStore,
-  workflows: readonly WorkflowDefinition[],
-  schedules: readonly { readonly name: string; readonly workflow: string }[],
-  worker: SpineOptions['worker'],
-): string[] {
-  const lacks = (capability: StoreCapability): string => `which the ${store.name} store does not offer (its ${capability} is null)`;
-  const problems: string[] = [];
-  for (const definition of workflows) {
-    for (const need of storeNeeds(definition)) {
-      if (store[need.capability] === null) problems.push(`workflow "${definition.name}", step "${need.step}": ${need.why}, ${lacks(need.capability)}; use a store that does`);
-    }
-  }
-  if (store.schedules === null) for (const schedule of schedules) problems.push(`schedule "${schedule.name}" of workflow "${schedule.workflow}" needs schedules, ${lacks('schedules')}`);
-  if (store.queue === null && worker !== undefined && worker !== false) problems.push(`the worker option needs a run queue, ${lacks('queue')}`);
-  return problems;
 }
