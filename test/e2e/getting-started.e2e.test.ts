@@ -104,6 +104,10 @@ describe('docs/GETTING-STARTED.md on the packed package', () => {
       const program = await run(process.execPath, [join('dist', 'main.js')], dir);
       expect(program.stderr).toBe('');
       expect(program.stdout.trim()).toBe('completed: 2 closes stored for 2026-11-27');
+      // the guide's test of a day's wait, through spine-orchestration/testing: a day of fake time
+      const check = await run(process.execPath, [join('dist', 'prices.check.js')], dir);
+      expect(check.stderr).toBe('');
+      expect(check.stdout.trim()).toBe('completed at 2026-11-28T00:00:00.000Z');
     }, 90_000);
   }
 
