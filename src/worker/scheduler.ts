@@ -65,7 +65,7 @@ export class Scheduler {
   /** True when the caller gave the time source (tests); else the database's clock decides. */
   private readonly ownClock: boolean;
 
-  /** The time a pass decides by: the given clock, else the database's, else this process's. */
+  /** The time a pass decides by: the given clock, else the store's (the database's; the in-memory store's clock). */
   private async passTime(): Promise<number> {
     if (this.ownClock) return this.now();
     return (await this.store.databaseTime()).getTime();
