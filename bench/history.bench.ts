@@ -40,8 +40,8 @@ const probes: Probe[] = [
   { label: 'getRun + getRunSteps (spine show)', run: async (s, id) => [await s.getRun(id), await s.getRunSteps(id)], sql: "SELECT * FROM core_workflow_run_steps WHERE run_id = 'x' ORDER BY id" },
   {
     label: 'listExpiredRuns (recovery)',
-    run: (s) => s.listExpiredRuns(new Date(), 10),
-    sql: "SELECT * FROM core_workflow_runs WHERE status IN ('running', 'waiting') AND lease_expires_at < '2030' AND parent_run_id IS NULL AND queue IS NULL ORDER BY lease_expires_at LIMIT 10",
+    run: (s) => s.listExpiredRuns(new Date(), 10, { hashes: [], anyOf: ['wf.7'] }),
+    sql: "SELECT * FROM core_workflow_runs WHERE status IN ('running', 'waiting') AND lease_expires_at < '2030' AND parent_run_id IS NULL AND queue IS NULL AND workflow_name IN ('wf.7') ORDER BY lease_expires_at LIMIT 10",
   },
 ];
 

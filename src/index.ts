@@ -21,7 +21,7 @@ export type { FailOptions, OkOptions, StepEvent, StepOutput } from './core/resul
 export { Step } from './core/definition/step.factory';
 export { WorkflowBuilder } from './core/definition/workflow.builder';
 export { END, DEFAULT_MAX_STEPS } from './core/definition/workflow-definition';
-export type { WorkflowDeclaration, WorkflowDefinition, WorkflowLookup } from './core/definition/workflow-definition';
+export type { DefinitionChangePolicy, WorkflowDeclaration, WorkflowDefinition, WorkflowLookup } from './core/definition/workflow-definition';
 export type {
   ChoiceCondition,
   ChoiceStepDefinition,
@@ -78,7 +78,12 @@ export type { StepInvocation, StepMiddleware } from './core/runner/step-middlewa
 export type { MapItemError } from './core/runner/step-environment';
 export { SystemClock, type Clock } from './core/clock/clock.port';
 export { InMemoryRunStore } from './core/store/memory/in-memory-run.store';
-export type { ClaimOutcome, CreateRunOutcome, Lease, LeaseHolder, NewRun, RenewOutcome } from './core/store/records/store-writes';
+export type { ClaimOutcome, CreateRunOutcome, Lease, LeaseHolder, NewRun, RenewOutcome, RunMove } from './core/store/records/store-writes';
+export { holds, type HeldDefinitions, type UnheldRun } from './core/store/records/held-definitions';
+export type { StrandedRun } from './core/runner/stranded-runs';
+export type { RunMovePlan, StepRenames } from './core/runner/run-migration';
+export type { MigrateRunsOptions, MigratedRun, MigrationResult } from './spine/spine.deploys';
+export type { RunDefinitionRef } from './core/runner/run-event';
 export { spineStore, type RunStore, type SpineStore, type StoreCapability } from './core/store/ports/spine-store';
 export type { RunJournal } from './core/store/ports/run-journal.port';
 export type { RunLeases } from './core/store/ports/run-leases.port';

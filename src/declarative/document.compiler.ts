@@ -140,6 +140,7 @@ export function declareWorkflowDocument(document: WorkflowDocument, handlers: Ha
       max_steps: 'maxSteps',
       checkpoint_every: 'checkpointEvery',
       timeout_ms: 'timeoutMs',
+      on_definition_change: 'onDefinitionChange',
     }),
   } as WorkflowDeclaration;
   if (problems.length > 0) return { declaration: null, problems, handlers: used };

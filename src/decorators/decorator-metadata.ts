@@ -1,7 +1,7 @@
 import type { ScheduleOptions } from '../core/schedule/schedule';
 import 'reflect-metadata';
 import type { ChoiceStepOptions, ItemsFactory, LambdaStepOptions, MapStepOptions, PipelineStepOptions, WaitStepOptions } from '../core/definition/step-definition';
-import type { WorkflowDefinition } from '../core/definition/workflow-definition';
+import type { DefinitionChangePolicy, WorkflowDefinition } from '../core/definition/workflow-definition';
 import { PIPELINE_METADATA, WORKFLOW_METADATA, WORKFLOW_STEPS_METADATA, SCHEDULES_METADATA, HANDLERS_METADATA } from './metadata-keys';
 
 /** A class constructor, as decorators see it. */
@@ -25,6 +25,8 @@ export interface WorkflowOptions {
   readonly checkpointEvery?: number;
   /** Run-level timeout of each execution (see `WorkflowDeclaration.timeoutMs`). */
   readonly timeoutMs?: number;
+  /** What a run started on another definition of this workflow does here (see `WorkflowDeclaration.onDefinitionChange`; default 'pin'). */
+  readonly onDefinitionChange?: DefinitionChangePolicy;
 }
 
 /** Options of `@LambdaStep`. */

@@ -105,6 +105,7 @@ export function declareWorkflowClass(type: Constructor, resolve: InstanceResolve
     ...(options.queue !== undefined && { queue: options.queue }),
     ...(options.checkpointEvery !== undefined && { checkpointEvery: options.checkpointEvery }),
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+    ...(options.onDefinitionChange !== undefined && { onDefinitionChange: options.onDefinitionChange }),
   };
   return { declared: { type, declaration, paramsType: options.params ?? null, iteratorTypes }, problems };
 }

@@ -11,6 +11,7 @@ import { DurableHotPath1767571200000 } from './migrations/1767571200000-durable-
 import { DesignSchema1767657600000 } from './migrations/1767657600000-design-schema';
 import { RunTraceparent1767744000000 } from './migrations/1767744000000-run-traceparent';
 import { SignalDedupeWorkerWorkflows1767830400000 } from './migrations/1767830400000-signal-dedupe-worker-workflows';
+import { DeployVersions1767916800000 } from './migrations/1767916800000-deploy-versions';
 
 /** Every migration, in order. */
 export const spineMigrations = [
@@ -22,6 +23,7 @@ export const spineMigrations = [
   DesignSchema1767657600000,
   RunTraceparent1767744000000,
   SignalDedupeWorkerWorkflows1767830400000,
+  DeployVersions1767916800000,
 ];
 
 /** The default embedded database: a file under `.spine/` in the working directory. */

@@ -84,4 +84,12 @@ export class DefinitionRecords {
       updatedAt: fromSqlDatetime(row.updated_at ?? row.created_at)!,
     }));
   }
+
+  async markHeld(hashes: readonly string[], at: Date): Promise<void> {
+    const when = toSqlDatetime(at);
+    for (let i = 0; i < hashes.length; i += 500) {
+      const chunk = hashes.slice(i, i + 500);
+      await this.sql.run(`UPDATE ${TABLES.workflows} SET held_at = ? WHERE spec_hash IN (${chunk.map(() => '?').join(', ')}) AND (held_at IS NULL OR held_at < ?)`, [when, ...chunk, when]);
+    }
+  }
 }

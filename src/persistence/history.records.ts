@@ -6,6 +6,8 @@ import { decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
 import { runFromRow } from './row-mapping';
 import { runFilterSql } from './run-insights.sql';
 import type { SqlClient } from './sql-client';
+import { heldCondition } from './held.sql';
+import type { HeldDefinitions, UnheldRun } from '../core/store/records/held-definitions';
 
 /** The TypeORM store's reads of what runs did: listings, events, checkpoints, quality trends (counts and purge: `run-insights.sql.ts`, `run-purge.ts`). */
 export class HistoryRecords {
@@ -77,5 +79,26 @@ export class HistoryRecords {
       [workflow, toSqlDatetime(since), step, toSqlDatetime(since)],
     );
     return rows.map((row) => qualityPoint(String(row.run_id), fromSqlDatetime(row.started_at)!, decodeStored<QualityMetricsInit>(row.quality)!));
+  }
+
+  async listUnheldRuns(held: HeldDefinitions, now: Date, limit: number): Promise<UnheldRun[]> {
+    const unheld = heldCondition(held, true);
+    const at = toSqlDatetime(now);
+    const rows = await this.sql.all(
+      `SELECT * FROM ${TABLES.runs} WHERE status IN ('queued', 'waiting', 'running') AND ${unheld.sql} ` +
+        `AND (status <> 'running' OR lease_owner IS NULL OR lease_expires_at <= ?) ORDER BY started_at, run_id LIMIT ${Math.max(0, Math.floor(limit))}`,
+      [...unheld.values, at],
+    );
+    const runs = rows.map(runFromRow);
+    const hashes = [...new Set(runs.map((run) => run.workflowHash))];
+    const heldAt = new Map<string, Date>();
+    if (hashes.length > 0) {
+      const marks = await this.sql.all(`SELECT spec_hash, MAX(held_at) AS held_at FROM ${TABLES.workflows} WHERE spec_hash IN (${hashes.map(() => '?').join(', ')}) GROUP BY spec_hash`, hashes);
+      for (const mark of marks) {
+        const when = fromSqlDatetime(mark.held_at);
+        if (when !== null) heldAt.set(String(mark.spec_hash), when);
+      }
+    }
+    return runs.map((run) => ({ run, heldAt: heldAt.get(run.workflowHash) ?? null }));
   }
 }

@@ -10,6 +10,8 @@ export { SchedulesSignals1767484800000 } from './migrations/1767484800000-schedu
 export { DurableHotPath1767571200000 } from './migrations/1767571200000-durable-hot-path';
 export { DesignSchema1767657600000 } from './migrations/1767657600000-design-schema';
 export { RunTraceparent1767744000000 } from './migrations/1767744000000-run-traceparent';
+export { SignalDedupeWorkerWorkflows1767830400000 } from './migrations/1767830400000-signal-dedupe-worker-workflows';
+export { DeployVersions1767916800000 } from './migrations/1767916800000-deploy-versions';
 export { runMigrationsExclusively } from './migrations-lock';
 export { DEFAULT_MAX_OUTPUT_BYTES } from './json-codec';
 export { runInTransaction, type ApplicationTransactionOptions, type IsolationLevel } from './application-transaction';

@@ -1,3 +1,4 @@
+import { NO_DEFINITIONS, type HeldDefinitions } from '../core/store/records/held-definitions';
 import { unservedRuns, type ChildRunSummary, type QueueStats, type WorkerRecord } from '../core/store/records/queue-record';
 import type { RunStatus } from '../core/store/records/run-record';
 import { decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
@@ -84,19 +85,21 @@ export class QueueRecords {
   }
 
   async saveWorker(worker: WorkerRecord): Promise<void> {
-    const columns = ['worker_id', 'hostname', 'pid', 'queues', 'workflows', 'concurrency', 'running', 'started_at', 'heartbeat_at'];
+    const columns = ['worker_id', 'hostname', 'pid', 'queues', 'workflows', 'definitions', 'app_version', 'concurrency', 'running', 'started_at', 'heartbeat_at'];
     const values = [
       worker.workerId,
       worker.hostname,
       worker.pid,
       JSON.stringify(worker.queues),
       JSON.stringify(worker.workflows),
+      JSON.stringify(worker.definitions),
+      worker.appVersion,
       worker.concurrency,
       worker.running,
       toSqlDatetime(worker.startedAt),
       toSqlDatetime(worker.heartbeatAt),
     ];
-    const updates = ['queues', 'workflows', 'concurrency', 'running', 'heartbeat_at'];
+    const updates = ['queues', 'workflows', 'definitions', 'app_version', 'concurrency', 'running', 'heartbeat_at'];
     const upsert =
       this.family === 'mysql'
         ? ` ON DUPLICATE KEY UPDATE ${updates.map((c) => `${c} = VALUES(${c})`).join(', ')}`
@@ -118,6 +121,8 @@ export class QueueRecords {
       pid: Number(row.pid),
       queues: decodeStored<string[]>(row.queues) ?? [],
       workflows: decodeStored<string[]>(row.workflows) ?? [],
+      definitions: decodeStored<HeldDefinitions>(row.definitions) ?? NO_DEFINITIONS,
+      appVersion: row.app_version == null ? null : String(row.app_version),
       concurrency: Number(row.concurrency),
       running: Number(row.running),
       startedAt: fromSqlDatetime(row.started_at)!,

@@ -1,5 +1,7 @@
 import { candidateWindow, pickClaims, rateWindow, type ClaimCandidate, type ClaimedRun, type QueueClaimRequest } from '../core/store/records/queue-record';
 import type { RunStatus } from '../core/store/records/run-record';
+import { holdsNothing } from '../core/store/records/held-definitions';
+import { heldCondition } from './held.sql';
 import type { DriverFamily } from './schema/column-types';
 import { TABLES } from './schema/entities';
 import { decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
@@ -24,15 +26,15 @@ export const UNFINISHED = "('queued', 'running', 'waiting')";
 
 /**
  * The claim query: a queue's due runs of the given workflows in claim order (values: queue, now,
- * workflow names). MySQL/MariaDB read the claim index by name (with a small table, or many runs of
+ * the held definitions' hashes and names). MySQL/MariaDB read the claim index by name (with a small table, or many runs of
  * one workflow, the optimizer would take the workflow index and sort) and lock what they read,
  * skipping rows another claimer locked; read in index order, the scan stops at the window.
  */
-export function claimCandidatesSql(family: DriverFamily, window: number, workflows: number, ofParent = false): string {
+export function claimCandidatesSql(family: DriverFamily, window: number, held: string, ofParent = false): string {
   const mysql = family === 'mysql';
   return (
     `SELECT run_id, status, concurrency_key, lease_owner, lease_expires_at FROM ${TABLES.runs}${mysql ? ' FORCE INDEX (ix_core_workflow_runs_claim)' : ''} ` +
-    `WHERE claim_queue = ? AND lease_expires_at <= ? AND workflow_name IN (${Array.from({ length: workflows }, () => '?').join(', ')}) ` +
+    `WHERE claim_queue = ? AND lease_expires_at <= ? AND ${held} ` +
     (ofParent ? 'AND parent_run_id = ? ' : '') +
     `ORDER BY priority, lease_expires_at LIMIT ${window}${mysql ? ' FOR UPDATE SKIP LOCKED' : ''}`
   );
@@ -44,11 +46,11 @@ export function claimCandidatesSql(family: DriverFamily, window: number, workflo
  * holds only the queue's running runs, so the claim takes them before the queued backlog at the
  * cost of a short range scan.
  */
-export function orphanCandidatesSql(family: DriverFamily, window: number, workflows: number, ofParent = false): string {
+export function orphanCandidatesSql(family: DriverFamily, window: number, held: string, ofParent = false): string {
   const mysql = family === 'mysql';
   return (
     `SELECT run_id, status, concurrency_key, lease_owner, lease_expires_at FROM ${TABLES.runs}${mysql ? ' FORCE INDEX (ix_core_workflow_runs_leased)' : ''} ` +
-    `WHERE claim_queue = ? AND lease_owner IS NOT NULL AND lease_expires_at <= ? AND workflow_name IN (${Array.from({ length: workflows }, () => '?').join(', ')}) ` +
+    `WHERE claim_queue = ? AND lease_owner IS NOT NULL AND lease_expires_at <= ? AND ${held} ` +
     (ofParent ? 'AND parent_run_id = ? ' : '') +
     `ORDER BY lease_expires_at, run_id LIMIT ${window}${mysql ? ' FOR UPDATE SKIP LOCKED' : ''}`
   );
@@ -67,7 +69,8 @@ export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): Sq
   const now = toSqlDatetime(request.now);
   const expires = toSqlDatetime(request.leaseExpiresAt);
   const claimed: ClaimedRun[] = [];
-  if (request.workflows.length === 0) return claimed;
+  if (holdsNothing(request.held)) return claimed;
+  const held = heldCondition(request.held);
   for (const { name, limits } of request.queues) {
     const free = request.max - claimed.length;
     if (free <= 0) break;
@@ -93,11 +96,11 @@ export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): Sq
       room = Math.min(room, limits.concurrency - Number(rows[0]?.n ?? 0));
     }
     if (room <= 0) continue;
-    const values = [name, now, ...request.workflows, ...(request.parentRunId === undefined ? [] : [request.parentRunId])];
+    const values = [name, now, ...held.values, ...(request.parentRunId === undefined ? [] : [request.parentRunId])];
     // recovery first: runs whose execution was lost go before the queued backlog, however long it is
-    const orphans = (yield all(orphanCandidatesSql(family, candidateWindow(room), request.workflows.length, request.parentRunId !== undefined), values)) as RunRow[];
+    const orphans = (yield all(orphanCandidatesSql(family, candidateWindow(room), held.sql, request.parentRunId !== undefined), values)) as RunRow[];
     const seen = new Set(orphans.map((row) => String(row.run_id)));
-    const backlog = (yield all(claimCandidatesSql(family, candidateWindow(room), request.workflows.length, request.parentRunId !== undefined), values)) as RunRow[];
+    const backlog = (yield all(claimCandidatesSql(family, candidateWindow(room), held.sql, request.parentRunId !== undefined), values)) as RunRow[];
     const rows = [...orphans, ...backlog.filter((row) => !seen.has(String(row.run_id)))];
     if (rows.length === 0) continue;
     const candidates: ClaimCandidate[] = rows.map((row) => ({

@@ -42,6 +42,7 @@ export function runFromRow(row: RunRow): RunRecord {
     workflowName: String(row.workflow_name),
     workflowVersion: num(row.workflow_version),
     workflowHash: String(row.workflow_hash),
+    appVersion: row.app_version == null ? null : String(row.app_version),
     domain: str(row.domain),
     params: json<Record<string, unknown>>('params', {}),
     partition: json<Partition | null>('run_partition', null),

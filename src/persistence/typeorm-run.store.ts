@@ -26,12 +26,15 @@ import type {
 import type { QualityMetricsInit } from '../core/quality/quality-metrics';
 import type { RunEvent } from '../core/runner/run-event';
 import type { WorkflowSpec } from '../core/definition/workflow-spec';
-import type { ClaimOutcome, CreateRunOutcome, FireOutcome, FireRecord, Lease, NewRun, RenewOutcome, ScheduleFireWrite } from '../core/store/records/store-writes';
+import type { ClaimOutcome, CreateRunOutcome, FireOutcome, FireRecord, Lease, NewRun, RenewOutcome, RunMove, ScheduleFireWrite } from '../core/store/records/store-writes';
 import type { RunStore } from '../core/store/ports/spine-store';
 import type { ScheduleState } from '../core/schedule/schedule';
 import type { SignalRecord } from '../core/store/records/signal-record';
 import { ScheduleRecords } from './schedule.records';
 import { HistoryRecords } from './history.records';
+import { moveRunPlan } from './run-move.sql';
+import { heldCondition } from './held.sql';
+import type { HeldDefinitions, UnheldRun } from '../core/store/records/held-definitions';
 import { DefinitionRecords } from './definition.records';
 import { SystemClock, type Clock } from '../core/clock/clock.port';
 import { familyOf, type DriverFamily } from './schema/column-types';
@@ -182,14 +185,15 @@ export class TypeOrmRunStore implements RunStore {
         run.trigger?.fireTime == null ? null : toSqlDatetime(run.trigger.fireTime),
         now,
         run.traceparent ?? null,
+        run.appVersion ?? null,
       );
     }
-    const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+    const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
     return [
       `${verb} INTO ${TABLES.runs} (run_id, workflow_name, workflow_version, workflow_hash, domain, status, params, run_partition, ` +
         'partition_key, batch_id, trace_id, as_of_date, capture_id, idempotency_key, parent_run_id, root_run_id, total_steps, executed_steps, ' +
         'completed_steps, failed_steps, skipped_steps, started_at, updated_at, cancel_requested, lease_owner, lease_expires_at, lease_epoch, ' +
-        `lost_executions, queue, claim_queue, priority, concurrency_key, trigger_source, trigger_schedule, trigger_fire_time, created_at, traceparent) VALUES ${runs.map(() => row).join(', ')}${tail}`,
+        `lost_executions, queue, claim_queue, priority, concurrency_key, trigger_source, trigger_schedule, trigger_fire_time, created_at, traceparent, app_version) VALUES ${runs.map(() => row).join(', ')}${tail}`,
       values,
     ];
   }
@@ -512,11 +516,12 @@ export class TypeOrmRunStore implements RunStore {
     return this.getRun(runId);
   }
 
-  async listExpiredRuns(now: Date, limit: number): Promise<RunRecord[]> {
+  async listExpiredRuns(now: Date, limit: number, held: HeldDefinitions): Promise<RunRecord[]> {
+    const ofHeld = heldCondition(held);
     const rows = await this.sql.all(
-      `SELECT * FROM ${TABLES.runs} WHERE status IN ('running', 'waiting') AND lease_expires_at < ? AND parent_run_id IS NULL AND queue IS NULL ` +
+      `SELECT * FROM ${TABLES.runs} WHERE status IN ('running', 'waiting') AND lease_expires_at < ? AND parent_run_id IS NULL AND queue IS NULL AND ${ofHeld.sql} ` +
         `ORDER BY lease_expires_at LIMIT ${Math.max(0, Math.floor(limit))}`,
-      [toSqlDatetime(now)],
+      [toSqlDatetime(now), ...ofHeld.values],
     );
     // a run with an unreadable column is listed all the same: resuming it marks it failed, naming the column
     return rows.map(runFromRow);
@@ -558,6 +563,18 @@ export class TypeOrmRunStore implements RunStore {
 
   listStoredDefinitions(): Promise<StoredDefinition[]> {
     return this.definitions.listStoredDefinitions();
+  }
+
+  markHeld(hashes: readonly string[], at: Date): Promise<void> {
+    return this.definitions.markHeld(hashes, at);
+  }
+
+  listUnheldRuns(held: HeldDefinitions, now: Date, limit: number): Promise<UnheldRun[]> {
+    return this.history.listUnheldRuns(held, now, limit);
+  }
+
+  moveRun(runId: string, move: RunMove, now: Date): Promise<RunRecord | null> {
+    return this.writer.plan(() => moveRunPlan(runId, move, now));
   }
 
   listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {

@@ -198,12 +198,12 @@ function registerIterators(iterators: IteratorOf[], registry: WorkflowRegistry, 
     const invalid = workflowProblems(iterator);
     if (invalid.length > 0) continue; // the parent's own check names them
     const definition = compileWorkflow(iterator);
-    const existing = registry.entry(definition.name);
+    const existing = registry.entry(definition.name, definition.version);
     if (existing !== undefined) {
       if (workflowHash(existing.definition) !== workflowHash(definition)) {
         problems.push(
-          `workflow "${parent}": step "${step}" maps over a workflow named "${definition.name}" that differs from the registered "${definition.name}" (${existing.source}); ` +
-            'a worker would run its items under the registered one. Give the iterator its own name, or map over the registered workflow.',
+          `workflow "${parent}": step "${step}" maps over a workflow named "${definition.name}" (version ${definition.version}) that differs from the registered one of that version (${existing.source}); ` +
+            'a worker would not know which to run its items under. Give the iterator its own name or version, or map over the registered workflow.',
         );
       }
       continue;

@@ -78,6 +78,18 @@ export interface SpineOptions extends SpineRunnerOptions {
    */
   readonly worker?: WorkerOptions | boolean;
   /**
+   * The application's build, recorded on every run it starts and on its workers' rows (shown by
+   * `spine show`, the console and the stranded-run report). Default: `SPINE_APP_VERSION`, else
+   * the version in the nearest package.json above the working directory, else none.
+   */
+  readonly appVersion?: string | null;
+  /**
+   * A run whose definition no live process holds is reported stranded (`spine.strandedRuns()`,
+   * `spine runs --stranded`, a warning, the `spine.runs.stranded` metric) once this long has passed
+   * without a holder (default 60 000 ms; 0: at once).
+   */
+  readonly strandedAfterMs?: number;
+  /**
    * Schedules declared in code (besides `@Schedule` on workflow classes): `[{ workflow, cron,
    * timezone, params: (fireTime) => ({ … }), catchUp, calendar }]`. Registered on the database at
    * start-up; fired by workers (`worker.scheduler`, on by default), each fire time once.

@@ -68,7 +68,8 @@ export class SpineSchedules {
   /** Compiles every declared schedule; problems (bad cron, unknown workflow or calendar, a name used twice) go to `problems`. */
   static compile(declared: readonly ScheduleDeclaration[], registry: WorkflowRegistry, calendars: Readonly<Record<string, TradingCalendar>>, problems: string[]): ScheduleDefinition[] {
     const all: ScheduleDeclaration[] = [...declared];
-    for (const entry of registry.all()) {
+    // the newest version's schedules: an older version kept registered to drain its runs fires nothing
+    for (const entry of registry.latest()) {
       if (entry.type === null) continue;
       for (const { cron, options } of DecoratorMetadata.schedules(entry.type)) all.push({ ...options, cron, workflow: entry.definition.name });
     }

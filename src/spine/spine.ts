@@ -9,6 +9,8 @@ import { capabilityOf, type SpineStore } from '../core/store/ports/spine-store';
 import { WorkflowRunner, type ExecuteOptions, type ResumeOptions } from '../core/runner/workflow-runner';
 import type { WorkflowResult } from '../core/runner/workflow-result';
 import type { RunEvent, RunEventListener } from '../core/runner/run-event';
+import { SpineDeploys, resolveAppVersion, type MigrateRunsOptions, type MigrationResult } from './spine.deploys';
+import type { StrandedRun } from '../core/runner/stranded-runs';
 import { WorkflowRegistry } from '../discovery/workflow.registry';
 import { InversifyClassProvider } from '../di/inversify-class.provider';
 import { paramsMetadataProblem, validateParams } from '../validation/params.validator';
@@ -54,6 +56,7 @@ export class Spine extends SpineReads {
     private readonly recoveryConcurrency: number,
     private readonly queueLimits: Readonly<Record<string, QueueLimits>>,
     private readonly handlers: HandlerLookup,
+    private readonly deploys: SpineDeploys,
   ) {
     super(runner, store);
   }
@@ -84,8 +87,8 @@ export class Spine extends SpineReads {
     if (this.recoveryTimer !== null || this.closed) return;
     const pass = (): void => {
       if (this.closed) return;
-      const recovery: Promise<void> = this.runner
-        .recover({ handoffSignal: this.shutdown.signal, concurrency: this.recoveryConcurrency })
+      const recovery: Promise<void> = Promise.all([this.runner.noteHeld(), this.deploys.report()])
+        .then(() => this.runner.recover({ handoffSignal: this.shutdown.signal, concurrency: this.recoveryConcurrency }))
         .then((results) => {
           for (const result of results) {
             logInfo(
@@ -140,6 +143,7 @@ export class Spine extends SpineReads {
     const { middleware, defaultRetry, defaultTimeoutMs, clock, lease, maxLostExecutions, signalPollMs } = options;
     const startedRuns = new StartedRuns(options.onEvent);
     const runner = new WorkflowRunner({
+      appVersion: resolveAppVersion(options.appVersion),
       telemetry: options.telemetry === false ? null : new OtelRunTelemetry(),
       logger: options.logger ?? consoleLogger,
       lease,
@@ -210,6 +214,7 @@ export class Spine extends SpineReads {
       options.recoveryConcurrency ?? 8,
       options.queues ?? {},
       assembly.handlers,
+      new SpineDeploys(runner, store, registry, options.logger ?? consoleLogger, options.strandedAfterMs ?? SpineDeploys.DEFAULT_AFTER_MS),
     );
     try {
       // a schedule first seen fires from now: the scheduler's now, when the worker option gives it a clock of its own, else the database's
@@ -232,6 +237,11 @@ export class Spine extends SpineReads {
     } catch (error) {
       await opened.close();
       throw error;
+    }
+    // a process that recovers or works holds its definitions: runs pinned to them are not stranded
+    if (options.recoverOnStart !== false || (options.worker !== undefined && options.worker !== false)) {
+      await runner.noteHeld();
+      spine.deploys.observe();
     }
     if (options.recoverOnStart !== false) spine.startRecovery();
     if (options.worker !== undefined && options.worker !== false) {
@@ -330,7 +340,7 @@ export class Spine extends SpineReads {
       const run = await this.store.journal.getRun(runId);
       if (run === null) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; check the id (spine.listRuns shows recent runs).`);
       if (reachedEnd(run.status) || run.status === 'failed' || run.status === 'cancelled' || run.status === 'stopped') {
-        const definition = this.registry.get(run.workflowName);
+        const definition = this.runner.definitions.forRun(run)?.definition ?? this.registry.get(run.workflowName);
         if (definition === undefined) throw this.unknownWorkflow(run.workflowName);
         return this.runner.resultOf(run, definition);
       }
@@ -434,8 +444,17 @@ export class Spine extends SpineReads {
   }
 
   /** The workflow named and its params: defaults, then the given params, converted and validated by its DTO. */
-  private async prepare(name: string, options: Pick<ExecuteOptions, 'params'>): Promise<{ definition: WorkflowDefinition; params: Readonly<Record<string, unknown>> }> {
-    const entry = this.registry.entry(name);
+  private async prepare(name: string, options: Pick<ExecuteOptions, 'params' | 'version'>): Promise<{ definition: WorkflowDefinition; params: Readonly<Record<string, unknown>> }> {
+    const entry = this.registry.entry(name, options.version);
+    if (entry === undefined && this.registry.get(name) !== undefined) {
+      throw new SpineError(
+        'unknown-workflow',
+        `Workflow "${name}" has no registered version ${JSON.stringify(options.version)}; registered: ${this.registry
+          .versions(name)
+          .map((d) => d.version)
+          .join(', ')}.`,
+      );
+    }
     if (entry === undefined) throw this.unknownWorkflow(name);
     if (options.params !== undefined) assertSafeKeys(options.params, `params of workflow "${name}"`);
     let params: Readonly<Record<string, unknown>> = { ...entry.definition.defaults, ...(options.params ?? {}) };
@@ -455,7 +474,6 @@ export class Spine extends SpineReads {
     return this.track(
       this.runner.resume(runId, {
         ...options,
-        workflow: prepared.workflow,
         handoffSignal: this.handoffSignal(options.handoffSignal),
         ...(prepared.paramsOverride !== undefined && { paramsOverride: prepared.paramsOverride }),
       }),
@@ -476,7 +494,6 @@ export class Spine extends SpineReads {
     this.assertOpen('requeue');
     const run = await this.runner.requeue(runId, {
       ...options,
-      workflow: prepared.workflow,
       ...(prepared.paramsOverride !== undefined && { paramsOverride: prepared.paramsOverride }),
     });
     this.worker?.notify();
@@ -484,17 +501,16 @@ export class Spine extends SpineReads {
   }
 
   /** The registered workflow of a recorded run and the params override validated over its params; null when the run is unknown. */
-  private async prepareResume(
-    runId: string,
-    paramsOverride: Readonly<Record<string, unknown>> | undefined,
-  ): Promise<{ workflow: WorkflowDefinition; paramsOverride: Readonly<Record<string, unknown>> | undefined } | null> {
+  private async prepareResume(runId: string, paramsOverride: Readonly<Record<string, unknown>> | undefined): Promise<{ paramsOverride: Readonly<Record<string, unknown>> | undefined } | null> {
     if (paramsOverride !== undefined) assertSafeKeys(paramsOverride, `the params override of run "${runId}"`);
     const run = await this.store.journal.getRun(runId);
     if (run === null) return null;
-    const entry = this.registry.entry(run.workflowName);
-    if (entry === undefined) throw this.unknownWorkflow(run.workflowName);
+    if (this.registry.get(run.workflowName) === undefined) throw this.unknownWorkflow(run.workflowName);
+    // the version it resumes on (the one it started on, when held here) validates the override
+    const held = this.runner.definitions.forRun(run)?.definition;
+    const entry = this.registry.entry(run.workflowName, held?.version) ?? this.registry.entry(run.workflowName)!;
     const validated = paramsOverride !== undefined && entry.paramsType !== null ? await validateParams(run.workflowName, entry.paramsType, { ...run.params, ...paramsOverride }) : paramsOverride;
-    return { workflow: entry.definition, paramsOverride: validated };
+    return { paramsOverride: validated };
   }
 
   /**
@@ -529,6 +545,26 @@ export class Spine extends SpineReads {
     return this.runner.cancel(runId);
   }
 
+  /**
+   * Runs whose definition (version and hash) no live process holds: queued, parked or orphaned
+   * runs that nothing will execute until a process of their version starts or they are migrated
+   * (`migrateRuns`). Live processes: workers (their rows' definitions) and processes that recover
+   * runs (they mark their definitions held); a run counts once `strandedAfterMs` passed without one.
+   */
+  strandedRuns(options: { readonly limit?: number } = {}): Promise<StrandedRun[]> {
+    return this.deploys.strandedRuns(options);
+  }
+
+  /**
+   * Moves the unfinished runs of a workflow's version `from` to version `to` (default the newest
+   * registered here): per run, what is kept, re-run and skipped, then (unless `dryRun`) moved,
+   * one at a time, each only while no live process holds it. See `MigrateRunsOptions`.
+   */
+  migrateRuns(name: string, options: MigrateRunsOptions): Promise<MigrationResult> {
+    this.assertOpen('migrateRuns');
+    return this.deploys.migrateRuns(name, options);
+  }
+
   /** Resumes every run whose lease expired now (recovery also does this on its own). */
   recover(): Promise<WorkflowResult[]> {
     this.assertOpen('recover');
@@ -548,6 +584,7 @@ export class Spine extends SpineReads {
     if (this.closed) return;
     this.closed = true;
     if (this.recoveryTimer !== null) clearInterval(this.recoveryTimer);
+    this.deploys.close();
     const stopping = this.worker?.stop({ timeoutMs: options.timeoutMs ?? 30_000 });
     const schedulerStopping = this.scheduler?.stop();
     this.shutdown.abort();

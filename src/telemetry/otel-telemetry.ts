@@ -12,6 +12,7 @@ import {
   TraceFlags,
   type Attributes,
   type BatchObservableResult,
+  type ObservableResult,
   type Context,
   type Counter,
   type Histogram,
@@ -136,6 +137,17 @@ export class OtelRunTelemetry implements RunTelemetry {
     };
     meter.addBatchObservableCallback(batch, [depth, oldest]);
     return () => meter.removeBatchObservableCallback(batch, [depth, oldest]);
+  }
+
+  observeStranded(read: () => Promise<ReadonlyMap<string, number>>): () => void {
+    const meter = metrics.getMeter(INSTRUMENTATION_NAME, this.version);
+    if (meter.constructor === NOOP_METER) return () => undefined;
+    const stranded = meter.createObservableGauge('spine.runs.stranded', { description: 'Runs whose definition no live process holds (see spine.strandedRuns), by workflow' });
+    const callback = async (observer: ObservableResult): Promise<void> => {
+      for (const [workflow, count] of await read()) observer.observe(count, { 'spine.workflow': workflow });
+    };
+    stranded.addCallback(callback);
+    return () => stranded.removeCallback(callback);
   }
 
   startRun(info: RunTraceInfo): RunTrace | null {

@@ -168,6 +168,8 @@ export class RunWorker {
       pid: process.pid,
       queues: this.queues.map((q) => q.name),
       workflows: [...this.workflows()],
+      definitions: this.runner.definitions.held(),
+      appVersion: this.runner.appVersion,
       concurrency: this.concurrency,
       running: this.running.size,
       startedAt: this.startedAt,
@@ -177,9 +179,10 @@ export class RunWorker {
 
   private async saveRow(): Promise<void> {
     if (this.stopping) return;
-    await this.queue
-      .saveWorker(this.record())
-      .catch((error: unknown) => this.logger.warn({ workerId: this.id, error: messageOf(error) }, `worker ${this.id}: saving its heartbeat failed: ${messageOf(error)}`));
+    const record = this.record();
+    await Promise.all([this.queue.saveWorker(record), this.runner.noteHeld(record.heartbeatAt)]).catch((error: unknown) =>
+      this.logger.warn({ workerId: this.id, error: messageOf(error) }, `worker ${this.id}: saving its heartbeat failed: ${messageOf(error)}`),
+    );
   }
 
   private async claimLoop(): Promise<void> {
@@ -198,7 +201,7 @@ export class RunWorker {
             max: free,
             now: new Date(now),
             leaseExpiresAt: new Date(now + lease),
-            workflows: this.workflows(),
+            held: this.runner.definitions.held(),
             clock: () => this.clock.now(),
           });
           this.claims++;

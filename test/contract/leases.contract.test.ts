@@ -44,7 +44,7 @@ describeEachStore('contract: RunLeases', (backend) => {
     await t.store.createRun(newRun({ runId: second, leaseOwner: 'A', leaseExpiresAt: at(2_000) }));
     await t.store.createRun(newRun({ runId: first, leaseOwner: 'A', leaseExpiresAt: at(1_000) }));
     t.clock.advance(5_000);
-    const expired = (await t.store.listExpiredRuns(at(), 1_000)).map((r) => r.runId).filter((id) => id === first || id === second);
+    const expired = (await t.store.listExpiredRuns(at(), 1_000, { hashes: ['h'.repeat(64)], anyOf: [] })).map((r) => r.runId).filter((id) => id === first || id === second);
     expect(expired).toEqual([first, second]);
     const held = uniqueId('released');
     await t.store.createRun(newRun({ runId: held, leaseOwner: 'A', leaseExpiresAt: at(60_000) }));

@@ -15,7 +15,8 @@ describeEachStore('contract: RunQueue', (backend) => {
       ...(extra.parentRunId !== undefined && { parentRunId: extra.parentRunId, rootRunId: extra.parentRunId }),
       enqueue: { queue, priority: extra.priority ?? 0, concurrencyKey: null, notBefore: extra.notBefore ?? at() },
     });
-  const claim = (queue: string, owner = 'W', max = 10) => t.store.claimQueued({ owner, queues: [{ name: queue, limits: {} }], max, now: at(), leaseExpiresAt: at(3_600_000), workflows: ['w'] });
+  const claim = (queue: string, owner = 'W', max = 10) =>
+    t.store.claimQueued({ owner, queues: [{ name: queue, limits: {} }], max, now: at(), leaseExpiresAt: at(3_600_000), held: { hashes: [], anyOf: ['w'] } });
 
   it('behaves as the model for random sequences of enqueues, claims by three workers, finishes and parks, re-queues, within every limit (property-based)', async () => {
     await checkQueueModel(() => backend.make(), backend.propertyRuns(300));
@@ -84,7 +85,19 @@ describeEachStore('contract: RunQueue', (backend) => {
     const stats = (await t.store.queueStats(at())).find((s) => s.queue === queue);
     expect(stats).toMatchObject({ queued: 2, due: 1, running: 1, waiting: 0 });
     const worker = uniqueId('worker');
-    const row = { workerId: worker, hostname: 'h', pid: 1, queues: [queue], workflows: ['w'], concurrency: 2, running: 1, startedAt: at(), heartbeatAt: at() };
+    const row = {
+      workerId: worker,
+      hostname: 'h',
+      pid: 1,
+      queues: [queue],
+      workflows: ['w'],
+      definitions: { hashes: [], anyOf: ['w'] },
+      appVersion: null,
+      concurrency: 2,
+      running: 1,
+      startedAt: at(),
+      heartbeatAt: at(),
+    };
     await t.store.saveWorker(row);
     await t.store.saveWorker({ ...row, workerId: `${worker}-2`, heartbeatAt: at(5_000) });
     const mine = (await t.store.listWorkers()).filter((w) => w.workerId.startsWith(worker)).map((w) => w.workerId);

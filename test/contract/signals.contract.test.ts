@@ -54,7 +54,7 @@ describeEachStore('contract: SignalStore', (backend) => {
     const queue = uniqueId('q.signal');
     const runId = uniqueId('parked');
     await t.store.enqueueRuns([newRun({ runId, startedAt: at(), enqueue: { queue, priority: 0, concurrencyKey: null, notBefore: at() } })], null);
-    const claim = () => t.store.claimQueued({ owner: 'W', queues: [{ name: queue, limits: {} }], max: 1, now: at(), leaseExpiresAt: at(3_600_000), workflows: ['w'] });
+    const claim = () => t.store.claimQueued({ owner: 'W', queues: [{ name: queue, limits: {} }], max: 1, now: at(), leaseExpiresAt: at(3_600_000), held: { hashes: [], anyOf: ['w'] } });
     const [taken] = await claim();
     await t.store.parkRun(runId, { runId, epoch: taken!.run.leaseEpoch, owner: 'W' }, at(86_400_000), 'approval');
     expect(await claim()).toEqual([]);

@@ -17,7 +17,7 @@ describe.each(['memory', ...testDrivers()] as const)('recovery before backlog (%
     const queue = `recovery-${driver}`;
     const t0 = Date.parse('2026-12-01T00:00:00Z');
     const claim = (owner: string, now: number, max = 1) =>
-      store.claimQueued!({ owner, queues: [{ name: queue, limits: {} }], max, now: new Date(now), leaseExpiresAt: new Date(now + LEASE_MS), workflows: ['recovery.wf'] });
+      store.claimQueued!({ owner, queues: [{ name: queue, limits: {} }], max, now: new Date(now), leaseExpiresAt: new Date(now + LEASE_MS), held: { hashes: [], anyOf: ['recovery.wf'] } });
     // the run that will be orphaned: enqueued first and claimed by a worker that then dies
     await store.createRun({
       ...newRun({ runId: `${queue}-victim`, workflowName: 'recovery.wf', startedAt: new Date(t0) }),

@@ -98,6 +98,8 @@ describe.each(['memory', ...testDrivers()] as const)('signals, distributed itera
         pid: 1,
         queues: ['hardening-unserved'],
         workflows,
+        definitions: { hashes: [], anyOf: workflows },
+        appVersion: null,
         concurrency: 1,
         running: 0,
         startedAt: at,

@@ -26,7 +26,18 @@ export interface WorkflowDeclaration {
    * is resumable like any failed run (a resume gets the full time again).
    */
   readonly timeoutMs?: number | null;
+  /**
+   * What a run that started on another definition of this workflow (another version, or this
+   * version before its structure changed) does in this process. 'pin' (default): it runs only in a
+   * process that holds its exact definition (keep the old version registered to drain its runs).
+   * 'continue': it continues here on this definition by step name: completed steps are kept, steps
+   * after where it stood run, removed steps are ignored. Not part of the hash.
+   */
+  readonly onDefinitionChange?: DefinitionChangePolicy;
 }
+
+/** What a run started on another definition of a workflow does in a process that lacks that definition. */
+export type DefinitionChangePolicy = 'pin' | 'continue';
 
 /** A compiled, validated, frozen workflow: what the runner executes. */
 export interface WorkflowDefinition {
@@ -44,6 +55,8 @@ export interface WorkflowDefinition {
   readonly checkpointEvery: number | null;
   /** Run-level timeout of each execution (null: none). */
   readonly timeoutMs: number | null;
+  /** What a run started on another definition does here (see `WorkflowDeclaration.onDefinitionChange`). Not part of the hash. */
+  readonly onDefinitionChange: DefinitionChangePolicy;
 }
 
 /** Where a step may route to end the run at once. */
@@ -63,8 +76,14 @@ export function isWorkflowLike(value: unknown): value is WorkflowDefinition {
   );
 }
 
-/** Finds workflows by name (map iterators given by name). */
+/**
+ * Finds workflows by name (map iterators given by name) and version: several versions of one
+ * workflow may be registered side by side (new runs start on the highest, a run continues on its own).
+ */
 export interface WorkflowLookup {
-  get(name: string): WorkflowDefinition | undefined;
+  /** The highest registered version of `name`, or the version given. */
+  get(name: string, version?: number): WorkflowDefinition | undefined;
+  /** Every registered version of `name`, highest first (empty when unknown). A lookup without it holds one version per name (`get`'s). */
+  versions?(name: string): readonly WorkflowDefinition[];
   names(): readonly string[];
 }

@@ -53,6 +53,14 @@ export function workflowProblems(declaration: WorkflowDeclaration): string[] {
   if (queue !== undefined && queue !== null && !(typeof queue === 'string' && queue.length > 0 && queue.length <= 255)) {
     problems.push(`queue must be a non-empty string of at most 255 characters (got ${JSON.stringify(queue)})`);
   }
+  const version = (declaration as { version?: unknown }).version;
+  if (version !== undefined && !(Number.isInteger(version) && (version as number) >= 1 && (version as number) <= 1_000_000)) {
+    problems.push(`version must be a whole number from 1 to 1000000 (got ${JSON.stringify(version)})`);
+  }
+  const onChange = (declaration as { onDefinitionChange?: unknown }).onDefinitionChange;
+  if (onChange !== undefined && onChange !== 'pin' && onChange !== 'continue') {
+    problems.push(`onDefinitionChange must be 'pin' or 'continue' (got ${JSON.stringify(onChange)})`);
+  }
   const every = declaration.checkpointEvery;
   if (every !== undefined && every !== null && !(Number.isInteger(every) && every >= 1)) {
     problems.push(`checkpointEvery must be a whole number ≥ 1 (got ${String(every)})`);
@@ -233,6 +241,7 @@ function build(declaration: WorkflowDeclaration): WorkflowDefinition {
     queue: declaration.queue ?? null,
     checkpointEvery: declaration.checkpointEvery ?? null,
     timeoutMs: declaration.timeoutMs ?? null,
+    onDefinitionChange: declaration.onDefinitionChange ?? 'pin',
   });
   compiled.add(definition);
   return definition;

@@ -95,7 +95,20 @@ function iteratorOf(iterator: WorkflowDefinition | StepDefinition | string, work
   if (typeof iterator === 'string') return workflows?.get(iterator) ?? null;
   if (isWorkflowLike(iterator)) return iterator;
   const step = iterator as StepDefinition;
-  return { name: step.name, domain: null, version: 1, description: null, defaults: {}, steps: [step], maxSteps: 1, tags: [], queue: null, checkpointEvery: null, timeoutMs: null };
+  return {
+    name: step.name,
+    domain: null,
+    version: 1,
+    description: null,
+    defaults: {},
+    steps: [step],
+    maxSteps: 1,
+    tags: [],
+    queue: null,
+    checkpointEvery: null,
+    timeoutMs: null,
+    onDefinitionChange: 'pin',
+  };
 }
 
 const mermaidText = (text: string): string => `"${text.replace(/"/g, '#quot;').replace(/\n/g, '<br/>')}"`;

@@ -96,7 +96,7 @@ export async function distributedMap(
   async function helpWithItems(): Promise<void> {
     const free = step.maxConcurrency - helping.size;
     if (free <= 0) return;
-    const { lease, queueLimits, knownWorkflows } = env.services;
+    const { lease, queueLimits, held } = env.services;
     const now = env.clock.now();
     const claimed = await store.queue.claimQueued({
       owner: lease.owner,
@@ -104,7 +104,7 @@ export async function distributedMap(
       max: free,
       now: new Date(now),
       leaseExpiresAt: new Date(now + lease.durationMs),
-      workflows: knownWorkflows(),
+      held: held(),
       parentRunId: env.runId,
       clock: () => env.clock.now(),
     });
@@ -159,6 +159,7 @@ export async function distributedMap(
         workflowName: iterator.name,
         workflowVersion: iterator.version,
         workflowHash: workflowHash(iterator),
+        appVersion: env.services.appVersion,
         domain: iterator.domain,
         params,
         partition: ctx.partition,

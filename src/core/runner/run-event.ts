@@ -27,6 +27,12 @@ interface Failure {
   readonly errorCategory: ErrorCategory;
 }
 
+/** One definition of a workflow: its version and hash. */
+export interface RunDefinitionRef {
+  readonly version: number;
+  readonly hash: string;
+}
+
 /** One structured event of a run, told apart by `type` (narrow on it to read a type's own fields). */
 export type RunEvent =
   /** The claim's epoch the run executes under (its fencing token). */
@@ -40,6 +46,14 @@ export type RunEvent =
   | EventOf<'run_parked', { readonly reason: string }>
   /** A failed or stopped run put back on its queue (`requeue`), for a worker to resume; `queue` names it. */
   | EventOf<'run_requeued', { readonly reason?: string }>
+  /**
+   * The run moved to another definition of its workflow: `by` 'continue' (a process continued it
+   * on its changed definition, `onDefinitionChange: 'continue'`) or 'migrate' (`spine.migrateRuns`);
+   * `renames` are the step rows renamed (old → new).
+   */
+  | EventOf<'run_migrated', { readonly from: RunDefinitionRef; readonly to: RunDefinitionRef; readonly by: 'continue' | 'migrate'; readonly renames?: Readonly<Record<string, string>> }>
+  /** A process met the run but lacks the definition it is pinned to (version, hash): it left the run to a process that holds it. */
+  | EventOf<'run_stranded', { readonly reason: string; readonly version: number; readonly hash: string }>
   | EventOf<'step_started' | 'step_completed'>
   | EventOf<'step_failed', Failure>
   /** The delay before the next attempt. */

@@ -426,7 +426,16 @@ export class RunExecution implements AttemptEnvironment {
     } else {
       const lease = this.ownsGuard ? { owner: this.fence!.owner, expiresAt: new Date(startedAt + this.services.lease.durationMs) } : null;
       const family = { parentRunId: settings.parentRunId, rootRunId: settings.rootRunId };
-      const opened = await ledger.open(definition, this.initial, family, startedAt, lease, this.settings.trigger, this.settings.traceparent ?? this.trace?.traceparent ?? null);
+      const opened = await ledger.open(
+        definition,
+        this.initial,
+        family,
+        startedAt,
+        lease,
+        this.settings.trigger,
+        this.settings.traceparent ?? this.trace?.traceparent ?? null,
+        this.services.appVersion,
+      );
       if (!opened.created) return resultOfEarlierRun(this.services.store.journal, definition, ledger, opened.run, startedAt);
       this.opened = true;
       if (this.ownsGuard) this.guard!.start();

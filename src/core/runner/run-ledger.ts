@@ -91,6 +91,7 @@ export class RunLedger {
     lease: { readonly owner: string; readonly expiresAt: Date } | null,
     trigger?: RunTrigger,
     traceparent: string | null = null,
+    appVersion: string | null = null,
   ): Promise<CreateRunOutcome> {
     if (this.store === null) return CREATED;
     return this.store.createRun({
@@ -115,6 +116,7 @@ export class RunLedger {
       fence: family.rootRunId === null ? null : this.fence,
       ...(trigger !== undefined && { trigger }),
       ...(traceparent !== null && { traceparent }),
+      ...(appVersion !== null && { appVersion }),
     });
   }
 

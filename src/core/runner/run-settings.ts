@@ -14,6 +14,7 @@ import type { LeaseGuard, LeaseSettings } from './lease-guard';
 import type { StepMiddleware } from './step-middleware';
 import type { ParamsValidator } from './runner-options';
 import type { ClaimedRun, QueueLimits } from '../store/records/queue-record';
+import type { HeldDefinitions } from '../store/records/held-definitions';
 import type { ClaimedRunOptions } from './runner-options';
 import type { WorkflowResult } from './workflow-result';
 
@@ -38,8 +39,10 @@ export interface RunnerServices {
   runClaimed(claimed: ClaimedRun, options: ClaimedRunOptions): Promise<WorkflowResult>;
   /** Limits of the queues declared in code (claims of a map's own items respect them). */
   readonly queueLimits: Readonly<Record<string, QueueLimits>>;
-  /** Workflows this runner can execute (what it may claim). */
-  knownWorkflows(): readonly string[];
+  /** The definitions this runner holds: the runs it may claim (see `HeldDefinitions`). */
+  held(): HeldDefinitions;
+  /** The application build new runs record (null: not known). */
+  readonly appVersion: string | null;
   /** Wakes signal waits of this process's runs when it sends them a signal. */
   readonly signals: SignalNotices;
   /** How often a run waiting in place for a signal looks for one another process sent (ms). */

@@ -16,6 +16,8 @@ export interface RunTelemetry {
   claimed(queue: string, waitedMs: readonly number[]): void;
   /** A worker reports the queues' depth whenever metrics are collected; returns the function that stops it. */
   observeQueues(read: () => Promise<readonly QueueStats[]>): () => void;
+  /** Reports the stranded runs per workflow (`spine.runs.stranded`) whenever metrics are collected; returns the function that stops it. */
+  observeStranded(read: () => Promise<ReadonlyMap<string, number>>): () => void;
 }
 
 /** A partition as a span attribute: `tier=OTC,week=2026-10-23` (keys sorted); null without one. */

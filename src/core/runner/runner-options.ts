@@ -13,6 +13,8 @@ import type { QueueLimits } from '../store/records/queue-record';
 
 /** How a runner is set up; every field is optional. */
 export interface WorkflowRunnerOptions {
+  /** The application build the runs started here record (see `SpineOptions.appVersion`; default none). */
+  readonly appVersion?: string | null;
   /** Pipelines run in-process (ignored when `dispatcher` is given). */
   readonly pipelines?: PipelineLookup;
   readonly dispatcher?: Dispatcher;
@@ -66,6 +68,11 @@ export type ParamsValidator = (workflow: WorkflowDefinition, params: Readonly<Re
 
 /** What a new run is recorded with, however it is started. */
 export interface NewRunOptions {
+  /**
+   * Starting by name (`spine.run`, `start`, `enqueue`): the registered version of the workflow to
+   * start (default the highest). The run stays on it to its end.
+   */
+  readonly version?: number;
   readonly params?: Readonly<Record<string, unknown>>;
   readonly partition?: Partition | null;
   readonly batchId?: string | null;

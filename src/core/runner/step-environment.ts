@@ -38,7 +38,7 @@ export interface StepEnvironment {
   /** The run was claimed after it had parked (a wake-up, not a fresh attempt). */
   readonly wokeFromPark: boolean;
   /** What a run executed in place borrows from its runner to run its distributed map's items itself. */
-  readonly services: Pick<RunnerServices, 'runClaimed' | 'queueLimits' | 'knownWorkflows' | 'lease'>;
+  readonly services: Pick<RunnerServices, 'runClaimed' | 'queueLimits' | 'held' | 'lease' | 'appVersion'>;
   /** Ends the run's part here, parked until `wakeAt` (the step is run again then); returns what the step returns. */
   park(wakeAt: number): StepResult;
   /** Resolves a map iterator (workflow, single step or workflow name) to a workflow. */

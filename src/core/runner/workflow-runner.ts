@@ -33,6 +33,8 @@ import { consoleLogger } from '../logging/logger.port';
 import { WorkflowChecks } from './workflow-checks';
 import type { WorkflowResult } from './workflow-result';
 import type { RunEvent } from './run-event';
+import { RunDefinitions } from './run-definitions';
+import { continueOnChanged, definitionChanged, pinnedElsewhere, recordRunEvent } from './run-pinning';
 
 export type { ClaimedRunOptions, EnqueueOptions, ExecuteOptions, NewRunOptions, ParamsValidator, RecoverOptions, ResumeOptions, WorkflowRunnerOptions } from './runner-options';
 
@@ -42,6 +44,8 @@ export class WorkflowRunner {
   readonly dispatcher: Dispatcher;
   private readonly services: RunnerServices;
   private readonly workflows: WorkflowLookup | null;
+  /** The definitions held here, by hash: which runs this runner may execute. */
+  readonly definitions: RunDefinitions;
   private readonly checks: WorkflowChecks;
   private readonly validated = new WeakSet<WorkflowDefinition>();
   /** Runs executing here (one execution per run per process). */
@@ -53,6 +57,11 @@ export class WorkflowRunner {
     this.dispatcher = options.dispatcher ?? new InProcessDispatcher(options.pipelines ?? new PipelineRegistry());
     this.store = asSpineStore(options.store ?? new InMemoryRunStore({ clock: options.clock }));
     this.workflows = options.workflows ?? null;
+    this.definitions = new RunDefinitions(this.workflows);
+    const appVersion = options.appVersion ?? null;
+    if (appVersion !== null && !(typeof appVersion === 'string' && appVersion.length > 0 && appVersion.length <= 255)) {
+      throw new SpineError('invalid-argument', `appVersion must be a non-empty string of at most 255 characters (got ${JSON.stringify(appVersion)}).`);
+    }
     this.checks = new WorkflowChecks(this.dispatcher, this.workflows);
     const timeout = options.defaultTimeoutMs;
     if (timeout !== undefined && !(typeof timeout === 'number' && timeout > 0)) {
@@ -87,7 +96,8 @@ export class WorkflowRunner {
       signalPollMs,
       runClaimed: (claimed, claimedOptions) => this.runClaimed(claimed, claimedOptions),
       queueLimits: options.queues ?? {},
-      knownWorkflows: () => this.workflows?.names() ?? [],
+      held: () => this.definitions.held(),
+      appVersion,
       signals: new SignalNotices(),
       telemetry: options.telemetry ?? null,
       logger: options.logger ?? consoleLogger,
@@ -103,6 +113,17 @@ export class WorkflowRunner {
   /** The clock every run, lease and wait of this runner goes by. */
   get clock(): Clock {
     return this.services.clock;
+  }
+
+  /** The application build the runs started here record (null: not known). */
+  get appVersion(): string | null {
+    return this.services.appVersion;
+  }
+
+  /** Notes on the store that this process holds its definitions now (a worker's heartbeat, a recovery pass): runs pinned to them are not stranded. */
+  async noteHeld(at: Date = new Date(this.services.clock.now())): Promise<void> {
+    const { hashes } = this.definitions.held();
+    if (hashes.length > 0) await this.store.definitions.markHeld(hashes, at);
   }
 
   get owner(): string {
@@ -301,7 +322,7 @@ export class WorkflowRunner {
     if (run.queue !== null && (run.status === 'queued' || run.status === 'waiting' || (run.status === 'running' && run.leaseOwner === null))) {
       throw new SpineError('run-in-progress', `${where} is ${run.status} on queue "${run.queue}"; a worker serving that queue runs it (start one with \`npx spine worker --queue ${run.queue}\`).`);
     }
-    const definition = this.definitionToResume(run, where, options);
+    const { definition, changed } = this.definitionToResume(run, where, options);
     this.active.reserve(runId, run.workflowName);
     try {
       const { lease, clock } = this.services;
@@ -314,9 +335,11 @@ export class WorkflowRunner {
         const cancelled = await finishClaimed(this.store.journal, claimed, fence, clock.now(), { status: 'cancelled' });
         return resultOfEarlierRun(this.store.journal, definition, this.ledgerFor(definition, runId), cancelled, clock.now(), false);
       }
+      // a changed definition the run continues on: it is pinned to it from now on
+      const current = changed ? await continueOnChanged(this.store, claimed, fence, definition, clock.now(), (event) => this.tell(event)) : claimed;
       const records = await readClaimedRecords(
         this.store.journal,
-        claimed,
+        current,
         fence,
         () => clock.now(),
         () => this.store.journal.getRunSteps(runId),
@@ -350,8 +373,10 @@ export class WorkflowRunner {
     if (run.status !== 'failed' && run.status !== 'stopped') {
       throw new SpineError('run-in-progress', `${where} is ${run.status} on queue "${run.queue}"; only a failed or stopped run can be put back on its queue.`);
     }
-    this.definitionToResume(run, where, options);
+    const { definition, changed } = this.definitionToResume(run, where, options);
     const queue = capabilityOf(this.store, 'queue', `${where}: putting it back on its queue`);
+    // a changed definition it resumes on: moved first, so the workers holding that definition take it
+    if (changed) await continueOnChanged(this.store, run, null, definition, this.services.clock.now(), (event) => this.tell(event));
     const params = { ...run.params, ...(options.paramsOverride ?? {}) };
     await queue.requeueRuns([{ runId, params }], null, new Date(this.services.clock.now()));
     const now = await this.store.journal.getRun(runId);
@@ -368,12 +393,7 @@ export class WorkflowRunner {
       queue: run.queue,
       ...(options.paramsOverride !== undefined && { reason: `params overridden: ${Object.keys(options.paramsOverride).join(', ') || 'none'}` }),
     };
-    await this.store.journal.recordEvents([event], null);
-    try {
-      this.services.onEvent?.(event);
-    } catch (error) {
-      this.services.logger.warn({ runId, traceId: run.traceId }, `an onEvent listener threw on run_requeued: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    await this.tell(event);
     return now;
   }
 
@@ -399,24 +419,37 @@ export class WorkflowRunner {
     return { run, where };
   }
 
-  /** The definition a run is resumed with: known, with the step to start from, unchanged since the run started unless `allowDefinitionChange`. */
-  private definitionToResume(run: RunRecord, where: string, options: Pick<ResumeOptions, 'allowDefinitionChange' | 'workflow' | 'startFrom'>): WorkflowDefinition {
-    const found = options.workflow ?? this.workflows?.get(run.workflowName);
-    if (found === undefined) throw new SpineError('unknown-workflow', `${where}: ${this.checks.unknownWorkflow(run.workflowName)}`);
-    const definition = this.validate(found);
+  /**
+   * The definition a run is resumed with: the one it started on (by hash, among every registered
+   * version), else its workflow's changed definition when that continues such runs
+   * (`onDefinitionChange: 'continue'`) or the caller allows it (`allowDefinitionChange`: the newest);
+   * with the step to start from. `changed`: the run moves to it.
+   */
+  private definitionToResume(run: RunRecord, where: string, options: Pick<ResumeOptions, 'allowDefinitionChange' | 'workflow' | 'startFrom'>): { definition: WorkflowDefinition; changed: boolean } {
+    let chosen: { definition: WorkflowDefinition; changed: boolean } | null;
+    if (options.workflow !== undefined) {
+      const given = this.validate(options.workflow);
+      chosen = { definition: given, changed: workflowHash(given) !== run.workflowHash };
+      if (chosen.changed && given.onDefinitionChange !== 'continue' && options.allowDefinitionChange !== true) throw definitionChanged(where, run, { get: () => given, names: () => [given.name] });
+    } else {
+      chosen = this.definitions.forRun(run);
+      if (chosen === null) {
+        const newest = this.workflows?.get(run.workflowName);
+        if (newest === undefined) throw new SpineError('unknown-workflow', `${where}: ${this.checks.unknownWorkflow(run.workflowName)}`);
+        if (options.allowDefinitionChange !== true) throw definitionChanged(where, run, this.workflows);
+        chosen = { definition: newest, changed: true };
+      }
+    }
+    const definition = this.validate(chosen.definition);
     if (options.startFrom !== undefined && !definition.steps.some((s) => s.name === options.startFrom)) {
       throw new SpineError('unknown-step', `${where}: workflow "${definition.name}" has no step "${options.startFrom}" to resume from. Steps: ${definition.steps.map((s) => s.name).join(', ')}.`);
     }
-    const hash = workflowHash(definition);
-    if (hash !== run.workflowHash && options.allowDefinitionChange !== true) {
-      throw new SpineError(
-        'definition-changed',
-        `${where} started with definition ${run.workflowHash.slice(0, 12)} (version ${run.workflowVersion}); the workflow is now ` +
-          `${hash.slice(0, 12)} (version ${definition.version}). Resume with { allowDefinitionChange: true } (\`spine resume --allow-definition-change\`) to run the changed ` +
-          'definition from where the run stopped, or start a new run.',
-      );
-    }
-    return definition;
+    return { definition, changed: chosen.changed };
+  }
+
+  /** Records an event of a run the runner did not execute (a requeue, a move, a run it cannot take) and tells the listener. */
+  private tell(event: RunEvent): Promise<void> {
+    return recordRunEvent(this.store, event, this.services.onEvent, this.services.logger);
   }
 
   /**
@@ -458,6 +491,7 @@ export class WorkflowRunner {
       workflowName: definition.name,
       workflowVersion: definition.version,
       workflowHash: workflowHash(definition),
+      ...(this.services.appVersion !== null && { appVersion: this.services.appVersion }),
       domain: definition.domain,
       params: { ...definition.defaults, ...(options.params ?? {}) },
       partition: options.partition ?? null,
@@ -507,20 +541,37 @@ export class WorkflowRunner {
    * is a distributed map's item and it ends, its parent is woken if it was the last to settle.
    */
   async runClaimed(claimed: ClaimedRun, options: ClaimedRunOptions = {}): Promise<WorkflowResult> {
-    const { run } = claimed;
     const { lease, clock } = this.services;
+    let run = claimed.run;
     const fence = { runId: run.runId, epoch: run.leaseEpoch, owner: lease.owner };
     const where = `Run "${run.runId}" of workflow "${run.workflowName}"`;
     this.active.reserve(run.runId, run.workflowName);
     let result: WorkflowResult | null = null;
     try {
-      const found = this.workflows?.get(run.workflowName);
-      const definition = found === undefined ? null : this.validate(found);
-      if (definition === null) {
+      const found = this.definitions.forRun(run);
+      if (found === null && (this.workflows?.get(run.workflowName) === undefined || this.workflows === null)) {
         const error = `${where}: ${this.checks.unknownWorkflow(run.workflowName)}`;
         await finishClaimed(this.store.journal, run, fence, clock.now(), { status: 'failed', error });
         throw new SpineError('unknown-workflow', error);
       }
+      if (found === null) {
+        // pinned to a definition this process lacks (claims take only held ones; a registry that changed under a claim): left to a process that holds it
+        await this.store.leases.releaseLease(run.runId, fence);
+        const reason = pinnedElsewhere(where, run, this.workflows);
+        await this.tell({
+          type: 'run_stranded',
+          runId: run.runId,
+          traceId: run.traceId,
+          workflow: run.workflowName,
+          timestamp: clock.now(),
+          reason,
+          version: run.workflowVersion,
+          hash: run.workflowHash,
+        });
+        throw new SpineError('definition-changed', reason);
+      }
+      const definition = this.validate(found.definition);
+      if (found.changed) run = await continueOnChanged(this.store, run, fence, definition, clock.now(), (event) => this.tell(event));
       if (run.cancelRequested) {
         const ended = await finishClaimed(this.store.journal, run, fence, clock.now(), { status: 'cancelled' });
         result = await resultOfEarlierRun(this.store.journal, definition, this.ledgerFor(definition, run.runId), ended, clock.now(), false);
@@ -597,7 +648,7 @@ export class WorkflowRunner {
    */
   async recover(options: RecoverOptions = {}): Promise<WorkflowResult[]> {
     const concurrency = options.concurrency ?? 8;
-    const expired = (await this.store.leases.listExpiredRuns(new Date(this.services.clock.now()), options.limit ?? 100)).filter((run) => !this.active.has(run.runId));
+    const expired = (await this.store.leases.listExpiredRuns(new Date(this.services.clock.now()), options.limit ?? 100, this.definitions.held())).filter((run) => !this.active.has(run.runId));
     const { signal, stopSignal, handoffSignal } = options;
     const results: WorkflowResult[] = [];
     const recoverOne = async (run: RunRecord): Promise<void> => {
@@ -607,7 +658,23 @@ export class WorkflowRunner {
       } catch (error) {
         // claimed elsewhere first, finished since it was listed, a workflow this runner does not
         // know (another application on the database), unreadable records (marked failed)
-        if (error instanceof SpineError && ['lease-held', 'invalid-argument', 'unknown-workflow', 'run-in-progress', 'corrupt-record', 'definition-changed'].includes(error.kind)) return;
+        if (error instanceof SpineError && ['lease-held', 'invalid-argument', 'unknown-workflow', 'run-in-progress', 'corrupt-record'].includes(error.kind)) return;
+        if (error instanceof SpineError && error.kind === 'definition-changed') {
+          // listed as held, then not (the definitions here changed): never swallowed in silence
+          this.services.logger.warn({ runId: run.runId, workflow: run.workflowName }, error.message);
+          const reason = error.message;
+          await this.tell({
+            type: 'run_stranded',
+            runId: run.runId,
+            traceId: run.traceId,
+            workflow: run.workflowName,
+            timestamp: this.services.clock.now(),
+            reason,
+            version: run.workflowVersion,
+            hash: run.workflowHash,
+          });
+          return;
+        }
         throw error;
       } finally {
         this.recovering--;

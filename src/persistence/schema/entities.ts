@@ -86,6 +86,7 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     updated_at: c.time(true),
     created_by: c.str(255, true),
     kind: { ...c.str(16), default: 'code' },
+    held_at: c.time(true),
   };
   const runs: Columns = {
     run_id: { ...c.str(255), primary: true },
@@ -133,6 +134,7 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     created_at: c.time(true),
     traceparent: c.str(64, true),
     waiting_for: c.str(255, true),
+    app_version: c.str(255, true),
   };
   // SQLite: clustered by run (WITHOUT ROWID, primary key run id + a per-run sequence): a step
   // commit writes one B-tree, and a run's steps are one range. MySQL: an auto-increment id and an
@@ -207,6 +209,8 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     pid: c.int(),
     queues: c.json(),
     workflows: c.json(true),
+    definitions: c.json(true),
+    app_version: c.str(255, true),
     concurrency: c.int(),
     running: c.int(),
     started_at: c.time(),

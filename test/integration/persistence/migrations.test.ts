@@ -63,6 +63,7 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
         'DesignSchema1767657600000',
         'RunTraceparent1767744000000',
         'SignalDedupeWorkerWorkflows1767830400000',
+        'DeployVersions1767916800000',
       ]);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       const store = new TypeOrmRunStore(dataSource);
@@ -146,6 +147,7 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
         'DesignSchema1767657600000',
         'RunTraceparent1767744000000',
         'SignalDedupeWorkerWorkflows1767830400000',
+        'DeployVersions1767916800000',
       ]);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       expect(await dataSource.query('SELECT id FROM core_workflow_checkpoints')).toEqual([]);
@@ -165,13 +167,14 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
       expect(resumed.context.getOutput('fan', 'results')).toEqual([{ sq: 0 }, { sq: 1 }, { sq: 4 }]);
       // and back: the previous schema again (steps kept, in order), then up once more with no drift
       const stepsBefore = (await store.getRunSteps('legacy')).map((r) => r.stepName);
-      for (let i = 0; i < 4; i++) await dataSource.undoLastMigration();
+      for (let i = 0; i < 5; i++) await dataSource.undoLastMigration();
       expect((await dataSource.query('SELECT step_name FROM core_workflow_run_steps WHERE run_id = ? ORDER BY id', ['legacy'])).map((r: { step_name: string }) => r.step_name)).toEqual(stepsBefore);
       expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual([
         'DurableHotPath1767571200000',
         'DesignSchema1767657600000',
         'RunTraceparent1767744000000',
         'SignalDedupeWorkerWorkflows1767830400000',
+        'DeployVersions1767916800000',
       ]);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       expect((await store.getRunSteps('legacy')).map((r) => r.stepName)).toEqual(stepsBefore);
@@ -201,7 +204,12 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
 
     const dataSource = await createSpineDataSource(options).initialize();
     try {
-      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DesignSchema1767657600000', 'RunTraceparent1767744000000', 'SignalDedupeWorkerWorkflows1767830400000']);
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual([
+        'DesignSchema1767657600000',
+        'RunTraceparent1767744000000',
+        'SignalDedupeWorkerWorkflows1767830400000',
+        'DeployVersions1767916800000',
+      ]);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       const [run] = await dataSource.query("SELECT created_at, started_at FROM core_workflow_runs WHERE run_id = 'old-run'");
       expect(String(run.created_at)).toBe(String(run.started_at));
@@ -246,11 +254,18 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
         ]),
       ).toEqual([['ingest', 'pipeline', 1, 1, 0.025, 1, 0]]);
       // and back: the v1 tables return, the new columns and views go; then up again with no drift
-      for (let i = 0; i < 3; i++) await dataSource.undoLastMigration();
+      for (let i = 0; i < 4; i++) await dataSource.undoLastMigration();
+      expect(await dataSource.createQueryRunner().hasColumn('core_workflow_runs', 'app_version')).toBe(false);
+      expect(await dataSource.createQueryRunner().hasColumn('core_workers', 'definitions')).toBe(false);
       expect(await dataSource.createQueryRunner().hasTable('core_group_runs')).toBe(true);
       expect(await dataSource.createQueryRunner().hasColumn('core_workflow_runs', 'created_at')).toBe(false);
       await expect(dataSource.query('SELECT * FROM v_workflow_run_summary')).rejects.toThrow();
-      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual(['DesignSchema1767657600000', 'RunTraceparent1767744000000', 'SignalDedupeWorkerWorkflows1767830400000']);
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual([
+        'DesignSchema1767657600000',
+        'RunTraceparent1767744000000',
+        'SignalDedupeWorkerWorkflows1767830400000',
+        'DeployVersions1767916800000',
+      ]);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       expect((await dataSource.query('SELECT run_id FROM core_workflow_runs')).length).toBe(1);
     } finally {

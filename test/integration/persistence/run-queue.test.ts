@@ -47,7 +47,7 @@ describe.each(testDrivers())('the run queue on a database (%s)', (driver) => {
             max,
             now: new Date(now),
             leaseExpiresAt: new Date(now + 60_000),
-            workflows: [workflow],
+            held: { hashes: [], anyOf: [workflow] },
           });
         }),
       ),
@@ -95,10 +95,10 @@ describe.each(testDrivers())('the run queue on a database (%s)', (driver) => {
   });
 
   it('the claim query reads the claim index, not the runs table', async () => {
-    const sql = claimCandidatesSql(driver === 'sqlite' ? 'sqlite' : 'mysql', 32, 2)
+    // the held definitions: two hashes, and one workflow continued on any definition
+    const sql = claimCandidatesSql(driver === 'sqlite' ? 'sqlite' : 'mysql', 32, "(workflow_hash IN ('a', 'b') OR workflow_name IN ('c'))")
       .replace('claim_queue = ?', "claim_queue = 'q'")
-      .replace('lease_expires_at <= ?', "lease_expires_at <= '2026-01-01 00:00:00'")
-      .replace('IN (?, ?)', "IN ('a', 'b')");
+      .replace('lease_expires_at <= ?', "lease_expires_at <= '2026-01-01 00:00:00'");
     if (driver === 'sqlite') {
       const plan = (await db.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`)) as { detail: string }[];
       const text = plan.map((p) => p.detail).join(' | ');
@@ -170,7 +170,14 @@ describe.each(testDrivers())('the run queue on a database (%s)', (driver) => {
     const { runId } = await runner.enqueue(definition, { queue: `q-outlive-${driver}` });
     const claim = async (owner: string) => {
       const now = Date.now();
-      return store.claimQueued({ owner, queues: [{ name: `q-outlive-${driver}`, limits: {} }], max: 1, now: new Date(now), leaseExpiresAt: new Date(now + 200), workflows: [definition.name] });
+      return store.claimQueued({
+        owner,
+        queues: [{ name: `q-outlive-${driver}`, limits: {} }],
+        max: 1,
+        now: new Date(now),
+        leaseExpiresAt: new Date(now + 200),
+        held: { hashes: [], anyOf: [definition.name] },
+      });
     };
     const [first] = await claim('slowpoke');
     const error = await runner.runClaimed(first!).catch((e: unknown) => e);
@@ -196,14 +203,21 @@ describe.each(testDrivers())('the run queue on a database (%s)', (driver) => {
       max: 1,
       now: new Date(now),
       leaseExpiresAt: new Date(now + 100),
-      workflows: [definition.name],
+      held: { hashes: [], anyOf: [definition.name] },
     });
     expect(taken).toMatchObject({ firstStart: true });
     await sleep(150);
     const later = Date.now();
     const [again] = await (
       await anotherStore()
-    ).claimQueued({ owner: 'heir', queues: [{ name: `q-dead-${driver}`, limits: {} }], max: 1, now: new Date(later), leaseExpiresAt: new Date(later + 60_000), workflows: [definition.name] });
+    ).claimQueued({
+      owner: 'heir',
+      queues: [{ name: `q-dead-${driver}`, limits: {} }],
+      max: 1,
+      now: new Date(later),
+      leaseExpiresAt: new Date(later + 60_000),
+      held: { hashes: [], anyOf: [definition.name] },
+    });
     expect(again).toMatchObject({ firstStart: false, lost: true, run: { runId, leaseOwner: 'heir', leaseEpoch: 2 } });
     expect(await runner.runClaimed(again!)).toMatchObject({ status: 'completed' });
   });

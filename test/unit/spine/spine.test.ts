@@ -108,7 +108,7 @@ describe('Spine', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         'pipeline name "unit.fetch" is claimed by both class FetchPipeline and class FetchAgain; give each pipeline its own name',
-        'workflow name "unit.dup" is claimed by both class DuplicateA and class DuplicateB; give each workflow its own name',
+        'workflow "unit.dup" version 1 is claimed by both class DuplicateA and class DuplicateB; give each workflow its own name, or each version of one workflow its own version number',
         'workflow "unit.broken" (class Broken): method "twice" has 2 step decorators (@Choice, @LambdaStep); keep one',
         'workflow "unit.broken" (class Broken): @Choice on "notAFunction": "notAFunction" is not a method; put @Choice on a method',
         'workflow "unit.broken" (class Broken): @MapStep on "fan": iterator class NotAWorkflow is not a workflow; decorate it with @Workflow or name a workflow',

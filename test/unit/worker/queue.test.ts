@@ -301,7 +301,14 @@ describe('the run queue (in-memory store)', () => {
     const runner = new WorkflowRunner({ store, workflows: { get: () => wf, names: () => ['strict'] }, lease: { owner: 'W1', durationMs: 200, heartbeatMs: 60 } });
     await runner.enqueue(wf);
     const now = Date.now();
-    const [claimed] = await store.claimQueued({ owner: 'W1', queues: [{ name: 'default', limits: {} }], max: 1, now: new Date(now), leaseExpiresAt: new Date(now + 200), workflows: ['strict'] });
+    const [claimed] = await store.claimQueued({
+      owner: 'W1',
+      queues: [{ name: 'default', limits: {} }],
+      max: 1,
+      now: new Date(now),
+      leaseExpiresAt: new Date(now + 200),
+      held: { hashes: [], anyOf: ['strict'] },
+    });
     const error = await runner.runClaimed(claimed!).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LeaseLostError);
     expect((error as Error).message).toMatch(/its lease expired before this execution \(epoch 1, owner W1\) renewed it/);

@@ -99,7 +99,14 @@ describe('requeue: a failed run goes back on its queue and a worker resumes it w
     const enqueued = async (wf: typeof queued) => {
       const { runId } = await runner.enqueue(wf);
       const now = new Date();
-      const [claimed] = await store.claimQueued({ owner: runner.owner, queues: [{ name: 'loads', limits: {} }], max: 1, now, leaseExpiresAt: new Date(now.getTime() + 60_000), workflows: [wf.name] });
+      const [claimed] = await store.claimQueued({
+        owner: runner.owner,
+        queues: [{ name: 'loads', limits: {} }],
+        max: 1,
+        now,
+        leaseExpiresAt: new Date(now.getTime() + 60_000),
+        held: { hashes: [], anyOf: [wf.name] },
+      });
       expect(claimed!.run.runId).toBe(runId);
       return runner.runClaimed(claimed!);
     };

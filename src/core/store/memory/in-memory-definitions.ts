@@ -1,9 +1,12 @@
 import type { WorkflowSpec } from '../../definition/workflow-spec';
 import type { StoredDefinition } from '../records/run-record';
 import type { DefinitionStore } from '../ports/definition-store.port';
+import type { MemoryRuns } from './memory-runs';
 
 /** The in-memory store's definitions: code definitions that ran, and declarative ones with one active version per name. */
 export class InMemoryDefinitions implements DefinitionStore {
+  constructor(private readonly state: MemoryRuns) {}
+
   private readonly storedDefinitions: StoredDefinition[] = [];
   /** The specs of code definitions that ran, by name and hash. */
   private readonly definitionHashes = new Map<string, Map<string, WorkflowSpec>>();
@@ -32,5 +35,9 @@ export class InMemoryDefinitions implements DefinitionStore {
       .filter((d) => d.isActive)
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((d) => structuredClone(d));
+  }
+
+  async markHeld(hashes: readonly string[], at: Date): Promise<void> {
+    for (const hash of hashes) if ((this.state.heldAt.get(hash)?.getTime() ?? -Infinity) < at.getTime()) this.state.heldAt.set(hash, at);
   }
 }

@@ -13,6 +13,7 @@ import {
 import { partitionKey } from '../record-limits';
 import { qualityPoint } from '../quality-point';
 import type { RunHistory } from '../ports/run-history.port';
+import { holds, type HeldDefinitions, type UnheldRun } from '../records/held-definitions';
 import { snapshot, type MemoryRuns } from './memory-runs';
 
 /** The in-memory store's history: listings in the SQL stores' order and pages, counts, quality, checkpoints, purge. */
@@ -131,6 +132,14 @@ export class InMemoryHistory implements RunHistory {
     for (const [runId, stored] of this.state.runs) if (stored.record.rootRunId !== null && purgedRoots.has(stored.record.rootRunId)) this.state.drop(runId, stored);
     return purged;
   }
+
+  async listUnheldRuns(held: HeldDefinitions, now: Date, limit: number): Promise<UnheldRun[]> {
+    return [...this.state.runs.values()]
+      .filter(({ record }) => needsProcess(record, now) && !holds(held, record))
+      .sort((a, b) => a.record.startedAt.getTime() - b.record.startedAt.getTime() || a.sequence - b.sequence)
+      .slice(0, Math.max(0, limit))
+      .map((stored) => ({ run: snapshot(stored), heldAt: this.state.heldAt.get(stored.record.workflowHash) ?? null }));
+  }
 }
 
 /** Where a keyset page starts in a newest-first listing: after the cursor's run, or after the runs started at or after it. */
@@ -144,4 +153,10 @@ function afterCursor(runs: readonly RunRecord[], cursor: { readonly startedAt: D
 /** Run ids newest-first as the SQL stores order them (`run_id DESC`, binary). */
 function byRunIdDescending(a: string, b: string): number {
   return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/** Queued, parked, or running without a live lease: some process has to take the run on. */
+function needsProcess(record: RunRecord, now: Date): boolean {
+  if (record.status === 'queued' || record.status === 'waiting') return true;
+  return record.status === 'running' && (record.leaseOwner === null || record.leaseExpiresAt === null || record.leaseExpiresAt <= now);
 }

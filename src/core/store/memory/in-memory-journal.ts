@@ -1,6 +1,7 @@
 import type { RunEvent } from '../../runner/run-event';
 import type { Fence, Fenced, LostExecutions, MapItemRecord, RunCounters, RunOutcome, RunProgress, RunRecord, StepCommit, StepRecord } from '../records/run-record';
-import type { CreateRunOutcome, NewRun } from '../records/store-writes';
+import { FINAL_STATUSES } from '../records/run-record';
+import type { CreateRunOutcome, NewRun, RunMove } from '../records/store-writes';
 import type { RunJournal } from '../ports/run-journal.port';
 import { applyCounters, snapshot, type MemoryRuns } from './memory-runs';
 
@@ -120,5 +121,37 @@ export class InMemoryJournal implements RunJournal {
       .filter((item) => !one || (item.stepName === step && item.iteration === iteration))
       .sort((a, b) => (a.stepName < b.stepName ? -1 : a.stepName > b.stepName ? 1 : a.iteration - b.iteration || a.index - b.index))
       .map((item) => ({ ...item, output: structuredClone(item.output) }));
+  }
+
+  async moveRun(runId: string, move: RunMove, now: Date): Promise<RunRecord | null> {
+    const stored = this.state.runs.get(runId);
+    if (stored === undefined) return null;
+    const record = stored.record;
+    if (FINAL_STATUSES.includes(record.status) || record.workflowHash !== move.fromHash) return null;
+    if (
+      move.fence !== null
+        ? record.leaseOwner !== move.fence.owner || record.leaseEpoch !== move.fence.epoch
+        : record.leaseOwner !== null && record.leaseExpiresAt !== null && record.leaseExpiresAt > now
+    )
+      return null;
+    stored.steps.forEach((step, i) => {
+      const renamed = move.renames[step.stepName];
+      if (renamed !== undefined) stored.steps[i] = { ...step, stepName: renamed };
+    });
+    if (stored.items !== undefined) {
+      const items = stored.items;
+      const moved = [...items].map(([name, byIteration]) => {
+        const renamed = move.renames[name] ?? name;
+        for (const ofIteration of byIteration.values()) for (const [index, item] of ofIteration) ofIteration.set(index, { ...item, stepName: renamed });
+        return [renamed, byIteration] as const;
+      });
+      items.clear();
+      for (const [name, byIteration] of moved) items.set(name, byIteration);
+    }
+    record.workflowVersion = move.to.version;
+    record.workflowHash = move.to.hash;
+    record.totalSteps = move.to.totalSteps;
+    if (move.fence === null) record.leaseEpoch++;
+    return snapshot(stored);
   }
 }

@@ -1,3 +1,4 @@
+import { holds, type HeldDefinitions } from '../records/held-definitions';
 import { FINAL_STATUSES, type Fence, type RunRecord } from '../records/run-record';
 import type { ClaimOutcome, Lease, RenewOutcome } from '../records/store-writes';
 import type { RunLeases } from '../ports/run-leases.port';
@@ -43,11 +44,16 @@ export class InMemoryLeases implements RunLeases {
     return snapshot(stored);
   }
 
-  async listExpiredRuns(now: Date, limit: number): Promise<RunRecord[]> {
+  async listExpiredRuns(now: Date, limit: number, held: HeldDefinitions): Promise<RunRecord[]> {
     return [...this.state.runs.values()]
       .filter(
         ({ record }) =>
-          record.parentRunId === null && record.queue === null && (record.status === 'running' || record.status === 'waiting') && record.leaseExpiresAt !== null && record.leaseExpiresAt < now,
+          record.parentRunId === null &&
+          record.queue === null &&
+          (record.status === 'running' || record.status === 'waiting') &&
+          record.leaseExpiresAt !== null &&
+          record.leaseExpiresAt < now &&
+          holds(held, record),
       )
       .sort((a, b) => a.record.leaseExpiresAt!.getTime() - b.record.leaseExpiresAt!.getTime())
       .slice(0, limit)

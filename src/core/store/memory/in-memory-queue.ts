@@ -1,3 +1,4 @@
+import { holds } from '../records/held-definitions';
 import type { Fence, RunRecord } from '../records/run-record';
 import { candidateWindow, pickClaims, rateWindow, unservedRuns, type ChildRunSummary, type ClaimedRun, type QueueClaimRequest, type QueueStats, type WorkerRecord } from '../records/queue-record';
 import type { NewRun } from '../records/store-writes';
@@ -31,7 +32,6 @@ export class InMemoryQueue implements RunQueue {
     for (const { name, limits } of request.queues) {
       const free = request.max - claimed.length;
       if (free <= 0) break;
-      const known = new Set(request.workflows);
       const ofQueue = [...this.state.runs.values()].filter(({ record }) => record.queue === name && isClaimable(record.status));
       const running = ofQueue.filter(({ record }) => live(record)).length;
       const room = Math.min(free, limits.concurrency === undefined ? free : limits.concurrency - running);
@@ -40,7 +40,7 @@ export class InMemoryQueue implements RunQueue {
       const candidates = ofQueue
         .filter(
           ({ record }) =>
-            record.leaseExpiresAt !== null && record.leaseExpiresAt <= now && known.has(record.workflowName) && (request.parentRunId === undefined || record.parentRunId === request.parentRunId),
+            record.leaseExpiresAt !== null && record.leaseExpiresAt <= now && holds(request.held, record) && (request.parentRunId === undefined || record.parentRunId === request.parentRunId),
         )
         // recovery first: runs whose execution was lost (still owned, lease expired) before the backlog
         .sort((a, b) => {

@@ -34,13 +34,14 @@ const JOURNAL = allOf<RunJournal>()([
   'getRun',
   'getRunSteps',
   'listMapItems',
+  'moveRun',
 ]);
 const LEASES = allOf<RunLeases>()(['claimRun', 'renewLease', 'releaseLease', 'requestCancel', 'listExpiredRuns']);
-const HISTORY = allOf<RunHistory>()(['listRuns', 'listCheckpoints', 'getCheckpoint', 'deleteCheckpoints', 'qualityTrend', 'countRuns', 'listQualitySteps', 'listRunEvents', 'purge']);
+const HISTORY = allOf<RunHistory>()(['listRuns', 'listCheckpoints', 'getCheckpoint', 'deleteCheckpoints', 'qualityTrend', 'countRuns', 'listQualitySteps', 'listRunEvents', 'purge', 'listUnheldRuns']);
 const QUEUE = allOf<RunQueue>()(['claimQueued', 'enqueueRuns', 'parkRun', 'settleChild', 'requeueRuns', 'listChildren', 'cancelChildren', 'queueStats', 'saveWorker', 'removeWorker', 'listWorkers']);
 const SCHEDULES = allOf<ScheduleStore>()(['databaseTime', 'saveSchedules', 'listScheduleStates', 'setSchedulePaused', 'fireSchedule', 'moveScheduleCursor', 'listFires', 'latestFires']);
 const SIGNALS = allOf<SignalStore>()(['sendSignal', 'listSignals', 'consumeSignal', 'wakeRun']);
-const DEFINITIONS = allOf<DefinitionStore>()(['saveDefinition', 'saveStoredDefinition', 'listStoredDefinitions']);
+const DEFINITIONS = allOf<DefinitionStore>()(['saveDefinition', 'saveStoredDefinition', 'listStoredDefinitions', 'markHeld']);
 
 /** Copies a part's members onto the store as its own (bound, and replaceable: a test may wrap one). */
 function expose<P extends object>(store: object, part: P, members: readonly (keyof P)[]): void {
@@ -77,6 +78,6 @@ export class InMemoryRunStore {
     expose(this, new InMemoryQueue(state), QUEUE);
     expose(this, new InMemorySchedules(state), SCHEDULES);
     expose(this, new InMemorySignals(state), SIGNALS);
-    expose(this, new InMemoryDefinitions(), DEFINITIONS);
+    expose(this, new InMemoryDefinitions(state), DEFINITIONS);
   }
 }

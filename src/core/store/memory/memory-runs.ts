@@ -40,6 +40,8 @@ export interface MemoryRunsOptions {
  */
 export class MemoryRuns {
   readonly runs = new Map<string, StoredRun>();
+  /** When a live process last held each definition, by hash (`DefinitionStore.markHeld`). */
+  readonly heldAt = new Map<string, Date>();
   readonly clock: Clock;
   stepRecords = 0;
   private readonly byIdempotencyKey = new Map<string, string>();
@@ -170,6 +172,7 @@ function newRecord(run: NewRun, now: Date): Writable<RunRecord> {
     workflowName: run.workflowName,
     workflowVersion: run.workflowVersion,
     workflowHash: run.workflowHash,
+    appVersion: run.appVersion ?? null,
     domain: run.domain,
     params: run.params,
     partition: run.partition,
@@ -218,6 +221,7 @@ export function copyRecord(r: RunRecord): Writable<RunRecord> {
     workflowName: r.workflowName,
     workflowVersion: r.workflowVersion,
     workflowHash: r.workflowHash,
+    appVersion: r.appVersion,
     domain: r.domain,
     params: r.params,
     partition: r.partition,

@@ -13,4 +13,6 @@ export interface DefinitionStore {
   saveStoredDefinition(definition: Omit<StoredDefinition, 'isActive' | 'createdAt' | 'updatedAt'>, now: Date): Promise<{ readonly created: boolean }>;
   /** The active declarative definitions (one per name), by name. */
   listStoredDefinitions(): Promise<StoredDefinition[]>;
+  /** Notes that a live process holds these definitions (by hash) at `at`: a start, a worker's heartbeat. */
+  markHeld(hashes: readonly string[], at: Date): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { HeldDefinitions, UnheldRun } from '../records/held-definitions';
 import type { CheckpointRecord, CheckpointSnapshot, PurgeCriteria, QualityPoint, QualityStepSummary, RunCount, RunFilter, RunRecord, StoredRunEvent } from '../records/run-record';
 
 /** Port: what runs did, read after the fact: lists, counts, quality, events and checkpoints; and the purge of finished runs. */
@@ -23,4 +24,10 @@ export interface RunHistory {
   listRunEvents(runId: string, limit: number): Promise<StoredRunEvent[]>;
   /** Deletes finished top-level runs per the criteria, each with its map items' runs; returns how many top-level runs went. */
   purge(criteria: PurgeCriteria): Promise<number>;
+  /**
+   * Runs that still need a process (queued, parked, or running without a live lease; map items
+   * included) started on a definition `held` does not cover, oldest first, at most `limit`; each
+   * with the last time a process was known to hold its definition (`DefinitionStore.markHeld`).
+   */
+  listUnheldRuns(held: HeldDefinitions, now: Date, limit: number): Promise<UnheldRun[]>;
 }

@@ -1,6 +1,6 @@
 import type { RunEvent } from '../../runner/run-event';
 import type { Fence, Fenced, LostExecutions, MapItemRecord, RunCounters, RunOutcome, RunProgress, RunRecord, StepCommit, StepRecord } from '../records/run-record';
-import type { CreateRunOutcome, NewRun } from '../records/store-writes';
+import type { CreateRunOutcome, NewRun, RunMove } from '../records/store-writes';
 
 /** Port: where one run is written and read back while it executes: the run row, its step rows, progress, events and map items. Every write of an execution carries its `Fence` and is refused with a `LeaseLostError` (writing nothing) once the fenced run's epoch moved on — or, for a queue run, once its lease lapsed. Map items' writes carry their top-level run's fence. */
 export interface RunJournal {
@@ -53,4 +53,11 @@ export interface RunJournal {
   getRunSteps(runId: string): Promise<StepRecord[]>;
   /** The recorded items of a run's maps run in place — of one step's execution when `step` and `iteration` are given — by step, iteration and index. */
   listMapItems(runId: string, step?: string, iteration?: number): Promise<MapItemRecord[]>;
+  /**
+   * Moves an unfinished run to another definition of its workflow (version, hash, step count) and
+   * renames its step rows and map items, in one transaction; only while the run is on
+   * `move.fromHash` and (see `RunMove.fence`) under its claim or held by nobody. Returns the run
+   * as it now is, or null when it was not moved (finished, moved already, or held).
+   */
+  moveRun(runId: string, move: RunMove, now: Date): Promise<RunRecord | null>;
 }

@@ -1,3 +1,4 @@
+import type { HeldDefinitions } from '../records/held-definitions';
 import type { Fence, RunRecord } from '../records/run-record';
 import type { ClaimOutcome, Lease, RenewOutcome } from '../records/store-writes';
 
@@ -25,6 +26,9 @@ export interface RunLeases {
    * unknown). A run that completed or was cancelled is returned unchanged: nothing is set.
    */
   requestCancel(runId: string): Promise<RunRecord | null>;
-  /** Top-level runs still running or waiting whose lease expired before `now`, oldest expiry first; not queue runs (workers claim those). */
-  listExpiredRuns(now: Date, limit: number): Promise<RunRecord[]>;
+  /**
+   * Top-level runs still running or waiting whose lease expired before `now`, started on a
+   * definition `held` covers, oldest expiry first; not queue runs (workers claim those).
+   */
+  listExpiredRuns(now: Date, limit: number, held: HeldDefinitions): Promise<RunRecord[]>;
 }

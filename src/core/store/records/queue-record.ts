@@ -1,4 +1,5 @@
 import { SpineError } from '../../errors/spine-error';
+import type { HeldDefinitions } from './held-definitions';
 import type { RunRecord } from './run-record';
 
 /** The queue runs go to when neither the caller nor the workflow names one. */
@@ -34,8 +35,8 @@ export interface QueueClaimRequest {
   readonly max: number;
   readonly now: Date;
   readonly leaseExpiresAt: Date;
-  /** Only runs of these workflows (the ones the worker can execute). */
-  readonly workflows: readonly string[];
+  /** Only runs started on a definition the worker holds (see `HeldDefinitions`). */
+  readonly held: HeldDefinitions;
   /** Only the items of this parent run (a distributed map's process helping with its own items). */
   readonly parentRunId?: string;
   /**
@@ -129,6 +130,10 @@ export interface WorkerRecord {
   readonly queues: readonly string[];
   /** The workflows it can execute (the only ones it claims). */
   readonly workflows: readonly string[];
+  /** The definitions it holds: it claims only runs started on one of them (see `HeldDefinitions`). */
+  readonly definitions: HeldDefinitions;
+  /** The application build it runs (null: not known). */
+  readonly appVersion: string | null;
   readonly concurrency: number;
   readonly running: number;
   readonly startedAt: Date;

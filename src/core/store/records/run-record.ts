@@ -90,6 +90,8 @@ export interface RunRecord extends RunCounters {
   readonly workflowName: string;
   readonly workflowVersion: number;
   readonly workflowHash: string;
+  /** The application build the run started on (`Spine.create({ appVersion })`); null when none was known. */
+  readonly appVersion: string | null;
   readonly domain: string | null;
   readonly params: Readonly<Record<string, unknown>>;
   readonly partition: Partition | null;

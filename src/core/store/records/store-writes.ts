@@ -36,6 +36,25 @@ export interface NewRun extends Pick<
   readonly trigger?: RunTrigger;
   /** W3C traceparent its executions continue (default none). */
   readonly traceparent?: string | null;
+  /** The application build it starts on (default none). */
+  readonly appVersion?: string | null;
+}
+
+/**
+ * A run moved to another definition of its workflow (`spine.migrateRuns`, or a run continued on a
+ * changed definition): its version, hash and step count, and its step rows renamed.
+ */
+export interface RunMove {
+  /** Only while the run is still on this definition. */
+  readonly fromHash: string;
+  readonly to: { readonly version: number; readonly hash: string; readonly totalSteps: number };
+  /** Old step name → new step name: the run's step rows and map items of the old name become the new one's. */
+  readonly renames: Readonly<Record<string, string>>;
+  /**
+   * The claim it is made under (a process continuing the run it claimed). Null: made only while
+   * no live lease holds the run, and the run's epoch goes up, fencing off any stale execution.
+   */
+  readonly fence: Fence | null;
 }
 
 /** One fire of a schedule to record (see `RunStore.fireSchedule`). */

@@ -134,7 +134,7 @@ describe('WorkflowRunner.resume', () => {
       const changed = Workflow.define({ ...wf, version: 2, steps: [...wf.steps, valueStep('archive')] });
       const refused = runner.resume(failed.runId, { workflow: changed });
       await expect(refused).rejects.toThrow(SpineError);
-      await expect(refused).rejects.toThrow(/started with definition [0-9a-f]{12} \(version 1\); the workflow is now [0-9a-f]{12} \(version 2\)/);
+      await expect(refused).rejects.toThrow(/started on version 1 \(definition [0-9a-f]{12}\); this process holds version 2 \(definition [0-9a-f]{12}\)/);
       const resumed = await runner.resume(failed.runId, { workflow: changed, allowDefinitionChange: true });
       expect(resumed.completedSteps).toEqual(['fetch', 'load', 'report', 'archive']);
     });
