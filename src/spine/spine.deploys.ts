@@ -9,6 +9,7 @@ import { heldVersions, recordRunEvent } from '../core/runner/run-pinning';
 import { heldByLiveWorkers, STRANDED_AFTER_MS, strandedAmong, strandedFixes, type StrandedRun } from '../core/runner/stranded-runs';
 import type { WorkflowRunner } from '../core/runner/workflow-runner';
 import type { SpineStore } from '../core/store/ports/spine-store';
+import { holds } from '../core/store/records/held-definitions';
 import { FINAL_STATUSES, type RunRecord, type RunStatus } from '../core/store/records/run-record';
 import type { WorkflowRegistry } from '../discovery/workflow.registry';
 
@@ -87,7 +88,14 @@ export class SpineDeploys {
     private readonly registry: WorkflowRegistry,
     private readonly logger: SpineLogger,
     readonly strandedAfterMs: number,
+    /** What this process takes on itself: runs in place when it recovers them, queued runs when it is a worker. */
+    private readonly takes: () => { readonly recovers: boolean; readonly works: boolean },
   ) {
+    SpineDeploys.check(strandedAfterMs);
+  }
+
+  /** Checks `Spine.create({ strandedAfterMs })`. */
+  static check(strandedAfterMs: unknown): void {
     if (!(typeof strandedAfterMs === 'number' && Number.isFinite(strandedAfterMs) && strandedAfterMs >= 0)) {
       throw new SpineError('invalid-argument', `strandedAfterMs must be a number ≥ 0 (got ${String(strandedAfterMs)}); 0 reports a run as soon as no live process holds its definition.`);
     }
@@ -101,7 +109,10 @@ export class SpineDeploys {
     const workers = this.store.queue === null ? [] : await this.store.queue.listWorkers();
     const held = heldByLiveWorkers(workers, now);
     const unheld = await this.store.history.listUnheldRuns(held, new Date(now), options.limit ?? 1_000);
-    return strandedAmong(unheld, now, this.strandedAfterMs, (name) => heldVersions(this.registry, name));
+    const { recovers, works } = this.takes();
+    const mine = this.runner.definitions.held();
+    const others = unheld.filter(({ run }) => !(holds(mine, run) && (run.queue === null ? recovers : works)));
+    return strandedAmong(others, now, this.strandedAfterMs, (name) => heldVersions(this.registry, name));
   }
 
   /** Logs each newly stranded run once (a warning naming the fix); called by the recovery pass and a worker's heartbeat. */

@@ -56,10 +56,17 @@ export class Spine extends SpineReads {
     private readonly recoveryConcurrency: number,
     private readonly queueLimits: Readonly<Record<string, QueueLimits>>,
     private readonly handlers: HandlerLookup,
-    private readonly deploys: SpineDeploys,
+    strandedAfterMs: number,
   ) {
     super(runner, store);
+    this.deploys = new SpineDeploys(runner, store, registry, logger, strandedAfterMs, () => ({
+      recovers: this.recoveryTimer !== null && !this.closed,
+      works: this.worker !== null && !this.closed,
+    }));
   }
+
+  /** Stranded runs and migrations between versions. */
+  private readonly deploys: SpineDeploys;
 
   /** This process's worker, once started (`worker` option, `startWorker`, `npx spine worker`). */
   private worker: RunWorker | null = null;
@@ -137,6 +144,7 @@ export class Spine extends SpineReads {
     const container = options.container ?? new Container();
     const registry = new WorkflowRegistry();
     const classes = options.classProvider ?? new InversifyClassProvider(container);
+    if (options.strandedAfterMs !== undefined) SpineDeploys.check(options.strandedAfterMs);
     const assembly = await assemble(options, classes, registry, options.logger ?? consoleLogger);
     const opened = await openStore(options);
     const store = opened.store;
@@ -214,7 +222,7 @@ export class Spine extends SpineReads {
       options.recoveryConcurrency ?? 8,
       options.queues ?? {},
       assembly.handlers,
-      new SpineDeploys(runner, store, registry, options.logger ?? consoleLogger, options.strandedAfterMs ?? SpineDeploys.DEFAULT_AFTER_MS),
+      options.strandedAfterMs ?? SpineDeploys.DEFAULT_AFTER_MS,
     );
     try {
       // a schedule first seen fires from now: the scheduler's now, when the worker option gives it a clock of its own, else the database's

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { Step, Workflow, workflowHash, workflowSpec } from 'spine-orchestration';
 import { newRun } from '../fixtures/records';
 import { describeEachStore, freshStorePerTest, uniqueId } from './support/contract-stores';
@@ -23,6 +24,27 @@ describeEachStore('contract: definition versions', (backend) => {
     expect((await claim(queue, { hashes: [], anyOf: ['other'] })).map((c) => c.run.runId)).toEqual([`${queue}-other`]);
     expect((await claim(queue, { hashes: [V1], anyOf: [] })).map((c) => c.run.runId)).toEqual([`${queue}-v1`]);
   });
+
+  it('a claim takes exactly the due runs its definitions cover, for random runs and holdings (property-based)', async () => {
+    const hashes = ['a', 'b', 'c'].map((h) => h.repeat(64));
+    const names = ['w', 'x'];
+    const runs = fc.array(fc.record({ hash: fc.constantFrom(...hashes), name: fc.constantFrom(...names) }), { minLength: 1, maxLength: 8 });
+    const held = fc.record({ hashes: fc.subarray(hashes), anyOf: fc.subarray(names) });
+    await fc.assert(
+      fc.asyncProperty(runs, held, async (made, holding) => {
+        const queue = uniqueId('q-prop');
+        await t.store.enqueueRuns(
+          made.map((r, i) => queued(`${queue}-${i}`, queue, r.hash, r.name)),
+          null,
+        );
+        const taken = (await claim(queue, holding)).map((c) => c.run.runId).sort();
+        const expected = made.flatMap((r, i) => (holding.hashes.includes(r.hash) || holding.anyOf.includes(r.name) ? [`${queue}-${i}`] : [])).sort();
+        expect(taken).toEqual(expected);
+      }),
+      { numRuns: backend.propertyRuns(100) },
+    );
+    console.log(`claim filter: ${backend.propertyRuns(100)} random runs/holdings on ${backend.name}`);
+  }, 120_000);
 
   it('recovery lists only expired runs whose definition it holds', async () => {
     const [old, current] = [uniqueId('expired-v1'), uniqueId('expired-v2')];
