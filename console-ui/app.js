@@ -275,7 +275,23 @@
       every(2000, refresh);
     }
     const empty = page.runs.length === 0 ? el('p', { class: 'muted' }, query.size > 0 ? 'No run matches these filters.' : 'No runs yet. Start one with: npx spine run <workflow>') : null;
-    return el('div', null, el('h1', null, 'Runs ', live), form, empty || el('div', { class: 'scroll' }, list), pager);
+    return el('div', null, el('h1', null, 'Runs ', live), strandedBanner(page.stranded), form, empty || el('div', { class: 'scroll' }, list), pager);
+  }
+
+  /** Runs no live process can execute (a deploy dropped their version): how many, per version, and the fix. */
+  function strandedBanner(stranded) {
+    if (!stranded || stranded.count === 0) return null;
+    return el(
+      'div',
+      { class: 'card notice', 'data-testid': 'stranded-count' },
+      el('strong', null, `${stranded.count} stranded run${stranded.count === 1 ? '' : 's'}: `),
+      stranded.versions.map((v) => `${v.workflow} v${v.version} (${v.count})`).join(', '),
+      ' — no live process holds their version. List them with ',
+      el('code', null, 'npx spine runs --stranded'),
+      '; start a worker of the build that has it, or move them with ',
+      el('code', null, 'npx spine migrate-runs <workflow> --from <version> --dry-run'),
+      '.',
+    );
   }
 
   // ── one run ────────────────────────────────────────────────────────────────────────────────
@@ -479,7 +495,8 @@
       for (const s of d.steps) if (s.iteration >= (latest.get(s.stepName) ? latest.get(s.stepName).iteration : 0)) latest.set(s.stepName, s);
       const meta = [
         ['Run', el('span', { class: 'mono' }, run.runId)],
-        ['Workflow', el('span', null, link(workflowPath(run.workflow), run.workflow), ` v${run.version}`)],
+        ['Workflow', el('span', null, link(workflowPath(run.workflow), run.workflow), ` v${run.version}`, el('span', { class: 'muted mono small' }, ` ${run.hash}`))],
+        run.appVersion ? ['Build', run.appVersion] : null,
         ['Trigger', `${run.trigger}${run.schedule ? ` (${run.schedule})` : ''}`],
         ['Partition', fmtPartition(run.partition)],
         ['Started', fmtTime(run.startedAt)],
@@ -495,6 +512,17 @@
       view.replaceChildren();
       append(view, [
         el('h1', null, run.workflow, ' ', badge(run.status), run.cancelRequested && LIVE.has(run.status) ? el('span', { class: 'muted' }, ' cancel requested') : null),
+        d.stranded
+          ? el(
+              'div',
+              { class: 'card notice', 'data-testid': 'stranded' },
+              el('strong', null, `Stranded since ${fmtTime(d.stranded.since)}: `),
+              visible(d.stranded.reason),
+              ' Fix: start a worker of the build that holds it, or ',
+              el('code', null, d.stranded.fix[0]),
+              '.',
+            )
+          : null,
         run.status === 'queued' && d.queue && d.queue.workers === 0
           ? el('div', { class: 'card notice', 'data-testid': 'no-worker' }, `Queued on \u201c${d.queue.name}\u201d, and no worker serves that queue now: start one with `, el('code', null, `npx spine worker --queue ${d.queue.name}`), '.')
           : null,

@@ -7,6 +7,7 @@ import { migrateDatabase, resolveDataSource } from '../spine/spine.database';
 import { collect, parseAge, parseDateTime, parseInteger, parseParams, parsePositiveInt, parseStatuses, parseTrigger } from './cli.args';
 import { TRIGGER_SOURCES, type TriggerSource } from '../core/schedule/trigger';
 import { asUsageError, print, printJson, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
+import { addDeployCommands, listStranded } from './deploy.commands';
 import { addQueueCommands, enqueueRun, requeueRun } from './queue.commands';
 import { addScheduleCommands } from './schedule.commands';
 import { addConsoleCommand } from './console.command';
@@ -138,6 +139,7 @@ interface RunCommandOptions {
   readonly param: string[];
   readonly paramsFile?: string;
   readonly idempotencyKey?: string;
+  readonly workflowVersion?: number;
   readonly json?: boolean;
   readonly enqueue?: boolean;
   readonly queue?: string;
@@ -163,6 +165,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('-p, --param <key=value>', 'a param; repeat for more (key:=json for a typed value)', collect, [])
     .option('--params-file <file>', 'a JSON object of params (--param overrides it)')
     .option('--idempotency-key <key>', 'start at most once per key; a second start reports the first run')
+    .option('--workflow-version <n>', 'the registered version of the workflow to start (default: the highest)', parsePositiveInt('--workflow-version', 1_000_000))
     .option('--enqueue', 'record the run for a worker and return at once (see spine worker)')
     .option('--queue <queue>', "with --enqueue: the queue (default: the workflow's, else 'default')")
     .option('--priority <n>', 'with --enqueue: lower runs first (default 0)', parseInteger('--priority', 1_000_000))
@@ -171,7 +174,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--json', 'print one JSON document (the run and its steps) instead of progress')
     .action(async (workflow: string, opts: RunCommandOptions) => {
       const params = parseParams(opts.param, opts.paramsFile, io.cwd);
-      const idempotency = opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {};
+      const idempotency = { ...(opts.idempotencyKey !== undefined && { idempotencyKey: opts.idempotencyKey }), ...(opts.workflowVersion !== undefined && { version: opts.workflowVersion }) };
       const queueing = [
         opts.queue !== undefined && '--queue',
         opts.priority !== undefined && '--priority',
@@ -188,6 +191,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   addScheduleCommands(program, io, global);
   addConsoleCommand(program, io, global);
   addDoctorCommand(program, io, global, setExitCode);
+  addDeployCommands(program, io, global);
 
   program
     .command('resume')
@@ -227,8 +231,14 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .option('--since <time>', 'only runs started at or after this ISO date-time', parseDateTime('--since'))
     .option('--until <time>', 'only runs started before this ISO date-time', parseDateTime('--until'))
     .option('-n, --limit <n>', 'at most n runs', parsePositiveInt('--limit', 100_000), 20)
+    .option('--stranded', 'only runs no live process can execute: their version (definition) is held by no live worker; with the fix')
     .option('--json', 'print the run records as JSON (as spine.listRuns returns them)')
-    .action(async (opts: { workflow?: string; status?: RunStatus[]; trigger?: TriggerSource; partition?: string; since?: Date; until?: Date; limit: number; json?: boolean }) => {
+    .action(async (opts: { workflow?: string; status?: RunStatus[]; trigger?: TriggerSource; partition?: string; since?: Date; until?: Date; limit: number; json?: boolean; stranded?: boolean }) => {
+      if (opts.stranded === true) {
+        const filters = ['workflow', 'status', 'trigger', 'partition', 'since', 'until'].filter((key) => opts[key as keyof typeof opts] !== undefined);
+        if (filters.length > 0) throw new CliError(`--stranded lists every stranded run; it takes no --${filters.join(', --')}.`);
+        return listStranded(io, global(), opts.json === true);
+      }
       await withSpine(io, global(), {}, async (spine) => {
         const { workflow, status, trigger, partition, since, until } = opts;
         const filter = Object.fromEntries(Object.entries({ workflow, status, trigger, partition, since, until }).filter(([, v]) => v !== undefined));

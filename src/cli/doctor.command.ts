@@ -4,6 +4,7 @@ import { dirname, join, relative } from 'node:path';
 import type { Command } from 'commander';
 import type { DataSource } from 'typeorm';
 import { SpineStartupError } from '../spine/spine-startup.error';
+import type { SpineOptions } from '../spine/spine.options';
 import { databaseChoice, resolveDataSource } from '../spine/spine.database';
 import { ExitCode } from './cli.error';
 import { print, spineClass, type CliIo, type GlobalOptions } from './cli.shared';
@@ -77,6 +78,7 @@ export function addDoctorCommand(program: Command, io: CliIo, global: () => Glob
         }
       }
       const choice = databaseChoice(loaded.options);
+      let schemaCurrent = false;
       const resolved = loaded.options.store === undefined ? resolveDataSource(loaded.options) : null;
       if (resolved === null) {
         findings.push({ label: 'database', text: `${loaded.options.store === undefined ? 'memory (this process only)' : 'a store of your own'} (from ${choice.source})` });
@@ -88,6 +90,7 @@ export function addDoctorCommand(program: Command, io: CliIo, global: () => Glob
           if (!dataSource.isInitialized) await dataSource.initialize();
           const executed = await executedMigrations(dataSource);
           const pending = dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !executed.has(name));
+          schemaCurrent = pending.length === 0;
           findings.push(
             pending.length === 0
               ? { label: 'database', text: `${what} (from ${choice.source}); schema current (${dataSource.migrations.length} migration${dataSource.migrations.length === 1 ? '' : 's'})` }
@@ -126,8 +129,31 @@ export function addDoctorCommand(program: Command, io: CliIo, global: () => Glob
         const problems = error instanceof SpineStartupError ? error.problems : [error instanceof Error ? error.message : String(error)];
         for (const problem of problems) findings.push({ label: 'start-up', text: 'refused', fix: problem });
       }
+      if (schemaCurrent) findings.push(await strandedFinding(loaded.options));
       report(io, findings, setExitCode);
     });
+}
+
+/** The runs no live process can execute (a deploy dropped their version), on the configured database: neither recovering nor working here. */
+async function strandedFinding(options: SpineOptions): Promise<Finding> {
+  try {
+    const spine = await spineClass().create({ ...options, recoverOnStart: false, worker: false });
+    try {
+      const stranded = await spine.strandedRuns();
+      if (stranded.length === 0) return { label: 'stranded runs', text: 'none (every waiting run is pinned to a version a live process holds)' };
+      const byVersion = [...new Set(stranded.map((s) => `${s.workflowName} v${s.version}`))];
+      return {
+        label: 'stranded runs',
+        text: `${stranded.length} (${byVersion.join(', ')})`,
+        fix: `no live process holds their version: \`spine runs --stranded\` lists them; start a worker of the build that has it, or \`spine migrate-runs <workflow> --from <version> --dry-run\``,
+      };
+    } finally {
+      await spine.close();
+      if (spine.dataSource?.isInitialized) await spine.dataSource.destroy();
+    }
+  } catch (error) {
+    return { label: 'stranded runs', text: 'not checked', fix: maskSecrets(error instanceof Error ? error.message : String(error)) };
+  }
 }
 
 function report(io: CliIo, findings: readonly Finding[], setExitCode: (code: number) => void): void {

@@ -10,6 +10,7 @@ import { formatDuration, formatTime, printable } from './run.format';
 export interface EnqueueCommandOptions {
   readonly params: Record<string, unknown>;
   readonly idempotencyKey?: string;
+  readonly workflowVersion?: number;
   readonly json?: boolean;
   readonly queue?: string;
   readonly priority?: number;
@@ -20,7 +21,7 @@ export interface EnqueueCommandOptions {
 /** `spine run <workflow> --enqueue`: records the run for a worker and says how it will run. */
 export async function enqueueRun(io: CliIo, global: GlobalOptions, workflow: string, opts: EnqueueCommandOptions): Promise<void> {
   const { params } = opts;
-  const idempotency = opts.idempotencyKey !== undefined ? { idempotencyKey: opts.idempotencyKey } : {};
+  const idempotency = { ...(opts.idempotencyKey !== undefined && { idempotencyKey: opts.idempotencyKey }), ...(opts.workflowVersion !== undefined && { version: opts.workflowVersion }) };
   await withSpine(io, global, { recoverOnStart: false }, async (spine) => {
     const { runId } = await spine
       .enqueue(workflow, {

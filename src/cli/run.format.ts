@@ -134,6 +134,7 @@ export function formatRunHeader(run: RunRecord): string {
     `  started   ${formatTime(run.startedAt)}${run.finishedAt === null ? '' : `   finished ${formatTime(run.finishedAt)}`}${run.durationMs === null ? '' : `   (${formatDuration(run.durationMs)})`}`,
     `  steps     ${run.completedSteps}/${run.totalSteps} completed, ${run.failedSteps} failed, ${run.skippedSteps} skipped`,
     `  params    ${printable(JSON.stringify(run.params))}`,
+    `  version   ${run.workflowVersion} (definition ${run.workflowHash.slice(0, 12)})${run.appVersion === null ? '' : `, build ${printable(run.appVersion)}`}`,
   ];
   if (run.parentRunId !== null) lines.push(`  item of   run ${run.parentRunId}`);
   else {

@@ -2,6 +2,7 @@ import { errorClassOf } from '../core/errors/error-class';
 import { SpineError } from '../core/errors/spine-error';
 import { SpineValidationError } from '../core/errors/spine-validation.error';
 import { workflowGraph, type WorkflowGraph } from '../core/definition/workflow.graph';
+import type { StrandedRun } from '../core/runner/stranded-runs';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
 import { RUN_STATUSES, type RunFilter, type RunRecord, type RunStatus, type StepRecord } from '../core/store/records/run-record';
 import { TRIGGER_SOURCES, type TriggerSource } from '../core/schedule/trigger';
@@ -53,11 +54,25 @@ export function clipped(value: unknown): unknown {
 }
 
 /** A run as listings show it (no params, no outputs). */
+/** How many runs are stranded, per workflow and version (the runs page's banner). */
+function strandedSummary(stranded: readonly StrandedRun[]): { readonly count: number; readonly versions: readonly { workflow: string; version: number; count: number }[] } {
+  const byVersion = new Map<string, { workflow: string; version: number; count: number }>();
+  for (const run of stranded) {
+    const key = `${run.workflowName}\u0000${run.version}`;
+    const entry = byVersion.get(key) ?? { workflow: run.workflowName, version: run.version, count: 0 };
+    entry.count++;
+    byVersion.set(key, entry);
+  }
+  return { count: stranded.length, versions: [...byVersion.values()] };
+}
+
 function runSummary(run: RunRecord): Record<string, unknown> {
   return {
     runId: run.runId,
     workflow: run.workflowName,
     version: run.workflowVersion,
+    hash: run.workflowHash.slice(0, 12),
+    appVersion: run.appVersion,
     status: run.status,
     trigger: run.triggerSource,
     schedule: run.triggerSchedule,
@@ -214,9 +229,9 @@ export class ConsoleApi {
       ...(parent !== undefined && { parentRunId: parent }),
       ...(before !== undefined && { before }),
     };
-    const runs = await this.spine.listRuns(filter);
+    const [runs, stranded] = await Promise.all([this.spine.listRuns(filter), this.spine.strandedRuns()]);
     const page = runs.slice(0, limit);
-    return { runs: page.map(runSummary), next: runs.length > limit ? page[page.length - 1]!.runId : null };
+    return { runs: page.map(runSummary), next: runs.length > limit ? page[page.length - 1]!.runId : null, stranded: strandedSummary(stranded) };
   }
 
   private definitionOf(name: string): WorkflowDefinition | null {
@@ -232,13 +247,16 @@ export class ConsoleApi {
   private async runDetail(runId: string): Promise<unknown> {
     const run = await this.spine.getRun(runId);
     if (run === null) throw new ApiError(404, `Run "${runId}" is not in the store; check the id (the runs page lists recent runs).`);
-    const [steps, mapItems, children, events] = await Promise.all([
+    const [steps, mapItems, children, events, stranded] = await Promise.all([
       this.spine.getRunSteps(runId),
       this.spine.listMapItems(runId),
       this.spine.listRuns({ parentRunId: runId, limit: MAX_CHILDREN }),
       this.spine.listRunEvents(runId, MAX_EVENTS),
+      this.spine.strandedRuns(),
     ]);
-    const definition = this.definitionOf(run.workflowName);
+    // the definition the run is pinned to, when this process holds it; else the newest, to draw
+    const definition = this.spine.runner.definitions.forRun(run)?.definition ?? this.definitionOf(run.workflowName);
+    const strandedHere = stranded.find((s) => s.runId === runId) ?? null;
     const queue = run.queue === null ? null : { name: run.queue, workers: await this.liveWorkers(run.queue) };
     const leaseLapsed = run.status === 'running' && run.queue === null && (run.leaseExpiresAt === null || run.leaseExpiresAt.getTime() < this.spine.clock.now());
     const canResume = !this.options.readOnly && definition !== null && !this.resuming.has(runId) && (RESUMABLE.includes(run.status) || leaseLapsed);
@@ -262,6 +280,14 @@ export class ConsoleApi {
       stepNames: definition?.steps.map((s) => s.name) ?? [],
       graph: this.graphOf(definition),
       queue,
+      stranded:
+        strandedHere === null
+          ? null
+          : {
+              since: strandedHere.since,
+              reason: strandedHere.reason,
+              fix: [`spine migrate-runs ${run.workflowName} --from ${run.workflowVersion} --dry-run`, 'spine runs --stranded'],
+            },
       actions: {
         resume: canResume,
         // a run on a queue goes back on it by default (a worker resumes it); "here" runs it in this console's process

@@ -23,6 +23,8 @@ export interface MigrateRunsOptions {
   readonly steps?: StepRenames;
   /** Only report what would happen; nothing changes. */
   readonly dryRun?: boolean;
+  /** Told of each run as it is planned (and moved): progress for a long migration. */
+  readonly onRun?: (run: MigratedRun) => void;
 }
 
 /** One run of a migration: its plan, and whether it moved (or why not). */
@@ -168,7 +170,11 @@ export class SpineDeploys {
     const dryRun = options.dryRun === true;
     const toHash = workflowHash(target);
     const runs: MigratedRun[] = [];
-    for await (const run of this.runsOf(name, from, toHash)) runs.push(await this.moveOne(run, target, renames, dryRun));
+    for await (const run of this.runsOf(name, from, toHash)) {
+      const done = await this.moveOne(run, target, renames, dryRun);
+      runs.push(done);
+      options.onRun?.(done);
+    }
     const moved = runs.filter((r) => r.moved).length;
     return { workflow: name, from, to: target.version, toHash, dryRun, runs, moved, left: runs.length - moved };
   }

@@ -86,6 +86,56 @@ describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
     await spine?.close();
   });
 
+  it("counts the stranded runs on the runs page and says on a stranded run's page why and how to move it on", async () => {
+    const eager = await Spine.create({ database: database().dataSource, workflows: [backfill, week, ingest, queued], recoverOnStart: false, strandedAfterMs: 0 });
+    const server = await startConsole(eager, { port: 0, token: null });
+    try {
+      const runId = `console-stranded-${driver}-${Date.now()}`;
+      const now = new Date();
+      await eager.store.queue!.enqueueRuns(
+        [
+          {
+            runId,
+            workflowName: 'console.queued',
+            workflowVersion: 9,
+            workflowHash: 'f'.repeat(64),
+            appVersion: 'build-9',
+            domain: null,
+            params: {},
+            partition: null,
+            batchId: null,
+            traceId: runId,
+            asOfDate: null,
+            captureId: null,
+            idempotencyKey: null,
+            parentRunId: null,
+            rootRunId: null,
+            totalSteps: 2,
+            startedAt: now,
+            leaseOwner: null,
+            leaseExpiresAt: null,
+            fence: null,
+            enqueue: { queue: 'console-stranded', priority: 0, concurrencyKey: null, notBefore: now },
+          },
+        ],
+        null,
+      );
+      const runs = await call(`${server.url}/api/runs?limit=1`);
+      expect(runs.json.stranded).toEqual({ count: 1, versions: [{ workflow: 'console.queued', version: 9, count: 1 }] });
+      const page = await call(`${server.url}/api/runs/${runId}`);
+      expect(page.json.run).toMatchObject({ version: 9, hash: 'ffffffffffff', appVersion: 'build-9' });
+      expect(page.json.stranded).toMatchObject({
+        reason: expect.stringMatching(/no live process holds version 9 \(definition ffffffffffff\) of "console.queued" \(build build-9\)/),
+        fix: ['spine migrate-runs console.queued --from 9 --dry-run', 'spine runs --stranded'],
+      });
+      await eager.cancel(runId);
+      expect((await call(`${server.url}/api/runs?limit=1`)).json.stranded).toEqual({ count: 0, versions: [] });
+    } finally {
+      await server.close();
+      await eager.close();
+    }
+  });
+
   it('lists runs newest first, in pages by keyset with no run twice, and filters by workflow, status, trigger, partition and date', async () => {
     const seen: string[] = [];
     let next: string | null = null;
