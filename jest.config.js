@@ -6,7 +6,7 @@
  * - e2e: the built package and examples in fresh processes (CLI, Nest, console in Chromium).
  * - chaos: real child processes killed, stopped and frozen; asserts from side-effect logs.
  */
-const CHAOS = ['chaos', 'queue-chaos', 'schedule-chaos', 'schedule-skew', 'crash-resume', 'cancel-race'].map((name) => `<rootDir>/test/e2e/${name}.e2e.test.ts`);
+const CHAOS = ['chaos', 'queue-chaos', 'deploy-chaos', 'schedule-chaos', 'schedule-skew', 'crash-resume', 'cancel-race'].map((name) => `<rootDir>/test/e2e/${name}.e2e.test.ts`);
 
 /** @type {import('jest').Config} */
 const base = {

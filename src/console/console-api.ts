@@ -3,6 +3,7 @@ import { SpineError } from '../core/errors/spine-error';
 import { SpineValidationError } from '../core/errors/spine-validation.error';
 import { workflowGraph, type WorkflowGraph } from '../core/definition/workflow.graph';
 import type { StrandedRun } from '../core/runner/stranded-runs';
+import { isLiveWorker } from '../core/store/records/queue-record';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
 import { RUN_STATUSES, type RunFilter, type RunRecord, type RunStatus, type StepRecord } from '../core/store/records/run-record';
 import { TRIGGER_SOURCES, type TriggerSource } from '../core/schedule/trigger';
@@ -41,7 +42,6 @@ const MAX_EVENTS = 500;
 const MAX_QUALITY_POINTS = 500;
 const DAY_MS = 86_400_000;
 /** A worker that reported within this long counts as serving its queues. */
-const LIVE_WORKER_MS = 60_000;
 const RESUMABLE: readonly RunStatus[] = ['failed', 'stopped'];
 const SETTLED: readonly RunStatus[] = ['completed', 'partial', 'failed', 'stopped', 'cancelled'];
 
@@ -298,10 +298,10 @@ export class ConsoleApi {
     };
   }
 
-  /** Workers serving `queue` that reported within the last minute. */
+  /** Live workers serving `queue` (`isLiveWorker`). */
   private async liveWorkers(queue: string): Promise<number> {
-    const since = this.spine.clock.now() - LIVE_WORKER_MS;
-    return (await this.spine.listWorkers()).filter((w) => w.queues.includes(queue) && w.heartbeatAt.getTime() >= since).length;
+    const now = this.spine.clock.now();
+    return (await this.spine.listWorkers()).filter((w) => w.queues.includes(queue) && isLiveWorker(w, now)).length;
   }
 
   private async resume(runId: string, body: Record<string, unknown>): Promise<unknown> {

@@ -85,7 +85,7 @@ export class QueueRecords {
   }
 
   async saveWorker(worker: WorkerRecord): Promise<void> {
-    const columns = ['worker_id', 'hostname', 'pid', 'queues', 'workflows', 'definitions', 'app_version', 'concurrency', 'running', 'started_at', 'heartbeat_at'];
+    const columns = ['worker_id', 'hostname', 'pid', 'queues', 'workflows', 'definitions', 'app_version', 'heartbeat_ms', 'concurrency', 'running', 'started_at', 'heartbeat_at'];
     const values = [
       worker.workerId,
       worker.hostname,
@@ -94,12 +94,13 @@ export class QueueRecords {
       JSON.stringify(worker.workflows),
       JSON.stringify(worker.definitions),
       worker.appVersion,
+      worker.heartbeatMs,
       worker.concurrency,
       worker.running,
       toSqlDatetime(worker.startedAt),
       toSqlDatetime(worker.heartbeatAt),
     ];
-    const updates = ['queues', 'workflows', 'definitions', 'app_version', 'concurrency', 'running', 'heartbeat_at'];
+    const updates = ['queues', 'workflows', 'definitions', 'app_version', 'heartbeat_ms', 'concurrency', 'running', 'heartbeat_at'];
     const upsert =
       this.family === 'mysql'
         ? ` ON DUPLICATE KEY UPDATE ${updates.map((c) => `${c} = VALUES(${c})`).join(', ')}`
@@ -127,6 +128,7 @@ export class QueueRecords {
       running: Number(row.running),
       startedAt: fromSqlDatetime(row.started_at)!,
       heartbeatAt: fromSqlDatetime(row.heartbeat_at)!,
+      heartbeatMs: row.heartbeat_ms == null ? null : Number(row.heartbeat_ms),
     }));
   }
 

@@ -174,6 +174,7 @@ export class RunWorker {
       running: this.running.size,
       startedAt: this.startedAt,
       heartbeatAt: new Date(this.clock.now()),
+      heartbeatMs: this.heartbeatIntervalMs,
     };
   }
 

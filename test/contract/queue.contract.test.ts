@@ -92,7 +92,8 @@ describeEachStore('contract: RunQueue', (backend) => {
       queues: [queue],
       workflows: ['w'],
       definitions: { hashes: [], anyOf: ['w'] },
-      appVersion: null,
+      appVersion: 'build-7',
+      heartbeatMs: 10_000,
       concurrency: 2,
       running: 1,
       startedAt: at(),
@@ -100,8 +101,10 @@ describeEachStore('contract: RunQueue', (backend) => {
     };
     await t.store.saveWorker(row);
     await t.store.saveWorker({ ...row, workerId: `${worker}-2`, heartbeatAt: at(5_000) });
-    const mine = (await t.store.listWorkers()).filter((w) => w.workerId.startsWith(worker)).map((w) => w.workerId);
-    expect(mine).toEqual([`${worker}-2`, worker]);
+    const mine = (await t.store.listWorkers()).filter((w) => w.workerId.startsWith(worker));
+    expect(mine.map((w) => w.workerId)).toEqual([`${worker}-2`, worker]);
+    // what a worker holds and how often it renews its row come back as saved
+    expect(mine[1]).toMatchObject({ definitions: row.definitions, appVersion: 'build-7', heartbeatMs: 10_000 });
     await t.store.removeWorker(worker);
     expect((await t.store.listWorkers()).some((w) => w.workerId === worker)).toBe(false);
   });

@@ -100,6 +100,7 @@ describe.each(['memory', ...testDrivers()] as const)('signals, distributed itera
         workflows,
         definitions: { hashes: [], anyOf: workflows },
         appVersion: null,
+        heartbeatMs: null,
         concurrency: 1,
         running: 0,
         startedAt: at,

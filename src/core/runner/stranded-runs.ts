@@ -1,4 +1,4 @@
-import { LIVE_WORKER_MS, type WorkerRecord } from '../store/records/queue-record';
+import { isLiveWorker, type WorkerRecord } from '../store/records/queue-record';
 import { unionOf, type HeldDefinitions, type UnheldRun } from '../store/records/held-definitions';
 import type { RunStatus } from '../store/records/run-record';
 import { shortHash } from './run-pinning';
@@ -25,9 +25,9 @@ export interface StrandedRun {
 /** Default of `Spine.create({ strandedAfterMs })`: a minute without a holder (a restart or a rolling deploy's gap is not an alarm). */
 export const STRANDED_AFTER_MS = 60_000;
 
-/** What the live workers hold together (heartbeat within `LIVE_WORKER_MS` of `now`). */
+/** What the live workers hold together (`isLiveWorker`). */
 export function heldByLiveWorkers(workers: readonly WorkerRecord[], now: number): HeldDefinitions {
-  return unionOf(workers.filter((w) => w.heartbeatAt.getTime() >= now - LIVE_WORKER_MS).map((w) => w.definitions));
+  return unionOf(workers.filter((w) => isLiveWorker(w, now)).map((w) => w.definitions));
 }
 
 /**

@@ -211,6 +211,7 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     workflows: c.json(true),
     definitions: c.json(true),
     app_version: c.str(255, true),
+    heartbeat_ms: c.int(true),
     concurrency: c.int(),
     running: c.int(),
     started_at: c.time(),

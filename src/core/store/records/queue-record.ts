@@ -89,6 +89,15 @@ export interface UnservedRuns {
 /** A worker that saved its row within this long counts as live (it saves one every few seconds). */
 export const LIVE_WORKER_MS = 60_000;
 
+/**
+ * True when the worker's row says it is alive at `now`: renewed within three of its heartbeat
+ * intervals (and a second), at most `LIVE_WORKER_MS`; a killed worker's row counts as dead after that.
+ */
+export function isLiveWorker(worker: WorkerRecord, now: number): boolean {
+  const within = worker.heartbeatMs === null ? LIVE_WORKER_MS : Math.min(LIVE_WORKER_MS, 3 * worker.heartbeatMs + 1_000);
+  return worker.heartbeatAt.getTime() >= now - within;
+}
+
 /** Queued runs by queue and workflow, as a store counts them for `unservedRuns`. */
 export interface QueuedCount {
   readonly queue: string;
@@ -99,12 +108,12 @@ export interface QueuedCount {
 
 /**
  * Which queued runs no live worker can take: for each queue, the workflows of its queued runs that
- * no worker serving that queue (heartbeat within `LIVE_WORKER_MS` of `now`) has registered.
+ * no live worker serving that queue (`isLiveWorker`) has registered.
  */
 export function unservedRuns(queued: readonly QueuedCount[], workers: readonly WorkerRecord[], now: Date): Map<string, UnservedRuns[]> {
   const served = new Map<string, Set<string>>();
   for (const worker of workers) {
-    if (worker.heartbeatAt.getTime() < now.getTime() - LIVE_WORKER_MS) continue;
+    if (!isLiveWorker(worker, now.getTime())) continue;
     for (const queue of worker.queues) {
       let names = served.get(queue);
       if (names === undefined) served.set(queue, (names = new Set()));
@@ -138,6 +147,8 @@ export interface WorkerRecord {
   readonly running: number;
   readonly startedAt: Date;
   readonly heartbeatAt: Date;
+  /** How often it renews its row (null: not recorded, rows of earlier releases). */
+  readonly heartbeatMs: number | null;
 }
 
 /** What a distributed map's items are doing, read by their parent run. */
