@@ -39,7 +39,8 @@ describe('docs/DEPLOYING.md', () => {
     // builds 2 warn once per run they find stranded, naming the fix; nothing else goes wrong
     const warnings = program.stderr.split('\n').filter((line) => line !== '');
     expect(warnings.length).toBeGreaterThanOrEqual(2);
-    for (const line of warnings) expect(line).toMatch(/^spine-orchestration: run \S+ of finra\.weekly_refresh is stranded \(waiting, since .*Fix: .*spine migrate-runs finra\.weekly_refresh --from 1 --dry-run/);
+    for (const line of warnings)
+      expect(line).toMatch(/^spine-orchestration: run \S+ of finra\.weekly_refresh is stranded \(waiting, since .*Fix: .*spine migrate-runs finra\.weekly_refresh --from 1 --dry-run/);
     expect(program.stdout).toMatch(/^stranded: no live process holds version 1 \(definition [0-9a-f]{12}\) of "finra.weekly_refresh" \(build 1\.0\.0\); /m);
     expect(program.stdout).toMatch(/^drained on version 1: version 1; moved to version 2: version 2$/m);
 

@@ -63,6 +63,7 @@ describe.each(testDrivers())('OpenTelemetry traces and metrics (%s)', (driver) =
       defaultRetry: { initialDelayMs: 1, jitter: false },
       recoverOnStart: false,
       worker: { concurrency: 2, pollIntervalMs: 20 },
+      strandedAfterMs: 0,
       logger: { warn: () => undefined },
     });
   });
@@ -167,5 +168,21 @@ describe.each(testDrivers())('OpenTelemetry traces and metrics (%s)', (driver) =
     const ofDefault = depth.dataPoints.filter((p) => p.attributes['spine.queue'] === 'default');
     expect(Object.fromEntries(ofDefault.map((p) => [p.attributes['spine.state'], p.value]))).toEqual({ queued: 1, running: 0, waiting: 0 });
     await spine.cancel(later.runId);
+    // a run of a definition no live process holds (a version this build dropped): the stranded gauge counts it
+    const now = new Date();
+    const orphan = `otel-stranded-${driver}-${Date.now()}`;
+    await spine.store.queue!.enqueueRuns(
+      [
+        {
+          ...{ runId: orphan, workflowName: 'otel.weekly', workflowVersion: 7, workflowHash: 'e'.repeat(64), domain: null, params: {}, partition: null, batchId: null, traceId: orphan },
+          ...{ asOfDate: null, captureId: null, idempotencyKey: null, parentRunId: null, rootRunId: null, totalSteps: 3, startedAt: now, leaseOwner: null, leaseExpiresAt: null, fence: null },
+          enqueue: { queue: 'otel-elsewhere', priority: 0, concurrencyKey: null, notBefore: now },
+        },
+      ],
+      null,
+    );
+    const stranded = (await metric('spine.runs.stranded')) as unknown as { dataPoints: { attributes: Record<string, unknown>; value: number }[] };
+    expect(stranded.dataPoints.filter((p) => p.attributes['spine.workflow'] === 'otel.weekly').map((p) => p.value)).toEqual([1]);
+    await spine.cancel(orphan);
   });
 });

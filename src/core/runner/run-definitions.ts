@@ -1,5 +1,9 @@
-import { isWorkflowLike, type WorkflowDefinition, type WorkflowLookup } from '../definition/workflow-definition';
-import { isCompiledWorkflow } from '../definition/workflow.compiler';
+import { isWorkflowLike, type WorkflowDeclaration, type WorkflowDefinition, type WorkflowLookup } from '../definition/workflow-definition';
+import { compileWorkflow, isCompiledWorkflow } from '../definition/workflow.compiler';
+import { SpineError } from '../errors/spine-error';
+import { definitionChanged, type RunPin } from './run-pinning';
+
+export type { RunPin } from './run-pinning';
 import { workflowHash } from '../definition/workflow-spec';
 import type { HeldDefinitions } from '../store/records/held-definitions';
 import type { RunRecord } from '../store/records/run-record';
@@ -11,8 +15,7 @@ export interface RunDefinition {
   readonly changed: boolean;
 }
 
-/** What identifies the definition a run started on. */
-export type RunPin = Pick<RunRecord, 'workflowName' | 'workflowVersion' | 'workflowHash'>;
+type RecordedRun = RunPin & Pick<RunRecord, 'runId'>;
 
 /**
  * The definitions this process holds, by hash: every registered version of every workflow and the
@@ -33,6 +36,33 @@ export class RunDefinitions {
     if (newest === undefined || newest.onDefinitionChange !== 'continue') return null;
     const same = this.workflows?.get(run.workflowName, run.workflowVersion);
     return { definition: same !== undefined && same.onDefinitionChange === 'continue' ? same : newest, changed: true };
+  }
+
+  /**
+   * The definition a run is resumed or re-queued with: `given` when the caller names one (refused
+   * when it differs from the run's, unless it continues changed definitions or the caller allows
+   * it), else the one it started on, else its changed definition when that continues such runs or
+   * the caller allows it (`allowDefinitionChange`: the newest). Throws naming what is missing.
+   */
+  toResume(
+    run: RecordedRun,
+    where: string,
+    options: { readonly workflow?: WorkflowDefinition | WorkflowDeclaration; readonly allowDefinitionChange?: boolean },
+    unknown: (name: string) => string,
+  ): RunDefinition {
+    const allowed = options.allowDefinitionChange === true;
+    if (options.workflow !== undefined) {
+      const given = compileWorkflow(options.workflow);
+      const changed = workflowHash(given) !== run.workflowHash;
+      if (changed && given.onDefinitionChange !== 'continue' && !allowed) throw definitionChanged(where, run, { get: () => given, names: () => [given.name] });
+      return { definition: given, changed };
+    }
+    const found = this.forRun(run);
+    if (found !== null) return found;
+    const newest = this.workflows?.get(run.workflowName);
+    if (newest === undefined) throw new SpineError('unknown-workflow', `${where}: ${unknown(run.workflowName)}`);
+    if (!allowed) throw definitionChanged(where, run, this.workflows);
+    return { definition: newest, changed: true };
   }
 
   /** The definition with this hash, if held here. */

@@ -5,7 +5,9 @@ import type { SpineLogger } from '../logging/logger.port';
 import type { SpineStore } from '../store/ports/spine-store';
 import type { Fence, RunRecord } from '../store/records/run-record';
 import type { RunEvent, RunEventListener } from './run-event';
-import type { RunPin } from './run-definitions';
+
+/** What identifies the definition a run started on. */
+export type RunPin = Pick<RunRecord, 'workflowName' | 'workflowVersion' | 'workflowHash'>;
 
 /** "definition 1a2b3c4d5e6f" */
 export const shortHash = (hash: string): string => hash.slice(0, 12);
@@ -30,6 +32,11 @@ export function pinnedElsewhere(where: string, run: RunPin, workflows: WorkflowL
 /** The error of a resume or requeue of a run whose definition this process lacks. */
 export function definitionChanged(where: string, run: RunPin, workflows: WorkflowLookup | null): SpineError {
   return new SpineError('definition-changed', `${pinnedElsewhere(where, run, workflows)} Or resume it with { allowDefinitionChange: true } (\`spine resume --allow-definition-change\`).`);
+}
+
+/** The event of a run this process met but cannot execute: it lacks the definition the run is pinned to. */
+export function strandedEvent(run: RunPin & Pick<RunRecord, 'runId' | 'traceId'>, reason: string, now: number): RunEvent {
+  return { type: 'run_stranded', runId: run.runId, traceId: run.traceId, workflow: run.workflowName, timestamp: now, reason, version: run.workflowVersion, hash: run.workflowHash };
 }
 
 /** Tells the run's log and the application's listener, without failing the caller when a listener throws. */

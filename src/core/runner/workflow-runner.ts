@@ -33,8 +33,8 @@ import { consoleLogger } from '../logging/logger.port';
 import { WorkflowChecks } from './workflow-checks';
 import type { WorkflowResult } from './workflow-result';
 import type { RunEvent } from './run-event';
-import { RunDefinitions } from './run-definitions';
-import { continueOnChanged, definitionChanged, pinnedElsewhere, recordRunEvent } from './run-pinning';
+import { RunDefinitions, type RunDefinition } from './run-definitions';
+import { continueOnChanged, pinnedElsewhere, recordRunEvent, strandedEvent } from './run-pinning';
 
 export type { ClaimedRunOptions, EnqueueOptions, ExecuteOptions, NewRunOptions, ParamsValidator, RecoverOptions, ResumeOptions, WorkflowRunnerOptions } from './runner-options';
 
@@ -419,27 +419,9 @@ export class WorkflowRunner {
     return { run, where };
   }
 
-  /**
-   * The definition a run is resumed with: the one it started on (by hash, among every registered
-   * version), else its workflow's changed definition when that continues such runs
-   * (`onDefinitionChange: 'continue'`) or the caller allows it (`allowDefinitionChange`: the newest);
-   * with the step to start from. `changed`: the run moves to it.
-   */
-  private definitionToResume(run: RunRecord, where: string, options: Pick<ResumeOptions, 'allowDefinitionChange' | 'workflow' | 'startFrom'>): { definition: WorkflowDefinition; changed: boolean } {
-    let chosen: { definition: WorkflowDefinition; changed: boolean } | null;
-    if (options.workflow !== undefined) {
-      const given = this.validate(options.workflow);
-      chosen = { definition: given, changed: workflowHash(given) !== run.workflowHash };
-      if (chosen.changed && given.onDefinitionChange !== 'continue' && options.allowDefinitionChange !== true) throw definitionChanged(where, run, { get: () => given, names: () => [given.name] });
-    } else {
-      chosen = this.definitions.forRun(run);
-      if (chosen === null) {
-        const newest = this.workflows?.get(run.workflowName);
-        if (newest === undefined) throw new SpineError('unknown-workflow', `${where}: ${this.checks.unknownWorkflow(run.workflowName)}`);
-        if (options.allowDefinitionChange !== true) throw definitionChanged(where, run, this.workflows);
-        chosen = { definition: newest, changed: true };
-      }
-    }
+  /** The definition a run is resumed with (see `RunDefinitions.toResume`), with the step to start from. */
+  private definitionToResume(run: RunRecord, where: string, options: Pick<ResumeOptions, 'allowDefinitionChange' | 'workflow' | 'startFrom'>): RunDefinition {
+    const chosen = this.definitions.toResume(run, where, options, (name) => this.checks.unknownWorkflow(name));
     const definition = this.validate(chosen.definition);
     if (options.startFrom !== undefined && !definition.steps.some((s) => s.name === options.startFrom)) {
       throw new SpineError('unknown-step', `${where}: workflow "${definition.name}" has no step "${options.startFrom}" to resume from. Steps: ${definition.steps.map((s) => s.name).join(', ')}.`);
@@ -558,16 +540,7 @@ export class WorkflowRunner {
         // pinned to a definition this process lacks (claims take only held ones; a registry that changed under a claim): left to a process that holds it
         await this.store.leases.releaseLease(run.runId, fence);
         const reason = pinnedElsewhere(where, run, this.workflows);
-        await this.tell({
-          type: 'run_stranded',
-          runId: run.runId,
-          traceId: run.traceId,
-          workflow: run.workflowName,
-          timestamp: clock.now(),
-          reason,
-          version: run.workflowVersion,
-          hash: run.workflowHash,
-        });
+        await this.tell(strandedEvent(run, reason, clock.now()));
         throw new SpineError('definition-changed', reason);
       }
       const definition = this.validate(found.definition);
@@ -662,17 +635,7 @@ export class WorkflowRunner {
         if (error instanceof SpineError && error.kind === 'definition-changed') {
           // listed as held, then not (the definitions here changed): never swallowed in silence
           this.services.logger.warn({ runId: run.runId, workflow: run.workflowName }, error.message);
-          const reason = error.message;
-          await this.tell({
-            type: 'run_stranded',
-            runId: run.runId,
-            traceId: run.traceId,
-            workflow: run.workflowName,
-            timestamp: this.services.clock.now(),
-            reason,
-            version: run.workflowVersion,
-            hash: run.workflowHash,
-          });
+          await this.tell(strandedEvent(run, error.message, this.services.clock.now()));
           return;
         }
         throw error;

@@ -75,6 +75,13 @@ steps:
     expect(clock.now() - before).toBe(2000);
   });
 
+  it('takes on_definition_change (continue or pin), refusing any other value by name', () => {
+    const doc = (value: unknown) => ({ name: 'demo.versions', version: 3, on_definition_change: value, steps: [{ name: 'count', type: 'lambda', handler: 'demo.count' }] });
+    expect(workflowFromDocument(doc('continue'), { handlers })).toMatchObject({ version: 3, onDefinitionChange: 'continue' });
+    expect(workflowFromDocument({ ...doc('pin'), on_definition_change: undefined }, { handlers }).onDefinitionChange).toBe('pin');
+    expect(problemsOf(() => workflowFromDocument(doc('sometimes'), { handlers })).join('\n')).toMatch(/on_definition_change/);
+  });
+
   it('reads JSON files and documents given in code the same way', async () => {
     const document = { name: 'demo.json_flow', steps: [{ name: 'count', type: 'lambda', handler: 'demo.count' }] };
     const fromFile = loadWorkflow(file('demo.json', JSON.stringify(document)), { handlers });

@@ -108,6 +108,14 @@ describe('deploys with runs in flight', () => {
       await expect(spine.run('deploy.wf', { version: 3 })).rejects.toThrow(/Workflow "deploy.wf" has no registered version 3; registered: 2, 1/);
     });
 
+    it('checks a version and onDefinitionChange, naming the bad value', () => {
+      const steps = [Step.lambda('x', () => ({}))];
+      expect(() => Workflow.define({ name: 'v', version: 0, steps })).toThrow(/version must be a whole number from 1 to 1000000 \(got 0\)/);
+      expect(() => Workflow.define({ name: 'v', version: 1.5, steps })).toThrow(/version must be a whole number/);
+      expect(() => Workflow.define({ name: 'v', onDefinitionChange: 'sometimes' as never, steps })).toThrow(/onDefinitionChange must be 'pin' or 'continue' \(got "sometimes"\)/);
+      expect(Workflow.define({ name: 'v', steps }).onDefinitionChange).toBe('pin');
+    });
+
     it('refuses two different definitions of one version, naming both', async () => {
       const other = Workflow.define({ name: 'deploy.wf', version: 1, steps: [Step.lambda('x', () => ({}))] });
       await expect(Spine.create({ database: 'memory', workflows: [v1(), other], recoverOnStart: false })).rejects.toThrow(
