@@ -5,7 +5,7 @@ import { workflowHash } from '../core/definition/workflow-spec';
 import { SpineError } from '../core/errors/spine-error';
 import type { SpineLogger } from '../core/logging/logger.port';
 import { checkRenames, planRunMove, type RunMovePlan, type StepRenames } from '../core/runner/run-migration';
-import { heldVersions, recordRunEvent } from '../core/runner/run-pinning';
+import { heldVersions, migratedEvent, recordRunEvent } from '../core/runner/run-pinning';
 import { heldByLiveWorkers, STRANDED_AFTER_MS, strandedAmong, strandedFixes, type StrandedRun } from '../core/runner/stranded-runs';
 import type { WorkflowRunner } from '../core/runner/workflow-runner';
 import type { SpineStore } from '../core/store/ports/spine-store';
@@ -211,22 +211,7 @@ export class SpineDeploys {
     const moved = await this.store.journal.moveRun(run.runId, { fromHash: run.workflowHash, to, renames: plan.renames, fence: null }, new Date(now));
     if (moved === null) return { ...plan, moved: false, problem: 'it changed meanwhile (claimed, finished or moved by another process); run the migration again', itemsMoved: 0 };
     const itemsMoved = await this.moveItems(run, target, now);
-    await recordRunEvent(
-      this.store,
-      {
-        type: 'run_migrated',
-        runId: run.runId,
-        traceId: run.traceId,
-        workflow: run.workflowName,
-        timestamp: now,
-        from: { version: run.workflowVersion, hash: run.workflowHash },
-        to: { version: to.version, hash: to.hash },
-        by: 'migrate',
-        ...(Object.keys(plan.renames).length > 0 && { renames: plan.renames }),
-      },
-      null,
-      this.logger,
-    );
+    await recordRunEvent(this.store, migratedEvent(run, to, 'migrate', plan.renames, now), null, this.logger);
     return { ...plan, moved: true, problem: null, itemsMoved };
   }
 

@@ -250,6 +250,7 @@ describe('migrations started by many processes at once on an empty SQLite databa
         'DesignSchema1767657600000',
         'RunTraceparent1767744000000',
         'SignalDedupeWorkerWorkflows1767830400000',
+        'DeployVersions1767916800000',
       ]);
       await dataSource.destroy();
     } finally {
@@ -303,6 +304,7 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
         'DesignSchema1767657600000',
         'RunTraceparent1767744000000',
         'SignalDedupeWorkerWorkflows1767830400000',
+        'DeployVersions1767916800000',
       ]);
       await dataSource.destroy();
     }, 60_000);

@@ -10,14 +10,12 @@
  * build 2 before it was migrated; no step started under a stale epoch; every version-1 run not
  * finished when build 1 left was reported stranded. Counts are printed.
  */
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createConnection } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
-import { createSpineDataSource, mysqlOptions, runMigrationsExclusively, sqliteOptions, TypeOrmRunStore } from '../../src/persistence';
+import { TypeOrmRunStore } from '../../src/persistence';
 import { mariaDbInstalled, startMariaDb, type ThrowawayMariaDb } from '../support/mariadb';
-import { allEntries, endChildren, startChild, verdict, type Child, type Entry } from './support/chaos';
+import { allEntries, mariaDbChaosDatabase, sqliteChaosDatabase, startChild, useChaosDatabase, verdict, type Child, type Entry } from './support/chaos';
 
 jest.setTimeout(60_000);
 
@@ -37,20 +35,11 @@ const idsOf = (child: Child, word: string): string[] => JSON.parse(child.output(
 
 function deployChaos(name: 'sqlite' | 'mariadb', open: () => Promise<DeployDatabase>): void {
   describe(`rolling deploy on ${name}`, () => {
-    let db: DeployDatabase;
-    let dir: string;
-    beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'spine-deploy-chaos-'));
-      db = await open();
-    }, 60_000);
-    afterAll(async () => {
-      endChildren();
-      await db?.dataSource.destroy();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const suite = useChaosDatabase('spine-deploy-chaos-', open);
 
     it('old workers finish old runs, new workers new ones; runs left behind are reported stranded and migrated; no step runs under another definition', async () => {
-      const log = join(dir, 'side-effects.log');
+      const db = suite.db();
+      const log = join(suite.dir(), 'side-effects.log');
       writeFileSync(log, '');
       const store = new TypeOrmRunStore(db.dataSource);
       const base = { database: db.url, log };
@@ -191,26 +180,12 @@ function deployChaos(name: 'sqlite' | 'mariadb', open: () => Promise<DeployDatab
   });
 }
 
-deployChaos('sqlite', async () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'spine-deploy-chaos-db-')), 'deploy.db');
-  const dataSource = await createSpineDataSource(sqliteOptions(file)).initialize();
-  await runMigrationsExclusively(dataSource);
-  return { url: file, dataSource };
-});
+deployChaos('sqlite', () => sqliteChaosDatabase('spine-deploy-chaos-db-'));
 
 if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
   let server: Promise<ThrowawayMariaDb> | null = null;
   afterAll(async () => (await server)?.stop(), 30_000);
-  deployChaos('mariadb', async () => {
-    const own = await (server ??= startMariaDb());
-    const admin = await createConnection(own.url);
-    await admin.query('CREATE DATABASE deploy_chaos CHARACTER SET utf8mb4');
-    await admin.end();
-    const url = `${own.url}deploy_chaos`;
-    const dataSource = await createSpineDataSource(mysqlOptions(url)).initialize();
-    await runMigrationsExclusively(dataSource);
-    return { url, dataSource };
-  });
+  deployChaos('mariadb', async () => mariaDbChaosDatabase(await (server ??= startMariaDb()), 'deploy_chaos'));
 } else {
   console.log(`rolling deploy on MariaDB NOT RUN: ${process.env.SPINE_TEST_MYSQL === 'off' ? 'SPINE_TEST_MYSQL=off' : 'mariadbd is not installed (apt-get install mariadb-server)'}.`);
 }

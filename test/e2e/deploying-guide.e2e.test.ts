@@ -69,4 +69,50 @@ describe('docs/DEPLOYING.md', () => {
     expect(bad.stderr).toContain('"load" maps to "nope", which is not a step of version 2 (steps: download, approve, load, publish)');
     expect((await run(process.execPath, [spine, '-c', 'v2.config.js', 'migrate-runs', 'finra.weekly_refresh'], dir)).stderr).toMatch(/required option '--from <version>' not specified/);
   });
+
+  it('the probe: a process of version 1 killed inside b; a process of version 2 (one more step) recovers nothing and the run is listed stranded with its reason', async () => {
+    const probe = join(dir, 'probe');
+    mkdirSync(probe, { recursive: true });
+    const app = (version: number, extra: string) =>
+      "const { Spine, Step, Workflow } = require('spine-orchestration');\n" +
+      `const steps = ['a', 'b', 'c'${version === 2 ? ", 'd'" : ''}].map((name) => Step.lambda(name, async () => {\n` +
+      "  if (name === 'b' && process.env.HANG === '1') { console.log('inside b'); await new Promise(() => undefined); }\n" +
+      '  return { [name]: true };\n}));\n' +
+      `const wf = Workflow.define({ name: 'deploy.wf', version: ${version}, steps });\n` +
+      `module.exports = { database: 'sqlite:probe.db', workflows: [wf], appVersion: 'build-${version}', ${extra} };\n`;
+    writeFileSync(join(probe, 'v1.config.js'), app(1, 'lease: { durationMs: 500, heartbeatMs: 100 }'));
+    writeFileSync(join(probe, 'v2.config.js'), app(2, 'strandedAfterMs: 0'));
+    writeFileSync(
+      join(probe, 'b.js'),
+      "const { Spine } = require('spine-orchestration');\n" +
+        '(async () => {\n' +
+        "  const spine = await Spine.create({ ...require('./v2.config.js'), recoverOnStart: true, logger: { info() {}, warn: (_f, m) => console.error(m), error: (_f, m) => console.error(m) } });\n" +
+        "  console.log(`recovered ${(await spine.recover()).length}`);\n" +
+        '  await spine.close();\n' +
+        '})();\n',
+    );
+    const spine = join(root, 'dist', 'cli', 'main.js');
+    const { spawn } = await import('node:child_process');
+    const a = spawn(process.execPath, [spine, '-c', 'v1.config.js', 'run', 'deploy.wf'], { cwd: probe, env: { ...process.env, HANG: '1', SPINE_DATABASE_URL: '' } });
+    await new Promise<void>((resolve, reject) => {
+      a.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('inside b') && resolve());
+      a.once('exit', (code) => reject(new Error(`process A exited (${code}) before reaching b`)));
+    });
+    const exited = new Promise((resolve) => a.once('exit', resolve));
+    process.kill(a.pid!, 'SIGKILL');
+    await exited;
+    await new Promise((r) => setTimeout(r, 700)); // past A's lease
+    const b = await run(process.execPath, ['b.js'], probe);
+    expect(b.stdout.trim()).toBe('recovered 0');
+    // not in silence: process B's recovery pass warns, naming the run's version and the fix
+    expect(b.stderr).toMatch(/run \S+ of deploy\.wf is stranded \(running, since .*no live process holds version 1 \(definition [0-9a-f]{12}\) of "deploy\.wf" \(build build-1\).*spine migrate-runs deploy\.wf --from 1 --dry-run/);
+    const listed = await run(process.execPath, [spine, '-c', 'v2.config.js', 'runs', '--stranded', '--json'], probe);
+    const stranded = JSON.parse(listed.stdout) as { workflowName: string; version: number; appVersion: string; status: string; reason: string }[];
+    expect(stranded).toEqual([
+      expect.objectContaining({ workflowName: 'deploy.wf', version: 1, appVersion: 'build-1', status: 'running', reason: expect.stringMatching(/^no live process holds version 1/) }),
+    ]);
+    // a process of version 1 finishes it
+    const v1 = await run(process.execPath, ['-e', "require('spine-orchestration').Spine.create({ ...require('./v1.config.js') }).then(async (s) => { const [r] = await s.recover(); console.log(r.status, r.completedSteps.join(',')); await s.close(); })"], probe);
+    expect(v1.stdout.trim()).toBe('completed a,b,c');
+  });
 });

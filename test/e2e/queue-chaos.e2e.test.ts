@@ -10,14 +10,12 @@
  * them) in any second;
  * parked waits were woken by a different worker at least once. Trial counts are printed.
  */
-import { mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createConnection } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
-import { createSpineDataSource, mysqlOptions, runMigrationsExclusively, sqliteOptions, TypeOrmRunStore } from '../../src/persistence';
+import { TypeOrmRunStore } from '../../src/persistence';
 import { mariaDbInstalled, startMariaDb, type ThrowawayMariaDb } from '../support/mariadb';
-import { allEntries, endChildren, startChild, verdict, WORKER_CHILD, type Child, type Entry } from './support/chaos';
+import { allEntries, mariaDbChaosDatabase, sqliteChaosDatabase, startChild, useChaosDatabase, verdict, WORKER_CHILD, type Child, type Entry } from './support/chaos';
 
 // every test here spawns processes: seconds each on a loaded 2-core machine
 jest.setTimeout(60_000);
@@ -124,20 +122,11 @@ interface QueueChaosDatabase {
 
 function queueChaos(name: 'sqlite' | 'mariadb', open: () => Promise<QueueChaosDatabase>): void {
   describe(`queue chaos on ${name}`, () => {
-    let db: QueueChaosDatabase;
-    let dir: string;
-    beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'spine-queue-chaos-'));
-      db = await open();
-    }, 60_000);
-    afterAll(async () => {
-      endChildren();
-      await db?.dataSource.destroy();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const suite = useChaosDatabase('spine-queue-chaos-', open);
 
     it('workers drain 300 runs under SIGKILL, SIGSTOP past the lease and a frozen database: every run completes once, fenced, within every limit', async () => {
-      const log = join(dir, 'side-effects.log');
+      const db = suite.db();
+      const log = join(suite.dir(), 'side-effects.log');
       writeFileSync(log, '');
       const store = new TypeOrmRunStore(db.dataSource);
       const base = { database: db.url, log, lease: LEASE, heartbeat: 200, queues: LIMITS };
@@ -269,10 +258,7 @@ function queueChaos(name: 'sqlite' | 'mariadb', open: () => Promise<QueueChaosDa
 }
 
 queueChaos('sqlite', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'spine-queue-chaos-db-'));
-  const file = join(dir, 'queue.db');
-  const dataSource = await createSpineDataSource(sqliteOptions(file)).initialize();
-  await runMigrationsExclusively(dataSource);
+  const { url: file, dataSource } = await sqliteChaosDatabase('spine-queue-chaos-db-');
   return {
     url: file,
     dataSource,
@@ -290,12 +276,7 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
   queueChaos('mariadb', async () => {
     // a server of this file's own: freezing it must not stall other suites
     const own = await (server ??= startMariaDb());
-    const admin = await createConnection(own.url);
-    await admin.query('CREATE DATABASE queue_chaos CHARACTER SET utf8mb4');
-    await admin.end();
-    const url = `${own.url}queue_chaos`;
-    const dataSource = await createSpineDataSource(mysqlOptions(url)).initialize();
-    await runMigrationsExclusively(dataSource);
+    const { url, dataSource } = await mariaDbChaosDatabase(own, 'queue_chaos');
     return {
       url,
       dataSource,

@@ -8,6 +8,7 @@ import { Spine, Step, StepResult, Workflow } from 'spine-orchestration';
 import { ConsoleSecurity, createConsoleHandler, startConsole, type ConsoleServer } from 'spine-orchestration/console';
 import { testDrivers, useTestDatabase } from '../support/databases';
 import { call, csrfOf } from '../support/http-call';
+import { newRun } from '../fixtures/records';
 import { sleep, until } from '../support/polling';
 
 jest.setTimeout(30_000);
@@ -92,34 +93,8 @@ describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
     try {
       const runId = `console-stranded-${driver}-${Date.now()}`;
       const now = new Date();
-      await eager.store.queue!.enqueueRuns(
-        [
-          {
-            runId,
-            workflowName: 'console.queued',
-            workflowVersion: 9,
-            workflowHash: 'f'.repeat(64),
-            appVersion: 'build-9',
-            domain: null,
-            params: {},
-            partition: null,
-            batchId: null,
-            traceId: runId,
-            asOfDate: null,
-            captureId: null,
-            idempotencyKey: null,
-            parentRunId: null,
-            rootRunId: null,
-            totalSteps: 2,
-            startedAt: now,
-            leaseOwner: null,
-            leaseExpiresAt: null,
-            fence: null,
-            enqueue: { queue: 'console-stranded', priority: 0, concurrencyKey: null, notBefore: now },
-          },
-        ],
-        null,
-      );
+      const enqueue = { queue: 'console-stranded', priority: 0, concurrencyKey: null, notBefore: now };
+      await eager.store.queue!.enqueueRuns([newRun({ runId, workflowName: 'console.queued', workflowVersion: 9, workflowHash: 'f'.repeat(64), appVersion: 'build-9', startedAt: now, enqueue })], null);
       const runs = await call(`${server.url}/api/runs?limit=1`);
       expect(runs.json.stranded).toEqual({ count: 1, versions: [{ workflow: 'console.queued', version: 9, count: 1 }] });
       const page = await call(`${server.url}/api/runs/${runId}`);

@@ -5,6 +5,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { ErrorCategory, ErrorPolicy, Spine, Step, StepResult, Workflow } from 'spine-orchestration';
 import { OtelRunTelemetry } from '../../src/telemetry/otel-telemetry';
 import { testDrivers, useTestDatabase, type TestDatabase } from '../support/databases';
+import { newRun } from '../fixtures/records';
 
 /** Collects on demand (the SDK's readers push on a timer). */
 class TestReader extends MetricReader {
@@ -171,16 +172,8 @@ describe.each(testDrivers())('OpenTelemetry traces and metrics (%s)', (driver) =
     // a run of a definition no live process holds (a version this build dropped): the stranded gauge counts it
     const now = new Date();
     const orphan = `otel-stranded-${driver}-${Date.now()}`;
-    await spine.store.queue!.enqueueRuns(
-      [
-        {
-          ...{ runId: orphan, workflowName: 'otel.weekly', workflowVersion: 7, workflowHash: 'e'.repeat(64), domain: null, params: {}, partition: null, batchId: null, traceId: orphan },
-          ...{ asOfDate: null, captureId: null, idempotencyKey: null, parentRunId: null, rootRunId: null, totalSteps: 3, startedAt: now, leaseOwner: null, leaseExpiresAt: null, fence: null },
-          enqueue: { queue: 'otel-elsewhere', priority: 0, concurrencyKey: null, notBefore: now },
-        },
-      ],
-      null,
-    );
+    const enqueue = { queue: 'otel-elsewhere', priority: 0, concurrencyKey: null, notBefore: now };
+    await spine.store.queue!.enqueueRuns([newRun({ runId: orphan, workflowName: 'otel.weekly', workflowVersion: 7, workflowHash: 'e'.repeat(64), startedAt: now, enqueue })], null);
     const stranded = (await metric('spine.runs.stranded')) as unknown as { dataPoints: { attributes: Record<string, unknown>; value: number }[] };
     expect(stranded.dataPoints.filter((p) => p.attributes['spine.workflow'] === 'otel.weekly').map((p) => p.value)).toEqual([1]);
     await spine.cancel(orphan);

@@ -68,7 +68,19 @@ export async function continueOnChanged(
   if (moved === null) {
     throw new SpineError('lease-lost', `Run "${run.runId}" of workflow "${run.workflowName}" changed while it was being moved to version ${to.version}; another process holds it now.`);
   }
-  await tell({
+  await tell(migratedEvent(run, to, 'continue', {}, now));
+  return moved;
+}
+
+/** The event of a run moved from its definition to `to` (by a process continuing it, or by a migration, with the steps it renamed). */
+export function migratedEvent(
+  run: RunPin & Pick<RunRecord, 'runId' | 'traceId'>,
+  to: { readonly version: number; readonly hash: string },
+  by: 'continue' | 'migrate',
+  renames: Readonly<Record<string, string>>,
+  now: number,
+): RunEvent {
+  return {
     type: 'run_migrated',
     runId: run.runId,
     traceId: run.traceId,
@@ -76,7 +88,7 @@ export async function continueOnChanged(
     timestamp: now,
     from: { version: run.workflowVersion, hash: run.workflowHash },
     to: { version: to.version, hash: to.hash },
-    by: 'continue',
-  });
-  return moved;
+    by,
+    ...(Object.keys(renames).length > 0 && { renames }),
+  };
 }

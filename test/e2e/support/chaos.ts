@@ -1,6 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createConnection } from 'mysql2/promise';
+import type { DataSource } from 'typeorm';
+import { createSpineDataSource, mysqlOptions, runMigrationsExclusively, sqliteOptions } from '../../../src/persistence';
+import type { ThrowawayMariaDb } from '../../support/mariadb';
 
 const chaosChild = join(__dirname, 'chaos-child.cjs');
 /** The queue chaos test's worker process. */
@@ -157,4 +162,42 @@ export function verdict(entries: readonly Entry[], maxInFlight: number): Verdict
     }
   }
   return { violations, takeovers: Math.max(0, claims.length - 1), reruns };
+}
+
+/**
+ * A chaos suite's database and scratch directory, made before its tests and closed after them
+ * (child processes this file started are ended first). Call in a `describe`.
+ */
+export function useChaosDatabase<T extends { readonly dataSource: DataSource }>(prefix: string, open: () => Promise<T>): { db(): T; dir(): string } {
+  let db: T | undefined;
+  let dir: string | undefined;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    db = await open();
+  }, 60_000);
+  afterAll(async () => {
+    endChildren();
+    await db?.dataSource.destroy();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+  return { db: () => db!, dir: () => dir! };
+}
+
+/** A migrated SQLite file for a chaos suite: its path (what children open) and the test's DataSource on it. */
+export async function sqliteChaosDatabase(prefix: string): Promise<{ readonly url: string; readonly dataSource: DataSource }> {
+  const file = join(mkdtempSync(join(tmpdir(), prefix)), 'chaos.db');
+  const dataSource = await createSpineDataSource(sqliteOptions(file)).initialize();
+  await runMigrationsExclusively(dataSource);
+  return { url: file, dataSource };
+}
+
+/** A migrated database `name` on a MariaDB server of the suite's own (freezing it stalls no other suite). */
+export async function mariaDbChaosDatabase(server: ThrowawayMariaDb, name: string): Promise<{ readonly url: string; readonly dataSource: DataSource }> {
+  const admin = await createConnection(server.url);
+  await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
+  await admin.end();
+  const url = `${server.url}${name}`;
+  const dataSource = await createSpineDataSource(mysqlOptions(url)).initialize();
+  await runMigrationsExclusively(dataSource);
+  return { url, dataSource };
 }

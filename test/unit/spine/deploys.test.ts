@@ -5,6 +5,7 @@ import { InMemoryRunStore, Spine, Step, Workflow, workflowHash, type RunEvent, t
 import { FakeClock } from 'spine-orchestration/testing';
 import { resolveAppVersion } from '../../../src/spine/spine.deploys';
 import { until } from '../../support/polling';
+import { newRun } from '../../fixtures/records';
 import { useSpines } from '../../support/spines';
 
 /** Which version's code ran which step, in order. */
@@ -36,28 +37,19 @@ function recordingLogger(): SpineLogger & { warnings: string[] } {
 async function orphanedRun(store: InMemoryRunStore, clock: FakeClock, definition: WorkflowDefinition): Promise<string> {
   const runId = `orphan-${Math.random().toString(36).slice(2)}`;
   const started = new Date(clock.now() - 3_600_000);
-  await store.createRun({
-    runId,
-    workflowName: definition.name,
-    workflowVersion: definition.version,
-    workflowHash: workflowHash(definition),
-    domain: null,
-    params: {},
-    partition: null,
-    batchId: null,
-    traceId: runId,
-    asOfDate: null,
-    captureId: null,
-    idempotencyKey: null,
-    parentRunId: null,
-    rootRunId: null,
-    totalSteps: definition.steps.length,
-    startedAt: started,
-    leaseOwner: 'dead-process',
-    leaseExpiresAt: new Date(started.getTime() + 30_000),
-    fence: null,
-    appVersion: '1.0.0',
-  });
+  await store.createRun(
+    newRun({
+      runId,
+      workflowName: definition.name,
+      workflowVersion: definition.version,
+      workflowHash: workflowHash(definition),
+      totalSteps: definition.steps.length,
+      startedAt: started,
+      leaseOwner: 'dead-process',
+      leaseExpiresAt: new Date(started.getTime() + 30_000),
+      appVersion: '1.0.0',
+    }),
+  );
   const fence = { runId, epoch: 1, owner: 'dead-process' };
   await store.recordStep(
     {
