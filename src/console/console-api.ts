@@ -43,6 +43,8 @@ const MAX_QUALITY_POINTS = 500;
 const DAY_MS = 86_400_000;
 /** A worker that reported within this long counts as serving its queues. */
 const RESUMABLE: readonly RunStatus[] = ['failed', 'stopped'];
+/** How old a stranded-runs answer the pages may show (the query reads every unfinished run; the runs page polls). */
+const STRANDED_MAX_AGE_MS = 10_000;
 const SETTLED: readonly RunStatus[] = ['completed', 'partial', 'failed', 'stopped', 'cancelled'];
 
 /** A value as the page shows it: itself, or its JSON's start when it is too long. */
@@ -229,7 +231,7 @@ export class ConsoleApi {
       ...(parent !== undefined && { parentRunId: parent }),
       ...(before !== undefined && { before }),
     };
-    const [runs, stranded] = await Promise.all([this.spine.listRuns(filter), this.spine.strandedRuns()]);
+    const [runs, stranded] = await Promise.all([this.spine.listRuns(filter), this.spine.strandedRuns({ maxAgeMs: STRANDED_MAX_AGE_MS })]);
     const page = runs.slice(0, limit);
     return { runs: page.map(runSummary), next: runs.length > limit ? page[page.length - 1]!.runId : null, stranded: strandedSummary(stranded) };
   }
@@ -252,7 +254,7 @@ export class ConsoleApi {
       this.spine.listMapItems(runId),
       this.spine.listRuns({ parentRunId: runId, limit: MAX_CHILDREN }),
       this.spine.listRunEvents(runId, MAX_EVENTS),
-      this.spine.strandedRuns(),
+      this.spine.strandedRuns({ maxAgeMs: STRANDED_MAX_AGE_MS }),
     ]);
     // the definition the run is pinned to, when this process holds it; else the newest, to draw
     const definition = this.spine.runner.definitions.forRun(run)?.definition ?? this.definitionOf(run.workflowName);

@@ -105,12 +105,27 @@ export class SpineDeploys {
 
   static readonly DEFAULT_AFTER_MS = STRANDED_AFTER_MS;
 
-  /** Runs whose definition no live process holds (live workers', and this process's when it recovers runs), longer than `strandedAfterMs`. */
-  async strandedRuns(options: { readonly limit?: number } = {}): Promise<StrandedRun[]> {
+  /**
+   * Runs whose definition no live process holds (live workers', and this process's when it
+   * recovers runs), longer than `strandedAfterMs`. `maxAgeMs`: an answer at most this old is reused
+   * (the console asks on every page; the query reads every unfinished run).
+   */
+  async strandedRuns(options: { readonly limit?: number; readonly maxAgeMs?: number } = {}): Promise<StrandedRun[]> {
     const now = this.runner.clock.now();
+    const limit = options.limit ?? 1_000;
+    const cached = this.cached;
+    if (options.maxAgeMs !== undefined && cached !== null && cached.limit === limit && now - cached.at <= options.maxAgeMs) return cached.runs;
+    const runs = await this.readStranded(now, limit);
+    this.cached = { at: now, limit, runs };
+    return runs;
+  }
+
+  private cached: { readonly at: number; readonly limit: number; readonly runs: StrandedRun[] } | null = null;
+
+  private async readStranded(now: number, limit: number): Promise<StrandedRun[]> {
     const workers = this.store.queue === null ? [] : await this.store.queue.listWorkers();
     const held = heldByLiveWorkers(workers, now);
-    const unheld = await this.store.history.listUnheldRuns(held, new Date(now), options.limit ?? 1_000);
+    const unheld = await this.store.history.listUnheldRuns(held, new Date(now), limit);
     const { recovers, works } = this.takes();
     const mine = this.runner.definitions.held();
     const others = unheld.filter(({ run }) => !(holds(mine, run) && (run.queue === null ? recovers : works)));

@@ -558,8 +558,9 @@ export class Spine extends SpineReads {
    * runs that nothing will execute until a process of their version starts or they are migrated
    * (`migrateRuns`). Live processes: workers (their rows' definitions) and processes that recover
    * runs (they mark their definitions held); a run counts once `strandedAfterMs` passed without one.
+   * `limit` (default 1,000); `maxAgeMs`: an answer of this Spine at most this old may be reused.
    */
-  strandedRuns(options: { readonly limit?: number } = {}): Promise<StrandedRun[]> {
+  strandedRuns(options: { readonly limit?: number; readonly maxAgeMs?: number } = {}): Promise<StrandedRun[]> {
     return this.deploys.strandedRuns(options);
   }
 

@@ -87,7 +87,7 @@ describe('docs/DEPLOYING.md', () => {
       "const { Spine } = require('spine-orchestration');\n" +
         '(async () => {\n' +
         "  const spine = await Spine.create({ ...require('./v2.config.js'), recoverOnStart: true, logger: { info() {}, warn: (_f, m) => console.error(m), error: (_f, m) => console.error(m) } });\n" +
-        "  console.log(`recovered ${(await spine.recover()).length}`);\n" +
+        '  console.log(`recovered ${(await spine.recover()).length}`);\n' +
         '  await spine.close();\n' +
         '})();\n',
     );
@@ -105,14 +105,23 @@ describe('docs/DEPLOYING.md', () => {
     const b = await run(process.execPath, ['b.js'], probe);
     expect(b.stdout.trim()).toBe('recovered 0');
     // not in silence: process B's recovery pass warns, naming the run's version and the fix
-    expect(b.stderr).toMatch(/run \S+ of deploy\.wf is stranded \(running, since .*no live process holds version 1 \(definition [0-9a-f]{12}\) of "deploy\.wf" \(build build-1\).*spine migrate-runs deploy\.wf --from 1 --dry-run/);
+    expect(b.stderr).toMatch(
+      /run \S+ of deploy\.wf is stranded \(running, since .*no live process holds version 1 \(definition [0-9a-f]{12}\) of "deploy\.wf" \(build build-1\).*spine migrate-runs deploy\.wf --from 1 --dry-run/,
+    );
     const listed = await run(process.execPath, [spine, '-c', 'v2.config.js', 'runs', '--stranded', '--json'], probe);
     const stranded = JSON.parse(listed.stdout) as { workflowName: string; version: number; appVersion: string; status: string; reason: string }[];
     expect(stranded).toEqual([
       expect.objectContaining({ workflowName: 'deploy.wf', version: 1, appVersion: 'build-1', status: 'running', reason: expect.stringMatching(/^no live process holds version 1/) }),
     ]);
     // a process of version 1 finishes it
-    const v1 = await run(process.execPath, ['-e', "require('spine-orchestration').Spine.create({ ...require('./v1.config.js') }).then(async (s) => { const [r] = await s.recover(); console.log(r.status, r.completedSteps.join(',')); await s.close(); })"], probe);
+    const v1 = await run(
+      process.execPath,
+      [
+        '-e',
+        "require('spine-orchestration').Spine.create({ ...require('./v1.config.js'), recoverOnStart: false }).then(async (s) => { const [r] = await s.recover(); console.log(r.status, r.completedSteps.join(',')); await s.close(); })",
+      ],
+      probe,
+    );
     expect(v1.stdout.trim()).toBe('completed a,b,c');
   });
 });
