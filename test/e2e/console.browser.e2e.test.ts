@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { exec } from '../support/exec';
+import { createSpineDataSource, sqliteOptions, TypeOrmRunStore } from '../../src/persistence';
+import { newRun } from '../fixtures/records';
 
 /**
  * The console in a real headless Chromium (Debian's `chromium`; `SPINE_CHROMIUM` points
@@ -75,6 +77,7 @@ describeInBrowser('the console in headless Chromium, on the FINRA demo database'
   let page: Page;
   let failedBackfill: string;
   let xssRun: string;
+  const strandedRun = `stranded-${Date.now()}`;
   const pageErrors: string[] = [];
 
   const shot = async (name: string): Promise<string> => {
@@ -104,6 +107,16 @@ describeInBrowser('the console in headless Chromium, on the FINRA demo database'
     xssRun = (db.prepare(`SELECT run_id FROM core_workflow_runs WHERE workflow_name = 'finra.backfill' AND status = 'completed'`).get() as { run_id: string }).run_id;
     db.prepare('UPDATE core_workflow_runs SET error = ?, error_step = ? WHERE run_id = ?').run(PAYLOAD, 'refresh', xssRun);
     db.close();
+    // a queued run of a version no build here has (a deploy dropped it), queued two days ago
+    const dataSource = await createSpineDataSource(sqliteOptions(database)).initialize();
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
+    const enqueue = { queue: 'finra-v9', priority: 0, concurrencyKey: null, notBefore: twoDaysAgo };
+    await new TypeOrmRunStore(dataSource).enqueueRuns(
+      [newRun({ runId: strandedRun, workflowName: 'finra.weekly_refresh', workflowVersion: 9, workflowHash: 'f'.repeat(64), appVersion: 'build-9', startedAt: twoDaysAgo, enqueue })],
+      null,
+    );
+    await dataSource.query('UPDATE core_workflow_runs SET created_at = started_at WHERE run_id = ?', [strandedRun]);
+    await dataSource.destroy();
 
     const started = await startConsoleProcess(env);
     consoleProcess = started.child;
@@ -265,6 +278,20 @@ describeInBrowser('the console in headless Chromium, on the FINRA demo database'
     expect(await box.locator('img, script').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
     await shot('run-xss');
+  });
+
+  it("counts the stranded runs on the runs page and says on a stranded run's page why, and how to move it on", async () => {
+    await page.goto(`${base}/runs`);
+    const count = page.locator('[data-testid=stranded-count]');
+    await count.waitFor();
+    expect(await count.textContent()).toMatch(/^1 stranded run: finra\.weekly_refresh v9 \(1\) — no live process holds their version\. List them with npx spine runs --stranded/);
+    await page.goto(`${base}/runs/${strandedRun}`);
+    const banner = page.locator('[data-testid=stranded]');
+    await banner.waitFor();
+    expect(await banner.textContent()).toMatch(
+      /^Stranded since .*: no live process holds version 9 \(definition ffffffffffff\) of "finra\.weekly_refresh" \(build build-9\).* Fix: .*spine migrate-runs finra\.weekly_refresh --from 9 --dry-run\.$/,
+    );
+    await shot('run-stranded');
   });
 
   it('shows the workflows with their graph, and the queues, workers and schedules', async () => {
