@@ -8,9 +8,9 @@ import type { RunRecord } from '../core/store/records/run-record';
 import { capabilityOf, type SpineStore } from '../core/store/ports/spine-store';
 import { WorkflowRunner, type ExecuteOptions, type ResumeOptions } from '../core/runner/workflow-runner';
 import type { WorkflowResult } from '../core/runner/workflow-result';
-import type { RunEvent, RunEventListener } from '../core/runner/run-event';
 import { SpineDeploys, resolveAppVersion, type MigrateRunsOptions, type MigrationResult } from './spine.deploys';
 import type { StrandedRun } from '../core/runner/stranded-runs';
+import { StartedRuns } from './started-runs';
 import { WorkflowRegistry } from '../discovery/workflow.registry';
 import { InversifyClassProvider } from '../di/inversify-class.provider';
 import { paramsMetadataProblem, validateParams } from '../validation/params.validator';
@@ -626,26 +626,6 @@ export class Spine extends SpineReads {
   private unknownWorkflow(name: string): SpineError {
     const known = this.registry.names();
     return new SpineError('unknown-workflow', `Workflow "${name}" is not registered. ${known.length > 0 ? `Known workflows: ${known.join(', ')}.` : 'No workflows are registered.'}`);
-  }
-}
-
-/**
- * Tells `start` when its run has been recorded (the run's `run_started` event), and passes every
- * event on to the application's listener.
- */
-class StartedRuns {
-  private readonly waiting = new Map<string, () => void>();
-
-  constructor(private readonly listener: RunEventListener | undefined) {}
-
-  readonly onEvent = (event: RunEvent): void => {
-    if (event.type === 'run_started' && event.parentRunId === undefined) this.waiting.get(event.runId)?.();
-    this.listener?.(event);
-  };
-
-  waitFor(runId: string): { promise: Promise<void>; cancel(): void } {
-    const promise = new Promise<void>((resolve) => this.waiting.set(runId, resolve));
-    return { promise, cancel: () => void this.waiting.delete(runId) };
   }
 }
 
