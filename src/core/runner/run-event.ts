@@ -59,6 +59,8 @@ export type RunEvent =
   /** The delay before the next attempt. */
   | EventOf<'step_retried', Failure & { readonly delayMs: number }>
   | EventOf<'step_skipped', { readonly reason: string }>
+  /** A step whose attempt ended at a deadline (its timeout, the run's) returned afterwards, `outcome`: its result was refused, not recorded. */
+  | EventOf<'step_late_result', { readonly outcome: 'completed' | 'failed'; readonly reason: string }>
   /** The breached thresholds. */
   | EventOf<'quality_warning', { readonly violations: readonly string[] }>
   /** A step began waiting for a signal, until `until` (ISO) if it has a deadline; an 'approve' quality gate waits for `approval:<step>` (`violations`). */

@@ -9,7 +9,7 @@ import { ErrorPolicy } from '../policy/error-policy';
 import type { Dispatcher } from '../pipeline/pipeline.types';
 import { StepResult } from '../result/step-result';
 import type { Fence, MapItemRecord, RunOutcomeStatus, StepCommit } from '../store/records/run-record';
-import type { RunEventInit } from './run-event';
+import type { RunEvent, RunEventInit } from './run-event';
 import { RunEventLog } from './run-event-log';
 import { RunTimeoutError } from '../errors/step-timeout.error';
 import { checkStepEvents } from './step-events';
@@ -110,7 +110,9 @@ export class RunExecution implements AttemptEnvironment {
     this.dryRun = settings.dryRun;
     this.control = new RunControl(settings);
     this.runSignal = this.control.signal;
-    this.cancellable = settings.raceAborts;
+    // a run with a deadline races its steps against it: at the deadline the run fails at once, naming
+    // the running step, whatever that step does with its aborted signal
+    this.cancellable = settings.raceAborts || (settings.parentRunId === null && definition.timeoutMs !== null);
     const { stopSignal, handoffSignal } = settings;
     this.yieldSignal = stopSignal !== null && handoffSignal !== null ? AbortSignal.any([stopSignal, handoffSignal]) : (stopSignal ?? handoffSignal);
     this.workflowName = definition.name;
@@ -327,14 +329,14 @@ export class RunExecution implements AttemptEnvironment {
   private async runTraced(): Promise<WorkflowResult> {
     const unfollow = this.control.follow(this.settings.signal);
     const limit = this.settings.parentRunId === null ? this.definition.timeoutMs : null;
-    const timer = limit === null ? null : setTimeout(() => this.control.timeOut(new RunTimeoutError(this.definition.name, limit)), limit);
-    timer?.unref();
+    // on the run's clock: a test's fake time moves the deadline too
+    const cancelTimer = limit === null ? null : this.clock.setTimer(limit, () => this.control.timeOut(new RunTimeoutError(this.definition.name, limit)));
     try {
       return await this.runSteps();
     } catch (error) {
       throw await this.interruption(error);
     } finally {
-      if (timer !== null) clearTimeout(timer);
+      cancelTimer?.();
       if (this.ownsGuard) this.guard?.stop();
       await this.ledger.settle();
       if (this.opened) await this.log.save();
@@ -749,6 +751,27 @@ export class RunExecution implements AttemptEnvironment {
     const steps = this.definition.steps;
     for (let j = from; j < to; j++) await this.skip(steps[j]!, j, reason);
     return to;
+  }
+
+  /** A step returned after its attempt ended at a deadline: its result is refused; the run's log says it came (best effort: the run may have ended). */
+  lateResult(step: StepDefinition, attempt: number, iteration: number, outcome: 'completed' | 'failed', deadline: unknown): void {
+    const event: RunEvent = {
+      type: 'step_late_result',
+      runId: this.runId,
+      traceId: this.initial.traceId,
+      workflow: this.workflowName,
+      timestamp: this.clock.now(),
+      step: step.name,
+      attempt,
+      iteration,
+      outcome,
+      reason: `${messageOf(deadline)}; the step returned ${outcome === 'completed' ? 'a result' : 'an error'} afterwards, refused`,
+    };
+    const tell = async (): Promise<void> => {
+      if (this.settings.persist && !this.dryRun) await this.store.journal.recordEvents([event], null);
+      this.services.onEvent?.(event);
+    };
+    tell().catch((error: unknown) => this.services.logger.warn({ runId: this.runId, step: step.name }, `recording the late result of step "${step.name}" failed: ${messageOf(error)}`));
   }
 
   /** How a run whose timeout ran out ends. */

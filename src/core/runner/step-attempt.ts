@@ -2,7 +2,7 @@ import type { WorkflowContext } from '../context/workflow-context';
 import type { RunScope, StepDefinition, StepRuntime } from '../definition/step-definition';
 import { categoryOf, messageOf } from '../errors/step-error';
 import { endsExecution } from '../errors/spine-error';
-import { RunHaltedError, StepTimeoutError } from '../errors/step-timeout.error';
+import { RunHaltedError, RunTimeoutError, StepTimeoutError } from '../errors/step-timeout.error';
 import { setMaxListeners } from 'node:events';
 import { StepResult } from '../result/step-result';
 import { runStepAttempt } from './step-handlers';
@@ -20,6 +20,11 @@ export interface AttemptEnvironment extends StepEnvironment {
   readonly cancellable: boolean;
   readonly middleware: readonly StepMiddleware[];
   readonly scope: RunScope;
+  /**
+   * A step whose attempt ended at its deadline (its own timeout, the run's) returned afterwards:
+   * its result is not taken (the attempt was recorded failed with TIMEOUT); this records that it came.
+   */
+  lateResult(step: StepDefinition, attempt: number, iteration: number, outcome: 'completed' | 'failed', deadline: unknown): void;
 }
 
 /** One attempt of one step (a new object per attempt only on the guarded path). */
@@ -106,6 +111,13 @@ async function guardedAttempt(env: AttemptEnvironment, request: AttemptRequest):
     // a map item halted because its map failed: its step's work ends before the map reports the
     // failure, so a resume never overlaps it (a timeout or a cancel does not wait)
     if (reason instanceof RunHaltedError) await Promise.resolve(running).catch(() => undefined);
+    // past a deadline: the step's result, if it ever comes, is refused (this attempt is over) and said to have come
+    else if (reason instanceof StepTimeoutError || reason instanceof RunTimeoutError) {
+      Promise.resolve(running).then(
+        (late) => env.lateResult(step, attempt, iteration, late.success ? 'completed' : 'failed', reason),
+        () => env.lateResult(step, attempt, iteration, 'failed', reason),
+      );
+    }
     return toFailure(reason);
   } finally {
     cancelTimer?.();

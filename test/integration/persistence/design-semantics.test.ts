@@ -1,6 +1,8 @@
 import { ErrorCategory, ErrorPolicy, RetryPolicy, Spine, Step, StepError, StepResult, Workflow, WorkflowContext, WorkflowRunner, type RunEvent } from 'spine-orchestration';
 import { TABLES, TypeOrmRunStore } from '../../../src/persistence';
 import { testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
+import { FakeClock } from 'spine-orchestration/testing';
+import { until } from '../../support/polling';
 
 /**
  * The design's run semantics (design 03–06, the change note), recorded on a real database:
@@ -257,6 +259,38 @@ describe.each(testDrivers())('the design semantics recorded on %s', (driver) => 
     expect((await store.getRun(result.runId))?.status).toBe('failed');
     slow = false;
     expect((await r.resume(result.runId, { workflow: wf })).status).toBe('completed');
+  });
+
+  it('holds a run deadline against a step that ignores its signal: the run fails at the deadline naming that step, the next never starts, the late result is refused and said to have come', async () => {
+    const clock = new FakeClock({ start: new Date('2026-06-01T00:00:00Z'), autoAdvance: false });
+    const started: string[] = [];
+    const late = (name: string) =>
+      Step.lambda(name, async () => {
+        started.push(name);
+        await clock.sleep(120); // deaf to its aborted signal: it goes on to 120 ms
+        return { [name]: true };
+      });
+    const wf = Workflow.define({ name: `deadline.${driver}`, timeoutMs: 80, steps: [Step.lambda('s1', () => (started.push('s1'), { s1: true })), late('s2'), late('s3')] });
+    const events: RunEvent[] = [];
+    const r = new WorkflowRunner({ store, clock, onEvent: (e) => events.push(e) });
+    const running = r.execute(wf);
+    await until(async () => started.includes('s2') && clock.sleepers > 0, 5_000);
+    clock.advance(80); // the deadline, with s2 still running
+    const result = await running;
+    expect(result).toMatchObject({ status: 'failed', errorStep: 's2', errorCategory: 'TIMEOUT', completedSteps: ['s1'] });
+    expect(result.error).toContain(`workflow "${wf.name}" allows an execution 80 ms`);
+    expect(started).toEqual(['s1', 's2']);
+    expect((await store.getRunSteps(result.runId)).map((s) => `${s.stepName}:${s.status}`)).toEqual(['s1:completed', 's2:failed']);
+    clock.advance(40); // s2 returns, past the deadline: nothing of it is taken
+    await until(async () => events.some((e) => e.type === 'step_late_result'), 2_000);
+    expect(events.find((e) => e.type === 'step_late_result')).toMatchObject({
+      step: 's2',
+      outcome: 'completed',
+      reason: expect.stringMatching(/allows an execution 80 ms.*returned a result afterwards, refused/),
+    });
+    expect((await store.getRunSteps(result.runId)).map((s) => `${s.stepName}:${s.status}`)).toEqual(['s1:completed', 's2:failed']);
+    expect(await store.getRun(result.runId)).toMatchObject({ status: 'failed', errorStep: 's2' });
+    expect((await store.listRunEvents(result.runId, 100)).map((e) => e.type)).toContain('step_late_result');
   });
 
   it('accepts the categories the documents use everywhere: NETWORK (retried by default, also from a thrown ECONNREFUSED) and QUALITY_GATE; refuses unknown ones naming the known', async () => {
