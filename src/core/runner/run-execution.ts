@@ -649,7 +649,7 @@ export class RunExecution implements AttemptEnvironment {
       // a step's own skip: no quality gate (it handled no data), its route checked like any
       if (result.skipped !== null && result.nextStep !== null) result = checkRoute(step, result, index);
       if (result.skipped !== null) {
-        await this.skip(step, position, result.skipped, undefined, result.nextStep ?? step.next);
+        await this.skip(step, position, result.skipped, undefined, result.nextStep ?? step.next, { iteration, attempt, durationMs: performance.now() - started });
         if (result.events.length > 0) await this.stepEvents(step, attempt, iteration, result);
         return { result, context: ctx, cancelled };
       }
@@ -728,8 +728,15 @@ export class RunExecution implements AttemptEnvironment {
     return result.asFailure(`Quality gate of step "${step.name}" failed: ${violations.join('; ')}; ${why}`, ErrorCategory.DATA_QUALITY);
   }
 
-  private async skip(step: StepDefinition, position: number, reason: string, seededOutput?: Readonly<Record<string, unknown>>, route: string | null = null): Promise<void> {
-    await this.committed(this.ledger.skip(step, position, reason, this.clock.now(), seededOutput, route));
+  private async skip(
+    step: StepDefinition,
+    position: number,
+    reason: string,
+    seededOutput?: Readonly<Record<string, unknown>>,
+    route: string | null = null,
+    execution: { readonly iteration: number; readonly attempt: number; readonly durationMs: number } | null = null,
+  ): Promise<void> {
+    await this.committed(this.ledger.skip(step, position, reason, this.clock.now(), seededOutput, route, execution));
     this.emit({ type: 'step_skipped', step: step.name, reason });
   }
 

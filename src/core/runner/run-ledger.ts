@@ -357,8 +357,18 @@ export class RunLedger {
    * later step (with the output a given context had for it: `seededOutput`), or the step's own
    * `StepResult.skip` (which may route: `nextStep`).
    */
-  skip(step: StepDefinition, position: number, reason: string, now: number, seededOutput?: Readonly<Record<string, unknown>>, nextStep: string | null = null): Recorded {
-    const iteration = this.iterations[position]! + 1;
+  skip(
+    step: StepDefinition,
+    position: number,
+    reason: string,
+    now: number,
+    seededOutput?: Readonly<Record<string, unknown>>,
+    nextStep: string | null = null,
+    /** The step's own skip (`StepResult.skip`): the execution that skipped, whose iteration, attempt and key the row keeps. */
+    execution: { readonly iteration: number; readonly attempt: number; readonly durationMs: number } | null = null,
+  ): Recorded {
+    const iteration = execution?.iteration ?? this.iterations[position]! + 1;
+    const attempts = execution?.attempt ?? 0;
     const key = `${this.runId}:${step.name}:${iteration}`;
     this.skipped.push(step.name);
     this.lastStatus[position] = 'skipped';
@@ -367,8 +377,8 @@ export class RunLedger {
       type: step.type,
       status: 'skipped',
       iteration,
-      attempts: 0,
-      durationMs: 0,
+      attempts,
+      durationMs: execution?.durationMs ?? 0,
       error: null,
       errorCategory: null,
       quality: null,
@@ -377,7 +387,7 @@ export class RunLedger {
     });
     // the reason is kept in the row's error column (a skipped row has no error); a given context's output in its output
     const row = StepResult.ok(seededOutput ?? null, nextStep === null ? {} : { nextStep });
-    return this.write(step, iteration, 0, 'skipped', key, now, 0, row, null, reason);
+    return this.write(step, iteration, attempts, 'skipped', key, now, execution?.durationMs ?? 0, row, null, reason);
   }
 
   private write(

@@ -148,6 +148,13 @@ describe.each(testDrivers())('the design semantics recorded on %s', (driver) => 
       ['load', 'skipped', 'its dependency "fetch" did not complete'],
       ['report', 'completed', null],
     ]);
+    // the step's own skip keeps the iteration, attempt and key its handler ran under; a skip without a run has attempt 0
+    expect(steps.map((s) => [s.stepName, s.iteration, s.attempt, s.idempotencyKey])).toEqual([
+      ['fetch', 1, 1, `${result.runId}:fetch:1`],
+      ['load', 1, 0, `${result.runId}:load:1`],
+      ['report', 1, 1, `${result.runId}:report:1`],
+    ]);
+    expect(result.steps.find((e) => e.name === 'fetch')).toMatchObject({ status: 'skipped', iteration: 1, attempts: 1, idempotencyKey: `${result.runId}:fetch:1` });
   });
 
   it('resumes a failed run at a chosen step through execute({ runId, startFrom }), skipping the steps between', async () => {
