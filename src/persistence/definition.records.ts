@@ -6,7 +6,11 @@ import type { RunWriter } from './run.writer';
 import type { SqlClient } from './sql-client';
 import type { StoredValues } from './stored-values';
 
-/** The definitions of the TypeORM store (`core_workflows`): code definitions that ran, once per name and hash; declarative ones, one active version per name. */
+/**
+ * The definitions of the TypeORM store (`core_workflows`): code definitions that ran, once per name
+ * and hash; declarative ones, versioned. One row per name is active, whatever its kind: the one
+ * saved last (a process saves its definitions at start-up, each workflow's newest version last).
+ */
 export class DefinitionRecords {
   constructor(
     private readonly sql: SqlClient,
@@ -19,24 +23,25 @@ export class DefinitionRecords {
   ) {}
 
   async saveDefinition(spec: WorkflowSpec, hash: string): Promise<void> {
-    const existing = await this.sql.all(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash]);
-    if (existing.length > 0) return;
-    try {
-      const now = toSqlDatetime(this.now());
-      await this.sql.run(`INSERT INTO ${TABLES.workflows} (name, domain, version, spec, spec_hash, created_at, updated_at, description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
-        spec.name,
-        spec.domain,
-        spec.version,
-        JSON.stringify(spec),
-        hash,
-        now,
-        now,
-        spec.description,
-      ]);
-    } catch (error) {
-      const again = await this.sql.all(`SELECT id FROM ${TABLES.workflows} WHERE name = ? AND spec_hash = ?`, [spec.name, hash]);
-      if (again.length === 0) throw error;
-    }
+    const now = toSqlDatetime(this.now());
+    const on = this.bool(true);
+    const off = this.bool(false);
+    const select = { kind: 'all', sql: `SELECT id, is_active FROM ${TABLES.workflows} WHERE kind = 'code' AND name = ? AND spec_hash = ?`, values: [spec.name, hash] } as const;
+    await this.writer.plan(function* () {
+      let found = (yield select) as { id: unknown; is_active: unknown }[];
+      if (found.length === 0) {
+        yield {
+          kind: 'run',
+          sql: `INSERT INTO ${TABLES.workflows} (name, domain, version, spec, spec_hash, created_at, updated_at, description, is_active, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'code')`,
+          values: [spec.name, spec.domain, spec.version, JSON.stringify(spec), hash, now, now, spec.description, on],
+        };
+        found = (yield select) as { id: unknown; is_active: unknown }[];
+      } else if (!Number(found[0]!.is_active)) {
+        yield { kind: 'run', sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE id = ?`, values: [on, now, found[0]!.id] };
+      }
+      // one active definition per name, whatever its kind: the one saved last
+      yield { kind: 'run', sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE name = ? AND id <> ? AND is_active = ?`, values: [off, now, spec.name, found[0]!.id, on] };
+    });
   }
 
   async saveStoredDefinition(definition: Omit<StoredDefinition, 'isActive' | 'createdAt' | 'updatedAt'>, now: Date): Promise<{ readonly created: boolean }> {
@@ -58,10 +63,10 @@ export class DefinitionRecords {
           values: [name, definition.domain, definition.version, document, hash, at, at, definition.description, JSON.stringify(definition.tags), on, definition.createdBy],
         };
       }
-      // one active version per name
+      // one active definition per name, whatever its kind: the one saved last
       yield {
         kind: 'run',
-        sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE kind = 'declarative' AND name = ? AND spec_hash <> ? AND is_active = ?`,
+        sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE name = ? AND NOT (kind = 'declarative' AND spec_hash = ?) AND is_active = ?`,
         values: [off, at, name, hash, on],
       };
       return { created: found.length === 0 };

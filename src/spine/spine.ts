@@ -206,7 +206,13 @@ export class Spine extends SpineReads {
       await opened.close();
       throw new SpineStartupError(problems);
     }
-    for (const definition of registry.all().map((entry) => entry.definition)) await store.definitions.saveDefinition(workflowSpec(definition), workflowHash(definition));
+    // each workflow's newest version saved last: the active definition of its name (one per name)
+    const saving = registry
+      .all()
+      .filter((entry) => entry.stored !== true) // a stored definition is saved as it is, declarative
+      .map((entry) => entry.definition)
+      .sort((a, b) => a.version - b.version);
+    for (const definition of saving) await store.definitions.saveDefinition(workflowSpec(definition), workflowHash(definition));
     registry.freeze(startedAt);
     const recoveryIntervalMs = options.recoveryIntervalMs ?? options.lease?.durationMs ?? 30_000;
     const spine = new Spine(

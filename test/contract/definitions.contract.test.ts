@@ -20,4 +20,16 @@ describeEachStore('contract: DefinitionStore', (backend) => {
     expect(await t.store.saveStoredDefinition(version(1, 'a'.repeat(64)), new Date(t.clock.now() + 2))).toEqual({ created: false });
     expect((await t.store.listStoredDefinitions()).filter((d) => d.name === name).map((d) => d.version)).toEqual([1]);
   });
+
+  it('keeps one active definition per name whatever route saved it: a code definition saved after a declarative one replaces it, and back', async () => {
+    const name = uniqueId('def.mixed');
+    const declarative = { name, domain: null, version: 2, description: null, tags: [], document: { name, version: 2 }, hash: 'd'.repeat(64), createdBy: null };
+    await t.store.saveStoredDefinition(declarative, new Date(t.clock.now()));
+    expect((await t.store.listStoredDefinitions()).filter((d) => d.name === name).map((d) => d.version)).toEqual([2]);
+    const code = Workflow.define({ name, version: 2, steps: [Step.lambda('a', () => ({}))] });
+    await t.store.saveDefinition(workflowSpec(code), workflowHash(code));
+    expect((await t.store.listStoredDefinitions()).filter((d) => d.name === name)).toEqual([]);
+    await t.store.saveStoredDefinition(declarative, new Date(t.clock.now() + 1));
+    expect((await t.store.listStoredDefinitions()).filter((d) => d.name === name).map((d) => d.version)).toEqual([2]);
+  });
 });

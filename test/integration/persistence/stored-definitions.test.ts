@@ -88,4 +88,17 @@ describe.each(testDrivers())('stored workflow definitions on %s', (driver) => {
     const rows = (await db.dataSource.query(`SELECT name FROM ${TABLES.workflows} WHERE kind = 'declarative' AND name IN ('stored.broken', 'stored.bad', 'code.wf')`)) as unknown[];
     expect(rows).toEqual([]);
   });
+
+  it('keeps one active definition per name in core_workflows: a code version 2 registered after a stored version 2 becomes the active one; within a process the newest version', async () => {
+    const admin = await open({ handlers: [handlers()] });
+    await admin.saveDefinition(YAML_V2.replace('name: stored.weekly', 'name: stored.mixed'));
+    const code = (version: number) => Workflow.define({ name: 'stored.mixed', version, steps: [Step.lambda('x', () => ({}))] });
+    spines.push(await Spine.create({ database: db.dataSource, workflows: [code(2), code(1)], recoverOnStart: false, logger: { warn: () => undefined } }));
+    const rows = (await db.dataSource.query(`SELECT version, kind, is_active FROM ${TABLES.workflows} WHERE name = ? ORDER BY id`, ['stored.mixed'])) as Record<string, unknown>[];
+    expect(rows.map((r) => [Number(r.version), r.kind, Number(r.is_active)])).toEqual([
+      [2, 'declarative', 0],
+      [1, 'code', 0],
+      [2, 'code', 1],
+    ]);
+  });
 });
