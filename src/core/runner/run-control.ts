@@ -19,13 +19,19 @@ export class RunControl {
   /** The run's own controller; null for a map item, which is told through its map's signal. */
   private readonly controller: AbortController | null;
   readonly signal: AbortSignal;
+  /** The run's own deadline, once it ran out (an item also sees its map's run time out: that stops it unrecorded). */
+  private ownTimeout: RunTimeoutError | null = null;
 
   // few listen to the run's own signal at once (the running attempt, a wait, a map step), so it
   // keeps Node's default listener limit
-  constructor(private readonly settings: RunSettings) {
+  constructor(
+    private readonly settings: RunSettings,
+    /** The run has a deadline of its own (a map item of a workflow with `timeoutMs`): it needs its own controller. */
+    ownDeadline = false,
+  ) {
     // a map item is cancelled, halted or ended only with its map: it uses the map's signal as its
-    // own (an AbortController per item would cost more than the item)
-    const borrowed = settings.parentRunId !== null ? settings.signal : null;
+    // own (an AbortController per item would cost more than the item), unless it has a deadline of its own
+    const borrowed = settings.parentRunId !== null && !ownDeadline ? settings.signal : null;
     this.controller = borrowed === null ? new AbortController() : null;
     this.signal = borrowed ?? this.controller!.signal;
   }
@@ -37,7 +43,9 @@ export class RunControl {
 
   /** The workflow's run timeout ran out: the running step is aborted and the run fails with TIMEOUT. */
   timeOut(error: RunTimeoutError): void {
-    if (!this.signal.aborted) this.controller?.abort(error);
+    if (this.signal.aborted || this.controller === null) return;
+    this.ownTimeout = error;
+    this.controller.abort(error);
   }
 
   /** The claim is stale: the running step is aborted and the execution ends at once. */
@@ -54,7 +62,8 @@ export class RunControl {
     if (external === null || this.controller === null) return NO_OP;
     const onAbort = (): void => {
       const reason: unknown = external.reason;
-      if (reason instanceof RunHaltedError || reason instanceof LeaseLostError) {
+      // a halt, a lost claim, a map's run timing out pass on as they are (a map item follows its map's signal)
+      if (reason instanceof RunHaltedError || reason instanceof LeaseLostError || reason instanceof RunTimeoutError) {
         if (!this.signal.aborted) this.controller!.abort(reason);
       } else this.cancel(reason);
     };
@@ -79,7 +88,7 @@ export class RunControl {
   abortedAs(): 'cancelled' | 'stopped' | 'timeout' {
     const reason: unknown = this.signal.reason;
     if (reason instanceof LeaseLostError) throw reason;
-    if (reason instanceof RunTimeoutError) return this.controller === null ? 'stopped' : 'timeout';
+    if (reason instanceof RunTimeoutError) return reason === this.ownTimeout ? 'timeout' : 'stopped';
     return reason instanceof RunHaltedError ? 'stopped' : 'cancelled';
   }
 }

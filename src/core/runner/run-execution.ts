@@ -108,11 +108,11 @@ export class RunExecution implements AttemptEnvironment {
     this.dispatcher = services.dispatcher;
     this.clock = services.clock;
     this.dryRun = settings.dryRun;
-    this.control = new RunControl(settings);
+    this.control = new RunControl(settings, definition.timeoutMs !== null);
     this.runSignal = this.control.signal;
     // a run with a deadline races its steps against it: at the deadline the run fails at once, naming
     // the running step, whatever that step does with its aborted signal
-    this.cancellable = settings.raceAborts || (settings.parentRunId === null && definition.timeoutMs !== null);
+    this.cancellable = settings.raceAborts || definition.timeoutMs !== null;
     const { stopSignal, handoffSignal } = settings;
     this.yieldSignal = stopSignal !== null && handoffSignal !== null ? AbortSignal.any([stopSignal, handoffSignal]) : (stopSignal ?? handoffSignal);
     this.workflowName = definition.name;
@@ -328,7 +328,8 @@ export class RunExecution implements AttemptEnvironment {
 
   private async runTraced(): Promise<WorkflowResult> {
     const unfollow = this.control.follow(this.settings.signal);
-    const limit = this.settings.parentRunId === null ? this.definition.timeoutMs : null;
+    // a map item of a workflow with a deadline has its own (its map's run's deadline reaches it through the map's signal)
+    const limit = this.definition.timeoutMs;
     // on the run's clock: a test's fake time moves the deadline too
     const cancelTimer = limit === null ? null : this.clock.setTimer(limit, () => this.control.timeOut(new RunTimeoutError(this.definition.name, limit)));
     try {

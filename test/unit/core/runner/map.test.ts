@@ -1,9 +1,41 @@
-import { ErrorCategory, Step, StepResult, Workflow, WorkflowRunner } from 'spine-orchestration';
+import { ErrorCategory, Step, StepResult, Workflow, WorkflowRunner, type RunEvent } from 'spine-orchestration';
+import { FakeClock } from 'spine-orchestration/testing';
 import { testRunner } from '../../../fixtures/workflows';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('WorkflowRunner map steps', () => {
+  it("holds a map item's own deadline (its workflow's timeoutMs): the item that outlives it fails TIMEOUT at once, the others complete", async () => {
+    const clock = new FakeClock({ start: new Date('2026-06-01T00:00:00Z'), autoAdvance: false });
+    const slowStarted: number[] = [];
+    const item = Workflow.define({
+      name: 'deadline.item',
+      timeoutMs: 50,
+      steps: [
+        Step.lambda('work', async (ctx) => {
+          const n = ctx.getParam<number>('item');
+          if (n === 1) {
+            slowStarted.push(n);
+            await clock.sleep(200); // deaf to its aborted signal
+          }
+          return { n };
+        }),
+      ],
+    });
+    const wf = Workflow.define({ name: 'deadline.map', steps: [Step.map('fan', { items: [0, 1, 2], iterator: item, toleratedFailureCount: 1 })] });
+    const events: RunEvent[] = [];
+    const running = new WorkflowRunner({ clock, onEvent: (e) => events.push(e) }).execute(wf);
+    for (let i = 0; i < 100 && slowStarted.length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    clock.advance(50);
+    const result = await running;
+    expect(result.status).toBe('partial');
+    const failed = result.context.getOutput<{ errors: { index: number; error: string; errorCategory: string }[] }>('fan')!.errors;
+    expect(failed).toEqual([expect.objectContaining({ index: 1, errorCategory: 'TIMEOUT', error: expect.stringContaining('workflow "deadline.item" allows an execution 50 ms') })]);
+    clock.advance(200);
+    for (let i = 0; i < 20 && !events.some((e) => e.type === 'step_late_result'); i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(events.filter((e) => e.type === 'step_late_result').map((e) => e.step)).toEqual(['work']);
+  });
+
   it('runs every item with bounded concurrency and keeps results in item order', async () => {
     let inFlight = 0;
     let maxInFlight = 0;
