@@ -32,6 +32,38 @@ export class QualityThresholds {
     return value instanceof QualityThresholds ? value : new QualityThresholds(value);
   }
 
+  /**
+   * Thresholds from a step's config (the design's `QualityThresholds.from_config(config)`): the
+   * limits under `quality_thresholds`, `qualityThresholds` or `quality` when one of those is an
+   * object, else at the top level; each in the design's spelling (`min_valid_rate`) or this one's
+   * (`minValidRate`). Other keys are left alone. Throws naming a limit that is not a number, a limit
+   * given twice, or one out of range.
+   */
+  static fromConfig(config: Readonly<Record<string, unknown>> | null | undefined): QualityThresholds {
+    if (config === null || config === undefined) return new QualityThresholds();
+    if (typeof config !== 'object' || Array.isArray(config)) throw new TypeError(`QualityThresholds.fromConfig: config must be an object (got ${Array.isArray(config) ? 'an array' : typeof config})`);
+    const nested = ['quality_thresholds', 'qualityThresholds', 'quality'].map((key) => config[key]).find((v) => v !== null && typeof v === 'object' && !Array.isArray(v));
+    const source = (nested ?? config) as Readonly<Record<string, unknown>>;
+    const init: Record<string, number> = {};
+    const problems: string[] = [];
+    for (const [camel, snake] of [
+      ['minValidRate', 'min_valid_rate'],
+      ['maxNullRate', 'max_null_rate'],
+      ['minRecordCount', 'min_record_count'],
+      ['maxRecordCount', 'max_record_count'],
+    ] as const) {
+      const given = [camel, snake].filter((key) => source[key] !== undefined && source[key] !== null);
+      if (given.length === 2) problems.push(`${snake} is given twice (as ${snake} and ${camel}); give it once`);
+      if (given.length === 0) continue;
+      const value = source[given[0]!];
+      if (typeof value !== 'number') problems.push(`${given[0]} must be a number (got ${JSON.stringify(value)})`);
+      else init[camel] = value;
+    }
+    problems.push(...QualityThresholds.problemsOf(init));
+    if (problems.length > 0) throw new RangeError(`QualityThresholds.fromConfig: ${problems.join('; ')}`);
+    return new QualityThresholds(init);
+  }
+
   /** Every problem with the given limits (empty when valid). */
   static problemsOf(init: QualityThresholdsInit): string[] {
     const problems: string[] = [];

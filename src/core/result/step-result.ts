@@ -20,6 +20,8 @@ export interface OkOptions {
   readonly events?: readonly StepEvent[];
   /** Routes the run to this step next (overrides declaration order and `next`). */
   readonly nextStep?: string;
+  /** Keep a snapshot of the run's context right after this step (the design's `checkpoint=True`), as a step declared with `checkpoint: true` does. */
+  readonly checkpoint?: boolean;
 }
 
 /** Extras of a failed result. */
@@ -40,6 +42,7 @@ interface StepResultInit {
   readonly events: readonly StepEvent[];
   readonly nextStep: string | null;
   readonly skipped: string | null;
+  readonly checkpoint: boolean;
 }
 
 const NO_UPDATES: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -57,6 +60,8 @@ export class StepResult {
   readonly nextStep: string | null;
   /** `StepResult.skip(reason)`: the step chose not to do its work; the reason (null otherwise). */
   readonly skipped: string | null;
+  /** `StepResult.ok(…, { checkpoint: true })`: the run keeps a snapshot of its context right after this step. */
+  readonly checkpoint: boolean;
 
   private constructor(init: StepResultInit) {
     this.success = init.success;
@@ -66,6 +71,7 @@ export class StepResult {
     this.errorCategory = init.errorCategory;
     this.quality = init.quality;
     this.events = init.events;
+    this.checkpoint = init.checkpoint;
     this.nextStep = init.nextStep;
     this.skipped = init.skipped;
     Object.freeze(this);
@@ -83,6 +89,7 @@ export class StepResult {
       events: options.events ?? NO_EVENTS,
       nextStep: options.nextStep ?? null,
       skipped: null,
+      checkpoint: options.checkpoint === true,
     });
   }
 
@@ -103,6 +110,7 @@ export class StepResult {
       events: options.events ?? NO_EVENTS,
       nextStep: options.nextStep ?? null,
       skipped: reason,
+      checkpoint: false,
     });
   }
 
@@ -121,6 +129,7 @@ export class StepResult {
       events: options.events ?? NO_EVENTS,
       nextStep: null,
       skipped: null,
+      checkpoint: false,
     });
   }
 
@@ -131,7 +140,7 @@ export class StepResult {
 
   /** The same result turned into a failure (a quality gate or a merge that was refused). */
   asFailure(error: string, category: ErrorCategory): StepResult {
-    return new StepResult({ ...this, success: false, error, errorCategory: category, contextUpdates: NO_UPDATES, nextStep: null, skipped: null });
+    return new StepResult({ ...this, success: false, error, errorCategory: category, contextUpdates: NO_UPDATES, nextStep: null, skipped: null, checkpoint: false });
   }
 }
 

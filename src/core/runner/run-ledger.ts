@@ -325,7 +325,7 @@ export class RunLedger {
       idempotencyKey: key,
     });
     const every = this.checkpointEvery;
-    const snapshot = result.success && after !== null && (step.checkpoint || (every !== null && this.completed.length % every === 0)) ? after : null;
+    const snapshot = result.success && after !== null && (step.checkpoint || result.checkpoint || (every !== null && this.completed.length % every === 0)) ? after : null;
     return this.write(step, iteration, attempts, status, key, startedAt, durationMs, result, snapshot);
   }
 

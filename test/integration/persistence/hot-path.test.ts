@@ -106,7 +106,7 @@ describe('the in-memory store', () => {
   });
 });
 
-/** Snapshots every 2 completed steps and at the step marked `checkpoint`; getCheckpoint rebuilds the context from them. */
+/** Snapshots every 2 completed steps, at the step marked `checkpoint` and after a result that asks for one; getCheckpoint rebuilds the context from them. */
 async function expectCheckpoints(store: RunStore): Promise<void> {
   const wf = Workflow.define({
     name: `snapshots.${store.constructor.name}`,
@@ -116,7 +116,8 @@ async function expectCheckpoints(store: RunStore): Promise<void> {
       Step.lambda('b', () => StepResult.ok({ b: 2 }, { contextUpdates: { seen: 'b' } })),
       Step.lambda('c', () => ({ c: 3 }), { checkpoint: true }),
       Step.lambda('d', () => ({ d: 4 })),
-      Step.lambda('e', () => ({ e: 5 })),
+      // the design's StepResult.ok(output, checkpoint=True)
+      Step.lambda('e', () => StepResult.ok({ e: 5 }, { checkpoint: true })),
     ],
   });
   const result = await new WorkflowRunner({ store }).execute(wf, { params: { week: '2026-11-27' } });
@@ -127,7 +128,7 @@ async function expectCheckpoints(store: RunStore): Promise<void> {
     ['b', 2, true],
     ['c', 3, true],
     ['d', 4, true],
-    ['e', 5, false],
+    ['e', 5, true],
   ]);
   expect(await store.getCheckpoint!(result.runId, 'a')).toBeNull();
   const atC = await store.getCheckpoint!(result.runId, 'c');

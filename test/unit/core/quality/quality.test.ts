@@ -37,3 +37,20 @@ describe('QualityThresholds', () => {
     expect(() => new QualityThresholds({ minRecordCount: 10, maxRecordCount: 5 })).toThrow(/above maxRecordCount/);
   });
 });
+
+describe('QualityThresholds.fromConfig (the design’s from_config)', () => {
+  it('reads the limits of a step config in either spelling, nested or at the top level, leaving other keys alone', () => {
+    expect(QualityThresholds.fromConfig({ min_valid_rate: 0.95, max_null_rate: 0.01, min_record_count: 100, max_record_count: 1_000_000, label: 'weekly' })).toEqual(
+      new QualityThresholds({ minValidRate: 0.95, maxNullRate: 0.01, minRecordCount: 100, maxRecordCount: 1_000_000 }),
+    );
+    expect(QualityThresholds.fromConfig({ quality_thresholds: { minValidRate: 0.9 }, min_valid_rate: 0.5 }).minValidRate).toBe(0.9);
+    expect(QualityThresholds.fromConfig({ quality: { min_record_count: 3 } }).check(new QualityMetrics({ recordCount: 2, validCount: 2 }))).toEqual(['recordCount 2 is below minRecordCount 3']);
+    expect(QualityThresholds.fromConfig(undefined)).toEqual(new QualityThresholds());
+  });
+
+  it('refuses a limit that is not a number, one given twice, or one out of range, naming it', () => {
+    expect(() => QualityThresholds.fromConfig({ min_valid_rate: '0.9' })).toThrow('QualityThresholds.fromConfig: min_valid_rate must be a number (got "0.9")');
+    expect(() => QualityThresholds.fromConfig({ min_valid_rate: 0.9, minValidRate: 0.8 })).toThrow(/min_valid_rate is given twice/);
+    expect(() => QualityThresholds.fromConfig({ max_null_rate: 2 })).toThrow(/maxNullRate must be a rate between 0 and 1 \(got 2\)/);
+  });
+});
