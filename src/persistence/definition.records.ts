@@ -27,21 +27,30 @@ export class DefinitionRecords {
     const on = this.bool(true);
     const off = this.bool(false);
     const select = { kind: 'all', sql: `SELECT id, is_active FROM ${TABLES.workflows} WHERE kind = 'code' AND name = ? AND spec_hash = ?`, values: [spec.name, hash] } as const;
-    await this.writer.plan(function* () {
-      let found = (yield select) as { id: unknown; is_active: unknown }[];
-      if (found.length === 0) {
-        yield {
-          kind: 'run',
-          sql: `INSERT INTO ${TABLES.workflows} (name, domain, version, spec, spec_hash, created_at, updated_at, description, is_active, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'code')`,
-          values: [spec.name, spec.domain, spec.version, JSON.stringify(spec), hash, now, now, spec.description, on],
-        };
-        found = (yield select) as { id: unknown; is_active: unknown }[];
-      } else if (!Number(found[0]!.is_active)) {
-        yield { kind: 'run', sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE id = ?`, values: [on, now, found[0]!.id] };
-      }
-      // one active definition per name, whatever its kind: the one saved last
-      yield { kind: 'run', sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE name = ? AND id <> ? AND is_active = ?`, values: [off, now, spec.name, found[0]!.id, on] };
-    });
+    const save = () =>
+      this.writer.plan(function* () {
+        let found = (yield select) as { id: unknown; is_active: unknown }[];
+        if (found.length === 0) {
+          yield {
+            kind: 'run',
+            sql: `INSERT INTO ${TABLES.workflows} (name, domain, version, spec, spec_hash, created_at, updated_at, description, is_active, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'code')`,
+            values: [spec.name, spec.domain, spec.version, JSON.stringify(spec), hash, now, now, spec.description, on],
+          };
+          found = (yield select) as { id: unknown; is_active: unknown }[];
+        } else if (!Number(found[0]!.is_active)) {
+          yield { kind: 'run', sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE id = ?`, values: [on, now, found[0]!.id] };
+        }
+        // one active definition per name, whatever its kind: the one saved last
+        yield { kind: 'run', sql: `UPDATE ${TABLES.workflows} SET is_active = ?, updated_at = ? WHERE name = ? AND id <> ? AND is_active = ?`, values: [off, now, spec.name, found[0]!.id, on] };
+      });
+    try {
+      await save();
+    } catch (error) {
+      // another process inserted the same definition at the same moment (the unique name and hash): it is there now
+      const again = await this.sql.all(`SELECT id FROM ${TABLES.workflows} WHERE kind = 'code' AND name = ? AND spec_hash = ?`, [spec.name, hash]);
+      if (again.length === 0) throw error;
+      await save();
+    }
   }
 
   async saveStoredDefinition(definition: Omit<StoredDefinition, 'isActive' | 'createdAt' | 'updatedAt'>, now: Date): Promise<{ readonly created: boolean }> {

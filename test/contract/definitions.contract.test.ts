@@ -21,6 +21,12 @@ describeEachStore('contract: DefinitionStore', (backend) => {
     expect((await t.store.listStoredDefinitions()).filter((d) => d.name === name).map((d) => d.version)).toEqual([1]);
   });
 
+  it('saves one definition from several processes at once: every save succeeds', async () => {
+    const wf = Workflow.define({ name: uniqueId('def.race'), steps: [Step.lambda('a', () => ({}))] });
+    const stores = [t.store, backend.make(), backend.make(), backend.make()];
+    await expect(Promise.all(stores.map((store) => store.saveDefinition(workflowSpec(wf), workflowHash(wf))))).resolves.toHaveLength(4);
+  });
+
   it('keeps one active definition per name whatever route saved it: a code definition saved after a declarative one replaces it, and back', async () => {
     const name = uniqueId('def.mixed');
     const declarative = { name, domain: null, version: 2, description: null, tags: [], document: { name, version: 2 }, hash: 'd'.repeat(64), createdBy: null };
