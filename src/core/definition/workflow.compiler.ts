@@ -183,8 +183,8 @@ function mapProblems(step: Extract<StepDeclaration, { type: 'map' }>, add: (p: s
   if (sources.length !== 1) add('needs exactly one of "items", "itemsFrom" or "itemsPath"');
   if (step.items != null && !Array.isArray(step.items)) add('items must be an array');
   if (step.itemsFrom != null && typeof step.itemsFrom !== 'function') add('itemsFrom must be a function');
-  if (step.itemsPath != null && !/^(params\.[^.]+|outputs\.[^.]+(\..+)?)$/.test(String(step.itemsPath))) {
-    add(`itemsPath ${JSON.stringify(step.itemsPath)} must look like 'params.<key>' or 'outputs.<step>.<key>'`);
+  if (step.itemsPath != null && !/^(params\.[^.]+|outputs\.[^.]+(\..+)?|[^.\s]+)$/.test(String(step.itemsPath))) {
+    add(`itemsPath ${JSON.stringify(step.itemsPath)} must look like 'params.<key>', 'outputs.<step>.<key>' or a param's name (the design's items_path: sources)`);
   }
   if (step.itemParam !== undefined && (typeof step.itemParam !== 'string' || step.itemParam === '')) {
     add('itemParam must be a non-empty string');
@@ -289,7 +289,8 @@ function buildStep(step: StepDeclaration | StepDefinition): StepDefinition {
         type: 'map',
         items: step.items == null ? null : Object.freeze([...step.items]),
         itemsFrom: step.itemsFrom ?? null,
-        itemsPath: step.itemsPath ?? null,
+        // the design's bare items_path names a param (a context update of an earlier step)
+        itemsPath: step.itemsPath == null ? null : step.itemsPath.includes('.') ? step.itemsPath : `params.${step.itemsPath}`,
         itemParam: step.itemParam ?? 'item',
         indexParam: step.indexParam ?? null,
         iterator: typeof iterator === 'string' ? iterator : isWorkflowLike(iterator) ? build(iterator) : buildStep(iterator as StepDeclaration),

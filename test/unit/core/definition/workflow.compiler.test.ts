@@ -102,8 +102,11 @@ describe('WorkflowCompiler', () => {
     });
 
     it('rejects a map with two item sources and a bad itemsPath', () => {
-      const problems = problemsOf(() => Workflow.define({ name: 'm', steps: [Step.map('fan', { items: [], itemsPath: 'tiers', iterator: valueStep('i') })] }));
-      expect(problems).toEqual(['step "fan": needs exactly one of "items", "itemsFrom" or "itemsPath"', `step "fan": itemsPath "tiers" must look like 'params.<key>' or 'outputs.<step>.<key>'`]);
+      const problems = problemsOf(() => Workflow.define({ name: 'm', steps: [Step.map('fan', { items: [], itemsPath: 'outputs.', iterator: valueStep('i') })] }));
+      expect(problems).toEqual([
+        'step "fan": needs exactly one of "items", "itemsFrom" or "itemsPath"',
+        `step "fan": itemsPath "outputs." must look like 'params.<key>', 'outputs.<step>.<key>' or a param's name (the design's items_path: sources)`,
+      ]);
     });
   });
 

@@ -78,6 +78,19 @@ describe('WorkflowRunner map steps', () => {
     expect(result.context.getOutput('sync', 'results')).toEqual([{ synced: 'XNYS' }, { synced: 'XNAS' }]);
   });
 
+  it("takes the design's bare items_path as a param's name: an earlier step's context update", async () => {
+    const wf = Workflow.define({
+      name: 'bare-path',
+      steps: [
+        Step.lambda('detect', () => StepResult.ok({ sources: 2 }, { contextUpdates: { sources_to_sync: ['XNYS', 'XLON'] } })),
+        Step.map('sync', { itemsPath: 'sources_to_sync', itemParam: 'exchange', iterator: Step.lambda('sync_one', (ctx) => ({ synced: ctx.getParam('exchange') })) }),
+      ],
+    });
+    expect((wf.steps[1] as { itemsPath: string }).itemsPath).toBe('params.sources_to_sync');
+    const result = await testRunner().runner.execute(wf);
+    expect(result.context.getOutput('sync', 'results')).toEqual([{ synced: 'XNYS' }, { synced: 'XLON' }]);
+  });
+
   it('gives items the parent params, the iterator defaults below them, and prior outputs', async () => {
     const child = Workflow.define({
       name: 'child',
