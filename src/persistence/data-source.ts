@@ -12,6 +12,7 @@ import { DesignSchema1767657600000 } from './migrations/1767657600000-design-sch
 import { RunTraceparent1767744000000 } from './migrations/1767744000000-run-traceparent';
 import { SignalDedupeWorkerWorkflows1767830400000 } from './migrations/1767830400000-signal-dedupe-worker-workflows';
 import { DeployVersions1767916800000 } from './migrations/1767916800000-deploy-versions';
+import { DesignViewNumbers1768003200000 } from './migrations/1768003200000-design-view-numbers';
 
 /** Every migration, in order. */
 export const spineMigrations = [
@@ -24,6 +25,7 @@ export const spineMigrations = [
   RunTraceparent1767744000000,
   SignalDedupeWorkerWorkflows1767830400000,
   DeployVersions1767916800000,
+  DesignViewNumbers1768003200000,
 ];
 
 /** The default embedded database: a file under `.spine/` in the working directory. */

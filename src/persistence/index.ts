@@ -12,6 +12,7 @@ export { DesignSchema1767657600000 } from './migrations/1767657600000-design-sch
 export { RunTraceparent1767744000000 } from './migrations/1767744000000-run-traceparent';
 export { SignalDedupeWorkerWorkflows1767830400000 } from './migrations/1767830400000-signal-dedupe-worker-workflows';
 export { DeployVersions1767916800000 } from './migrations/1767916800000-deploy-versions';
+export { DesignViewNumbers1768003200000 } from './migrations/1768003200000-design-view-numbers';
 export { runMigrationsExclusively } from './migrations-lock';
 export { DEFAULT_MAX_OUTPUT_BYTES } from './json-codec';
 export { runInTransaction, type ApplicationTransactionOptions, type IsolationLevel } from './application-transaction';

@@ -251,6 +251,7 @@ describe('migrations started by many processes at once on an empty SQLite databa
         'RunTraceparent1767744000000',
         'SignalDedupeWorkerWorkflows1767830400000',
         'DeployVersions1767916800000',
+        'DesignViewNumbers1768003200000',
       ]);
       await dataSource.destroy();
     } finally {
@@ -305,6 +306,7 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
         'RunTraceparent1767744000000',
         'SignalDedupeWorkerWorkflows1767830400000',
         'DeployVersions1767916800000',
+        'DesignViewNumbers1768003200000',
       ]);
       await dataSource.destroy();
     }, 60_000);

@@ -26,7 +26,10 @@ function definitionColumns(family: DriverFamily): [name: string, sql: string][] 
  * `completed_at` its finish, partition fields read from the partition's JSON). Both work on
  * SQLite and MySQL/MariaDB and keep the design's dashboard queries running unchanged.
  */
-export function designViewSql(family: DriverFamily): Record<(typeof DESIGN_VIEWS)[number], string> {
+export function designViewSql(family: DriverFamily, options: { readonly numbers?: boolean } = {}): Record<(typeof DESIGN_VIEWS)[number], string> {
+  // numbers: MySQL/MariaDB return SUM and a decimal division as DECIMAL, which drivers hand back as strings: cast (a later migration)
+  const count = (sql: string): string => (options.numbers === true && family === 'mysql' ? `CAST(${sql} AS SIGNED)` : sql);
+  const rate = options.numbers === true && family === 'mysql' ? '1e0' : '1.0';
   const field = (json: string, key: string): string => (family === 'sqlite' ? `json_extract(${json}, '$.${key}')` : `JSON_UNQUOTE(JSON_EXTRACT(${json}, '$.${key}'))`);
   return {
     v_workflow_run_summary:
@@ -38,13 +41,13 @@ export function designViewSql(family: DriverFamily): Record<(typeof DESIGN_VIEWS
       'FROM core_workflow_runs r',
     v_workflow_step_quality:
       'SELECT r.workflow_name, s.step_name, s.step_type, COUNT(*) AS run_count, ' +
-      "SUM(CASE WHEN s.status = 'completed' THEN 1 ELSE 0 END) AS success_count, " +
-      "SUM(CASE WHEN s.status = 'failed' THEN 1 ELSE 0 END) AS failure_count, " +
+      `${count("SUM(CASE WHEN s.status = 'completed' THEN 1 ELSE 0 END)")} AS success_count, ` +
+      `${count("SUM(CASE WHEN s.status = 'failed' THEN 1 ELSE 0 END)")} AS failure_count, ` +
       'AVG(s.duration_ms) AS avg_duration_ms, AVG(s.quality_null_rate) AS avg_null_rate, ' +
-      'AVG(CASE WHEN s.record_count > 0 THEN s.valid_count * 1.0 / s.record_count END) AS avg_valid_rate, ' +
-      'SUM(s.record_count) AS record_count, ' +
-      'SUM(CASE WHEN s.quality_passed = 1 THEN 1 ELSE 0 END) AS quality_pass_count, ' +
-      'SUM(CASE WHEN s.quality_passed = 0 THEN 1 ELSE 0 END) AS quality_fail_count, ' +
+      `AVG(CASE WHEN s.record_count > 0 THEN s.valid_count * ${rate} / s.record_count END) AS avg_valid_rate, ` +
+      `${count('SUM(s.record_count)')} AS record_count, ` +
+      `${count('SUM(CASE WHEN s.quality_passed = 1 THEN 1 ELSE 0 END)')} AS quality_pass_count, ` +
+      `${count('SUM(CASE WHEN s.quality_passed = 0 THEN 1 ELSE 0 END)')} AS quality_fail_count, ` +
       'MAX(s.finished_at) AS last_run_at ' +
       "FROM core_workflow_run_steps s JOIN core_workflow_runs r ON r.run_id = s.run_id WHERE s.status IN ('completed', 'failed') " +
       'GROUP BY r.workflow_name, s.step_name, s.step_type',
