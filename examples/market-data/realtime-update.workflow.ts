@@ -1,4 +1,4 @@
-import { IsNumber, IsString, Min } from 'class-validator';
+import { IsInt, IsNumber, IsPositive, IsString, Min } from 'class-validator';
 import { inject, injectable } from 'inversify';
 import { Choice, LambdaStep, StepResult, Wait, Workflow, type WorkflowContext } from 'spine-orchestration';
 
@@ -29,6 +29,14 @@ export class RealtimeUpdateParams {
   @IsNumber()
   @Min(0)
   price!: number;
+
+  /** Updates allowed per window (at least one: with none, every update would wait for an update that never came). */
+  @IsInt()
+  @Min(1)
+  max_updates!: number;
+
+  @IsPositive()
+  window_seconds!: number;
 }
 
 /**

@@ -182,4 +182,9 @@ describe.each(testDrivers())('the market-data example on %s', (driver) => {
     expect(waited).toBeLessThanOrEqual(0.4);
     expect(Date.now() - started).toBeGreaterThanOrEqual(waited * 1000 - 5);
   });
+
+  it('refuses params that would make the rate check divide time by nothing: no updates allowed, or an empty window', async () => {
+    await expect(spine.run('market.realtime_update', { params: { symbol: 'AAPL', price: 1, max_updates: 0 } })).rejects.toThrow(/max_updates must not be less than 1/);
+    await expect(spine.run('market.realtime_update', { params: { symbol: 'AAPL', price: 1, window_seconds: 0 } })).rejects.toThrow(/window_seconds must be a positive number/);
+  });
 });
