@@ -133,7 +133,13 @@ export interface SignalWaitOptions extends Omit<StepOptions, 'timeoutMs'> {
 }
 
 /** What a map step runs for each item: a workflow, a single step, or a workflow's name. */
-export type MapIterator = WorkflowDefinition | WorkflowDeclaration | StepDeclaration | string;
+export type MapIterator = WorkflowDefinition | WorkflowDeclaration | InlineIterator | StepDeclaration | string;
+
+/**
+ * A workflow given inline as a map's iterator without a name of its own (the design's
+ * `iterator=Workflow(steps=[...])`): it is named `<workflow>.<map step>`.
+ */
+export type InlineIterator = Omit<WorkflowDeclaration, 'name'> & { readonly name?: undefined };
 
 /** What a map step does when an item fails: see `MapStepOptions.onItemError`. */
 export type MapItemErrorPolicy = 'fail' | 'partial';

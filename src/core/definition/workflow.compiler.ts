@@ -16,8 +16,9 @@ export function isCompiledWorkflow(value: unknown): value is WorkflowDefinition 
 }
 
 /** Validates a declaration and compiles it; throws one error listing every problem found. */
-export function compileWorkflow(declaration: WorkflowDeclaration): WorkflowDefinition {
-  if (isCompiledWorkflow(declaration)) return declaration;
+export function compileWorkflow(given: WorkflowDeclaration): WorkflowDefinition {
+  if (isCompiledWorkflow(given)) return given;
+  const declaration = nameInlineIterators(given);
   const subject = `Workflow "${typeof declaration?.name === 'string' ? declaration.name : '?'}"`;
   const problems = workflowProblems(declaration);
   if (problems.length > 0) throw new WorkflowDefinitionError(subject, problems);
@@ -31,8 +32,29 @@ export function compileStep(declaration: StepDeclaration | StepDefinition): Step
   return buildStep(declaration);
 }
 
+/**
+ * The declaration with its maps' unnamed inline iterator workflows (`{ steps: [...] }`, the
+ * design's `iterator=Workflow(steps=[...])`) named `<workflow>.<map step>`, at every depth.
+ */
+function nameInlineIterators(declaration: WorkflowDeclaration): WorkflowDeclaration {
+  if (!isRecord(declaration) || !Array.isArray(declaration.steps) || typeof declaration.name !== 'string') return declaration;
+  let changed = false;
+  const steps = declaration.steps.map((step) => {
+    if (!isRecord(step) || step.type !== 'map') return step;
+    const iterator = (step as { iterator?: unknown }).iterator;
+    if (!isRecord(iterator) || !Array.isArray(iterator.steps) || iterator.type !== undefined || isCompiledWorkflow(iterator)) return step;
+    const inline = iterator as unknown as WorkflowDeclaration;
+    const named = nameInlineIterators(typeof iterator.name === 'string' ? inline : { ...inline, name: `${declaration.name}.${String(step.name)}` });
+    if (named === inline) return step;
+    changed = true;
+    return { ...step, iterator: named } as typeof step;
+  });
+  return changed ? { ...declaration, steps } : declaration;
+}
+
 /** Every problem of a workflow declaration, nested iterators included (empty when valid). */
-export function workflowProblems(declaration: WorkflowDeclaration): string[] {
+export function workflowProblems(given: WorkflowDeclaration): string[] {
+  const declaration = nameInlineIterators(given);
   if (!isRecord(declaration)) return ['the definition must be an object with a name and steps'];
   if (isCompiledWorkflow(declaration)) return [];
   const problems: string[] = [];
@@ -218,7 +240,7 @@ function mapProblems(step: Extract<StepDeclaration, { type: 'map' }>, add: (p: s
     for (const p of workflowProblems(iterator)) nested.push(`step "${step.name}" iterator "${iterator.name}": ${p}`);
   } else if (isRecord(iterator)) {
     const self = new Set([String((iterator as { name?: unknown }).name)]);
-    for (const p of stepProblems(iterator as StepDeclaration, self)) nested.push(`step "${step.name}" iterator: ${p}`);
+    for (const p of stepProblems(iterator as unknown as StepDeclaration, self)) nested.push(`step "${step.name}" iterator: ${p}`);
   } else add('iterator must be a workflow, a step or a workflow name');
   return nested;
 }

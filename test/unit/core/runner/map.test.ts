@@ -1,4 +1,4 @@
-import { ErrorCategory, Step, StepResult, Workflow, WorkflowRunner, type RunEvent } from 'spine-orchestration';
+import { ErrorCategory, Spine, Step, StepResult, Workflow, WorkflowRunner, type RunEvent } from 'spine-orchestration';
 import { FakeClock } from 'spine-orchestration/testing';
 import { testRunner } from '../../../fixtures/workflows';
 
@@ -76,6 +76,26 @@ describe('WorkflowRunner map steps', () => {
     });
     const result = await testRunner().runner.execute(wf);
     expect(result.context.getOutput('sync', 'results')).toEqual([{ synced: 'XNYS' }, { synced: 'XNAS' }]);
+  });
+
+  it("runs the design's unnamed inline iterator workflow (iterator=Workflow(steps=[...])), named after its workflow and map step", async () => {
+    const wf = Workflow.define({
+      name: 'market.multi_source',
+      steps: [
+        Step.map('fetch_all_sources', {
+          items: ['bloomberg', 'refinitiv'],
+          itemParam: 'source_name',
+          iterator: { steps: [Step.lambda('fetch', (ctx) => ({ source: ctx.getParam('source_name') }))] },
+        }),
+      ],
+    });
+    expect((wf.steps[0] as { iterator: { name: string } }).iterator.name).toBe('market.multi_source.fetch_all_sources');
+    const result = await testRunner().runner.execute(wf);
+    expect(result.context.getOutput('fetch_all_sources', 'results')).toEqual([{ source: 'bloomberg' }, { source: 'refinitiv' }]);
+    // one registered like any iterator: a Spine starts with it
+    const spine = await Spine.create({ database: 'memory', workflows: [wf], recoverOnStart: false });
+    expect(spine.workflows().map((w) => w.name)).toEqual(['market.multi_source', 'market.multi_source.fetch_all_sources']);
+    await spine.close();
   });
 
   it("takes the design's bare items_path as a param's name: an earlier step's context update", async () => {
