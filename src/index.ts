@@ -190,3 +190,13 @@ export function mysqlOptions(url: string, type: 'mysql' | 'mariadb' = 'mariadb')
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('./persistence') as typeof import('./persistence')).mysqlOptions(url, type);
 }
+
+/**
+ * DataSource options for PostgreSQL from a URL or connection fields, as
+ * `spine-orchestration/typeorm` exports it (needs `npm i pg`). A `postgres://` URL in `database`
+ * or `SPINE_DATABASE_URL` does the same without it.
+ */
+export function postgresOptions(connection: string | import('./persistence').PostgresConnection): import('typeorm').DataSourceOptions {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('./persistence') as typeof import('./persistence')).postgresOptions(connection);
+}

@@ -30,7 +30,8 @@ export class OtcCapture {
   @Column({ name: 'rejected_count', type: 'integer' })
   rejectedCount!: number;
 
-  @Column({ name: 'captured_at', type: 'datetime' })
+  // no type named: TypeORM picks the driver's own for a Date (datetime on SQLite and MySQL, timestamp on PostgreSQL)
+  @Column({ name: 'captured_at' })
   capturedAt!: Date;
 }
 
@@ -132,7 +133,7 @@ export class OtcSymbolWeek {
   topVenue!: string;
 
   /** The top venue's share of the symbol's weekly volume, 0–1. */
-  @Column({ name: 'top_venue_share', type: 'double' })
+  @Column({ name: 'top_venue_share', type: 'double precision' })
   topVenueShare!: number;
 }
 
@@ -152,17 +153,17 @@ export class OtcRolling {
   @Column({ name: 'weeks_traded', type: 'integer' })
   weeksTraded!: number;
 
-  @Column({ name: 'avg_shares', type: 'double' })
+  @Column({ name: 'avg_shares', type: 'double precision' })
   avgShares!: number;
 
-  @Column({ name: 'avg_trades', type: 'double' })
+  @Column({ name: 'avg_trades', type: 'double precision' })
   avgTrades!: number;
 
   /** This week against the five before it: up / down (±10 %) or flat. */
   @Column({ type: 'varchar', length: 8 })
   trend!: string;
 
-  @Column({ name: 'change_pct', type: 'double', nullable: true })
+  @Column({ name: 'change_pct', type: 'double precision', nullable: true })
   changePct!: number | null;
 }
 
@@ -181,7 +182,7 @@ export class OtcNotification {
   @Column({ type: 'varchar', length: 1000 })
   message!: string;
 
-  @Column({ name: 'created_at', type: 'datetime' })
+  @Column({ name: 'created_at' }) // the driver's own type for a Date
   createdAt!: Date;
 }
 

@@ -3,7 +3,7 @@ import { Table, TableIndex, type MigrationInterface, type QueryRunner, type Tabl
 const varchar = (name: string, length: number, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'varchar', length: String(length), ...extra });
 const int = (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'integer', ...extra });
 const bigint = (name: string): TableColumnOptions => ({ name, type: 'bigint' });
-const double = (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'double', ...extra });
+const double = (name: string, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'double precision', ...extra });
 const key = (column: TableColumnOptions): TableColumnOptions => ({ ...column, isPrimary: true });
 
 /** The FINRA example's domain tables, beside spine's own in the same database. */
@@ -23,7 +23,7 @@ export class FinraOtcSchema1780000000000 implements MigrationInterface {
           int('row_count'),
           int('valid_count'),
           int('rejected_count'),
-          { name: 'captured_at', type: 'datetime' },
+          { name: 'captured_at', type: runner.connection.driver.normalizeType({ type: Date }) },
         ],
         indices: [new TableIndex({ name: 'uq_finra_otc_capture_week_tier', columnNames: ['week_ending', 'tier'], isUnique: true })],
       }),
@@ -95,7 +95,7 @@ export class FinraOtcSchema1780000000000 implements MigrationInterface {
           varchar('week_ending', 10),
           varchar('tier', 16),
           varchar('message', 1000),
-          { name: 'created_at', type: 'datetime' },
+          { name: 'created_at', type: runner.connection.driver.normalizeType({ type: Date }) },
         ],
       }),
     );

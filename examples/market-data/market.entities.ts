@@ -30,7 +30,7 @@ export class MdDailyPrice {
   @PrimaryColumn({ type: 'varchar', length: 12 })
   symbol!: string;
 
-  @Column({ type: 'double' })
+  @Column({ type: 'double precision' })
   close!: number;
 
   @Column({ type: 'bigint', transformer: bigintAsNumber })
@@ -39,10 +39,10 @@ export class MdDailyPrice {
   @Column({ type: 'varchar', length: 16 })
   source!: string;
 
-  @Column({ name: 'prev_close', type: 'double', nullable: true })
+  @Column({ name: 'prev_close', type: 'double precision', nullable: true })
   prevClose!: number | null;
 
-  @Column({ name: 'change_pct', type: 'double', nullable: true })
+  @Column({ name: 'change_pct', type: 'double precision', nullable: true })
   changePct!: number | null;
 
   /** ok, stale (no source had a fresh price: the last close carried forward) or extreme (|move| > 50 %). */
@@ -68,7 +68,8 @@ export class MdPartition {
   @Column({ name: 'row_count', type: 'integer' })
   rowCount!: number;
 
-  @Column({ name: 'finished_at', type: 'datetime' })
+  // no type named: TypeORM picks the driver's own for a Date (datetime on SQLite and MySQL, timestamp on PostgreSQL)
+  @Column({ name: 'finished_at' })
   finishedAt!: Date;
 }
 

@@ -20,11 +20,11 @@ export class MarketDataSchema1780000100000 implements MigrationInterface {
         columns: [
           key(varchar('price_date', 10)),
           key(varchar('symbol', 12)),
-          { name: 'close', type: 'double' },
+          { name: 'close', type: 'double precision' },
           { name: 'volume', type: 'bigint' },
           varchar('source', 16),
-          { name: 'prev_close', type: 'double', isNullable: true },
-          { name: 'change_pct', type: 'double', isNullable: true },
+          { name: 'prev_close', type: 'double precision', isNullable: true },
+          { name: 'change_pct', type: 'double precision', isNullable: true },
           varchar('flag', 8),
         ],
       }),
@@ -38,7 +38,7 @@ export class MarketDataSchema1780000100000 implements MigrationInterface {
           varchar('status', 12),
           { name: 'trading_days', type: 'integer' },
           { name: 'row_count', type: 'integer' },
-          { name: 'finished_at', type: 'datetime' },
+          { name: 'finished_at', type: runner.connection.driver.normalizeType({ type: Date }) },
         ],
       }),
     );

@@ -1,16 +1,14 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { isRetryableConflict } from './deadlock-retry';
 
-/** Isolation levels MySQL and MariaDB accept. */
+/** Isolation levels MySQL, MariaDB and PostgreSQL accept. */
 export type IsolationLevel = 'READ UNCOMMITTED' | 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
-
-/** MySQL/MariaDB's "deadlock found" and "lock wait timeout": the transaction can simply run again. */
-const RETRYABLE_ERRNOS = new Set([1213, 1205]);
 
 /** How `runInTransaction` runs a transaction. */
 export interface ApplicationTransactionOptions {
-  /** MySQL/MariaDB isolation level (default READ COMMITTED: no gap locks, so fewer deadlocks between parallel steps). */
+  /** MySQL/MariaDB/PostgreSQL isolation level (default READ COMMITTED: on MySQL no gap locks, so fewer deadlocks between parallel steps). */
   readonly isolation?: IsolationLevel;
-  /** Attempts in all on MySQL/MariaDB when the server reports a deadlock or a lock wait timeout (default 3). */
+  /** Attempts in all on MySQL/MariaDB/PostgreSQL when the server reports a deadlock, a lock wait timeout or a serialization failure (default 3). */
   readonly attempts?: number;
 }
 
@@ -23,8 +21,8 @@ const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
  * - On SQLite, TypeORM has one connection, and a transaction stays open across its awaits, so two
  *   steps' transactions would interleave on it (one's rollback undoing the other's rows). Here
  *   they run one at a time per DataSource, and spine's own writes wait for them.
- * - On MySQL/MariaDB, in READ COMMITTED by default, and run again (up to `attempts`) when the
- *   server reports a deadlock or a lock wait timeout.
+ * - On MySQL/MariaDB and PostgreSQL, in READ COMMITTED by default, and run again (up to
+ *   `attempts`) when the server reports a deadlock, a lock wait timeout or a serialization failure.
  * - Elsewhere, a plain `dataSource.transaction(work)`.
  */
 export function runInTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>, options: ApplicationTransactionOptions = {}): Promise<T> {
@@ -37,7 +35,7 @@ export function runInTransaction<T>(dataSource: DataSource, work: (manager: Enti
     );
     return run;
   }
-  if (type !== 'mysql' && type !== 'mariadb') return dataSource.transaction(work);
+  if (type !== 'mysql' && type !== 'mariadb' && type !== 'postgres') return dataSource.transaction(work);
   return retried(dataSource, work, options.isolation ?? 'READ COMMITTED', options.attempts ?? 3);
 }
 
@@ -46,8 +44,7 @@ async function retried<T>(dataSource: DataSource, work: (manager: EntityManager)
     try {
       return await dataSource.transaction(isolation, work);
     } catch (error) {
-      const errno = (error as { driverError?: { errno?: number }; errno?: number }).driverError?.errno ?? (error as { errno?: number }).errno;
-      if (attempt >= attempts || errno === undefined || !RETRYABLE_ERRNOS.has(errno)) throw error;
+      if (attempt >= attempts || !isRetryableConflict(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
     }
   }

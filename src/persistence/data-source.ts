@@ -52,6 +52,40 @@ export function mysqlOptions(url: string, type: 'mysql' | 'mariadb' = 'mariadb')
   return { type, url, timezone: 'Z', charset: 'utf8mb4', supportBigNumbers: true, bigNumberStrings: false };
 }
 
+/** What `postgresOptions` takes beside a URL: where the server is, and TypeORM's own PostgreSQL options. */
+export interface PostgresConnection {
+  readonly host?: string;
+  readonly port?: number;
+  readonly username?: string;
+  readonly password?: string;
+  readonly database?: string;
+  /** The schema spine's tables go in (default the connection's search path, normally `public`). */
+  readonly schema?: string;
+  readonly ssl?: boolean | Record<string, unknown>;
+  /** Connections in the pool (default 10). */
+  readonly poolSize?: number;
+  readonly applicationName?: string;
+}
+
+/**
+ * DataSource options for PostgreSQL ≥ 12 from a URL (postgres://user:pass@host:5432/db, or
+ * postgresql://…) or connection fields. Needs the `pg` package (`npm i pg`).
+ */
+export function postgresOptions(connection: string | PostgresConnection): DataSourceOptions {
+  requirePg();
+  const given = typeof connection === 'string' ? { url: connection.replace(/^postgresql:/, 'postgres:') } : connection;
+  return { type: 'postgres', applicationName: 'spine-orchestration', ...given } as DataSourceOptions;
+}
+
+/** Throws a clear error when the PostgreSQL driver package is not installed. */
+function requirePg(): void {
+  try {
+    require.resolve('pg', { paths: [process.cwd(), __dirname] });
+  } catch {
+    throw new Error('PostgreSQL needs the "pg" package, which is not installed: npm i pg');
+  }
+}
+
 /**
  * The options with spine's entities and migrations added (entities typed for the driver family).
  * Your own entities and migrations stay as given; with `synchronize: true` TypeORM keeps
@@ -60,6 +94,7 @@ export function mysqlOptions(url: string, type: 'mysql' | 'mariadb' = 'mariadb')
  */
 export function withSpineSchema(options: DataSourceOptions): DataSourceOptions {
   const family = familyOf(options.type);
+  if (family === 'postgres') requirePg();
   const synchronize = options.synchronize === true;
   const spine = spineEntities(family);
   if (synchronize) for (const entity of spine) (entity.options as { synchronize?: boolean }).synchronize = false;

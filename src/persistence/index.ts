@@ -1,6 +1,6 @@
 /** Durable runs on TypeORM: `spine-orchestration/typeorm`. */
 export { TypeOrmRunStore, type TypeOrmRunStoreOptions } from './typeorm-run.store';
-export { createSpineDataSource, withSpineSchema, sqliteOptions, mysqlOptions, spineMigrations, DEFAULT_SQLITE_FILE } from './data-source';
+export { createSpineDataSource, withSpineSchema, sqliteOptions, mysqlOptions, postgresOptions, type PostgresConnection, spineMigrations, DEFAULT_SQLITE_FILE } from './data-source';
 export { spineEntities, TABLES } from './schema/entities';
 export { familyOf, type DriverFamily } from './schema/column-types';
 export { InitialSchema1767225600000 } from './migrations/1767225600000-initial-schema';

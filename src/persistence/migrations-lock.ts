@@ -11,12 +11,14 @@ const LOCK_TIMEOUT_SECONDS = 120;
  * Runs the DataSource's pending migrations (spine's and the application's) so that processes
  * starting at once on an empty database do not race: on MySQL/MariaDB under a named lock
  * (`GET_LOCK`, per database, held by one connection while the migrations run on others: DDL
- * commits implicitly, so a transaction could not serialise them); on SQLite inside one
+ * commits implicitly, so a transaction could not serialise them); on PostgreSQL under a session
+ * advisory lock (`pg_advisory_lock`, keyed by database and schema) held the same way; on SQLite inside one
  * `BEGIN IMMEDIATE` transaction, which holds other writers off and rolls every migration back on
  * failure. The second process finds nothing left to do. Returns the migrations that ran here.
  */
 export async function runMigrationsExclusively(dataSource: DataSource): Promise<Migration[]> {
-  return familyOf(dataSource.options.type) === 'sqlite' ? migrateSqlite(dataSource) : migrateMysql(dataSource);
+  const family = familyOf(dataSource.options.type);
+  return family === 'sqlite' ? migrateSqlite(dataSource) : family === 'postgres' ? migratePostgres(dataSource) : migrateMysql(dataSource);
 }
 
 async function migrateSqlite(dataSource: DataSource): Promise<Migration[]> {
@@ -60,6 +62,44 @@ async function migrateMysql(dataSource: DataSource): Promise<Migration[]> {
       return await dataSource.runMigrations({ transaction: 'each' });
     } finally {
       await runner.query('SELECT RELEASE_LOCK(?)', [lock]);
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
+async function migratePostgres(dataSource: DataSource): Promise<Migration[]> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    const [{ name } = { name: null }] = (await runner.query("SELECT current_database() || '.' || current_schema() AS name")) as { name: string | null }[];
+    // one advisory lock per database and schema: a 64-bit key from the name's hash
+    const key = BigInt.asIntN(
+      64,
+      BigInt(
+        `0x${createHash('sha256')
+          .update(`spine:migrate:${String(name)}`)
+          .digest('hex')
+          .slice(0, 16)}`,
+      ),
+    ).toString();
+    await runner.query(`SET lock_timeout = '${LOCK_TIMEOUT_SECONDS}s'`);
+    try {
+      await runner.query('SELECT pg_advisory_lock($1::bigint)', [key]);
+    } catch (error) {
+      if ((error as { driverError?: { code?: string } }).driverError?.code !== '55P03') throw error;
+      throw new SpineError(
+        'invalid-argument',
+        `Another process has been migrating database "${String(name)}" for over ${LOCK_TIMEOUT_SECONDS} s (advisory lock ${key}); ` +
+          "wait for it, or look for a stuck process holding that lock (SELECT pid FROM pg_locks WHERE locktype = 'advisory').",
+      );
+    } finally {
+      await runner.query('RESET lock_timeout');
+    }
+    try {
+      return await dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
     }
   } finally {
     await runner.release();

@@ -3,6 +3,7 @@ import type { RunStatus } from '../core/store/records/run-record';
 import { holdsNothing } from '../core/store/records/held-definitions';
 import { heldCondition } from './held.sql';
 import type { DriverFamily } from './schema/column-types';
+import { dialectOf, insertIgnoreTail } from './dialect';
 import { TABLES } from './schema/entities';
 import { decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
 import { runFromRow, type RunRow } from './row-mapping';
@@ -10,8 +11,8 @@ import { runFromRow, type RunRow } from './row-mapping';
 /**
  * One statement of a plan: `all` answers with rows, `run` with the number of rows it changed.
  * A plan is a generator of statements: the SQLite writer drives it synchronously inside one
- * `BEGIN IMMEDIATE` transaction, the MySQL writer with awaits inside one READ COMMITTED
- * transaction. So the queue's transactions are written once for both drivers.
+ * `BEGIN IMMEDIATE` transaction, the server writer (MySQL/MariaDB, PostgreSQL) with awaits inside
+ * one READ COMMITTED transaction. So the queue's transactions are written once for every driver.
  */
 export type SqlOp = { readonly kind: 'all' | 'run'; readonly sql: string; readonly values: readonly unknown[] };
 
@@ -36,7 +37,7 @@ export function claimCandidatesSql(family: DriverFamily, window: number, held: s
     `SELECT run_id, status, concurrency_key, lease_owner, lease_expires_at FROM ${TABLES.runs}${mysql ? ' FORCE INDEX (ix_core_workflow_runs_claim)' : ''} ` +
     `WHERE claim_queue = ? AND lease_expires_at <= ? AND ${held} ` +
     (ofParent ? 'AND parent_run_id = ? ' : '') +
-    `ORDER BY priority, lease_expires_at LIMIT ${window}${mysql ? ' FOR UPDATE SKIP LOCKED' : ''}`
+    `ORDER BY priority, lease_expires_at LIMIT ${window}${family === 'sqlite' ? '' : ' FOR UPDATE SKIP LOCKED'}`
   );
 }
 
@@ -52,7 +53,7 @@ export function orphanCandidatesSql(family: DriverFamily, window: number, held: 
     `SELECT run_id, status, concurrency_key, lease_owner, lease_expires_at FROM ${TABLES.runs}${mysql ? ' FORCE INDEX (ix_core_workflow_runs_leased)' : ''} ` +
     `WHERE claim_queue = ? AND lease_owner IS NOT NULL AND lease_expires_at <= ? AND ${held} ` +
     (ofParent ? 'AND parent_run_id = ? ' : '') +
-    `ORDER BY lease_expires_at, run_id LIMIT ${window}${mysql ? ' FOR UPDATE SKIP LOCKED' : ''}`
+    `ORDER BY lease_expires_at, run_id LIMIT ${window}${family === 'sqlite' ? '' : ' FOR UPDATE SKIP LOCKED'}`
   );
 }
 
@@ -60,12 +61,12 @@ export function orphanCandidatesSql(family: DriverFamily, window: number, held: 
  * A worker's claim, per queue in the request's order: the queue's row locked first when the queue
  * has a concurrency or rate limit (or, once seen, when a candidate has a concurrency key), so
  * claims counting the same limit are serialised; the live leases of the queue counted; candidates
- * read in claim-index order (MySQL: `FOR UPDATE SKIP LOCKED`: a run another claimer holds is
+ * read in claim-index order (MySQL, PostgreSQL: `FOR UPDATE SKIP LOCKED`: a run another claimer holds is
  * passed over, not waited for); `pickClaims` decides; each picked run gets a new epoch and the
  * lease; the rate window's start times are written back.
  */
 export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): SqlPlan<ClaimedRun[]> {
-  const mysql = family === 'mysql';
+  const dialect = dialectOf(family);
   const now = toSqlDatetime(request.now);
   const expires = toSqlDatetime(request.leaseExpiresAt);
   const claimed: ClaimedRun[] = [];
@@ -79,11 +80,11 @@ export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): Sq
     // the lock must not record its starts in the past, where the next claims would not see them)
     let at = request.now.getTime();
     const lockQueue = function* (): SqlPlan<number[]> {
-      const select = all(`SELECT recent_starts FROM ${TABLES.queues} WHERE name = ?${mysql ? ' FOR UPDATE' : ''}`, [name]);
+      const select = all(`SELECT recent_starts FROM ${TABLES.queues} WHERE name = ?${dialect.forUpdate}`, [name]);
       let rows = (yield select) as RunRow[];
       if (rows.length === 0) {
         // the queue's first claim (inserting first, always, would take a shared lock on the row and deadlock two claimers upgrading it)
-        yield run(`${mysql ? 'INSERT IGNORE' : 'INSERT OR IGNORE'} INTO ${TABLES.queues} (name, recent_starts, updated_at) VALUES (?, '[]', ?)`, [name, now]);
+        yield run(`${dialect.insertIgnore[0]} INTO ${TABLES.queues} (name, recent_starts, updated_at) VALUES (?, '[]', ?)${insertIgnoreTail(dialect, 'name')}`, [name, now]);
         rows = (yield select) as RunRow[];
       }
       at = Math.max(at, request.clock?.() ?? at);
@@ -160,7 +161,7 @@ export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): Sq
  * parent, parked, is woken when nothing is left unsettled or this item failed.
  */
 export function* settleChildPlan(parentRunId: string, failed: boolean, now: Date, family: DriverFamily): SqlPlan<void> {
-  const parent = (yield all(`SELECT status, lease_owner FROM ${TABLES.runs} WHERE run_id = ?${family === 'mysql' ? ' FOR UPDATE' : ''}`, [parentRunId])) as RunRow[];
+  const parent = (yield all(`SELECT status, lease_owner FROM ${TABLES.runs} WHERE run_id = ?${dialectOf(family).forUpdate}`, [parentRunId])) as RunRow[];
   const row = parent[0];
   if (row === undefined || String(row.status) !== 'waiting' || row.lease_owner !== null) return;
   if (!failed) {

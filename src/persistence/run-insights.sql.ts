@@ -52,7 +52,7 @@ export async function listQualitySteps(sql: SqlClient, since: Date): Promise<Qua
   const at = toSqlDatetime(since);
   const rows = await sql.all(
     'SELECT r.workflow_name, s.step_name, COUNT(*) AS n, ' +
-      'SUM(CASE WHEN s.quality_passed = 0 THEN 1 ELSE 0 END) AS failed, MAX(s.started_at) AS last_at ' +
+      'SUM(CASE WHEN NOT s.quality_passed THEN 1 ELSE 0 END) AS failed, MAX(s.started_at) AS last_at ' +
       `FROM ${TABLES.steps} s JOIN ${TABLES.runs} r ON r.run_id = s.run_id ` +
       "WHERE r.started_at >= ? AND s.started_at >= ? AND s.quality IS NOT NULL AND s.status IN ('completed', 'failed') " +
       'GROUP BY r.workflow_name, s.step_name ORDER BY r.workflow_name, s.step_name',

@@ -7,6 +7,7 @@ import { toSqlDatetime } from './json-codec';
 import type { RunWriter, Statement } from './run.writer';
 import { FIRES_BETWEEN, firePlan, fireFromRow, LATEST_FIRE, pausePlan, scheduleFromRow, signalFromRow, signalPlan } from './schedule.sql';
 import type { DriverFamily } from './schema/column-types';
+import { dialectOf, insertIgnoreTail } from './dialect';
 import { TABLES } from './schema/entities';
 import type { SqlClient } from './sql-client';
 import type { StoredValues } from './stored-values';
@@ -26,7 +27,8 @@ export class ScheduleRecords {
   async saveSchedules(schedules: readonly { readonly name: string; readonly workflow: string; readonly paused: boolean }[], now: Date): Promise<ScheduleState[]> {
     if (schedules.length === 0) return [];
     const at = toSqlDatetime(now);
-    const [verb, tail] = this.family === 'mysql' ? ['INSERT', ' ON DUPLICATE KEY UPDATE name = name'] : ['INSERT OR IGNORE', ''];
+    const dialect = dialectOf(this.family);
+    const [verb, tail] = [dialect.insertIgnore[0], insertIgnoreTail(dialect, 'name')];
     for (const { name, workflow, paused } of schedules) {
       await this.sql.run(`${verb} INTO ${TABLES.schedules} (name, workflow, paused, fire_cursor, updated_at) VALUES (?, ?, ?, ?, ?)${tail}`, [
         name,

@@ -8,6 +8,7 @@ import { decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
 import type { SqlOp, SqlPlan } from './queue.sql';
 import type { RunRow } from './row-mapping';
 import type { DriverFamily } from './schema/column-types';
+import { dialectOf } from './dialect';
 import { TABLES } from './schema/entities';
 import type { Statement } from './run.writer';
 
@@ -57,6 +58,9 @@ export const FIRES_BETWEEN =
   `SELECT f.schedule_name, f.fire_time, f.run_id, f.source, f.error, f.fired_at, r.status AS run_status FROM ${TABLES.fires} f ` +
   `LEFT JOIN ${TABLES.runs} r ON r.run_id = f.run_id WHERE f.schedule_name = ? AND f.fire_time >= ? AND f.fire_time <= ? ORDER BY f.fire_time`;
 
+/** The id the connection's last insert drew (an auto-increment, a serial's sequence). */
+const LAST_ID: Record<DriverFamily, string> = { mysql: 'SELECT LAST_INSERT_ID() AS id', sqlite: 'SELECT last_insert_rowid() AS id', postgres: 'SELECT lastval() AS id' };
+
 /** The newest fire of a schedule (values: schedule). */
 export const LATEST_FIRE =
   `SELECT f.schedule_name, f.fire_time, f.run_id, f.source, f.error, f.fired_at, r.status AS run_status FROM ${TABLES.fires} f ` +
@@ -68,7 +72,7 @@ export const LATEST_FIRE =
  * inserted unless the fire time was fired before, its run created (`insertRun`), the cursor moved.
  */
 export function* firePlan(fire: ScheduleFireWrite, insertRun: Statement | null, family: DriverFamily, firedAt: number): SqlPlan<FireOutcome> {
-  const lock = family === 'mysql' ? ' FOR UPDATE' : '';
+  const lock = dialectOf(family).forUpdate;
   const rows = (yield all(`SELECT paused, fire_cursor FROM ${TABLES.schedules} WHERE name = ?${lock}`, [fire.schedule])) as RunRow[];
   const state = rows[0];
   if (state === undefined) {
@@ -102,7 +106,7 @@ export function* firePlan(fire: ScheduleFireWrite, insertRun: Statement | null, 
 
 /** Pauses or resumes a schedule; resuming moves its cursor to now (the paused fires are not caught up). */
 export function* pausePlan(name: string, paused: boolean, now: Date, family: DriverFamily): SqlPlan<ScheduleState | null> {
-  const lock = family === 'mysql' ? ' FOR UPDATE' : '';
+  const lock = dialectOf(family).forUpdate;
   const rows = (yield all(`SELECT * FROM ${TABLES.schedules} WHERE name = ?${lock}`, [name])) as RunRow[];
   if (rows[0] === undefined) return null;
   const state = scheduleFromRow(rows[0]);
@@ -123,7 +127,7 @@ export function* pausePlan(name: string, paused: boolean, now: Date, family: Dri
  * parked with no owner made due now; the signal inserted.
  */
 export function* signalPlan(runId: string, name: string, payload: string, now: Date, family: DriverFamily, dedupeId: string | null): SqlPlan<SignalRecord> {
-  const lock = family === 'mysql' ? ' FOR UPDATE' : '';
+  const lock = dialectOf(family).forUpdate;
   const rows = (yield all(`SELECT status, lease_owner, lease_expires_at, waiting_for, workflow_name FROM ${TABLES.runs} WHERE run_id = ?${lock}`, [runId])) as RunRow[];
   const row = rows[0];
   if (row === undefined) throw new SpineError('unknown-run', `Run "${runId}" is not in the run store; the signal "${name}" was not sent.`);
@@ -143,6 +147,6 @@ export function* signalPlan(runId: string, name: string, payload: string, now: D
     yield run(`UPDATE ${TABLES.runs} SET lease_expires_at = ? WHERE run_id = ?`, [at, runId]);
   }
   yield run(`INSERT INTO ${TABLES.signals} (run_id, name, payload, sent_at, dedupe_id) VALUES (?, ?, ?, ?, ?)`, [runId, name, payload, at, dedupeId]);
-  const id = (yield all(family === 'mysql' ? 'SELECT LAST_INSERT_ID() AS id' : 'SELECT last_insert_rowid() AS id', [])) as RunRow[];
+  const id = (yield all(LAST_ID[family], [])) as RunRow[];
   return { signalId: Number(id[0]!.id), runId, name, payload: JSON.parse(payload) as unknown, sentAt: now, consumedBy: null, consumedAt: null, dedupeId };
 }

@@ -67,8 +67,8 @@ function upsert(family: DriverFamily, kind: RowKind): string {
 }
 
 /**
- * The statements of the hot path, per driver family: SQL that both accept ('?' placeholders,
- * unquoted snake_case names) except an item row's upsert.
+ * The statements of the hot path, per driver family: SQL that all accept ('?' placeholders,
+ * unquoted snake_case names) except an item row's upsert, PostgreSQL's boolean and its row lock.
  *
  * A step row (or a map item's row, or a context snapshot) is inserted by one `INSERT … SELECT`
  * that reads the fence row in the same statement: `FROM runs f WHERE f.run_id = <fenced run> AND
@@ -98,21 +98,22 @@ const cache = new Map<DriverFamily, HotPathSql>();
 export function hotPathSql(family: DriverFamily): HotPathSql {
   let sql = cache.get(family);
   if (sql !== undefined) return sql;
-  const build = (where: string) => {
+  // PostgreSQL's plain reads lock nothing: the fence row is share-locked by the insert itself, so a claim waits for it (as on MySQL)
+  const build = (where: string, lock = family === 'postgres' ? ' FOR SHARE OF f' : '') => {
     const out = {} as Record<RowKind, string>;
     for (const kind of ['step', 'item', 'snapshot'] as const) {
       // SQLite's step table is keyed by (run, sequence): the next sequence of the run (value: its run id) comes in the same statement
       const sequenced = family === 'sqlite' && kind === 'step';
       const columns = sequenced ? `${list(COLUMNS[kind])}, id` : list(COLUMNS[kind]);
       const values = sequenced ? `${marks(COLUMNS[kind])}, COALESCE((SELECT s.id FROM ${TABLES.steps} s WHERE s.run_id = ? ORDER BY s.id DESC LIMIT 1), 0) + 1` : marks(COLUMNS[kind]);
-      out[kind] = `INSERT INTO ${TABLE[kind]} (${columns}) SELECT ${values} FROM ${TABLES.runs} f WHERE ${where}${upsert(family, kind)}`;
+      out[kind] = `INSERT INTO ${TABLE[kind]} (${columns}) SELECT ${values} FROM ${TABLES.runs} f WHERE ${where}${lock}${upsert(family, kind)}`;
     }
     return out;
   };
   sql = {
-    fenced: build(`f.run_id = ? AND f.lease_epoch = ? AND f.cancel_requested = 0 AND ${LIVE}`),
+    fenced: build(`f.run_id = ? AND f.lease_epoch = ? AND ${family === 'postgres' ? 'NOT f.cancel_requested' : 'f.cancel_requested = 0'} AND ${LIVE}`),
     fencedAnyway: build(`f.run_id = ? AND f.lease_epoch = ? AND ${LIVE}`),
-    unfenced: build('f.run_id = ?'),
+    unfenced: build('f.run_id = ?', ''),
     multi: (kind, n) => `INSERT INTO ${TABLE[kind]} (${list(COLUMNS[kind])}) VALUES ${Array.from({ length: n }, () => `(${marks(COLUMNS[kind])})`).join(', ')}${upsert(family, kind)}`,
     progress: `UPDATE ${TABLES.runs} SET executed_steps = ?, completed_steps = ?, failed_steps = ?, skipped_steps = ?, last_completed_step = ?, ` + 'updated_at = ? WHERE run_id = ?',
     fenceRow: `SELECT run_id, lease_epoch, lease_owner, status, cancel_requested, claim_queue, lease_expires_at FROM ${TABLES.runs} WHERE run_id = ?`,

@@ -44,7 +44,10 @@ import { partitionKey, runFromRow, stepFromRow } from './row-mapping';
 import { countRuns, listQualitySteps, listRunEvents } from './run-insights.sql';
 import { holderOf, type RunWriter, type Statement } from './run.writer';
 import { SqliteRunWriter } from './sqlite-run.writer';
-import { MysqlRunWriter } from './mysql-run.writer';
+import { ServerRunWriter } from './server-run.writer';
+import { dialectOf, insertIgnoreTail } from './dialect';
+import { PostgresSessions } from './postgres.client';
+import { TypeOrmSessions } from './sessions';
 import { FENCE_ROW, hotPathSql } from './step.sql';
 import { SqliteClient, sqliteDatabaseOf, TypeOrmClient, type SqlClient } from './sql-client';
 import { StoredValues } from './stored-values';
@@ -63,11 +66,18 @@ export interface TypeOrmRunStoreOptions {
   readonly clock?: Clock;
 }
 
+/** The database server's own time, in UTC. */
+const DATABASE_TIME: Record<DriverFamily, string> = {
+  mysql: 'SELECT UTC_TIMESTAMP(6) AS now',
+  sqlite: "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now') AS now",
+  postgres: 'SELECT clock_timestamp() AS now',
+};
+
 /** The expiry a released lease gets: long past, so recovery takes the run before any that died. */
 const RELEASED_LEASE = toSqlDatetime(new Date(1000));
 
 /**
- * The run store on TypeORM (better-sqlite3 embedded, or MySQL / MariaDB). Every write of an
+ * The run store on TypeORM (better-sqlite3 embedded, MySQL / MariaDB, or PostgreSQL). Every write of an
  * execution is fenced by its claim's epoch (the run's own, or its top-level run's for a map
  * item); a step's row, its checkpoint and the run's progress commit in one transaction, on
  * SQLite synchronously on prepared statements.
@@ -75,7 +85,7 @@ const RELEASED_LEASE = toSqlDatetime(new Date(1000));
 export class TypeOrmRunStore implements RunStore {
   readonly durable = true;
   readonly family: DriverFamily;
-  /** What the store is, in messages: 'sqlite' or 'mysql'. */
+  /** What the store is, in messages: 'sqlite', 'mysql' or 'postgres'. */
   get storeName(): string {
     return this.family;
   }
@@ -105,9 +115,13 @@ export class TypeOrmRunStore implements RunStore {
       const client = new SqliteClient(sqliteDatabaseOf(dataSource));
       this.sql = client;
       this.writer = new SqliteRunWriter(sqliteDatabaseOf(dataSource), client, now);
+    } else if (this.family === 'postgres') {
+      const sessions = new PostgresSessions(dataSource);
+      this.sql = sessions;
+      this.writer = new ServerRunWriter(sessions, dialectOf('postgres'), now);
     } else {
       this.sql = new TypeOrmClient(dataSource);
-      this.writer = new MysqlRunWriter(dataSource, now);
+      this.writer = new ServerRunWriter(new TypeOrmSessions(dataSource), dialectOf('mysql'), now);
     }
     this.values = new StoredValues(options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES, this.family === 'mysql' ? this.sql : null);
     this.warn = options.warn ?? ((message) => consoleLogger.warn({}, message));
@@ -202,7 +216,8 @@ export class TypeOrmRunStore implements RunStore {
     await this.values.ready;
     let created = 0;
     // runs that exist already are skipped (and only those: MySQL's INSERT IGNORE would also swallow data errors)
-    const [verb, tail] = this.family === 'mysql' ? ['INSERT', ' ON DUPLICATE KEY UPDATE run_id = run_id'] : ['INSERT OR IGNORE', ''];
+    const dialect = dialectOf(this.family);
+    const [verb, tail] = [dialect.insertIgnore[0], insertIgnoreTail(dialect, 'run_id')];
     for (let i = 0; i < runs.length; i += 200) {
       let chunk = runs.slice(i, i + 200);
       if (this.family === 'mysql') {
@@ -507,7 +522,7 @@ export class TypeOrmRunStore implements RunStore {
   }
 
   async databaseTime(): Promise<Date> {
-    const [row] = await this.sql.all(this.family === 'mysql' ? 'SELECT UTC_TIMESTAMP(6) AS now' : "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now') AS now");
+    const [row] = await this.sql.all(DATABASE_TIME[this.family]);
     return fromSqlDatetime(row!.now)!;
   }
 

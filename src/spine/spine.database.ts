@@ -34,11 +34,12 @@ export function databaseChoice(options: Pick<SpineOptions, 'database' | 'store'>
   return { database: undefined, source: 'the default (.spine/spine.db under the working directory)' };
 }
 
-/** DataSource options for a database URL: 'sqlite:<file>' (relative to `cwd`), 'sqlite::memory:', 'mysql://…', 'mariadb://…'. */
+/** DataSource options for a database URL: 'sqlite:<file>' (relative to `cwd`), 'sqlite::memory:', 'mysql://…', 'mariadb://…', 'postgres://…', 'postgresql://…'. */
 export function databaseUrlOptions(url: string, cwd: string): DataSourceOptions {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const persistence = require('../persistence') as typeof import('../persistence');
   if (/^(mysql|mariadb):\/\//.test(url)) return persistence.mysqlOptions(url.replace(/^mariadb:/, 'mysql:'), url.startsWith('mysql:') ? 'mysql' : 'mariadb');
+  if (/^postgres(ql)?:\/\//.test(url)) return persistence.postgresOptions(url);
   const sqlite = /^sqlite:(.+)$/.exec(url);
   if (sqlite !== null) {
     const file = sqlite[1]!.replace(/^\/\/(?=\/)/, ''); // sqlite:///abs/path → /abs/path
@@ -47,7 +48,7 @@ export function databaseUrlOptions(url: string, cwd: string): DataSourceOptions 
   throw new SpineError(
     'invalid-argument',
     `database URL ${JSON.stringify(maskUrl(url))} is not one spine opens: use 'sqlite:.spine/spine.db', 'sqlite::memory:', ` +
-      "'mysql://user:password@host:3306/db' or 'mariadb://…' (in the database option or SPINE_DATABASE_URL).",
+      "'mysql://user:password@host:3306/db', 'mariadb://…' or 'postgres://user:password@host:5432/db' (in the database option or SPINE_DATABASE_URL).",
   );
 }
 
@@ -76,7 +77,7 @@ export function resolveDataSource(options: Pick<SpineOptions, 'database' | 'cwd'
   }
   throw new SpineError(
     'invalid-argument',
-    `Spine.create: database must be 'memory', a database URL ('sqlite:…', 'mysql://…', 'mariadb://…'), TypeORM DataSourceOptions or a DataSource (got ${maskSecrets(JSON.stringify(database) ?? String(database))}).`,
+    `Spine.create: database must be 'memory', a database URL ('sqlite:…', 'mysql://…', 'mariadb://…', 'postgres://…'), TypeORM DataSourceOptions or a DataSource (got ${maskSecrets(JSON.stringify(database) ?? String(database))}).`,
   );
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LambdaStep, Spine, StepResult, Workflow, type WorkflowContext } from 'spine-orchestration';
 import { mysqlOptions } from '../../src/persistence';
-import { createTestDatabase, describeOnMariaDb } from '../support/databases';
+import { createTestDatabase, serverDrivers, storedJson } from '../support/databases';
 
 const world = { locked: true, loads: 0 };
 
@@ -29,7 +29,7 @@ describe('Spine on a database', () => {
       expect(existsSync(join(cwd, '.spine', 'spine.db'))).toBe(true);
       const definitions = (await first.dataSource!.query('SELECT name, version, spec, spec_hash FROM core_workflows')) as { name: string; spec: string; spec_hash: string }[];
       expect(definitions.map((d) => d.name)).toEqual(['durable.weekly']);
-      expect(JSON.parse(definitions[0]!.spec)).toMatchObject({ name: 'durable.weekly', steps: [{ name: 'fetch' }, { name: 'load' }] });
+      expect(storedJson(definitions[0]!.spec)).toMatchObject({ name: 'durable.weekly', steps: [{ name: 'fetch' }, { name: 'load' }] });
       const failed = await first.run('durable.weekly');
       expect(failed.status).toBe('failed');
       await first.close();
@@ -90,13 +90,15 @@ describe('Spine on a database', () => {
   });
 });
 
-describeOnMariaDb('Spine on MariaDB', () => {
-  it('runs on mariadb given DataSourceOptions, migrating at start-up', async () => {
-    const db = await createTestDatabase('mariadb');
+describe.each(serverDrivers())('Spine on a database server (%s)', (driver) => {
+  it('runs given DataSourceOptions or a URL, migrating at start-up', async () => {
+    const db = await createTestDatabase(driver);
     try {
       const url = (db.dataSource.options as { url: string }).url;
       await db.dataSource.destroy();
-      const spine = await Spine.create({ database: mysqlOptions(url), workflows: [DurableWeekly] });
+      // PostgreSQL by its URL (postgresql:// as well as postgres://), MariaDB by its options
+      const database = driver === 'postgres' ? url.replace(/^postgres:/, 'postgresql:') : mysqlOptions(url);
+      const spine = await Spine.create({ database, workflows: [DurableWeekly] });
       world.locked = false;
       const result = await spine.run('durable.weekly', { params: { tier: 'NMS Tier 1' } });
       expect((await spine.getRun(result.runId))?.status).toBe('completed');

@@ -68,7 +68,7 @@ export class InitialSchema1767225600000 implements MigrationInterface {
           time('updated_at'),
           str('lease_owner', 255, true),
           time('lease_expires_at', true),
-          { ...bool('cancel_requested'), default: 0 },
+          { ...bool('cancel_requested'), default: t.falseSql },
         ],
         uniques: [new TableUnique({ name: 'uq_core_workflow_runs_idempotency', columnNames: ['idempotency_key'] })],
         indices: [

@@ -35,7 +35,13 @@ export class SchedulesSignals1767484800000 implements MigrationInterface {
     await runner.createTable(
       new Table({
         name: 'core_schedules',
-        columns: [str('name', 255, false, true), str('workflow', 255), { name: 'paused', type: t.boolean as string, isNullable: false, default: 0 }, time('fire_cursor', true), time('updated_at')],
+        columns: [
+          str('name', 255, false, true),
+          str('workflow', 255),
+          { name: 'paused', type: t.boolean as string, isNullable: false, default: t.falseSql },
+          time('fire_cursor', true),
+          time('updated_at'),
+        ],
       }),
     );
     await runner.createTable(

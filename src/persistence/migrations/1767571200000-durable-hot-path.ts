@@ -1,10 +1,10 @@
 import { Table, TableForeignKey, TableIndex, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
-import { columnTypes, familyOf } from '../schema/column-types';
+import { columnTypes, familyOf, hasPartialIndexes } from '../schema/column-types';
 
 /** Legacy item runs converted per statement. */
 const CHUNK = 500;
 
-/** SQLite: indexes on columns most runs leave NULL, made partial (a NULL costs no index write). */
+/** SQLite and PostgreSQL: indexes on columns most runs leave NULL, made partial (a NULL costs no index write). */
 const PARTIAL_SQLITE: readonly [name: string, columns: string[], where: string][] = [
   ['ix_core_workflow_runs_batch', ['batch_id'], 'batch_id IS NOT NULL'],
   ['ix_core_workflow_runs_partition', ['partition_key'], 'partition_key IS NOT NULL'],
@@ -76,7 +76,7 @@ export class DurableHotPath1767571200000 implements MigrationInterface {
     // the runs table's indexes as `runIndexes` has them now (frozen here: later changes get a migration of their own)
     const family = familyOf(runner.connection.options.type);
     await runner.dropIndex('core_workflow_runs', 'ix_core_workflow_runs_status');
-    if (family === 'sqlite') {
+    if (hasPartialIndexes(family)) {
       for (const [name, columnNames, where] of PARTIAL_SQLITE) {
         await runner.dropIndex('core_workflow_runs', name);
         await runner.createIndex('core_workflow_runs', new TableIndex({ name, columnNames, where }));
@@ -88,7 +88,8 @@ export class DurableHotPath1767571200000 implements MigrationInterface {
       await runner.createIndex('core_workflow_runs', new TableIndex({ name: 'ix_core_workflow_runs_status_started', columnNames: ['status', 'started_at'] }));
     }
     if (family === 'sqlite') await rebuildSteps(runner, true);
-    await convertLegacyItems(runner, familyOf(runner.connection.options.type) === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE');
+    // PostgreSQL came later: no database of it ever held legacy item runs
+    if (family !== 'postgres') await convertLegacyItems(runner, family === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE');
   }
 
   /**
@@ -103,12 +104,12 @@ export class DurableHotPath1767571200000 implements MigrationInterface {
     await runner.dropIndex('core_workflow_runs', 'ix_core_workflow_runs_top');
     await runner.dropIndex('core_workflow_runs', 'ix_core_workflow_runs_status_started');
     await runner.createIndex('core_workflow_runs', new TableIndex({ name: 'ix_core_workflow_runs_status', columnNames: ['status'] }));
-    if (family !== 'sqlite') return;
+    if (!hasPartialIndexes(family)) return;
     for (const [name, columnNames] of PARTIAL_SQLITE) {
       await runner.dropIndex('core_workflow_runs', name);
       await runner.createIndex('core_workflow_runs', new TableIndex({ name, columnNames }));
     }
-    await rebuildSteps(runner, false);
+    if (family === 'sqlite') await rebuildSteps(runner, false);
   }
 }
 

@@ -14,7 +14,7 @@ function definitionColumns(family: DriverFamily): [name: string, sql: string][] 
   return [
     ['description', `${String(t.text)} NULL`],
     ['tags', `${String(t.json)} NULL`],
-    ['is_active', `${String(t.boolean)} NOT NULL DEFAULT 1`],
+    ['is_active', `${String(t.boolean)} NOT NULL DEFAULT ${t.trueSql}`],
     ['updated_at', `${String(t.datetime)}${precision} NULL`],
     ['created_by', 'varchar(255) NULL'],
     ['kind', "varchar(16) NOT NULL DEFAULT 'code'"],
@@ -27,10 +27,15 @@ function definitionColumns(family: DriverFamily): [name: string, sql: string][] 
  * SQLite and MySQL/MariaDB and keep the design's dashboard queries running unchanged.
  */
 export function designViewSql(family: DriverFamily, options: { readonly numbers?: boolean } = {}): Record<(typeof DESIGN_VIEWS)[number], string> {
-  // numbers: MySQL/MariaDB return SUM and a decimal division as DECIMAL, which drivers hand back as strings: cast (a later migration)
-  const count = (sql: string): string => (options.numbers === true && family === 'mysql' ? `CAST(${sql} AS SIGNED)` : sql);
-  const rate = options.numbers === true && family === 'mysql' ? '1e0' : '1.0';
-  const field = (json: string, key: string): string => (family === 'sqlite' ? `json_extract(${json}, '$.${key}')` : `JSON_UNQUOTE(JSON_EXTRACT(${json}, '$.${key}'))`);
+  const postgres = family === 'postgres';
+  // numbers: MySQL/MariaDB return SUM and a decimal division as DECIMAL, which drivers hand back as strings: cast (a later
+  // migration); PostgreSQL's COUNT and SUM are bigint, also handed back as strings: cast from the first
+  const count = (sql: string): string => (postgres ? `CAST(${sql} AS integer)` : options.numbers === true && family === 'mysql' ? `CAST(${sql} AS SIGNED)` : sql);
+  const rate = postgres ? 'CAST(1 AS double precision)' : options.numbers === true && family === 'mysql' ? '1e0' : '1.0';
+  const field = (json: string, key: string): string =>
+    family === 'sqlite' ? `json_extract(${json}, '$.${key}')` : postgres ? `(${json} ->> '${key}')` : `JSON_UNQUOTE(JSON_EXTRACT(${json}, '$.${key}'))`;
+  // a boolean column is 0/1 on SQLite and MySQL, boolean on PostgreSQL
+  const passed = (value: boolean): string => (postgres ? `${value ? '' : 'NOT '}s.quality_passed` : `s.quality_passed = ${Number(value)}`);
   return {
     v_workflow_run_summary:
       'SELECT r.run_id AS id, r.run_id AS run_id, r.workflow_name, r.workflow_version, r.domain, r.status, r.trigger_source, ' +
@@ -40,14 +45,14 @@ export function designViewSql(family: DriverFamily, options: { readonly numbers?
       'r.partition_key, r.as_of_date, r.batch_id, r.trace_id, r.error, r.error_step, r.error_category, r.parent_run_id, r.queue, r.created_at ' +
       'FROM core_workflow_runs r',
     v_workflow_step_quality:
-      'SELECT r.workflow_name, s.step_name, s.step_type, COUNT(*) AS run_count, ' +
+      `SELECT r.workflow_name, s.step_name, s.step_type, ${postgres ? count('COUNT(*)') : 'COUNT(*)'} AS run_count, ` +
       `${count("SUM(CASE WHEN s.status = 'completed' THEN 1 ELSE 0 END)")} AS success_count, ` +
       `${count("SUM(CASE WHEN s.status = 'failed' THEN 1 ELSE 0 END)")} AS failure_count, ` +
       'AVG(s.duration_ms) AS avg_duration_ms, AVG(s.quality_null_rate) AS avg_null_rate, ' +
       `AVG(CASE WHEN s.record_count > 0 THEN s.valid_count * ${rate} / s.record_count END) AS avg_valid_rate, ` +
       `${count('SUM(s.record_count)')} AS record_count, ` +
-      `${count('SUM(CASE WHEN s.quality_passed = 1 THEN 1 ELSE 0 END)')} AS quality_pass_count, ` +
-      `${count('SUM(CASE WHEN s.quality_passed = 0 THEN 1 ELSE 0 END)')} AS quality_fail_count, ` +
+      `${count(`SUM(CASE WHEN ${passed(true)} THEN 1 ELSE 0 END)`)} AS quality_pass_count, ` +
+      `${count(`SUM(CASE WHEN ${passed(false)} THEN 1 ELSE 0 END)`)} AS quality_fail_count, ` +
       'MAX(s.finished_at) AS last_run_at ' +
       "FROM core_workflow_run_steps s JOIN core_workflow_runs r ON r.run_id = s.run_id WHERE s.status IN ('completed', 'failed') " +
       'GROUP BY r.workflow_name, s.step_name, s.step_type',

@@ -1,5 +1,5 @@
 import { TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { columnTypes, familyOf } from '../schema/column-types';
+import { columnTypes, familyOf, hasPartialIndexes } from '../schema/column-types';
 
 /**
  * Three columns of the hardening release:
@@ -19,7 +19,7 @@ export class SignalDedupeWorkerWorkflows1767830400000 implements MigrationInterf
     await runner.query(`ALTER TABLE ${escape('core_workflow_signals')} ADD COLUMN ${escape('dedupe_id')} varchar(255) NULL`);
     await runner.createIndex(
       'core_workflow_signals',
-      new TableIndex({ name: 'uq_core_workflow_signals_dedupe', columnNames: ['run_id', 'dedupe_id'], isUnique: true, ...(family === 'sqlite' && { where: 'dedupe_id IS NOT NULL' }) }),
+      new TableIndex({ name: 'uq_core_workflow_signals_dedupe', columnNames: ['run_id', 'dedupe_id'], isUnique: true, ...(hasPartialIndexes(family) && { where: 'dedupe_id IS NOT NULL' }) }),
     );
     await runner.query(`ALTER TABLE ${escape('core_workers')} ADD COLUMN ${escape('workflows')} ${String(t.json)} NULL`);
   }

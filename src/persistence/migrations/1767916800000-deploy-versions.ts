@@ -16,7 +16,7 @@ export class DeployVersions1767916800000 implements MigrationInterface {
     const family = familyOf(runner.connection.options.type);
     const t = columnTypes(family);
     const escape = (name: string): string => runner.connection.driver.escape(name);
-    const datetime = family === 'mysql' ? 'datetime(3)' : 'datetime';
+    const datetime = `${String(t.datetime)}${t.datetimePrecision === undefined ? '' : `(${t.datetimePrecision})`}`;
     await runner.query(`ALTER TABLE ${escape('core_workflow_runs')} ADD COLUMN ${escape('app_version')} varchar(255) NULL`);
     await runner.query(`ALTER TABLE ${escape('core_workers')} ADD COLUMN ${escape('definitions')} ${String(t.json)} NULL`);
     await runner.query(`ALTER TABLE ${escape('core_workers')} ADD COLUMN ${escape('app_version')} varchar(255) NULL`);

@@ -1,5 +1,5 @@
 import { EntitySchema, type EntitySchemaColumnOptions } from 'typeorm';
-import { columnTypes, type DriverFamily } from './column-types';
+import { columnTypes, hasPartialIndexes, type DriverFamily } from './column-types';
 
 /** Table names, as the original design names them (its SQL keeps working). */
 export const TABLES = {
@@ -34,19 +34,20 @@ function columns(family: DriverFamily) {
 export interface RunIndex {
   readonly name: string;
   readonly columns: string[];
-  /** SQLite: a partial index (rows with NULL in the column are not in it, and cost nothing to write). */
+  /** SQLite and PostgreSQL: a partial index (rows with NULL in the column are not in it, and cost nothing to write). */
   readonly where?: string;
 }
 
 /**
  * The runs table's secondary indexes. Every one is paid on each run's insert and on each status
- * change, so: none on status alone (the lease index starts with it); on SQLite, indexes on
+ * change, so: none on status alone (the lease index starts with it); on SQLite and PostgreSQL, indexes on
  * columns most runs leave NULL (batch, partition, as-of date, queue columns, concurrency key,
  * parent) are partial, and top-level runs newest first (all, and by status) have partial indexes; MySQL has no
  * partial indexes, so there `(parent_run_id, started_at)` serves the top-level listing.
  */
 export function runIndexes(family: DriverFamily): RunIndex[] {
-  const partial = (column: string): string | undefined => (family === 'sqlite' ? `${column} IS NOT NULL` : undefined);
+  const partials = hasPartialIndexes(family);
+  const partial = (column: string): string | undefined => (partials ? `${column} IS NOT NULL` : undefined);
   const at = (name: string, columns: string[], where: string | undefined): RunIndex => ({ name, columns, ...(where !== undefined && { where }) });
   return [
     at('ix_core_workflow_runs_workflow', ['workflow_name', 'started_at'], undefined),
@@ -59,9 +60,9 @@ export function runIndexes(family: DriverFamily): RunIndex[] {
     at('ix_core_workflow_runs_leased', ['claim_queue', 'lease_owner'], partial('claim_queue')),
     at('ix_core_workflow_runs_key', ['concurrency_key', 'lease_expires_at'], partial('concurrency_key')),
     at('ix_core_workflow_runs_parent', ['parent_run_id', 'status'], partial('parent_run_id')),
-    family === 'sqlite' ? at('ix_core_workflow_runs_top', ['started_at', 'run_id'], 'parent_run_id IS NULL') : at('ix_core_workflow_runs_top', ['parent_run_id', 'started_at'], undefined),
+    partials ? at('ix_core_workflow_runs_top', ['started_at', 'run_id'], 'parent_run_id IS NULL') : at('ix_core_workflow_runs_top', ['parent_run_id', 'started_at'], undefined),
     // runs of a status newest first (failed runs to resume, a console's filter) without sorting them all
-    at('ix_core_workflow_runs_status_started', ['status', 'started_at'], family === 'sqlite' ? 'parent_run_id IS NULL' : undefined),
+    at('ix_core_workflow_runs_status_started', ['status', 'started_at'], partials ? 'parent_run_id IS NULL' : undefined),
   ];
 }
 
@@ -252,7 +253,7 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
       relations: { run: { type: 'many-to-one', ...runFk(TABLES.signals) } },
       indices: [
         { name: 'ix_core_workflow_signals_run', columns: ['run_id', 'name', 'id'] },
-        { name: 'uq_core_workflow_signals_dedupe', columns: ['run_id', 'dedupe_id'], unique: true, ...(family === 'sqlite' && { where: 'dedupe_id IS NOT NULL' }) },
+        { name: 'uq_core_workflow_signals_dedupe', columns: ['run_id', 'dedupe_id'], unique: true, ...(hasPartialIndexes(family) && { where: 'dedupe_id IS NOT NULL' }) },
       ],
     }),
     new EntitySchema({ name: TABLES.queues, tableName: TABLES.queues, columns: queues }),

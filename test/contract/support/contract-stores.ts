@@ -1,11 +1,11 @@
 import { InMemoryRunStore, type Clock, type RunStore } from 'spine-orchestration';
 import { FakeClock } from 'spine-orchestration/testing';
 import { TypeOrmRunStore } from '../../../src/persistence';
-import { testDrivers, useTestDatabase } from '../../support/databases';
+import { testDrivers, useTestDatabase, type TestDriver } from '../../support/databases';
 
 /** One store the contract runs on. */
 export interface ContractStore {
-  readonly name: 'memory' | 'sqlite' | 'mariadb';
+  readonly name: 'memory' | TestDriver;
   /** A store on this backend; on a database every store of a `describe` shares one database (tests use ids of their own). */
   make(options?: { readonly clock?: Clock; readonly maxRuns?: number }): RunStore;
   /** How many random sequences a property-based check runs here (a server is slower than memory). */
@@ -13,8 +13,8 @@ export interface ContractStore {
 }
 
 /**
- * Declares a `describe` per store the contract runs on: memory, SQLite always, MariaDB when a
- * server is available (the setup prints why not otherwise). A third store passes the contract by
+ * Declares a `describe` per store the contract runs on: memory, SQLite always, MariaDB and
+ * PostgreSQL when their servers are available (the setup prints why not otherwise). A third store passes the contract by
  * adding itself here.
  */
 export function describeEachStore(title: string, body: (store: ContractStore) => void): void {

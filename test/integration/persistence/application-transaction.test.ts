@@ -1,5 +1,5 @@
 import { runInTransaction } from 'spine-orchestration/typeorm';
-import { describeOnMariaDb, useTestDatabase } from '../../support/databases';
+import { serverDrivers, useTestDatabase } from '../../support/databases';
 
 const later = () => new Promise((resolve) => setTimeout(resolve, 5));
 
@@ -24,12 +24,12 @@ describe('runInTransaction on sqlite', () => {
   });
 });
 
-describeOnMariaDb('runInTransaction on mariadb', () => {
-  const db = useTestDatabase('mariadb');
+describe.each(serverDrivers())('runInTransaction on %s', (driver) => {
+  const db = useTestDatabase(driver);
 
   it('runs in READ COMMITTED unless told otherwise: a commit made meanwhile is seen by the next read', async () => {
     const { dataSource } = db();
-    await dataSource.query('CREATE TABLE app_level (v INT) ENGINE=InnoDB');
+    await dataSource.query(`CREATE TABLE app_level (v INT)${driver === 'mariadb' ? ' ENGINE=InnoDB' : ''}`);
     await dataSource.query('INSERT INTO app_level (v) VALUES (1)');
     const reads = (isolation?: 'REPEATABLE READ') =>
       runInTransaction(

@@ -1,6 +1,6 @@
 import { ErrorCategory, ErrorPolicy, RetryPolicy, Spine, Step, StepError, StepResult, Workflow, WorkflowContext, WorkflowRunner, type RunEvent } from 'spine-orchestration';
 import { TABLES, TypeOrmRunStore } from '../../../src/persistence';
-import { testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
+import { storedJson, testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
 import { FakeClock } from 'spine-orchestration/testing';
 import { until } from '../../support/polling';
 
@@ -43,7 +43,7 @@ describe.each(testDrivers())('the design semantics recorded on %s', (driver) => 
     const result = await runner((e) => e.type === 'step_event' && heard.push(e)).execute(wf);
     expect(result.status).toBe('completed');
     const stored = await eventRows(result.runId);
-    expect(stored.map((r) => [r.step, Number(r.attempt), (JSON.parse(r.payload) as { event: { message: string } }).event.message])).toEqual([
+    expect(stored.map((r) => [r.step, Number(r.attempt), storedJson<{ event: { message: string } }>(r.payload).event.message])).toEqual([
       ['ingest', 1, 'attempt 1'],
       ['ingest', 2, 'attempt 2'],
     ]);

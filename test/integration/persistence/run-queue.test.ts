@@ -2,7 +2,7 @@ import { LeaseLostError, Spine, Step, Workflow, WorkflowRunner, type QueueLimits
 import type { DataSource } from 'typeorm';
 import { TypeOrmRunStore } from '../../../src/persistence';
 import { claimCandidatesSql } from '../../../src/persistence/queue.sql';
-import { testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
+import { postgresPlan, testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -96,15 +96,22 @@ describe.each(testDrivers())('the run queue on a database (%s)', (driver) => {
 
   it('the claim query reads the claim index, not the runs table', async () => {
     // the held definitions: two hashes, and one workflow continued on any definition
-    const sql = claimCandidatesSql(driver === 'sqlite' ? 'sqlite' : 'mysql', 32, "(workflow_hash IN ('a', 'b') OR workflow_name IN ('c'))")
+    const family = driver === 'sqlite' ? 'sqlite' : driver === 'postgres' ? 'postgres' : 'mysql';
+    const sql = claimCandidatesSql(family, 32, "(workflow_hash IN ('a', 'b') OR workflow_name IN ('c'))")
       .replace('claim_queue = ?', "claim_queue = 'q'")
-      .replace('lease_expires_at <= ?', "lease_expires_at <= '2026-01-01 00:00:00'");
+      .replace('lease_expires_at <= ?', `lease_expires_at <= '2026-01-01 00:00:00${driver === 'postgres' ? 'Z' : ''}'`);
     if (driver === 'sqlite') {
       const plan = (await db.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`)) as { detail: string }[];
       const text = plan.map((p) => p.detail).join(' | ');
       console.log(`claim query plan (sqlite): ${text}`);
       expect(text).toMatch(/USING INDEX ix_core_workflow_runs_claim/);
       expect(text).not.toMatch(/TEMP B-TREE/);
+    } else if (driver === 'postgres') {
+      const nodes = await postgresPlan(db.dataSource, sql);
+      console.log(`claim query plan (postgres): ${nodes.join(' > ')}`);
+      expect(nodes).toContain('Index Scan using ix_core_workflow_runs_claim');
+      expect(nodes).toContain('LockRows');
+      expect(nodes.some((n) => n.startsWith('Sort') || n.startsWith('Seq Scan'))).toBe(false);
     } else {
       const plan = (await db.dataSource.query(`EXPLAIN ${sql}`)) as { key: string | null; type: string; Extra: string | null }[];
       console.log(`claim query plan (mariadb): ${JSON.stringify(plan)}`);

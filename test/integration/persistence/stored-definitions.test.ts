@@ -1,6 +1,6 @@
 import { HandlerRegistry, Spine, Step, StepResult, Workflow, type SpineLogger } from 'spine-orchestration';
 import { TABLES } from '../../../src/persistence';
-import { testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
+import { storedJson, testDrivers, useTestDatabase, type TestDatabase } from '../../support/databases';
 
 const YAML_V1 = `name: stored.weekly
 domain: demo
@@ -58,7 +58,7 @@ describe.each(testDrivers())('stored workflow definitions on %s', (driver) => {
     const rows = (await db.dataSource.query(`SELECT version, is_active, kind, created_by, description, tags FROM ${TABLES.workflows} WHERE name = ? AND kind = 'declarative' ORDER BY version`, [
       'stored.weekly',
     ])) as Record<string, unknown>[];
-    expect(rows.map((r) => [Number(r.version), Number(r.is_active), r.kind, r.created_by, r.description, JSON.parse(String(r.tags))])).toEqual([
+    expect(rows.map((r) => [Number(r.version), Number(r.is_active), r.kind, r.created_by, r.description, storedJson(r.tags)])).toEqual([
       [1, 0, 'declarative', 'ops', 'Stored in the database', ['demo']],
       [2, 1, 'declarative', 'ops', 'Stored in the database', ['demo']],
     ]);
