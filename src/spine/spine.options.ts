@@ -46,8 +46,9 @@ export interface SpineOptions extends SpineRunnerOptions {
   readonly cwd?: string;
   /**
    * Where runs are recorded: 'memory' (this process only), a URL ('sqlite:.spine/spine.db' —
-   * relative to `cwd` —, 'sqlite::memory:', 'mysql://user:pass@host:3306/db', 'mariadb://…'),
-   * TypeORM `DataSourceOptions` (better-sqlite3, mysql, mariadb) or an existing `DataSource`.
+   * relative to `cwd` —, 'sqlite::memory:', 'mysql://user:pass@host:3306/db', 'mariadb://…',
+   * 'postgres://user:pass@host:5432/db'), TypeORM `DataSourceOptions` (better-sqlite3, mysql,
+   * mariadb, postgres) or an existing `DataSource`.
    * Default: the URL in the environment variable `SPINE_DATABASE_URL` when set, else the embedded
    * SQLite file `.spine/spine.db` under `cwd`.
    */

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InMemoryRunStore, mysqlOptions, Spine, Step, Workflow } from 'spine-orchestration';
+import { InMemoryRunStore, mysqlOptions, postgresOptions, Spine, Step, Workflow } from 'spine-orchestration';
 import { databaseChoice, resolveDataSource } from '../../../src/spine/spine.database';
 
 const optionsOf = (database: string, cwd = '/srv/app', env: NodeJS.ProcessEnv = {}) => resolveDataSource({ database, cwd }, env)!.dataSource.options as unknown as Record<string, unknown>;
@@ -15,12 +15,20 @@ describe('database URLs and SPINE_DATABASE_URL', () => {
     expect(optionsOf('mariadb://spine:secret@db.internal:3306/runs')).toMatchObject({ type: 'mariadb', url: 'mysql://spine:secret@db.internal:3306/runs' });
   });
 
+  it("opens 'postgres://…' and 'postgresql://…' with the pg driver; postgresOptions takes a URL or connection fields", () => {
+    expect(optionsOf('postgres://spine:secret@db.internal:5432/runs')).toMatchObject({ type: 'postgres', url: 'postgres://spine:secret@db.internal:5432/runs' });
+    expect(optionsOf('postgresql://spine:secret@db.internal/runs')).toMatchObject({ type: 'postgres', url: 'postgres://spine:secret@db.internal/runs' });
+    expect(postgresOptions({ host: 'db.internal', username: 'spine', database: 'runs', schema: 'jobs' })).toMatchObject({ type: 'postgres', host: 'db.internal', schema: 'jobs' });
+  });
+
   it('mysqlOptions is exported from the root entry too', () => {
     expect(mysqlOptions('mysql://spine:secret@db.internal:3306/runs')).toMatchObject({ type: 'mariadb', url: 'mysql://spine:secret@db.internal:3306/runs', timezone: 'Z' });
   });
 
   it('refuses another URL, naming the forms it takes and hiding the password', () => {
-    expect(() => optionsOf('postgres://spine:secret@db/runs')).toThrow(/database URL "postgres:\/\/spine:\*\*\*@db\/runs" is not one spine opens: use 'sqlite:\.spine\/spine\.db'/);
+    expect(() => optionsOf('mssql://spine:secret@db/runs')).toThrow(
+      /database URL "mssql:\/\/spine:\*\*\*@db\/runs" is not one spine opens: use 'sqlite:\.spine\/spine\.db'.*'postgres:\/\/user:password@host:5432\/db'/,
+    );
   });
 
   it('takes SPINE_DATABASE_URL when the options name no database; the database option and a store of your own win over it', () => {

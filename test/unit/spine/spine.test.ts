@@ -201,10 +201,10 @@ describe('Spine', () => {
 
   it('rejects a database option it does not understand, naming what it accepts', async () => {
     await expect(Spine.create({ database: 'sqlite' })).rejects.toThrow(
-      `database URL "sqlite" is not one spine opens: use 'sqlite:.spine/spine.db', 'sqlite::memory:', 'mysql://user:password@host:3306/db' or 'mariadb://…'`,
+      `database URL "sqlite" is not one spine opens: use 'sqlite:.spine/spine.db', 'sqlite::memory:', 'mysql://user:password@host:3306/db', 'mariadb://…' or 'postgres://user:password@host:5432/db'`,
     );
     await expect(Spine.create({ database: 42 as never })).rejects.toThrow(
-      `Spine.create: database must be 'memory', a database URL ('sqlite:…', 'mysql://…', 'mariadb://…'), TypeORM DataSourceOptions or a DataSource (got 42).`,
+      `Spine.create: database must be 'memory', a database URL ('sqlite:…', 'mysql://…', 'mariadb://…', 'postgres://…'), TypeORM DataSourceOptions or a DataSource (got 42).`,
     );
   });
 });
