@@ -85,6 +85,8 @@ export type { RunMovePlan, StepRenames } from './core/runner/run-migration';
 export type { MigrateRunsOptions, MigratedRun, MigrationResult } from './spine/spine.deploys';
 export type { RunDefinitionRef } from './core/runner/run-event';
 export { spineStore, type RunStore, type SpineStore, type StoreCapability } from './core/store/ports/spine-store';
+export { WakeBus } from './core/store/wake-bus';
+export type { Wakeup, Wakeups } from './core/store/ports/wakeups.port';
 export type { RunJournal } from './core/store/ports/run-journal.port';
 export type { RunLeases } from './core/store/ports/run-leases.port';
 export type { RunHistory } from './core/store/ports/run-history.port';

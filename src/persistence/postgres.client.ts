@@ -9,7 +9,7 @@ import type { SqlClient } from './sql-client';
 interface PgQueryConfig {
   readonly text: string;
   readonly values: unknown[];
-  readonly types: PgTypes;
+  readonly types?: PgTypes;
 }
 interface PgResult {
   readonly rows: RunRow[];
@@ -22,6 +22,8 @@ export interface PgPoolClient {
 export interface PgPool {
   connect(): Promise<PgPoolClient>;
   query(config: PgQueryConfig): Promise<PgResult>;
+  /** The connection settings the pool was made with (a listening connection is made with the same). */
+  readonly options?: object;
 }
 interface PgTypes {
   getTypeParser(oid: number, format?: string): (value: string) => unknown;
@@ -32,9 +34,9 @@ const JSON_OIDS = new Set([114, 3802]);
 const INT8 = 20;
 const NUMERIC = 1700;
 
-/** The pg pool under a TypeORM DataSource (`postgres` driver) and the pg module's type parsers. */
-function poolOf(dataSource: DataSource): { pool: PgPool; types: PgTypes } {
-  const driver = dataSource.driver as unknown as { master?: PgPool; postgres?: { types?: PgTypes } };
+/** The pg pool under a TypeORM DataSource (`postgres` driver), the pg module's type parsers and its Client class. */
+export function poolOf(dataSource: DataSource): { pool: PgPool; types: PgTypes; Client: new (config: object) => never } {
+  const driver = dataSource.driver as unknown as { master?: PgPool; postgres?: { types?: PgTypes; Client: new (config: object) => never } };
   if (driver.master === undefined || driver.postgres?.types === undefined) throw new Error('the DataSource is not an initialized postgres DataSource');
   const defaults = driver.postgres.types;
   // per query, not the pg module's global parsers: the application's own queries on the same pool keep theirs
@@ -45,7 +47,7 @@ function poolOf(dataSource: DataSource): { pool: PgPool; types: PgTypes } {
       return defaults.getTypeParser(oid, format);
     },
   };
-  return { pool: driver.master, types };
+  return { pool: driver.master, types, Client: driver.postgres.Client };
 }
 
 /**

@@ -46,7 +46,9 @@ import { holderOf, type RunWriter, type Statement } from './run.writer';
 import { SqliteRunWriter } from './sqlite-run.writer';
 import { ServerRunWriter } from './server-run.writer';
 import { dialectOf, insertIgnoreTail } from './dialect';
-import { PostgresSessions } from './postgres.client';
+import { poolOf, PostgresSessions } from './postgres.client';
+import { PostgresWakeups } from './postgres.wakeups';
+import { emitWakeups, WakeBus } from '../core/store/wake-bus';
 import { TypeOrmSessions } from './sessions';
 import { FENCE_ROW, hotPathSql } from './step.sql';
 import { SqliteClient, sqliteDatabaseOf, TypeOrmClient, type SqlClient } from './sql-client';
@@ -102,6 +104,8 @@ export class TypeOrmRunStore implements RunStore {
   private readonly history: HistoryRecords;
   /** Code and declarative definitions. */
   private readonly definitions: DefinitionRecords;
+  /** Wake-ups after its writes: within this process, and on PostgreSQL to every process (LISTEN/NOTIFY). */
+  readonly wakeups: WakeBus;
 
   constructor(
     readonly dataSource: DataSource,
@@ -129,6 +133,8 @@ export class TypeOrmRunStore implements RunStore {
     this.history = new HistoryRecords(this.sql, (message) => this.warn(message));
     this.definitions = new DefinitionRecords(this.sql, this.writer, this.values, now, (value) => this.bool(value));
     this.schedules = new ScheduleRecords(this.sql, this.writer, this.family, this.values, (run) => this.insertRuns([run], 'INSERT'), now);
+    const pg = this.family === 'postgres' ? poolOf(dataSource) : null;
+    this.wakeups = emitWakeups(this, pg === null ? new WakeBus() : new PostgresWakeups(pg.pool, pg.Client, (message) => this.warn(message)));
   }
 
   checkStorable(step: string, output: unknown, contextUpdates: unknown): string | null {

@@ -30,6 +30,7 @@ import type { EnqueueOptions } from '../core/runner/workflow-runner';
 import { SpineSchedules, type BackfillResult, type ScheduleInfo } from './spine.schedules';
 import { SpineReads } from './spine.reads';
 import { Scheduler } from '../worker/scheduler';
+import { SpineWakeups } from './spine.wakeups';
 import type { ScheduleState } from '../core/schedule/schedule';
 import type { SignalOptions, SignalRecord } from '../core/store/records/signal-record';
 import { assertSafeKeys } from '../core/context/safe-values';
@@ -67,6 +68,13 @@ export class Spine extends SpineReads {
 
   /** Stranded runs and migrations between versions. */
   private readonly deploys: SpineDeploys;
+  /** The store's wake-ups: due runs, signals, cancels, finished runs and schedule changes at once, not at the next poll. */
+  private readonly wakes = new SpineWakeups(this.store.wakeups ?? null, {
+    queue: () => this.worker?.notify(),
+    signal: (runId) => this.runner.noticeSignal(runId),
+    cancel: (runId) => this.runner.noticeCancel(runId),
+    schedules: () => this.scheduler?.notify(),
+  });
 
   /** This process's worker, once started (`worker` option, `startWorker`, `npx spine worker`). */
   private worker: RunWorker | null = null;
@@ -118,6 +126,7 @@ export class Spine extends SpineReads {
 
   /** Keeps a run's promise until it settles, so close can wait for it. */
   private track<T>(promise: Promise<T>): Promise<T> {
+    this.wakes.listen(); // a cancel from another process reaches the run at once
     this.inFlight.add(promise);
     const forget = (): void => void this.inFlight.delete(promise);
     promise.then(forget, forget);
@@ -363,7 +372,7 @@ export class Spine extends SpineReads {
         throw new SpineError('timeout', `Run "${runId}" of workflow "${run.workflowName}" is still ${run.status} after ${options.timeoutMs} ms; it keeps going (wait again, or cancel it).`);
       }
       const pause = Math.min(left, options.pollIntervalMs ?? Math.min(1_000, 25 * 2 ** Math.min(poll, 6)));
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await this.wakes.finishedOrAfter(runId, pause); // at once when the run's end is reported (this process's, or any on PostgreSQL)
     }
   }
 
@@ -390,6 +399,7 @@ export class Spine extends SpineReads {
           );
     this.worker = worker;
     this.scheduler = scheduler;
+    this.wakes.listen();
     worker.start();
     scheduler?.start();
     return worker;
@@ -612,6 +622,7 @@ export class Spine extends SpineReads {
     }
     await stopping;
     await schedulerStopping;
+    await this.wakes.close();
     await this.opened.close();
   }
 

@@ -579,6 +579,16 @@ export class WorkflowRunner {
     }
   }
 
+  /** Another process asked to cancel `runId` (a wake-up from the store): an execution of it here stops at its next step boundary, its running step's signal aborted now. */
+  noticeCancel(runId: string): void {
+    this.active.get(runId)?.cancel('cancelled by spine.cancel in another process');
+  }
+
+  /** Another process sent `runId` a signal (a wake-up from the store): a signal wait of it executing here looks now. */
+  noticeSignal(runId: string): void {
+    this.services.signals.notify(runId);
+  }
+
   /**
    * Cancels a run. One this process executes stops at its next step boundary (its running step's
    * signal is aborted now, a wait or a map gives way at once); one another process executes stops

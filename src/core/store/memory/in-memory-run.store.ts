@@ -13,6 +13,7 @@ import { InMemoryQueue } from './in-memory-queue';
 import { InMemorySchedules } from './in-memory-schedules';
 import { InMemorySignals } from './in-memory-signals';
 import { MemoryRuns, type MemoryRunsOptions } from './memory-runs';
+import { emitWakeups, WakeBus } from '../wake-bus';
 
 /** Every member of a port, listed (the compiler refuses a list that misses one). */
 type AllOf<P, K extends readonly (keyof P)[]> = Exclude<keyof P, K[number]> extends never ? K : readonly [`missing: ${Exclude<keyof P, K[number]> & string}`];
@@ -67,6 +68,8 @@ export class InMemoryRunStore {
   readonly storeName = 'memory';
   /** Records live as long as the process. */
   readonly durable = false;
+  /** Wake-ups after its writes (this process is the only one there is). */
+  readonly wakeups: WakeBus;
 
   /** `clock` is the time leases, queues and schedules are judged by (default the system clock; `Spine.create` gives its own). */
   constructor(options: MemoryRunsOptions = {}) {
@@ -79,5 +82,6 @@ export class InMemoryRunStore {
     expose(this, new InMemorySchedules(state), SCHEDULES);
     expose(this, new InMemorySignals(state), SIGNALS);
     expose(this, new InMemoryDefinitions(state), DEFINITIONS);
+    this.wakeups = emitWakeups(this, new WakeBus());
   }
 }

@@ -6,6 +6,7 @@ import type { RunLeases } from './run-leases.port';
 import type { RunQueue } from './run-queue.port';
 import type { ScheduleStore } from './schedule-store.port';
 import type { SignalStore } from './signal-store.port';
+import type { Wakeups } from './wakeups.port';
 
 /** A store that offers every capability: both built-in stores do. `spineStore(store)` bundles one for `Spine.create({ store })`. */
 export type RunStore = RunJournal & RunLeases & RunHistory & RunQueue & ScheduleStore & SignalStore & DefinitionStore;
@@ -28,6 +29,8 @@ export interface SpineStore {
   readonly queue: RunQueue | null;
   readonly schedules: ScheduleStore | null;
   readonly signals: SignalStore | null;
+  /** Wake-ups after writes (optional: without them every waiter polls). */
+  readonly wakeups?: Wakeups | null;
 }
 
 /** The optional capabilities of a `SpineStore`. */
@@ -37,7 +40,8 @@ const CAPABILITY_NAMES: Record<StoreCapability, string> = { queue: 'a run queue'
 
 /** Bundles a store that offers every capability (each part is the store itself). */
 export function spineStore(store: RunStore, options: { readonly name: string; readonly durable: boolean }): SpineStore {
-  return Object.freeze({ name: options.name, durable: options.durable, journal: store, leases: store, history: store, definitions: store, queue: store, schedules: store, signals: store });
+  const wakeups = (store as { readonly wakeups?: Wakeups | null }).wakeups ?? null;
+  return Object.freeze({ name: options.name, durable: options.durable, journal: store, leases: store, history: store, definitions: store, queue: store, schedules: store, signals: store, wakeups });
 }
 
 /** True when `value` is a `SpineStore` bundle rather than one object offering every port. */
