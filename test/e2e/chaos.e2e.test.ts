@@ -16,9 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
-import { createSpineDataSource, mysqlOptions, sqliteOptions, TypeOrmRunStore } from '../../src/persistence';
+import { createSpineDataSource, mysqlOptions, postgresOptions, spineMigrations, sqliteOptions, TypeOrmRunStore } from '../../src/persistence';
 import { mariaDbInstalled, startMariaDb, type ThrowawayMariaDb } from '../support/mariadb';
-import { endChildren, entriesOf, logged, startChild, verdict, type Child } from './support/chaos';
+import { startPostgres, type ThrowawayPostgres } from '../support/postgres';
+import { endChildren, entriesOf, logged, postgresChaosDatabase, postgresChaosSkipped, startChild, verdict, type Child } from './support/chaos';
 
 // every test here spawns processes: seconds each on a loaded 2-core machine
 jest.setTimeout(60_000);
@@ -29,12 +30,12 @@ const random = (min: number, max: number): number => min + Math.floor(((seed = (
 
 /** A driver's database for the chaos children, with a store to read the rows back. */
 interface ChaosDatabase {
-  readonly driver: 'sqlite' | 'mariadb';
-  /** What the children get: a SQLite file or a mysql:// URL. */
+  readonly driver: 'sqlite' | 'mariadb' | 'postgres';
+  /** What the children get: a SQLite file, a mysql:// or a postgres:// URL. */
   readonly url: string;
   readonly store: TypeOrmRunStore;
   readonly dataSource: DataSource;
-  /** Freezes the database for `ms` (SIGSTOP of mariadbd; on SQLite a process holding its write lock). */
+  /** Freezes the database for `ms` (SIGSTOP of mariadbd, or of every PostgreSQL process; on SQLite a process holding its write lock). */
   freeze(ms: number, runId: string, log: string): Promise<void>;
 }
 
@@ -51,7 +52,7 @@ async function rowProblems(store: TypeOrmRunStore, runId: string): Promise<strin
   return problems;
 }
 
-function chaosSuite(name: 'sqlite' | 'mariadb', open: () => Promise<ChaosDatabase>): void {
+function chaosSuite(name: 'sqlite' | 'mariadb' | 'postgres', open: () => Promise<ChaosDatabase>): void {
   describe(`chaos on ${name} (child processes: SIGSTOP past a lease, SIGKILL, a frozen database, a starved event loop)`, () => {
     let db: ChaosDatabase;
     let dir: string;
@@ -335,4 +336,45 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
   console.log(
     `chaos, migration race and packet limit on MariaDB NOT RUN: ${process.env.SPINE_TEST_MYSQL === 'off' ? 'SPINE_TEST_MYSQL=off' : 'mariadbd is not installed (apt-get install mariadb-server)'}; this suite starts a MariaDB of its own to freeze.`,
   );
+}
+
+if (postgresChaosSkipped() === null) {
+  let server: Promise<ThrowawayPostgres> | null = null;
+  /** A cluster of this file's own: freezing it must not stall other suites. */
+  const ownServer = (): Promise<ThrowawayPostgres> => (server ??= startPostgres());
+  afterAll(async () => (await server)?.stop(), 30_000);
+
+  chaosSuite('postgres', async () => {
+    const own = await ownServer();
+    const { url, dataSource } = await postgresChaosDatabase(own, 'chaos');
+    return {
+      driver: 'postgres',
+      url,
+      dataSource,
+      store: new TypeOrmRunStore(dataSource),
+      async freeze(ms) {
+        own.freeze();
+        await sleep(ms);
+        own.thaw();
+      },
+    };
+  });
+
+  describe('migrations started by many processes at once on an empty PostgreSQL database', () => {
+    it('all succeed under the advisory lock; the migrations ran once', async () => {
+      const own = await ownServer();
+      const { Client } = await import('pg');
+      const admin = new Client({ connectionString: own.url });
+      await admin.connect();
+      await admin.query('CREATE DATABASE race');
+      await admin.end();
+      const url = own.url.replace(/\/[^/]*$/, '/race');
+      await migrateAtOnce(url, 8);
+      const dataSource = await createSpineDataSource(postgresOptions(url)).initialize();
+      expect((await dataSource.query('SELECT name FROM migrations ORDER BY id')).map((r: { name: string }) => r.name)).toEqual(spineMigrations.map((m) => m.name));
+      await dataSource.destroy();
+    }, 60_000);
+  });
+} else {
+  console.log(`chaos and migration race on PostgreSQL NOT RUN: ${postgresChaosSkipped()}; this suite starts a cluster of its own to freeze.`);
 }

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { TypeOrmRunStore } from '../../src/persistence';
 import { mariaDbInstalled, startMariaDb, type ThrowawayMariaDb } from '../support/mariadb';
-import { allEntries, mariaDbChaosDatabase, sqliteChaosDatabase, startChild, useChaosDatabase, verdict, type Child, type Entry } from './support/chaos';
+import { startPostgres, type ThrowawayPostgres } from '../support/postgres';
+import { allEntries, mariaDbChaosDatabase, postgresChaosDatabase, postgresChaosSkipped, sqliteChaosDatabase, startChild, useChaosDatabase, verdict, type Child, type Entry } from './support/chaos';
 
 jest.setTimeout(60_000);
 
@@ -33,7 +34,7 @@ interface DeployDatabase {
 
 const idsOf = (child: Child, word: string): string[] => JSON.parse(child.output().split(`${word} `)[1]!.split('\n')[0]!) as string[];
 
-function deployChaos(name: 'sqlite' | 'mariadb', open: () => Promise<DeployDatabase>): void {
+function deployChaos(name: 'sqlite' | 'mariadb' | 'postgres', open: () => Promise<DeployDatabase>): void {
   describe(`rolling deploy on ${name}`, () => {
     const suite = useChaosDatabase('spine-deploy-chaos-', open);
 
@@ -188,4 +189,12 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
   deployChaos('mariadb', async () => mariaDbChaosDatabase(await (server ??= startMariaDb()), 'deploy_chaos'));
 } else {
   console.log(`rolling deploy on MariaDB NOT RUN: ${process.env.SPINE_TEST_MYSQL === 'off' ? 'SPINE_TEST_MYSQL=off' : 'mariadbd is not installed (apt-get install mariadb-server)'}.`);
+}
+
+if (postgresChaosSkipped() === null) {
+  let server: Promise<ThrowawayPostgres> | null = null;
+  afterAll(async () => (await server)?.stop(), 30_000);
+  deployChaos('postgres', async () => postgresChaosDatabase(await (server ??= startPostgres()), 'deploy_chaos'));
+} else {
+  console.log(`rolling deploy on PostgreSQL NOT RUN: ${postgresChaosSkipped()}.`);
 }

@@ -15,7 +15,20 @@ import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { TypeOrmRunStore } from '../../src/persistence';
 import { mariaDbInstalled, startMariaDb, type ThrowawayMariaDb } from '../support/mariadb';
-import { allEntries, mariaDbChaosDatabase, sqliteChaosDatabase, startChild, useChaosDatabase, verdict, WORKER_CHILD, type Child, type Entry } from './support/chaos';
+import { startPostgres, type ThrowawayPostgres } from '../support/postgres';
+import {
+  allEntries,
+  mariaDbChaosDatabase,
+  postgresChaosDatabase,
+  postgresChaosSkipped,
+  sqliteChaosDatabase,
+  startChild,
+  useChaosDatabase,
+  verdict,
+  WORKER_CHILD,
+  type Child,
+  type Entry,
+} from './support/chaos';
 
 // every test here spawns processes: seconds each on a loaded 2-core machine
 jest.setTimeout(60_000);
@@ -120,7 +133,7 @@ interface QueueChaosDatabase {
   freeze(ms: number, log: string): Promise<void>;
 }
 
-function queueChaos(name: 'sqlite' | 'mariadb', open: () => Promise<QueueChaosDatabase>): void {
+function queueChaos(name: 'sqlite' | 'mariadb' | 'postgres', open: () => Promise<QueueChaosDatabase>): void {
   describe(`queue chaos on ${name}`, () => {
     const suite = useChaosDatabase('spine-queue-chaos-', open);
 
@@ -293,4 +306,29 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
   });
 } else {
   console.log(`queue chaos on MariaDB NOT RUN: ${process.env.SPINE_TEST_MYSQL === 'off' ? 'SPINE_TEST_MYSQL=off' : 'mariadbd is not installed (apt-get install mariadb-server)'}.`);
+}
+
+if (postgresChaosSkipped() === null) {
+  let server: Promise<ThrowawayPostgres> | null = null;
+  afterAll(async () => (await server)?.stop(), 30_000);
+  queueChaos('postgres', async () => {
+    // a cluster of this file's own: freezing it must not stall other suites
+    const own = await (server ??= startPostgres());
+    const { url, dataSource } = await postgresChaosDatabase(own, 'queue_chaos');
+    return {
+      url,
+      dataSource,
+      workers: 3,
+      async freeze(ms, log) {
+        const mark = (ev: string) => appendFileSync(log, `${JSON.stringify({ ev, run: '-', step: 'postgres', pid: process.pid, t: performance.timeOrigin + performance.now() })}\n`);
+        own.freeze();
+        mark('frozen');
+        await sleep(ms);
+        own.thaw();
+        mark('thawed');
+      },
+    };
+  });
+} else {
+  console.log(`queue chaos on PostgreSQL NOT RUN: ${postgresChaosSkipped()}.`);
 }

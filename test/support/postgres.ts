@@ -11,8 +11,11 @@ const run = promisify(execFile);
 export interface ThrowawayPostgres {
   /** postgres://spine:spine@127.0.0.1:PORT/postgres (a superuser that may create databases). */
   readonly url: string;
-  /** The postmaster's pid (SIGSTOP freezes the whole server: backends wait on it). */
+  /** The postmaster's pid (its backends are its children, in its process group). */
   readonly pid: number;
+  /** Freezes the whole server — the postmaster and every backend (SIGSTOP to its process group) — or thaws it (SIGCONT). */
+  freeze(): void;
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -93,7 +96,8 @@ export async function startPostgres(settings: readonly string[] = []): Promise<T
       'logging_collector=off',
       ...settings.flatMap((s) => ['-c', s]),
     ],
-    { ...as, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+    // a process group of its own: the backends it forks are in it, so a freeze reaches them all
+    { ...as, detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
   );
   let log = '';
   child.stderr!.on('data', (chunk: Buffer) => {
@@ -117,9 +121,11 @@ export async function startPostgres(settings: readonly string[] = []): Promise<T
   return {
     url: `postgres://spine:spine@127.0.0.1:${port}/postgres`,
     pid: child.pid!,
+    freeze: () => process.kill(-child.pid!, 'SIGSTOP'),
+    thaw: () => process.kill(-child.pid!, 'SIGCONT'),
     async stop() {
       if (child.exitCode === null) {
-        child.kill('SIGCONT');
+        process.kill(-child.pid!, 'SIGCONT');
         child.kill('SIGINT'); // fast shutdown: rolls back open transactions, disconnects clients
         await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000).unref())]);
         if (child.exitCode === null) child.kill('SIGKILL');

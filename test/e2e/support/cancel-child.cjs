@@ -21,7 +21,7 @@ const workflow = Workflow.define({
 
 (async () => {
   const spine = await Spine.create({
-    database: config.database.startsWith('mysql://') ? config.database : `sqlite:${config.database}`,
+    database: /^(mysql|postgres):\/\//.test(config.database) ? config.database : `sqlite:${config.database}`,
     workflows: [workflow],
     recoverOnStart: false,
     logger: { info() {}, warn() {}, error() {} },

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
-import { createSpineDataSource, mysqlOptions, runMigrationsExclusively, sqliteOptions } from '../../../src/persistence';
+import { Client } from 'pg';
+import { createSpineDataSource, mysqlOptions, postgresOptions, runMigrationsExclusively, sqliteOptions } from '../../../src/persistence';
 import type { ThrowawayMariaDb } from '../../support/mariadb';
+import { postgresInstalled, type ThrowawayPostgres } from '../../support/postgres';
 
 const chaosChild = join(__dirname, 'chaos-child.cjs');
 /** The queue chaos test's worker process. */
@@ -200,4 +202,22 @@ export async function mariaDbChaosDatabase(server: ThrowawayMariaDb, name: strin
   const dataSource = await createSpineDataSource(mysqlOptions(url)).initialize();
   await runMigrationsExclusively(dataSource);
   return { url, dataSource };
+}
+
+/** A migrated database `name` on a PostgreSQL cluster of the suite's own (freezing it stalls no other suite). */
+export async function postgresChaosDatabase(server: ThrowawayPostgres, name: string): Promise<{ readonly url: string; readonly dataSource: DataSource }> {
+  const admin = new Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = server.url.replace(/\/[^/]*$/, `/${name}`);
+  const dataSource = await createSpineDataSource(postgresOptions(url)).initialize();
+  await runMigrationsExclusively(dataSource);
+  return { url, dataSource };
+}
+
+/** Why a chaos suite on PostgreSQL did not run here, or null when it can. */
+export function postgresChaosSkipped(): string | null {
+  if (process.env.SPINE_TEST_POSTGRES === 'off') return 'SPINE_TEST_POSTGRES=off';
+  return postgresInstalled() ? null : 'PostgreSQL is not installed (apt-get install postgresql)';
 }

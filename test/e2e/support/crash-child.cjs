@@ -5,7 +5,7 @@ const { appendFileSync } = require('node:fs');
 const { join } = require('node:path');
 const dist = join(__dirname, '..', '..', '..', 'dist');
 const { Step, Workflow, WorkflowRunner, SpineError } = require(join(dist, 'index.js'));
-const { createSpineDataSource, sqliteOptions, mysqlOptions, TypeOrmRunStore } = require(join(dist, 'persistence', 'index.js'));
+const { createSpineDataSource, sqliteOptions, mysqlOptions, postgresOptions, TypeOrmRunStore } = require(join(dist, 'persistence', 'index.js'));
 
 const [database, log, child] = process.argv.slice(2);
 const RUN_ID = 'crash-run';
@@ -25,7 +25,7 @@ const workflow = Workflow.define({
 });
 
 (async () => {
-  const options = database.startsWith('mysql://') ? mysqlOptions(database) : sqliteOptions(database);
+  const options = database.startsWith('mysql://') ? mysqlOptions(database) : database.startsWith('postgres://') ? postgresOptions(database) : sqliteOptions(database);
   const dataSource = await createSpineDataSource(options).initialize();
   await dataSource.runMigrations();
   const store = new TypeOrmRunStore(dataSource);
