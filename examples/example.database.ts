@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DataSource, DataSourceOptions, EntitySchema, ValueTransformer } from 'typeorm';
-import { createSpineDataSource, DEFAULT_SQLITE_FILE, mysqlOptions, sqliteOptions } from 'spine-orchestration/typeorm';
+import { createSpineDataSource, DEFAULT_SQLITE_FILE, mysqlOptions, postgresOptions, sqliteOptions } from 'spine-orchestration/typeorm';
 
 /** What an example adds to the database: its tables and the migrations that create them. */
 export interface ExampleSchema {
@@ -13,17 +13,19 @@ export interface ExampleSchema {
 
 /**
  * One DataSource for spine's tables and the examples' domain tables: the embedded SQLite file
- * (`.spine/spine.db` under `cwd`) unless `SPINE_DATABASE_URL` names another SQLite file or a
- * MySQL/MariaDB server.
+ * (`.spine/spine.db` under `cwd`) unless `SPINE_DATABASE_URL` names another SQLite file, a
+ * PostgreSQL or a MySQL/MariaDB server.
  */
 export function exampleDataSource(schemas: readonly ExampleSchema[], cwd: string = process.cwd()): DataSource {
   const url = process.env.SPINE_DATABASE_URL?.trim();
-  // the URL forms spine itself takes: 'sqlite:<file>' (relative to cwd; sqlite:///abs), 'mysql://…', 'mariadb://…'
+  // the URL forms spine itself takes: 'sqlite:<file>' (relative to cwd; sqlite:///abs), 'postgres://…', 'mysql://…', 'mariadb://…'
   const base = !url
     ? sqliteOptions(`${cwd}/${DEFAULT_SQLITE_FILE}`)
     : url.startsWith('sqlite:')
       ? sqliteOptions(resolve(cwd, url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')))
-      : mysqlOptions(url.replace(/^mariadb:/, 'mysql:'));
+      : /^postgres(ql)?:\/\//.test(url)
+        ? postgresOptions(url)
+        : mysqlOptions(url.replace(/^mariadb:/, 'mysql:'));
   return createSpineDataSource({ ...base, entities: schemas.flatMap((s) => s.entities), migrations: schemas.flatMap((s) => s.migrations) } as DataSourceOptions);
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { SpineError } from '../core/errors/spine-error';
 import { familyOf } from './schema/column-types';
 import { spineEntities } from './schema/entities';
 import { InitialSchema1767225600000 } from './migrations/1767225600000-initial-schema';
@@ -82,7 +83,7 @@ function requirePg(): void {
   try {
     require.resolve('pg', { paths: [process.cwd(), __dirname] });
   } catch {
-    throw new Error('PostgreSQL needs the "pg" package, which is not installed: npm i pg');
+    throw new SpineError('invalid-argument', 'PostgreSQL needs the "pg" package, which is not installed: npm i pg');
   }
 }
 

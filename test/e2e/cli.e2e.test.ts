@@ -3,7 +3,8 @@ import { exec, type Outcome } from '../support/exec';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'mysql2/promise';
-import { describeOnMariaDb } from '../support/databases';
+import { Client } from 'pg';
+import { serverDrivers } from '../support/databases';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -591,21 +592,30 @@ describe('the spine command line', () => {
   });
 });
 
-describeOnMariaDb('the spine command line on MySQL/MariaDB (SPINE_DATABASE_URL)', () => {
-  const server = process.env.SPINE_TEST_MYSQL_URL!;
+describe.each(serverDrivers())('the spine command line on a database server (%s, SPINE_DATABASE_URL)', (driver) => {
+  const server = driver === 'mariadb' ? process.env.SPINE_TEST_MYSQL_URL! : process.env.SPINE_TEST_POSTGRES_URL!;
   const name = `spine_cli_${randomBytes(5).toString('hex')}`;
   const url = `${server.replace(/\/[^/]*$/, '')}/${name}`;
   let dir: string;
+  /** One statement on the server (its own connection). */
+  const admin = async (sql: string): Promise<void> => {
+    if (driver === 'mariadb') {
+      const connection = await createConnection(server);
+      await connection.query(sql);
+      await connection.end();
+      return;
+    }
+    const client = new Client({ connectionString: server });
+    await client.connect();
+    await client.query(sql);
+    await client.end();
+  };
   beforeAll(async () => {
-    const admin = await createConnection(server);
-    await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
-    await admin.end();
+    await admin(driver === 'mariadb' ? `CREATE DATABASE ${name} CHARACTER SET utf8mb4` : `CREATE DATABASE ${name}`);
     dir = project('js');
   });
   afterAll(async () => {
-    const admin = await createConnection(server);
-    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-    await admin.end();
+    await admin(driver === 'mariadb' ? `DROP DATABASE IF EXISTS ${name}` : `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -626,5 +636,8 @@ describeOnMariaDb('the spine command line on MySQL/MariaDB (SPINE_DATABASE_URL)'
     expect((JSON.parse(resumed.stdout) as { run: { status: string }; items: unknown[] }).items).toHaveLength(8);
     const runs = JSON.parse((await exec(process.execPath, [cli, 'runs', '--json'], dir, env)).stdout) as { status: string }[];
     expect(runs.map((r) => r.status)).toEqual(['completed']);
+    const doctor = await exec(process.execPath, [cli, 'doctor'], dir, env);
+    console.log(`spine doctor on ${driver}:\n${doctor.stdout}`);
+    expect(doctor.stdout).not.toContain('spine:spine@');
   }, 60_000);
 });

@@ -2,7 +2,7 @@
  * docs/GETTING-STARTED.md, done as a new user does it: every file of the guide written from the
  * guide itself, on the package as `npm pack` makes it (dist and the files package.json ships),
  * with TypeScript 5, 6 and 7, as a CommonJS and as an ES module project; the CLI run, a bad param,
- * the project's own `tsc`, the compiled program; on SQLite, and once on MariaDB. The packages
+ * the project's own `tsc`, the compiled program; on SQLite, and once on PostgreSQL and on MariaDB. The packages
  * come from this repository's node_modules (linked; TypeScript 6 and 7 from its workspaces
  * test/fixtures/typescript-6 and -7), so nothing is fetched from the network.
  */
@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
+import { Client } from 'pg';
 
 // every test here spawns processes: seconds each on a loaded 2-core machine
 jest.setTimeout(60_000);
@@ -158,6 +159,43 @@ describe('docs/GETTING-STARTED.md on the packed package', () => {
         expect(Number(rows[0]!.n)).toBe(2);
       } finally {
         await admin.query(`DROP DATABASE ${name}`);
+        await admin.end();
+      }
+    },
+    90_000,
+  );
+
+  const postgres = process.env.SPINE_TEST_POSTGRES_URL;
+  if (!postgres) console.log('getting started on PostgreSQL NOT RUN: no PostgreSQL suite server (SPINE_TEST_POSTGRES_URL unset; see the PostgreSQL suite line above).');
+  (postgres ? it : it.skip)(
+    'runs on PostgreSQL by SPINE_DATABASE_URL once pg is installed, from the CLI and from the compiled program',
+    async () => {
+      const name = `getting_started_${randomBytes(4).toString('hex')}`;
+      const admin = new Client({ connectionString: postgres });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      try {
+        const url = `${postgres!.replace(/\/[^/]*$/, '')}/${name}`;
+        const dir = project('typescript-7', false);
+        // before the guide's `npm i pg`: the error says what to install
+        const missing = await run(join(dir, 'node_modules', '.bin', 'spine'), ['run', 'prices.daily', '--param', 'date=2026-11-27'], dir, { SPINE_DATABASE_URL: url });
+        console.log(`without pg: exit ${missing.code}: ${missing.stderr.trim()}`);
+        expect(missing.code).not.toBe(0);
+        expect(missing.stderr).toMatch(/PostgreSQL needs the "pg" package, which is not installed: npm i pg/);
+        expect(missing.stderr).not.toContain('password');
+        link(dir, 'pg');
+        const cli = await run(join(dir, 'node_modules', '.bin', 'spine'), ['run', 'prices.daily', '--param', 'date=2026-11-27'], dir, { SPINE_DATABASE_URL: url });
+        expect(cli.stdout).toMatch(/^✔ prices\.daily completed/m);
+        expect((await run(join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), [], dir)).code).toBe(0);
+        const program = await run(process.execPath, [join('dist', 'main.js')], dir, { SPINE_DATABASE_URL: url.replace(/^postgres:/, 'postgresql:') });
+        expect(program.stdout.trim()).toBe('completed: 2 closes stored for 2026-11-27');
+        const db = new Client({ connectionString: url });
+        await db.connect();
+        const { rows } = await db.query("SELECT COUNT(*) AS n FROM core_workflow_runs WHERE workflow_name = 'prices.daily'");
+        await db.end();
+        expect(Number(rows[0].n)).toBe(2);
+      } finally {
+        await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
         await admin.end();
       }
     },
