@@ -10,6 +10,7 @@ import { SpineModule, SpineService } from 'spine-orchestration/nest';
 import { sqliteOptions } from 'spine-orchestration/typeorm';
 import { AppModule } from '../../examples/nest-app/app.module';
 import { WeeklyReportService } from '../../examples/nest-app/weekly-report.service';
+import { postgresDatabase } from '../support/databases';
 
 // every test here spawns processes: seconds each on a loaded 2-core machine
 jest.setTimeout(60_000);
@@ -25,8 +26,9 @@ async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean, what
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe('the Nest example application (examples/nest-app) over real HTTP', () => {
+describe.each(['sqlite', ...(process.env.SPINE_TEST_POSTGRES_URL ? ['postgres'] : [])])('the Nest example application (examples/nest-app) over real HTTP on %s', (driver) => {
   let dir: string;
+  let dropDatabase: (() => Promise<void>) | null = null;
   let app: INestApplication;
   let base: string;
   const http = async (method: string, path: string, body?: unknown) => {
@@ -40,13 +42,20 @@ describe('the Nest example application (examples/nest-app) over real HTTP', () =
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'spine-nest-'));
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ database: join(dir, 'app.db') })] }).compile();
+    let database = join(dir, 'app.db');
+    if (driver === 'postgres') {
+      const made = await postgresDatabase();
+      database = made.url;
+      dropDatabase = made.cleanup;
+    }
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register({ database })] }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.listen(0, '127.0.0.1');
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   }, 60_000);
   afterAll(async () => {
     await app?.close();
+    await dropDatabase?.();
     rmSync(dir, { recursive: true, force: true });
   });
 
