@@ -2,7 +2,7 @@
  * Durable engine benchmark (part of `npm run bench`), each figure next to a floor measured in the
  * same run with the raw driver and the same settings:
  *   - a 10-step lambda workflow, per step, against one single-row INSERT per transaction
- *     (SQLite WAL NORMAL and FULL) or per autocommit statement (MariaDB)
+ *     (SQLite WAL NORMAL and FULL) or per autocommit statement (MariaDB, PostgreSQL)
  *   - 16 such runs at once: steps/s against the floor's rows/s (group commit)
  *   - a map of 1,000 items at concurrency 10 plus a reduce step, against 1,001 single-row
  *     transactions; 10,000 items: cost per item against the 1,000-item figure
@@ -14,9 +14,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createConnection } from 'mysql2/promise';
 import { Step, Workflow, WorkflowRunner } from 'spine-orchestration';
-import { createSpineDataSource, mysqlOptions, sqliteOptions, TypeOrmRunStore } from 'spine-orchestration/typeorm';
+import { Client } from 'pg';
+import { createSpineDataSource, mysqlOptions, postgresOptions, sqliteOptions, TypeOrmRunStore } from 'spine-orchestration/typeorm';
 import type { DataSource } from 'typeorm';
 import { benchMariaDb, MARIADB_NOT_MEASURED } from './bench-mariadb';
+import { benchPostgres, POSTGRES_NOT_MEASURED } from './bench-postgres';
 import { track } from './targets';
 
 const ROUNDS = 5;
@@ -192,11 +194,38 @@ async function mariadb(lines: string[]): Promise<void> {
   }
 }
 
+async function postgres(lines: string[]): Promise<void> {
+  const server = await benchPostgres('spine_bench');
+  if (server === null) {
+    lines.push(row(POSTGRES_NOT_MEASURED, '—'));
+    return;
+  }
+  try {
+    const raw = new Client({ connectionString: server.url });
+    await raw.connect();
+    await raw.query('CREATE TABLE floor_t (id serial PRIMARY KEY, run_id varchar(255), step varchar(255), payload jsonb, at timestamptz(3))');
+    const floorUs = await perUnit(1, 600, () => raw.query('INSERT INTO floor_t (run_id, step, payload, at) VALUES ($1, $2, $3, $4)', ['run', 's1', '{"i":1}', new Date()]));
+    await raw.end();
+    const { dataSource, runner } = await openStore(postgresOptions(server.url));
+    const stepUs = await perUnit(10, 1500, () => runner.execute(tenSteps));
+    const concurrentUs = await perUnit(160, 1500, () => Promise.all(Array.from({ length: 16 }, () => runner.execute(tenSteps))));
+    const mapMs = await msPerRun(runner, mapAndReduce(1000), 3);
+    await dataSource.destroy();
+    lines.push(row('PostgreSQL: floor, pg one-row INSERT autocommit', `${floorUs.toFixed(0)} µs`, `${Math.round(1e6 / floorUs).toLocaleString('en-US')} rows/s`));
+    lines.push(row('PostgreSQL: durable 10-step workflow, per step', `${stepUs.toFixed(0)} µs`, track('PostgreSQL: durable 10-step workflow ÷ autocommit floor', stepUs / floorUs, 2.0, 'max')));
+    lines.push(row('PostgreSQL: 16 concurrent 10-step runs, steps/s', Math.round(1e6 / concurrentUs).toLocaleString('en-US'), `${(floorUs / concurrentUs).toFixed(2)}× floor rows/s`));
+    lines.push(row('PostgreSQL: map 1,000 items (concurrency 10) + reduce', `${mapMs.toFixed(0)} ms`, `${(mapMs / ((1001 * floorUs) / 1000)).toFixed(2)}× 1,001 rows`));
+  } finally {
+    await server.stop();
+  }
+}
+
 export async function durableBenchmark(): Promise<string[]> {
   const lines = [row('durable measure', 'value', 'against the floor'), row('-'.repeat(60), '-'.repeat(12), '-'.repeat(26))];
   await sqlite('NORMAL', lines);
   await sqlite('FULL', lines);
   await bytesPerStep(lines);
   await mariadb(lines);
+  await postgres(lines);
   return lines;
 }

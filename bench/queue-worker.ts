@@ -4,12 +4,16 @@
  * argv[2]: JSON { database, queue, concurrency }
  */
 import { RunWorker, WorkflowRunner } from 'spine-orchestration';
-import { createSpineDataSource, mysqlOptions, sqliteOptions, TypeOrmRunStore } from 'spine-orchestration/typeorm';
+import { createSpineDataSource, mysqlOptions, postgresOptions, sqliteOptions, TypeOrmRunStore } from 'spine-orchestration/typeorm';
 import { benchWorkflows } from './queue.workflows';
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2]!) as { database: string; queue: string; concurrency: number };
-  const options = config.database.startsWith('mysql://') ? mysqlOptions(config.database) : sqliteOptions(config.database);
+  const options = config.database.startsWith('mysql://')
+    ? mysqlOptions(config.database)
+    : config.database.startsWith('postgres://')
+      ? postgresOptions(config.database)
+      : sqliteOptions(config.database);
   const dataSource = await createSpineDataSource(options).initialize();
   const store = new TypeOrmRunStore(dataSource);
   const lookup = { get: (name: string) => benchWorkflows.find((w) => w.name === name), names: () => benchWorkflows.map((w) => w.name) };
