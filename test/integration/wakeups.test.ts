@@ -101,6 +101,23 @@ if (!testDrivers().includes('postgres')) console.log('PostgreSQL wake-ups NOT CH
     expect((await client.waitForResult(second.runId, { timeoutMs: 20_000, pollIntervalMs: NEVER })).status).toBe('completed');
     expect(worker.isClosed).toBe(false);
   });
+
+  it("a schedule resumed in one process fires from another's scheduler at its next time, not after the scheduler's long sleep", async () => {
+    const tick = Workflow.define({ name: 'wake.tick', queue: 'wake-ticks', steps: [Step.lambda('tick', (ctx) => ({ fire: ctx.getParam<string>('fire') }))] });
+    const schedules = [{ name: 'wake.every-second', workflow: 'wake.tick', cron: '* * * * * *', params: (fireTime: Date) => ({ fire: fireTime.toISOString() }) }];
+    const admin = await open({ workflows: [tick], schedules });
+    await admin.pauseSchedule('wake.every-second');
+    // the scheduler sleeps up to 10 minutes while its only schedule is paused: only a wake-up ends that sleep
+    await open({ workflows: [tick], schedules, worker: { queues: ['wake-ticks'], pollIntervalMs: NEVER, scheduler: { maxSleepMs: NEVER } } });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // its first pass has seen the schedule paused
+    expect(await admin.listRuns({ workflow: 'wake.tick' })).toEqual([]);
+    await admin.resumeSchedule('wake.every-second');
+    const runs = await until(async () => {
+      const found = await admin.listRuns({ workflow: 'wake.tick', status: 'completed' });
+      return found.length > 0 ? found : null;
+    }, 20_000);
+    expect(runs[0]!.params.fire).toEqual(expect.any(String));
+  });
 });
 
 describe.each(['memory', ...testDrivers()] as const)('wake-ups within one process (%s)', (driver) => {
