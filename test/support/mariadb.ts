@@ -1,9 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './free-port';
 
 const run = promisify(execFile);
 
@@ -20,17 +20,6 @@ const MARIADBD = ['/usr/sbin/mariadbd', '/usr/bin/mariadbd'].find((path) => exis
 /** True when a MariaDB server binary is installed here. */
 export function mariaDbInstalled(): boolean {
   return MARIADBD !== undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
 }
 
 /** Initialises a data directory in a temp folder, starts mariadbd on a free loopback port, creates a test user; `extraArgs` go to mariadbd. */
