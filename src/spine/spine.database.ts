@@ -88,6 +88,16 @@ export function migrateDatabase(dataSource: DataSource): Promise<{ readonly name
   return persistence.runMigrationsExclusively(dataSource);
 }
 
+/** What to do when the server has no database of that name (PostgreSQL 3D000, MySQL 1049): spine makes its tables, not the database. */
+function missingDatabaseHint(error: unknown): string {
+  const e = error as { code?: unknown; errno?: unknown; driverError?: { code?: unknown; errno?: unknown } };
+  const code = e.driverError?.code ?? e.code;
+  const errno = e.driverError?.errno ?? e.errno;
+  if (code === '3D000') return ' — create it first (createdb <name>, or CREATE DATABASE <name>); spine creates its tables in it, not the database itself.';
+  if (errno === 1049) return ' — create it first (CREATE DATABASE <name> CHARACTER SET utf8mb4); spine creates its tables in it, not the database itself.';
+  return '';
+}
+
 /**
  * Opens the store `Spine.create` asked for: a SpineStore given as `store`; 'memory'; a TypeORM
  * DataSource or its options; or, by default, the embedded SQLite file `.spine/spine.db` under
@@ -106,7 +116,9 @@ export async function openStore(options: SpineOptions): Promise<OpenedStore> {
     if (options.migrationsRun !== false) await migrateDatabase(dataSource);
   } catch (error) {
     if (owned && dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
-    throw new SpineError('invalid-argument', `Spine.create: the database could not be opened or migrated: ${maskSecrets((error as Error).message)}`, { cause: error });
+    throw new SpineError('invalid-argument', `Spine.create: the database could not be opened or migrated: ${maskSecrets((error as Error).message)}${missingDatabaseHint(error)}`, {
+      cause: error,
+    });
   }
   const logger = options.logger ?? consoleLogger;
   const store = new persistence.TypeOrmRunStore(dataSource, {

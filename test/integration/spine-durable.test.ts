@@ -108,4 +108,13 @@ describe.each(serverDrivers())('Spine on a database server (%s)', (driver) => {
       await db.drop();
     }
   });
+
+  it('says to create a database the server does not have (spine makes its tables, not the database), without the password', async () => {
+    const server = driver === 'postgres' ? process.env.SPINE_TEST_POSTGRES_URL! : process.env.SPINE_TEST_MYSQL_URL!;
+    const url = `${server.replace(/\/[^/]*$/, '')}/spine_no_such_database`;
+    await expect(Spine.create({ database: url, workflows: [DurableWeekly] })).rejects.toThrow(
+      /could not be opened or migrated: .*spine_no_such_database.* — create it first \(.*CREATE DATABASE <name>.*\); spine creates its tables in it, not the database itself\./,
+    );
+    await expect(Spine.create({ database: url, workflows: [DurableWeekly] })).rejects.not.toThrow(/spine:spine@/);
+  });
 });
