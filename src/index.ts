@@ -59,6 +59,7 @@ export { ErrorCategory, ERROR_CATEGORIES } from './core/policy/error-category';
 export { RetryPolicy, type BackoffKind, type RetryPolicyOptions } from './core/policy/retry-policy';
 export { QualityMetrics, type QualityMetricsInit } from './core/quality/quality-metrics';
 export { QualityThresholds, type QualityThresholdsInit } from './core/quality/quality-thresholds';
+export type { QualityDegradation, QualityDegradedHook, QualityTrendOptions } from './core/quality/quality-trend';
 export { PipelineRegistry } from './core/pipeline/pipeline.registry';
 export { InProcessDispatcher } from './core/pipeline/in-process.dispatcher';
 export type { Dispatcher, PipelineFunction, PipelineHandler, PipelineLookup, PipelineParams, PipelineRequest, PipelineResult, PipelineReturn } from './core/pipeline/pipeline.types';

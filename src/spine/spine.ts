@@ -157,7 +157,7 @@ export class Spine extends SpineReads {
     const assembly = await assemble(options, classes, registry, options.logger ?? consoleLogger);
     const opened = await openStore(options);
     const store = opened.store;
-    const { middleware, defaultRetry, defaultTimeoutMs, clock, lease, maxLostExecutions, signalPollMs } = options;
+    const { middleware, defaultRetry, defaultTimeoutMs, clock, lease, maxLostExecutions, signalPollMs, onQualityDegraded, qualityTrend } = options;
     const startedRuns = new StartedRuns(options.onEvent);
     const runner = new WorkflowRunner({
       appVersion: resolveAppVersion(options.appVersion),
@@ -166,6 +166,8 @@ export class Spine extends SpineReads {
       lease,
       maxLostExecutions,
       signalPollMs,
+      ...(onQualityDegraded !== undefined && { onQualityDegraded }),
+      ...(qualityTrend !== undefined && { qualityTrend }),
       queues: options.queues ?? {},
       middleware,
       onEvent: startedRuns.onEvent,

@@ -2,6 +2,7 @@ import { newRunId } from './run-id';
 import { SpineError } from '../errors/spine-error';
 import { assertSafeKeys, deepFreeze, isRecord } from './safe-values';
 import { VersionedView } from './versioned-view';
+import { QualityMetrics, type QualityMetricsInit } from '../quality/quality-metrics';
 
 /** Where a run stands: the last step that completed and how many steps have run. */
 export interface CheckpointState {
@@ -42,6 +43,8 @@ export interface WorkflowContextJSON {
   readonly idempotencyKey: string | null;
   readonly currentStep?: string | null;
   readonly stepIdempotencyKey?: string | null;
+  /** The quality metrics of the steps so far, by step (absent in contexts saved before they were kept). */
+  readonly stepQuality?: Record<string, QualityMetricsInit>;
 }
 
 interface ContextState {
@@ -51,6 +54,7 @@ interface ContextState {
   readonly startedAt: Date;
   readonly params: VersionedView;
   readonly outputs: VersionedView;
+  readonly quality: VersionedView;
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly checkpoint: CheckpointState | null;
   readonly partition: Partition | null;
@@ -85,6 +89,7 @@ export class WorkflowContext {
   readonly stepIdempotencyKey: string | null;
   readonly #params: VersionedView;
   readonly #outputs: VersionedView;
+  readonly #quality: VersionedView;
 
   /** `changes` override `base` field by field (no intermediate object on the hot path). */
   private constructor(base: ContextState | WorkflowContext, changes: Partial<ContextState> = NO_CHANGES) {
@@ -102,6 +107,7 @@ export class WorkflowContext {
     this.stepIdempotencyKey = 'stepIdempotencyKey' in changes ? changes.stepIdempotencyKey! : base.stepIdempotencyKey;
     this.#params = changes.params ?? (base instanceof WorkflowContext ? base.#params : base.params);
     this.#outputs = changes.outputs ?? (base instanceof WorkflowContext ? base.#outputs : base.outputs);
+    this.#quality = changes.quality ?? (base instanceof WorkflowContext ? base.#quality : base.quality);
     Object.freeze(this);
   }
 
@@ -122,6 +128,7 @@ export class WorkflowContext {
       startedAt: init.startedAt ?? new Date(),
       params: VersionedView.of(deepFreeze(cloneParams(params))),
       outputs: VersionedView.of(),
+      quality: VersionedView.of(),
       metadata: Object.freeze({ ...metadata }),
       checkpoint: null,
       partition: partition && Object.freeze({ ...partition }),
@@ -164,6 +171,7 @@ export class WorkflowContext {
       startedAt,
       params: VersionedView.of(deepFreeze(structuredClone(rec('params')))),
       outputs: VersionedView.of(deepFreeze(structuredClone(rec('stepOutputs')))),
+      quality: VersionedView.of(qualityFromJSON(rec('stepQuality'))),
       metadata: deepFreeze(structuredClone(rec('metadata'))),
       checkpoint: checkpoint && (Object.freeze({ ...checkpoint }) as unknown as CheckpointState),
       partition: partition && Object.freeze({ ...(partition as Partition) }),
@@ -199,6 +207,24 @@ export class WorkflowContext {
       return defaultValue as T;
     }
     return (output as Record<string, unknown>)[key] as T;
+  }
+
+  /**
+   * The quality metrics of the steps that completed so far, by step name (the design's
+   * `with_quality`): a later step can look at upstream quality (`getQuality`).
+   */
+  get quality(): Readonly<Record<string, QualityMetrics>> {
+    return this.#quality.toObject() as Readonly<Record<string, QualityMetrics>>;
+  }
+
+  /** The quality metrics a completed step reported, or undefined when it reported none. */
+  getQuality(step: string): QualityMetrics | undefined {
+    return this.#quality.get(step) as QualityMetrics | undefined;
+  }
+
+  /** A context with `quality` kept as `step`'s quality metrics (the runner adds them when a step completes). */
+  withQuality(step: string, quality: QualityMetrics | QualityMetricsInit): WorkflowContext {
+    return this.derive({ quality: this.#quality.set(step, QualityMetrics.from(quality)) });
   }
 
   /** True when the step has produced an output in this run. */
@@ -289,12 +315,27 @@ export class WorkflowContext {
       idempotencyKey: this.idempotencyKey,
       currentStep: this.currentStep,
       stepIdempotencyKey: this.stepIdempotencyKey,
+      stepQuality: Object.fromEntries(Object.entries(this.quality).map(([step, metrics]) => [step, metrics.toJSON()])),
     };
   }
 
   private derive(changes: Partial<ContextState>): WorkflowContext {
     return new WorkflowContext(this, changes);
   }
+}
+
+/** A context's `stepQuality` JSON as metrics (a field that is not valid metrics is named). */
+function qualityFromJSON(json: Record<string, unknown>): Record<string, QualityMetrics> {
+  const out: Record<string, QualityMetrics> = {};
+  for (const [step, value] of Object.entries(json)) {
+    if (!isRecord(value)) throw contextError(`stepQuality of step "${step}" must be an object`);
+    try {
+      out[step] = QualityMetrics.from(value as unknown as QualityMetricsInit);
+    } catch (error) {
+      throw contextError(`stepQuality of step "${step}": ${(error as Error).message}`);
+    }
+  }
+  return out;
 }
 
 function contextError(problem: string): SpineError {

@@ -1,4 +1,5 @@
 import type { StepDeclaration, StepDefinition } from './step-definition';
+import type { QualityDegradedHook, QualityTrendOptions } from '../quality/quality-trend';
 
 /** What `Workflow.define` accepts. */
 export interface WorkflowDeclaration {
@@ -34,6 +35,13 @@ export interface WorkflowDeclaration {
    * after where it stood run, removed steps are ignored. Not part of the hash.
    */
   readonly onDefinitionChange?: DefinitionChangePolicy;
+  /**
+   * Called when a step's valid rate falls below its recent trend (`qualityTrend`) — the design's
+   * alert on quality degradation; a `quality_degraded` event is recorded too. Not part of the hash.
+   */
+  readonly onQualityDegraded?: QualityDegradedHook;
+  /** When this workflow's steps count as degraded (default: the runner's, else 5 points below the average of the last 20 executions). Not part of the hash. */
+  readonly qualityTrend?: QualityTrendOptions;
 }
 
 /** What a run started on another definition of a workflow does in a process that lacks that definition. */
@@ -57,6 +65,9 @@ export interface WorkflowDefinition {
   readonly timeoutMs: number | null;
   /** What a run started on another definition does here (see `WorkflowDeclaration.onDefinitionChange`). Not part of the hash. */
   readonly onDefinitionChange: DefinitionChangePolicy;
+  /** This workflow's own degradation hook and trend (see `WorkflowDeclaration`); absent when it has none. Not part of the hash. */
+  readonly onQualityDegraded?: QualityDegradedHook;
+  readonly qualityTrend?: Required<QualityTrendOptions>;
 }
 
 /** Where a step may route to end the run at once. */

@@ -2,6 +2,7 @@ import { WorkflowDefinitionError } from '../errors/spine-error';
 import { isErrorPolicy, ErrorPolicy } from '../policy/error-policy';
 import { RetryPolicy, type RetryPolicyOptions } from '../policy/retry-policy';
 import { QualityThresholds, type QualityThresholdsInit } from '../quality/quality-thresholds';
+import { qualityTrendOptions } from '../quality/quality-trend';
 import { isRecord } from '../context/safe-values';
 import { RECORD_LIMITS } from '../store/record-limits';
 import type { StepDeclaration, StepDefinition, StepDefinitionBase, StepOptions } from './step-definition';
@@ -82,6 +83,15 @@ export function workflowProblems(given: WorkflowDeclaration): string[] {
   const onChange = (declaration as { onDefinitionChange?: unknown }).onDefinitionChange;
   if (onChange !== undefined && onChange !== 'pin' && onChange !== 'continue') {
     problems.push(`onDefinitionChange must be 'pin' or 'continue' (got ${JSON.stringify(onChange)})`);
+  }
+  const hook = (declaration as { onQualityDegraded?: unknown }).onQualityDegraded;
+  if (hook !== undefined && typeof hook !== 'function') problems.push(`onQualityDegraded must be a function (got ${typeof hook})`);
+  if (declaration.qualityTrend !== undefined) {
+    try {
+      qualityTrendOptions(declaration.qualityTrend, 'workflow');
+    } catch (error) {
+      problems.push((error as Error).message.replace(/^workflow\./, '').replace(/\.$/, ''));
+    }
   }
   const every = declaration.checkpointEvery;
   if (every !== undefined && every !== null && !(Number.isInteger(every) && every >= 1)) {
@@ -264,6 +274,8 @@ function build(declaration: WorkflowDeclaration): WorkflowDefinition {
     checkpointEvery: declaration.checkpointEvery ?? null,
     timeoutMs: declaration.timeoutMs ?? null,
     onDefinitionChange: declaration.onDefinitionChange ?? 'pin',
+    ...(declaration.onQualityDegraded !== undefined && { onQualityDegraded: declaration.onQualityDegraded }),
+    ...(declaration.qualityTrend !== undefined && { qualityTrend: qualityTrendOptions(declaration.qualityTrend, 'workflow') }),
   });
   compiled.add(definition);
   return definition;

@@ -63,6 +63,8 @@ export type RunEvent =
   | EventOf<'step_late_result', { readonly outcome: 'completed' | 'failed'; readonly reason: string }>
   /** The breached thresholds. */
   | EventOf<'quality_warning', { readonly violations: readonly string[] }>
+  /** A step's valid rate fell below the average of its recent executions (`trendRate`, over `runs` of them) by more than `margin`. */
+  | EventOf<'quality_degraded', { readonly validRate: number; readonly trendRate: number; readonly margin: number; readonly runs: number }>
   /** A step began waiting for a signal, until `until` (ISO) if it has a deadline; an 'approve' quality gate waits for `approval:<step>` (`violations`). */
   | EventOf<'signal_waiting', { readonly signal: string; readonly until?: string; readonly violations?: readonly string[] }>
   /** A signal wait consumed the signal named. */

@@ -16,6 +16,7 @@ import { checkStepEvents } from './step-events';
 import { partitionLabel, type AttemptTrace, type AttemptTraceOutcome, type RunTrace, type RunTraceInfo } from './run-telemetry';
 import { resultOfEarlierRun } from './earlier-run.result';
 import { LeaseGuard } from './lease-guard';
+import { watchQuality } from './quality-watch';
 import { lostExecutions, poisonStepMessage } from './lost-executions';
 import { attemptStep, type AttemptEnvironment } from './step-attempt';
 import { isThenable } from './thenable';
@@ -673,6 +674,8 @@ export class RunExecution implements AttemptEnvironment {
         try {
           const updates = result.contextUpdates === EMPTY_UPDATES ? undefined : result.contextUpdates;
           next = ctx.withStepOutput(step.name, result.output, updates, { lastCompletedStep: step.name, executedSteps: this.ledger.executed });
+          // the design's with_quality: later steps see what this one reported
+          if (result.quality !== null) next = next.withQuality(step.name, result.quality);
         } catch (error) {
           result = result.asFailure(messageOf(error), ErrorCategory.VALIDATION);
         }
@@ -702,6 +705,7 @@ export class RunExecution implements AttemptEnvironment {
       if (tooMany === null && result.events.length > 0) await this.stepEvents(step, attempt, iteration, result);
       if (result.success) {
         this.emit({ type: 'step_completed', step: step.name, attempt, iteration, durationMs });
+        if (result.quality !== null) await watchQuality(this.services, this.definition, this.runId, step.name, result.quality, (init) => this.emit({ ...init, attempt, iteration }));
       } else {
         this.emit({ type: 'step_failed', step: step.name, attempt, iteration, durationMs, error: result.error!, errorCategory: result.errorCategory! });
       }

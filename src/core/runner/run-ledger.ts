@@ -176,6 +176,7 @@ export class RunLedger {
           lastCompletedStep: step.name,
           executedSteps: this.executed,
         });
+        if (quality !== null) context = context.withQuality(step.name, quality);
         position = routeFrom(at, record.nextStep ?? step.next);
       } else if (step.onError === ErrorPolicy.CONTINUE) {
         this.iterations[at] = record.iteration;

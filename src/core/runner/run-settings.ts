@@ -1,3 +1,4 @@
+import type { QualityDegradedHook, QualityTrendOptions } from '../quality/quality-trend';
 import type { RunTrigger } from '../schedule/trigger';
 import type { RunTelemetry, RunTrace } from './run-telemetry';
 import type { SpineLogger } from '../logging/logger.port';
@@ -49,6 +50,9 @@ export interface RunnerServices {
   readonly signalPollMs: number;
   /** Traces and metrics of runs (null: none). */
   readonly telemetry: RunTelemetry | null;
+  /** The runner's quality degradation hook and trend (null: none given). */
+  readonly onQualityDegraded: QualityDegradedHook | null;
+  readonly qualityTrend: Required<QualityTrendOptions> | null;
   /** Where the runner logs (a listener that threw, events it could not store). */
   readonly logger: SpineLogger;
 }

@@ -1,3 +1,4 @@
+import type { QualityDegradedHook, QualityTrendOptions } from '../quality/quality-trend';
 import type { TriggerSource } from '../schedule/trigger';
 import type { Clock } from '../clock/clock.port';
 import type { Partition, WorkflowContext } from '../context/workflow-context';
@@ -55,6 +56,14 @@ export interface WorkflowRunnerOptions {
    * another process (default 1 s); a signal sent through this runner wakes it at once.
    */
   readonly signalPollMs?: number;
+  /**
+   * Called when a step's valid rate falls below the average of its recent executions by more than
+   * a margin (`qualityTrend`): the design's alert on quality degradation. A `quality_degraded`
+   * event is recorded too. A workflow may have its own (`Workflow.define({ onQualityDegraded })`).
+   */
+  readonly onQualityDegraded?: QualityDegradedHook;
+  /** When a step counts as degraded (default 5 points below the average valid rate of its last 20 executions, once 5 are known). Setting it alone records `quality_degraded` events without a hook. */
+  readonly qualityTrend?: QualityTrendOptions;
   /** Limits of queues declared in code (`{ finra: { concurrency: 2 } }`): claims made by this runner respect them. */
   readonly queues?: Readonly<Record<string, QueueLimits>>;
   /** Traces and metrics of runs (`Spine` passes its OpenTelemetry adapter); default none. */

@@ -1,3 +1,5 @@
+import { qualityHook } from './quality-watch';
+import { qualityTrendOptions } from '../quality/quality-trend';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { SystemClock, type Clock } from '../clock/clock.port';
@@ -101,6 +103,8 @@ export class WorkflowRunner {
       signals: new SignalNotices(),
       telemetry: options.telemetry ?? null,
       logger: options.logger ?? consoleLogger,
+      onQualityDegraded: qualityHook(options.onQualityDegraded),
+      qualityTrend: options.qualityTrend === undefined ? null : qualityTrendOptions(options.qualityTrend, 'WorkflowRunner'),
     };
   }
 
@@ -294,6 +298,7 @@ export class WorkflowRunner {
       if (record.status === 'completed' || seeded) {
         const last = record.status === 'completed' ? record.stepName : (context.checkpoint?.lastCompletedStep ?? null);
         context = context.withStepOutput(record.stepName, record.output ?? {}, record.contextUpdates ?? undefined, { lastCompletedStep: last, executedSteps: executed });
+        if (record.status === 'completed' && record.quality !== null) context = context.withQuality(record.stepName, record.quality);
       }
       if (record.status === 'completed' && record.stepName === step && record.iteration === checkpoint.iteration) break;
     }
