@@ -78,9 +78,7 @@ export class ProgressReporter {
         this.line(`  ! ${event.step}: quality warning: ${(event.violations ?? []).join('; ')}`);
         break;
       case 'quality_degraded':
-        this.line(
-          `  ! ${event.step}: quality degraded: valid rate ${(event.validRate * 100).toFixed(1)} % against ${(event.trendRate * 100).toFixed(1)} % over its last ${event.runs} runs`,
-        );
+        this.line(`  ! ${event.step}: quality degraded: valid rate ${(event.validRate * 100).toFixed(1)} % against ${(event.trendRate * 100).toFixed(1)} % over its last ${event.runs} runs`);
         break;
       case 'signal_waiting': {
         const approval = event.signal?.startsWith('approval:') === true;

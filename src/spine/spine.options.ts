@@ -16,7 +16,10 @@ import type { SpineLogger } from '../core/logging/logger.port';
 export type { SpineLogger } from '../core/logging/logger.port';
 
 /** Runner settings `Spine.create` passes through to its `WorkflowRunner`. */
-export type SpineRunnerOptions = Pick<WorkflowRunnerOptions, 'store' | 'middleware' | 'onEvent' | 'defaultRetry' | 'defaultTimeoutMs' | 'clock' | 'lease' | 'maxLostExecutions' | 'signalPollMs' | 'onQualityDegraded' | 'qualityTrend'>;
+export type SpineRunnerOptions = Pick<
+  WorkflowRunnerOptions,
+  'store' | 'middleware' | 'onEvent' | 'defaultRetry' | 'defaultTimeoutMs' | 'clock' | 'lease' | 'maxLostExecutions' | 'signalPollMs' | 'onQualityDegraded' | 'qualityTrend'
+>;
 
 /** What `Spine.create` takes; every field is optional. */
 export interface SpineOptions extends SpineRunnerOptions {

@@ -20,14 +20,7 @@ export function qualityHook(hook: unknown): QualityDegradedHook | null {
  * and calls the hooks (not awaited: an alert that is slow or fails never holds or fails the run;
  * a failure is logged). A store that cannot be read is logged and the run goes on.
  */
-export async function watchQuality(
-  services: RunnerServices,
-  definition: WorkflowDefinition,
-  runId: string,
-  step: string,
-  quality: QualityMetrics,
-  emit: (init: RunEventInit) => void,
-): Promise<void> {
+export async function watchQuality(services: RunnerServices, definition: WorkflowDefinition, runId: string, step: string, quality: QualityMetrics, emit: (init: RunEventInit) => void): Promise<void> {
   const hooks = [services.onQualityDegraded, definition.onQualityDegraded ?? null].filter((h): h is QualityDegradedHook => h !== null);
   const configured = definition.qualityTrend ?? services.qualityTrend;
   if (hooks.length === 0 && configured === null) return;
