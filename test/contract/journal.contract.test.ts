@@ -93,6 +93,18 @@ describeEachStore('contract: RunJournal', (backend) => {
     expect(await t.store.getRun(runId)).toMatchObject({ status: 'failed', leaseOwner: null, errorStep: 'b', error: 'it failed', durationMs: 1_000, finishedAt: at() });
   });
 
+  it("keeps the events that go with a run's finish, and none of a stale finish's", async () => {
+    const { runId, fence } = await claimed('finish-events');
+    const event = (type: 'run_started' | 'run_completed', extra: Record<string, unknown>): RunEvent => ({ type, runId, traceId: 't', workflow: 'wf', timestamp: at().getTime(), ...extra }) as RunEvent;
+    await expect(t.store.finishRun(runId, outcome({ ...fence, epoch: 4 }, 'completed', at()), [event('run_completed', { durationMs: 9 })])).rejects.toBeInstanceOf(LeaseLostError);
+    expect(await t.store.listRunEvents(runId, 10)).toEqual([]);
+    await t.store.finishRun(runId, outcome(fence, 'completed', at()), [event('run_started', { epoch: 1 }), event('run_completed', { durationMs: 5 })]);
+    expect((await t.store.listRunEvents(runId, 10)).map((e) => [e.type, e.payload])).toEqual([
+      ['run_started', { epoch: 1 }],
+      ['run_completed', { durationMs: 5 }],
+    ]);
+  });
+
   it('reopens a run it resumes with new params, and notes why an execution stopped', async () => {
     const { runId, fence } = await claimed('reopen');
     await t.store.finishRun(runId, outcome(fence, 'failed', at(), { errorStep: 'b' }));

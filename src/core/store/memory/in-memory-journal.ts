@@ -59,9 +59,11 @@ export class InMemoryJournal implements RunJournal {
     stored.record.error = error;
   }
 
-  async finishRun(runId: string, outcome: RunOutcome): Promise<void> {
+  async finishRun(runId: string, outcome: RunOutcome, events: readonly RunEvent[] = []): Promise<void> {
     const stored = this.state.stored(runId);
     this.state.fence(runId, outcome.fence);
+    // the run's unsaved events go with its finish, as a database writes them in the finish's transaction
+    this.recordEvents(events, null);
     const { record } = stored;
     record.status = outcome.status;
     applyCounters(record, outcome);
