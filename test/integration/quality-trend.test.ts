@@ -80,9 +80,9 @@ describe.each(['memory', ...testDrivers()] as const)('quality in the context and
     expect(alerts[0]!.trendRate).toBeCloseTo((4 * 1 + 0.9 + 0.94) / 6, 10);
     expect(alerts[0]!.quality.validCount).toBe(800);
     expect(events.filter((e) => e.type === 'quality_degraded').map((e) => [e.runId, e.step])).toEqual([[dropped.runId, 'validate']]);
-    // a database keeps the event with the run's other events
+    // the store keeps the event with the run's other events
     const stored = await s.listRunEvents(dropped.runId, 100);
-    if (driver !== 'memory') expect(stored.filter((e) => e.type === 'quality_degraded').map((e) => e.payload)).toEqual([expect.objectContaining({ validRate: 0.8, margin: 0.05, runs: 6 })]);
+    expect(stored.filter((e) => e.type === 'quality_degraded').map((e) => e.payload)).toEqual([expect.objectContaining({ validRate: 0.8, margin: 0.05, runs: 6 })]);
   });
 
   it("takes the workflow's own hook and trend; a hook that throws is logged and the run goes on; bad options are refused naming the field", async () => {
