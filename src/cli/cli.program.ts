@@ -1,3 +1,4 @@
+import { hostname, userInfo } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { renderWorkflowGraph, type GraphFormat } from '../core/definition/workflow.graph';
 import type { WorkflowResult } from '../core/runner/workflow-result';
@@ -205,7 +206,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .action(async (runId: string, opts: { param: string[]; paramsFile?: string; allowDefinitionChange?: boolean; enqueue?: boolean; json?: boolean }) => {
       const override = parseParams(opts.param, opts.paramsFile, io.cwd);
       const paramsOverride = {
-        ...(Object.keys(override).length > 0 && { paramsOverride: override }),
+        ...(Object.keys(override).length > 0 && { paramsOverride: override, by: cliActor() }),
         ...(opts.allowDefinitionChange === true && { allowDefinitionChange: true }),
       };
       if (opts.enqueue === true) return requeueRun(io, global(), runId, paramsOverride, opts.json === true);
@@ -442,4 +443,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr.write(`spine: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return ExitCode.RUN_FAILED;
   }
+}
+
+/** Who overrides params from the command line, as a run's record says it: the OS user and the host. */
+function cliActor(): string {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no user name (a container without /etc/passwd entry): the host alone
+  }
+  return `cli:${user}@${hostname()}`.slice(0, 255);
 }

@@ -327,11 +327,11 @@ export class ConsoleApi {
       if (fromStep) {
         throw new ApiError(400, 'startFrom cannot go through the queue: a worker resumes the run where it stopped. Resume it here (via: "here") to start from another step.');
       }
-      const queued = await this.spine.requeue(runId, params === undefined ? {} : { paramsOverride: params as Record<string, unknown> });
+      const queued = await this.spine.requeue(runId, params === undefined ? {} : { paramsOverride: params as Record<string, unknown>, by: 'console' });
       return { runId, resumed: 'queued', queue: queued.queue, workers: await this.liveWorkers(queued.queue!) };
     }
     const resumed = this.spine.resume(runId, {
-      ...(params !== undefined && { paramsOverride: params as Record<string, unknown> }),
+      ...(params !== undefined && { paramsOverride: params as Record<string, unknown>, by: 'console' }),
       ...(fromStep && { startFrom: startFrom as string }),
     });
     const tracked = resumed.finally(() => this.resuming.delete(runId));

@@ -13,6 +13,7 @@ export { RunTraceparent1767744000000 } from './migrations/1767744000000-run-trac
 export { SignalDedupeWorkerWorkflows1767830400000 } from './migrations/1767830400000-signal-dedupe-worker-workflows';
 export { DeployVersions1767916800000 } from './migrations/1767916800000-deploy-versions';
 export { DesignViewNumbers1768003200000 } from './migrations/1768003200000-design-view-numbers';
+export { OriginalParams1768089600000 } from './migrations/1768089600000-original-params';
 export { runMigrationsExclusively } from './migrations-lock';
 export { DEFAULT_MAX_OUTPUT_BYTES } from './json-codec';
 export { runInTransaction, type ApplicationTransactionOptions, type IsolationLevel } from './application-transaction';

@@ -45,6 +45,7 @@ export function runFromRow(row: RunRow): RunRecord {
     appVersion: row.app_version == null ? null : String(row.app_version),
     domain: str(row.domain),
     params: json<Record<string, unknown>>('params', {}),
+    originalParams: row.original_params == null ? json<Record<string, unknown>>('params', {}) : json<Record<string, unknown>>('original_params', {}),
     partition: json<Partition | null>('run_partition', null),
     batchId: str(row.batch_id),
     traceId: String(row.trace_id),

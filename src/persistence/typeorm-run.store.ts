@@ -255,17 +255,23 @@ export class TypeOrmRunStore implements RunStore {
     return this.writer.plan(() => claimPlan(request, this.family));
   }
 
-  async requeueRuns(runs: readonly { readonly runId: string; readonly params: Readonly<Record<string, unknown>> }[], fence: Fence | null, now: Date): Promise<void> {
+  async requeueRuns(runs: readonly { readonly runId: string; readonly params: Readonly<Record<string, unknown>> }[], fence: Fence | null, now: Date): Promise<number> {
+    let requeued = 0;
     for (let i = 0; i < runs.length; i += 100) {
       const chunk = runs.slice(i, i + 100);
       const updates: Statement[] = chunk.map(({ runId, params }) => [
         `UPDATE ${TABLES.runs} SET status = 'queued', claim_queue = queue, lease_owner = NULL, lease_expires_at = ?, cancel_requested = ?, ` +
-          "params = ?, finished_at = NULL, updated_at = ? WHERE run_id = ? AND queue IS NOT NULL AND status IN ('failed', 'cancelled', 'stopped')",
+          "original_params = COALESCE(original_params, params), params = ?, finished_at = NULL, updated_at = ? WHERE run_id = ? AND queue IS NOT NULL AND status IN ('failed', 'cancelled', 'stopped')",
         [toSqlDatetime(now), this.bool(false), this.values.json(params, `the params of run "${runId}"`), toSqlDatetime(now), runId],
       ]);
-      if (fence === null) for (const update of updates) await this.sql.run(...update);
-      else await this.fencedWrite(chunk[0]!.runId, fence, updates, false);
+      if (fence === null) for (const update of updates) requeued += await this.sql.run(...update);
+      else {
+        const outcome = await this.writer.fenced(fence, updates, false);
+        if (!outcome.held) throw new LeaseLostError(chunk[0]!.runId, fence, outcome.holder);
+        requeued += outcome.changes.reduce((sum, n) => sum + n, 0);
+      }
     }
+    return requeued;
   }
 
   async parkRun(runId: string, fence: Fence, wakeAt: Date, waitingFor: string | null): Promise<void> {
@@ -457,7 +463,8 @@ export class TypeOrmRunStore implements RunStore {
   async reopenRun(runId: string, params: Readonly<Record<string, unknown>>, fence: Fence | null, lost: LostExecutions): Promise<void> {
     await this.fencedWrite(runId, fence, [
       [
-        `UPDATE ${TABLES.runs} SET status = 'running', params = ?, finished_at = NULL, duration_ms = NULL, error_step = NULL, ` +
+        // the params it started with are kept the first time they may change (original_params assigned first: MySQL assigns left to right)
+        `UPDATE ${TABLES.runs} SET status = 'running', original_params = COALESCE(original_params, params), params = ?, finished_at = NULL, duration_ms = NULL, error_step = NULL, ` +
           'error = NULL, error_category = NULL, lost_executions = ?, lost_step = ?, updated_at = ? WHERE run_id = ?',
         [this.values.json(params, `the params of run "${runId}"`), lost.count, lost.step, toSqlDatetime(this.clock.now()), runId],
       ],

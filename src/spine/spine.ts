@@ -510,10 +510,11 @@ export class Spine extends SpineReads {
    * Puts a failed or stopped run of a workflow with a queue back on that queue and returns at once
    * (see `WorkflowRunner.requeue`): a worker serving the queue resumes it where it stopped, so
    * nothing of it runs in this process unless this process is such a worker. A params override is
-   * validated with the workflow's params DTO, merged over the run's params. Returns the run, now
-   * 'queued'; `waitForResult(runId)` follows it to its end.
+   * validated with the workflow's params DTO, merged over the run's params, and recorded (`by`:
+   * who; a `params_overridden` event). Returns the run, now 'queued' (or 'running' when this
+   * process's worker took it at once); `waitForResult(runId)` follows it to its end.
    */
-  async requeue(runId: string, options: Pick<ResumeOptions, 'paramsOverride' | 'allowDefinitionChange'> = {}): Promise<RunRecord> {
+  async requeue(runId: string, options: Pick<ResumeOptions, 'paramsOverride' | 'allowDefinitionChange' | 'by'> = {}): Promise<RunRecord> {
     this.assertOpen('requeue');
     const prepared = await this.prepareResume(runId, options.paramsOverride);
     if (prepared === null) return this.runner.requeue(runId, options); // throws: names the unknown run

@@ -253,6 +253,7 @@ describe('migrations started by many processes at once on an empty SQLite databa
         'SignalDedupeWorkerWorkflows1767830400000',
         'DeployVersions1767916800000',
         'DesignViewNumbers1768003200000',
+        'OriginalParams1768089600000',
       ]);
       await dataSource.destroy();
     } finally {
@@ -308,6 +309,7 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
         'SignalDedupeWorkerWorkflows1767830400000',
         'DeployVersions1767916800000',
         'DesignViewNumbers1768003200000',
+        'OriginalParams1768089600000',
       ]);
       await dataSource.destroy();
     }, 60_000);

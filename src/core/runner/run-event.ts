@@ -63,6 +63,17 @@ export type RunEvent =
   | EventOf<'step_late_result', { readonly outcome: 'completed' | 'failed'; readonly reason: string }>
   /** The breached thresholds. */
   | EventOf<'quality_warning', { readonly violations: readonly string[] }>
+  /** A resume or a requeue overrode params: who (`by`), which `fields`, their new `values` and their values before (`previous`; a field new to the run is absent there). */
+  | EventOf<
+      'params_overridden',
+      {
+        readonly by: string;
+        readonly via: 'resume' | 'requeue';
+        readonly fields: readonly string[];
+        readonly values: Readonly<Record<string, unknown>>;
+        readonly previous: Readonly<Record<string, unknown>>;
+      }
+    >
   /** A step's valid rate fell below the average of its recent executions (`trendRate`, over `runs` of them) by more than `margin`. */
   | EventOf<'quality_degraded', { readonly validRate: number; readonly trendRate: number; readonly margin: number; readonly runs: number }>
   /** A step began waiting for a signal, until `until` (ISO) if it has a deadline; an 'approve' quality gate waits for `approval:<step>` (`violations`). */

@@ -152,6 +152,8 @@ export interface ClaimedRunOptions {
 export interface ResumeOptions {
   /** Params merged over the ones the run started with (e.g. a fixed input path). */
   readonly paramsOverride?: Readonly<Record<string, unknown>>;
+  /** Who overrides the params, recorded with the override (a `params_overridden` event; default 'api'; at most 255 characters). */
+  readonly by?: string;
   /** The workflow to resume with (default: found by the run's workflow name through `workflows`). */
   readonly workflow?: WorkflowDefinition | WorkflowDeclaration;
   /** Resume even when the definition changed since the run started. */

@@ -1,3 +1,4 @@
+import { overrideBy, overrideEvent, OverrideReplay } from './params-overrides';
 import { qualityHook } from './quality-watch';
 import { qualityTrendOptions } from '../quality/quality-trend';
 import { hostname } from 'node:os';
@@ -290,9 +291,12 @@ export class WorkflowRunner {
     const checkpoint = (await this.store.history.listCheckpoints(runId)).filter((c) => c.stepName === step).pop();
     const run = checkpoint === undefined ? null : await this.store.journal.getRun(runId);
     if (checkpoint === undefined || run === null) return null;
-    let context = contextOfRun(run, run.params, { workflow: run.workflowName });
+    // from the params it started with: each step's context shows the params it ran with (overrides replayed as they were made)
+    let context = contextOfRun(run, run.originalParams, { workflow: run.workflowName });
+    const overrides = new OverrideReplay(await this.store.history.listRunEvents(runId, 10_000));
     let executed = 0;
     for (const record of await this.store.journal.getRunSteps(runId)) {
+      context = overrides.before(context, record.startedAt.getTime());
       if (record.status === 'completed') executed++;
       const seeded = record.status === 'skipped' && record.output !== null;
       if (record.status === 'completed' || seeded) {
@@ -323,6 +327,7 @@ export class WorkflowRunner {
    * from the one the run started with is refused unless `allowDefinitionChange`.
    */
   async resume(runId: string, options: ResumeOptions = {}): Promise<WorkflowResult> {
+    const by = overrideBy(options.by);
     const { run, where } = await this.unfinishedRun(runId);
     if (run.queue !== null && (run.status === 'queued' || run.status === 'waiting' || (run.status === 'running' && run.leaseOwner === null))) {
       throw new SpineError('run-in-progress', `${where} is ${run.status} on queue "${run.queue}"; a worker serving that queue runs it (start one with \`npx spine worker --queue ${run.queue}\`).`);
@@ -349,6 +354,8 @@ export class WorkflowRunner {
         () => clock.now(),
         () => this.store.journal.getRunSteps(runId),
       );
+      const overridden = overrideEvent(run, options.paramsOverride, by, 'resume', clock.now());
+      if (overridden !== null) await this.tell(overridden);
       const context = contextOfRun(run, { ...run.params, ...(options.paramsOverride ?? {}) }, { workflow: definition.name, resumed: true });
       // taken over from an owner that neither finished nor handed it off: its execution was lost
       const lost = run.status === 'running' && run.leaseOwner !== null;
@@ -368,9 +375,10 @@ export class WorkflowRunner {
    * unfinished work runs again). The checks are `resume`'s: an unknown run, a map item, a finished
    * or cancelled run, an unknown workflow, or a definition changed since the run started (unless
    * `allowDefinitionChange`) is refused, and so is a run without a queue (`resume` it instead) or
-   * one that is not failed or stopped. Returns the run as it now is (status 'queued').
+   * one that is not failed or stopped. Returns the run as it now is (status 'queued', or already 'running' when a worker took it at once).
    */
-  async requeue(runId: string, options: Pick<ResumeOptions, 'paramsOverride' | 'allowDefinitionChange' | 'workflow'> = {}): Promise<RunRecord> {
+  async requeue(runId: string, options: Pick<ResumeOptions, 'paramsOverride' | 'allowDefinitionChange' | 'workflow' | 'by'> = {}): Promise<RunRecord> {
+    const by = overrideBy(options.by);
     const { run, where } = await this.unfinishedRun(runId);
     if (run.queue === null) {
       throw new SpineError('invalid-argument', `${where} was not enqueued (it has no queue), so no worker takes it; resume it in a process instead (resume, \`spine resume ${runId}\`).`);
@@ -383,12 +391,15 @@ export class WorkflowRunner {
     // a changed definition it resumes on: moved first, so the workers holding that definition take it
     if (changed) await continueOnChanged(this.store, run, null, definition, this.services.clock.now(), (event) => this.tell(event));
     const params = { ...run.params, ...(options.paramsOverride ?? {}) };
-    await queue.requeueRuns([{ runId, params }], null, new Date(this.services.clock.now()));
+    const requeued = await queue.requeueRuns([{ runId, params }], null, new Date(this.services.clock.now()));
+    // as it is now: queued, or already claimed by a worker (woken by the requeue itself)
     const now = await this.store.journal.getRun(runId);
-    if (now === null || now.status !== 'queued') {
+    if (requeued === 0 || now === null) {
       // somebody else resumed, cancelled or purged it between the check and the update
       throw new SpineError('run-in-progress', `${where} changed while it was being put back on its queue (it is now ${now?.status ?? 'gone'}); nothing was changed.`);
     }
+    const overridden = overrideEvent(run, options.paramsOverride, by, 'requeue', this.services.clock.now());
+    if (overridden !== null) await this.tell(overridden);
     const event: RunEvent = {
       type: 'run_requeued',
       runId,

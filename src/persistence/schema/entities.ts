@@ -97,6 +97,7 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     domain: c.str(255, true),
     status: c.str(16),
     params: c.json(),
+    original_params: c.json(true),
     run_partition: c.json(true),
     partition_key: c.str(512, true),
     batch_id: c.str(255, true),

@@ -172,8 +172,9 @@ export class InMemoryQueue implements RunQueue {
     return created;
   }
 
-  async requeueRuns(runs: readonly { readonly runId: string; readonly params: Readonly<Record<string, unknown>> }[], fence: Fence | null, now: Date): Promise<void> {
+  async requeueRuns(runs: readonly { readonly runId: string; readonly params: Readonly<Record<string, unknown>> }[], fence: Fence | null, now: Date): Promise<number> {
     if (fence !== null) this.state.fence(fence.runId, fence);
+    let requeued = 0;
     for (const { runId, params } of runs) {
       const record = this.state.runs.get(runId)?.record;
       if (record === undefined || record.queue === null || !['failed', 'cancelled', 'stopped'].includes(record.status)) continue;
@@ -183,7 +184,9 @@ export class InMemoryQueue implements RunQueue {
       record.cancelRequested = false;
       record.finishedAt = null;
       record.params = params;
+      requeued++;
     }
+    return requeued;
   }
 
   async parkRun(runId: string, fence: Fence, wakeAt: Date, waitingFor: string | null): Promise<void> {

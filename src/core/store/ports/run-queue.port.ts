@@ -33,9 +33,10 @@ export interface RunQueue {
   /**
    * Puts finished item runs that failed, were cancelled or stopped back on their queue (due now,
    * cancel request cleared, with the params given) under `fence`: a re-run distributed map
-   * resumes them at their failed step.
+   * resumes them at their failed step. Returns how many were put back (a run that was not failed,
+   * cancelled or stopped any more is left as it is).
    */
-  requeueRuns(runs: readonly { readonly runId: string; readonly params: Readonly<Record<string, unknown>> }[], fence: Fence | null, now: Date): Promise<void>;
+  requeueRuns(runs: readonly { readonly runId: string; readonly params: Readonly<Record<string, unknown>> }[], fence: Fence | null, now: Date): Promise<number>;
   /** The item runs of a parent run (a distributed map's), in run id order. */
   listChildren(parentRunId: string): Promise<ChildRunSummary[]>;
   /**

@@ -93,7 +93,10 @@ export interface RunRecord extends RunCounters {
   /** The application build the run started on (`Spine.create({ appVersion })`); null when none was known. */
   readonly appVersion: string | null;
   readonly domain: string | null;
+  /** The params the run executes with now (a resume or a requeue may have overridden some). */
   readonly params: Readonly<Record<string, unknown>>;
+  /** The params the run started with, before any override (each override is a `params_overridden` event: who, when, which fields). */
+  readonly originalParams: Readonly<Record<string, unknown>>;
   readonly partition: Partition | null;
   readonly batchId: string | null;
   readonly traceId: string;
