@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { bigintAsNumber } from '../example.database';
 
 /** A non-regular session of an exchange (synced from the shipped calendars). */
@@ -73,4 +73,22 @@ export class MdPartition {
   finishedAt!: Date;
 }
 
-export const MARKET_ENTITIES = [MdCalendarDay, MdDailyPrice, MdPartition];
+/** One applied real-time price update: the realtime workflow's rate check counts a symbol's recent ones (in the database, so every process and CLI call sees them). */
+@Entity({ name: 'md_price_update' })
+@Index('ix_md_price_update_symbol', ['symbol', 'appliedAtMs'])
+export class MdPriceUpdate {
+  @PrimaryGeneratedColumn({ type: 'integer' })
+  id!: number;
+
+  @Column({ type: 'varchar', length: 12 })
+  symbol!: string;
+
+  @Column({ type: 'double precision' })
+  price!: number;
+
+  /** When it was applied, in epoch milliseconds (a window of seconds needs more than a DATETIME's whole seconds on MySQL). */
+  @Column({ name: 'applied_at_ms', type: 'bigint', transformer: bigintAsNumber })
+  appliedAtMs!: number;
+}
+
+export const MARKET_ENTITIES = [MdCalendarDay, MdDailyPrice, MdPartition, MdPriceUpdate];

@@ -1,4 +1,4 @@
-import { Table, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
+import { Table, TableIndex, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
 
 const varchar = (name: string, length: number, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'varchar', length: String(length), ...extra });
 const key = (column: TableColumnOptions): TableColumnOptions => ({ ...column, isPrimary: true });
@@ -46,5 +46,29 @@ export class MarketDataSchema1780000100000 implements MigrationInterface {
 
   async down(runner: QueryRunner): Promise<void> {
     for (const table of ['md_partition', 'md_daily_price', 'md_calendar_day']) await runner.dropTable(table);
+  }
+}
+
+/** The real-time updates the rate check counts (`md_price_update`), kept in the database: a second process or CLI call sees the first's. */
+export class MarketPriceUpdates1780000200000 implements MigrationInterface {
+  name = 'MarketPriceUpdates1780000200000';
+
+  async up(runner: QueryRunner): Promise<void> {
+    await runner.createTable(
+      new Table({
+        name: 'md_price_update',
+        columns: [
+          { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
+          { name: 'symbol', type: 'varchar', length: '12' },
+          { name: 'price', type: 'double precision' },
+          { name: 'applied_at_ms', type: 'bigint' },
+        ],
+        indices: [new TableIndex({ name: 'ix_md_price_update_symbol', columnNames: ['symbol', 'applied_at_ms'] })],
+      }),
+    );
+  }
+
+  async down(runner: QueryRunner): Promise<void> {
+    await runner.dropTable('md_price_update');
   }
 }

@@ -1,24 +1,30 @@
 import { IsInt, IsNumber, IsPositive, IsString, Min } from 'class-validator';
 import { inject, injectable } from 'inversify';
+import { DataSource, MoreThan } from 'typeorm';
 import { Choice, LambdaStep, StepResult, Wait, Workflow, type WorkflowContext } from 'spine-orchestration';
+import { MdPriceUpdate } from './market.entities';
 
 /**
- * Updates per symbol in a sliding window, in this process (the example's stand-in for the
- * design's `COUNT updates WHERE symbol = ? AND timestamp > NOW() - interval`).
+ * Updates per symbol in a sliding window, kept in the database (`md_price_update`): the design's
+ * `COUNT updates WHERE symbol = ? AND timestamp > NOW() - interval`, so every process — a worker,
+ * a CLI call — counts the updates the others applied.
  */
 @injectable()
 export class UpdateRateLimiter {
-  private readonly updates = new Map<string, number[]>();
+  constructor(@inject(DataSource) private readonly dataSource: DataSource) {}
 
-  /** Updates of `symbol` in the last `windowMs` before `now`. */
-  recent(symbol: string, now: number, windowMs: number): number[] {
-    const kept = (this.updates.get(symbol) ?? []).filter((at) => at > now - windowMs);
-    this.updates.set(symbol, kept);
-    return kept;
+  /** When `symbol` was updated in the last `windowMs` before `now`, oldest first (epoch ms). */
+  async recent(symbol: string, now: number, windowMs: number): Promise<number[]> {
+    const rows = await this.dataSource.getRepository(MdPriceUpdate).find({
+      select: { appliedAtMs: true },
+      where: { symbol, appliedAtMs: MoreThan(now - windowMs) },
+      order: { appliedAtMs: 'ASC' },
+    });
+    return rows.map((row) => row.appliedAtMs);
   }
 
-  record(symbol: string, at: number): void {
-    this.updates.set(symbol, [...(this.updates.get(symbol) ?? []), at]);
+  async record(symbol: string, price: number, at: number): Promise<void> {
+    await this.dataSource.getRepository(MdPriceUpdate).insert({ symbol, price, appliedAtMs: at });
   }
 }
 
@@ -57,10 +63,10 @@ export class RealtimeUpdateWorkflow {
   constructor(@inject(UpdateRateLimiter) private readonly limiter: UpdateRateLimiter) {}
 
   @LambdaStep()
-  checkRate(ctx: WorkflowContext) {
+  async checkRate(ctx: WorkflowContext) {
     const symbol = ctx.getParam<string>('symbol');
     const windowMs = ctx.getParam<number>('window_seconds') * 1000;
-    const recent = this.limiter.recent(symbol, Date.now(), windowMs);
+    const recent = await this.limiter.recent(symbol, Date.now(), windowMs);
     if (recent.length >= ctx.getParam<number>('max_updates')) {
       const waitSeconds = Math.max(0, (recent[0]! + windowMs - Date.now()) / 1000);
       return StepResult.ok({ throttled: true, wait_seconds: waitSeconds, recent: recent.length }, { contextUpdates: { should_wait: true, wait_seconds: waitSeconds } });
@@ -78,9 +84,9 @@ export class RealtimeUpdateWorkflow {
   throttle() {}
 
   @LambdaStep()
-  process(ctx: WorkflowContext) {
+  async process(ctx: WorkflowContext) {
     const symbol = ctx.getParam<string>('symbol');
-    this.limiter.record(symbol, Date.now());
+    await this.limiter.record(symbol, ctx.getParam<number>('price'), Date.now());
     return { processed: true, symbol, price: ctx.getParam<number>('price') };
   }
 }

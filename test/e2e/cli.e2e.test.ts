@@ -580,7 +580,7 @@ describe('the spine command line', () => {
   it('migrates (nothing left to do once the tables exist) and purges finished runs by age', async () => {
     const migrate = await spine(dir, 'migrate');
     expect(migrate.code).toBe(0);
-    expect(migrate.stdout).toMatch(/^The database is up to date \(13 migrations\)\.$/m);
+    expect(migrate.stdout).toMatch(/^The database is up to date \(14 migrations\)\.$/m);
     const kept = await spine(dir, 'purge', '--older-than', '30d');
     expect(kept.stdout).toBe('Deleted 0 runs older than 30 days.\n');
     const purged = await spine(dir, 'purge', '--older-than', '0m', '--json');

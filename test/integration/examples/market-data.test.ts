@@ -19,6 +19,7 @@ import { sessionOf } from '../../../examples/market-data/trading-calendar';
 import { FetchSourceWorkflow, MultiSourcePricesWorkflow } from '../../../examples/market-data/multi-source.workflow';
 import { RealtimeUpdateWorkflow } from '../../../examples/market-data/realtime-update.workflow';
 import { defaultPriceDir } from '../../../examples/market-data/price-file.source';
+import { until } from '../../support/polling';
 import { testDrivers, useTestDatabase } from '../../support/databases';
 
 describe('the exchange calendars shipped with the market-data example', () => {
@@ -181,6 +182,30 @@ describe.each(testDrivers())('the market-data example on %s', (driver) => {
     expect(waited).toBeGreaterThan(0);
     expect(waited).toBeLessThanOrEqual(0.4);
     expect(Date.now() - started).toBeGreaterThanOrEqual(waited * 1000 - 5);
+  });
+
+  it('counts the updates another process applied: the limiter lives in the database, so its throttle branch is reached across processes (and CLI calls)', async () => {
+    const params = { symbol: 'MSFT', price: 410.2, max_updates: 1, window_seconds: 30 };
+    expect((await spine.run('market.realtime_update', { params })).completedSteps).toEqual(['checkRate', 'rateCheck', 'process']);
+    // another process: its own DataSource, container and limiter
+    const other = await db().open();
+    const container = new Container();
+    container.bind(DataSource).toConstantValue(other);
+    bindMarketDataServices(container);
+    const second = await Spine.create({ container, database: other, workflows: [RealtimeUpdateWorkflow], recoverOnStart: false });
+    try {
+      const { runId, result } = await second.start('market.realtime_update', { params });
+      // over the limit: it waits until the first update leaves the 30 s window (cancelled here rather than waited out)
+      await until(async () => (await second.getRunSteps(runId)).some((s) => s.stepName === 'checkRate' && s.status === 'completed'), 10_000);
+      const check = (await second.getRunSteps(runId)).find((s) => s.stepName === 'checkRate')!;
+      expect(check.output).toMatchObject({ throttled: true, recent: 1 });
+      expect((check.output as { wait_seconds: number }).wait_seconds).toBeGreaterThan(25);
+      await second.cancel(runId);
+      expect((await result).status).toBe('cancelled');
+    } finally {
+      await second.close({ timeoutMs: 2_000 });
+      await other.destroy();
+    }
   });
 
   it('refuses params that would make the rate check divide time by nothing: no updates allowed, or an empty window', async () => {
