@@ -273,8 +273,10 @@ describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
     // only the failed step ran again; the events tell the story
     expect((await spine.getRunSteps(runId)).map((s) => `${s.stepName}:${s.status}`)).toEqual(['fetch:completed', 'check:failed', 'check:completed']);
     const events = (await call(`${api}/runs/${runId}`)).json.events as { type: string; payload: Record<string, unknown> }[];
-    expect(events.map((e) => e.type)).toEqual(['run_started', 'run_failed', 'run_requeued', 'run_resumed', 'run_completed']);
-    expect(events[2]!.payload).toEqual({ queue: 'console-q', reason: 'params overridden: fail' });
+    expect(events.map((e) => e.type)).toEqual(['run_started', 'run_failed', 'params_overridden', 'run_requeued', 'run_resumed', 'run_completed']);
+    // the override is recorded: by the console, through the queue, which field and its new value
+    expect(events[2]!.payload).toMatchObject({ by: 'console', via: 'requeue', fields: ['fail'], values: { fail: false } });
+    expect(events[3]!.payload).toEqual({ queue: 'console-q', reason: 'params overridden: fail' });
 
     // "here": this console's process resumes it, no worker needed
     const other = await failedOnQueue();
