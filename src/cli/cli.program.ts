@@ -1,4 +1,4 @@
-import { hostname, userInfo } from 'node:os';
+import { cliActor } from './cli-actor';
 import { Command, CommanderError, Option } from 'commander';
 import { renderWorkflowGraph, type GraphFormat } from '../core/definition/workflow.graph';
 import type { WorkflowResult } from '../core/runner/workflow-result';
@@ -443,15 +443,4 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr.write(`spine: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return ExitCode.RUN_FAILED;
   }
-}
-
-/** Who overrides params from the command line, as a run's record says it: the OS user and the host. */
-function cliActor(): string {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no user name (a container without /etc/passwd entry): the host alone
-  }
-  return `cli:${user}@${hostname()}`.slice(0, 255);
 }
