@@ -81,9 +81,20 @@ export class LeaseGuard {
   ensureHeld(): void | Promise<void> {
     if (this.lost !== null) throw this.lost;
     if (this.clock.now() < this.validUntil) return;
-    return this.renew().then(() => {
+    return this.renewUntilValid();
+  }
+
+  /**
+   * Renews until a renewal vouches for now. A renewal that was already in flight may have been
+   * sent before a pause (SIGSTOP, a starved loop): its answer holds the lease only until its send
+   * time plus the lease, which can be long past — then another one is sent.
+   */
+  private async renewUntilValid(): Promise<void> {
+    for (;;) {
+      await this.renew();
       if (this.lost !== null) throw this.lost;
-    });
+      if (this.clock.now() < this.validUntil) return;
+    }
   }
 
   /** A write under this claim was refused: the claim is stale. */
