@@ -99,6 +99,68 @@ describe('GroupRunner', () => {
     expect(result.skippedSteps).toEqual(['aggregate', 'report']);
   });
 
+  describe('a parallel group converted to a workflow', () => {
+    const group = (policy: ExecutionPolicy) => new PipelineGroup({ name: 'par', steps: steps(), policy });
+
+    it('keeps its parallelism: the steps of a level run at once as a map, later levels after them, each member’s output in the map’s results', async () => {
+      const wf = Workflow.fromGroup(group(ExecutionPolicy.parallel(2)));
+      expect(wf.steps.map((s) => `${s.type} ${s.name}`)).toEqual(['map ingest+calendar', 'pipeline normalize', 'pipeline aggregate', 'pipeline report']);
+      expect(wf.steps[1]!.dependsOn).toEqual(['ingest+calendar']);
+      expect(wf.steps[3]!.dependsOn).toEqual(['aggregate', 'ingest+calendar']);
+      const log: string[] = [];
+      const result = await new WorkflowRunner({ pipelines: registry([], log, { 'p.ingest': 20, 'p.calendar': 20 }) }).execute(wf, { params: { week: 'w1' } });
+      expect(result.status).toBe('completed');
+      expect(result.completedSteps).toEqual(['ingest+calendar', 'normalize', 'aggregate', 'report']);
+      expect(log.slice(0, 2).sort()).toEqual(['start p.calendar', 'start p.ingest']);
+      expect(log.indexOf('start p.normalize')).toBeGreaterThan(Math.max(log.indexOf('end p.ingest'), log.indexOf('end p.calendar')));
+      const level = result.context.getOutput('ingest+calendar') as { results: { name: string; params: Record<string, unknown> }[] };
+      expect(level.results.map((r) => r.name)).toEqual(['p.ingest', 'p.calendar']);
+      expect(level.results[0]!.params).toMatchObject({ mode: 'full', week: 'w1' });
+    });
+
+    it('runs no more than maxConcurrency members at once', async () => {
+      const wide = new PipelineGroup({
+        name: 'wide',
+        policy: ExecutionPolicy.parallel(2),
+        steps: ['p.ingest', 'p.normalize', 'p.aggregate', 'p.calendar'].map((p) => new PipelineStep(p.slice(2), p)),
+      });
+      const log: string[] = [];
+      const result = await new WorkflowRunner({ pipelines: registry([], log, { 'p.ingest': 5, 'p.normalize': 5, 'p.aggregate': 5, 'p.calendar': 5 }) }).execute(Workflow.fromGroup(wide));
+      expect(result.status).toBe('completed');
+      let inFlight = 0;
+      let most = 0;
+      for (const entry of log) most = Math.max(most, (inFlight += entry.startsWith('start') ? 1 : -1));
+      expect(most).toBe(2);
+    });
+
+    it("under 'stop' a failed member fails the run at its level, and a resume runs only the members that did not complete", async () => {
+      const log: string[] = [];
+      const failing = ['p.calendar'];
+      const wf = Workflow.fromGroup(group(ExecutionPolicy.parallel(2)));
+      const runner = new WorkflowRunner({ pipelines: registry(failing, log), workflows: { get: (n) => (n === wf.name ? wf : undefined), names: () => [wf.name] } });
+      const failed = await runner.execute(wf);
+      expect(failed.status).toBe('failed');
+      expect(failed.errorStep).toBe('ingest+calendar');
+      expect(log).not.toContain('start p.normalize');
+      failing.length = 0;
+      const resumed = await runner.resume(failed.runId);
+      expect(resumed.status).toBe('completed');
+      expect(log.filter((e) => e === 'start p.ingest')).toHaveLength(1);
+      expect(log.filter((e) => e === 'start p.calendar')).toHaveLength(2);
+    });
+
+    it("under 'continue' the steps that depend on a level with a failed member are skipped, and the run is partial", async () => {
+      const result = await new WorkflowRunner({ pipelines: registry(['p.calendar']) }).execute(Workflow.fromGroup(group(ExecutionPolicy.parallel(2, { onFailure: 'continue' }))));
+      expect(result.status).toBe('partial');
+      expect(result.failedSteps).toEqual(['ingest+calendar']);
+      expect(result.skippedSteps).toEqual(['normalize', 'aggregate', 'report']);
+    });
+
+    it('stays a sequence with maxConcurrency 1', () => {
+      expect(Workflow.fromGroup(group(ExecutionPolicy.parallel(1))).steps.map((s) => s.name)).toEqual(['ingest', 'normalize', 'aggregate', 'calendar', 'report']);
+    });
+  });
+
   it('rejects a bad parallelism', () => {
     expect(() => ExecutionPolicy.parallel(0)).toThrow(/maxConcurrency must be a whole number ≥ 1 \(got 0\)/);
   });
