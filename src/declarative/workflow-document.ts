@@ -196,6 +196,7 @@ function describeError(error: ErrorObject, root: unknown): string | null {
     case 'additionalProperties': {
       const field = String(params.additionalProperty);
       const step = stepOf(error.instancePath, root);
+      if (field === 'duration_seconds' && step?.type === 'wait') return 'unknown field "duration_seconds" (the design\'s spelling): write "seconds"';
       const type = typeof step?.type === 'string' ? step.type : null;
       const hint = type !== null && STEP_FIELDS[type] !== undefined ? ` (a ${type} step has: name, type, ${STEP_FIELDS[type]}, and the common step fields)` : '';
       return `unknown field "${field}"${hint}`;

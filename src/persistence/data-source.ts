@@ -14,6 +14,7 @@ import { RunTraceparent1767744000000 } from './migrations/1767744000000-run-trac
 import { SignalDedupeWorkerWorkflows1767830400000 } from './migrations/1767830400000-signal-dedupe-worker-workflows';
 import { DeployVersions1767916800000 } from './migrations/1767916800000-deploy-versions';
 import { DesignViewNumbers1768003200000 } from './migrations/1768003200000-design-view-numbers';
+import { DesignColumns1768176000000 } from './migrations/1768176000000-design-columns';
 import { OriginalParams1768089600000 } from './migrations/1768089600000-original-params';
 
 /** Every migration, in order. */
@@ -29,6 +30,7 @@ export const spineMigrations = [
   DeployVersions1767916800000,
   DesignViewNumbers1768003200000,
   OriginalParams1768089600000,
+  DesignColumns1768176000000,
 ];
 
 /** The default embedded database: a file under `.spine/` in the working directory. */

@@ -1,7 +1,7 @@
 import type { CheckpointRecord, CheckpointSnapshot, QualityPoint, RunFilter, RunRecord } from '../core/store/records/run-record';
 import type { QualityMetricsInit } from '../core/quality/quality-metrics';
 import { qualityPoint } from '../core/store/quality-point';
-import { TABLES } from './schema/entities';
+import { TABLES, RUN_COLUMNS } from './schema/entities';
 import { decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
 import { runFromRow } from './row-mapping';
 import { runFilterSql } from './run-insights.sql';
@@ -20,7 +20,7 @@ export class HistoryRecords {
   async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
     const { where, values } = runFilterSql(filter);
     const limit = filter.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(filter.limit))}`;
-    const rows = await this.sql.all(`SELECT * FROM ${TABLES.runs}${where} ORDER BY started_at DESC, run_id DESC${limit}`, values);
+    const rows = await this.sql.all(`SELECT ${RUN_COLUMNS} FROM ${TABLES.runs}${where} ORDER BY started_at DESC, run_id DESC${limit}`, values);
     const runs: RunRecord[] = [];
     for (const run of rows.map(runFromRow)) {
       if (run.corruption === undefined) runs.push(run);
@@ -85,7 +85,7 @@ export class HistoryRecords {
     const unheld = heldCondition(held, true);
     const at = toSqlDatetime(now);
     const rows = await this.sql.all(
-      `SELECT * FROM ${TABLES.runs} WHERE status IN ('queued', 'waiting', 'running') AND ${unheld.sql} ` +
+      `SELECT ${RUN_COLUMNS} FROM ${TABLES.runs} WHERE status IN ('queued', 'waiting', 'running') AND ${unheld.sql} ` +
         `AND (status <> 'running' OR lease_owner IS NULL OR lease_expires_at <= ?) ORDER BY started_at, run_id LIMIT ${Math.max(0, Math.floor(limit))}`,
       [...unheld.values, at],
     );

@@ -14,6 +14,7 @@ export { SignalDedupeWorkerWorkflows1767830400000 } from './migrations/176783040
 export { DeployVersions1767916800000 } from './migrations/1767916800000-deploy-versions';
 export { DesignViewNumbers1768003200000 } from './migrations/1768003200000-design-view-numbers';
 export { OriginalParams1768089600000 } from './migrations/1768089600000-original-params';
+export { DesignColumns1768176000000 } from './migrations/1768176000000-design-columns';
 export { runMigrationsExclusively } from './migrations-lock';
 export { DEFAULT_MAX_OUTPUT_BYTES } from './json-codec';
 export { runInTransaction, type ApplicationTransactionOptions, type IsolationLevel } from './application-transaction';

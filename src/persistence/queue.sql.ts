@@ -4,7 +4,7 @@ import { holdsNothing } from '../core/store/records/held-definitions';
 import { heldCondition } from './held.sql';
 import type { DriverFamily } from './schema/column-types';
 import { dialectOf, insertIgnoreTail } from './dialect';
-import { TABLES } from './schema/entities';
+import { TABLES, RUN_COLUMNS } from './schema/entities';
 import { decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
 import { runFromRow, type RunRow } from './row-mapping';
 
@@ -147,7 +147,7 @@ export function* claimPlan(request: QueueClaimRequest, family: DriverFamily): Sq
       yield run(`UPDATE ${TABLES.queues} SET recent_starts = ?, updated_at = ? WHERE name = ?`, [JSON.stringify(window.recent), now, name]);
     }
     if (taken.length === 0) continue;
-    const back = (yield all(`SELECT * FROM ${TABLES.runs} WHERE run_id IN (${taken.map(() => '?').join(', ')})`, taken)) as RunRow[];
+    const back = (yield all(`SELECT ${RUN_COLUMNS} FROM ${TABLES.runs} WHERE run_id IN (${taken.map(() => '?').join(', ')})`, taken)) as RunRow[];
     const byId = new Map(back.map((row) => [String(row.run_id), row]));
     const due = new Map(picked.map((p) => [p.runId, p.dueAt ?? null]));
     for (const runId of taken) claimed.push({ run: runFromRow(byId.get(runId)!), firstStart: first.has(runId), lost: lost.has(runId), dueAt: due.get(runId) ?? null });

@@ -3,7 +3,7 @@ import type { RunMove } from '../core/store/records/store-writes';
 import { toSqlDatetime } from './json-codec';
 import type { SqlPlan } from './queue.sql';
 import { runFromRow, type RunRow } from './row-mapping';
-import { TABLES } from './schema/entities';
+import { TABLES, RUN_COLUMNS } from './schema/entities';
 
 /**
  * Moves a run to another definition of its workflow in one transaction (see `RunJournal.moveRun`):
@@ -29,6 +29,6 @@ export function* moveRunPlan(runId: string, move: RunMove, now: Date): SqlPlan<R
     yield { kind: 'run', sql: `UPDATE ${TABLES.steps} SET step_name = ? WHERE run_id = ? AND step_name = ?`, values: [to, runId, from] };
     yield { kind: 'run', sql: `UPDATE ${TABLES.mapItems} SET step_name = ? WHERE run_id = ? AND step_name = ?`, values: [to, runId, from] };
   }
-  const rows = (yield { kind: 'all', sql: `SELECT * FROM ${TABLES.runs} WHERE run_id = ?`, values: [runId] }) as RunRow[];
+  const rows = (yield { kind: 'all', sql: `SELECT ${RUN_COLUMNS} FROM ${TABLES.runs} WHERE run_id = ?`, values: [runId] }) as RunRow[];
   return rows.length === 0 ? null : runFromRow(rows[0]!);
 }

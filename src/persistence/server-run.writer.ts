@@ -3,7 +3,7 @@ import type { Fence, StepCommit } from '../core/store/records/run-record';
 import type { LeaseHolder } from '../core/store/records/store-writes';
 import type { RunRow } from './row-mapping';
 import { fenceHolds, GroupCommit, holderOf, isForeignKeyError, missingRun, staleWrite, type FencedOutcome, type PendingRow, type RowWrite, type RunWriter, type Statement } from './run.writer';
-import { TABLES } from './schema/entities';
+import { TABLES, RUN_COLUMNS } from './schema/entities';
 import { FENCE_ROW, hotPathSql } from './step.sql';
 import type { SqlPlan } from './queue.sql';
 import { toSqlDatetime } from './json-codec';
@@ -179,7 +179,7 @@ export class ServerRunWriter implements RunWriter {
     return this.sessions.transaction(async (runner) => {
       const changed = await runner.run(update[0], update[1]);
       if (changed === 0) return { changed, row: null };
-      const rows = await runner.all(`SELECT * FROM ${TABLES.runs} WHERE run_id = ?`, [runId]);
+      const rows = await runner.all(`SELECT ${RUN_COLUMNS} FROM ${TABLES.runs} WHERE run_id = ?`, [runId]);
       return { changed, row: rows[0] ?? null };
     });
   }

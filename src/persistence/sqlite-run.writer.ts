@@ -3,7 +3,7 @@ import type { LeaseHolder } from '../core/store/records/store-writes';
 import type { RunRow } from './row-mapping';
 import { fenceHolds, GroupCommit, holderOf, isForeignKeyError, missingRun, staleWrite, type FencedOutcome, type Pending, type RowWrite, type RunWriter, type Statement } from './run.writer';
 import { afterOpenTransaction, type SqliteClient, type SqliteDatabase, type SqliteStatement } from './sql-client';
-import { TABLES } from './schema/entities';
+import { TABLES, RUN_COLUMNS } from './schema/entities';
 import { FENCE_ROW, hotPathSql, type RowKind } from './step.sql';
 import type { SqlPlan } from './queue.sql';
 import { toSqlDatetime } from './json-codec';
@@ -40,7 +40,7 @@ export class SqliteRunWriter implements RunWriter {
   ) {
     this.claimTx = db.transaction((update: Statement, runId: string) => {
       const changed = this.statement(update[0]).run(...update[1]).changes;
-      const row = changed === 0 ? null : (this.statement(`SELECT * FROM ${TABLES.runs} WHERE run_id = ?`).get(runId) ?? null);
+      const row = changed === 0 ? null : (this.statement(`SELECT ${RUN_COLUMNS} FROM ${TABLES.runs} WHERE run_id = ?`).get(runId) ?? null);
       return { changed, row };
     }).immediate;
     this.planTx = db.transaction((plan: SqlPlan<unknown>) => {

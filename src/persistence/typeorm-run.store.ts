@@ -38,7 +38,7 @@ import type { HeldDefinitions, UnheldRun } from '../core/store/records/held-defi
 import { DefinitionRecords } from './definition.records';
 import { SystemClock, type Clock } from '../core/clock/clock.port';
 import { familyOf, type DriverFamily } from './schema/column-types';
-import { TABLES } from './schema/entities';
+import { TABLES, RUN_COLUMNS, STEP_ROW_COLUMNS } from './schema/entities';
 import { DEFAULT_MAX_OUTPUT_BYTES, decodeStored, fromSqlDatetime, toSqlDatetime } from './json-codec';
 import { partitionKey, runFromRow, stepFromRow } from './row-mapping';
 import { countRuns, listQualitySteps, listRunEvents } from './run-insights.sql';
@@ -568,7 +568,7 @@ export class TypeOrmRunStore implements RunStore {
   async listExpiredRuns(now: Date, limit: number, held: HeldDefinitions): Promise<RunRecord[]> {
     const ofHeld = heldCondition(held);
     const rows = await this.sql.all(
-      `SELECT * FROM ${TABLES.runs} WHERE status IN ('running', 'waiting') AND lease_expires_at < ? AND parent_run_id IS NULL AND queue IS NULL AND ${ofHeld.sql} ` +
+      `SELECT ${RUN_COLUMNS} FROM ${TABLES.runs} WHERE status IN ('running', 'waiting') AND lease_expires_at < ? AND parent_run_id IS NULL AND queue IS NULL AND ${ofHeld.sql} ` +
         `ORDER BY lease_expires_at LIMIT ${Math.max(0, Math.floor(limit))}`,
       [toSqlDatetime(now), ...ofHeld.values],
     );
@@ -581,7 +581,7 @@ export class TypeOrmRunStore implements RunStore {
   }
 
   async getRunSteps(runId: string): Promise<StepRecord[]> {
-    const rows = await this.sql.all(`SELECT * FROM ${TABLES.steps} WHERE run_id = ? ORDER BY id`, [runId]);
+    const rows = await this.sql.all(`SELECT ${STEP_ROW_COLUMNS} FROM ${TABLES.steps} WHERE run_id = ? ORDER BY id`, [runId]);
     return rows.map(stepFromRow);
   }
 
@@ -668,7 +668,7 @@ export class TypeOrmRunStore implements RunStore {
   }
 
   private async findOne(condition: string, values: unknown[]): Promise<RunRecord | null> {
-    const rows = await this.sql.all(`SELECT * FROM ${TABLES.runs} WHERE ${condition}`, values);
+    const rows = await this.sql.all(`SELECT ${RUN_COLUMNS} FROM ${TABLES.runs} WHERE ${condition}`, values);
     return rows.length === 0 ? null : runFromRow(rows[0]!);
   }
 

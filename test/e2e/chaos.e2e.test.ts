@@ -254,6 +254,7 @@ describe('migrations started by many processes at once on an empty SQLite databa
         'DeployVersions1767916800000',
         'DesignViewNumbers1768003200000',
         'OriginalParams1768089600000',
+        'DesignColumns1768176000000',
       ]);
       await dataSource.destroy();
     } finally {
@@ -310,6 +311,7 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
         'DeployVersions1767916800000',
         'DesignViewNumbers1768003200000',
         'OriginalParams1768089600000',
+        'DesignColumns1768176000000',
       ]);
       await dataSource.destroy();
     }, 60_000);

@@ -160,6 +160,11 @@ function stepProblems(step: StepDeclaration | StepDefinition, names: ReadonlySet
         add(`durationPath ${JSON.stringify(step.durationPath)} must look like 'wait_seconds', 'params.<key>' or 'outputs.<step>.<key>'`);
       }
       const signal = step.signal;
+      // the design's spelling (change note: Step.wait("cooldown", duration_seconds=300)) named with its replacement
+      for (const spelling of ['durationSeconds', 'duration_seconds']) {
+        const given = (step as unknown as Record<string, unknown>)[spelling];
+        if (given !== undefined) add(`"${spelling}" is the design's spelling: write { seconds: ${typeof given === 'number' ? given : '<seconds>'} }`);
+      }
       if (Number(hasSeconds) + Number(hasUntil) + Number(hasPath) + Number(signal != null) !== 1) add('needs exactly one of "seconds", "durationPath", "until" or "signal"');
       if (signal != null) {
         if (!(typeof signal.name === 'string' && signal.name.length > 0 && signal.name.length <= 255))

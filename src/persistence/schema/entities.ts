@@ -1,5 +1,6 @@
 import { EntitySchema, type EntitySchemaColumnOptions } from 'typeorm';
 import { columnTypes, hasPartialIndexes, type DriverFamily } from './column-types';
+import { designEntityColumns } from './design-columns';
 
 /** Table names, as the original design names them (its SQL keeps working). */
 export const TABLES = {
@@ -137,6 +138,7 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     traceparent: c.str(64, true),
     waiting_for: c.str(255, true),
     app_version: c.str(255, true),
+    ...designEntityColumns(family, TABLES.runs),
   };
   // SQLite: clustered by run (WITHOUT ROWID, primary key run id + a per-run sequence): a step
   // commit writes one B-tree, and a run's steps are one range. MySQL: an auto-increment id and an
@@ -165,6 +167,7 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     quality_passed: c.bool(true),
     quality_null_rate: c.double(),
     quality: c.json(true),
+    ...designEntityColumns(family, TABLES.steps),
   };
   const checkpoints: Columns = {
     id: c.id,
@@ -308,3 +311,17 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     }),
   ];
 }
+
+/** A table's own columns, comma-separated: what its reads list instead of `*` (which would compute the design's virtual columns too). */
+function storedColumns(table: string): string {
+  const entity = spineEntities('sqlite').find((e) => e.options.name === table)!;
+  return Object.entries(entity.options.columns)
+    .filter(([, column]) => column?.generatedType === undefined)
+    .map(([name]) => name)
+    .join(', ');
+}
+
+/** The runs table's own columns (`SELECT ${RUN_COLUMNS} FROM core_workflow_runs`). */
+export const RUN_COLUMNS = storedColumns(TABLES.runs);
+/** The steps table's own columns. */
+export const STEP_ROW_COLUMNS = storedColumns(TABLES.steps);

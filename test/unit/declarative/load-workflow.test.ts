@@ -123,6 +123,8 @@ steps:
       expect.stringMatching(/bad\.yaml:12:5: steps\[2\]: needs exactly one of "seconds", "duration_path" or "signal"/),
       expect.stringMatching(/bad\.yaml:14:5: steps\[3\]: needs exactly one of "items" or "items_path"/),
     ]);
+    const design = problemsOf(() => loadWorkflow(file('design.yaml', 'name: demo.design\nsteps:\n  - name: cooldown\n    type: wait\n    duration_seconds: 300\n'), { handlers }));
+    expect(design).toContainEqual(expect.stringMatching(/design\.yaml:5:5: steps\[0\]: unknown field "duration_seconds" \(the design's spelling\): write "seconds"/));
     const compiled = problemsOf(() =>
       loadWorkflow(
         file(

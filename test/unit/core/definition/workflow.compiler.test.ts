@@ -77,6 +77,11 @@ describe('WorkflowCompiler', () => {
       expect(problems).toHaveLength(11);
     });
 
+    it("names the design's spelling of a wait's duration with its replacement", () => {
+      const problems = problemsOf(() => Workflow.define({ name: 'design.wait', steps: [Step.wait('cooldown', { durationSeconds: 300 } as never)] }));
+      expect(problems).toContain('step "cooldown": "durationSeconds" is the design\'s spelling: write { seconds: 300 }');
+    });
+
     it('puts the workflow name and each problem in the message', () => {
       expect(() => Workflow.define({ name: 'wf', steps: [valueStep('x'), valueStep('x'), Step.map('m', {} as never)] })).toThrow(
         /Workflow "wf" has 3 problems:\n {2}- step "x" is declared more than once/,
