@@ -1,4 +1,4 @@
-import { Table, TableColumn, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { familyOf } from '../schema/column-types';
 import { DESIGN_COLUMNS, designColumnType, hasDesignColumns } from '../schema/design-columns';
 
@@ -16,18 +16,16 @@ export class DesignColumns1768176000000 implements MigrationInterface {
     if (!hasDesignColumns(family)) return;
     await createMetadataTable(runner);
     const escape = (name: string): string => runner.connection.driver.escape(name);
+    // MySQL/MariaDB: where TypeORM reads a generated column's expression back (its table's schema)
+    const schema = family === 'mysql' ? String(((await runner.query('SELECT DATABASE() AS name')) as { name: string }[])[0]!.name) : undefined;
     for (const column of DESIGN_COLUMNS) {
       const type = designColumnType(family, column.type);
       const expression = column.expression(family);
-      if (family === 'sqlite') {
-        // a plain ADD COLUMN (SQLite adds virtual columns in place): a table rebuild would copy every row
-        const sql = `${type.type}${type.length === undefined ? '' : `(${type.length})`}`;
-        await runner.query(`ALTER TABLE ${escape(column.table)} ADD COLUMN ${escape(column.name)} ${sql} GENERATED ALWAYS AS (${expression}) VIRTUAL`);
-        await recordExpression(runner, column.table, column.name, expression);
-      } else {
-        // MySQL/MariaDB: TypeORM's own ADD COLUMN, which records the expression as it reads it back
-        await runner.addColumn(column.table, new TableColumn({ name: column.name, ...type, isNullable: true, generatedType: 'VIRTUAL', asExpression: expression }));
-      }
+      const sql = `${type.type}${type.length === undefined ? '' : `(${type.length})`}${type.precision === undefined ? '' : `(${type.precision})`}`;
+      // a plain ADD COLUMN, without NULL (MariaDB refuses NULL on a generated column, whichever driver type names it):
+      // SQLite and InnoDB add virtual columns in place, where a table rebuild would copy every row
+      await runner.query(`ALTER TABLE ${escape(column.table)} ADD COLUMN ${escape(column.name)} ${sql} GENERATED ALWAYS AS (${expression}) VIRTUAL`);
+      await recordExpression(runner, { ...(schema !== undefined && { schema }), table: column.table, name: column.name, value: expression });
     }
   }
 
@@ -55,8 +53,13 @@ async function createMetadataTable(runner: QueryRunner): Promise<void> {
   );
 }
 
-/** What TypeORM's SQLite runner records for a generated column it adds. */
-async function recordExpression(runner: QueryRunner, table: string, name: string, value: string): Promise<void> {
-  const [sql, parameters] = runner.connection.createQueryBuilder().insert().into(runner.connection.metadataTableName).values({ type: 'GENERATED_COLUMN', table, name, value }).getQueryAndParameters();
+/** What TypeORM's own runner records for a generated column it adds (MySQL: with the table's schema, where it reads it back). */
+async function recordExpression(runner: QueryRunner, row: { readonly schema?: string; readonly table: string; readonly name: string; readonly value: string }): Promise<void> {
+  const [sql, parameters] = runner.connection
+    .createQueryBuilder()
+    .insert()
+    .into(runner.connection.metadataTableName)
+    .values({ type: 'GENERATED_COLUMN', ...row })
+    .getQueryAndParameters();
   await runner.query(sql, parameters);
 }

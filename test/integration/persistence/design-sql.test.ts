@@ -1,6 +1,8 @@
 import { StepResult, Step, Workflow, WorkflowRunner } from 'spine-orchestration';
 import { FakeClock } from 'spine-orchestration/testing';
-import { TypeOrmRunStore } from '../../../src/persistence';
+import { randomBytes } from 'node:crypto';
+import { createConnection } from 'mysql2/promise';
+import { createSpineDataSource, mysqlOptions, TypeOrmRunStore } from '../../../src/persistence';
 import { testDrivers, useTestDatabase } from '../../support/databases';
 
 /**
@@ -150,6 +152,25 @@ describe.each(testDrivers())("the design's SQL (documents 06 and 07) on %s", (dr
     expect(left.map((r) => r.id).sort()).toEqual([runIds.good, runIds.bad].sort());
     expect(await query('SELECT * FROM core_workflow_run_steps WHERE workflow_run_id = ?', [runIds.old])).toEqual([]);
     expect(await new TypeOrmRunStore(db().dataSource).getRun(runIds.good!)).toMatchObject({ status: 'completed' });
+  });
+});
+
+describe.each(testDrivers().filter((d) => d === 'mariadb'))('the design columns on %s under the driver type "mysql" (a mysql:// URL)', () => {
+  it('migrate (MariaDB refuses NULL on a generated column, which TypeORM adds for that type) and answer to the design’s names', async () => {
+    const server = process.env.SPINE_TEST_MYSQL_URL!;
+    const name = `spine_design_${randomBytes(4).toString('hex')}`;
+    const admin = await createConnection(server);
+    await admin.query(`CREATE DATABASE ${name} CHARACTER SET utf8mb4`);
+    const dataSource = await createSpineDataSource(mysqlOptions(`${server.replace(/\/[^/]*$/, '')}/${name}`, 'mysql')).initialize();
+    try {
+      expect((await dataSource.runMigrations()).map((m) => m.name)).toContain('DesignColumns1768176000000');
+      // (no drift check: TypeORM's "mysql" type reads a MariaDB server's nullable columns as changed, design columns or not)
+      expect(await dataSource.query('SELECT r.id, s.workflow_run_id FROM core_workflow_runs r JOIN core_workflow_run_steps s ON s.workflow_run_id = r.id')).toEqual([]);
+    } finally {
+      await dataSource.destroy();
+      await admin.query(`DROP DATABASE ${name}`);
+      await admin.end();
+    }
   });
 });
 
