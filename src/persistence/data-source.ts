@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { SpineError } from '../core/errors/spine-error';
-import { familyOf } from './schema/column-types';
+import { familyOf, type DriverFamily } from './schema/column-types';
 import { spineEntities } from './schema/entities';
 import { InitialSchema1767225600000 } from './migrations/1767225600000-initial-schema';
 import { FencingEpochs1767312000000 } from './migrations/1767312000000-fencing-epochs';
@@ -82,14 +82,24 @@ export function postgresOptions(connection: string | PostgresConnection): DataSo
   return { type: 'postgres', applicationName: 'spine-orchestration', ...given } as DataSourceOptions;
 }
 
-/** Throws a clear error when the PostgreSQL driver package is not installed. */
-function requirePg(): void {
+/** The driver package of each family, and what to install when it is missing (peer dependencies of spine: one copy, the application's). */
+const DRIVERS = {
+  postgres: { package: 'pg', what: 'PostgreSQL', install: 'npm i pg' },
+  mysql: { package: 'mysql2', what: 'MySQL/MariaDB', install: 'npm i mysql2' },
+  sqlite: { package: 'better-sqlite3', what: 'The embedded SQLite database', install: 'npm i better-sqlite3@12' },
+} as const;
+
+/** Throws a clear error when the driver package of a database family is not installed. */
+function requireDriver(family: DriverFamily): void {
+  const driver = DRIVERS[family];
   try {
-    require.resolve('pg', { paths: [process.cwd(), __dirname] });
+    require.resolve(driver.package, { paths: [process.cwd(), __dirname] });
   } catch {
-    throw new SpineError('invalid-argument', 'PostgreSQL needs the "pg" package, which is not installed: npm i pg');
+    throw new SpineError('invalid-argument', `${driver.what} needs the "${driver.package}" package, which is not installed: ${driver.install}`);
   }
 }
+
+const requirePg = (): void => requireDriver('postgres');
 
 /**
  * The options with spine's entities and migrations added (entities typed for the driver family).
@@ -99,7 +109,7 @@ function requirePg(): void {
  */
 export function withSpineSchema(options: DataSourceOptions): DataSourceOptions {
   const family = familyOf(options.type);
-  if (family === 'postgres') requirePg();
+  requireDriver(family);
   const synchronize = options.synchronize === true;
   const spine = spineEntities(family);
   if (synchronize) for (const entity of spine) (entity.options as { synchronize?: boolean }).synchronize = false;

@@ -35,6 +35,13 @@ function link(project: string, name: string, from = name): void {
   symlinkSync(join(root, 'node_modules', from), target, 'dir');
 }
 
+/** What the packed package.json says it needs. */
+interface PackedManifest {
+  readonly dependencies: Record<string, string>;
+  readonly peerDependencies: Record<string, string>;
+  readonly peerDependenciesMeta: Record<string, { readonly optional?: boolean }>;
+}
+
 describe('docs/GETTING-STARTED.md on the packed package', () => {
   let work: string;
   let packed: string;
@@ -46,13 +53,22 @@ describe('docs/GETTING-STARTED.md on the packed package', () => {
   }, 60_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-  /** A project as the guide makes it: the packed package installed, the guide's files written; ESM variant per the guide's last section. */
-  function project(typescript: 'typescript' | 'typescript-6' | 'typescript-7', esm: boolean): string {
+  /**
+   * A project as the guide makes it: the packed package installed, the guide's files written; ESM
+   * variant per the guide's last section. Its dependencies and the peers npm installs with it
+   * (TypeORM and the SQLite driver) come from this repository, the guide's `npm i mysql2` too;
+   * `typeorm: 'newest'` gives the project the newest TypeORM 1.x (test/fixtures/typeorm-newest) instead.
+   */
+  function project(typescript: 'typescript' | 'typescript-6' | 'typescript-7', esm: boolean, options: { typeorm?: 'newest' } = {}): string {
     const dir = mkdtempSync(join(work, `${typescript}-${esm ? 'esm' : 'cjs'}-`));
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'my-pipelines', private: true, ...(esm && { type: 'module' }) }, null, 2));
     cpSync(packed, join(dir, 'node_modules', 'spine-orchestration'), { recursive: true });
-    const dependencies = Object.keys((JSON.parse(readFileSync(join(packed, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
-    for (const name of new Set([...dependencies, 'reflect-metadata', 'class-validator', 'inversify', '@types/node'])) link(dir, name);
+    const manifest = JSON.parse(readFileSync(join(packed, 'package.json'), 'utf8')) as PackedManifest;
+    const peers = Object.keys(manifest.peerDependencies).filter((name) => manifest.peerDependenciesMeta[name]?.optional !== true);
+    for (const name of new Set([...Object.keys(manifest.dependencies), ...peers, 'mysql2', 'reflect-metadata', 'class-validator', 'inversify', '@types/node'])) {
+      if (name === 'typeorm' && options.typeorm === 'newest') symlinkSync(join(root, 'test', 'fixtures', 'typeorm-newest', 'node_modules', 'typeorm'), join(dir, 'node_modules', 'typeorm'), 'dir');
+      else link(dir, name);
+    }
     // TypeScript 6 and 7 are workspaces of this repository (test/fixtures/typescript-N), so their tsc does not shadow its own
     const compiler = typescript === 'typescript' ? join(root, 'node_modules', 'typescript') : join(root, 'test', 'fixtures', typescript, 'node_modules', 'typescript');
     symlinkSync(compiler, join(dir, 'node_modules', 'typescript'), 'dir');
@@ -111,6 +127,52 @@ describe('docs/GETTING-STARTED.md on the packed package', () => {
       expect(check.stdout.trim()).toBe('completed at 2026-11-28T00:00:00.000Z');
     }, 90_000);
   }
+
+  it("uses the application's own TypeORM (the newest 1.x, installed beside it): one copy, and the Nest example type-checks against it", async () => {
+    const manifest = JSON.parse(readFileSync(join(packed, 'package.json'), 'utf8')) as PackedManifest;
+    for (const name of ['typeorm', 'better-sqlite3', 'mysql2', 'pg']) {
+      expect(manifest.dependencies[name]).toBeUndefined();
+      expect(manifest.peerDependencies[name]).toMatch(/^\^\d+\.\d+\.\d+$/);
+    }
+    const newest = (JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'typeorm-newest', 'node_modules', 'typeorm', 'package.json'), 'utf8')) as { version: string }).version;
+    const [major, minor, patch] = manifest.peerDependencies.typeorm!.slice(1).split('.').map(Number);
+    const [nMajor, nMinor, nPatch] = newest.split('.').map(Number);
+    expect(nMajor).toBe(major);
+    expect(nMinor! * 1000 + nPatch!).toBeGreaterThanOrEqual(minor! * 1000 + patch!); // the caret range holds the newest 1.x
+    const dir = project('typescript', false, { typeorm: 'newest' });
+    // spine's own import of typeorm is the application's copy
+    const resolved = execFileSync(process.execPath, ['-p', "require('node:fs').realpathSync(require.resolve('typeorm', { paths: [require.resolve('spine-orchestration')] }))"], {
+      cwd: dir,
+      encoding: 'utf8',
+    }).trim();
+    expect(resolved.startsWith(join(root, 'test', 'fixtures', 'typeorm-newest', 'node_modules', 'typeorm') + '/')).toBe(true);
+    // the Nest example (and the FINRA domain it serves), compiled against that TypeORM
+    rmSync(join(dir, 'src'), { recursive: true, force: true });
+    for (const example of ['nest-app', 'finra-otc'])
+      cpSync(join(root, 'examples', example), join(dir, 'examples', example), { recursive: true, filter: (from) => !from.includes(`${join('finra-otc', 'data')}`) });
+    cpSync(join(root, 'examples', 'example.database.ts'), join(dir, 'examples', 'example.database.ts'));
+    for (const name of ['@nestjs/common', '@nestjs/core', '@nestjs/typeorm', '@nestjs/platform-express', 'rxjs']) link(dir, name);
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'nodenext',
+          strict: true,
+          experimentalDecorators: true,
+          emitDecoratorMetadata: true,
+          skipLibCheck: true,
+          noEmit: true,
+          types: ['node'],
+          preserveSymlinks: true,
+        },
+        include: ['examples/nest-app'],
+      }),
+    );
+    const tsc = await run(join(dir, 'node_modules', 'typescript', 'bin', 'tsc'), [], dir);
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.code).toBe(0);
+  }, 90_000);
 
   it("serves the console from the installed package: its pages, the chart and graph libraries, the API on the project's runs", async () => {
     const dir = project('typescript', false);
