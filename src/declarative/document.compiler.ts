@@ -137,6 +137,7 @@ export function declareWorkflowDocument(document: WorkflowDocument, handlers: Ha
       tags: 'tags',
       queue: 'queue',
       defaults: 'defaults',
+      params: 'params',
       max_steps: 'maxSteps',
       checkpoint_every: 'checkpointEvery',
       timeout_ms: 'timeoutMs',

@@ -56,6 +56,12 @@ export interface SpineOptions extends SpineRunnerOptions {
    * SQLite file `.spine/spine.db` under `cwd`.
    */
   readonly database?: 'memory' | string | DataSourceOptions | DataSource;
+  /**
+   * Refuse a param a new run's (or a resume's override's) params class does not declare, naming
+   * it and listing the workflow's params (default true). `false` keeps the behaviour before: an
+   * unknown param is passed to the steps as it is. Workflows without declared params are not checked.
+   */
+  readonly forbidUnknownParams?: boolean;
   /** Run pending migrations at start-up (default true). */
   readonly migrationsRun?: boolean;
   /** Largest output a step may store in a database (default 16 MiB). */

@@ -13,7 +13,8 @@ import type { StrandedRun } from '../core/runner/stranded-runs';
 import { StartedRuns } from './started-runs';
 import { WorkflowRegistry } from '../discovery/workflow.registry';
 import { InversifyClassProvider } from '../di/inversify-class.provider';
-import { paramsMetadataProblem, validateParams } from '../validation/params.validator';
+import { paramsMetadataProblem, type ParamsCheckOptions } from '../validation/params.validator';
+import { checkParams } from './spine.params';
 import { assemble, capabilityProblems } from './spine.assembly';
 import { openStore, type OpenedStore } from './spine.database';
 import { OtelRunTelemetry } from '../telemetry/otel-telemetry';
@@ -58,6 +59,8 @@ export class Spine extends SpineReads {
     private readonly queueLimits: Readonly<Record<string, QueueLimits>>,
     private readonly handlers: HandlerLookup,
     strandedAfterMs: number,
+    /** `forbidUnknownParams` (default true). */
+    private readonly forbidUnknownParams: boolean,
   ) {
     super(runner, store);
     this.deploys = new SpineDeploys(runner, store, registry, logger, strandedAfterMs, () => ({
@@ -177,10 +180,7 @@ export class Spine extends SpineReads {
       dispatcher: new InProcessDispatcher(assembly.pipelines),
       workflows: registry,
       store,
-      itemParamsValidator: (iterator, params) => {
-        const paramsType = registry.entry(iterator.name)?.paramsType ?? null;
-        return paramsType === null ? params : validateParams(iterator.name, paramsType, params);
-      },
+      itemParamsValidator: (iterator, params) => checkParams(iterator.name, registry.entry(iterator.name)?.paramsType ?? null, iterator, params, {}),
     });
     const problems = [...assembly.problems];
     // declarative definitions stored in the database (saveDefinition): those this process can run
@@ -240,6 +240,7 @@ export class Spine extends SpineReads {
       options.queues ?? {},
       assembly.handlers,
       options.strandedAfterMs ?? SpineDeploys.DEFAULT_AFTER_MS,
+      options.forbidUnknownParams !== false,
     );
     try {
       // a schedule first seen fires from now: the scheduler's now, when the worker option gives it a clock of its own, else the database's
@@ -469,6 +470,11 @@ export class Spine extends SpineReads {
     return this.signal(runId, approvalSignal(step), { approved: false, ...options });
   }
 
+  /** How the params a caller gave are checked: unknown ones refused unless `forbidUnknownParams: false`. */
+  private paramsCheck(given: Readonly<Record<string, unknown>> | undefined): ParamsCheckOptions {
+    return { given: Object.keys(given ?? {}), forbidUnknown: this.forbidUnknownParams };
+  }
+
   /** The workflow named and its params: defaults, then the given params, converted and validated by its DTO. */
   private async prepare(name: string, options: Pick<ExecuteOptions, 'params' | 'version'>): Promise<{ definition: WorkflowDefinition; params: Readonly<Record<string, unknown>> }> {
     const entry = this.registry.entry(name, options.version);
@@ -484,7 +490,7 @@ export class Spine extends SpineReads {
     if (entry === undefined) throw this.unknownWorkflow(name);
     if (options.params !== undefined) assertSafeKeys(options.params, `params of workflow "${name}"`);
     let params: Readonly<Record<string, unknown>> = { ...entry.definition.defaults, ...(options.params ?? {}) };
-    if (entry.paramsType !== null) params = await validateParams(name, entry.paramsType, params);
+    params = await checkParams(name, entry.paramsType, entry.definition, params, this.paramsCheck(options.params));
     return { definition: entry.definition, params };
   }
 
@@ -536,8 +542,10 @@ export class Spine extends SpineReads {
     // the version it resumes on (the one it started on, when held here) validates the override
     const held = this.runner.definitions.forRun(run)?.definition;
     const entry = this.registry.entry(run.workflowName, held?.version) ?? this.registry.entry(run.workflowName)!;
-    const validated = paramsOverride !== undefined && entry.paramsType !== null ? await validateParams(run.workflowName, entry.paramsType, { ...run.params, ...paramsOverride }) : paramsOverride;
-    return { paramsOverride: validated };
+    if (paramsOverride === undefined) return { paramsOverride };
+    // checked over the run's params; the override keeps its own fields (converted): those are what the run records as overridden
+    const checked = await checkParams(run.workflowName, entry.paramsType, entry.definition, { ...run.params, ...paramsOverride }, this.paramsCheck(paramsOverride));
+    return { paramsOverride: Object.fromEntries(Object.keys(paramsOverride).map((key) => [key, checked[key]])) };
   }
 
   /**

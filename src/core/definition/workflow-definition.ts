@@ -1,3 +1,4 @@
+import type { ParamsSpec } from '../params/param-spec';
 import type { StepDeclaration, StepDefinition } from './step-definition';
 import type { QualityDegradedHook, QualityTrendOptions } from '../quality/quality-trend';
 
@@ -9,6 +10,12 @@ export interface WorkflowDeclaration {
   readonly description?: string | null;
   /** Params every run starts with (run params override them). */
   readonly defaults?: Readonly<Record<string, unknown>>;
+  /**
+   * The params a run takes, declared as data (a workflow without a params class: YAML/JSON, or
+   * `Workflow.define`): each param's type, whether it is required, its default, allowed values…
+   * Runs started through `Spine` (API, CLI, console, HTTP) are converted and checked by it.
+   */
+  readonly params?: ParamsSpec | null;
   readonly steps: readonly (StepDeclaration | StepDefinition)[];
   /** Step executions allowed per run before it fails (default 10,000); guards endless loops. */
   readonly maxSteps?: number;
@@ -54,6 +61,8 @@ export interface WorkflowDefinition {
   readonly version: number;
   readonly description: string | null;
   readonly defaults: Readonly<Record<string, unknown>>;
+  /** The params it declares as data (null: none, or a params class declares them). Not part of the hash. */
+  readonly params: ParamsSpec | null;
   readonly steps: readonly StepDefinition[];
   readonly maxSteps: number;
   readonly tags: readonly string[];

@@ -1,3 +1,4 @@
+import { paramsSpecProblems } from '../params/param-spec';
 import { WorkflowDefinitionError } from '../errors/spine-error';
 import { isErrorPolicy, ErrorPolicy } from '../policy/error-policy';
 import { RetryPolicy, type RetryPolicyOptions } from '../policy/retry-policy';
@@ -72,6 +73,7 @@ export function workflowProblems(given: WorkflowDeclaration): string[] {
     problems.push(`maxSteps must be a whole number ≥ 1 (got ${String(maxSteps)})`);
   }
   if (defaults !== undefined && !isRecord(defaults)) problems.push('defaults must be an object');
+  if (declaration.params !== undefined && declaration.params !== null) problems.push(...paramsSpecProblems(declaration.params));
   const queue = declaration.queue;
   if (queue !== undefined && queue !== null && !(typeof queue === 'string' && queue.length > 0 && queue.length <= 255)) {
     problems.push(`queue must be a non-empty string of at most 255 characters (got ${JSON.stringify(queue)})`);
@@ -272,6 +274,7 @@ function build(declaration: WorkflowDeclaration): WorkflowDefinition {
     version: declaration.version ?? 1,
     description: declaration.description ?? null,
     defaults: Object.freeze({ ...(declaration.defaults ?? {}) }),
+    params: declaration.params == null ? null : Object.freeze({ ...declaration.params }),
     steps: Object.freeze(declaration.steps.map(buildStep)),
     maxSteps: declaration.maxSteps ?? DEFAULT_MAX_STEPS,
     tags: Object.freeze([...(declaration.tags ?? [])]),

@@ -101,6 +101,7 @@ function iteratorOf(iterator: WorkflowDefinition | StepDefinition | string, work
     version: 1,
     description: null,
     defaults: {},
+    params: null,
     steps: [step],
     maxSteps: 1,
     tags: [],

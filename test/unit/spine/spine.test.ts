@@ -240,7 +240,7 @@ describe('Spine map items', () => {
         [1, 'VALIDATION', null],
         [2, 'VALIDATION', null],
       ]);
-      expect(map.errors[0]!.error).toContain('Invalid params for workflow "items.square" (1 field); no run was started:\n  - n: n must be at least 1; n must be a whole number');
+      expect(map.errors[0]!.error).toContain('Invalid params for workflow "items.square" (1 field); no run was started:\n  - n: must be a number; got "x"');
       expect(map.errors[1]!.error).toContain('  - n: n must be at least 1');
     } finally {
       await spine.close();
