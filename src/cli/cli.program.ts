@@ -1,4 +1,5 @@
 import { cliActor } from './cli-actor';
+import { packageVersion } from './package-version';
 import { Command, CommanderError, Option } from 'commander';
 import { renderWorkflowGraph, type GraphFormat } from '../core/definition/workflow.graph';
 import type { WorkflowResult } from '../core/runner/workflow-result';
@@ -16,7 +17,7 @@ import { addDoctorCommand } from './doctor.command';
 import { CliError, ExitCode } from './cli.error';
 import { loadConfig } from './config.loader';
 import { ProgressReporter, type ProgressMode } from './progress.reporter';
-import { formatDuration, formatRunHeader, formatRuns, formatSteps, formatTime, printable, summarizeSteps, table } from './run.format';
+import { formatDuration, formatRunHeader, formatRuns, formatSteps, formatTime, outputLine, printable, runOutput, summarizeSteps, table } from './run.format';
 
 /** Commands that only read definitions (workflows, graph) do not open the database: they start faster and work without one. */
 const DEFINITIONS_ONLY = { database: 'memory', store: undefined } as const;
@@ -77,7 +78,7 @@ async function reportResult(io: CliIo, spine: Spine, result: WorkflowResult, jso
   const durable = spine.durable;
   if (json) {
     const report = durable ? await runReport(spine, result.runId) : { run: summaryOf(result) };
-    printJson(io, { ...report, deduplicated: result.deduplicated });
+    printJson(io, { ...report, output: runOutput(result), deduplicated: result.deduplicated });
     return exitCode;
   }
   if (result.deduplicated) print(io, `An earlier run with this idempotency key exists: run ${result.runId}, ${result.status}.`);
@@ -91,6 +92,8 @@ async function reportResult(io: CliIo, spine: Spine, result: WorkflowResult, jso
     const where = result.errorStep === null ? '' : ` at step "${result.errorStep}"`;
     print(io, `✘ ${result.workflowName} ${result.status}${where}${result.error === null ? '' : `: ${printable(result.error)}`}`);
   }
+  const output = outputLine(runOutput(result));
+  if (output !== null) print(io, `  output   ${output}`);
   print(io, `  run id   ${result.runId}`);
   if (durable) {
     print(io, `  details  spine show ${result.runId}`);
@@ -114,7 +117,7 @@ function partialWarning(result: WorkflowResult): string {
 
 function summaryOf(result: WorkflowResult): Record<string, unknown> {
   const { runId, workflowName, status, errorStep, error, errorCategory, durationMs, completedSteps, failedSteps, skippedSteps } = result;
-  return { runId, workflowName, status, errorStep, error, errorCategory, durationMs, completedSteps, failedSteps, skippedSteps };
+  return { runId, workflowName, status, errorStep, error, errorCategory, durationMs, completedSteps, failedSteps, skippedSteps, output: runOutput(result) };
 }
 
 /**
@@ -152,6 +155,7 @@ interface RunCommandOptions {
 /** The `spine` command line: every command, with its options, writing to `io`. */
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command('spine')
+    .version(packageVersion(), '-V, --version', "print spine-orchestration's version")
     .description('Run and inspect spine-orchestration workflows.\nReads spine.config.ts (or --config) from this directory or one above it.')
     .option('-c, --config <file>', 'config file (default: spine.config.ts, .js, … found from the working directory up)')
     .showHelpAfterError('(run spine --help to see the commands, spine <command> --help for one)')

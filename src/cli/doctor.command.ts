@@ -1,30 +1,21 @@
 import { maskSecrets, maskUrl } from '../core/errors/secret-mask';
-import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { Command } from 'commander';
 import type { DataSource } from 'typeorm';
 import { SpineStartupError } from '../spine/spine-startup.error';
 import type { SpineOptions } from '../spine/spine.options';
-import { databaseChoice, resolveDataSource } from '../spine/spine.database';
+import { databaseChoice, missingDatabase, resolveDataSource } from '../spine/spine.database';
 import { ExitCode } from './cli.error';
 import { print, spineClass, type CliIo, type GlobalOptions } from './cli.shared';
 import { loadConfig } from './config.loader';
 import { readTsConfig } from './tsconfig.reader';
+import { packageVersion } from './package-version';
 
 /** One line of the report, and the fix when it is a problem. */
 interface Finding {
   readonly label: string;
   readonly text: string;
   readonly fix?: string;
-}
-
-/** The package's own version (from its package.json, wherever it is installed). */
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** Executed migrations of a DataSource (empty when its migrations table does not exist yet). */
@@ -45,8 +36,9 @@ async function executedMigrations(dataSource: DataSource): Promise<Set<string>> 
 export function addDoctorCommand(program: Command, io: CliIo, global: () => GlobalOptions, setExitCode: (code: number) => void): void {
   program
     .command('doctor')
-    .description('check the setup: Node, the package, the config and what it registers, the database and its schema, TypeScript decorator flags (changes nothing)')
-    .action(async () => {
+    .description('check the setup: Node, the package, the config and what it registers, the database and its schema, TypeScript decorator flags (changes nothing but --create-database)')
+    .option('--create-database', 'create the MySQL/MariaDB or PostgreSQL database the settings name when the server does not have it')
+    .action(async (opts: { createDatabase?: boolean }) => {
       const findings: Finding[] = [];
       const node = process.versions.node;
       const [major, minor] = node.split('.').map(Number) as [number, number];
@@ -86,8 +78,10 @@ export function addDoctorCommand(program: Command, io: CliIo, global: () => Glob
         const { dataSource, owned } = resolved;
         const o = dataSource.options as { type: string; database?: unknown; url?: string };
         const what = o.type === 'better-sqlite3' ? `SQLite ${String(o.database)}` : `${o.type} ${maskUrl(o.url ?? String(o.database ?? ''))}`;
+        // a DataSource of the config that this command opens is closed by it again
+        const opened = !dataSource.isInitialized;
         try {
-          if (!dataSource.isInitialized) await dataSource.initialize();
+          if (opened) await openOrCreate(dataSource, opts.createDatabase === true, io);
           const executed = await executedMigrations(dataSource);
           const pending = dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !executed.has(name));
           schemaCurrent = pending.length === 0;
@@ -102,13 +96,23 @@ export function addDoctorCommand(program: Command, io: CliIo, global: () => Glob
                 },
           );
         } catch (error) {
-          findings.push({
-            label: 'database',
-            text: `${what} (from ${choice.source}): cannot be opened`,
-            fix: `${maskSecrets(error instanceof Error ? error.message : String(error))} — check the database settings (the database option or SPINE_DATABASE_URL)`,
-          });
+          const name = missingDatabase.is(error) ? missingDatabase.nameOf(dataSource.options) : null;
+          if (name !== null) {
+            findings.push({
+              label: 'database',
+              text: `${what} (from ${choice.source}): database "${name}" does not exist`,
+              fix: `CREATE DATABASE ${name} (or run spine doctor --create-database); spine creates its tables in it`,
+            });
+          } else
+            findings.push({
+              label: 'database',
+              text: `${what} (from ${choice.source}): cannot be opened`,
+              fix: `${maskSecrets(error instanceof Error ? error.message : String(error))} — check the database settings (the database option or SPINE_DATABASE_URL)`,
+            });
         } finally {
-          if (owned && dataSource.isInitialized) await dataSource.destroy();
+          if ((owned || opened) && dataSource.isInitialized) await dataSource.destroy();
+          // a connection this command tried and failed may leave its driver's pool open (MySQL): close it, or the process would not exit
+          else if (!dataSource.isInitialized) await dataSource.driver.disconnect().catch(() => undefined);
         }
       }
       try {
@@ -164,4 +168,18 @@ function report(io: CliIo, findings: readonly Finding[], setExitCode: (code: num
   print(io, `\n${problems.length} problem${problems.length === 1 ? '' : 's'}:`);
   for (const f of problems) print(io, `  - ${f.label}: ${f.fix}`);
   setExitCode(ExitCode.RUN_FAILED);
+}
+
+/** Opens the database; with --create-database, creates it first when the server does not have it. */
+async function openOrCreate(dataSource: DataSource, create: boolean, io: CliIo): Promise<void> {
+  try {
+    await dataSource.initialize();
+  } catch (error) {
+    if (!create || !missingDatabase.is(error)) throw error;
+    // the failed attempt's pool (MySQL) would keep the process alive: closed before the next one
+    await dataSource.driver.disconnect().catch(() => undefined);
+    const name = await missingDatabase.create(dataSource.options);
+    print(io, `Created database "${name}".`);
+    await dataSource.initialize();
+  }
 }

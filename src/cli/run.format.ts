@@ -1,5 +1,6 @@
 import type { QualityMetricsInit } from '../core/quality/quality-metrics';
 import type { RunRecord, StepRecord } from '../core/store/records/run-record';
+import type { WorkflowResult } from '../core/runner/workflow-result';
 
 /** 850 ms, 4.2 s, 3 min 05 s. */
 export function formatDuration(ms: number): string {
@@ -154,4 +155,18 @@ export function formatRunHeader(run: RunRecord): string {
   if (run.error !== null) lines.push(`  error     ${run.errorStep === null ? '' : `at "${run.errorStep}": `}${printable(run.error)}`);
   if (run.cancelRequested && run.status === 'running') lines.push('  cancel    requested; the run stops at its next step boundary');
   return lines.join('\n');
+}
+
+/** A run's output: its last completed step's (null when no step completed, or on a run that did not reach its end). */
+export function runOutput(result: WorkflowResult): unknown {
+  if (result.status !== 'completed' && result.status !== 'partial') return null;
+  const last = result.completedSteps[result.completedSteps.length - 1];
+  return last === undefined ? null : result.context.getOutput(last, undefined, null);
+}
+
+/** The output on one line for people, cut at 400 characters (the whole of it: spine show <run> --json); null when there is none. */
+export function outputLine(output: unknown): string | null {
+  if (output === null || output === undefined) return null;
+  const text = printable(JSON.stringify(output) ?? String(output));
+  return text.length <= 400 ? text : `${text.slice(0, 400)}… (${text.length} characters; all of it: spine show <run> --json)`;
 }

@@ -89,10 +89,29 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
     });
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     if (this.options.recoverOnStart !== false) this.spine.startRecovery();
     const worker = this.options.worker;
     if (worker !== undefined && worker !== false) this.spine.startWorker(worker === true ? {} : worker);
+    this.logger.log(await this.bootLine());
+  }
+
+  /** What spine does in this application, said once at boot: workflows, the database, the worker's queues, recovery, the console, schedules. */
+  private async bootLine(): Promise<string> {
+    const spine = this.spine;
+    const names = spine.workflows().map((w) => w.name);
+    const worker = this.options.worker;
+    const queues = worker === undefined || worker === false ? null : worker === true ? ['default'] : (worker.queues ?? ['default']);
+    const schedules = await spine.listSchedules().catch(() => []);
+    const mount = this.options.console;
+    return [
+      `${names.length} workflow${names.length === 1 ? '' : 's'}${names.length > 0 ? ` (${names.join(', ')})` : ''}`,
+      spine.durable ? 'runs recorded in the database' : 'runs kept in memory (this process only)',
+      queues === null ? 'no worker' : `worker on ${queues.join(', ')}`,
+      this.options.recoverOnStart === false ? 'recovery off' : 'recovering expired runs',
+      mount === undefined ? 'no console' : `console at ${mount.path ?? '/spine'}`,
+      `${schedules.length} schedule${schedules.length === 1 ? '' : 's'}${schedules.length > 0 ? ` (${schedules.map((s) => s.name).join(', ')})` : ''}`,
+    ].join('; ');
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -3,6 +3,7 @@ export { TypeOrmRunStore, type TypeOrmRunStoreOptions } from './typeorm-run.stor
 export { createSpineDataSource, withSpineSchema, sqliteOptions, mysqlOptions, postgresOptions, type PostgresConnection, spineMigrations, DEFAULT_SQLITE_FILE } from './data-source';
 export { spineEntities, TABLES } from './schema/entities';
 export { familyOf, type DriverFamily } from './schema/column-types';
+export { createDatabase, databaseNameOf, isMissingDatabase } from './create-database';
 export { InitialSchema1767225600000 } from './migrations/1767225600000-initial-schema';
 export { FencingEpochs1767312000000 } from './migrations/1767312000000-fencing-epochs';
 export { RunQueue1767398400000 } from './migrations/1767398400000-run-queue';

@@ -88,6 +88,22 @@ export function migrateDatabase(dataSource: DataSource): Promise<{ readonly name
   return persistence.runMigrationsExclusively(dataSource);
 }
 
+/** Whether opening a database failed because the server has no database of that name, and creating it (TypeORM's persistence loaded here). */
+export const missingDatabase = {
+  is(error: unknown): boolean {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('../persistence') as typeof import('../persistence')).isMissingDatabase(error);
+  },
+  nameOf(options: DataSourceOptions): string | null {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('../persistence') as typeof import('../persistence')).databaseNameOf(options);
+  },
+  create(options: DataSourceOptions): Promise<string> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('../persistence') as typeof import('../persistence')).createDatabase(options);
+  },
+};
+
 /** What to do when the server has no database of that name (PostgreSQL 3D000, MySQL 1049): spine makes its tables, not the database. */
 function missingDatabaseHint(error: unknown): string {
   const e = error as { code?: unknown; errno?: unknown; driverError?: { code?: unknown; errno?: unknown } };

@@ -15,6 +15,7 @@ import { WorkflowRegistry } from '../discovery/workflow.registry';
 import { InversifyClassProvider } from '../di/inversify-class.provider';
 import { paramsMetadataProblem, type ParamsCheckOptions } from '../validation/params.validator';
 import { checkParams } from './spine.params';
+import { didYouMean } from '../validation/did-you-mean';
 import { assemble, capabilityProblems } from './spine.assembly';
 import { openStore, type OpenedStore } from './spine.database';
 import { OtelRunTelemetry } from '../telemetry/otel-telemetry';
@@ -653,7 +654,10 @@ export class Spine extends SpineReads {
 
   private unknownWorkflow(name: string): SpineError {
     const known = this.registry.names();
-    return new SpineError('unknown-workflow', `Workflow "${name}" is not registered. ${known.length > 0 ? `Known workflows: ${known.join(', ')}.` : 'No workflows are registered.'}`);
+    return new SpineError(
+      'unknown-workflow',
+      `Workflow "${name}" is not registered${didYouMean(name, known) || '.'} ${known.length > 0 ? `Known workflows: ${known.join(', ')}.` : 'No workflows are registered.'}`,
+    );
   }
 }
 

@@ -1,19 +1,19 @@
 import leven from 'leven';
 
 /**
- * The known names closest to a misspelt one (edit distance of at most a third of its length, at
- * least 1), or one that contains it or that it starts: `week` → `week_ending`. Best first, at most three.
+ * The known names closest to a misspelt one (edit distance of at most a third of the shorter of the
+ * two, at least 1), or one that contains it: `week` → `week_ending`. Best first, at most three.
  */
 export function closestNames(name: string, known: Iterable<string>): string[] {
-  const limit = Math.max(1, Math.floor(name.length / 3));
   const lower = name.toLowerCase();
   const scored: [string, number][] = [];
   for (const candidate of known) {
     if (candidate === name) continue;
     const other = candidate.toLowerCase();
+    const limit = Math.max(1, Math.floor(Math.min(lower.length, other.length) / 3));
     const distance = leven(lower, other);
     if (distance <= limit) scored.push([candidate, distance]);
-    else if (lower.length >= 3 && (other.startsWith(lower) || other.includes(lower))) scored.push([candidate, limit + 1]);
+    else if (lower.length >= 3 && other.includes(lower)) scored.push([candidate, limit + 1]);
   }
   return scored
     .sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))

@@ -173,13 +173,22 @@ describe('the spine command line', () => {
     const run = await exec(join(user, 'node_modules', '.bin', 'spine'), ['run', 'app.greeting', '--param', 'who=spine', '--json'], join(user, 'src'));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const report = JSON.parse(run.stdout) as { run: { status: string }; steps: { output: unknown }[] };
+    const report = JSON.parse(run.stdout) as { run: { status: string }; steps: { output: unknown }[]; output: unknown };
     expect(report.run.status).toBe('completed');
     expect(report.steps[0]!.output).toEqual({ text: 'hello spine' });
+    expect(report.output).toEqual({ text: 'hello spine' });
+    // for people: the run's output on a line of its own; the version; a misspelt workflow's nearest name
+    const bin = join(user, 'node_modules', '.bin', 'spine');
+    expect((await exec(bin, ['run', 'app.greeting', '--param', 'who=you'], user)).stdout).toMatch(/^ {2}output {3}\{"text":"hello you"\}$/m);
+    const version = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+    expect((await exec(bin, ['--version'], user)).stdout).toBe(`${version}\n`);
+    const misspelt = await exec(bin, ['run', 'app.greting'], user);
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.stderr).toContain('Workflow "app.greting" is not registered — did you mean "app.greeting"? Known workflows: app.greeting, app.settle.');
     // run from src/: the config was found one directory up, and the database sits next to it
     expect(existsSync(join(user, '.spine', 'spine.db'))).toBe(true);
     const runs = await exec(join(user, 'node_modules', '.bin', 'spine'), ['--config', join(user, 'spine.config.ts'), 'runs', '--json'], tmpdir());
-    expect((JSON.parse(runs.stdout) as { workflowName: string }[]).map((r) => r.workflowName)).toEqual(['app.greeting']);
+    expect((JSON.parse(runs.stdout) as { workflowName: string }[]).map((r) => r.workflowName)).toEqual(['app.greeting', 'app.greeting']);
   }, 60_000);
 
   it("reports a partial run (exit 0, a warning line naming what failed); imports a YAML definition that the user's handlers run, and refuses a broken one naming the line (exit 2)", async () => {
@@ -554,7 +563,9 @@ describe('the spine command line', () => {
   it('names the known workflows for an unknown one, and says how to find runs for an unknown run id (exit 2)', async () => {
     const workflow = await spine(dir, 'run', 'finra.weekly');
     expect(workflow.code).toBe(2);
-    expect(workflow.stderr).toContain('Workflow "finra.weekly" is not registered. Known workflows: finra.all_tiers, finra.backfill, finra.weekly_refresh, finra.weekly_refresh_v2, market.backfill');
+    expect(workflow.stderr).toContain(
+      'Workflow "finra.weekly" is not registered — did you mean "finra.weekly_refresh" or "finra.weekly_refresh_v2"? Known workflows: finra.all_tiers, finra.backfill, finra.weekly_refresh, finra.weekly_refresh_v2, market.backfill',
+    );
     const run = await spine(dir, 'show', 'no-such-run');
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('Run "no-such-run" was not found. List recorded runs with: spine runs');
@@ -617,6 +628,22 @@ describe.each(serverDrivers())('the spine command line on a database server (%s,
   afterAll(async () => {
     await admin(driver === 'mariadb' ? `DROP DATABASE IF EXISTS ${name}` : `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('doctor names a database the server does not have with the statement that makes it; --create-database makes it', async () => {
+    const missing = `${name}_new`;
+    const env = { SPINE_DATABASE_URL: `${server.replace(/\/[^/]*$/, '')}/${missing}` };
+    try {
+      const doctor = await exec(process.execPath, [cli, 'doctor'], dir, env);
+      expect(doctor.code).toBe(1);
+      expect(doctor.stdout).toContain(`database "${missing}" does not exist`);
+      expect(doctor.stdout).toContain(`CREATE DATABASE ${missing} (or run spine doctor --create-database)`);
+      const created = await exec(process.execPath, [cli, 'doctor', '--create-database'], dir, env);
+      expect(created.stdout).toContain(`Created database "${missing}".`);
+      expect(created.stdout).toMatch(/migrations? to run/);
+    } finally {
+      await admin(driver === 'mariadb' ? `DROP DATABASE IF EXISTS ${missing}` : `DROP DATABASE IF EXISTS ${missing} WITH (FORCE)`);
+    }
   });
 
   it('migrates, runs, resumes and lists against the server, and the process exits when done', async () => {

@@ -210,6 +210,28 @@ describe('SpineModule declarative workflows', () => {
   });
 });
 
+describe('SpineModule boot', () => {
+  it('logs one line of what spine does in the application: its workflows, database, worker queues, recovery, console and schedules', async () => {
+    @Workflow({ name: 'boot.flow' })
+    class BootFlow {
+      @LambdaStep() only() {
+        return { ok: true };
+      }
+    }
+    @Module({ imports: [SpineModule.forRoot({ database: 'memory', global: true, worker: { queues: ['reports', 'default'], pollIntervalMs: 50 }, console: { path: '/ops' } })], providers: [BootFlow] })
+    class BootModule {}
+    const lines: string[] = [];
+    const capture = { log: (message: unknown, context?: unknown) => void (context === 'Spine' && lines.push(String(message))), error: () => undefined, warn: () => undefined };
+    const app = (await Test.createTestingModule({ imports: [BootModule] }).compile()).createNestApplication({ logger: capture });
+    await app.init();
+    try {
+      expect(lines).toEqual(['1 workflow (boot.flow); runs kept in memory (this process only); worker on reports, default; recovering expired runs; console at /ops; 0 schedules']);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('SpineModule shutdown', () => {
   it('lets the running step finish, releases the lease; another Spine resumes the run at once, and a starting Nest app recovers one at bootstrap', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spine-nest-shutdown-'));
