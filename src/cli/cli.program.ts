@@ -8,7 +8,7 @@ import type { Spine } from '../spine/spine';
 import { migrateDatabase, resolveDataSource } from '../spine/spine.database';
 import { collect, parseAge, parseDateTime, parseInteger, parseParams, parsePositiveInt, parseStatuses, parseTrigger } from './cli.args';
 import { TRIGGER_SOURCES, type TriggerSource } from '../core/schedule/trigger';
-import { asUsageError, print, printJson, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
+import { asUsageError, print, printJson, withDatabase, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
 import { addDeployCommands, listStranded } from './deploy.commands';
 import { addQueueCommands, enqueueRun, requeueRun } from './queue.commands';
 import { addScheduleCommands } from './schedule.commands';
@@ -244,7 +244,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         if (filters.length > 0) throw new CliError(`--stranded lists every stranded run; it takes no --${filters.join(', --')}.`);
         return listStranded(io, global(), opts.json === true);
       }
-      await withSpine(io, global(), {}, async (spine) => {
+      await withDatabase(io, global(), {}, async (spine) => {
         const { workflow, status, trigger, partition, since, until } = opts;
         const filter = Object.fromEntries(Object.entries({ workflow, status, trigger, partition, since, until }).filter(([, v]) => v !== undefined));
         const runs = await spine.listRuns({ limit: opts.limit, ...filter });
@@ -264,7 +264,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .argument('<runId>', 'the run (see spine runs)')
     .option('--json', 'print the run, its step records and its map items as JSON')
     .action(async (runId: string, opts: { json?: boolean }) => {
-      await withSpine(io, global(), {}, async (spine) => {
+      await withDatabase(io, global(), {}, async (spine) => {
         const report = await runReport(spine, runId);
         if (opts.json === true) return printJson(io, report);
         const { run, steps, items = [], mapItems = [] } = report;
@@ -374,7 +374,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .argument('<runId>', 'the run (see spine runs)')
     .option('--json', 'print the run record as JSON')
     .action(async (runId: string, opts: { json?: boolean }) => {
-      await withSpine(io, global(), {}, async (spine) => {
+      await withDatabase(io, global(), {}, async (spine) => {
         const run = await spine.cancel(runId).catch((error: unknown) => Promise.reject(asUsageError(error)));
         if (opts.json === true) return printJson(io, run);
         if (run.status === 'cancelled') print(io, `Run ${run.runId} (${run.workflowName}) is cancelled.`);

@@ -33,7 +33,7 @@ export function spineClass(): typeof Spine {
   return (require('../spine/spine') as typeof import('../spine/spine')).Spine;
 }
 
-export async function withSpine<T>(io: CliIo, global: GlobalOptions, extra: Partial<SpineOptions>, work: (spine: Spine) => Promise<T>): Promise<T> {
+export async function withSpine<T>(io: CliIo, global: GlobalOptions, extra: Partial<SpineOptions>, work: (spine: Spine) => Promise<T>, need: SpineNeed = 'workflows'): Promise<T> {
   const { options } = await loadConfig(io.cwd, global.config);
   const own = options.onEvent;
   const onEvent =
@@ -47,10 +47,25 @@ export async function withSpine<T>(io: CliIo, global: GlobalOptions, extra: Part
   try {
     spine = await spineClass().create({ ...options, ...extra, onEvent });
   } catch (error) {
-    if (error instanceof SpineStartupError) throw new CliError(`${error.message}\nFix the workflows or the config, then try again.`);
-    if (error instanceof SpineError && error.kind === 'invalid-argument') throw new CliError(error.message);
-    throw error;
+    if (error instanceof SpineStartupError && need === 'database') {
+      // the command reads or writes what the database holds: the workflows' problems are a warning, not an exit
+      io.stderr.write(`spine: warning: the workflows could not be loaded, so this shows what the database holds:\n${error.problems.map((p) => `  - ${p}`).join('\n')}\n`);
+      spine = await spineClass().create({ ...options, ...extra, onEvent, ...DATABASE_ONLY });
+    } else if (error instanceof SpineStartupError) throw new CliError(`${error.message}\nFix the workflows or the config, then try again.`);
+    else if (error instanceof SpineError && error.kind === 'invalid-argument') throw new CliError(error.message);
+    else throw error;
   }
+  return useSpine(spine, work);
+}
+
+/** What a command needs of the config: its workflows (to run or list them), or only its database (runs, show, cancel, signal…). */
+export type SpineNeed = 'workflows' | 'database';
+
+/** A Spine of the config's database without its workflows, schedules or workers: what read and decision commands need. */
+const DATABASE_ONLY: Partial<SpineOptions> = { discover: [], workflows: [], pipelines: [], handlers: [], schedules: [], worker: false, recoverOnStart: false };
+
+/** Does the command's work with a Spine, then closes it and the DataSource the config made. */
+async function useSpine<T>(spine: Spine, work: (spine: Spine) => Promise<T>): Promise<T> {
   try {
     return await work(spine);
   } finally {
@@ -67,4 +82,9 @@ export function asUsageError(error: unknown): unknown {
     return new CliError(error.message);
   }
   return error;
+}
+
+/** `withSpine` for a command that needs only the config's database (runs, show, cancel, signal, approve, queues, workers): broken workflows are a warning. */
+export function withDatabase<T>(io: CliIo, global: GlobalOptions, extra: Partial<SpineOptions>, work: (spine: Spine) => Promise<T>): Promise<T> {
+  return withSpine(io, global, extra, work, 'database');
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { RunEvent } from '../core/runner/run-event';
 import type { RunRecord } from '../core/store/records/run-record';
 import { parsePositiveInt, collect } from './cli.args';
-import { asUsageError, print, printJson, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
+import { asUsageError, print, printJson, withDatabase, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
 import { formatQueues, formatWorkers } from './queue.format';
 import { formatDuration, formatTime, printable } from './run.format';
 
@@ -128,7 +128,7 @@ export function addQueueCommands(program: Command, io: CliIo, global: () => Glob
     .description('show each queue: queued (due), running, waiting, the oldest queued run, and per concurrency key')
     .option('--json', 'print spine.queueStats() as JSON')
     .action(async (opts: { json?: boolean }) => {
-      await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
+      await withDatabase(io, global(), { recoverOnStart: false }, async (spine) => {
         const stats = await spine.queueStats();
         if (opts.json === true) return printJson(io, stats);
         if (stats.length === 0) return print(io, 'No queued, running or waiting runs on any queue. Enqueue one with: spine run <workflow> --enqueue');
@@ -141,7 +141,7 @@ export function addQueueCommands(program: Command, io: CliIo, global: () => Glob
     .description('list worker processes registered on the database, with their queues and last heartbeat')
     .option('--json', 'print spine.listWorkers() as JSON')
     .action(async (opts: { json?: boolean }) => {
-      await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
+      await withDatabase(io, global(), { recoverOnStart: false }, async (spine) => {
         const workers = await spine.listWorkers();
         if (opts.json === true) return printJson(io, workers);
         if (workers.length === 0) return print(io, 'No workers registered. Start one with: spine worker --queue <queue>');

@@ -3,7 +3,7 @@ import { approvalSignal } from '../core/runner/signal-wait';
 import type { BackfillResult, ScheduleInfo } from '../spine/spine.schedules';
 import { parseDateTime } from './cli.args';
 import { CliError } from './cli.error';
-import { asUsageError, print, printJson, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
+import { asUsageError, print, printJson, withDatabase, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
 import { formatTime, table } from './run.format';
 
 /** The table of `spine schedules`. */
@@ -134,7 +134,7 @@ export function addScheduleCommands(program: Command, io: CliIo, global: () => G
           throw new CliError(`--payload must be JSON, such as '{"approved":true}' (${(error as Error).message}).`);
         }
       }
-      await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
+      await withDatabase(io, global(), { recoverOnStart: false }, async (spine) => {
         const sent = await spine.signal(runId, name, payload, opts.id === undefined ? {} : { id: opts.id }).catch((error: unknown) => Promise.reject(asUsageError(error)));
         print(io, `Sent signal "${sent.name}" to run ${runId} (#${sent.signalId}). Follow it: spine show ${runId}`);
       });
@@ -152,7 +152,7 @@ export function addScheduleCommands(program: Command, io: CliIo, global: () => G
       .option('--note <text>', 'why (kept with the decision; a rejection names it in the error)')
       .option('--by <who>', 'who decides')
       .action(async (runId: string, opts: { step?: string; note?: string; by?: string }) => {
-        await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
+        await withDatabase(io, global(), { recoverOnStart: false }, async (spine) => {
           let step = opts.step;
           if (step === undefined) {
             const waiting = (await spine.getRunSteps(runId)).filter((s) => s.status === 'waiting' && String(s.output?.signal ?? '').startsWith('approval:'));

@@ -173,7 +173,7 @@ describe('the spine command line', () => {
     const run = await exec(join(user, 'node_modules', '.bin', 'spine'), ['run', 'app.greeting', '--param', 'who=spine', '--json'], join(user, 'src'));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const report = JSON.parse(run.stdout) as { run: { status: string }; steps: { output: unknown }[]; output: unknown };
+    const report = JSON.parse(run.stdout) as { run: { status: string; runId: string }; steps: { output: unknown }[]; output: unknown };
     expect(report.run.status).toBe('completed');
     expect(report.steps[0]!.output).toEqual({ text: 'hello spine' });
     expect(report.output).toEqual({ text: 'hello spine' });
@@ -182,6 +182,20 @@ describe('the spine command line', () => {
     expect((await exec(bin, ['run', 'app.greeting', '--param', 'who=you'], user)).stdout).toMatch(/^ {2}output {3}\{"text":"hello you"\}$/m);
     const version = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
     expect((await exec(bin, ['--version'], user)).stdout).toBe(`${version}\n`);
+    // a workflow module that does not load: runs and show still answer from the database, with the problem as a warning; run refuses
+    writeFileSync(
+      join(user, 'src', 'broken.workflow.ts'),
+      "import { PipelineStep, Workflow } from 'spine-orchestration';\n@Workflow({ name: 'app.broken' })\nexport class Broken {\n  @PipelineStep({ pipeline: 'app.nowhere' }) load() {}\n}\n",
+    );
+    const listed = await exec(bin, ['runs'], user);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/app\.greeting +completed/);
+    expect(listed.stderr).toMatch(/^spine: warning: the workflows could not be loaded, so this shows what the database holds:\n {2}- .*app\.nowhere/m);
+    expect((await exec(bin, ['show', report.run.runId], user)).code).toBe(0);
+    const refused = await exec(bin, ['run', 'app.greeting'], user);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('app.nowhere');
+    rmSync(join(user, 'src', 'broken.workflow.ts'));
     const misspelt = await exec(bin, ['run', 'app.greting'], user);
     expect(misspelt.code).toBe(2);
     expect(misspelt.stderr).toContain('Workflow "app.greting" is not registered — did you mean "app.greeting"? Known workflows: app.greeting, app.settle.');
