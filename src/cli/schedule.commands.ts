@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { approvalSignal } from '../core/runner/signal-wait';
 import type { BackfillResult, ScheduleInfo } from '../spine/spine.schedules';
 import { parseDateTime } from './cli.args';
 import { CliError } from './cli.error';
@@ -155,9 +154,7 @@ export function addScheduleCommands(program: Command, io: CliIo, global: () => G
         await withDatabase(io, global(), { recoverOnStart: false }, async (spine) => {
           let step = opts.step;
           if (step === undefined) {
-            const waiting = (await spine.getRunSteps(runId)).filter((s) => s.status === 'waiting' && String(s.output?.signal ?? '').startsWith('approval:'));
-            const open = (await spine.listSignals(runId)).filter((s) => s.consumedBy === null).map((s) => s.name);
-            const pending = waiting.map((s) => s.stepName).filter((name) => !open.includes(approvalSignal(name)));
+            const pending = await spine.pendingApprovals(runId);
             if (pending.length === 0) throw new CliError(`Run "${runId}" waits for no approval (see spine show ${runId}); name the step with --step to decide ahead.`);
             step = pending[pending.length - 1]!;
           }

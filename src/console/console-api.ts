@@ -8,6 +8,9 @@ import type { WorkflowDefinition } from '../core/definition/workflow-definition'
 import { RUN_STATUSES, type RunFilter, type RunRecord, type RunStatus, type StepRecord } from '../core/store/records/run-record';
 import { TRIGGER_SOURCES, type TriggerSource } from '../core/schedule/trigger';
 import type { Spine } from '../spine/spine';
+import { ApiError, objectBody } from './console-api.error';
+import { approvalSignal } from '../core/runner/signal-wait';
+import { ConsoleActions } from './console-actions';
 
 /** What an API route answers: an HTTP status and a JSON body. */
 export interface ApiReply {
@@ -21,16 +24,6 @@ export interface ApiRequest {
   readonly path: string;
   readonly query: URLSearchParams;
   readonly body: unknown;
-}
-
-/** A client's mistake: answered with its status and message. */
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const PAGE_SIZE = 50;
@@ -97,6 +90,17 @@ function runSummary(run: RunRecord): Record<string, unknown> {
   };
 }
 
+/** What a waiting run waits for, from its latest waiting step row: an approval of a gate, a signal, or a timer (null when it does not wait). */
+function waitingOn(run: RunRecord, steps: readonly StepRecord[]): Record<string, unknown> | null {
+  if (run.status !== 'waiting' && run.status !== 'running') return null;
+  const last = steps[steps.length - 1];
+  if (last === undefined || last.status !== 'waiting') return null;
+  const signal = typeof last.output?.signal === 'string' ? last.output.signal : null;
+  if (signal === approvalSignal(last.stepName)) return { kind: 'approval', step: last.stepName, signal };
+  if (signal !== null) return { kind: 'signal', step: last.stepName, signal, until: last.output?.wakeAt ?? null };
+  return { kind: 'timer', step: last.stepName, until: last.output?.wakeAt ?? null };
+}
+
 /** Params as a short `key=value, …` line for listings. */
 function paramsText(params: Readonly<Record<string, unknown>>): string {
   const text = Object.entries(params)
@@ -130,12 +134,6 @@ function intParam(name: string, value: string | null, fallback: number, max: num
   return n;
 }
 
-function objectBody(body: unknown): Record<string, unknown> {
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'The request body must be a JSON object.');
-  return body as Record<string, unknown>;
-}
-
 /**
  * The console's JSON API (`/api/…`): what the pages read and users may script. Reads go through
  * the run store's indexed queries (paging by keyset); actions (resume, cancel) go through Spine,
@@ -148,14 +146,19 @@ export class ConsoleApi {
   constructor(
     private readonly spine: Spine,
     private readonly options: { readonly readOnly: boolean },
-  ) {}
+  ) {
+    this.actions = new ConsoleActions(spine);
+  }
+
+  /** Signals, approvals, new runs and schedule actions. */
+  private readonly actions: ConsoleActions;
 
   async handle(request: ApiRequest): Promise<ApiReply> {
     try {
       return await this.route(request);
     } catch (error) {
       if (error instanceof ApiError) return { status: error.status, body: { error: error.message } };
-      if (error instanceof SpineValidationError) return { status: 400, body: { error: error.message, kind: error.kind } };
+      if (error instanceof SpineValidationError) return { status: 400, body: { error: error.message, kind: error.kind, violations: error.violations } };
       // one classification for every front end; a 500 is answered without its details (the handler logs them)
       if (error instanceof SpineError && errorClassOf(error.kind).httpStatus !== 500) return { status: errorClassOf(error.kind).httpStatus, body: { error: error.message, kind: error.kind } };
       throw error;
@@ -186,10 +189,12 @@ export class ConsoleApi {
             .sort(),
         });
       }
-    } else if (method === 'POST' && head === 'runs' && id !== undefined && parts.length === 3) {
-      if (this.options.readOnly) throw new ApiError(403, 'This console is read-only (readOnly: true); resume or cancel with the CLI instead.');
-      if (action === 'resume') return { status: 202, body: await this.resume(id, objectBody(body)) };
-      if (action === 'cancel') return this.ok(await this.cancel(id));
+    } else if (method === 'POST' && id !== undefined && parts.length === 3) {
+      if (this.options.readOnly) throw new ApiError(403, 'This console is read-only (readOnly: true); act with the CLI instead (spine resume, cancel, signal, approve, run, schedules).');
+      if (head === 'runs' && action === 'resume') return { status: 202, body: await this.resume(id, objectBody(body)) };
+      if (head === 'runs' && action === 'cancel') return this.ok(await this.cancel(id));
+      const acted = await this.actions.route(head, id, action, body);
+      if (acted !== null) return acted;
     }
     throw new ApiError(404, `No API route ${method} /api/${parts.join('/')}. See README, "The console", for the routes.`);
   }
@@ -278,6 +283,8 @@ export class ConsoleApi {
       children: children.map(runSummary).sort((a, b) => String(a.runId).localeCompare(String(b.runId), 'en', { numeric: true })),
       childrenCapped: children.length === MAX_CHILDREN,
       events: events.map((e) => ({ ...e, payload: clipped(e.payload) })),
+      waiting: waitingOn(run, steps),
+      wallMs: (run.finishedAt?.getTime() ?? this.spine.clock.now()) - (run.createdAt ?? run.startedAt).getTime(),
       workflowKnown: definition !== null,
       stepNames: definition?.steps.map((s) => s.name) ?? [],
       graph: this.graphOf(definition),
@@ -295,6 +302,9 @@ export class ConsoleApi {
         // a run on a queue goes back on it by default (a worker resumes it); "here" runs it in this console's process
         resumeVia: !canResume ? [] : run.queue !== null && RESUMABLE.includes(run.status) ? ['queue', 'here'] : ['here'],
         cancel: !this.options.readOnly && !SETTLED.includes(run.status) && !run.cancelRequested,
+        // a run that waits: the buttons that end the wait (a decision, or the awaited signal)
+        decide: !this.options.readOnly && waitingOn(run, steps)?.kind === 'approval',
+        signal: !this.options.readOnly && !SETTLED.includes(run.status),
         resuming: this.resuming.has(runId),
       },
     };

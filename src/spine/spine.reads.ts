@@ -18,6 +18,7 @@ import type {
 } from '../core/store/records/run-record';
 import type { SignalRecord } from '../core/store/records/signal-record';
 import { assertRunFilter } from '../core/store/run-filter.check';
+import { approvalSignal } from '../core/runner/signal-wait';
 
 /**
  * What a Spine reads back from its store (and its one write of history, the purge): runs, steps,
@@ -125,6 +126,18 @@ export abstract class SpineReads {
   /** The signals sent to a run, oldest first, each with the step execution that consumed it. */
   listSignals(runId: string): Promise<SignalRecord[]> {
     return this.store.signals?.listSignals(runId) ?? Promise.resolve([]);
+  }
+
+  /**
+   * The steps of a run whose breached 'approve' quality gate waits for a decision nobody sent yet
+   * (their latest row waits for its approval signal), in the run's order: what `approve` and
+   * `reject` decide when no step is named.
+   */
+  async pendingApprovals(runId: string): Promise<string[]> {
+    const latest = new Map<string, StepRecord>();
+    for (const step of await this.getRunSteps(runId)) latest.set(step.stepName, step);
+    const open = new Set((await this.listSignals(runId)).filter((s) => s.consumedBy === null).map((s) => s.name));
+    return [...latest.values()].filter((s) => s.status === 'waiting' && s.output?.signal === approvalSignal(s.stepName) && !open.has(approvalSignal(s.stepName))).map((s) => s.stepName);
   }
 
   /** Per queue: queued (and due), running, waiting, the oldest queued run's enqueue time, and per concurrency key. */

@@ -186,7 +186,7 @@ describe.each(testDrivers())('the console over HTTP (%s)', (driver) => {
     // a one-step iterator keeps its items as rows of the run, not as child runs
     expect(detail.children).toEqual([]);
     expect(detail.events.map((e) => e.type)).toEqual(['run_started', 'run_failed']);
-    expect(detail.actions).toEqual({ resume: true, resumeVia: ['here'], cancel: false, resuming: false });
+    expect(detail.actions).toEqual({ resume: true, resumeVia: ['here'], cancel: false, resuming: false, decide: false, signal: false });
     // the error is stored as written; the page shows it as text (the browser test checks that)
     expect(String(detail.run.error)).toContain('<script>');
   });

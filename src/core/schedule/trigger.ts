@@ -3,13 +3,13 @@ import { SpineError } from '../errors/spine-error';
 /**
  * What started a run: 'api' (code: run, start, enqueue), 'cli' (`spine run`), 'schedule' (a
  * schedule's fire), 'manual' (`spine schedules trigger`: a fire by hand), 'backfill' (`spine
- * backfill`: a missed or failed fire time), 'recovery' and 'signal' (labels an application may give
- * the runs it starts from its own recovery or event handlers).
+ * backfill`: a missed or failed fire time), 'console' (the web console's Start), 'recovery' and
+ * 'signal' (labels an application may give the runs it starts from its own recovery or event handlers).
  */
-export type TriggerSource = 'api' | 'cli' | 'schedule' | 'manual' | 'backfill' | 'recovery' | 'signal';
+export type TriggerSource = 'api' | 'cli' | 'schedule' | 'manual' | 'backfill' | 'console' | 'recovery' | 'signal';
 
 /** Every trigger source. */
-export const TRIGGER_SOURCES: readonly TriggerSource[] = ['api', 'cli', 'schedule', 'manual', 'backfill', 'recovery', 'signal'];
+export const TRIGGER_SOURCES: readonly TriggerSource[] = ['api', 'cli', 'schedule', 'manual', 'backfill', 'console', 'recovery', 'signal'];
 
 /** What started a run, as the run records it: the source and, for a schedule's fire, which one. */
 export interface RunTrigger {
