@@ -500,7 +500,7 @@ describe('the spine command line', () => {
     expect((await spine(dir, 'runs', '--partition', 'tier=OTC')).stdout).toBe('No runs match the filter.\n'); // these runs were started without a partition
     const badTrigger = await spine(dir, 'runs', '--trigger', 'cron');
     expect(badTrigger.code).toBe(2);
-    expect(badTrigger.stderr).toContain('--trigger cron is not a trigger source. Use one of: api, cli, schedule, manual, backfill, recovery, signal.');
+    expect(badTrigger.stderr).toContain('--trigger cron is not a trigger source. Use one of: api, cli, schedule, manual, backfill, console, recovery, signal.');
   });
 
   it('fails a backfill at the broken week (exit 1), shows it, and resumes it to completion with a changed param', async () => {

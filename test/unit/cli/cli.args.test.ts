@@ -59,7 +59,7 @@ describe('parseStatuses and parsePositiveInt', () => {
 
   it('accepts a trigger source, and lists them on a mistake', () => {
     expect(parseTrigger('schedule')).toBe('schedule');
-    expect(() => parseTrigger('Schedule')).toThrow('--trigger Schedule is not a trigger source. Use one of: api, cli, schedule, manual, backfill, recovery, signal.');
+    expect(() => parseTrigger('Schedule')).toThrow('--trigger Schedule is not a trigger source. Use one of: api, cli, schedule, manual, backfill, console, recovery, signal.');
   });
 
   it('accepts whole numbers from 1 to the bound, and names the range for anything else', () => {
