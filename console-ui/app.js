@@ -482,6 +482,58 @@
         }, 'Cancel…'),
       );
     }
+    if (actions.decide && detail.waiting) {
+      const step = detail.waiting.step;
+      for (const [verb, approved] of [
+        ['Approve', true],
+        ['Reject', false],
+      ]) {
+        bar.append(
+          el('button', {
+            type: 'button',
+            'data-testid': verb.toLowerCase(),
+            onclick: () => {
+              const note = el('input', { type: 'text', name: 'note', maxlength: 2000, 'aria-label': 'note', placeholder: approved ? 'why (optional)' : 'why (the step fails with it)' });
+              const confirm = el('button', { type: 'button', class: approved ? 'primary' : 'danger', 'data-testid': `confirm-${verb.toLowerCase()}` }, `${verb} “${step}”`);
+              confirm.addEventListener('click', () =>
+                act(confirm, async () => {
+                  await post(`runs/${encodeURIComponent(run.runId)}/${approved ? 'approve' : 'reject'}`, { step, ...(note.value && { note: note.value }) });
+                  return approved ? `Approved “${step}”: the run goes on.` : `Rejected “${step}”: the step fails.`;
+                }),
+              );
+              open(el('p', null, `${verb} the quality gate of step “${step}”?`), note, el('div', null, confirm, ' ', el('button', { type: 'button', onclick: () => (panel.hidden = true) }, 'Never mind')));
+            },
+          }, `${verb}…`),
+        );
+      }
+    }
+    if (actions.signal) {
+      bar.append(
+        el('button', {
+          type: 'button',
+          'data-testid': 'signal',
+          onclick: () => {
+            const awaited = detail.waiting && detail.waiting.kind === 'signal' ? detail.waiting.signal : '';
+            const name = el('input', { type: 'text', name: 'signal', maxlength: 255, value: awaited, 'aria-label': 'signal name' });
+            const payload = el('textarea', { name: 'payload', rows: 3, spellcheck: 'false', 'aria-label': 'payload (JSON)' }, '{}');
+            const confirm = el('button', { type: 'button', class: 'primary', 'data-testid': 'confirm-signal' }, 'Send the signal');
+            confirm.addEventListener('click', () =>
+              act(confirm, async () => {
+                let value;
+                try {
+                  value = JSON.parse(payload.value || 'null');
+                } catch {
+                  throw new Error('The payload is not JSON: write a value such as {"approved": true}.');
+                }
+                await post(`runs/${encodeURIComponent(run.runId)}/signals`, { name: name.value, payload: value });
+                return `Signal “${name.value}” sent: a wait for it consumes it.`;
+              }),
+            );
+            open(el('p', null, 'Send a signal to this run (kept until a wait for it consumes it).'), el('label', null, 'Name ', name), payload, el('div', null, confirm, ' ', el('button', { type: 'button', onclick: () => (panel.hidden = true) }, 'Never mind')));
+          },
+        }, 'Signal…'),
+      );
+    }
     if (actions.resuming) bar.append(el('span', { class: 'muted' }, 'Resuming in this console…'));
     return bar.childElementCount === 0 ? null : el('div', null, bar, panel, status);
   }
@@ -501,7 +553,8 @@
         ['Partition', fmtPartition(run.partition)],
         ['Started', fmtTime(run.startedAt)],
         ['Finished', fmtTime(run.finishedAt)],
-        ['Duration', fmtDuration(run.durationMs)],
+        ['Duration', `${fmtDuration(run.durationMs)} executing${d.wallMs !== null && d.wallMs !== undefined ? ` · ${fmtDuration(d.wallMs)} from start to ${run.finishedAt ? 'end' : 'now'}` : ''}`],
+        d.waiting ? ['Waiting for', el('span', { 'data-testid': 'waiting' }, d.waiting.kind === 'approval' ? `a person to approve or reject the quality gate of “${d.waiting.step}”` : d.waiting.kind === 'signal' ? `the signal “${d.waiting.signal}”${d.waiting.until ? ` (until ${fmtTime(d.waiting.until)})` : ''}` : `its timer, until ${fmtTime(d.waiting.until)}`)] : null,
         ['Steps', `${run.completedSteps} completed, ${run.failedSteps} failed, ${run.skippedSteps} skipped of ${run.totalSteps}`],
         ['Queue', d.queue ? `${d.queue.name} · ${d.queue.workers === 0 ? 'no worker serving it now' : `${d.queue.workers} worker${d.queue.workers === 1 ? '' : 's'} serving it`}` : '— (runs where it was started)'],
         ['Trace', el('span', { class: 'mono' }, run.traceId)],
@@ -637,6 +690,53 @@
     );
   }
 
+  /** The form that starts a run of a workflow: one field per declared param (its type, default, allowed values), the queue, and Start. */
+  function startForm(w) {
+    if (READ_ONLY) return null;
+    const params = w.params || {};
+    const fields = Object.entries(params).map(([name, spec]) => {
+      const value = spec.default === undefined ? '' : typeof spec.default === 'string' ? spec.default : JSON.stringify(spec.default);
+      const input =
+        spec.type === 'boolean'
+          ? el('select', { name, 'aria-label': name }, ['', 'true', 'false'].map((v) => el('option', { value: v, ...(String(spec.default) === v && { selected: true }) }, v === '' ? '(default)' : v)))
+          : Array.isArray(spec.enum)
+            ? el('select', { name, 'aria-label': name }, ['', ...spec.enum.map(String)].map((v) => el('option', { value: v, ...(String(spec.default ?? '') === v && v !== '' && { selected: true }) }, v === '' ? '(none)' : v)))
+            : el('input', { type: 'text', name, value, 'aria-label': name, placeholder: spec.format ? (spec.format === 'date' ? '2026-10-23' : '2026-10-23T16:00:00Z') : spec.type });
+      return { name, input, row: el('tr', null, el('td', null, name, spec.required ? el('span', { class: 'muted' }, ' *') : null), el('td', null, input), el('td', { class: 'muted' }, `${spec.type}${spec.description ? ` — ${spec.description}` : ''}`)) };
+    });
+    const free = el('textarea', { name: 'params', rows: 3, spellcheck: 'false', 'aria-label': 'params (JSON)' }, '{}');
+    const queue = el('input', { type: 'text', name: 'queue', value: w.queue || '', 'aria-label': 'queue', placeholder: 'runs here when empty' });
+    const status = el('p', { class: 'muted', role: 'status' });
+    const start = el('button', { type: 'button', class: 'primary', 'data-testid': 'start' }, 'Start a run');
+    start.addEventListener('click', async () => {
+      start.disabled = true;
+      status.textContent = 'Starting…';
+      try {
+        let body = {};
+        if (fields.length === 0) {
+          try {
+            body = JSON.parse(free.value || '{}');
+          } catch {
+            throw new Error('The params are not JSON: write an object such as {"week_ending": "2026-10-23"}.');
+          }
+        }
+        // text as typed: the server converts it by the param's type and names what it cannot read
+        for (const f of fields) if (f.input.value !== '') body[f.name] = f.input.value;
+        const reply = await post(`workflows/${encodeURIComponent(w.name)}/runs`, { params: body, ...(queue.value && { queue: queue.value }) });
+        navigate(runPath(reply.runId));
+      } catch (error) {
+        status.replaceChildren(problem(error.message));
+        start.disabled = false;
+      }
+    });
+    return section(
+      'Start a run',
+      fields.length > 0 ? table(['Param', 'Value', 'Type'], fields.map((f) => f.row)) : el('label', null, 'Params (JSON) ', free),
+      el('p', null, el('label', null, 'Queue ', queue), ' ', start),
+      status,
+    );
+  }
+
   async function workflowPage(name) {
     const w = await api(`workflows/${encodeURIComponent(name)}`);
     const byStatus = Object.entries(w.stats.byStatus).map(([s, n]) => el('span', { class: 'stat' }, badge(s), ` ${n}`));
@@ -650,6 +750,7 @@
       w.schedules.length > 0
         ? section('Schedules', table(['Schedule', 'Cron', 'Time zone', 'State', 'Next fires'], w.schedules.map((s) => el('tr', null, el('td', null, s.name), el('td', { class: 'mono' }, s.cron), el('td', null, s.timezone), el('td', null, s.paused ? 'paused' : 'active'), el('td', null, s.nextFireTimes.map(fmtTime).join(', '))))))
         : null,
+      startForm(w),
       section('Graph', drawGraph(w.graph, () => null)),
       section('Steps', table(['Step', 'Type', 'Quality gate', 'Description'], w.steps.map((s) => el('tr', null, el('td', null, s.name), el('td', null, s.type), el('td', null, s.quality ? `${visible(JSON.stringify(s.quality))} (${s.qualityMode})` : ''), el('td', null, s.description || ''))))),
       section('Recent runs', w.recentRuns.length === 0 ? el('p', { class: 'muted' }, 'No runs yet.') : el('table', { class: 'runs' }, el('thead', null, el('tr', null, ['Status', 'Run', 'Workflow', 'Partition / params', 'Trigger', 'Started', 'Duration', 'Steps', 'Error'].map((h) => el('th', null, h)))), el('tbody', null, runRows(w.recentRuns)))),
@@ -746,6 +847,45 @@
     ];
   }
 
+  /** What a schedule action said (kept across the page's refreshes). */
+  const scheduleStatus = el('p', { class: 'muted', role: 'status', 'data-testid': 'schedule-status' });
+
+  /** Pause or resume, trigger now, and backfill a range (its plan shown first) of one schedule. */
+  function scheduleButtons(s, refresh) {
+    if (READ_ONLY) return null;
+    const path = (action) => `schedules/${encodeURIComponent(s.name)}/${action}`;
+    const run = async (button, work) => {
+      button.disabled = true;
+      try {
+        scheduleStatus.textContent = await work();
+        await refresh();
+      } catch (error) {
+        scheduleStatus.replaceChildren(problem(error.message));
+        button.disabled = false;
+      }
+    };
+    const toggle = el('button', { type: 'button', 'data-testid': `schedule-${s.paused ? 'resume' : 'pause'}` }, s.paused ? 'Resume' : 'Pause');
+    toggle.addEventListener('click', () => run(toggle, async () => (await post(path(s.paused ? 'resume' : 'pause')), `${s.name}: ${s.paused ? 'resumed' : 'paused'}.`)));
+    const trigger = el('button', { type: 'button', 'data-testid': 'schedule-trigger' }, 'Fire now');
+    trigger.addEventListener('click', () => run(trigger, async () => `${s.name}: fired (run ${(await post(path('trigger'))).runId}).`));
+    const backfill = el('button', { type: 'button', 'data-testid': 'schedule-backfill' }, 'Backfill…');
+    backfill.addEventListener('click', async () => {
+      const from = window.prompt(`Backfill ${s.name} from (YYYY-MM-DD):`);
+      const to = from && window.prompt(`Backfill ${s.name} to (YYYY-MM-DD):`);
+      if (!from || !to) return;
+      await run(backfill, async () => {
+        const plan = await post(path('backfill'), { from, to, dryRun: true });
+        const todo = plan.entries.filter((e) => e.action !== 'skip');
+        if (todo.length === 0) return `${s.name}: nothing to backfill from ${from} to ${to} (${plan.entries.length} fire times, all done).`;
+        if (!window.confirm(`${todo.length} of ${plan.entries.length} fire times would run:\n${todo.map((e) => `${e.localDate}: ${e.action} (${e.reason})`).join('\n')}\n\nGo ahead?`)) return 'Backfill not started.';
+        const done = await post(path('backfill'), { from, to, dryRun: false });
+        return `${s.name}: ${done.entries.filter((e) => e.action !== 'skip').length} fire times enqueued or resumed.`;
+      });
+      backfill.disabled = false;
+    });
+    return [toggle, ' ', trigger, ' ', backfill];
+  }
+
   async function queuesPage(id, current) {
     const view = el('div', null);
     const fill = ({ queues, workers, schedules }) => {
@@ -774,11 +914,13 @@
           'Schedules',
           schedules.length === 0
             ? el('p', { class: 'muted' }, 'No schedules are defined.')
-            : table(['Schedule', 'Workflow', 'Cron', 'Time zone', 'State', 'Next fires', 'Last fire'], schedules.map((s) => el('tr', { 'data-schedule': s.name }, el('td', null, s.name), el('td', null, link(workflowPath(s.workflow), s.workflow)), el('td', { class: 'mono' }, s.cron), el('td', null, s.timezone), el('td', null, s.paused ? 'paused' : 'active'), el('td', { class: 'small' }, s.nextFireTimes.map(fmtTime).join(', ')), el('td', null, s.lastFire ? [fmtTime(s.lastFire.fireTime), ' ', s.lastFire.runId ? link(runPath(s.lastFire.runId), s.lastFire.runStatus || 'run') : s.lastFire.error || ''] : 'never'))), { 'data-testid': 'schedules' }),
+            : table(['Schedule', 'Workflow', 'Cron', 'Time zone', 'State', 'Next fires', 'Last fire', ''], schedules.map((s) => el('tr', { 'data-schedule': s.name }, el('td', null, s.name), el('td', null, link(workflowPath(s.workflow), s.workflow)), el('td', { class: 'mono' }, s.cron), el('td', null, s.timezone), el('td', null, s.paused ? 'paused' : 'active'), el('td', { class: 'small' }, s.nextFireTimes.map(fmtTime).join(', ')), el('td', null, s.lastFire ? [fmtTime(s.lastFire.fireTime), ' ', s.lastFire.runId ? link(runPath(s.lastFire.runId), s.lastFire.runStatus || 'run') : s.lastFire.error || ''] : 'never'), el('td', { class: 'nowrap' }, scheduleButtons(s, refresh)))), { 'data-testid': 'schedules' }),
         ),
+        scheduleStatus,
       ]);
     };
-    fill(await api('queues'));
+    const refresh = async () => fill(await api('queues'));
+    await refresh();
     every(3000, async () => {
       if (!current()) return stopPolling();
       const fresh = await api('queues').catch(() => null);

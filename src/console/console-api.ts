@@ -406,6 +406,7 @@ export class ConsoleApi {
       tags: definition.tags,
       queue: definition.queue,
       defaults: clipped(definition.defaults),
+      params: this.spine.paramsOf(name),
       timeoutMs: definition.timeoutMs,
       steps: definition.steps.map((s) => ({ name: s.name, type: s.type, description: s.description ?? null, quality: s.quality ?? null, qualityMode: s.qualityMode })),
       graph: this.graphOf(definition),

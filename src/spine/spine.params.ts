@@ -1,6 +1,7 @@
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
 import type { Constructor } from '../decorators/decorator-metadata';
-import { validateParams, type ParamsCheckOptions } from '../validation/params.validator';
+import { describeParamsClass, validateParams, type ParamsCheckOptions } from '../validation/params.validator';
+import type { ParamsSpec } from '../core/params/param-spec';
 import { validateParamsSpec } from '../validation/params-spec.validator';
 
 /**
@@ -17,4 +18,10 @@ export function checkParams(
   if (paramsType !== null) return validateParams(workflow, paramsType, params, options);
   if (definition.params !== null) return validateParamsSpec(workflow, definition.params, params, options);
   return params;
+}
+
+/** What a workflow's params are, for a form: its params class described, else the params its definition declares; null when neither. */
+export function paramsFormOf(paramsType: Constructor | null, definition: WorkflowDefinition): ParamsSpec | null {
+  if (paramsType !== null) return describeParamsClass(paramsType);
+  return definition.params;
 }

@@ -14,7 +14,8 @@ import { StartedRuns } from './started-runs';
 import { WorkflowRegistry } from '../discovery/workflow.registry';
 import { InversifyClassProvider } from '../di/inversify-class.provider';
 import { paramsMetadataProblem, type ParamsCheckOptions } from '../validation/params.validator';
-import { checkParams } from './spine.params';
+import { checkParams, paramsFormOf } from './spine.params';
+import type { ParamsSpec } from '../core/params/param-spec';
 import { didYouMean } from '../validation/did-you-mean';
 import { assemble, capabilityProblems } from './spine.assembly';
 import { openStore, type OpenedStore } from './spine.database';
@@ -280,6 +281,13 @@ export class Spine extends SpineReads {
       }
     }
     return spine;
+  }
+
+  /** The params a workflow takes (its params class described, or its declared params), for a start form; null when it declares none. */
+  paramsOf(name: string): ParamsSpec | null {
+    const entry = this.registry.entry(name);
+    if (entry === undefined) throw this.unknownWorkflow(name);
+    return paramsFormOf(entry.paramsType, entry.definition);
   }
 
   /** Every registered workflow, compiled, sorted by name. */

@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validate, ValidationTypes, type ValidationError } from 'class-validator';
 import { SpineValidationError, type FieldViolation } from '../core/errors/spine-validation.error';
 import { convertParam, type ParamKind } from '../core/params/param-conversion';
+import type { ParamSpec, ParamsSpec } from '../core/params/param-spec';
 import type { Constructor } from '../decorators/decorator-metadata';
 import { didYouMean } from './did-you-mean';
 
@@ -91,6 +92,35 @@ function paramsShape(type: Constructor): ParamsShape {
   const shape = { fields, kinds, optional };
   shapes.set(type, shape);
   return shape;
+}
+
+/**
+ * A params class described as declared params (for a start form): each field with the type its
+ * design type converts to (a Date as a date-time string), required unless `@IsOptional()`, its
+ * default from the class's initializer, and the values `@IsIn` allows.
+ */
+export function describeParamsClass(type: Constructor): ParamsSpec {
+  const shape = paramsShape(type);
+  let defaults: Record<string, unknown> = {};
+  try {
+    defaults = { ...(new (type as new () => object)() as Record<string, unknown>) };
+  } catch {
+    // no defaults without a constructor that takes no arguments
+  }
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false);
+  const spec: Record<string, ParamSpec> = {};
+  for (const field of shape.fields) {
+    const kind = shape.kinds.get(field) ?? 'string';
+    const allowed = metadata.find((m) => m.propertyName === field && m.name === 'isIn')?.constraints?.[0] as unknown[] | undefined;
+    spec[field] = {
+      type: kind === 'date' ? 'string' : kind,
+      ...(kind === 'date' && { format: 'date-time' as const }),
+      required: !shape.optional.has(field) && defaults[field] === undefined,
+      ...(defaults[field] !== undefined && { default: defaults[field] }),
+      ...(Array.isArray(allowed) && { enum: allowed }),
+    };
+  }
+  return spec;
 }
 
 function kindOf(designType: unknown): ParamKind | null {

@@ -254,6 +254,32 @@ describeInBrowser('the console in headless Chromium, on the FINRA demo database'
     expect(await notice.count()).toBe(0);
   });
 
+  it('starts a run from the workflow page’s form, and a steward approves its gate on the run page: a worker finishes it', async () => {
+    await page.goto(`${base}/workflows/finra.weekly_refresh`);
+    await page.locator('input[name=week_ending]').fill('2026-10-16');
+    await page.locator('select[name=tier]').selectOption('NMS Tier 1');
+    await page.locator('select[name=steward_review]').selectOption('true');
+    expect(await page.locator('input[name=queue]').inputValue()).toBe('finra');
+    await page.locator('[data-testid=start]').click();
+    await page.locator('[data-testid=run-page]').waitFor();
+    const runId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    const started = await apiGet<{ run: { trigger: string; params: Record<string, unknown> } }>(`runs/${runId}`);
+    expect(started.run).toMatchObject({ trigger: 'console', params: { week_ending: '2026-10-16', tier: 'NMS Tier 1', steward_review: true } });
+    const worker = startWorkerProcess(env);
+    try {
+      // the page follows the run: it parks at the steward review and says so, with the buttons that decide it
+      await page.locator('[data-testid=waiting]').waitFor({ timeout: 45_000 });
+      expect(await page.locator('[data-testid=waiting]').textContent()).toContain('approve or reject the quality gate of \u201cstewardReview\u201d');
+      await page.locator('[data-testid=approve]').click();
+      await page.locator('input[name=note]').fill('known vendor issue');
+      await page.locator('[data-testid=confirm-approve]').click();
+      await page.locator('h1 [data-status=completed]').waitFor({ timeout: 45_000 });
+    } finally {
+      await worker.stop();
+    }
+    await shot('run-approved');
+  });
+
   it('draws the quality trend of each step with the points and breaches of the API', async () => {
     await page.goto(`${base}/quality`);
     const charts = page.locator('[data-testid=quality-chart]');
