@@ -174,7 +174,12 @@
   function stopPolling() {
     if (poll !== null) clearInterval(poll);
     poll = null;
+    if (stream !== null) stream.close();
+    stream = null;
   }
+
+  /** The page's live stream of a run's events (Server-Sent Events), closed when the page changes. */
+  let stream = null;
 
   async function render() {
     stopPolling();
@@ -643,16 +648,37 @@
     };
     const follow = (d) => LIVE.has(d.run.status) || d.actions.resuming || d.children.some((c) => LIVE.has(c.status));
     let since = Date.now();
-    // follows a live run (and a resume or cancel started here, for a few seconds at least) until it settles
-    const startFollowing = () => {
-      since = Date.now();
-      if (poll !== null) return;
-      every(1500, async () => {
-        if (!current()) return stopPolling();
+    // follows a live run (and a resume or cancel started here, for a few seconds at least) until it settles:
+    // its events stream in (GET api/runs/:id/events) and each redraws the page; a slow poll stays as the fallback
+    let refreshing = false;
+    const refresh = async () => {
+      if (!current()) return stopPolling();
+      if (refreshing) return;
+      refreshing = true;
+      try {
         const fresh = await api(`runs/${encodeURIComponent(runId)}`).catch(() => null);
         if (fresh && current() && !view.querySelector('.confirm:not([hidden])')) fill(fresh);
         if (fresh && !follow(fresh) && Date.now() - since > 3000) stopPolling();
-      });
+      } finally {
+        refreshing = false;
+      }
+    };
+    const startFollowing = () => {
+      since = Date.now();
+      if (poll !== null) return;
+      every(10000, refresh);
+      if (typeof EventSource === 'function') {
+        stream = new EventSource(new URL(`api/runs/${encodeURIComponent(runId)}/events`, BASE));
+        view.dataset.live = 'streaming';
+        stream.onmessage = refresh;
+        for (const type of ['run_started', 'run_resumed', 'step_completed', 'step_failed', 'step_retried', 'step_skipped', 'signal_waiting', 'signal_received', 'run_parked', 'run_requeued', 'run_completed', 'run_failed', 'run_cancelled', 'run_stopped', 'end']) {
+          stream.addEventListener(type, refresh);
+        }
+        stream.addEventListener('end', () => {
+          if (stream !== null) stream.close();
+          stream = null;
+        });
+      } else every(1500, refresh);
     };
     fill(detail);
     if (follow(detail)) startFollowing();

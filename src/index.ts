@@ -161,6 +161,7 @@ export { SpineStartupError } from './spine/spine-startup.error';
 export { Spine } from './spine/spine';
 export type { DefinitionSource, SavedDefinition } from './spine/spine.definitions';
 export type { SpineLogger, SpineOptions } from './spine/spine.options';
+export type { WatchOptions } from './spine/spine.watch';
 export { defineConfig, type SpineConfig } from './spine/spine.config';
 export { LambdaStep, PipelineStep, Choice, Wait, WaitForSignal, MapStep, Pipeline, Schedule, Handler, DecoratorMetadata } from './decorators';
 export type {

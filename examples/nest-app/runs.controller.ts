@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Inject, NotFoundException, Param, Post, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Inject, NotFoundException, Param, Post, Sse, UseFilters, type MessageEvent } from '@nestjs/common';
+import { from, map, type Observable } from 'rxjs';
 import { SpineExceptionFilter, SpineService } from 'spine-orchestration/nest';
 
 /** Starts runs and reads them back over HTTP; spine's errors answer 400 / 404 / 409 / 503 (SpineExceptionFilter). */
@@ -25,6 +26,12 @@ export class RunsController {
       ...run,
       steps: steps.map((s) => ({ step: s.stepName, status: s.status, attempt: s.attempt, durationMs: s.durationMs, quality: s.quality, error: s.error, output: s.output })),
     };
+  }
+
+  /** The run's progress as Server-Sent Events (one per step and run event, from any replica), ending with the run. */
+  @Sse(':id/events')
+  events(@Param('id') id: string): Observable<MessageEvent> {
+    return from(this.spine.watch(id)).pipe(map((event) => ({ type: event.type, data: event })));
   }
 
   /** The newest runs. */

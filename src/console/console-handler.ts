@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { logError } from '../core/logging/logger.port';
 import type { Spine } from '../spine/spine';
+import { streamRunEvents } from './console-events';
 import { ConsoleApi } from './console-api';
 import { consoleAsset } from './console-assets';
 import { ConsoleSecurity, SESSION_COOKIE, type Caller } from './console-security';
@@ -214,6 +215,8 @@ export function createConsoleHandler(spine: Spine, options: ConsoleOptions = {})
       security.endSession(req);
       return send(res, 303, 'text/plain; charset=utf-8', 'Logged out', { Location: `${base}/login`, 'Set-Cookie': `${SESSION_COOKIE}=; ${security.cookieAttributes(req, base || '/')}; Max-Age=0` });
     }
+    const streamed = method === 'GET' ? /^\/api\/runs\/([^/]+)\/events$/.exec(path) : null;
+    if (streamed !== null) return streamRunEvents(spine, decodeURIComponent(streamed[1]!), req, res, SECURITY_HEADERS);
     if (path.startsWith('/api/')) {
       if (method !== 'GET') {
         const problem = security.csrfProblem(req, caller);

@@ -13,6 +13,8 @@ import { Spine } from '../spine/spine';
 import type { BackfillResult, ScheduleInfo } from '../spine/spine.schedules';
 import type { ScheduleState } from '../core/schedule/schedule';
 import type { SignalRecord } from '../core/store/records/signal-record';
+import type { RunEvent } from '../core/runner/run-event';
+import type { WatchOptions } from '../spine/spine.watch';
 import { NestClassProvider } from './nest-class.provider';
 import { SPINE_MODULE_OPTIONS, type SpineModuleOptions } from './spine-module.options';
 
@@ -137,6 +139,11 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
   /** Records a run for a worker (any replica serving its queue) and answers at once with its id (see `Spine.enqueue`). */
   enqueue(workflow: string, options?: EnqueueOptions): Promise<{ readonly runId: string }> {
     return this.spine.enqueue(workflow, options);
+  }
+
+  /** A run's progress as events until it ends, from any replica (see `Spine.watch`); for a Nest `@Sse` route: `from(spine.watch(id))`. */
+  watch(runId: string, options?: WatchOptions): AsyncGenerator<RunEvent, void, undefined> {
+    return this.spine.watch(runId, options);
   }
 
   /** Waits for a run to end, from any replica (see `Spine.waitForResult`). */

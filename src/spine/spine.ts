@@ -15,6 +15,8 @@ import { WorkflowRegistry } from '../discovery/workflow.registry';
 import { InversifyClassProvider } from '../di/inversify-class.provider';
 import { paramsMetadataProblem, type ParamsCheckOptions } from '../validation/params.validator';
 import { checkParams, paramsFormOf } from './spine.params';
+import { watchRun, type WatchOptions } from './spine.watch';
+import type { RunEvent } from '../core/runner/run-event';
 import type { ParamsSpec } from '../core/params/param-spec';
 import { didYouMean } from '../validation/did-you-mean';
 import { assemble, capabilityProblems } from './spine.assembly';
@@ -281,6 +283,24 @@ export class Spine extends SpineReads {
       }
     }
     return spine;
+  }
+
+  /**
+   * A run's progress as events, oldest first, from whatever process executes it (see `watchRun`):
+   * `for await (const event of spine.watch(runId)) …` ends when the run has ended.
+   */
+  watch(runId: string, options: WatchOptions = {}): AsyncGenerator<RunEvent, void, undefined> {
+    this.assertOpen('watch');
+    return watchRun(
+      {
+        getRun: (id) => this.getRun(id),
+        getRunSteps: (id) => this.getRunSteps(id),
+        listRunEvents: (id, limit) => this.listRunEvents(id, limit),
+        finishedOrAfter: (id, ms) => this.wakes.finishedOrAfter(id, ms),
+      },
+      runId,
+      options,
+    );
   }
 
   /** The params a workflow takes (its params class described, or its declared params), for a start form; null when it declares none. */

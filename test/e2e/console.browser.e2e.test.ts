@@ -269,6 +269,8 @@ describeInBrowser('the console in headless Chromium, on the FINRA demo database'
     try {
       // the page follows the run: it parks at the steward review and says so, with the buttons that decide it
       await page.locator('[data-testid=waiting]').waitFor({ timeout: 45_000 });
+      // followed through its event stream (GET api/runs/:id/events), not by polling
+      expect(await page.locator('[data-testid=run-page]').getAttribute('data-live')).toBe('streaming');
       expect(await page.locator('[data-testid=waiting]').textContent()).toContain('approve or reject the quality gate of \u201cstewardReview\u201d');
       await page.locator('[data-testid=approve]').click();
       await page.locator('input[name=note]').fill('known vendor issue');

@@ -86,6 +86,16 @@ describe.each(['sqlite', ...(process.env.SPINE_TEST_POSTGRES_URL ? ['postgres'] 
     const message = steps.find((s) => s.step === 'report')!.output.message as string;
     expect(message).toMatch(new RegExp(`^NMS Tier 2 week 2026-10-23: top ${top[0]!.symbol} `));
     expect(app.get(WeeklyReportService).sent).toContain(message);
+    // the run's progress to HTTP clients as Server-Sent Events: its steps, then its end
+    const stream = await fetch(`${base}/runs/${runId}/events`);
+    expect(stream.headers.get('content-type')).toContain('text/event-stream');
+    const events = (await stream.text())
+      .split('\n\n')
+      .map((block) => /^event: (.+)$/m.exec(block)?.[1])
+      .filter((type): type is string => type !== undefined);
+    expect(events.filter((t) => t === 'step_completed')).toHaveLength(6);
+    expect(events[0]).toBe('run_started');
+    expect(events[events.length - 1]).toBe('run_completed');
   });
 
   it('answers 400 naming each bad field, 404 naming the known workflows, 404 for an unknown run (SpineExceptionFilter)', async () => {

@@ -1,3 +1,4 @@
+import { get, type IncomingMessage } from 'node:http';
 import { Spine, Step, StepResult, Workflow } from 'spine-orchestration';
 import { startConsole, type ConsoleServer } from 'spine-orchestration/console';
 import { testDrivers, useTestDatabase } from '../support/databases';
@@ -134,6 +135,21 @@ describe.each(testDrivers())('the console acts on what it shows (%s)', (driver) 
     expect((await post('/schedules/actions.daily/explode')).status).toBe(404);
   });
 
+  it('streams a run’s events as Server-Sent Events until it ends; an unknown run is one error event', async () => {
+    const { runId } = await spine.start('actions.booked');
+    const stream = readEvents(`${api}/runs/${runId}/events`);
+    await until(async () => (await detail(runId)).waiting !== null, 10_000, 25);
+    await post(`/runs/${runId}/signals`, { name: 'go', payload: { amount: 7 } });
+    const { headers, events } = await stream;
+    expect(headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    const types = events.map((e) => e.event);
+    expect(types.filter((t) => t !== 'signal_received')).toEqual(['run_started', 'signal_waiting', 'step_completed', 'step_completed', 'run_completed', 'end']);
+    expect(JSON.parse(events.find((e) => e.event === 'signal_waiting')!.data)).toMatchObject({ runId, step: 'go', signal: 'go' });
+    expect(events.map((e) => e.id).filter((id) => id !== undefined)).toEqual(events.slice(0, -1).map((_, i) => String(i + 1)));
+    const unknown = await readEvents(`${api}/runs/no-such-run/events`);
+    expect(unknown.events).toEqual([{ event: 'error', data: JSON.stringify({ error: 'Run "no-such-run" was not found (purged, or never recorded); nothing to watch.' }) }]);
+  });
+
   it('refuses every action in a read-only console', async () => {
     const readOnly = await startConsole(spine, { port: 0, token: null, readOnly: true });
     try {
@@ -147,3 +163,25 @@ describe.each(testDrivers())('the console acts on what it shows (%s)', (driver) 
     }
   });
 });
+
+/** Reads a Server-Sent Events stream to its end: its headers and events (`event`, `data`, `id`). */
+function readEvents(url: string): Promise<{ headers: IncomingMessage['headers']; events: { event: string; data: string; id?: string }[] }> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers: { accept: 'text/event-stream' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        const events = text
+          .split('\n\n')
+          .map((block) => block.split('\n').filter((line) => line !== '' && !line.startsWith(':') && !line.startsWith('retry:')))
+          .filter((lines) => lines.length > 0)
+          .map((lines) => {
+            const field = (name: string) => lines.find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
+            return { event: field('event')!, data: field('data')!, ...(field('id') !== undefined && { id: field('id') }) };
+          });
+        resolve({ headers: res.headers, events });
+      });
+    }).on('error', reject);
+  });
+}
