@@ -12,6 +12,8 @@ export const CONFIG_FILES = ['spine.config.ts', 'spine.config.mts', 'spine.confi
 export interface LoadedConfig {
   readonly file: string;
   readonly options: SpineOptions;
+  /** `nest: { module }`: the Nest application `spine worker` boots to serve its workflows. */
+  readonly nest?: { readonly module: unknown };
 }
 
 /** The config file: `--config` when given, else the first spine.config.* in `cwd` or a directory above it. */
@@ -62,8 +64,11 @@ export async function loadConfig(cwd: string, explicit: string | undefined): Pro
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new CliError(`${file} must export default the Spine options (an object, or a function returning one) — use defineConfig({ … }).`);
   }
-  const spineOptions = options as SpineOptions;
-  return { file, options: { ...spineOptions, cwd: spineOptions.cwd ?? dir, recoverOnStart: false } };
+  const { nest, ...spineOptions } = options as SpineOptions & { nest?: { module?: unknown } };
+  if (nest !== undefined && (nest === null || typeof nest !== 'object' || nest.module === undefined)) {
+    throw new CliError(`${file}: nest must be { module: AppModule } (the Nest module whose workflows spine worker serves).`);
+  }
+  return { file, options: { ...spineOptions, cwd: spineOptions.cwd ?? dir, recoverOnStart: false }, ...(nest !== undefined && { nest: { module: nest.module } }) };
 }
 
 async function importConfig(file: string): Promise<unknown> {

@@ -5,6 +5,10 @@ import { parsePositiveInt, collect } from './cli.args';
 import { asUsageError, print, printJson, withDatabase, withSpine, type CliIo, type GlobalOptions } from './cli.shared';
 import { formatQueues, formatWorkers } from './queue.format';
 import { formatDuration, formatTime, printable } from './run.format';
+import { bootNestApp } from './nest.loader';
+import { loadConfig } from './config.loader';
+import type { NestAppModule } from '../nest/nest-context';
+import type { Spine } from '../spine/spine';
 
 /** What `spine run --enqueue` takes. */
 export interface EnqueueCommandOptions {
@@ -70,7 +74,8 @@ export function addQueueCommands(program: Command, io: CliIo, global: () => Glob
     .option('-q, --queue <queue>', "a queue to serve; repeat for more (default: 'default')", collect, [])
     .option('--concurrency <n>', 'runs executing at once in this process (default 8)', parsePositiveInt('--concurrency', 10_000))
     .option('--poll-interval <ms>', 'how often an idle worker looks for due runs (default 1000)', parsePositiveInt('--poll-interval', 3_600_000))
-    .action(async (opts: { queue: string[]; concurrency?: number; pollInterval?: number }) => {
+    .option('--nest <file#export>', "serve a Nest application's workflows with its injection: boot its module (src/app.module.ts#AppModule; a class, or a dynamic module such as AppModule.register(…)) as an application context; the config's nest: { module } does the same")
+    .action(async (opts: { queue: string[]; concurrency?: number; pollInterval?: number; nest?: string }) => {
       const worker = {
         ...(opts.queue.length > 0 && { queues: opts.queue }),
         ...(opts.concurrency !== undefined && { concurrency: opts.concurrency }),
@@ -99,10 +104,9 @@ export function addQueueCommands(program: Command, io: CliIo, global: () => Glob
         const text = event.parentRunId === undefined || event.queue !== undefined ? what[event.type] : undefined;
         if (text !== undefined) print(io, `${at} ${event.workflow} ${event.runId} ${text}`);
       };
-      try {
-        await withSpine(io, global(), { onEvent: log }, async (spine) => {
+      const serve = async (spine: Spine, closeApp: (() => Promise<void>) | null): Promise<void> => {
           const queues = (opts.queue.length > 0 ? opts.queue : ['default']).join(', ');
-          print(io, `Worker ${spine.runner.owner} serving ${queues} (${opts.concurrency ?? 8} at once, ${spine.workflows().length} workflows). Stop with Ctrl-C or SIGTERM.`);
+          print(io, `Worker ${spine.runner.owner} serving ${queues} (${opts.concurrency ?? 8} at once, ${spine.workflows().length} workflow${spine.workflows().length === 1 ? '' : 's'}${closeApp === null ? '' : ' of the Nest application; its logger reports their runs'}). Stop with Ctrl-C or SIGTERM.`);
           const schedules = await spine.listSchedules({ upcoming: 1 });
           if (schedules.length > 0) {
             const next = schedules.filter((s) => !s.paused && s.nextFireTimes[0] !== undefined).sort((a, b) => a.nextFireTimes[0]!.getTime() - b.nextFireTimes[0]!.getTime())[0];
@@ -114,9 +118,16 @@ export function addQueueCommands(program: Command, io: CliIo, global: () => Glob
           spine.startWorker(worker);
           await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
           const handedOff = spine.activeRuns;
-          await spine.close();
+          // a Nest application closes its Spine itself (SpineModule's shutdown hands running runs off)
+          await (closeApp ?? (() => spine.close()))();
           print(io, `Worker stopped${handedOff > 0 ? `; ${handedOff} run${handedOff === 1 ? '' : 's'} handed off` : ''}.`);
-        });
+      };
+      try {
+        const nest = opts.nest ?? (await nestOfConfig(io, global()));
+        if (nest !== undefined) {
+          const app = await bootNestApp(io.cwd, nest);
+          await serve(app.spine, () => app.close());
+        } else await withSpine(io, global(), { onEvent: log }, (spine) => serve(spine, null));
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
@@ -148,4 +159,9 @@ export function addQueueCommands(program: Command, io: CliIo, global: () => Glob
         print(io, formatWorkers(workers, new Date(spine.clock.now())));
       });
     });
+}
+
+/** The Nest module a config names (`nest: { module }`), when there is a config and it names one. */
+async function nestOfConfig(io: CliIo, global: GlobalOptions): Promise<NestAppModule | undefined> {
+  return (await loadConfig(io.cwd, global.config)).nest?.module as NestAppModule | undefined;
 }

@@ -33,6 +33,9 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
   private instance: Spine | null = null;
   private readonly logger = new Logger('Spine');
 
+  /** Set by `spine worker --nest`: the command line starts the worker it was asked for, not the module's `worker` option. @internal */
+  static workerByCaller = false;
+
   constructor(
     @Inject(DiscoveryService) private readonly discovery: DiscoveryService,
     @Inject(ModuleRef) private readonly moduleRef: ModuleRef,
@@ -93,7 +96,7 @@ export class SpineService implements OnModuleInit, OnApplicationBootstrap, Befor
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.options.recoverOnStart !== false) this.spine.startRecovery();
-    const worker = this.options.worker;
+    const worker = SpineService.workerByCaller ? undefined : this.options.worker;
     if (worker !== undefined && worker !== false) this.spine.startWorker(worker === true ? {} : worker);
     this.logger.log(await this.bootLine());
   }

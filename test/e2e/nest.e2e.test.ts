@@ -220,6 +220,52 @@ describe('SpineModule declarative workflows', () => {
   });
 });
 
+describe('spine worker --nest', () => {
+  it.each(['--nest <file>#WorkerModule', "the config's nest: { module }"])(
+    "boots the application's module as a Nest context (%s) and runs its enqueued runs with Nest's injection; SIGTERM stops it",
+    async (how) => {
+      const dir = mkdtempSync(join(tmpdir(), 'spine-nest-worker-'));
+      const database = join(dir, 'app.db');
+      const moduleFile = join(root, 'build', 'examples', 'nest-app', 'worker.module.js');
+      const byConfig = how.startsWith('the config');
+      if (byConfig) writeFileSync(join(dir, 'spine.config.js'), `module.exports = { nest: { module: require(${JSON.stringify(moduleFile)}).WorkerModule } };\n`);
+      // the API side, in this process and without a worker: it records the run
+      const api = (await Test.createTestingModule({ imports: [AppModule.register({ database })] }).compile()).createNestApplication({ logger: false });
+      await api.init();
+      const child = spawn(process.execPath, [join(root, 'dist', 'cli', 'main.js'), 'worker', ...(byConfig ? [] : ['--nest', `${moduleFile}#WorkerModule`]), '--poll-interval', '100'], {
+        cwd: dir,
+        env: { ...process.env, APP_DATABASE: database },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      try {
+        const spine = api.get(SpineService);
+        const { runId } = await spine.enqueue('finra.weekly_refresh', { params: { week_ending: '2026-10-23', tier: 'NMS Tier 2' } });
+        const run = await poll(
+          () => spine.getRun(runId),
+          (r) => r?.status === 'completed' || r?.status === 'failed',
+          `the worker to run ${runId}`,
+        );
+        expect(run).toMatchObject({ status: 'completed' });
+        // the step that uses the Nest-injected repository and service ran in the worker
+        const report = (await spine.getRunSteps(runId)).find((s) => s.stepName === 'report')!;
+        expect(String(report.output?.message)).toMatch(/^NMS Tier 2 week 2026-10-23: top /);
+        expect(out).toMatch(/Worker \S+ serving default \(8 at once, 1 workflow of the Nest application/);
+      } finally {
+        if (child.exitCode === null) process.kill(child.pid!, 'SIGTERM');
+        expect(await exited).toBe(0);
+        await api.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+      expect(out).toContain('Worker stopped');
+    },
+    60_000,
+  );
+});
+
 describe('SpineModule boot', () => {
   it('logs one line of what spine does in the application: its workflows, database, worker queues, recovery, console and schedules', async () => {
     @Workflow({ name: 'boot.flow' })
