@@ -74,7 +74,10 @@ export function addQueueCommands(program: Command, io: CliIo, global: () => Glob
     .option('-q, --queue <queue>', "a queue to serve; repeat for more (default: 'default')", collect, [])
     .option('--concurrency <n>', 'runs executing at once in this process (default 8)', parsePositiveInt('--concurrency', 10_000))
     .option('--poll-interval <ms>', 'how often an idle worker looks for due runs (default 1000)', parsePositiveInt('--poll-interval', 3_600_000))
-    .option('--nest <file#export>', "serve a Nest application's workflows with its injection: boot its module (src/app.module.ts#AppModule; a class, or a dynamic module such as AppModule.register(…)) as an application context; the config's nest: { module } does the same")
+    .option(
+      '--nest <file#export>',
+      "serve a Nest application's workflows with its injection: boot its module (src/app.module.ts#AppModule; a class, or a dynamic module such as AppModule.register(…)) as an application context; the config's nest: { module } does the same",
+    )
     .action(async (opts: { queue: string[]; concurrency?: number; pollInterval?: number; nest?: string }) => {
       const worker = {
         ...(opts.queue.length > 0 && { queues: opts.queue }),
@@ -105,22 +108,25 @@ export function addQueueCommands(program: Command, io: CliIo, global: () => Glob
         if (text !== undefined) print(io, `${at} ${event.workflow} ${event.runId} ${text}`);
       };
       const serve = async (spine: Spine, closeApp: (() => Promise<void>) | null): Promise<void> => {
-          const queues = (opts.queue.length > 0 ? opts.queue : ['default']).join(', ');
-          print(io, `Worker ${spine.runner.owner} serving ${queues} (${opts.concurrency ?? 8} at once, ${spine.workflows().length} workflow${spine.workflows().length === 1 ? '' : 's'}${closeApp === null ? '' : ' of the Nest application; its logger reports their runs'}). Stop with Ctrl-C or SIGTERM.`);
-          const schedules = await spine.listSchedules({ upcoming: 1 });
-          if (schedules.length > 0) {
-            const next = schedules.filter((s) => !s.paused && s.nextFireTimes[0] !== undefined).sort((a, b) => a.nextFireTimes[0]!.getTime() - b.nextFireTimes[0]!.getTime())[0];
-            print(
-              io,
-              `Firing ${schedules.length} schedule${schedules.length === 1 ? '' : 's'} (each fire time once across every worker)${next === undefined ? '' : `; next: ${next.name} at ${formatTime(next.nextFireTimes[0]!)}`}.`,
-            );
-          }
-          spine.startWorker(worker);
-          await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
-          const handedOff = spine.activeRuns;
-          // a Nest application closes its Spine itself (SpineModule's shutdown hands running runs off)
-          await (closeApp ?? (() => spine.close()))();
-          print(io, `Worker stopped${handedOff > 0 ? `; ${handedOff} run${handedOff === 1 ? '' : 's'} handed off` : ''}.`);
+        const queues = (opts.queue.length > 0 ? opts.queue : ['default']).join(', ');
+        print(
+          io,
+          `Worker ${spine.runner.owner} serving ${queues} (${opts.concurrency ?? 8} at once, ${spine.workflows().length} workflow${spine.workflows().length === 1 ? '' : 's'}${closeApp === null ? '' : ' of the Nest application; its logger reports their runs'}). Stop with Ctrl-C or SIGTERM.`,
+        );
+        const schedules = await spine.listSchedules({ upcoming: 1 });
+        if (schedules.length > 0) {
+          const next = schedules.filter((s) => !s.paused && s.nextFireTimes[0] !== undefined).sort((a, b) => a.nextFireTimes[0]!.getTime() - b.nextFireTimes[0]!.getTime())[0];
+          print(
+            io,
+            `Firing ${schedules.length} schedule${schedules.length === 1 ? '' : 's'} (each fire time once across every worker)${next === undefined ? '' : `; next: ${next.name} at ${formatTime(next.nextFireTimes[0]!)}`}.`,
+          );
+        }
+        spine.startWorker(worker);
+        await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+        const handedOff = spine.activeRuns;
+        // a Nest application closes its Spine itself (SpineModule's shutdown hands running runs off)
+        await (closeApp ?? (() => spine.close()))();
+        print(io, `Worker stopped${handedOff > 0 ? `; ${handedOff} run${handedOff === 1 ? '' : 's'} handed off` : ''}.`);
       };
       try {
         const nest = opts.nest ?? (await nestOfConfig(io, global()));

@@ -22,7 +22,10 @@ export async function bootNestContext(module: NestAppModule, options: { readonly
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- Nest is loaded only when a command boots an application
   const { NestFactory } = require('@nestjs/core') as typeof import('@nestjs/core');
   SpineService.workerByCaller = true;
-  const app = await NestFactory.createApplicationContext(module as DynamicModule, { logger: options.logLevels === false ? false : [...(options.logLevels ?? ['error', 'warn', 'log'])], abortOnError: false });
+  const app = await NestFactory.createApplicationContext(module as DynamicModule, {
+    logger: options.logLevels === false ? false : [...(options.logLevels ?? ['error', 'warn', 'log'])],
+    abortOnError: false,
+  });
   let service: SpineService;
   try {
     service = app.get(SpineService, { strict: false });
