@@ -149,7 +149,7 @@ async function fires(dataSource: DataSource): Promise<{ fires: number; enqueues:
   const store = new TypeOrmRunStore(dataSource);
   const runner = new WorkflowRunner({ store, workflows: lookup });
   const name = `bench-schedule-${Date.now()}`;
-  await store.saveSchedules([{ name, workflow: threeSteps.name, paused: false }], new Date(0));
+  await store.saveSchedules([{ name, workflow: threeSteps.name, paused: false, declaration: { cron: '* * * * *', timezone: 'UTC', calendar: null, catchUp: 'all', description: null } }], new Date(0));
   const count = 300;
   let begin = performance.now();
   for (let i = 1; i <= count; i++) {

@@ -113,6 +113,7 @@ export {
   dueFires,
   firesBetween,
   nextFires,
+  recordedSchedule,
   type CatchUpPolicy,
   type CronCompiler,
   type DueFires,
@@ -123,6 +124,7 @@ export {
   type ScheduleOptions,
   type ScheduleParams,
   type ScheduleState,
+  type RecordedSchedule,
 } from './core/schedule/schedule';
 export { compileCron } from './schedule/cron-times';
 export { localDate, tradingCalendar, type TradingCalendar, type TradingCalendarInit } from './core/schedule/trading-calendar';

@@ -15,7 +15,7 @@ export function formatSchedules(schedules: readonly ScheduleInfo[]): string {
       `${s.cron} (${s.timezone}${s.calendar === null ? '' : `, ${s.calendar} days`})`,
       s.nextFireTimes[0] === undefined ? '-' : formatTime(s.nextFireTimes[0]),
       s.lastFire === null ? 'never' : `${formatTime(s.lastFire.fireTime)} ${s.lastFire.runId === null ? 'no run (params failed)' : `${s.lastFire.runStatus ?? 'purged'} ${s.lastFire.runId}`}`,
-      s.paused ? 'PAUSED' : `catch-up ${s.catchUp}`,
+      `${s.paused ? 'PAUSED' : `catch-up ${s.catchUp}`}${s.declaredHere ? '' : ' (declared elsewhere)'}`,
     ]),
   );
 }
@@ -37,12 +37,15 @@ export function addScheduleCommands(program: Command, io: CliIo, global: () => G
     .description('list the schedules: cron and time zone, next fire, last fire and its run, paused or not')
     .option('--json', 'print spine.listSchedules() as JSON')
     .action(async (opts: { json?: boolean }) => {
-      await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
+      await withDatabase(io, global(), { recoverOnStart: false }, async (spine) => {
         const list = await spine.listSchedules();
         if (opts.json === true) return printJson(io, list);
         if (list.length === 0) return print(io, 'No schedules declared. Add @Schedule(cron, options) to a @Workflow class, or schedules: [...] to the config.');
         print(io, formatSchedules(list));
         print(io, '\nWorkers fire them (spine worker). Pause: spine schedules pause <name>   Fire now: spine schedules trigger <name>');
+        if (list.some((s) => !s.declaredHere)) {
+          print(io, 'Declared elsewhere: another process declares it (the database records it); pause and resume it from here, fire or backfill it where it is declared.');
+        }
       });
     });
 
@@ -59,7 +62,7 @@ export function addScheduleCommands(program: Command, io: CliIo, global: () => G
       )
       .argument('<schedule>', 'the schedule (see spine schedules)')
       .action(async (name: string) => {
-        await withSpine(io, global(), { recoverOnStart: false }, async (spine) => {
+        await withDatabase(io, global(), { recoverOnStart: false }, async (spine) => {
           const state = await (paused ? spine.pauseSchedule(name) : spine.resumeSchedule(name)).catch((error: unknown) => Promise.reject(asUsageError(error)));
           print(io, `Schedule "${state.name}" is ${state.paused ? 'paused' : 'resumed; next fires as listed by spine schedules'}.`);
         });

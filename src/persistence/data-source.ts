@@ -15,6 +15,7 @@ import { SignalDedupeWorkerWorkflows1767830400000 } from './migrations/176783040
 import { DeployVersions1767916800000 } from './migrations/1767916800000-deploy-versions';
 import { DesignViewNumbers1768003200000 } from './migrations/1768003200000-design-view-numbers';
 import { DesignColumns1768176000000 } from './migrations/1768176000000-design-columns';
+import { ScheduleDeclarations1768262400000 } from './migrations/1768262400000-schedule-declarations';
 import { OriginalParams1768089600000 } from './migrations/1768089600000-original-params';
 
 /** Every migration, in order. */
@@ -31,6 +32,7 @@ export const spineMigrations = [
   DesignViewNumbers1768003200000,
   OriginalParams1768089600000,
   DesignColumns1768176000000,
+  ScheduleDeclarations1768262400000,
 ];
 
 /** The default embedded database: a file under `.spine/` in the working directory. */

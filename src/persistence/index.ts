@@ -16,6 +16,7 @@ export { DeployVersions1767916800000 } from './migrations/1767916800000-deploy-v
 export { DesignViewNumbers1768003200000 } from './migrations/1768003200000-design-view-numbers';
 export { OriginalParams1768089600000 } from './migrations/1768089600000-original-params';
 export { DesignColumns1768176000000 } from './migrations/1768176000000-design-columns';
+export { ScheduleDeclarations1768262400000 } from './migrations/1768262400000-schedule-declarations';
 export { runMigrationsExclusively } from './migrations-lock';
 export { DEFAULT_MAX_OUTPUT_BYTES } from './json-codec';
 export { runInTransaction, type ApplicationTransactionOptions, type IsolationLevel } from './application-transaction';

@@ -1,5 +1,6 @@
 import { LeaseLostError } from '../core/errors/spine-error';
 import type { ScheduleState } from '../core/schedule/schedule';
+import type { ScheduleRegistration } from '../core/store/ports/schedule-store.port';
 import type { Fence } from '../core/store/records/run-record';
 import type { FireOutcome, FireRecord, NewRun, ScheduleFireWrite } from '../core/store/records/store-writes';
 import type { SignalRecord } from '../core/store/records/signal-record';
@@ -24,12 +25,12 @@ export class ScheduleRecords {
     private readonly now: () => number,
   ) {}
 
-  async saveSchedules(schedules: readonly { readonly name: string; readonly workflow: string; readonly paused: boolean }[], now: Date): Promise<ScheduleState[]> {
+  async saveSchedules(schedules: readonly ScheduleRegistration[], now: Date): Promise<ScheduleState[]> {
     if (schedules.length === 0) return [];
     const at = toSqlDatetime(now);
     const dialect = dialectOf(this.family);
     const [verb, tail] = [dialect.insertIgnore[0], insertIgnoreTail(dialect, 'name')];
-    for (const { name, workflow, paused } of schedules) {
+    for (const { name, workflow, paused, declaration } of schedules) {
       await this.sql.run(`${verb} INTO ${TABLES.schedules} (name, workflow, paused, fire_cursor, updated_at) VALUES (?, ?, ?, ?, ?)${tail}`, [
         name,
         workflow,
@@ -37,6 +38,9 @@ export class ScheduleRecords {
         at,
         at,
       ]);
+      // the declaration as this process has it (the one that started last is the one recorded)
+      const { cron, timezone, calendar, catchUp, description } = declaration;
+      await this.sql.run(`UPDATE ${TABLES.schedules} SET cron = ?, timezone = ?, calendar = ?, catch_up = ?, description = ? WHERE name = ?`, [cron, timezone, calendar, catchUp, description, name]);
     }
     const names = schedules.map((s) => s.name);
     const rows = await this.sql.all(`SELECT * FROM ${TABLES.schedules} WHERE name IN (${names.map(() => '?').join(', ')})`, names);

@@ -1,5 +1,5 @@
 import { SpineError } from '../core/errors/spine-error';
-import type { ScheduleState } from '../core/schedule/schedule';
+import type { CatchUpPolicy, ScheduleState } from '../core/schedule/schedule';
 import type { TriggerSource } from '../core/schedule/trigger';
 import type { FireOutcome, FireRecord, ScheduleFireWrite } from '../core/store/records/store-writes';
 import type { RunStatus } from '../core/store/records/run-record';
@@ -23,6 +23,16 @@ export function scheduleFromRow(row: RunRow): ScheduleState {
     paused: Boolean(Number(row.paused)),
     cursor: fromSqlDatetime(row.fire_cursor),
     updatedAt: fromSqlDatetime(row.updated_at)!,
+    declaration:
+      row.cron == null || row.timezone == null
+        ? null
+        : {
+            cron: String(row.cron),
+            timezone: String(row.timezone),
+            calendar: row.calendar == null ? null : String(row.calendar),
+            catchUp: String(row.catch_up ?? 'latest') as CatchUpPolicy,
+            description: row.description == null ? null : String(row.description),
+          },
   };
 }
 

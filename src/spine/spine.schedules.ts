@@ -1,7 +1,7 @@
 import { SpineError } from '../core/errors/spine-error';
 import type { WorkflowDefinition } from '../core/definition/workflow-definition';
 import type { WorkflowRunner } from '../core/runner/workflow-runner';
-import { compileSchedule, fireParams, firesBetween, nextFires, type ScheduleDeclaration, type ScheduleDefinition, type ScheduleState } from '../core/schedule/schedule';
+import { compileSchedule, fireParams, firesBetween, nextFires, recordedSchedule, type ScheduleDeclaration, type ScheduleDefinition, type ScheduleState } from '../core/schedule/schedule';
 import { localDate, weekdayOf, type TradingCalendar } from '../core/schedule/trading-calendar';
 import type { TriggerSource } from '../core/schedule/trigger';
 import type { RunStatus } from '../core/store/records/run-record';
@@ -27,6 +27,12 @@ export interface ScheduleInfo {
   /** Its newest fire and that run's status now (null: never fired). */
   readonly lastFire: FireRecord | null;
   readonly description: string | null;
+  /**
+   * False for a schedule another process declares (listed from the declaration the database
+   * records; its next fire times are its cron's, before its calendar's closed days are left out):
+   * it can be paused and resumed from here, fired and backfilled only where it is declared.
+   */
+  readonly declaredHere: boolean;
 }
 
 /** One fire time of a backfill and what it does for it. */
@@ -107,11 +113,22 @@ export class SpineSchedules {
   ): Promise<SpineSchedules> {
     if (definitions.length > 0 && store.schedules !== null) {
       await store.schedules.saveSchedules(
-        definitions.map((s) => ({ name: s.name, workflow: s.workflow, paused: s.paused })),
+        definitions.map((s) => ({ name: s.name, workflow: s.workflow, paused: s.paused, declaration: recordedSchedule(s) })),
         now,
       );
     }
     return new SpineSchedules(definitions, store, runner, prepare, logger, enqueued);
+  }
+
+  /** The schedule declared here under `name`; one only the database records (another process declares it) is refused, saying where to act on it. */
+  private async declaredHere(name: string, what: 'fire' | 'backfill'): Promise<ScheduleDefinition> {
+    if (!this.definitions.some((s) => s.name === name) && ((await this.store.schedules?.listScheduleStates()) ?? []).some((s) => s.name === name)) {
+      throw new SpineError(
+        'unknown-schedule',
+        `Schedule "${name}" is declared by another process (the database records it), not in this one: its runs' params come from its code, so ${what} it where it is declared — with the application's config, or spine worker --nest's module — or from that application's console. Pausing and resuming it work from here.`,
+      );
+    }
+    return this.get(name);
   }
 
   /** The schedule declared under `name`; throws listing the known ones. */
@@ -170,40 +187,62 @@ export class SpineSchedules {
     return outcome;
   };
 
-  /** Every declared schedule with its state on the store, next fire times and newest fire. */
+  /**
+   * Every schedule: those declared here, and those the database records that another process
+   * declares (from their recorded declaration: a process with only the database lists them), each
+   * with its state, next fire times and newest fire.
+   */
   async list(now: Date, upcoming = 3): Promise<ScheduleInfo[]> {
     const states = new Map<string, ScheduleState>(((await this.store.schedules?.listScheduleStates()) ?? []).map((s) => [s.name, s]));
-    const latest = new Map<string, FireRecord>(((await this.store.schedules?.latestFires(this.definitions.map((s) => s.name))) ?? []).map((f) => [f.schedule, f]));
-    return this.definitions.map((schedule) => {
-      const state = states.get(schedule.name);
-      return {
-        name: schedule.name,
-        workflow: schedule.workflow,
-        cron: schedule.cron,
-        timezone: schedule.timezone,
-        calendar: schedule.calendar?.name ?? null,
-        catchUp: schedule.catchUp,
-        paused: state?.paused ?? schedule.paused,
-        nextFireTimes: nextFires(schedule, now, upcoming),
-        lastFire: latest.get(schedule.name) ?? null,
-        description: schedule.description,
-      };
+    const elsewhere = [...states.values()].filter((s) => s.declaration !== null && !this.definitions.some((d) => d.name === s.name));
+    const names = [...this.definitions.map((s) => s.name), ...elsewhere.map((s) => s.name)];
+    const latest = new Map<string, FireRecord>(((await this.store.schedules?.latestFires(names)) ?? []).map((f) => [f.schedule, f]));
+    const recorded = elsewhere.map((state): ScheduleInfo => {
+      const declared = state.declaration!;
+      let next: Date[] = [];
+      try {
+        // its calendar is the declaring process's: the times here are the cron's, before closed days are left out
+        next = nextFires({ ...recordedAsDefinition(state), times: compileCron(declared.cron, declared.timezone) }, now, upcoming);
+      } catch {
+        // a cron this version cannot read: listed without next fire times
+      }
+      return { name: state.name, workflow: state.workflow, ...declared, paused: state.paused, nextFireTimes: next, lastFire: latest.get(state.name) ?? null, declaredHere: false };
     });
+    return [
+      ...this.definitions.map((schedule) => {
+        const state = states.get(schedule.name);
+        return {
+          name: schedule.name,
+          workflow: schedule.workflow,
+          cron: schedule.cron,
+          timezone: schedule.timezone,
+          calendar: schedule.calendar?.name ?? null,
+          catchUp: schedule.catchUp,
+          paused: state?.paused ?? schedule.paused,
+          nextFireTimes: nextFires(schedule, now, upcoming),
+          lastFire: latest.get(schedule.name) ?? null,
+          description: schedule.description,
+          declaredHere: true,
+        };
+      }),
+      ...recorded,
+    ].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Pauses or resumes a schedule on the store (any process's scheduler sees it on its next pass). */
   async setPaused(name: string, paused: boolean): Promise<ScheduleState> {
-    const schedule = this.get(name);
     const store = this.requireSchedules();
+    // a schedule another process declares is paused on the database all the same (its schedulers read the flag)
+    if (!this.definitions.some((s) => s.name === name) && !(await store.listScheduleStates()).some((s) => s.name === name)) this.get(name);
     // a resume moves the cursor to now: the database's now, so a fast clock here skips no fire
-    const state = await store.setSchedulePaused(schedule.name, paused, await store.databaseTime());
+    const state = await store.setSchedulePaused(name, paused, await store.databaseTime());
     if (state === null) throw new SpineError('unknown-schedule', `Schedule "${name}" is not registered on this database.`);
     return state;
   }
 
   /** A manual fire through the same path (`at`: the fire time, default now to the second); refused when that time was fired. */
   async trigger(name: string, at: Date | undefined, now: Date): Promise<{ readonly runId: string; readonly fireTime: Date }> {
-    const schedule = this.get(name);
+    const schedule = await this.declaredHere(name, 'fire');
     const fireTime = new Date(Math.floor((at ?? now).getTime() / 1000) * 1000);
     if (Number.isNaN(fireTime.getTime())) throw new SpineError('invalid-argument', `trigger "${name}": at must be a valid date.`);
     const outcome = await this.fire(schedule, fireTime, 'manual', false);
@@ -223,7 +262,7 @@ export class SpineSchedules {
    * it (completed, or queued/running/waiting now). Unless `dryRun`, does it.
    */
   async backfill(name: string, from: string, to: string, dryRun: boolean): Promise<BackfillResult> {
-    const schedule = this.get(name);
+    const schedule = await this.declaredHere(name, 'backfill');
     const store = this.requireSchedules();
     for (const [flag, value] of [
       ['--from', from],
@@ -294,4 +333,25 @@ export class SpineSchedules {
   private requireSchedules(): ScheduleStore {
     return capabilityOf(this.store, 'schedules', 'Schedules');
   }
+}
+
+/** A schedule the database records, as a definition to compute its next fire times (no calendar, no params: they are the declaring process's). */
+function recordedAsDefinition(state: ScheduleState): Omit<ScheduleDefinition, 'times'> {
+  const declared = state.declaration!;
+  return {
+    name: state.name,
+    workflow: state.workflow,
+    cron: declared.cron,
+    timezone: declared.timezone,
+    calendar: null,
+    catchUp: declared.catchUp,
+    maxCatchUp: 0,
+    graceMs: 0,
+    params: () => ({}),
+    queue: null,
+    priority: 0,
+    concurrencyKey: null,
+    paused: state.paused,
+    description: declared.description,
+  };
 }

@@ -4,6 +4,8 @@ import { newRun } from '../fixtures/records';
 import { describeEachStore, freshStorePerTest, uniqueId } from './support/contract-stores';
 
 const HOUR = 3_600_000;
+/** An hourly schedule's declaration, as a process that declares it records it. */
+const HOURLY = { cron: '0 * * * *', timezone: 'UTC', calendar: null, catchUp: 'latest' as const, description: null };
 
 /** ScheduleStore: a schedule's state and its fires, each fire time once, never while paused; and the clock schedulers decide by. */
 describeEachStore('contract: ScheduleStore', (backend) => {
@@ -25,18 +27,27 @@ describeEachStore('contract: ScheduleStore', (backend) => {
 
   it('registers a new schedule from now as declared, keeps a known one as it is, and pauses and resumes it (a resume skips what fell while paused)', async () => {
     const name = uniqueId('sched.state');
-    const [state] = await t.store.saveSchedules([{ name, workflow: 'w', paused: true }], at());
+    const [state] = await t.store.saveSchedules([{ name, workflow: 'w', paused: true, declaration: HOURLY }], at());
     expect(state).toMatchObject({ name, workflow: 'w', paused: true, cursor: at() });
     t.clock.advance(HOUR);
-    expect((await t.store.saveSchedules([{ name, workflow: 'w', paused: false }], at()))[0]).toMatchObject({ paused: true, cursor: at(-HOUR) });
+    expect((await t.store.saveSchedules([{ name, workflow: 'w', paused: false, declaration: HOURLY }], at()))[0]).toMatchObject({ paused: true, cursor: at(-HOUR) });
     expect(await t.store.setSchedulePaused(name, false, at())).toMatchObject({ paused: false, cursor: at() });
     expect(await t.store.setSchedulePaused(uniqueId('unknown'), true, at())).toBeNull();
     expect((await t.store.listScheduleStates()).find((s) => s.name === name)?.paused).toBe(false);
   });
 
+  it("records each schedule's declaration, as the process that registered it last has it (a process without the code lists it)", async () => {
+    const name = uniqueId('sched.declared');
+    const [state] = await t.store.saveSchedules([{ name, workflow: 'w', paused: false, declaration: HOURLY }], at());
+    expect(state!.declaration).toEqual(HOURLY);
+    const moved = { cron: '0 18 * * FRI', timezone: 'America/New_York', calendar: 'XNYS', catchUp: 'all' as const, description: 'Fridays, New York' };
+    await t.store.saveSchedules([{ name, workflow: 'w', paused: false, declaration: moved }], at());
+    expect((await t.store.listScheduleStates()).find((s) => s.name === name)?.declaration).toEqual(moved);
+  });
+
   it('fires a time once with its run; a scheduler fire moves the cursor and is refused while paused or behind the cursor; a manual fire is not', async () => {
     const name = uniqueId('sched.fire');
-    await t.store.saveSchedules([{ name, workflow: 'w', paused: false }], at());
+    await t.store.saveSchedules([{ name, workflow: 'w', paused: false, declaration: HOURLY }], at());
     const first = fire(name, at(HOUR), true);
     expect(await t.store.fireSchedule(first)).toEqual({ fired: true, runId: first.run!.runId });
     expect(await t.store.fireSchedule(fire(name, at(HOUR), false))).toEqual({ fired: false, reason: 'exists', runId: first.run!.runId });
@@ -54,7 +65,7 @@ describeEachStore('contract: ScheduleStore', (backend) => {
 
   it('moves a cursor forward only', async () => {
     const name = uniqueId('sched.cursor');
-    await t.store.saveSchedules([{ name, workflow: 'w', paused: false }], at());
+    await t.store.saveSchedules([{ name, workflow: 'w', paused: false, declaration: HOURLY }], at());
     await t.store.moveScheduleCursor(name, at(2 * HOUR));
     await t.store.moveScheduleCursor(name, at(HOUR));
     expect((await t.store.listScheduleStates()).find((s) => s.name === name)?.cursor).toEqual(at(2 * HOUR));

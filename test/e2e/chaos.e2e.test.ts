@@ -255,6 +255,7 @@ describe('migrations started by many processes at once on an empty SQLite databa
         'DesignViewNumbers1768003200000',
         'OriginalParams1768089600000',
         'DesignColumns1768176000000',
+        'ScheduleDeclarations1768262400000',
       ]);
       await dataSource.destroy();
     } finally {
@@ -312,6 +313,7 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
         'DesignViewNumbers1768003200000',
         'OriginalParams1768089600000',
         'DesignColumns1768176000000',
+        'ScheduleDeclarations1768262400000',
       ]);
       await dataSource.destroy();
     }, 60_000);

@@ -292,7 +292,7 @@ describe('the spine command line', () => {
     expect(first.stdout).toMatch(/^✓ config +spine\.config\.ts$/m);
     expect(first.stdout).toMatch(/^✗ tsconfig +none found$/m);
     expect(first.stdout).toMatch(
-      /^✓ database +SQLite .*\.spine\/spine\.db \(from the default \(\.spine\/spine\.db under the working directory\)\); 12 migrations to run: InitialSchema1767225600000, .*\(the next spine command or Spine\.create runs them, or `npx spine migrate`\)$/m,
+      /^✓ database +SQLite .*\.spine\/spine\.db \(from the default \(\.spine\/spine\.db under the working directory\)\); 13 migrations to run: InitialSchema1767225600000, .*\(the next spine command or Spine\.create runs them, or `npx spine migrate`\)$/m,
     );
     expect(first.stdout).toMatch(/^✓ workflows +2: app\.greeting, app\.settle$/m);
     expect(first.stdout).toContain('1 problem:');
@@ -304,12 +304,12 @@ describe('the spine command line', () => {
     );
     const second = await exec(bin, ['doctor'], user);
     expect(second.stdout).toMatch(/^✓ tsconfig +tsconfig\.json: experimentalDecorators true, emitDecoratorMetadata true$/m);
-    expect(second.stdout).toMatch(/schema current \(12 migrations\)$/m);
+    expect(second.stdout).toMatch(/schema current \(13 migrations\)$/m);
     expect(second.stdout).toMatch(/^✓ stranded runs +none \(every waiting run is pinned to a version a live process holds\)$/m);
     expect(second.stdout).toContain('No problems found.');
     expect(second.code).toBe(0);
     const env = await exec(bin, ['doctor'], user, { SPINE_DATABASE_URL: 'sqlite:elsewhere.db' });
-    expect(env.stdout).toMatch(/^✓ database +SQLite .*elsewhere\.db \(from SPINE_DATABASE_URL\); 12 migrations to run/m);
+    expect(env.stdout).toMatch(/^✓ database +SQLite .*elsewhere\.db \(from SPINE_DATABASE_URL\); 13 migrations to run/m);
     expect(env.code).toBe(0);
     // a password with an unencoded @ and a password query parameter stay masked in every line
     const hostile = await exec(bin, ['doctor'], user, { SPINE_DATABASE_URL: 'mysql://spine:p@ss:w0rd@127.0.0.1:1/runs?password=hunter2&charset=utf8mb4' });
@@ -605,7 +605,7 @@ describe('the spine command line', () => {
   it('migrates (nothing left to do once the tables exist) and purges finished runs by age', async () => {
     const migrate = await spine(dir, 'migrate');
     expect(migrate.code).toBe(0);
-    expect(migrate.stdout).toMatch(/^The database is up to date \(15 migrations\)\.$/m);
+    expect(migrate.stdout).toMatch(/^The database is up to date \(16 migrations\)\.$/m);
     const kept = await spine(dir, 'purge', '--older-than', '30d');
     expect(kept.stdout).toBe('Deleted 0 runs older than 30 days.\n');
     const purged = await spine(dir, 'purge', '--older-than', '0m', '--json');

@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileCron, compileSchedule, firesBetween, tradingCalendar, WorkflowRunner } from 'spine-orchestration';
+import { compileCron, compileSchedule, firesBetween, recordedSchedule, tradingCalendar, WorkflowRunner } from 'spine-orchestration';
 import type { DataSource } from 'typeorm';
 import { TypeOrmRunStore } from '../../src/persistence';
 import { createTestDatabase, testDrivers, type TestDatabase } from '../support/databases';
@@ -53,7 +53,7 @@ describe.each(testDrivers())('schedule chaos on %s', (driver) => {
     const store = new TypeOrmRunStore(dataSource);
     const schedules = defs.scheduleDeclarations({ tradingCalendar }).map((d) => compileSchedule(d, compileCron, {}));
     await store.saveSchedules(
-      schedules.map((s) => ({ name: s.name, workflow: s.workflow, paused: false })),
+      schedules.map((s) => ({ name: s.name, workflow: s.workflow, paused: false, declaration: recordedSchedule(s) })),
       new Date(T0),
     );
     const options = dataSource.options as { database?: string; url?: string };

@@ -82,7 +82,16 @@ export interface ScheduleDefinition {
   readonly times: FireTimes;
 }
 
-/** A schedule's state on the database: paused or not, and the newest fire time handled (fired or skipped). */
+/** A schedule's declaration as the database records it (its params are code, not recorded): what a process without its code can show. */
+export interface RecordedSchedule {
+  readonly cron: string;
+  readonly timezone: string;
+  readonly calendar: string | null;
+  readonly catchUp: CatchUpPolicy;
+  readonly description: string | null;
+}
+
+/** A schedule's state on the database: paused or not, the newest fire time handled (fired or skipped), and its recorded declaration. */
 export interface ScheduleState {
   readonly name: string;
   readonly workflow: string;
@@ -90,6 +99,13 @@ export interface ScheduleState {
   /** Fires up to here are handled; null: none yet. */
   readonly cursor: Date | null;
   readonly updatedAt: Date;
+  /** The declaration the process that started last recorded (null: recorded before declarations were). */
+  readonly declaration: RecordedSchedule | null;
+}
+
+/** What the database records of a compiled schedule's declaration. */
+export function recordedSchedule(schedule: ScheduleDefinition): RecordedSchedule {
+  return { cron: schedule.cron, timezone: schedule.timezone, calendar: schedule.calendar?.name ?? null, catchUp: schedule.catchUp, description: schedule.description };
 }
 
 const CATCH_UP: readonly CatchUpPolicy[] = ['all', 'latest', 'none'];

@@ -228,6 +228,11 @@ export function spineEntities(family: DriverFamily): EntitySchema[] {
     paused: { ...c.bool(), default: false },
     fire_cursor: c.time(true),
     updated_at: c.time(),
+    cron: c.str(255, true),
+    timezone: c.str(64, true),
+    calendar: c.str(64, true),
+    catch_up: c.str(16, true),
+    description: c.text(),
   };
   const fires: Columns = {
     schedule_name: { ...c.str(255), primary: true },

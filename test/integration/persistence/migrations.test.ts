@@ -76,6 +76,7 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
         'DesignViewNumbers1768003200000',
         'OriginalParams1768089600000',
         'DesignColumns1768176000000',
+        'ScheduleDeclarations1768262400000',
       ]);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       const store = new TypeOrmRunStore(dataSource);
@@ -166,6 +167,7 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
           'DesignViewNumbers1768003200000',
           'OriginalParams1768089600000',
           'DesignColumns1768176000000',
+          'ScheduleDeclarations1768262400000',
         ]);
         expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
         expect(await dataSource.query('SELECT id FROM core_workflow_checkpoints')).toEqual([]);
@@ -185,7 +187,7 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
         expect(resumed.context.getOutput('fan', 'results')).toEqual([{ sq: 0 }, { sq: 1 }, { sq: 4 }]);
         // and back: the previous schema again (steps kept, in order), then up once more with no drift
         const stepsBefore = (await store.getRunSteps('legacy')).map((r) => r.stepName);
-        for (let i = 0; i < 8; i++) await dataSource.undoLastMigration();
+        for (let i = 0; i < 9; i++) await dataSource.undoLastMigration();
         expect((await dataSource.query('SELECT step_name FROM core_workflow_run_steps WHERE run_id = ? ORDER BY id', ['legacy'])).map((r: { step_name: string }) => r.step_name)).toEqual(stepsBefore);
         expect((await dataSource.runMigrations()).map((m) => m.name)).toEqual([
           'DurableHotPath1767571200000',
@@ -196,6 +198,7 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
           'DesignViewNumbers1768003200000',
           'OriginalParams1768089600000',
           'DesignColumns1768176000000',
+          'ScheduleDeclarations1768262400000',
         ]);
         expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
         expect((await store.getRunSteps('legacy')).map((r) => r.stepName)).toEqual(stepsBefore);
@@ -235,6 +238,7 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
         'DesignViewNumbers1768003200000',
         'OriginalParams1768089600000',
         'DesignColumns1768176000000',
+        'ScheduleDeclarations1768262400000',
       ]);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       const [run] = await dataSource.query("SELECT created_at, started_at FROM core_workflow_runs WHERE run_id = 'old-run'");
@@ -275,7 +279,7 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
       const [rate] = await dataSource.query("SELECT avg_valid_rate, record_count, failure_count FROM v_workflow_step_quality WHERE workflow_name = 'finra.weekly'");
       expect([typeof rate.avg_valid_rate, typeof rate.record_count, typeof rate.failure_count]).toEqual(['number', 'number', 'number']);
       // and back: the v1 tables return, the new columns and views go; then up again with no drift
-      for (let i = 0; i < 7; i++) await dataSource.undoLastMigration();
+      for (let i = 0; i < 8; i++) await dataSource.undoLastMigration();
       expect(await dataSource.createQueryRunner().hasColumn('core_workflow_runs', 'original_params')).toBe(false);
       expect(await dataSource.createQueryRunner().hasColumn('core_workflow_runs', 'app_version')).toBe(false);
       expect(await dataSource.createQueryRunner().hasColumn('core_workers', 'definitions')).toBe(false);
@@ -290,6 +294,7 @@ describe.each(testDrivers())('migrating a database of an earlier schema (%s)', (
         'DesignViewNumbers1768003200000',
         'OriginalParams1768089600000',
         'DesignColumns1768176000000',
+        'ScheduleDeclarations1768262400000',
       ]);
       expect((await dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
       expect((await dataSource.query('SELECT run_id FROM core_workflow_runs')).length).toBe(1);

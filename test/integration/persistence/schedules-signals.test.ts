@@ -33,7 +33,7 @@ describe.each(testDrivers())('schedules and signals on a database (%s)', (driver
     const runner = new WorkflowRunner({ store: stores[0]! });
     const name = `race-${driver}`;
     const start = new Date('2027-01-01T00:00:00Z');
-    await stores[0]!.saveSchedules([{ name, workflow: wf.name, paused: false }], start);
+    await stores[0]!.saveSchedules([{ name, workflow: wf.name, paused: false, declaration: { cron: '* * * * *', timezone: 'UTC', calendar: null, catchUp: 'all', description: null } }], start);
     for (let round = 1; round <= 20; round++) {
       const fireTime = new Date(start.getTime() + round * 60_000);
       const outcomes = await Promise.all(
@@ -59,7 +59,10 @@ describe.each(testDrivers())('schedules and signals on a database (%s)', (driver
     expect(new Set(fires.map((f) => f.runId))).toEqual(new Set(runs.map((r) => r.runId)));
     expect(runs.every((r) => r.status === 'queued' && r.triggerSource === 'schedule' && r.triggerSchedule === name)).toBe(true);
     expect(fires.map((f) => f.runStatus)).toEqual(Array(20).fill('queued'));
-    const [state] = await stores[1]!.saveSchedules([{ name, workflow: wf.name, paused: true }], new Date());
+    const [state] = await stores[1]!.saveSchedules(
+      [{ name, workflow: wf.name, paused: true, declaration: { cron: '* * * * *', timezone: 'UTC', calendar: null, catchUp: 'all', description: null } }],
+      new Date(),
+    );
     expect(state).toMatchObject({ paused: false, cursor: new Date(start.getTime() + 20 * 60_000) }); // registering again changes nothing
     // a manual fire of a fired time is refused by the key; of a new time it ignores the cursor
     const manual = await stores[0]!.fireSchedule({ schedule: name, workflow: wf.name, fireTime: new Date(start.getTime() + 60_000), source: 'manual', run: null, error: 'x', scheduled: false });
@@ -70,7 +73,10 @@ describe.each(testDrivers())('schedules and signals on a database (%s)', (driver
     const store = new TypeOrmRunStore(db.dataSource);
     const other = new TypeOrmRunStore(await anotherDataSource());
     const name = `pause-${driver}`;
-    await store.saveSchedules([{ name, workflow: 'w', paused: false }], new Date('2027-01-01T00:00:00Z'));
+    await store.saveSchedules(
+      [{ name, workflow: 'w', paused: false, declaration: { cron: '* * * * *', timezone: 'UTC', calendar: null, catchUp: 'all', description: null } }],
+      new Date('2027-01-01T00:00:00Z'),
+    );
     expect(await other.setSchedulePaused(name, true, new Date('2027-01-02T00:00:00Z'))).toMatchObject({ paused: true });
     expect((await store.listScheduleStates()).find((s) => s.name === name)).toMatchObject({ paused: true, cursor: new Date('2027-01-01T00:00:00Z') });
     const paused = await store.fireSchedule({ schedule: name, workflow: 'w', fireTime: new Date('2027-01-03T00:00:00Z'), source: 'schedule', run: null, error: 'e', scheduled: true });

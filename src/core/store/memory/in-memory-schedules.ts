@@ -1,7 +1,7 @@
 import { SpineError } from '../../errors/spine-error';
 import type { ScheduleState } from '../../schedule/schedule';
 import type { FireOutcome, FireRecord, ScheduleFireWrite } from '../records/store-writes';
-import type { ScheduleStore } from '../ports/schedule-store.port';
+import type { ScheduleRegistration, ScheduleStore } from '../ports/schedule-store.port';
 import type { MemoryRuns, Writable } from './memory-runs';
 
 /** A fire as kept in memory (its run's status is read when listed). */
@@ -22,13 +22,14 @@ export class InMemorySchedules implements ScheduleStore {
     return this.state.now();
   }
 
-  async saveSchedules(schedules: readonly { readonly name: string; readonly workflow: string; readonly paused: boolean }[], now: Date): Promise<ScheduleState[]> {
-    return schedules.map(({ name, workflow, paused }) => {
+  async saveSchedules(schedules: readonly ScheduleRegistration[], now: Date): Promise<ScheduleState[]> {
+    return schedules.map(({ name, workflow, paused, declaration }) => {
       let state = this.states.get(name);
       if (state === undefined) {
-        state = { name, workflow, paused, cursor: now, updatedAt: now };
+        state = { name, workflow, paused, cursor: now, updatedAt: now, declaration };
         this.states.set(name, state);
       }
+      state.declaration = { ...declaration };
       return { ...state };
     });
   }

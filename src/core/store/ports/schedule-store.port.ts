@@ -1,5 +1,13 @@
-import type { ScheduleState } from '../../schedule/schedule';
+import type { RecordedSchedule, ScheduleState } from '../../schedule/schedule';
 import type { FireOutcome, FireRecord, ScheduleFireWrite } from '../records/store-writes';
+
+/** A schedule as a process that declares it registers it. */
+export interface ScheduleRegistration {
+  readonly name: string;
+  readonly workflow: string;
+  readonly paused: boolean;
+  readonly declaration: RecordedSchedule;
+}
 
 /** Port: schedules' state (paused, cursor) and their fires, one per (schedule, fire time) however many processes fire it; and the database's clock the schedulers decide by. */
 export interface ScheduleStore {
@@ -11,9 +19,10 @@ export interface ScheduleStore {
   databaseTime(): Promise<Date>;
   /**
    * Registers schedules declared in code that the store does not know yet (paused as declared,
-   * cursor `now`: a new schedule does not fire its past) and returns the state of each name given.
+   * cursor `now`: a new schedule does not fire its past), records each one's declaration (so a
+   * process without the code lists it), and returns the state of each name given.
    */
-  saveSchedules(schedules: readonly { readonly name: string; readonly workflow: string; readonly paused: boolean }[], now: Date): Promise<ScheduleState[]>;
+  saveSchedules(schedules: readonly ScheduleRegistration[], now: Date): Promise<ScheduleState[]>;
   /** Every schedule the store knows, by name. */
   listScheduleStates(): Promise<ScheduleState[]>;
   /**
