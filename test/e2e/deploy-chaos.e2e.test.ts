@@ -75,9 +75,9 @@ function deployChaos(name: 'sqlite' | 'mariadb' | 'postgres', open: () => Promis
       // build 1 leaves: one worker gracefully (its runs handed off), one killed
       oldWorkers[0]!.proc.kill('SIGTERM');
       oldWorkers[1]!.proc.kill('SIGKILL');
-      appendFileSync(log, `${JSON.stringify({ ev: 'killed', run: '-', step: String(oldWorkers[1]!.pid), pid: process.pid, t: performance.timeOrigin + performance.now() })}\n`);
+      appendFileSync(log, `${JSON.stringify({ ev: 'killed', run: '-', step: String(oldWorkers[1]!.pid), pid: process.pid, t: Date.now() })}\n`);
       await Promise.all(oldWorkers.map((w) => w.exited));
-      const leftAt = performance.timeOrigin + performance.now();
+      const leftAt = Date.now();
       // the signals: build 2's runs go on at once, build 1's wait for a process of their version
       const newSignalRuns = newRuns.filter((_, i) => NEW_RUNS[i]!.workflow === 'dc.signal');
       await child(2, 'signal', { runIds: [...signalRuns, ...newSignalRuns] }).printed('signalled');

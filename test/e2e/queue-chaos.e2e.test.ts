@@ -173,12 +173,12 @@ function queueChaos(name: 'sqlite' | 'mariadb' | 'postgres', open: () => Promise
           await db.freeze(1_500, log);
         } else if (roll < 5) {
           victim.proc.kill('SIGKILL');
-          appendFileSync(log, `${JSON.stringify({ ev: 'killed', run: '-', step: String(victim.pid), pid: process.pid, t: performance.timeOrigin + performance.now() })}\n`);
+          appendFileSync(log, `${JSON.stringify({ ev: 'killed', run: '-', step: String(victim.pid), pid: process.pid, t: Date.now() })}\n`);
           counts.kills++;
           await victim.exited;
           await startWorker().printed('ready');
         } else {
-          const mark = (ev: string) => appendFileSync(log, `${JSON.stringify({ ev, run: '-', step: String(victim.pid), pid: process.pid, t: performance.timeOrigin + performance.now() })}\n`);
+          const mark = (ev: string) => appendFileSync(log, `${JSON.stringify({ ev, run: '-', step: String(victim.pid), pid: process.pid, t: Date.now() })}\n`);
           victim.proc.kill('SIGSTOP');
           mark('paused');
           counts.pauses++;
@@ -295,7 +295,7 @@ if (mariaDbInstalled() && process.env.SPINE_TEST_MYSQL !== 'off') {
       dataSource,
       workers: 3,
       async freeze(ms, log) {
-        const mark = (ev: string) => appendFileSync(log, `${JSON.stringify({ ev, run: '-', step: 'mariadbd', pid: process.pid, t: performance.timeOrigin + performance.now() })}\n`);
+        const mark = (ev: string) => appendFileSync(log, `${JSON.stringify({ ev, run: '-', step: 'mariadbd', pid: process.pid, t: Date.now() })}\n`);
         process.kill(own.pid, 'SIGSTOP');
         mark('frozen');
         await sleep(ms);
@@ -320,7 +320,7 @@ if (postgresChaosSkipped() === null) {
       dataSource,
       workers: 3,
       async freeze(ms, log) {
-        const mark = (ev: string) => appendFileSync(log, `${JSON.stringify({ ev, run: '-', step: 'postgres', pid: process.pid, t: performance.timeOrigin + performance.now() })}\n`);
+        const mark = (ev: string) => appendFileSync(log, `${JSON.stringify({ ev, run: '-', step: 'postgres', pid: process.pid, t: Date.now() })}\n`);
         own.freeze();
         mark('frozen');
         await sleep(ms);

@@ -25,7 +25,7 @@ export interface Entry {
   readonly queue?: string;
   readonly first?: boolean;
   readonly pid: number;
-  /** Epoch milliseconds, sub-millisecond (performance.timeOrigin + performance.now()). */
+  /** Epoch milliseconds of the wall clock every process shares (Date.now()). */
   readonly t: number;
 }
 

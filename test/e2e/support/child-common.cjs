@@ -6,7 +6,8 @@ const { join } = require('node:path');
 
 const dist = join(__dirname, '..', '..', '..', 'dist');
 const config = JSON.parse(process.argv[2]);
-const now = () => performance.timeOrigin + performance.now();
+// the wall clock every process shares (a process's monotonic clock drifts from it, and its origin is fixed at its start)
+const now = () => Date.now();
 
 /** DataSource options for a chaos database: a SQLite file, a mysql:// or a postgres:// URL. */
 function optionsOf(database) {
