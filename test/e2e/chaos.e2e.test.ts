@@ -202,7 +202,11 @@ function chaosSuite(name: 'sqlite' | 'mariadb' | 'postgres', open: () => Promise
         const recoverer = startChild({ ...base(), role: 'recoverer', runId, lease: 600, heartbeat: 150, maxMs: 5_000 });
         await recoverer.exited;
         expect(recoverer.output()).toContain('run cancelled');
-        expect(entriesOf(log, runId).slice(atKill).filter((e) => e.ev === 'start' || e.ev === 'claim')).toEqual([]);
+        expect(
+          entriesOf(log, runId)
+            .slice(atKill)
+            .filter((e) => e.ev === 'start' || e.ev === 'claim'),
+        ).toEqual([]);
         await judge('cancels of a killed owner', runId, 1);
       }
     }, 60_000);
