@@ -125,6 +125,7 @@ export {
   type ScheduleParams,
   type ScheduleState,
   type RecordedSchedule,
+  type ScheduleRegistration,
 } from './core/schedule/schedule';
 export { compileCron } from './schedule/cron-times';
 export { localDate, tradingCalendar, type TradingCalendar, type TradingCalendarInit } from './core/schedule/trading-calendar';

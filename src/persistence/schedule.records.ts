@@ -1,6 +1,6 @@
 import { LeaseLostError } from '../core/errors/spine-error';
 import type { ScheduleState } from '../core/schedule/schedule';
-import type { ScheduleRegistration } from '../core/store/ports/schedule-store.port';
+import type { ScheduleRegistration } from '../core/schedule/schedule';
 import type { Fence } from '../core/store/records/run-record';
 import type { FireOutcome, FireRecord, NewRun, ScheduleFireWrite } from '../core/store/records/store-writes';
 import type { SignalRecord } from '../core/store/records/signal-record';

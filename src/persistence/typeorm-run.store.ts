@@ -29,7 +29,7 @@ import type { WorkflowSpec } from '../core/definition/workflow-spec';
 import type { ClaimOutcome, CreateRunOutcome, FireOutcome, FireRecord, Lease, NewRun, RenewOutcome, RunMove, ScheduleFireWrite } from '../core/store/records/store-writes';
 import type { RunStore } from '../core/store/ports/spine-store';
 import type { ScheduleState } from '../core/schedule/schedule';
-import type { ScheduleRegistration } from '../core/store/ports/schedule-store.port';
+import type { ScheduleRegistration } from '../core/schedule/schedule';
 import type { SignalRecord } from '../core/store/records/signal-record';
 import { ScheduleRecords } from './schedule.records';
 import { HistoryRecords } from './history.records';

@@ -103,6 +103,14 @@ export interface ScheduleState {
   readonly declaration: RecordedSchedule | null;
 }
 
+/** A schedule as a process that declares it registers it on the store. */
+export interface ScheduleRegistration {
+  readonly name: string;
+  readonly workflow: string;
+  readonly paused: boolean;
+  readonly declaration: RecordedSchedule;
+}
+
 /** What the database records of a compiled schedule's declaration. */
 export function recordedSchedule(schedule: ScheduleDefinition): RecordedSchedule {
   return { cron: schedule.cron, timezone: schedule.timezone, calendar: schedule.calendar?.name ?? null, catchUp: schedule.catchUp, description: schedule.description };

@@ -1,7 +1,7 @@
 import { SpineError } from '../../errors/spine-error';
-import type { ScheduleState } from '../../schedule/schedule';
+import type { ScheduleRegistration, ScheduleState } from '../../schedule/schedule';
 import type { FireOutcome, FireRecord, ScheduleFireWrite } from '../records/store-writes';
-import type { ScheduleRegistration, ScheduleStore } from '../ports/schedule-store.port';
+import type { ScheduleStore } from '../ports/schedule-store.port';
 import type { MemoryRuns, Writable } from './memory-runs';
 
 /** A fire as kept in memory (its run's status is read when listed). */

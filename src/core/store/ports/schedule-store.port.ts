@@ -1,13 +1,5 @@
-import type { RecordedSchedule, ScheduleState } from '../../schedule/schedule';
+import type { ScheduleRegistration, ScheduleState } from '../../schedule/schedule';
 import type { FireOutcome, FireRecord, ScheduleFireWrite } from '../records/store-writes';
-
-/** A schedule as a process that declares it registers it. */
-export interface ScheduleRegistration {
-  readonly name: string;
-  readonly workflow: string;
-  readonly paused: boolean;
-  readonly declaration: RecordedSchedule;
-}
 
 /** Port: schedules' state (paused, cursor) and their fires, one per (schedule, fire time) however many processes fire it; and the database's clock the schedulers decide by. */
 export interface ScheduleStore {
