@@ -4,7 +4,8 @@
  * database, starves an event loop, fails a map item, purges and cancels. Every step and map item
  * appends (run, step, item, epoch, pid, time) to a side-effect log; the test asserts from that log
  * and from the recorded rows that
- *  - no step or item starts in an execution after a newer claim of its run was committed,
+ *  - no step or item starts in an execution after a newer claim of its run was committed, but what
+ *    it was about to start when it was paused after its last lease check (≤ its concurrency; refused),
  *  - every completed step and item has exactly one completed row,
  *  - only steps and items in flight at a fault ran again,
  *  - a cancelled run starts nothing once the cancel was observed.
@@ -60,6 +61,7 @@ function chaosSuite(name: 'sqlite' | 'mariadb' | 'postgres', open: () => Promise
     const trials: Record<string, number> = {};
     let takeovers = 0;
     let reruns = 0;
+    let startsAtWake = 0;
     let violations = 0;
     const base = () => ({ database: db.url, log });
 
@@ -77,7 +79,7 @@ function chaosSuite(name: 'sqlite' | 'mariadb' | 'postgres', open: () => Promise
       console.log(
         `chaos on ${name}: ${Object.entries(trials)
           .map(([k, n]) => `${n} ${k}`)
-          .join(', ')}; ${takeovers} takeovers, ${reruns} in-flight re-runs, ${violations} violations`,
+          .join(', ')}; ${takeovers} takeovers, ${reruns} in-flight re-runs, ${startsAtWake} starts made by a paused owner as it woke (its writes refused), ${violations} violations`,
       );
       await db?.dataSource.destroy();
       rmSync(dir, { recursive: true, force: true });
@@ -93,6 +95,7 @@ function chaosSuite(name: 'sqlite' | 'mariadb' | 'postgres', open: () => Promise
       trials[kind] = (trials[kind] ?? 0) + 1;
       takeovers += found.takeovers;
       reruns += found.reruns;
+      startsAtWake += found.startsAtWake;
     }
 
     const claimed = (runId: string, epoch = 1) => logged(log, runId, (e) => e.ev === 'claim' && e.epoch === epoch);

@@ -118,6 +118,11 @@ export interface Verdict {
   readonly takeovers: number;
   /** Steps or items that started again in a newer epoch (in flight at a fault). */
   readonly reruns: number;
+  /**
+   * Starts a stale execution made as it woke, of what it was about to start when it was paused
+   * after its last lease check (at most `maxInFlight` per execution; their writes are refused).
+   */
+  readonly startsAtWake: number;
 }
 
 const unitOf = (e: Entry): string => (e.item === null || e.item === undefined ? String(e.step) : `item ${e.item}`);
@@ -135,9 +140,22 @@ export function verdict(entries: readonly Entry[], maxInFlight: number): Verdict
   const violations: string[] = [];
   const claims = entries.filter((e) => e.ev === 'claim');
   const starts = entries.filter((e) => e.ev === 'start');
+  // A process paused between its last lease check and a start makes that start when it wakes: no
+  // check can come after the last instruction before the start. So an execution may make, after a
+  // newer claim, at most the starts it had in flight (`maxInFlight`); its writes are refused. More is a violation.
+  const staleByExecution = new Map<string, number>();
+  let startsAtWake = 0;
   for (const s of starts) {
     const newer = claims.find((c) => c.epoch! > s.epoch! && c.t < s.t);
-    if (newer !== undefined) violations.push(`${unitOf(s)} started in stale epoch ${s.epoch} (pid ${s.pid}) ${(s.t - newer.t).toFixed(1)} ms after epoch ${newer.epoch} claimed the run`);
+    if (newer === undefined) continue;
+    const execution = `${s.pid}:${s.epoch}`;
+    const made = (staleByExecution.get(execution) ?? 0) + 1;
+    staleByExecution.set(execution, made);
+    if (made <= maxInFlight) startsAtWake++;
+    else
+      violations.push(
+        `${unitOf(s)} started in stale epoch ${s.epoch} (pid ${s.pid}) ${(s.t - newer.t).toFixed(1)} ms after epoch ${newer.epoch} claimed the run, past the ${maxInFlight} start(s) it may make as it wakes`,
+      );
   }
   const epochs = [...new Set(starts.map((s) => s.epoch!))].sort((a, b) => a - b);
   let reruns = 0;
@@ -163,7 +181,7 @@ export function verdict(entries: readonly Entry[], maxInFlight: number): Verdict
       }
     }
   }
-  return { violations, takeovers: Math.max(0, claims.length - 1), reruns };
+  return { violations, takeovers: Math.max(0, claims.length - 1), reruns, startsAtWake };
 }
 
 /**
